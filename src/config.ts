@@ -1,0 +1,95 @@
+/**
+ * Environment → typed configuration, parsed once with zod.
+ *
+ * This is the only file that reads `process.env`. Every variable is documented in
+ * `.env.example`. A bad value stops the process with a message naming the variable.
+ */
+import path from 'node:path'
+import { z } from 'zod'
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def)
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** HTTP port for the admin UI, API, redirects and postbacks. */
+  PORT: int(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public base URL printed in campaign links; defaults to http://localhost:PORT. */
+  PUBLIC_URL: optionalUrl.optional(),
+  /** Embedded data lives here: PGlite in DATA_DIR/pg, chDB in DATA_DIR/ch, the click spool in DATA_DIR/spool. */
+  DATA_DIR: z.string().default('./data'),
+  /** PostgreSQL connection string; when unset the embedded PGlite is used. */
+  DATABASE_URL: optionalUrl.optional(),
+  /** ClickHouse server URL (e.g. http://127.0.0.1:8123); when unset the embedded chDB is used. */
+  CLICKHOUSE_URL: optionalUrl.optional(),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('traffoflex'),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  /** Comma-separated CIDRs whose X-Forwarded-For is trusted (e.g. "127.0.0.1/32,10.0.0.0/8"). */
+  TRUSTED_PROXIES: z.string().default(''),
+  /** Allow health checks to private, loopback and link-local addresses (SSRF guard off). */
+  HEALTHCHECK_ALLOW_PRIVATE: bool.default(false),
+  /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
+  ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
+  ADMIN_PASSWORD: z.string().default(''),
+  /** Seed the labelled sample campaign on an empty database. */
+  SEED_SAMPLE: bool.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How often (ms) each process polls the configuration version to rebuild its routing snapshot. */
+  SNAPSHOT_POLL_MS: int(500, 50),
+  /** Click pipeline: max events held in memory before backpressure, batch size and flush interval. */
+  PIPELINE_QUEUE_MAX: int(200_000, 100),
+  PIPELINE_BATCH_SIZE: int(5_000, 1),
+  PIPELINE_FLUSH_MS: int(250, 10),
+  /** How often (ms) in-memory cap counters are persisted to the configuration store. */
+  CAP_PERSIST_MS: int(2_000, 100),
+  /** Max trafficback hops (campaign → campaign) before answering 404. */
+  TRAFFICBACK_MAX_HOPS: int(3, 1),
+  /** Session cookie lifetime in hours. */
+  SESSION_TTL_HOURS: int(24 * 14, 1),
+  /** Set the Secure flag on the session cookie (enable behind HTTPS). */
+  COOKIE_SECURE: bool.default(false),
+})
+
+export type Env = z.infer<typeof envSchema>
+
+/** Resolved configuration: env plus derived absolute paths. */
+export interface AppConfig extends Env {
+  dataDir: string
+  publicUrl: string
+  pgDir: string
+  chDir: string
+  spoolDir: string
+}
+
+/**
+ * Parses an environment object (default `process.env`) into {@link AppConfig}.
+ * @throws Error naming every bad variable.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`)
+  }
+  const env = parsed.data
+  const dataDir = path.resolve(env.DATA_DIR)
+  return {
+    ...env,
+    dataDir,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    pgDir: path.join(dataDir, 'pg'),
+    chDir: path.join(dataDir, 'ch'),
+    spoolDir: path.join(dataDir, 'spool'),
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * zod schemas for the routing configuration: the shapes the admin API accepts and the
+ * configuration store persists (conditions, schedules, caps, health checks, trafficback).
+ *
+ * Units: money in integer minor units of `currency` (cents) unless named `*_micros`
+ * (millionths of a currency unit); durations in seconds; times of day "HH:MM" in the
+ * campaign's IANA timezone; weekdays ISO 1 = Monday … 7 = Sunday.
+ */
+import { z } from 'zod'
+
+export const id = z.uuid()
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (00:00–23:59)')
+const weekday = z.number().int().min(1).max(7)
+
+/** IANA timezone name accepted by Intl (e.g. "Europe/Berlin", "UTC"). */
+export const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz })
+      return true
+    } catch {
+      return false
+    }
+  },
+  { message: 'unknown IANA timezone' },
+)
+
+/** Weekly window: active on `days` between `from` (inclusive) and `to` (exclusive); from > to wraps midnight. */
+export const scheduleSchema = z.object({
+  days: z.array(weekday).min(1).max(7).default([1, 2, 3, 4, 5, 6, 7]),
+  from: hhmm.default('00:00'),
+  to: hhmm.default('23:59'),
+})
+export type Schedule = z.infer<typeof scheduleSchema>
+
+const op = z.enum(['is', 'is_not']).default('is')
+const strList = (max = 500) => z.array(z.string().max(500)).min(1).max(max)
+
+/**
+ * One condition. `op: 'is'` matches when the request's value is in `values`;
+ * `is_not` inverts it. Patterns (`user_agent`, `referrer`, `param`) accept `*` wildcards
+ * and match case-insensitively; a referrer value of `""` matches an empty referrer.
+ */
+export const conditionSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('country'), op, values: strList().transform((v) => v.map((c) => c.toUpperCase())) }),
+  z.object({ type: z.literal('language'), op, values: strList().transform((v) => v.map((c) => c.toLowerCase())) }),
+  z.object({ type: z.literal('device'), op, values: z.array(z.enum(['desktop', 'mobile', 'tablet', 'other'])).min(1) }),
+  z.object({ type: z.literal('os'), op, values: strList() }),
+  z.object({ type: z.literal('browser'), op, values: strList() }),
+  z.object({ type: z.literal('ip'), op, values: strList(1000) }),
+  z.object({ type: z.literal('user_agent'), op, values: strList() }),
+  z.object({ type: z.literal('referrer'), op, values: z.array(z.string().max(500)).min(1).max(500) }),
+  z.object({ type: z.literal('param'), op, name: z.string().min(1).max(64), values: z.array(z.string().max(500)).min(1).max(500) }),
+  z.object({ type: z.literal('source'), op, values: strList() }),
+  z.object({ type: z.literal('bot'), op }),
+  z.object({ type: z.literal('schedule'), op, schedule: scheduleSchema }),
+  /** Visitor (user key) not seen in this campaign within `window_seconds`. */
+  z.object({ type: z.literal('unique'), op, window_seconds: z.number().int().min(1).max(31 * 86400).default(86400) }),
+])
+export type Condition = z.infer<typeof conditionSchema>
+
+/** Groups of rules: rules inside a group joined by `group.join`, groups joined by `join`. Empty = match all. */
+export const conditionsSchema = z
+  .object({
+    join: z.enum(['and', 'or']).default('and'),
+    groups: z
+      .array(z.object({ join: z.enum(['and', 'or']).default('and'), rules: z.array(conditionSchema).min(1).max(50) }))
+      .max(20)
+      .default([]),
+  })
+  .default({ join: 'and', groups: [] })
+export type Conditions = z.infer<typeof conditionsSchema>
+
+export const healthCheckSchema = z.object({
+  enabled: z.boolean().default(false),
+  /** URL to probe; defaults to the destination URL with macros emptied. */
+  url: z.url().optional(),
+  method: z.enum(['GET', 'HEAD']).default('GET'),
+  expected_statuses: z.array(z.number().int().min(100).max(599)).min(1).default([200, 301, 302]),
+  interval_seconds: z.number().int().min(10).max(86400).default(60),
+  timeout_ms: z.number().int().min(100).max(30000).default(5000),
+  /** Consecutive failures before the destination is marked unhealthy (and successes to recover). */
+  failure_threshold: z.number().int().min(1).max(20).default(3),
+})
+export type HealthCheck = z.infer<typeof healthCheckSchema>
+
+export const trafficbackSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('none') }),
+    z.object({ type: z.literal('url'), url: z.url() }),
+    z.object({ type: z.literal('campaign'), campaign_id: id }),
+  ])
+  .default({ type: 'none' })
+export type Trafficback = z.infer<typeof trafficbackSchema>
+
+export const antiRepeatSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    window_seconds: z.number().int().min(1).max(31 * 86400).default(86400),
+  })
+  .default({ enabled: false, window_seconds: 86400 })
+
+export const streamKind = z.enum(['forced', 'regular', 'default'])
+export const strategy = z.enum(['waterfall', 'round_robin', 'weighted', 'best_roi'])
+export type Strategy = z.infer<typeof strategy>
+export const status = z.enum(['active', 'paused', 'archived'])
+
+const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD').default('USD')
+const name = z.string().trim().min(1).max(200)
+
+export const trafficSourceInput = z.object({
+  name,
+  cost_model: z.enum(['cpc', 'cpm', 'none']).default('none'),
+  /** Default cost per click (cpc) or per 1000 clicks (cpm), in micros of `currency`. */
+  default_cost_micros: z.number().int().min(0).max(1e12).default(0),
+  currency,
+  /** Source's click-ID parameter name copied to `{external_id}` (e.g. "clickid"). */
+  external_id_param: z.string().max(64).default('external_id'),
+  /** Outbound postback URL template (used by conversions). */
+  postback_url: z.url().optional().nullable(),
+})
+
+export const affiliateNetworkInput = z.object({
+  name,
+  postback_template: z.enum(['subid_tid_payout_status', 'cid_txid_payout', 'cnv_id_payout_cnv_status', 'custom']).default('subid_tid_payout_status'),
+  postback_secret: z.string().max(200).optional().nullable(),
+  ip_allowlist: z.array(z.string().max(64)).max(200).default([]),
+})
+
+export const destinationInput = z.object({
+  name,
+  /** http(s) URL template with macros such as {click_id}, {sub1}, {country}. */
+  url: z
+    .string()
+    .max(4000)
+    .refine((u) => /^https?:\/\/[^/{}\s?#]+/i.test(u), 'must be an absolute http(s) URL with a literal host'),
+  network_id: id.optional().nullable(),
+  /** Default payout in cents of `currency`. */
+  payout_cents: z.number().int().min(0).max(1e9).default(0),
+  currency,
+  status: status.default('active'),
+  schedule: scheduleSchema.optional().nullable(),
+  daily_click_cap: z.number().int().min(1).optional().nullable(),
+  total_click_cap: z.number().int().min(1).optional().nullable(),
+  /** Timezone whose midnight resets the daily click cap. */
+  cap_timezone: timezone.default('UTC'),
+  health_check: healthCheckSchema.optional().nullable(),
+})
+
+export const campaignInput = z.object({
+  name,
+  /** URL path segment: /c/{alias}. */
+  alias: z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, '2–64 chars of A–Z a–z 0–9 _ -'),
+  source_id: id.optional().nullable(),
+  status: status.default('active'),
+  timezone: timezone.default('UTC'),
+  /** Cost per click in micros when the click carries no `cost` parameter (overrides the source default). */
+  cost_micros: z.number().int().min(0).max(1e12).optional().nullable(),
+  currency,
+  trafficback: trafficbackSchema,
+  anti_repeat: antiRepeatSchema,
+})
+
+export const streamDestinationInput = z.object({
+  destination_id: id,
+  weight: z.number().int().min(0).max(10000).default(100),
+  active: z.boolean().default(true),
+})
+
+export const streamInput = z.object({
+  campaign_id: id,
+  name,
+  kind: streamKind.default('regular'),
+  /** Lower runs first among regular streams (1 before 2). */
+  priority: z.number().int().min(0).max(100000).default(100),
+  conditions: conditionsSchema,
+  strategy: strategy.default('weighted'),
+  /** Share of best-ROI picks spent exploring (uniform among candidates), 0–1. */
+  exploration: z.number().min(0).max(1).default(0.1),
+  active: z.boolean().default(true),
+  /** Ordered list (order matters for waterfall). */
+  destinations: z.array(streamDestinationInput).max(200).default([]),
+})

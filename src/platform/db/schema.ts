@@ -1,0 +1,252 @@
+/**
+ * The configuration store's single Drizzle schema (PostgreSQL dialect; runs on PGlite
+ * and PostgreSQL unchanged). Migrations are generated into `drizzle/` with
+ * `npm run db:generate` and applied at start-up.
+ *
+ * Every configuration row carries `workspace_id`; repositories filter on it.
+ */
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+import type { Conditions, HealthCheck, Schedule, Trafficback } from '../../modules/routing/routing.schema.ts'
+
+const pk = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+const updatedAt = () => timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow()
+const workspaceRef = () =>
+  uuid('workspace_id')
+    .notNull()
+    .references(() => workspaces.id, { onDelete: 'cascade' })
+
+export const workspaces = pgTable('workspaces', {
+  id: pk(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+})
+
+export const users = pgTable('users', {
+  id: pk(),
+  email: text('email').notNull().unique(),
+  /** argon2id PHC string. */
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['user', 'admin'] }).notNull().default('user'),
+  status: text('status', { enum: ['pending', 'active', 'suspended'] }).notNull().default('active'),
+  createdAt: createdAt(),
+})
+
+export const workspaceMembers = pgTable(
+  'workspace_members',
+  {
+    workspaceId: workspaceRef(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'admin', 'member'] }).notNull().default('member'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.userId] })],
+)
+
+/** Browser sessions; only the SHA-256 of the cookie token is stored. */
+export const sessions = pgTable('sessions', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  workspaceId: workspaceRef(),
+  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  createdAt: createdAt(),
+})
+
+/** API keys: shown once, stored as SHA-256 (high-entropy random, so a fast hash is enough). */
+export const apiKeys = pgTable('api_keys', {
+  id: pk(),
+  workspaceId: workspaceRef(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  /** First characters of the key, shown in lists to recognise it. */
+  prefix: text('prefix').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  createdAt: createdAt(),
+})
+
+export const trafficSources = pgTable(
+  'traffic_sources',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    costModel: text('cost_model', { enum: ['cpc', 'cpm', 'none'] }).notNull().default('none'),
+    defaultCostMicros: bigint('default_cost_micros', { mode: 'number' }).notNull().default(0),
+    currency: text('currency').notNull().default('USD'),
+    externalIdParam: text('external_id_param').notNull().default('external_id'),
+    postbackUrl: text('postback_url'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('traffic_sources_ws').on(t.workspaceId)],
+)
+
+export const affiliateNetworks = pgTable(
+  'affiliate_networks',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    postbackTemplate: text('postback_template').notNull().default('subid_tid_payout_status'),
+    postbackSecret: text('postback_secret'),
+    ipAllowlist: jsonb('ip_allowlist').$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('affiliate_networks_ws').on(t.workspaceId)],
+)
+
+export const destinations = pgTable(
+  'destinations',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    url: text('url').notNull(),
+    networkId: uuid('network_id').references(() => affiliateNetworks.id, { onDelete: 'set null' }),
+    payoutCents: bigint('payout_cents', { mode: 'number' }).notNull().default(0),
+    currency: text('currency').notNull().default('USD'),
+    status: text('status', { enum: ['active', 'paused', 'archived'] }).notNull().default('active'),
+    schedule: jsonb('schedule').$type<Schedule | null>(),
+    dailyClickCap: integer('daily_click_cap'),
+    totalClickCap: bigint('total_click_cap', { mode: 'number' }),
+    capTimezone: text('cap_timezone').notNull().default('UTC'),
+    healthCheck: jsonb('health_check').$type<HealthCheck | null>(),
+    health: text('health', { enum: ['unknown', 'healthy', 'unhealthy'] }).notNull().default('unknown'),
+    healthCheckedAt: timestamp('health_checked_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('destinations_ws').on(t.workspaceId)],
+)
+
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    alias: text('alias').notNull(),
+    sourceId: uuid('source_id').references(() => trafficSources.id, { onDelete: 'set null' }),
+    status: text('status', { enum: ['active', 'paused', 'archived'] }).notNull().default('active'),
+    timezone: text('timezone').notNull().default('UTC'),
+    costMicros: bigint('cost_micros', { mode: 'number' }),
+    currency: text('currency').notNull().default('USD'),
+    trafficback: jsonb('trafficback').$type<Trafficback>().notNull().default({ type: 'none' }),
+    antiRepeat: jsonb('anti_repeat')
+      .$type<{ enabled: boolean; window_seconds: number }>()
+      .notNull()
+      .default({ enabled: false, window_seconds: 86400 }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // Aliases are global: /c/:alias has no workspace in it.
+  (t) => [uniqueIndex('campaigns_alias').on(t.alias), index('campaigns_ws').on(t.workspaceId)],
+)
+
+export const streams = pgTable(
+  'streams',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['forced', 'regular', 'default'] }).notNull().default('regular'),
+    priority: integer('priority').notNull().default(100),
+    conditions: jsonb('conditions').$type<Conditions>().notNull(),
+    strategy: text('strategy', { enum: ['waterfall', 'round_robin', 'weighted', 'best_roi'] })
+      .notNull()
+      .default('weighted'),
+    exploration: real('exploration').notNull().default(0.1),
+    active: boolean('active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('streams_campaign').on(t.campaignId), index('streams_ws').on(t.workspaceId)],
+)
+
+/** A stream's destination list; `position` orders it (waterfall), `weight` drives weighted random. */
+export const streamDestinations = pgTable(
+  'stream_destinations',
+  {
+    streamId: uuid('stream_id')
+      .notNull()
+      .references(() => streams.id, { onDelete: 'cascade' }),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    weight: integer('weight').notNull().default(100),
+    active: boolean('active').notNull().default(true),
+  },
+  (t) => [primaryKey({ columns: [t.streamId, t.destinationId] })],
+)
+
+/**
+ * Persisted cap counters: clicks per destination per day (`day` = YYYY-MM-DD in the
+ * destination's cap timezone). Total clicks = sum over days. Written by the click shell.
+ */
+export const capCounters = pgTable(
+  'cap_counters',
+  {
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id, { onDelete: 'cascade' }),
+    day: text('day').notNull(),
+    clicks: bigint('clicks', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.destinationId, t.day] })],
+)
+
+/** Health state changes of destinations (the health history). */
+export const healthEvents = pgTable(
+  'health_events',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    destinationId: uuid('destination_id')
+      .notNull()
+      .references(() => destinations.id, { onDelete: 'cascade' }),
+    fromState: text('from_state').notNull(),
+    toState: text('to_state').notNull(),
+    httpStatus: integer('http_status'),
+    error: text('error'),
+    latencyMs: integer('latency_ms'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('health_events_dest').on(t.destinationId, t.createdAt)],
+)
+
+/**
+ * One row, bumped by every configuration write. Traffic processes poll it to rebuild their
+ * routing snapshot (works across processes on PostgreSQL).
+ */
+export const configVersion = pgTable('config_version', {
+  id: integer('id').primaryKey().default(1),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+  updatedAt: updatedAt(),
+})
