@@ -1,0 +1,74 @@
+/**
+ * Event shapes that flow from the redirect hot path through the click pipeline into
+ * ClickHouse. Field names are the ClickHouse column names.
+ */
+
+/** A routed click (302 to a destination). `ts` is epoch milliseconds, UTC. */
+export interface ClickEvent {
+  type: 'click'
+  click_id: string
+  ts: number
+  workspace_id: string
+  campaign_id: string
+  stream_id: string
+  destination_id: string
+  source_id: string
+  /** 1 when the visitor's user key was not seen in this campaign within the window. */
+  is_unique: 0 | 1
+  is_bot: 0 | 1
+  ip: string
+  country: string
+  language: string
+  device: string
+  os: string
+  browser: string
+  user_agent: string
+  referrer: string
+  user_key: string
+  /** Cost of this click in micros of `currency` (from the `cost` parameter or the source/campaign model). */
+  cost_micros: number
+  currency: string
+  external_id: string
+  sub1: string
+  sub2: string
+  sub3: string
+  sub4: string
+  sub5: string
+  sub6: string
+  sub7: string
+  sub8: string
+  sub9: string
+  sub10: string
+  utm_source: string
+  utm_medium: string
+  utm_campaign: string
+  utm_term: string
+  utm_content: string
+  /** The `source` query parameter. */
+  source: string
+  destination_url: string
+}
+
+/** A request that fell through to trafficback (or 404 past the hop limit). */
+export interface TrafficbackEvent {
+  type: 'trafficback'
+  click_id: string
+  ts: number
+  workspace_id: string
+  campaign_id: string
+  /** Why nothing was available, e.g. "no stream matched". */
+  reason: string
+  /** 'url' | 'campaign' | 'none' (404) | 'loop' (hop limit reached → 404) */
+  target_type: string
+  target: string
+  hops: number
+  is_bot: 0 | 1
+  ip: string
+  country: string
+  device: string
+  user_agent: string
+  referrer: string
+  source: string
+}
+
+export type PipelineEvent = ClickEvent | TrafficbackEvent

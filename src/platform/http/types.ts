@@ -1,0 +1,14 @@
+/** Request-scoped auth context set by the API's auth hook on every `/api/v1/*` route but login. */
+export interface AuthContext {
+  userId: string
+  /** Every query a route makes is scoped to this workspace. */
+  workspaceId: string
+  role: 'user' | 'admin'
+  via: 'session' | 'api_key'
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext
+  }
+}
