@@ -1,0 +1,151 @@
+/**
+ * The in-memory state the router reads on the hot path (cap counters, anti-repeat and
+ * uniqueness memories, round-robin cursors, EPC) and the shell that applies a decision's
+ * effects to it. Cap counters are loaded from and periodically persisted to the
+ * configuration store (`cap_counters`), so caps survive restarts.
+ */
+import { LRUCache } from 'lru-cache'
+import type { RouteEffects, RouterState } from '../routing.types.ts'
+
+/** Day key YYYY-MM-DD of `ms` in `timezone`, cached per minute (UTC offsets are whole minutes). */
+export function createDayKeyer(): (timezone: string, ms: number) => string {
+  const formatters = new Map<string, Intl.DateTimeFormat>()
+  const cache = new Map<string, { minute: number; day: string }>()
+  return (timezone, ms) => {
+    const minute = Math.floor(ms / 60_000)
+    const hit = cache.get(timezone)
+    if (hit && hit.minute === minute) return hit.day
+    let f = formatters.get(timezone)
+    if (!f) {
+      // en-CA formats dates as YYYY-MM-DD.
+      f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      formatters.set(timezone, f)
+    }
+    const day = f.format(ms)
+    cache.set(timezone, { minute, day })
+    return day
+  }
+}
+
+interface Counter {
+  day: string
+  daily: number
+  total: number
+}
+
+/** A delta of clicks per destination and day, waiting to be persisted. */
+export interface CapDelta {
+  destinationId: string
+  day: string
+  clicks: number
+}
+
+export interface RuntimeState extends RouterState {
+  /** Applies a decision's effects at `nowMs` (epoch ms). */
+  apply(effects: RouteEffects, nowMs: number): void
+  /** Seeds counters from the store: today's clicks and totals per destination. */
+  load(rows: { destinationId: string; day: string; clicks: number }[], nowMs: number): void
+  /** Takes the deltas accumulated since the last call (for persistence). */
+  drainDeltas(): CapDelta[]
+  /** Puts deltas back after a failed persist so they are retried. */
+  restoreDeltas(deltas: CapDelta[]): void
+  /** Replaces the EPC table (micros per click) used by best ROI. */
+  setEpc(epc: Map<string, { epcMicros: number; clicks: number }>): void
+  /** Tells the state which cap timezone each destination uses. */
+  setCapTimezones(tz: Map<string, string>): void
+}
+
+/**
+ * @param opts.memory max user-key entries remembered for anti-repeat and uniqueness each (LRU).
+ * @param opts.random uniform [0,1) source (Math.random in production).
+ */
+export function createRuntimeState(opts: { memory?: number; random?: () => number } = {}): RuntimeState {
+  const dayKey = createDayKeyer()
+  const counters = new Map<string, Counter>()
+  let capTz = new Map<string, string>()
+  let deltas = new Map<string, CapDelta>()
+  const seenDest = new LRUCache<string, number>({ max: opts.memory ?? 500_000 })
+  const seenCampaign = new LRUCache<string, number>({ max: opts.memory ?? 500_000 })
+  const rr = new Map<string, number>()
+  let epc = new Map<string, { epcMicros: number; clicks: number }>()
+
+  const tzOf = (id: string) => capTz.get(id) ?? 'UTC'
+  const counter = (id: string, day: string): Counter => {
+    let c = counters.get(id)
+    if (!c) {
+      c = { day, daily: 0, total: 0 }
+      counters.set(id, c)
+    } else if (c.day !== day) {
+      // A new day in the destination's cap timezone: the daily count starts over.
+      c.day = day
+      c.daily = 0
+    }
+    return c
+  }
+
+  return {
+    dailyClicks: (id, now) => {
+      const c = counters.get(id)
+      if (!c) return 0
+      return c.day === dayKey(tzOf(id), now.getTime()) ? c.daily : 0
+    },
+    totalClicks: (id) => counters.get(id)?.total ?? 0,
+    lastSeenDestination: (userKey, id) => seenDest.get(`${userKey}|${id}`),
+    lastSeenCampaign: (userKey, id) => seenCampaign.get(`${userKey}|${id}`),
+    roundRobinCursor: (id) => rr.get(id) ?? 0,
+    epc: (id) => epc.get(id),
+    random: opts.random ?? Math.random,
+
+    apply(effects, nowMs) {
+      if (effects.countDestination) {
+        const id = effects.countDestination
+        const day = dayKey(tzOf(id), nowMs)
+        const c = counter(id, day)
+        c.daily++
+        c.total++
+        const k = `${id}|${day}`
+        const d = deltas.get(k)
+        if (d) d.clicks++
+        else deltas.set(k, { destinationId: id, day, clicks: 1 })
+      }
+      if (effects.rememberDestination) {
+        const { userKey, destinationId } = effects.rememberDestination
+        seenDest.set(`${userKey}|${destinationId}`, nowMs)
+      }
+      seenCampaign.set(`${effects.rememberCampaign.userKey}|${effects.rememberCampaign.campaignId}`, nowMs)
+      if (effects.roundRobin) rr.set(effects.roundRobin.streamId, effects.roundRobin.cursor)
+    },
+
+    load(rows, nowMs) {
+      counters.clear()
+      for (const r of rows) {
+        const today = dayKey(tzOf(r.destinationId), nowMs)
+        const c = counter(r.destinationId, today)
+        c.total += r.clicks
+        if (r.day === today) c.daily += r.clicks
+      }
+    },
+
+    drainDeltas() {
+      const out = [...deltas.values()]
+      deltas = new Map()
+      return out
+    },
+
+    restoreDeltas(back) {
+      for (const d of back) {
+        const k = `${d.destinationId}|${d.day}`
+        const cur = deltas.get(k)
+        if (cur) cur.clicks += d.clicks
+        else deltas.set(k, { ...d })
+      }
+    },
+
+    setEpc(next) {
+      epc = next
+    },
+    setCapTimezones(tz) {
+      capTz = tz
+    },
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The routing runtime of one traffic process: the snapshot manager, in-memory router state
+ * with cap-counter persistence, the request-context builder and the redirect handler.
+ */
+import { randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AppConfig } from '../../../config.ts'
+import type { PipelineEvent } from '../../analytics/events.ts'
+import type { Db } from '../../../platform/db/client.ts'
+import { readConfigVersion } from '../../../platform/db/config-version.ts'
+import type { Logger } from '../../../platform/logger.ts'
+import type { Metrics } from '../../../platform/metrics.ts'
+import { compileSnapshot, newClickId, route, type Snapshot } from '../core/index.ts'
+import { loadConfigRows } from '../routing.repository.ts'
+import type { Decision } from '../routing.types.ts'
+import { loadCapCounters, persistCapDeltas } from './cap.repository.ts'
+import { createRedirectHandler } from './redirect.handler.ts'
+import { createContextBuilder, type ContextBuilder, openGeo, parseTrustedProxies, type RequestFacts } from './request-context.ts'
+import { createRuntimeState, type RuntimeState } from './router-state.ts'
+import { createSnapshotManager, type SnapshotManager } from './snapshot-manager.ts'
+
+export interface RoutingRuntime {
+  /** The `/c/:alias` handler (synchronous). */
+  redirect(req: IncomingMessage, res: ServerResponse): void
+  snapshots: SnapshotManager<Snapshot>
+  state: RuntimeState
+  context: ContextBuilder
+  /**
+   * Routes a described request through campaign `campaignId` without recording anything:
+   * no click event, no counter or memory changes. Undefined when the campaign is not in
+   * the snapshot (unknown, another workspace's, or archived).
+   */
+  preview(workspaceId: string, campaignId: string, facts: RequestFacts, at: Date): { decision: Decision; clickId: string } | undefined
+  /** Starts snapshot polling and cap persistence. */
+  start(): void
+  /** Stops timers and persists the last cap deltas. */
+  stop(): Promise<void>
+}
+
+/** Loads the first snapshot and cap counters; nothing runs until `start()`. */
+export async function createRoutingRuntime(deps: {
+  db: Db
+  config: AppConfig
+  logger: Logger
+  pipeline: { push(event: PipelineEvent): boolean }
+  metrics?: Metrics
+  geoPath?: string
+}): Promise<RoutingRuntime> {
+  const { db, config, logger } = deps
+  const state = createRuntimeState()
+  const snapshots = await createSnapshotManager({
+    readVersion: () => readConfigVersion(db),
+    loadRows: () => loadConfigRows(db),
+    compile: compileSnapshot,
+    pollMs: config.SNAPSHOT_POLL_MS,
+    logger,
+    onSwap: (snap, rows) => {
+      state.setCapTimezones(new Map(rows.destinations.map((d) => [d.id, d.capTimezone])))
+      if (snap.warnings.length > 0) logger.warn({ warnings: snap.warnings.slice(0, 20) }, 'routing snapshot warnings')
+    },
+  })
+  state.load(await loadCapCounters(db), Date.now())
+
+  const context = createContextBuilder({
+    trustedProxies: parseTrustedProxies(config.TRUSTED_PROXIES),
+    geo: openGeo(deps.geoPath),
+  })
+  const redirect = createRedirectHandler({
+    snapshot: snapshots.current,
+    state,
+    context,
+    pipeline: deps.pipeline,
+    publicUrl: config.publicUrl,
+    maxHops: config.TRAFFICBACK_MAX_HOPS,
+    onOutcome: deps.metrics ? (o) => deps.metrics!.redirects.inc({ outcome: o }) : undefined,
+  })
+
+  const persist = async () => {
+    const deltas = state.drainDeltas()
+    if (deltas.length === 0) return
+    try {
+      await persistCapDeltas(db, deltas)
+    } catch (err) {
+      // Keep the counts for the next attempt: a cap must not forget clicks.
+      state.restoreDeltas(deltas)
+      logger.error({ err }, 'persisting cap counters failed')
+    }
+  }
+  let capTimer: NodeJS.Timeout | undefined
+
+  return {
+    redirect,
+    snapshots,
+    state,
+    context,
+    preview(workspaceId, campaignId, facts, at) {
+      const snap = snapshots.current()
+      const campaign = snap.campaignsById.get(campaignId)
+      if (!campaign || campaign.workspaceId !== workspaceId) return undefined
+      const clickId = newClickId(at.getTime(), randomBytes(10))
+      const decision = route(snap, campaign, context.fromFacts(facts), state, at, clickId, { trace: true })
+      return { decision, clickId }
+    },
+    start() {
+      snapshots.start()
+      capTimer ??= setInterval(() => void persist(), config.CAP_PERSIST_MS)
+      capTimer.unref()
+    },
+    async stop() {
+      snapshots.stop()
+      if (capTimer) clearInterval(capTimer)
+      capTimer = undefined
+      await persist()
+    },
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Composition root: opens the stores, runs migrations and first-run bootstrap, wires the
+ * redirect hot path, the click pipeline, health checks and the admin API onto one
+ * `node:http` server, and shuts everything down in order.
+ */
+import http from 'node:http'
+import type { AppConfig } from './config.ts'
+import { bootstrapAdmin } from './modules/accounts/index.ts'
+import { analyticsRoutes, createPipeline, migrateClickHouse, type Pipeline } from './modules/analytics/index.ts'
+import {
+  createRoutingRuntime,
+  createHealthChecker,
+  healthRoutes,
+  landingRoutes,
+  previewRoutes,
+  seedSample,
+  type RoutingRuntime,
+} from './modules/routing/index.ts'
+import { openClickHouse, type ClickHouseHandle } from './platform/clickhouse.ts'
+import { systemClock } from './platform/clock.ts'
+import { openDb, type DbHandle } from './platform/db/client.ts'
+import { createApiApp } from './platform/http/app.ts'
+import { opsRoutes } from './platform/http/ops.routes.ts'
+import { createLogger, type Logger } from './platform/logger.ts'
+import { createMetrics } from './platform/metrics.ts'
+
+export interface RunningServer {
+  /** Base URL the server listens on, e.g. http://127.0.0.1:3000. */
+  url: string
+  port: number
+  /** First-run outcome (admin created, generated password, sample alias). */
+  firstRun: { adminCreated: boolean; adminEmail: string; generatedPassword?: string; sampleAlias?: string }
+  db: DbHandle
+  clickhouse: ClickHouseHandle
+  pipeline: Pipeline
+  routing: RoutingRuntime
+  logger: Logger
+  /** Graceful stop: stop accepting, flush clicks and cap counters, close the stores. */
+  close(): Promise<void>
+}
+
+/** Opens the stores, migrates, bootstraps the first run and starts listening on `config.PORT`. */
+export async function startServer(config: AppConfig, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL)
+  const metrics = createMetrics()
+
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, pgDir: config.pgDir })
+  await db.migrate()
+  const clickhouse = await openClickHouse({
+    url: config.CLICKHOUSE_URL,
+    chDir: config.chDir,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+  })
+  await migrateClickHouse(clickhouse, { logger })
+
+  const pipeline = createPipeline({
+    handle: clickhouse,
+    spoolDir: config.spoolDir,
+    queueMax: config.PIPELINE_QUEUE_MAX,
+    batchSize: config.PIPELINE_BATCH_SIZE,
+    flushMs: config.PIPELINE_FLUSH_MS,
+    logger,
+  })
+  const recovered = await pipeline.recover()
+  if (recovered > 0) logger.info({ recovered }, 'replayed spooled click events')
+
+  const admin = await bootstrapAdmin(db.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD })
+  let sampleAlias: string | undefined
+  if (admin.created && admin.workspaceId && config.SEED_SAMPLE) {
+    sampleAlias = await seedSample(db.db, admin.workspaceId, config.publicUrl)
+  }
+
+  const routing = await createRoutingRuntime({ db: db.db, config, logger, pipeline, metrics })
+  const health = createHealthChecker({
+    db: db.db,
+    clock: systemClock,
+    logger,
+    allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
+  })
+
+  const app = await createApiApp({
+    db: db.db,
+    config,
+    logger,
+    serverFactory: (handler) =>
+      http.createServer((req, res) => {
+        // The redirect never enters Fastify: a plain handler on the hot path.
+        if (req.url?.startsWith('/c/')) routing.redirect(req, res)
+        else handler(req, res)
+      }),
+    plugins: [
+      { plugin: healthRoutes({ db: db.db, checker: health }) },
+      { plugin: previewRoutes({ db: db.db, runtime: routing }) },
+      { plugin: analyticsRoutes({ handle: clickhouse, pipeline }) },
+    ],
+  })
+  await app.register(landingRoutes)
+  await app.register(
+    opsRoutes({
+      metrics,
+      ready: async () => {
+        await db.db.execute('SELECT 1' as never)
+        await clickhouse.client.ping()
+      },
+      beforeScrape: () => {
+        const s = pipeline.stats()
+        metrics.pipelineQueue.set(s.queued)
+        metrics.pipelinePending.set(s.pending)
+        metrics.pipelineBackpressure.set(s.backpressure)
+        metrics.pipelineErrors.set(s.insertErrors)
+        metrics.snapshotVersion.set(routing.snapshots.version())
+      },
+    }),
+  )
+
+  await app.listen({ port: config.PORT, host: config.HOST })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.PORT
+  routing.start()
+  health.start()
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      await app.close()
+      await health.stop()
+      await routing.stop()
+      await pipeline.close()
+      await clickhouse.close()
+      await db.close()
+    })()
+    return closing
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    firstRun: {
+      adminCreated: admin.created,
+      adminEmail: admin.email,
+      ...(admin.generatedPassword ? { generatedPassword: admin.generatedPassword } : {}),
+      ...(sampleAlias ? { sampleAlias } : {}),
+    },
+    db,
+    clickhouse,
+    pipeline,
+    routing,
+    logger,
+    close,
+  }
+}
+
