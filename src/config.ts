@@ -32,7 +32,10 @@ export const envSchema = z.object({
   DATABASE_URL: optionalUrl.optional(),
   /** ClickHouse server URL (e.g. http://127.0.0.1:8123); when unset the embedded chDB is used. */
   CLICKHOUSE_URL: optionalUrl.optional(),
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('traffoflex'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .default('traffoflex'),
   CLICKHOUSE_USER: z.string().default('default'),
   CLICKHOUSE_PASSWORD: z.string().default(''),
   /** Comma-separated CIDRs whose X-Forwarded-For is trusted (e.g. "127.0.0.1/32,10.0.0.0/8"). */

@@ -22,7 +22,9 @@ async function serve() {
     }
   }
   if (server.firstRun.sampleAlias) {
-    lines.push(`  sample campaign link: ${base}/c/${server.firstRun.sampleAlias}?sub1=hello&utm_source=readme`)
+    lines.push(
+      `  sample campaign link: ${base}/c/${server.firstRun.sampleAlias}?sub1=hello&utm_source=readme`,
+    )
   }
   lines.push('')
   // Printed, not logged: a person reads this once at first start.

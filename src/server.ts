@@ -6,7 +6,12 @@
 import http from 'node:http'
 import type { AppConfig } from './config.ts'
 import { bootstrapAdmin } from './modules/accounts/index.ts'
-import { analyticsRoutes, createPipeline, migrateClickHouse, type Pipeline } from './modules/analytics/index.ts'
+import {
+  analyticsRoutes,
+  createPipeline,
+  migrateClickHouse,
+  type Pipeline,
+} from './modules/analytics/index.ts'
 import {
   createRoutingRuntime,
   createHealthChecker,
@@ -62,6 +67,9 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     batchSize: config.PIPELINE_BATCH_SIZE,
     flushMs: config.PIPELINE_FLUSH_MS,
     logger,
+    // The spool protects against process crashes (page cache survives kill -9); an fsync
+    // per checkpoint would block the event loop for milliseconds on the hot path.
+    fsync: false,
   })
   const recovered = await pipeline.recover()
   if (recovered > 0) logger.info({ recovered }, 'replayed spooled click events')
@@ -151,4 +159,3 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     close,
   }
 }
-

@@ -21,7 +21,10 @@ function hit(port: number, i: number): Promise<string | null> {
         host: '127.0.0.1',
         port,
         path: `/c/sample?sub1=load${i}`,
-        headers: { 'x-forwarded-for': `8.8.${(i >> 8) & 255}.${i & 255}`, 'user-agent': 'Mozilla/5.0 (Windows NT 10.0) Chrome/124.0' },
+        headers: {
+          'x-forwarded-for': `8.8.${(i >> 8) & 255}.${i & 255}`,
+          'user-agent': 'Mozilla/5.0 (Windows NT 10.0) Chrome/124.0',
+        },
         agent: false,
       },
       (res) => {
@@ -36,7 +39,11 @@ function hit(port: number, i: number): Promise<string | null> {
 
 it('keeps every answered click across kill -9 and restart, exactly once', async () => {
   const dataDir = tempDataDir('tf-crash-')
-  const env = { TRUSTED_PROXIES: '127.0.0.1/32', ADMIN_PASSWORD: 'crash-test-password', PIPELINE_FLUSH_MS: '100' }
+  const env = {
+    TRUSTED_PROXIES: '127.0.0.1/32',
+    ADMIN_PASSWORD: 'crash-test-password',
+    PIPELINE_FLUSH_MS: '100',
+  }
   server = await startServerProcess({ dataDir, env })
   const port = server.port
   const answered: string[] = []
@@ -62,7 +69,10 @@ it('keeps every answered click across kill -9 and restart, exactly once', async 
 
   const ch = await openClickHouse({ chDir: path.join(dataDir, 'ch'), database: 'traffoflex' })
   try {
-    const stats = await ch.client.query({ query: 'SELECT count() c, uniqExact(click_id) u FROM traffoflex.clicks', format: 'JSONEachRow' })
+    const stats = await ch.client.query({
+      query: 'SELECT count() c, uniqExact(click_id) u FROM traffoflex.clicks',
+      format: 'JSONEachRow',
+    })
     const { c, u } = ((await stats.json()) as { c: string; u: string }[])[0]!
     expect(Number(c)).toBe(Number(u)) // nothing twice
     const found = await ch.client.query({

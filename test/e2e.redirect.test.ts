@@ -50,7 +50,11 @@ const visit = async (ip: string, ua: string, query = '') => {
     redirect: 'manual',
     headers: { 'x-forwarded-for': ip, 'user-agent': ua, 'accept-language': 'en-US,en;q=0.9' },
   })
-  return { status: res.status, location: res.headers.get('location'), cacheControl: res.headers.get('cache-control') }
+  return {
+    status: res.status,
+    location: res.headers.get('location'),
+    cacheControl: res.headers.get('cache-control'),
+  }
 }
 const offerOf = (location: string | null) => new URL(location ?? 'http://x/').searchParams.get('offer')
 
@@ -95,10 +99,14 @@ describe('routing the sample campaign', () => {
       await new Promise((r) => setTimeout(r, 100))
     }
     expect(overview).toMatchObject({ clicks: cases.length, bots: 1 })
-    const byCountry = (await get('/api/v1/reports/breakdown?by=country&tz=UTC')) as { rows: { key: string; clicks: number }[] }
+    const byCountry = (await get('/api/v1/reports/breakdown?by=country&tz=UTC')) as {
+      rows: { key: string; clicks: number }[]
+    }
     const countries = Object.fromEntries(byCountry.rows.map((r) => [r.key, Number(r.clicks)]))
     expect(countries).toEqual({ US: 3, GB: 1, CA: 1, DE: 1, JP: 1 })
-    const byDevice = (await get('/api/v1/reports/breakdown?by=device&tz=UTC')) as { rows: { key: string; clicks: number }[] }
+    const byDevice = (await get('/api/v1/reports/breakdown?by=device&tz=UTC')) as {
+      rows: { key: string; clicks: number }[]
+    }
     const devices = Object.fromEntries(byDevice.rows.map((r) => [r.key, Number(r.clicks)]))
     expect(devices).toEqual({ desktop: 5, mobile: 1, tablet: 1 })
   })
@@ -111,7 +119,9 @@ describe('routing the sample campaign', () => {
     })
     try {
       const page = await browser.newPage()
-      const response = await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/c/sample?sub1=browser`)
+      const response = await page.goto(
+        `${server.url.replace('127.0.0.1', 'localhost')}/c/sample?sub1=browser`,
+      )
       expect(response?.status()).toBe(200)
       expect(page.url()).toContain('/sample/landing?offer=')
       await expect(page.locator('#offer').textContent()).resolves.toMatch(/^Offer [A-D]$/)
@@ -123,21 +133,70 @@ describe('routing the sample campaign', () => {
   })
 })
 
+describe('configuration changes', () => {
+  it('reach the hot path without a restart (snapshot polled every SNAPSHOT_POLL_MS = 500 ms)', async () => {
+    const cookie = await login(server.url, ADMIN.email, ADMIN.password)
+    const headers = { cookie, 'content-type': 'application/json', 'x-requested-with': 'traffoflex' }
+    const post = async (p: string, body: unknown) => {
+      const res = await fetch(`${server.url}/api/v1${p}`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      })
+      expect(res.status).toBe(201)
+      return (await res.json()) as { id: string }
+    }
+    const dest = await post('/destinations', {
+      name: 'Fresh offer',
+      url: 'https://fresh.example/?c={click_id}',
+    })
+    const campaign = await post('/campaigns', { name: 'Fresh', alias: 'fresh' })
+    await post('/streams', {
+      campaign_id: campaign.id,
+      name: 'all',
+      kind: 'default',
+      destinations: [{ destination_id: dest.id }],
+    })
+    const saved = Date.now()
+    let status = 0
+    while (Date.now() - saved < 5000) {
+      const res = await fetch(`${server.url}/c/fresh`, { redirect: 'manual' })
+      status = res.status
+      if (status === 302) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(status).toBe(302)
+    // Loose bound for a loaded CI machine; the poll interval makes it ~0.5 s.
+    expect(Date.now() - saved).toBeLessThan(3000)
+  })
+})
+
 describe('after shutdown', () => {
   it('has every click in ClickHouse exactly once, with its dimensions', async () => {
     await server.stop()
     const ch = await openClickHouse({ chDir: path.join(dataDir, 'ch'), database: 'traffoflex' })
     try {
       const rs = await ch.client.query({
-        query: 'SELECT country, device, os, browser, is_bot, sub1, utm_source FROM traffoflex.clicks ORDER BY ts',
+        query:
+          'SELECT country, device, os, browser, is_bot, sub1, utm_source FROM traffoflex.clicks ORDER BY click_id',
         format: 'JSONEachRow',
       })
       const rows = (await rs.json()) as Record<string, unknown>[]
-      expect(rows.length).toBe(8) // 7 visits + the browser's
-      expect(rows[0]).toMatchObject({ country: 'US', device: 'desktop', os: 'Windows', browser: 'Chrome', sub1: 'e2e', utm_source: 'test' })
-      // Googlebot and headless Chromium ("HeadlessChrome") are both flagged as bots.
-      expect(rows.filter((r) => Number(r.is_bot) === 1)).toHaveLength(2)
-      const dup = await ch.client.query({ query: 'SELECT count() c, uniqExact(click_id) u FROM traffoflex.clicks', format: 'JSONEachRow' })
+      expect(rows.length).toBe(9) // 7 visits, the browser's, the fresh campaign's
+      expect(rows[0]).toMatchObject({
+        country: 'US',
+        device: 'desktop',
+        os: 'Windows',
+        browser: 'Chrome',
+        sub1: 'e2e',
+        utm_source: 'test',
+      })
+      // Googlebot, headless Chromium ("HeadlessChrome") and Node's fetch ("node") are flagged as bots.
+      expect(rows.filter((r) => Number(r.is_bot) === 1)).toHaveLength(3)
+      const dup = await ch.client.query({
+        query: 'SELECT count() c, uniqExact(click_id) u FROM traffoflex.clicks',
+        format: 'JSONEachRow',
+      })
       const { c, u } = ((await dup.json()) as { c: string; u: string }[])[0]!
       expect(Number(c)).toBe(Number(u))
     } finally {

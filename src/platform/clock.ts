@@ -7,7 +7,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() }
 
 /** A clock that only moves when told to (tests, replays). */
-export function manualClock(start: Date | string | number): Clock & { set(t: Date | string | number): void; advance(ms: number): void } {
+export function manualClock(
+  start: Date | string | number,
+): Clock & { set(t: Date | string | number): void; advance(ms: number): void } {
   let t = new Date(start).getTime()
   return {
     now: () => new Date(t),

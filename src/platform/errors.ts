@@ -17,7 +17,8 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found`)
-export const conflict = (message: string, details?: unknown) => new AppError(409, 'conflict', message, details)
+export const conflict = (message: string, details?: unknown) =>
+  new AppError(409, 'conflict', message, details)
 export const badRequest = (message: string, details?: unknown) =>
   new AppError(400, 'validation_failed', message, details)
 export const unauthorized = () => new AppError(401, 'unauthorized', 'authentication required')

@@ -30,10 +30,16 @@ export function createMetrics(): Metrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
-    snapshotVersion: m('traffoflex_snapshot_version', 'Configuration version of the routing snapshot in force'),
+    snapshotVersion: m(
+      'traffoflex_snapshot_version',
+      'Configuration version of the routing snapshot in force',
+    ),
     pipelineQueue: m('traffoflex_pipeline_queue', 'Events held in memory waiting for insert'),
     pipelinePending: m('traffoflex_pipeline_pending', 'Events spooled but not yet committed to ClickHouse'),
-    pipelineBackpressure: m('traffoflex_pipeline_backpressure_total', 'Events that overflowed the in-memory queue (kept in the spool)'),
+    pipelineBackpressure: m(
+      'traffoflex_pipeline_backpressure_total',
+      'Events that overflowed the in-memory queue (kept in the spool)',
+    ),
     pipelineErrors: m('traffoflex_pipeline_errors_total', 'Failed ClickHouse insert attempts'),
   }
 }

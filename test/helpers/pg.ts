@@ -9,7 +9,9 @@ import { openDb, type DbHandle } from '../../src/platform/db/client.ts'
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** Creates, migrates and returns a database of `kind`; `drop()` removes it. */
-export async function throwawayDb(kind: 'pglite' | 'postgres'): Promise<DbHandle & { drop(): Promise<void>; url?: string }> {
+export async function throwawayDb(
+  kind: 'pglite' | 'postgres',
+): Promise<DbHandle & { drop(): Promise<void>; url?: string }> {
   if (kind === 'pglite') {
     const h = await openDb({ pgDir: 'memory://' })
     await h.migrate()

@@ -42,21 +42,31 @@ export interface ServerProcess {
  * Starts the server and waits until `/readyz` answers 200.
  * @param env extra environment (DATA_DIR, PORT and quiet logs are set by default).
  */
-export async function startServerProcess(opts: { dataDir: string; port?: number; env?: Record<string, string> }): Promise<ServerProcess> {
+export async function startServerProcess(opts: {
+  dataDir: string
+  port?: number
+  env?: Record<string, string>
+  /** Extra node flags, e.g. --cpu-prof for profiling. */
+  nodeArgs?: string[]
+}): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort())
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/root',
-      DATA_DIR: opts.dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ...opts.env,
+  const proc = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts', 'serve'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        DATA_DIR: opts.dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  )
   let out = ''
   let err = ''
   proc.stdout!.on('data', (d) => {

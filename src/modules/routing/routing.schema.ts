@@ -42,20 +42,46 @@ const strList = (max = 500) => z.array(z.string().max(500)).min(1).max(max)
  * and match case-insensitively; a referrer value of `""` matches an empty referrer.
  */
 export const conditionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('country'), op, values: strList().transform((v) => v.map((c) => c.toUpperCase())) }),
-  z.object({ type: z.literal('language'), op, values: strList().transform((v) => v.map((c) => c.toLowerCase())) }),
-  z.object({ type: z.literal('device'), op, values: z.array(z.enum(['desktop', 'mobile', 'tablet', 'other'])).min(1) }),
+  z.object({
+    type: z.literal('country'),
+    op,
+    values: strList().transform((v) => v.map((c) => c.toUpperCase())),
+  }),
+  z.object({
+    type: z.literal('language'),
+    op,
+    values: strList().transform((v) => v.map((c) => c.toLowerCase())),
+  }),
+  z.object({
+    type: z.literal('device'),
+    op,
+    values: z.array(z.enum(['desktop', 'mobile', 'tablet', 'other'])).min(1),
+  }),
   z.object({ type: z.literal('os'), op, values: strList() }),
   z.object({ type: z.literal('browser'), op, values: strList() }),
   z.object({ type: z.literal('ip'), op, values: strList(1000) }),
   z.object({ type: z.literal('user_agent'), op, values: strList() }),
   z.object({ type: z.literal('referrer'), op, values: z.array(z.string().max(500)).min(1).max(500) }),
-  z.object({ type: z.literal('param'), op, name: z.string().min(1).max(64), values: z.array(z.string().max(500)).min(1).max(500) }),
+  z.object({
+    type: z.literal('param'),
+    op,
+    name: z.string().min(1).max(64),
+    values: z.array(z.string().max(500)).min(1).max(500),
+  }),
   z.object({ type: z.literal('source'), op, values: strList() }),
   z.object({ type: z.literal('bot'), op }),
   z.object({ type: z.literal('schedule'), op, schedule: scheduleSchema }),
   /** Visitor (user key) not seen in this campaign within `window_seconds`. */
-  z.object({ type: z.literal('unique'), op, window_seconds: z.number().int().min(1).max(31 * 86400).default(86400) }),
+  z.object({
+    type: z.literal('unique'),
+    op,
+    window_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(31 * 86400)
+      .default(86400),
+  }),
 ])
 export type Condition = z.infer<typeof conditionSchema>
 
@@ -64,7 +90,12 @@ export const conditionsSchema = z
   .object({
     join: z.enum(['and', 'or']).default('and'),
     groups: z
-      .array(z.object({ join: z.enum(['and', 'or']).default('and'), rules: z.array(conditionSchema).min(1).max(50) }))
+      .array(
+        z.object({
+          join: z.enum(['and', 'or']).default('and'),
+          rules: z.array(conditionSchema).min(1).max(50),
+        }),
+      )
       .max(20)
       .default([]),
   })
@@ -96,7 +127,12 @@ export type Trafficback = z.infer<typeof trafficbackSchema>
 export const antiRepeatSchema = z
   .object({
     enabled: z.boolean().default(false),
-    window_seconds: z.number().int().min(1).max(31 * 86400).default(86400),
+    window_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(31 * 86400)
+      .default(86400),
   })
   .default({ enabled: false, window_seconds: 86400 })
 
@@ -105,7 +141,10 @@ export const strategy = z.enum(['waterfall', 'round_robin', 'weighted', 'best_ro
 export type Strategy = z.infer<typeof strategy>
 export const status = z.enum(['active', 'paused', 'archived'])
 
-const currency = z.string().regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD').default('USD')
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'ISO 4217 code, e.g. USD')
+  .default('USD')
 const name = z.string().trim().min(1).max(200)
 
 export const trafficSourceInput = z.object({
@@ -122,7 +161,9 @@ export const trafficSourceInput = z.object({
 
 export const affiliateNetworkInput = z.object({
   name,
-  postback_template: z.enum(['subid_tid_payout_status', 'cid_txid_payout', 'cnv_id_payout_cnv_status', 'custom']).default('subid_tid_payout_status'),
+  postback_template: z
+    .enum(['subid_tid_payout_status', 'cid_txid_payout', 'cnv_id_payout_cnv_status', 'custom'])
+    .default('subid_tid_payout_status'),
   postback_secret: z.string().max(200).optional().nullable(),
   ip_allowlist: z.array(z.string().max(64)).max(200).default([]),
 })

@@ -41,8 +41,12 @@ export const users = pgTable('users', {
   email: text('email').notNull().unique(),
   /** argon2id PHC string. */
   passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['user', 'admin'] }).notNull().default('user'),
-  status: text('status', { enum: ['pending', 'active', 'suspended'] }).notNull().default('active'),
+  role: text('role', { enum: ['user', 'admin'] })
+    .notNull()
+    .default('user'),
+  status: text('status', { enum: ['pending', 'active', 'suspended'] })
+    .notNull()
+    .default('active'),
   createdAt: createdAt(),
 })
 
@@ -53,7 +57,9 @@ export const workspaceMembers = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    role: text('role', { enum: ['owner', 'admin', 'member'] }).notNull().default('member'),
+    role: text('role', { enum: ['owner', 'admin', 'member'] })
+      .notNull()
+      .default('member'),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.userId] })],
@@ -92,7 +98,9 @@ export const trafficSources = pgTable(
     id: pk(),
     workspaceId: workspaceRef(),
     name: text('name').notNull(),
-    costModel: text('cost_model', { enum: ['cpc', 'cpm', 'none'] }).notNull().default('none'),
+    costModel: text('cost_model', { enum: ['cpc', 'cpm', 'none'] })
+      .notNull()
+      .default('none'),
     defaultCostMicros: bigint('default_cost_micros', { mode: 'number' }).notNull().default(0),
     currency: text('currency').notNull().default('USD'),
     externalIdParam: text('external_id_param').notNull().default('external_id'),
@@ -128,13 +136,17 @@ export const destinations = pgTable(
     networkId: uuid('network_id').references(() => affiliateNetworks.id, { onDelete: 'set null' }),
     payoutCents: bigint('payout_cents', { mode: 'number' }).notNull().default(0),
     currency: text('currency').notNull().default('USD'),
-    status: text('status', { enum: ['active', 'paused', 'archived'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'paused', 'archived'] })
+      .notNull()
+      .default('active'),
     schedule: jsonb('schedule').$type<Schedule | null>(),
     dailyClickCap: integer('daily_click_cap'),
     totalClickCap: bigint('total_click_cap', { mode: 'number' }),
     capTimezone: text('cap_timezone').notNull().default('UTC'),
     healthCheck: jsonb('health_check').$type<HealthCheck | null>(),
-    health: text('health', { enum: ['unknown', 'healthy', 'unhealthy'] }).notNull().default('unknown'),
+    health: text('health', { enum: ['unknown', 'healthy', 'unhealthy'] })
+      .notNull()
+      .default('unknown'),
     healthCheckedAt: timestamp('health_checked_at', { withTimezone: true, mode: 'date' }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -150,7 +162,9 @@ export const campaigns = pgTable(
     name: text('name').notNull(),
     alias: text('alias').notNull(),
     sourceId: uuid('source_id').references(() => trafficSources.id, { onDelete: 'set null' }),
-    status: text('status', { enum: ['active', 'paused', 'archived'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'paused', 'archived'] })
+      .notNull()
+      .default('active'),
     timezone: text('timezone').notNull().default('UTC'),
     costMicros: bigint('cost_micros', { mode: 'number' }),
     currency: text('currency').notNull().default('USD'),
@@ -175,7 +189,9 @@ export const streams = pgTable(
       .notNull()
       .references(() => campaigns.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
-    kind: text('kind', { enum: ['forced', 'regular', 'default'] }).notNull().default('regular'),
+    kind: text('kind', { enum: ['forced', 'regular', 'default'] })
+      .notNull()
+      .default('regular'),
     priority: integer('priority').notNull().default(100),
     conditions: jsonb('conditions').$type<Conditions>().notNull(),
     strategy: text('strategy', { enum: ['waterfall', 'round_robin', 'weighted', 'best_roi'] })

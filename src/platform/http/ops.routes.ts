@@ -6,7 +6,11 @@ import type { Metrics } from '../metrics.ts'
  * @param deps.ready resolves when the stores answer; rejects otherwise (→ 503).
  * @param deps.beforeScrape refreshes gauges just before `/metrics` is rendered.
  */
-export function opsRoutes(deps: { metrics: Metrics; ready: () => Promise<void>; beforeScrape?: () => void }): FastifyPluginAsync {
+export function opsRoutes(deps: {
+  metrics: Metrics
+  ready: () => Promise<void>
+  beforeScrape?: () => void
+}): FastifyPluginAsync {
   return async (app) => {
     app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
     app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {

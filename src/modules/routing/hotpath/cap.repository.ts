@@ -8,9 +8,13 @@ import type { Db } from '../../../platform/db/client.ts'
 import type { CapDelta } from './router-state.ts'
 
 /** All counter rows (`clicks` per destination and day). */
-export async function loadCapCounters(db: Db): Promise<{ destinationId: string; day: string; clicks: number }[]> {
+export async function loadCapCounters(
+  db: Db,
+): Promise<{ destinationId: string; day: string; clicks: number }[]> {
   const res = await db.execute(sql`SELECT destination_id, day, clicks FROM cap_counters`)
-  const rows = (res as unknown as { rows: { destination_id: string; day: string; clicks: string | number }[] }).rows
+  const rows = (
+    res as unknown as { rows: { destination_id: string; day: string; clicks: string | number }[] }
+  ).rows
   return rows.map((r) => ({ destinationId: r.destination_id, day: r.day, clicks: Number(r.clicks) }))
 }
 

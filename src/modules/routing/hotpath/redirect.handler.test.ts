@@ -20,16 +20,36 @@ function configure() {
   const C = uid(3)
   snapshot = compileSnapshot(
     rows({
-      sources: [sourceRow({ id: uid(50), costModel: 'cpm', defaultCostMicros: 2_000_000, externalIdParam: 'clickid' })],
+      sources: [
+        sourceRow({
+          id: uid(50),
+          costModel: 'cpm',
+          defaultCostMicros: 2_000_000,
+          externalIdParam: 'clickid',
+        }),
+      ],
       campaigns: [
-        campaignRow({ id: A, alias: 'main', sourceId: uid(50), trafficback: { type: 'campaign', campaign_id: B } }),
+        campaignRow({
+          id: A,
+          alias: 'main',
+          sourceId: uid(50),
+          trafficback: { type: 'campaign', campaign_id: B },
+        }),
         campaignRow({ id: B, alias: 'backup', trafficback: { type: 'url', url: `${PUBLIC}/c/loop?x=1` } }),
         campaignRow({ id: C, alias: 'loop', trafficback: { type: 'campaign', campaign_id: uid(4) } }),
         campaignRow({ id: uid(4), alias: 'loop-back', trafficback: { type: 'campaign', campaign_id: C } }),
       ],
       streams: [
-        streamRow(10, { campaignId: A, conditions: only({ type: 'country', op: 'is', values: ['US'] }), destinations: [1] }),
-        streamRow(11, { campaignId: B, conditions: only({ type: 'country', op: 'is', values: ['DE'] }), destinations: [2] }),
+        streamRow(10, {
+          campaignId: A,
+          conditions: only({ type: 'country', op: 'is', values: ['US'] }),
+          destinations: [1],
+        }),
+        streamRow(11, {
+          campaignId: B,
+          conditions: only({ type: 'country', op: 'is', values: ['DE'] }),
+          destinations: [2],
+        }),
       ],
       destinations: [
         destinationRow(1, { url: 'https://offer.example/a?c={click_id}&s={sub1}&e={external_id}' }),
@@ -46,7 +66,12 @@ beforeAll(async () => {
     snapshot: () => snapshot,
     state: createRuntimeState(),
     context: createContextBuilder({ trustedProxies: ['127.0.0.1/32'], geo }),
-    pipeline: { push: (e) => (events.push(e), true) },
+    pipeline: {
+      push: (e) => {
+        events.push(e)
+        return true
+      },
+    },
     publicUrl: PUBLIC,
     maxHops: 3,
   })
@@ -60,7 +85,10 @@ beforeEach(() => {
 })
 
 const get = (path: string, ip: string) =>
-  fetch(base + path, { redirect: 'manual', headers: { 'x-forwarded-for': ip, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' } })
+  fetch(base + path, {
+    redirect: 'manual',
+    headers: { 'x-forwarded-for': ip, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/125.0' },
+  })
 
 describe('redirect handler over real HTTP', () => {
   it('redirects a matching visitor with 302 and no-store, and records the click', async () => {
@@ -72,7 +100,13 @@ describe('redirect handler over real HTTP', () => {
     expect(loc.searchParams.get('s')).toBe('abc')
     expect(loc.searchParams.get('e')).toBe('SRC-1')
     const click = events.find((e) => e.type === 'click')
-    expect(click).toMatchObject({ country: 'US', sub1: 'abc', external_id: 'SRC-1', cost_micros: 50_000, campaign_id: uid(1) })
+    expect(click).toMatchObject({
+      country: 'US',
+      sub1: 'abc',
+      external_id: 'SRC-1',
+      cost_micros: 50_000,
+      campaign_id: uid(1),
+    })
     expect(loc.searchParams.get('c')).toBe(click!.click_id)
   })
 
@@ -116,7 +150,9 @@ describe('redirect handler over real HTTP', () => {
   it('answers 404 for an unknown alias and still logs it', async () => {
     const res = await get('/c/nope', '8.8.8.8')
     expect(res.status).toBe(404)
-    expect(events).toEqual([expect.objectContaining({ type: 'trafficback', reason: 'unknown campaign', target: 'nope' })])
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'trafficback', reason: 'unknown campaign', target: 'nope' }),
+    ])
   })
 
   it('sees a new snapshot on the next request', async () => {

@@ -69,7 +69,8 @@ export function clickCostMicros(query: Record<string, string>, campaign: Compile
     const v = Number(raw)
     if (Number.isFinite(v) && v >= 0 && v < 1e6) return Math.round(v * 1e6)
   }
-  if (campaign.row.costMicros !== null && campaign.row.costMicros !== undefined) return campaign.row.costMicros
+  if (campaign.row.costMicros !== null && campaign.row.costMicros !== undefined)
+    return campaign.row.costMicros
   const src = campaign.source
   if (!src) return 0
   if (src.costModel === 'cpc') return src.defaultCostMicros
@@ -176,7 +177,9 @@ function withHop(url: string, publicUrl: string, hops: number): string {
  * Creates the `(req, res)` handler for `/c/:alias`. It never throws: an unexpected error
  * answers 500 and is counted.
  */
-export function createRedirectHandler(deps: RedirectDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRedirectHandler(
+  deps: RedirectDeps,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const now = deps.now ?? Date.now
   const random = randomSource()
   const count = deps.onOutcome ?? (() => {})
@@ -186,7 +189,11 @@ export function createRedirectHandler(deps: RedirectDeps): (req: IncomingMessage
     res.end(NOT_FOUND_HTML)
   }
   const redirect = (res: ServerResponse, location: string) => {
-    res.writeHead(302, { Location: safeLocation(location), 'Cache-Control': 'no-store', 'Content-Length': '0' })
+    res.writeHead(302, {
+      Location: safeLocation(location),
+      'Cache-Control': 'no-store',
+      'Content-Length': '0',
+    })
     res.end()
   }
 
@@ -215,7 +222,9 @@ export function createRedirectHandler(deps: RedirectDeps): (req: IncomingMessage
     let hops = Math.max(0, Math.min(Number.parseInt(query[HOP_PARAM] ?? '0', 10) || 0, 1000))
     let campaign = findCampaign(snap, alias)
     if (!campaign) {
-      deps.pipeline.push(trafficbackEvent(clickId, ts, ctx, undefined, 'unknown campaign', 'none', alias, hops))
+      deps.pipeline.push(
+        trafficbackEvent(clickId, ts, ctx, undefined, 'unknown campaign', 'none', alias, hops),
+      )
       count('not_found')
       return notFound(res)
     }
@@ -232,7 +241,9 @@ export function createRedirectHandler(deps: RedirectDeps): (req: IncomingMessage
       const overLimit = hops + 1 > deps.maxHops
       const targetType = overLimit && tb.type !== 'none' ? 'loop' : tb.type
       const target = tb.type === 'url' ? tb.url : tb.type === 'campaign' ? tb.campaign_id : ''
-      deps.pipeline.push(trafficbackEvent(clickId, ts, ctx, campaign, decision.reason, targetType, target, hops))
+      deps.pipeline.push(
+        trafficbackEvent(clickId, ts, ctx, campaign, decision.reason, targetType, target, hops),
+      )
       count('trafficback')
       if (tb.type === 'none' || overLimit || (tb.type === 'campaign' && !next)) return notFound(res)
       hops++

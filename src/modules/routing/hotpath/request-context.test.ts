@@ -85,7 +85,10 @@ describe('client IP behind proxies (real HTTP)', () => {
   })
 
   it('honours X-Forwarded-For from a trusted proxy, skipping trusted hops', async () => {
-    builder = createContextBuilder({ trustedProxies: parseTrustedProxies('127.0.0.1/32, 10.0.0.0/8'), geo: () => '' })
+    builder = createContextBuilder({
+      trustedProxies: parseTrustedProxies('127.0.0.1/32, 10.0.0.0/8'),
+      geo: () => '',
+    })
     expect(await ask('8.8.8.8')).toBe('8.8.8.8')
     expect(await ask('8.8.8.8, 10.1.2.3')).toBe('8.8.8.8')
     // A client-supplied first entry behind an untrusted hop is not believed.

@@ -138,7 +138,12 @@ export function createContextBuilder(opts: {
         referrer: facts.referrer ?? '',
         isBot: ua.isBot,
         // A visitor is IP + user agent: stable without cookies (a redirect sets none).
-        userKey: createHash('sha256').update(facts.ip).update('\n').update(facts.userAgent).digest('base64url').slice(0, 22),
+        userKey: createHash('sha256')
+          .update(facts.ip)
+          .update('\n')
+          .update(facts.userAgent)
+          .digest('base64url')
+          .slice(0, 22),
         query: facts.query,
       }
     },

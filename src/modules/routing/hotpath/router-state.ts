@@ -18,7 +18,12 @@ export function createDayKeyer(): (timezone: string, ms: number) => string {
     let f = formatters.get(timezone)
     if (!f) {
       // en-CA formats dates as YYYY-MM-DD.
-      f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      f = new Intl.DateTimeFormat('en-CA', {
+        timeZone: timezone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      })
       formatters.set(timezone, f)
     }
     const day = f.format(ms)

@@ -15,7 +15,13 @@ import { loadConfigRows } from '../routing.repository.ts'
 import type { Decision } from '../routing.types.ts'
 import { loadCapCounters, persistCapDeltas } from './cap.repository.ts'
 import { createRedirectHandler } from './redirect.handler.ts'
-import { createContextBuilder, type ContextBuilder, openGeo, parseTrustedProxies, type RequestFacts } from './request-context.ts'
+import {
+  createContextBuilder,
+  type ContextBuilder,
+  openGeo,
+  parseTrustedProxies,
+  type RequestFacts,
+} from './request-context.ts'
 import { createRuntimeState, type RuntimeState } from './router-state.ts'
 import { createSnapshotManager, type SnapshotManager } from './snapshot-manager.ts'
 
@@ -30,7 +36,12 @@ export interface RoutingRuntime {
    * no click event, no counter or memory changes. Undefined when the campaign is not in
    * the snapshot (unknown, another workspace's, or archived).
    */
-  preview(workspaceId: string, campaignId: string, facts: RequestFacts, at: Date): { decision: Decision; clickId: string } | undefined
+  preview(
+    workspaceId: string,
+    campaignId: string,
+    facts: RequestFacts,
+    at: Date,
+  ): { decision: Decision; clickId: string } | undefined
   /** Starts snapshot polling and cap persistence. */
   start(): void
   /** Stops timers and persists the last cap deltas. */
@@ -56,7 +67,8 @@ export async function createRoutingRuntime(deps: {
     logger,
     onSwap: (snap, rows) => {
       state.setCapTimezones(new Map(rows.destinations.map((d) => [d.id, d.capTimezone])))
-      if (snap.warnings.length > 0) logger.warn({ warnings: snap.warnings.slice(0, 20) }, 'routing snapshot warnings')
+      if (snap.warnings.length > 0)
+        logger.warn({ warnings: snap.warnings.slice(0, 20) }, 'routing snapshot warnings')
     },
   })
   state.load(await loadCapCounters(db), Date.now())

@@ -42,7 +42,12 @@ function snakeTrace(t: RouteTrace) {
         : {}),
     })),
     picked: t.picked
-      ? { stream_id: t.picked.streamId, destination_id: t.picked.destinationId, strategy: t.picked.strategy, url: t.picked.url }
+      ? {
+          stream_id: t.picked.streamId,
+          destination_id: t.picked.destinationId,
+          strategy: t.picked.strategy,
+          url: t.picked.url,
+        }
       : null,
     trafficback: t.trafficback ?? null,
   }
@@ -69,7 +74,13 @@ export function previewRoutes(deps: { db: Db; runtime: RoutingRuntime }): Fastif
         const out = deps.runtime.preview(
           req.auth.workspaceId,
           req.params.id,
-          { ip: b.ip, userAgent: b.user_agent, query: b.query, referrer: b.referrer, acceptLanguage: b.accept_language },
+          {
+            ip: b.ip,
+            userAgent: b.user_agent,
+            query: b.query,
+            referrer: b.referrer,
+            acceptLanguage: b.accept_language,
+          },
           at,
         )
         if (!out) throw notFound('campaign')
@@ -97,7 +108,8 @@ export function previewRoutes(deps: { db: Db; runtime: RoutingRuntime }): Fastif
           url: decision.kind === 'redirect' ? decision.url : null,
           stream_id: decision.kind === 'redirect' ? decision.streamId : null,
           destination_id: decision.kind === 'redirect' ? decision.destinationId : null,
-          trafficback: decision.kind === 'trafficback' ? { reason: decision.reason, target: decision.target } : null,
+          trafficback:
+            decision.kind === 'trafficback' ? { reason: decision.reason, target: decision.target } : null,
           trace: snakeTrace(decision.trace),
         }
       },

@@ -23,12 +23,24 @@ export async function seedSample(db: Db, workspaceId: string, publicUrl: string)
   await db.transaction(async (tx) => {
     const [source] = await tx
       .insert(schema.trafficSources)
-      .values({ workspaceId, name: '[Sample] Demo traffic source', costModel: 'cpc', defaultCostMicros: 20_000, currency: 'USD' })
+      .values({
+        workspaceId,
+        name: '[Sample] Demo traffic source',
+        costModel: 'cpc',
+        defaultCostMicros: 20_000,
+        currency: 'USD',
+      })
       .returning()
     const dest = async (offer: string, payoutCents: number) => {
       const [row] = await tx
         .insert(schema.destinations)
-        .values({ workspaceId, name: `[Sample] Offer ${offer}`, url: landing(publicUrl, offer), payoutCents, currency: 'USD' })
+        .values({
+          workspaceId,
+          name: `[Sample] Offer ${offer}`,
+          url: landing(publicUrl, offer),
+          payoutCents,
+          currency: 'USD',
+        })
         .returning()
       return row!.id
     }
@@ -71,11 +83,18 @@ export async function seedSample(db: Db, workspaceId: string, publicUrl: string)
         .returning()
       await tx
         .insert(schema.streamDestinations)
-        .values(links.map((l, i) => ({ streamId: s!.id, destinationId: l.id, position: i, weight: l.weight })))
+        .values(
+          links.map((l, i) => ({ streamId: s!.id, destinationId: l.id, position: i, weight: l.weight })),
+        )
     }
-    await stream('[Sample] Bots', 'forced', 1, { groups: [{ rules: [{ type: 'bot', op: 'is' }] }] }, 'waterfall', [
-      { id: d, weight: 100 },
-    ])
+    await stream(
+      '[Sample] Bots',
+      'forced',
+      1,
+      { groups: [{ rules: [{ type: 'bot', op: 'is' }] }] },
+      'waterfall',
+      [{ id: d, weight: 100 }],
+    )
     await stream(
       '[Sample] English-speaking desktop',
       'regular',

@@ -1,0 +1,327 @@
+/**
+ * bench:redirect — the full redirect pipeline against a bare `node:http` 302 server, same
+ * machine, same load tool and settings, in one run.
+ *
+ * Ours: a campaign with 12 streams with conditions (geo, device, OS, browser, IP, language,
+ * query parameter, schedule, bot), caps on every destination, anti-repeat on, every click
+ * spooled and inserted into ClickHouse (chDB). Load: wrk, 64 connections, random client IPs
+ * through X-Forwarded-For and real browser user agents (bench/redirect.lua).
+ *
+ * Prints a table and writes bench/results/redirect.json with the throughput ratio (ours /
+ * bare), both throughputs, p50/p99 latency at peak and at half of our peak rate (autocannon
+ * with a fixed overall rate), peak RSS and lost_events (answered − stored; must be 0).
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import autocannon from 'autocannon'
+import { freePort, login, ROOT, startServerProcess, tempDataDir } from '../test/helpers/server.ts'
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10)
+const WARMUP_S = 3
+const CONNECTIONS = 64
+const LUA = path.join(ROOT, 'bench/redirect.lua')
+
+interface WrkResult {
+  requests: number
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+}
+
+/** Runs wrk and parses requests, req/s and latency percentiles (ms). */
+function wrk(url: string, seconds: number): WrkResult {
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', LUA, url], {
+    encoding: 'utf8',
+  })
+  const ms = (label: string) => {
+    const m = out.match(new RegExp(`${label}%\\s+([\\d.]+)(us|ms|s)`))
+    if (!m) return Number.NaN
+    const v = Number(m[1])
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v
+  }
+  const errors = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/)
+  return {
+    requests: Number(out.match(/(\d+) requests in/)?.[1] ?? 0),
+    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? 0),
+    p50: ms('50'),
+    p99: ms('99'),
+    errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+  }
+}
+
+/** p50/p99 (ms) at a fixed overall request rate (open model), via autocannon. */
+async function atRate(
+  url: string,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; rps: number }> {
+  const r = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    overallRate: Math.max(1, Math.round(rate)),
+    duration: seconds,
+    headers: {
+      'x-forwarded-for': '8.8.8.8',
+      'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0',
+    },
+  })
+  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average }
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0)
+  return Math.round(kb / 1024)
+}
+
+async function startBare(): Promise<{ url: string; stop(): void }> {
+  const port = await freePort()
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bench/bare-302.mjs'), String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  await new Promise<void>((resolve) => proc.stdout!.once('data', () => resolve()))
+  return { url: `http://127.0.0.1:${port}`, stop: () => proc.kill('SIGTERM') }
+}
+
+/** Creates the benchmark campaign through the admin API; returns a function reading stored events. */
+async function configure(url: string, cookie: string) {
+  const headers = { cookie, 'content-type': 'application/json', 'x-requested-with': 'traffoflex' }
+  const post = async (p: string, body: unknown) => {
+    const res = await fetch(`${url}/api/v1${p}`, { method: 'POST', headers, body: JSON.stringify(body) })
+    if (res.status !== 201) throw new Error(`POST ${p}: ${res.status} ${await res.text()}`)
+    return (await res.json()) as { id: string }
+  }
+  const dests: string[] = []
+  for (let i = 0; i < 12; i++) {
+    const d = await post('/destinations', {
+      name: `Bench offer ${i}`,
+      url: `https://offer${i}.example/landing?click_id={click_id}&sub1={sub1}&country={country}&device={device}`,
+      daily_click_cap: 1_000_000_000,
+      total_click_cap: 1_000_000_000,
+    })
+    dests.push(d.id)
+  }
+  const campaign = await post('/campaigns', {
+    name: 'Bench',
+    alias: 'bench',
+    anti_repeat: { enabled: true, window_seconds: 3600 },
+  })
+  const rule = (r: unknown) => ({ join: 'and', groups: [{ join: 'and', rules: [r] }] })
+  const streams: [string, unknown][] = [
+    ['bots', rule({ type: 'bot', op: 'is' })],
+    [
+      'blocked ranges',
+      rule({ type: 'ip', op: 'is', values: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'] }),
+    ],
+    ['vip param', rule({ type: 'param', op: 'is', name: 'sub2', values: ['vip*'] })],
+    [
+      'DE/AT/CH German',
+      {
+        join: 'and',
+        groups: [
+          {
+            join: 'and',
+            rules: [
+              { type: 'country', op: 'is', values: ['DE', 'AT', 'CH'] },
+              { type: 'language', op: 'is', values: ['de'] },
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      'iOS mobile',
+      {
+        join: 'and',
+        groups: [
+          {
+            join: 'and',
+            rules: [
+              { type: 'os', op: 'is', values: ['iOS'] },
+              { type: 'device', op: 'is', values: ['mobile'] },
+            ],
+          },
+        ],
+      },
+    ],
+    ['Android', rule({ type: 'os', op: 'is', values: ['Android'] })],
+    [
+      'Firefox not US',
+      {
+        join: 'and',
+        groups: [
+          {
+            join: 'and',
+            rules: [
+              { type: 'browser', op: 'is', values: ['Firefox'] },
+              { type: 'country', op: 'is_not', values: ['US'] },
+            ],
+          },
+        ],
+      },
+    ],
+    ['Tier 1', rule({ type: 'country', op: 'is', values: ['US', 'GB', 'CA', 'AU', 'NZ', 'IE'] })],
+    [
+      'EU weekdays',
+      {
+        join: 'and',
+        groups: [
+          {
+            join: 'and',
+            rules: [
+              { type: 'country', op: 'is', values: ['FR', 'IT', 'ES', 'NL', 'BE', 'PL', 'SE'] },
+              {
+                type: 'schedule',
+                op: 'is',
+                schedule: { days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '23:59' },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    ['Asia', rule({ type: 'country', op: 'is', values: ['JP', 'KR', 'CN', 'IN', 'ID', 'TH', 'VN', 'SG'] })],
+    ['referrer search', rule({ type: 'referrer', op: 'is', values: ['*google.*', '*bing.*'] })],
+    ['LatAm', rule({ type: 'country', op: 'is', values: ['BR', 'MX', 'AR', 'CO', 'CL', 'PE'] })],
+  ]
+  let priority = 1
+  for (const [name, conditions] of streams) {
+    const i = priority - 1
+    await post('/streams', {
+      campaign_id: campaign.id,
+      name,
+      kind: name === 'bots' ? 'forced' : 'regular',
+      priority: priority++,
+      conditions,
+      strategy: i % 3 === 0 ? 'weighted' : i % 3 === 1 ? 'round_robin' : 'waterfall',
+      destinations: [dests[i], dests[(i + 1) % 12], dests[(i + 2) % 12]].map((id, k) => ({
+        destination_id: id,
+        weight: 100 - k * 30,
+      })),
+    })
+  }
+  await post('/streams', {
+    campaign_id: campaign.id,
+    name: 'default',
+    kind: 'default',
+    strategy: 'weighted',
+    destinations: dests.map((id) => ({ destination_id: id, weight: 10 })),
+  })
+
+  /** Clicks plus trafficback events stored for today (UTC), through the reports API. */
+  return async () => {
+    const res = await fetch(`${url}/api/v1/reports/overview?tz=UTC`, { headers: { cookie } })
+    const o = (await res.json()) as { clicks: number; trafficback: number }
+    return Number(o.clicks) + Number(o.trafficback)
+  }
+}
+
+async function settle(stored: () => Promise<number>): Promise<number> {
+  let last = -1
+  for (let i = 0; i < 120; i++) {
+    const now = await stored()
+    if (now === last) return now
+    last = now
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  return last
+}
+
+async function main() {
+  try {
+    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' })
+  } catch {
+    throw new Error('wrk is not installed: apt-get install wrk')
+  }
+  const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
+
+  // Baseline.
+  const bare = await startBare()
+  wrk(`${bare.url}/c/bench`, WARMUP_S)
+  const bareRun = wrk(`${bare.url}/c/bench`, DURATION_S)
+  const bareHalf = await atRate(`${bare.url}/c/bench`, bareRun.rps / 2, DURATION_S)
+  bare.stop()
+
+  // traffoflex, embedded default.
+  const password = 'bench-password-123'
+  const server = await startServerProcess({
+    dataDir: tempDataDir('tf-bench-'),
+    env: {
+      TRUSTED_PROXIES: '127.0.0.1/32',
+      ADMIN_PASSWORD: password,
+      SEED_SAMPLE: 'false',
+      LOG_LEVEL: 'error',
+    },
+  })
+  try {
+    const cookie = await login(server.url, 'admin@traffoflex.local', password)
+    const stored = await configure(server.url, cookie)
+    await new Promise((r) => setTimeout(r, 1500)) // snapshot picks the campaign up
+    wrk(`${server.url}/c/bench`, WARMUP_S)
+    const before = await settle(stored)
+    const ours = wrk(`${server.url}/c/bench`, DURATION_S)
+    const after = await settle(stored)
+    const half = await atRate(`${server.url}/c/bench`, ours.rps / 2, DURATION_S)
+    const rss = peakRssMb(server.proc.pid!)
+    const answered = ours.requests
+    const storedDelta = after - before
+    const result = {
+      name: 'redirect',
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version },
+      settings: {
+        tool: 'wrk',
+        threads: 1,
+        connections: CONNECTIONS,
+        duration_s: DURATION_S,
+        warmup_s: WARMUP_S,
+        streams: 13,
+      },
+      ratio: round(ours.rps / bareRun.rps, 3),
+      ours_rps: round(ours.rps, 0),
+      bare_rps: round(bareRun.rps, 0),
+      ours_p50_ms: round(ours.p50),
+      ours_p99_ms: round(ours.p99),
+      bare_p50_ms: round(bareRun.p50),
+      bare_p99_ms: round(bareRun.p99),
+      half_rate_rps: round(ours.rps / 2, 0),
+      ours_half_rate_p50_ms: half.p50,
+      ours_half_rate_p99_ms: half.p99,
+      bare_half_rate_p99_ms: bareHalf.p99,
+      peak_rss_mb: rss,
+      answered,
+      stored: storedDelta,
+      lost_events: Math.max(0, answered - storedDelta),
+      socket_errors: ours.errors,
+    }
+    console.table({
+      bare: {
+        'req/s': result.bare_rps,
+        'p50 ms': result.bare_p50_ms,
+        'p99 ms': result.bare_p99_ms,
+        'p99 @ half rate': bareHalf.p99,
+      },
+      traffoflex: {
+        'req/s': result.ours_rps,
+        'p50 ms': result.ours_p50_ms,
+        'p99 ms': result.ours_p99_ms,
+        'p99 @ half rate': half.p99,
+      },
+    })
+    console.log(
+      `ratio ${result.ratio} (target ≥ 0.7) · p99 at half rate ${half.p99} ms (target ≤ 5) · peak RSS ${rss} MB · answered ${answered}, stored ${storedDelta}, lost ${result.lost_events}`,
+    )
+    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
+    writeFileSync(path.join(ROOT, 'bench/results/redirect.json'), `${JSON.stringify(result, null, 2)}\n`)
+  } finally {
+    await server.stop()
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,375 @@
+/**
+ * Accounts orchestration: passwords (argon2id), login sessions, API keys, the first admin
+ * and the login rate limiter.
+ *
+ * Secrets policy: session tokens and API keys are 32 random bytes; only their SHA-256 is
+ * stored (they are high-entropy, so a fast hash is enough and lookups stay O(1) by index).
+ * Passwords are low-entropy, hence argon2id.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { hash, verify } from '@node-rs/argon2'
+import type { Db } from '../../platform/db/client.ts'
+import { AppError, forbidden, notFound, unauthorized } from '../../platform/errors.ts'
+import type { AuthContext } from '../../platform/http/types.ts'
+import {
+  countUsers,
+  deleteExpiredSessions,
+  deleteSession,
+  findApiKeyPrincipal,
+  findSessionPrincipal,
+  findUserByEmail,
+  firstWorkspaceOf,
+  insertApiKey,
+  insertMember,
+  insertSession,
+  insertUser,
+  insertWorkspace,
+  listApiKeysOf,
+  type Principal,
+  revokeApiKeyOf,
+  touchApiKey,
+} from './accounts.repository.ts'
+
+/** Name of the session cookie (HttpOnly, SameSite=Lax, Path=/). */
+export const SESSION_COOKIE = 'tf_session'
+/** Cookie-authenticated writes must send this header with {@link CSRF_HEADER_VALUE}. */
+export const CSRF_HEADER = 'x-requested-with'
+/** Required value of {@link CSRF_HEADER} (compared case-insensitively). */
+export const CSRF_HEADER_VALUE = 'traffoflex'
+/** Every API key starts with this, so leaked keys are recognisable by secret scanners. */
+export const API_KEY_PREFIX = 'tfk_'
+/** `last_used_at` of an API key is written at most once per this many milliseconds. */
+export const API_KEY_TOUCH_INTERVAL_MS = 60_000
+
+/** Lower-cases and trims an email so lookups and the unique index agree. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase()
+}
+
+/** SHA-256 of a UTF-8 string as 64 lower-case hex characters. */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex')
+}
+
+/** argon2id PHC string of `password` (library defaults: m=19 MiB, t=2, p=1 — OWASP minimum). */
+export function hashPassword(password: string): Promise<string> {
+  return hash(password)
+}
+
+/** True when `password` matches the argon2 PHC string `passwordHash`; false on any malformed hash. */
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password)
+  } catch {
+    return false
+  }
+}
+
+/** A strong random password: 24 URL-safe characters (18 random bytes, 144 bits). */
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url')
+}
+
+// A real argon2id hash of a random password, verified against when the email is unknown so
+// that "no such user" costs the same time as "wrong password" (no user enumeration by timing).
+let dummyHash: Promise<string> | undefined
+function getDummyHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'))
+  return dummyHash
+}
+
+/**
+ * Creates a user and its membership in one transaction. The workspace is `workspaceId` when
+ * given, otherwise a new workspace named `workspaceName` (default "Default"). Does not bump
+ * the config version (accounts are not routing configuration).
+ * @param opts.email any case; stored normalised.
+ * @param opts.password plain text; stored as argon2id.
+ * @param opts.role global role, default 'user'. @param opts.status default 'active'.
+ * @param opts.memberRole role inside the workspace, default 'owner' for a new workspace, else 'member'.
+ * @returns the ids of the user and workspace.
+ * @throws AppError 409 `conflict` (details path `email`) when the email is taken.
+ */
+export async function createAccount(
+  db: Db,
+  opts: {
+    email: string
+    password: string
+    role?: 'user' | 'admin'
+    status?: 'pending' | 'active' | 'suspended'
+    workspaceId?: string
+    workspaceName?: string
+    memberRole?: 'owner' | 'admin' | 'member'
+  },
+): Promise<{ userId: string; workspaceId: string }> {
+  const email = normaliseEmail(opts.email)
+  const passwordHash = await hashPassword(opts.password)
+  return db.transaction(async (tx) => {
+    const taken = await findUserByEmail(tx, email)
+    if (taken)
+      throw new AppError(409, 'conflict', 'email already registered', [{ path: 'email', message: 'taken' }])
+    const workspaceId = opts.workspaceId ?? (await insertWorkspace(tx, opts.workspaceName ?? 'Default')).id
+    const user = await insertUser(tx, {
+      email,
+      passwordHash,
+      role: opts.role ?? 'user',
+      status: opts.status ?? 'active',
+    })
+    await insertMember(tx, workspaceId, user.id, opts.memberRole ?? (opts.workspaceId ? 'member' : 'owner'))
+    return { userId: user.id, workspaceId }
+  })
+}
+
+/** Outcome of {@link bootstrapAdmin}. */
+export interface BootstrapResult {
+  /** False when users already existed (nothing was changed). */
+  created: boolean
+  /** The admin email (normalised) when created, else the email that was asked for. */
+  email: string
+  /** Present only when a password was generated; print it once and never store it. */
+  generatedPassword?: string
+  workspaceId?: string
+  userId?: string
+}
+
+/**
+ * First run: on an empty users table creates workspace "Default", the admin user
+ * (role admin, status active) and its owner membership. A no-op when any user exists, so it
+ * is safe to call on every start. When `password` is empty or absent a strong one is
+ * generated and returned once.
+ */
+export async function bootstrapAdmin(
+  db: Db,
+  opts: { email: string; password?: string },
+): Promise<BootstrapResult> {
+  if ((await countUsers(db)) > 0) return { created: false, email: normaliseEmail(opts.email) }
+  const generated = opts.password ? undefined : generatePassword()
+  const password = opts.password || (generated as string)
+  try {
+    const ids = await createAccount(db, {
+      email: opts.email,
+      password,
+      role: 'admin',
+      status: 'active',
+      workspaceName: 'Default',
+      memberRole: 'owner',
+    })
+    return {
+      created: true,
+      email: normaliseEmail(opts.email),
+      ...(generated ? { generatedPassword: generated } : {}),
+      ...ids,
+    }
+  } catch (err) {
+    // Two processes bootstrapping the same empty database: the loser sees the email taken.
+    if (err instanceof AppError && err.status === 409)
+      return { created: false, email: normaliseEmail(opts.email) }
+    throw err
+  }
+}
+
+/** A successful login: the raw session token goes into the cookie and nowhere else. */
+export interface LoginResult {
+  /** 43 base64url characters (32 random bytes); only its SHA-256 is stored. */
+  token: string
+  expiresAt: Date
+  user: { id: string; email: string; role: 'user' | 'admin' }
+  workspace: { id: string; name: string }
+}
+
+/**
+ * Verifies email + password and opens a session in the user's first workspace.
+ * @param opts.ttlHours session lifetime in hours. @param opts.now clock (default `new Date()`).
+ * @throws AppError 401 `invalid_credentials` for an unknown email or wrong password (same
+ *   message and similar time for both), 403 `forbidden` for a pending or suspended user or
+ *   one without a workspace.
+ */
+export async function login(
+  db: Db,
+  creds: { email: string; password: string },
+  opts: { ttlHours: number; now?: Date },
+): Promise<LoginResult> {
+  const now = opts.now ?? new Date()
+  const user = await findUserByEmail(db, normaliseEmail(creds.email))
+  const ok = await verifyPassword(user?.passwordHash ?? (await getDummyHash()), creds.password)
+  if (!user || !ok) throw new AppError(401, 'invalid_credentials', 'invalid email or password')
+  assertActive(user.status)
+  const workspace = await firstWorkspaceOf(db, user.id)
+  if (!workspace) throw forbidden('user has no workspace')
+  const token = randomBytes(32).toString('base64url')
+  const expiresAt = new Date(now.getTime() + opts.ttlHours * 3_600_000)
+  await deleteExpiredSessions(db, user.id, now)
+  await insertSession(db, {
+    tokenHash: sha256Hex(token),
+    userId: user.id,
+    workspaceId: workspace.id,
+    expiresAt,
+  })
+  return {
+    token,
+    expiresAt,
+    user: { id: user.id, email: user.email, role: user.role },
+    workspace: { id: workspace.id, name: workspace.name },
+  }
+}
+
+/** Ends the session with this raw token (no-op when unknown). */
+export async function logout(db: Db, token: string): Promise<void> {
+  await deleteSession(db, sha256Hex(token))
+}
+
+function assertActive(status: Principal['status']): void {
+  if (status === 'pending') throw forbidden('account pending approval')
+  if (status === 'suspended') throw forbidden('account suspended')
+}
+
+function toAuth(p: Principal, via: AuthContext['via']): AuthContext {
+  assertActive(p.status)
+  return { userId: p.userId, workspaceId: p.workspaceId, role: p.role, via }
+}
+
+/**
+ * Resolves a raw session token (cookie value) to the request's auth context.
+ * @throws AppError 401 when unknown, expired or the membership is gone; 403 when the user
+ *   is pending or suspended.
+ */
+export async function authenticateSession(db: Db, token: string, now = new Date()): Promise<AuthContext> {
+  if (!token || token.length > 200) throw unauthorized()
+  const p = await findSessionPrincipal(db, sha256Hex(token), now)
+  if (!p) throw unauthorized()
+  return toAuth(p, 'session')
+}
+
+/**
+ * Resolves a raw API key (`tfk_…`) to the request's auth context and records its use
+ * (at most once per {@link API_KEY_TOUCH_INTERVAL_MS}).
+ * @throws AppError 401 when malformed, unknown or revoked; 403 when the user is pending or suspended.
+ */
+export async function authenticateApiKey(db: Db, key: string, now = new Date()): Promise<AuthContext> {
+  if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw unauthorized()
+  const p = await findApiKeyPrincipal(db, sha256Hex(key))
+  if (!p) throw unauthorized()
+  const auth = toAuth(p, 'api_key')
+  // Check in JS first so the common case (used within the last minute) costs no write at all.
+  if (!p.lastUsedAt || now.getTime() - p.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS) {
+    await touchApiKey(db, p.keyId, now, API_KEY_TOUCH_INTERVAL_MS)
+  }
+  return auth
+}
+
+/** An API key as listed (never includes the secret). */
+export interface ApiKeyInfo {
+  id: string
+  name: string
+  /** First 12 characters of the key (`tfk_` + 8), to recognise it. */
+  prefix: string
+  lastUsedAt: Date | null
+  revokedAt: Date | null
+  createdAt: Date
+}
+
+/**
+ * Creates an API key for `userId` acting in `workspaceId`.
+ * @returns the info plus `key`, the full secret: `tfk_` + 43 base64url characters
+ *   (32 random bytes). It is shown once; only its SHA-256 is stored.
+ */
+export async function createApiKey(
+  db: Db,
+  opts: { workspaceId: string; userId: string; name: string },
+): Promise<ApiKeyInfo & { key: string }> {
+  const key = API_KEY_PREFIX + randomBytes(32).toString('base64url')
+  const row = await insertApiKey(db, {
+    workspaceId: opts.workspaceId,
+    userId: opts.userId,
+    name: opts.name,
+    prefix: key.slice(0, 12),
+    keyHash: sha256Hex(key),
+  })
+  return { ...keyInfo(row), key }
+}
+
+function keyInfo(row: ApiKeyInfo): ApiKeyInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+    createdAt: row.createdAt,
+  }
+}
+
+/** The caller's own keys in the workspace, newest first, revoked ones included. */
+export async function listApiKeys(db: Db, workspaceId: string, userId: string): Promise<ApiKeyInfo[]> {
+  return (await listApiKeysOf(db, workspaceId, userId)).map(keyInfo)
+}
+
+/**
+ * Revokes one of the caller's keys (idempotent).
+ * @throws AppError 404 when the key is not the caller's in this workspace.
+ */
+export async function revokeApiKey(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+  keyId: string,
+  now = new Date(),
+): Promise<void> {
+  if (!(await revokeApiKeyOf(db, workspaceId, userId, keyId, now))) throw notFound('api key')
+}
+
+/** In-memory fixed-window attempt counter (per process; resets on restart). */
+export interface LoginLimiter {
+  /**
+   * Counts an attempt for `key` (e.g. `ip|email`).
+   * @returns `allowed: false` and the seconds until the window ends once more than `max`
+   *   attempts were made inside the window.
+   */
+  consume(key: string): { allowed: boolean; retryAfterSeconds: number }
+  /** Forgets `key` (call after a successful login). */
+  reset(key: string): void
+}
+
+/**
+ * Creates a login rate limiter: at most `max` attempts (default 10) per key per
+ * `windowMs` (default 15 min). Memory is bounded: expired windows are pruned when the map
+ * grows past `maxKeys` (default 10,000).
+ */
+export function createLoginLimiter(
+  opts: { max?: number; windowMs?: number; maxKeys?: number; now?: () => number } = {},
+): LoginLimiter {
+  const max = opts.max ?? 10
+  const windowMs = opts.windowMs ?? 15 * 60_000
+  const maxKeys = opts.maxKeys ?? 10_000
+  const now = opts.now ?? Date.now
+  const windows = new Map<string, { start: number; count: number }>()
+  const prune = (t: number) => {
+    for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k)
+    // Still too many live windows (a spray of distinct emails): drop the oldest ones.
+    if (windows.size > maxKeys) {
+      const excess = windows.size - maxKeys
+      let i = 0
+      for (const k of windows.keys()) {
+        if (i++ >= excess) break
+        windows.delete(k)
+      }
+    }
+  }
+  return {
+    consume(key) {
+      const t = now()
+      let w = windows.get(key)
+      if (!w || t - w.start >= windowMs) {
+        w = { start: t, count: 0 }
+        windows.set(key, w)
+        if (windows.size > maxKeys) prune(t)
+      }
+      w.count++
+      if (w.count > max)
+        return { allowed: false, retryAfterSeconds: Math.ceil((w.start + windowMs - t) / 1000) }
+      return { allowed: true, retryAfterSeconds: 0 }
+    },
+    reset(key) {
+      windows.delete(key)
+    },
+  }
+}

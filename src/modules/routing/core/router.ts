@@ -1,0 +1,286 @@
+/**
+ * The router (SPEC §2 steps 3–7 and the decision of step 9): a pure function from
+ * (snapshot, campaign, request, state, time, click ID) to a redirect or trafficback
+ * decision plus the effects the shell applies afterwards. It never throws.
+ */
+import type { Trafficback } from '../routing.schema.ts'
+import type { Decision, RequestContext, RouteEffects, RouterState, StreamTrace } from '../routing.types.ts'
+import { type AntiRepeat, dropReason } from './availability.ts'
+import { explainMismatch, matchConditions } from './conditions.ts'
+import { RequestEnv } from './env.ts'
+import { type MacroName, renderCompiledUrl } from './macros.ts'
+import type {
+  CompiledCampaign,
+  CompiledDestination,
+  CompiledLink,
+  CompiledStream,
+  Snapshot,
+} from './snapshot.ts'
+import { type Candidate, selectDestination } from './strategies.ts'
+import { str } from './text.ts'
+
+/** Options of {@link route}. */
+export interface RouteOptions {
+  /**
+   * Detailed trace (previews, debugging): adds the failing condition of every unmatched
+   * stream and the per-destination verdicts of the winning stream. Off on the hot path;
+   * matched-but-exhausted streams always list their destinations' drop reasons.
+   */
+  readonly trace?: boolean
+}
+
+/** A link whose destination resolved (CompiledLink already has the Candidate fields). */
+interface Link extends CompiledLink, Candidate {
+  readonly destination: CompiledDestination
+}
+
+type Verdict = NonNullable<StreamTrace['destinations']>[number]
+
+const NONE: Trafficback = { type: 'none' }
+
+/**
+ * Routes one click of `campaign` (already resolved from `snapshot`, e.g. by findCampaign).
+ *
+ * - Paused campaign → trafficback "campaign paused".
+ * - Streams are tried in snapshot order (forced, regular by priority, default). The first
+ *   stream whose conditions match and that has at least one available destination wins;
+ *   a matching stream with nothing available is recorded in the trace and skipped.
+ * - The winning stream's strategy picks the destination; its URL template is rendered
+ *   with `{click_id}` = `clickId` and values from the request (URL-encoded). Inbound
+ *   `url` / `redirect_url` parameters are never read.
+ * - Nothing available → trafficback with reason "no stream matched" or
+ *   "no destination available in stream X" (streams listed by name). A trafficback to a
+ *   campaign missing from the snapshot, or to the campaign itself, becomes `{type:'none'}`.
+ * - `unique`: the visitor has no click in this campaign within the campaign's anti-repeat
+ *   window (24 h by default), whether or not anti-repeat is enabled.
+ *
+ * Effects: `rememberCampaign` always; on redirect `countDestination`, `rememberDestination`
+ * (anti-repeat enabled) and `roundRobin` (round-robin streams).
+ *
+ * Never throws: an unexpected exception (e.g. thrown by a state accessor) becomes a
+ * trafficback decision whose reason starts with "routing error:".
+ *
+ * @param now request time (the instant schedules, caps and windows are evaluated at)
+ * @param clickId the click's ID (see newClickId)
+ */
+export function route(
+  snapshot: Snapshot,
+  campaign: CompiledCampaign,
+  ctx: RequestContext,
+  state: RouterState,
+  now: Date,
+  clickId: string,
+  options: RouteOptions = {},
+): Decision {
+  try {
+    return routeUnsafe(snapshot, campaign, ctx, state, now, clickId, options.trace === true)
+  } catch (err) {
+    return routingError(campaign, ctx, err)
+  }
+}
+
+function routeUnsafe(
+  snapshot: Snapshot,
+  campaign: CompiledCampaign,
+  ctx: RequestContext,
+  state: RouterState,
+  now: Date,
+  clickId: string,
+  detailed: boolean,
+): Decision {
+  const env = new RequestEnv(ctx, state, now, campaign.id, campaign.timezone)
+  const unique = env.isUniqueWithin(campaign.uniqueWindowMs)
+  const rememberCampaign = { userKey: env.userKey, campaignId: campaign.id }
+  const streams: StreamTrace[] = []
+
+  if (campaign.status !== 'active') {
+    const reason = campaign.status === 'paused' ? 'campaign paused' : `campaign ${campaign.status}`
+    return trafficback(snapshot, campaign, reason, unique, rememberCampaign, streams)
+  }
+
+  const exhausted: string[] = []
+  for (const stream of campaign.streams) {
+    const entry: StreamTrace = { streamId: stream.id, name: stream.name, kind: stream.kind, matched: false }
+    streams.push(entry)
+    if (!matchConditions(stream.conditions, env)) {
+      if (detailed) entry.failed = explainMismatch(stream.conditions, env) ?? 'conditions did not match'
+      continue
+    }
+    entry.matched = true
+    const verdicts: Verdict[] = []
+    const candidates = availableLinks(stream, env, campaign.antiRepeat, verdicts)
+    if (candidates.length === 0 || detailed) entry.destinations = verdicts
+    if (candidates.length === 0) {
+      exhausted.push(stream.name)
+      continue
+    }
+    const selection = selectDestination(stream.strategy, candidates, {
+      state,
+      cursor: stream.strategy === 'round_robin' ? state.roundRobinCursor(stream.id) : 0,
+      listLength: stream.links.length,
+      exploration: stream.exploration,
+    })
+    const picked = candidates[selection.index] ?? candidates[0]!
+    const destination = picked.destination
+    const url = renderCompiledUrl(destination.template, macroValue, {
+      env,
+      campaign,
+      stream,
+      destination,
+      clickId,
+    })
+    const effects: RouteEffects = { countDestination: destination.id, rememberCampaign }
+    if (campaign.antiRepeat.enabled) {
+      effects.rememberDestination = { userKey: env.userKey, destinationId: destination.id }
+    }
+    if (selection.nextCursor !== undefined) {
+      effects.roundRobin = { streamId: stream.id, cursor: selection.nextCursor }
+    }
+    return {
+      kind: 'redirect',
+      campaignId: campaign.id,
+      streamId: stream.id,
+      destinationId: destination.id,
+      url,
+      unique,
+      effects,
+      trace: {
+        streams,
+        picked: { streamId: stream.id, destinationId: destination.id, strategy: stream.strategy, url },
+      },
+    }
+  }
+  const reason =
+    exhausted.length === 0
+      ? 'no stream matched'
+      : `no destination available in stream${exhausted.length > 1 ? 's' : ''} ${exhausted.join(', ')}`
+  return trafficback(snapshot, campaign, reason, unique, rememberCampaign, streams)
+}
+
+/** Available links of a stream in configured order; appends every link's verdict to `verdicts`. */
+function availableLinks(
+  stream: CompiledStream,
+  env: RequestEnv,
+  antiRepeat: AntiRepeat,
+  verdicts: Verdict[],
+): Link[] {
+  const candidates: Link[] = []
+  for (const link of stream.links) {
+    const reason = dropReason(link, env, antiRepeat)
+    const name = link.destination?.name ?? ''
+    if (reason === undefined && isUsable(link)) {
+      verdicts.push({ destinationId: link.destinationId, name, kept: true })
+      candidates.push(link)
+    } else {
+      verdicts.push({ destinationId: link.destinationId, name, kept: false, reason: reason ?? 'missing' })
+    }
+  }
+  return candidates
+}
+
+function isUsable(link: CompiledLink): link is Link {
+  return link.destination !== undefined
+}
+
+/** What a click's macros are rendered from. */
+interface MacroSource {
+  readonly env: RequestEnv
+  readonly campaign: CompiledCampaign
+  readonly stream: CompiledStream
+  readonly destination: CompiledDestination
+  readonly clickId: string
+}
+
+/** Raw value of one macro; query-backed macros read only their own parameter. */
+function macroValue(name: MacroName, m: MacroSource): string {
+  switch (name) {
+    case 'click_id':
+      return str(m.clickId)
+    case 'campaign_id':
+      return m.campaign.id
+    case 'stream_id':
+      return m.stream.id
+    case 'destination_id':
+      return m.destination.id
+    case 'country':
+      return m.env.country
+    case 'device':
+      return m.env.device
+    case 'os':
+      return m.env.os
+    case 'browser':
+      return m.env.browser
+    case 'language':
+      return m.env.language
+    case 'external_id':
+      return m.env.query(m.campaign.source?.externalIdParam || 'external_id') || m.env.query('external_id')
+    default:
+      // sub1..sub10, utm_*, cost, source: the query parameter of the same name.
+      return m.env.query(name)
+  }
+}
+
+/** The campaign's trafficback, unless it points nowhere usable (missing campaign, itself). */
+function trafficbackTarget(
+  snapshot: Snapshot,
+  campaign: CompiledCampaign,
+): { target: Trafficback; note?: string } {
+  const tb = campaign.trafficback
+  if (tb?.type === 'url' && typeof tb.url === 'string') return { target: tb }
+  if (tb?.type === 'campaign') {
+    if (tb.campaign_id === campaign.id)
+      return { target: NONE, note: 'trafficback points to the same campaign' }
+    if (!snapshot.campaignsById.has(tb.campaign_id))
+      return { target: NONE, note: 'trafficback campaign not found' }
+    return { target: tb }
+  }
+  return { target: NONE }
+}
+
+function trafficback(
+  snapshot: Snapshot,
+  campaign: CompiledCampaign,
+  why: string,
+  unique: boolean,
+  rememberCampaign: RouteEffects['rememberCampaign'],
+  streams: StreamTrace[],
+): Decision {
+  const { target, note } = trafficbackTarget(snapshot, campaign)
+  const reason = note ? `${why}; ${note}` : why
+  return {
+    kind: 'trafficback',
+    campaignId: campaign.id,
+    target,
+    reason,
+    unique,
+    effects: { rememberCampaign },
+    trace: { streams, trafficback: { reason, target } },
+  }
+}
+
+/** Fail-safe decision: the campaign's trafficback URL if it has one, else none (404). */
+function routingError(campaign: CompiledCampaign, ctx: RequestContext, err: unknown): Decision {
+  let message = 'unknown error'
+  try {
+    message = err instanceof Error ? err.message : String(err)
+  } catch {
+    // A hostile toString must not escape either.
+  }
+  const reason = `routing error: ${message}`
+  const campaignId = str(campaign?.id)
+  let target: Trafficback = NONE
+  try {
+    if (campaign.trafficback.type === 'url') target = campaign.trafficback
+  } catch {
+    // No usable campaign: a plain 404.
+  }
+  return {
+    kind: 'trafficback',
+    campaignId,
+    target,
+    reason,
+    unique: false,
+    effects: { rememberCampaign: { userKey: str(ctx?.userKey), campaignId } },
+    trace: { streams: [], trafficback: { reason, target } },
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Public surface of the routing configuration store and its admin API (the lead owns the
+ * module's `index.ts`; it re-exports from here). Import repositories and `loadConfigRows`
+ * from this file, not from `routing.repository.ts` directly.
+ */
+export {
+  type CampaignInput,
+  type CampaignRecord,
+  createCampaign,
+  createDestination,
+  createNetwork,
+  createSource,
+  createStream,
+  type DestinationInput,
+  type DestinationRecord,
+  deleteCampaign,
+  deleteDestination,
+  deleteNetwork,
+  deleteSource,
+  deleteStream,
+  getCampaign,
+  getDestination,
+  getNetwork,
+  getSource,
+  getStream,
+  type ListQuery,
+  listCampaigns,
+  listDestinations,
+  listNetworks,
+  listSources,
+  listStreams,
+  loadConfigRows,
+  type NetworkInput,
+  type NetworkRecord,
+  type Page,
+  readConfigVersion,
+  type SourceInput,
+  type SourceRecord,
+  type StreamInput,
+  type StreamRecord,
+  updateCampaign,
+  updateDestination,
+  updateNetwork,
+  updateSource,
+  updateStream,
+} from './routing.repository.ts'
+export { patchSchema, type RoutingRoutesDeps, routingApiRoutes } from './routing.routes.ts'

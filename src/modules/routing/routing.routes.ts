@@ -1,0 +1,433 @@
+/**
+ * Admin REST routes for the routing configuration, registered under `/api/v1` behind the
+ * API app's auth hook (so `request.auth` is always set here). Every handler scopes by
+ * `request.auth.workspaceId`. Documented in `API.md` next to this file.
+ *
+ * Bodies are the zod inputs of `routing.schema.ts`, made strict (unknown top-level keys are
+ * a 400, so a typo never silently does nothing). PATCH takes any subset of the same fields:
+ * absent = unchanged, `null` = clear (for nullable fields); defaults are *not* re-applied.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import type { AppConfig } from '../../config.ts'
+import type { Db } from '../../platform/db/client.ts'
+import {
+  type CampaignRecord,
+  createCampaign,
+  createDestination,
+  createNetwork,
+  createSource,
+  createStream,
+  type DestinationRecord,
+  deleteCampaign,
+  deleteDestination,
+  deleteNetwork,
+  deleteSource,
+  deleteStream,
+  getCampaign,
+  getDestination,
+  getNetwork,
+  getSource,
+  getStream,
+  listCampaigns,
+  listDestinations,
+  listNetworks,
+  listSources,
+  listStreams,
+  type NetworkRecord,
+  type Page,
+  type SourceRecord,
+  type StreamRecord,
+  updateCampaign,
+  updateDestination,
+  updateNetwork,
+  updateSource,
+  updateStream,
+} from './routing.repository.ts'
+import {
+  affiliateNetworkInput,
+  antiRepeatSchema,
+  campaignInput,
+  destinationInput,
+  healthCheckSchema,
+  scheduleSchema,
+  streamInput,
+  trafficbackSchema,
+  trafficSourceInput,
+} from './routing.schema.ts'
+
+/** Dependencies of {@link routingApiRoutes}. */
+export interface RoutingRoutesDeps {
+  db: Db
+  /** `publicUrl` builds campaign links: `${publicUrl}/c/${alias}`. */
+  config: Pick<AppConfig, 'publicUrl'>
+}
+
+/**
+ * PATCH schema of a create schema: every top-level field optional, top-level defaults
+ * removed (zod 4 would otherwise fill absent fields with their defaults and a PATCH of one
+ * field would reset the others), unknown keys rejected.
+ */
+export function patchSchema<S extends z.ZodRawShape>(
+  schema: z.ZodObject<S>,
+): z.ZodType<Partial<z.output<z.ZodObject<S>>>> {
+  const shape: Record<string, z.ZodType> = {}
+  for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
+    shape[key] = (field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field).optional()
+  }
+  return z.strictObject(shape) as unknown as z.ZodType<Partial<z.output<z.ZodObject<S>>>>
+}
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50).describe('page size, 1–500'),
+  offset: z.coerce.number().int().min(0).default(0).describe('rows to skip'),
+  q: z.string().trim().max(200).optional().describe('case-insensitive substring of name'),
+})
+const idParams = z.object({ id: z.uuid() })
+
+const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .describe('error')
+
+const ts = z.string().describe('ISO 8601 timestamp')
+const iso = (d: Date) => d.toISOString()
+const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null)
+
+// --- response shapes (snake_case, like the inputs, plus id and timestamps) ---------------
+
+const sourceOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  cost_model: z.enum(['cpc', 'cpm', 'none']),
+  default_cost_micros: z.number(),
+  currency: z.string(),
+  external_id_param: z.string(),
+  postback_url: z.string().nullable(),
+  created_at: ts,
+  updated_at: ts,
+})
+const sourceJson = (r: SourceRecord): z.output<typeof sourceOut> => ({
+  id: r.id,
+  name: r.name,
+  cost_model: r.costModel,
+  default_cost_micros: r.defaultCostMicros,
+  currency: r.currency,
+  external_id_param: r.externalIdParam,
+  postback_url: r.postbackUrl,
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+})
+
+const networkOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  postback_template: z.string(),
+  has_postback_secret: z.boolean().describe('the secret itself is write-only'),
+  ip_allowlist: z.array(z.string()),
+  created_at: ts,
+  updated_at: ts,
+})
+const networkJson = (r: NetworkRecord): z.output<typeof networkOut> => ({
+  id: r.id,
+  name: r.name,
+  postback_template: r.postbackTemplate,
+  has_postback_secret: Boolean(r.postbackSecret),
+  ip_allowlist: r.ipAllowlist,
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+})
+
+const destinationOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  url: z.string(),
+  network_id: z.uuid().nullable(),
+  payout_cents: z.number(),
+  currency: z.string(),
+  status: z.enum(['active', 'paused', 'archived']),
+  schedule: scheduleSchema.nullable(),
+  daily_click_cap: z.number().nullable(),
+  total_click_cap: z.number().nullable(),
+  cap_timezone: z.string(),
+  health_check: healthCheckSchema.nullable(),
+  health: z.enum(['unknown', 'healthy', 'unhealthy']).describe('read-only, set by the health checker'),
+  health_checked_at: ts.nullable(),
+  created_at: ts,
+  updated_at: ts,
+})
+const destinationJson = (r: DestinationRecord): z.output<typeof destinationOut> => ({
+  id: r.id,
+  name: r.name,
+  url: r.url,
+  network_id: r.networkId,
+  payout_cents: r.payoutCents,
+  currency: r.currency,
+  status: r.status,
+  schedule: r.schedule ?? null,
+  daily_click_cap: r.dailyClickCap,
+  total_click_cap: r.totalClickCap,
+  cap_timezone: r.capTimezone,
+  health_check: r.healthCheck ?? null,
+  health: r.health,
+  health_checked_at: isoOrNull(r.healthCheckedAt),
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+})
+
+function campaignOutSchema() {
+  return z.object({
+    id: z.uuid(),
+    name: z.string(),
+    alias: z.string(),
+    url: z.string().describe('campaign link: PUBLIC_URL/c/{alias}'),
+    source_id: z.uuid().nullable(),
+    status: z.enum(['active', 'paused', 'archived']),
+    timezone: z.string(),
+    cost_micros: z.number().nullable(),
+    currency: z.string(),
+    trafficback: trafficbackSchema,
+    anti_repeat: antiRepeatSchema,
+    created_at: ts,
+    updated_at: ts,
+  })
+}
+const campaignOut = campaignOutSchema()
+const campaignJson =
+  (publicUrl: string) =>
+  (r: CampaignRecord): z.output<typeof campaignOut> => ({
+    id: r.id,
+    name: r.name,
+    alias: r.alias,
+    url: `${publicUrl}/c/${r.alias}`,
+    source_id: r.sourceId,
+    status: r.status,
+    timezone: r.timezone,
+    cost_micros: r.costMicros,
+    currency: r.currency,
+    trafficback: r.trafficback,
+    anti_repeat: r.antiRepeat,
+    created_at: iso(r.createdAt),
+    updated_at: iso(r.updatedAt),
+  })
+
+// The input conditions schema normalises values with transforms, which cannot be encoded;
+// responses describe the stored (already normalised) shape instead.
+const join = z.enum(['and', 'or'])
+const conditionsOut = z.object({
+  join,
+  groups: z.array(
+    z.object({
+      join,
+      rules: z.array(z.object({ type: z.string(), op: z.enum(['is', 'is_not']) }).catchall(z.unknown())),
+    }),
+  ),
+})
+const streamOut = z.object({
+  id: z.uuid(),
+  campaign_id: z.uuid(),
+  name: z.string(),
+  kind: z.enum(['forced', 'regular', 'default']),
+  priority: z.number(),
+  conditions: conditionsOut,
+  strategy: z.enum(['waterfall', 'round_robin', 'weighted', 'best_roi']),
+  exploration: z.number(),
+  active: z.boolean(),
+  destinations: z.array(z.object({ destination_id: z.uuid(), weight: z.number(), active: z.boolean() })),
+  created_at: ts,
+  updated_at: ts,
+})
+const streamJson = (r: StreamRecord): z.output<typeof streamOut> => ({
+  id: r.id,
+  campaign_id: r.campaignId,
+  name: r.name,
+  kind: r.kind,
+  priority: r.priority,
+  conditions: r.conditions as z.output<typeof conditionsOut>,
+  strategy: r.strategy,
+  // float4 column: round away the single-precision noise (0.1 → 0.10000000149…).
+  exploration: Math.round(r.exploration * 1e6) / 1e6,
+  active: r.active,
+  destinations: r.destinations.map((d) => ({
+    destination_id: d.destinationId,
+    weight: d.weight,
+    active: d.active,
+  })),
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+})
+
+// --- generic CRUD registration -------------------------------------------------------------
+
+interface CrudSpec<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, O extends z.ZodType> {
+  path: string
+  tag: string
+  query: Q
+  create: C
+  patch: P
+  out: O
+  json(r: R): z.output<O>
+  list(ws: string, q: z.output<Q>): Promise<Page<R>>
+  get(ws: string, id: string): Promise<R>
+  insert(ws: string, body: z.output<C>): Promise<R>
+  update(ws: string, id: string, body: z.output<P>): Promise<R>
+  remove(ws: string, id: string): Promise<void>
+}
+
+function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType, O extends z.ZodType>(
+  app: FastifyInstance,
+  s: CrudSpec<R, Q, C, P, O>,
+): void {
+  // Handlers see the already-validated (zod-parsed) values; the generic spec keeps them
+  // typed at the call sites, so plain casts here are safe.
+  type IdReq = FastifyRequest<{ Params: { id: string } }>
+  const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody }
+  app.get(
+    s.path,
+    {
+      schema: {
+        tags: [s.tag],
+        summary: `List ${s.tag}`,
+        querystring: s.query,
+        response: {
+          200: z.object({ items: z.array(s.out), total: z.number(), limit: z.number(), offset: z.number() }),
+          400: errorBody,
+          401: errorBody,
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query as z.output<Q> & { limit: number; offset: number }
+      const p = await s.list(req.auth.workspaceId, q)
+      return { items: p.items.map((r) => s.json(r)), total: p.total, limit: q.limit, offset: q.offset }
+    },
+  )
+  app.post(
+    s.path,
+    { schema: { tags: [s.tag], summary: `Create`, body: s.create, response: { 201: s.out, ...err } } },
+    async (req, reply) => {
+      const row = await s.insert(req.auth.workspaceId, req.body as z.output<C>)
+      return reply.code(201).send(s.json(row))
+    },
+  )
+  app.get(
+    `${s.path}/:id`,
+    { schema: { tags: [s.tag], summary: 'Get one', params: idParams, response: { 200: s.out, ...err } } },
+    async (req: IdReq) => s.json(await s.get(req.auth.workspaceId, req.params.id)),
+  )
+  app.patch(
+    `${s.path}/:id`,
+    {
+      schema: {
+        tags: [s.tag],
+        summary: 'Update some fields (absent = unchanged, null = clear)',
+        params: idParams,
+        body: s.patch,
+        response: { 200: s.out, ...err },
+      },
+    },
+    async (req: IdReq) =>
+      s.json(await s.update(req.auth.workspaceId, req.params.id, req.body as z.output<P>)),
+  )
+  app.delete(
+    `${s.path}/:id`,
+    {
+      schema: {
+        tags: [s.tag],
+        summary: 'Delete',
+        params: idParams,
+        response: { 204: z.undefined(), ...err },
+      },
+    },
+    async (req: IdReq, reply) => {
+      await s.remove(req.auth.workspaceId, req.params.id)
+      return reply.code(204).send()
+    },
+  )
+}
+
+/**
+ * The routing configuration API: `/sources`, `/networks`, `/destinations`, `/campaigns`,
+ * `/streams`, each with list / create / get / patch / delete. Register under `/api/v1` after
+ * the auth hook.
+ */
+export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
+  const { db } = deps
+  return async (app) => {
+    crud(app, {
+      path: '/sources',
+      tag: 'sources',
+      query: listQuery,
+      create: z.strictObject(trafficSourceInput.shape),
+      patch: patchSchema(trafficSourceInput),
+      out: sourceOut,
+      json: sourceJson,
+      list: (ws, q) => listSources(db, ws, q),
+      get: (ws, id) => getSource(db, ws, id),
+      insert: (ws, b) => createSource(db, ws, b),
+      update: (ws, id, b) => updateSource(db, ws, id, b),
+      remove: (ws, id) => deleteSource(db, ws, id),
+    })
+    crud(app, {
+      path: '/networks',
+      tag: 'networks',
+      query: listQuery,
+      create: z.strictObject(affiliateNetworkInput.shape),
+      patch: patchSchema(affiliateNetworkInput),
+      out: networkOut,
+      json: networkJson,
+      list: (ws, q) => listNetworks(db, ws, q),
+      get: (ws, id) => getNetwork(db, ws, id),
+      insert: (ws, b) => createNetwork(db, ws, b),
+      update: (ws, id, b) => updateNetwork(db, ws, id, b),
+      remove: (ws, id) => deleteNetwork(db, ws, id),
+    })
+    crud(app, {
+      path: '/destinations',
+      tag: 'destinations',
+      query: listQuery,
+      create: z.strictObject(destinationInput.shape),
+      patch: patchSchema(destinationInput),
+      out: destinationOut,
+      json: destinationJson,
+      list: (ws, q) => listDestinations(db, ws, q),
+      get: (ws, id) => getDestination(db, ws, id),
+      insert: (ws, b) => createDestination(db, ws, b),
+      update: (ws, id, b) => updateDestination(db, ws, id, b),
+      remove: (ws, id) => deleteDestination(db, ws, id),
+    })
+    crud(app, {
+      path: '/campaigns',
+      tag: 'campaigns',
+      query: listQuery,
+      create: z.strictObject(campaignInput.shape),
+      patch: patchSchema(campaignInput),
+      out: campaignOut,
+      json: campaignJson(deps.config.publicUrl),
+      list: (ws, q) => listCampaigns(db, ws, q),
+      get: (ws, id) => getCampaign(db, ws, id),
+      insert: (ws, b) => createCampaign(db, ws, b),
+      update: (ws, id, b) => updateCampaign(db, ws, id, b),
+      remove: (ws, id) => deleteCampaign(db, ws, id),
+    })
+    crud(app, {
+      path: '/streams',
+      tag: 'streams',
+      query: listQuery.extend({ campaign_id: z.uuid().optional().describe("only this campaign's streams") }),
+      create: z.strictObject(streamInput.shape),
+      patch: patchSchema(streamInput),
+      out: streamOut,
+      json: streamJson,
+      list: (ws, q) => listStreams(db, ws, { ...q, campaignId: q.campaign_id }),
+      get: (ws, id) => getStream(db, ws, id),
+      insert: (ws, b) => createStream(db, ws, b),
+      update: (ws, id, b) => updateStream(db, ws, id, b),
+      remove: (ws, id) => deleteStream(db, ws, id),
+    })
+  }
+}

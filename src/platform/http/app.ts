@@ -1,0 +1,256 @@
+/**
+ * The admin API application: Fastify with zod validation, OpenAPI docs, cookies, one error
+ * shape for every failure, and the auth + CSRF guard in front of every `/api/v1/*` route.
+ *
+ * Error body (all 4xx/5xx): `{ error: { code, message, details? } }` where `details` is, for
+ * validation failures, `[{ path, message }]` naming each bad field (`"destinations.0.weight"`).
+ * 5xx never leak internals: `{ error: { code: 'internal', message: 'internal error' } }`.
+ *
+ * Auth: `Authorization: Bearer tfk_…` (API key) when the header is present — it alone is
+ * used, a bad key is 401 even with a valid cookie — otherwise the `tf_session` cookie.
+ * 401 when neither is valid, 403 for pending or suspended users.
+ *
+ * CSRF rule: a cookie-authenticated POST/PUT/PATCH/DELETE must send the header
+ * `X-Requested-With: traffoflex`. Browsers cannot add a custom header to a cross-site
+ * request without a CORS preflight, which this API never grants, so a forged form or
+ * `fetch` from another origin is refused with 403 `csrf_failed`. Bearer-key requests are
+ * exempt (no ambient credential to forge). `POST /api/v1/auth/login` is exempt (it has no
+ * session yet; the SameSite=Lax cookie limits login CSRF to same-site origins).
+ */
+import fastifyCookie from '@fastify/cookie'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerFactory,
+} from 'fastify'
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod'
+import type { AppConfig } from '../../config.ts'
+import {
+  accountsRoutes,
+  authenticateApiKey,
+  authenticateSession,
+  CSRF_HEADER,
+  CSRF_HEADER_VALUE,
+  createLoginLimiter,
+  type LoginLimiter,
+  SESSION_COOKIE,
+} from '../../modules/accounts/index.ts'
+import { routingApiRoutes } from '../../modules/routing/routing.api.ts'
+import type { Db } from '../db/client.ts'
+import { AppError, unauthorized } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import './types.ts'
+
+/** A module plugin mounted under `/api/v1` (+ `prefix`), behind the auth hook. */
+export interface ApiPlugin {
+  plugin: FastifyPluginAsync
+  /** Path under `/api/v1`, e.g. `/reports`; default none. */
+  prefix?: string
+}
+
+/** Dependencies of {@link createApiApp}. */
+export interface ApiAppDeps {
+  db: Db
+  config: AppConfig
+  /** pino logger; becomes Fastify's `loggerInstance` (request logs carry its redaction). */
+  logger: Logger
+  /** Extra module routes (reports, preview, …), registered under `/api/v1` after the auth hook. */
+  plugins?: ApiPlugin[]
+  /** Passed to Fastify, e.g. to share one `node:http` server with the redirect listener. */
+  serverFactory?: FastifyServerFactory
+  /** Login rate limiter; default 10 attempts per IP+email per 15 minutes, per app instance. */
+  loginLimiter?: LoginLimiter
+}
+
+/** Request body limit in bytes (1 MiB): configuration documents are small. */
+export const BODY_LIMIT = 1024 * 1024
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const LOGIN_URL = '/api/v1/auth/login'
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  408: 'timeout',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+}
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: unknown }
+}
+
+// Serialised by hand (a string body bypasses route response schemas), so an error reply can
+// never itself fail response validation.
+function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(JSON.stringify(body))
+}
+
+function dotted(instancePath: string | undefined): string {
+  return (instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
+}
+
+/**
+ * Builds the admin API application (not yet listening, not yet `ready()`: callers may add
+ * routes — UI, redirects — before `listen`). Routes: `/api/docs` (Swagger UI),
+ * `/api/docs/json` (OpenAPI 3), `/api/v1/auth/*`, `/api/v1/api-keys`, the routing
+ * configuration routes and `deps.plugins`. Unknown routes answer 404 in the error shape.
+ */
+export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
+  const { db, config, logger } = deps
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.TRUSTED_PROXIES.trim() === '' ? false : config.TRUSTED_PROXIES,
+    ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
+  }) as unknown as FastifyInstance
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorateRequest('auth', null as never)
+
+  // An empty JSON body (e.g. a DELETE from a client that always sets Content-Type) is "no
+  // body", not a 400; everything else goes through Fastify's poisoning-safe parser.
+  const defaultJson = app.getDefaultJsonParser('error', 'error') as unknown as (
+    req: FastifyRequest,
+    body: string,
+    done: (err: Error | null, value?: unknown) => void,
+  ) => void
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined)
+    defaultJson(req, body as string, done)
+  })
+
+  await app.register(fastifyCookie)
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'traffoflex admin API',
+        version: '1',
+        description:
+          'Session cookie (POST /api/v1/auth/login) or `Authorization: Bearer tfk_…`. Cookie-authenticated ' +
+          'writes need `X-Requested-With: traffoflex`. Errors: `{error:{code,message,details}}`.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'API key, tfk_…' },
+        },
+      },
+      security: [{ session: [] }, { apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' })
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'body'
+      const details = err.validation.flatMap((v) => {
+        const at = dotted(v.instancePath)
+        // zod reports unknown keys on the parent object; name each key instead.
+        const keys = (v.params as { keys?: unknown }).keys
+        if (v.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+          return keys.map((k) => ({ path: at ? `${at}.${String(k)}` : String(k), message: 'unknown field' }))
+        }
+        return [{ path: at || where, message: v.message ?? 'invalid' }]
+      })
+      const summary = details
+        .slice(0, 5)
+        .map((d) => `${d.path}: ${d.message}`)
+        .join('; ')
+      return sendError(reply, 400, {
+        error: { code: 'validation_failed', message: `invalid ${where}: ${summary}`, details },
+      })
+    }
+    if (err instanceof AppError) {
+      if (err.status >= 500) {
+        req.log.error({ err }, 'request failed')
+        return sendError(reply, err.status, { error: { code: 'internal', message: 'internal error' } })
+      }
+      const body: ErrorBody = { error: { code: err.code, message: err.message } }
+      if (err.details !== undefined) body.error.details = err.details
+      return sendError(reply, err.status, body)
+    }
+    if (Array.isArray(err.validation)) {
+      // Non-zod (JSON schema) validation from a plugin that brought its own compiler.
+      const details = err.validation.map((v) => ({
+        path: dotted(v.instancePath) || (err.validationContext ?? ''),
+        message: v.message ?? 'invalid',
+      }))
+      return sendError(reply, 400, { error: { code: 'validation_failed', message: err.message, details } })
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500
+    if (status >= 400 && status < 500) {
+      const code =
+        err.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+          ? 'invalid_json'
+          : (STATUS_CODES[status] ?? `http_${status}`)
+      return sendError(reply, status, { error: { code, message: err.message } })
+    }
+    req.log.error({ err }, 'request failed')
+    return sendError(reply, 500, { error: { code: 'internal', message: 'internal error' } })
+  })
+
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, 404, {
+      error: { code: 'not_found', message: `route ${req.method} ${req.url.split('?')[0]} not found` },
+    }),
+  )
+
+  const limiter = deps.loginLimiter ?? createLoginLimiter()
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', async (req) => {
+        if (req.method === 'POST' && req.routeOptions.url === LOGIN_URL) return
+        const authz = req.headers.authorization
+        if (authz !== undefined) {
+          const m = /^Bearer +(\S+) *$/i.exec(authz)
+          if (!m) throw unauthorized()
+          req.auth = await authenticateApiKey(db, m[1]!)
+          return
+        }
+        const token = req.cookies[SESSION_COOKIE]
+        if (!token) throw unauthorized()
+        req.auth = await authenticateSession(db, token)
+        if (UNSAFE_METHODS.has(req.method)) {
+          const h = req.headers[CSRF_HEADER]
+          if (typeof h !== 'string' || h.toLowerCase() !== CSRF_HEADER_VALUE) {
+            throw new AppError(
+              403,
+              'csrf_failed',
+              `cookie-authenticated ${req.method} requires header X-Requested-With: ${CSRF_HEADER_VALUE}`,
+            )
+          }
+        }
+      })
+      await api.register(accountsRoutes({ db, config, limiter }))
+      await api.register(routingApiRoutes({ db, config }))
+      for (const p of deps.plugins ?? []) {
+        await api.register(p.plugin, p.prefix ? { prefix: p.prefix } : {})
+      }
+    },
+    { prefix: '/api/v1' },
+  )
+
+  return app
+}
