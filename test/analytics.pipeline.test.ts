@@ -52,11 +52,19 @@ function flaky(plan: (table: string) => 'ok' | 'fail-before' | 'fail-after'): Cl
   const real = h.client
   const client = new Proxy(real, {
     get(target, prop) {
-      if (prop === 'insert') {
-        return async (params: Parameters<typeof real.insert>[0]) => {
-          const mode = plan(params.table)
+      // Event batches are INSERT statements through `command`; ingestion errors use `insert`.
+      if (prop === 'insert' || prop === 'command') {
+        return async (params: { table?: string; query?: string }) => {
+          const call = (p: typeof params) =>
+            (Reflect.get(target, prop, target) as (x: unknown) => Promise<unknown>).call(target, p)
+          const table =
+            prop === 'insert'
+              ? (params.table ?? '')
+              : (/^INSERT INTO (\S+)/.exec(params.query ?? '')?.[1] ?? '')
+          if (!table) return call(params)
+          const mode = plan(table)
           if (mode === 'fail-before') throw new Error('simulated outage')
-          const res = await target.insert(params)
+          const res = await call(params)
           if (mode === 'fail-after') throw new Error('simulated lost response')
           return res
         }

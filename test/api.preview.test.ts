@@ -36,7 +36,12 @@ describe.each(['pglite', 'postgres'] as const)('route preview on %s', (kind) => 
       db: h.db,
       config,
       logger: createLogger('silent'),
-      pipeline: { push: (e) => (pushed.push(e), true) },
+      pipeline: {
+        pushMany: (e) => {
+          pushed.push(...e)
+          return true
+        },
+      },
     })
     app = await testApiApp(h.db, { config, plugins: [{ plugin: previewRoutes({ db: h.db, runtime }) }] })
     a = await createWorkspaceWithKey(h.db)

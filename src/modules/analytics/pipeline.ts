@@ -25,7 +25,7 @@ import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Logger } from '../../platform/logger.ts'
 import type { PipelineEvent } from './events.ts'
 import { assertIdentifier, chDateTime } from './migrate.ts'
-import { clickRow, isStorableEvent, type Row, trafficbackRow } from './rows.ts'
+import { isStorableEvent, serializeEvent } from './serialize.ts'
 import { type Checkpoint, comparePos, type SegmentRange, Spool, type SpoolPos } from './spool.ts'
 
 /** Log methods the pipeline uses (a pino logger fits). */
@@ -131,6 +131,11 @@ export interface Pipeline {
    */
   push(event: PipelineEvent): boolean
   /**
+   * Like `push` for several events with a single spool write (group commit); all or none
+   * are accepted. Synchronous.
+   */
+  pushMany(events: readonly PipelineEvent[]): boolean
+  /**
    * Resolves once every event pushed before the call is committed to ClickHouse.
    * @throws (rejects with) the insert error if an attempt fails meanwhile; the pipeline
    *   keeps retrying in the background.
@@ -153,15 +158,21 @@ export interface Pipeline {
   recover(): Promise<number>
 }
 
-interface Entry {
+/** A spooled event as its ClickHouse-ready JSON line (see serialize.ts), kept in memory until inserted. */
+interface Line {
+  table: 'clicks' | 'trafficback'
+  /** JSONEachRow text including the trailing newline. */
+  text: string
+}
+
+interface Entry extends Line {
   seg: number
   start: number
   end: number
-  ev: PipelineEvent
 }
 
 interface Batch extends SegmentRange {
-  events: PipelineEvent[]
+  events: Line[]
   /** Spool lines covered (corrupt ones included). */
   lines: number
   /** Inserted with the token of a range found in the checkpoint's intent. */
@@ -280,38 +291,55 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   const queued = () => q.length - qHead
 
   // ---------------------------------------------------------------- hot path ----------
+  const tableOf = (e: PipelineEvent): Line['table'] => (e.type === 'click' ? 'clicks' : 'trafficback')
+
   function push(event: PipelineEvent): boolean {
+    return pushMany([event])
+  }
+
+  /**
+   * Spools `events` with ONE write (group commit) and queues them. The redirect handler
+   * calls it once per event-loop turn for all clicks of that turn, then sends their 302s.
+   */
+  function pushMany(events: readonly PipelineEvent[]): boolean {
     if (closing || stopped) {
-      s.spoolWriteErrors++
+      s.spoolWriteErrors += events.length
       return false
     }
-    let line: string
+    if (events.length === 0) return true
+    const lines: string[] = new Array(events.length)
     try {
-      line = `${JSON.stringify(event)}\n`
+      for (let i = 0; i < events.length; i++) lines[i] = `${serializeEvent(events[i]!)}\n`
     } catch (err) {
-      s.spoolWriteErrors++
-      recordError('serialize', err, 1, '')
+      s.spoolWriteErrors += events.length
+      recordError('serialize', err, events.length, '')
       return false
     }
+    const text = lines.length === 1 ? lines[0]! : lines.join('')
     let range: SegmentRange
     try {
-      range = spool.append(line)
+      range = spool.append(text)
     } catch (err) {
-      s.spoolWriteErrors++
-      recordError('spool_write', err, 1, line)
+      s.spoolWriteErrors += events.length
+      recordError('spool_write', err, events.length, lines[0] ?? '')
       return false
     }
-    s.pushed++
-    pendingLines++
-    if (spilled || queued() >= queueMax) {
-      // Keep the event on disk only; the flusher reads it back in order once the queue
-      // drains. (While a start-up backlog is replayed this is ordering, not backpressure.)
-      if (!spilled) spilledByPressure = true
-      spilled = true
-      if (spilledByPressure) s.backpressure++
-    } else {
-      q.push({ seg: range.seg, start: range.start, end: range.end, ev: event })
-      if (queued() === batchSize) wake()
+    s.pushed += events.length
+    pendingLines += events.length
+    let start = range.start
+    for (let i = 0; i < events.length; i++) {
+      const end = lines.length === 1 ? range.end : start + Buffer.byteLength(lines[i]!, 'utf8')
+      if (spilled || queued() >= queueMax) {
+        // Keep the event on disk only; the flusher reads it back in order once the queue
+        // drains. (While a start-up backlog is replayed this is ordering, not backpressure.)
+        if (!spilled) spilledByPressure = true
+        spilled = true
+        if (spilledByPressure) s.backpressure++
+      } else {
+        q.push({ seg: range.seg, start, end, table: tableOf(events[i]!), text: lines[i]! })
+        if (queued() === batchSize) wake()
+      }
+      start = end
     }
     if (range.end >= segmentMaxBytes) {
       try {
@@ -336,8 +364,9 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
   }
 
-  function parseLines(seg: number, lines: { text: string; start: number; end: number }[]): PipelineEvent[] {
-    const events: PipelineEvent[] = []
+  /** Validates spool lines read back from disk and normalises them through the serializer. */
+  function parseLines(seg: number, lines: { text: string; start: number; end: number }[]): Line[] {
+    const events: Line[] = []
     for (const l of lines) {
       let v: unknown
       try {
@@ -345,7 +374,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       } catch {
         v = undefined
       }
-      if (isStorableEvent(v)) events.push(v)
+      let line: Line | undefined
+      try {
+        if (isStorableEvent(v)) line = { table: tableOf(v), text: `${serializeEvent(v)}\n` }
+      } catch {
+        line = undefined
+      }
+      if (line) events.push(line)
       else {
         s.corruptLines++
         recordError(
@@ -395,12 +430,12 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     if (queued() > 0) {
       const first = q[qHead]!
       const n = Math.min(batchSize, queued())
-      const events: PipelineEvent[] = []
+      const events: Line[] = []
       let last = first
       for (let i = 0; i < n; i++) {
         const e = q[qHead + i]!
         if (e.seg !== first.seg) break
-        events.push(e.ev)
+        events.push(e)
         last = e
       }
       qHead += events.length
@@ -412,7 +447,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         qHead = 0
       }
       readPos = { seg: first.seg, offset: last.end }
-      const sample = JSON.stringify(first.ev)
+      const sample = first.text
       return {
         seg: first.seg,
         start: first.start,
@@ -476,14 +511,16 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     intent: pendingIntent,
   })
 
-  async function insertRows(table: 'clicks' | 'trafficback', rows: Row[], token: string): Promise<void> {
+  async function insertLines(table: 'clicks' | 'trafficback', lines: string[], token: string): Promise<void> {
+    // The spool lines are already JSONEachRow rows (the event's `type` is skipped as an
+    // unknown field), so they are sent as they are: no second serialization per event.
     // The token goes into the statement's own SETTINGS clause, not `clickhouse_settings`:
     // the chDB connection turns those into a session-wide SET that would then apply to every
     // later insert of the process (silently deduplicating unrelated inserts).
-    await client.insert({
-      table: `${db}.${table} SETTINGS insert_deduplicate = 1, insert_deduplication_token = '${token}'`,
-      values: rows,
-      format: 'JSONEachRow',
+    await client.command({
+      query:
+        `INSERT INTO ${db}.${table} SETTINGS insert_deduplicate = 1, insert_deduplication_token = '${token}', ` +
+        `input_format_skip_unknown_fields = 1 FORMAT JSONEachRow\n${lines.join('')}`,
     })
   }
 
@@ -493,14 +530,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       if (!b.replay) await spool.saveCheckpoint(checkpoint(committed, range), fsync)
       if (stopped) throw new Stopped()
       const token = `${spool.spoolId}:${b.seg}:${b.start}-${b.end}`
-      const clicks: Row[] = []
-      const tbs: Row[] = []
-      for (const e of b.events) {
-        if (e.type === 'click') clicks.push(clickRow(e))
-        else tbs.push(trafficbackRow(e))
-      }
-      if (clicks.length > 0) await insertRows('clicks', clicks, token)
-      if (tbs.length > 0) await insertRows('trafficback', tbs, token)
+      const clicks: string[] = []
+      const tbs: string[] = []
+      for (const e of b.events) (e.table === 'clicks' ? clicks : tbs).push(e.text)
+      if (clicks.length > 0) await insertLines('clicks', clicks, token)
+      if (tbs.length > 0) await insertLines('trafficback', tbs, token)
       await hooks.afterInsert?.(range)
       if (stopped) throw new Stopped()
       s.clicks += clicks.length
@@ -686,6 +720,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   // ---------------------------------------------------------------- API ---------------
   return {
     push,
+    pushMany,
     flush() {
       if (stopped) return Promise.reject(new Error('pipeline is closed'))
       if (loopError !== null) return Promise.reject(loopError)

@@ -85,7 +85,7 @@ export interface RequestContext {
   userAgent: string
   referrer: string
   isBot: boolean
-  /** Stable visitor key (hash of IP + user agent) for uniqueness and anti-repeat. */
+  /** Stable visitor key (user-agent hash + "." + IP) for uniqueness and anti-repeat. */
   userKey: string
   /** Raw query parameters (first value of each). */
   query: Record<string, string>

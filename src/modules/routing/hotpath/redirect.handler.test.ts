@@ -67,8 +67,8 @@ beforeAll(async () => {
     state: createRuntimeState(),
     context: createContextBuilder({ trustedProxies: ['127.0.0.1/32'], geo }),
     pipeline: {
-      push: (e) => {
-        events.push(e)
+      pushMany: (e) => {
+        events.push(...e)
         return true
       },
     },

@@ -22,6 +22,8 @@ interface UaInfo {
   os: string
   browser: string
   isBot: boolean
+  /** Short hash of the user agent, the UA part of the user key. */
+  hash: string
 }
 
 /** A country lookup: ISO 3166-1 alpha-2 (upper case) or "" when unknown. */
@@ -108,6 +110,17 @@ export function createContextBuilder(opts: {
 }): ContextBuilder {
   const trust = proxyAddr.compile(opts.trustedProxies)
   const uaCache = new LRUCache<string, UaInfo>({ max: opts.uaCacheSize ?? 10_000 })
+  // Accept-Language values repeat as much as user agents do.
+  const langCache = new LRUCache<string, string>({ max: 2_000 })
+  const language = (header: string | undefined): string => {
+    if (!header) return ''
+    let lang = langCache.get(header)
+    if (lang === undefined) {
+      lang = primaryLanguage(header)
+      langCache.set(header, lang)
+    }
+    return lang
+  }
 
   const parseUa = (ua: string): UaInfo => {
     const hit = uaCache.get(ua)
@@ -118,6 +131,7 @@ export function createContextBuilder(opts: {
       os: normaliseName(r.os.name),
       browser: normaliseName(r.browser.name),
       isBot: ua === '' || isbot(ua),
+      hash: createHash('sha256').update(ua).digest('base64url').slice(0, 12),
     }
     uaCache.set(ua, info)
     return info
@@ -130,20 +144,16 @@ export function createContextBuilder(opts: {
       return {
         ip: facts.ip,
         country: opts.geo(facts.ip),
-        language: primaryLanguage(facts.acceptLanguage),
+        language: language(facts.acceptLanguage),
         device: ua.device,
         os: ua.os,
         browser: ua.browser,
         userAgent: facts.userAgent,
         referrer: facts.referrer ?? '',
         isBot: ua.isBot,
-        // A visitor is IP + user agent: stable without cookies (a redirect sets none).
-        userKey: createHash('sha256')
-          .update(facts.ip)
-          .update('\n')
-          .update(facts.userAgent)
-          .digest('base64url')
-          .slice(0, 22),
+        // A visitor is IP + user agent: stable without cookies (a redirect sets none). The UA
+        // part is hashed once per distinct user agent, not per click.
+        userKey: `${ua.hash}.${facts.ip}`,
         query: facts.query,
       }
     },

@@ -32,6 +32,41 @@ export function createDayKeyer(): (timezone: string, ms: number) => string {
   }
 }
 
+/** What one visitor (user key) was last given: epoch ms per campaign and per destination. */
+interface Visitor {
+  campaigns: Map<string, number>
+  destinations: Map<string, number>
+}
+
+/**
+ * Visitor memory for uniqueness and anti-repeat, LRU-bounded by visitor. The router asks
+ * several questions about the same visitor per click, so the last visitor looked up is
+ * kept at hand: one hash of the user key per click instead of one per question.
+ */
+function createVisitorMemory(max: number) {
+  const lru = new LRUCache<string, Visitor>({ max })
+  let lastKey = ''
+  let last: Visitor | undefined
+  const find = (userKey: string): Visitor | undefined => {
+    if (userKey !== lastKey) {
+      lastKey = userKey
+      last = lru.peek(userKey)
+    }
+    return last
+  }
+  const upsert = (userKey: string): Visitor => {
+    let v = lru.get(userKey)
+    if (!v) {
+      v = { campaigns: new Map(), destinations: new Map() }
+      lru.set(userKey, v)
+    }
+    lastKey = userKey
+    last = v
+    return v
+  }
+  return { find, upsert }
+}
+
 interface Counter {
   day: string
   daily: number
@@ -61,7 +96,7 @@ export interface RuntimeState extends RouterState {
 }
 
 /**
- * @param opts.memory max user-key entries remembered for anti-repeat and uniqueness each (LRU).
+ * @param opts.memory max visitors (user keys) remembered for anti-repeat and uniqueness (LRU).
  * @param opts.random uniform [0,1) source (Math.random in production).
  */
 export function createRuntimeState(opts: { memory?: number; random?: () => number } = {}): RuntimeState {
@@ -69,8 +104,7 @@ export function createRuntimeState(opts: { memory?: number; random?: () => numbe
   const counters = new Map<string, Counter>()
   let capTz = new Map<string, string>()
   let deltas = new Map<string, CapDelta>()
-  const seenDest = new LRUCache<string, number>({ max: opts.memory ?? 500_000 })
-  const seenCampaign = new LRUCache<string, number>({ max: opts.memory ?? 500_000 })
+  const visitors = createVisitorMemory(opts.memory ?? 500_000)
   const rr = new Map<string, number>()
   let epc = new Map<string, { epcMicros: number; clicks: number }>()
 
@@ -95,8 +129,8 @@ export function createRuntimeState(opts: { memory?: number; random?: () => numbe
       return c.day === dayKey(tzOf(id), now.getTime()) ? c.daily : 0
     },
     totalClicks: (id) => counters.get(id)?.total ?? 0,
-    lastSeenDestination: (userKey, id) => seenDest.get(`${userKey}|${id}`),
-    lastSeenCampaign: (userKey, id) => seenCampaign.get(`${userKey}|${id}`),
+    lastSeenDestination: (userKey, id) => visitors.find(userKey)?.destinations.get(id),
+    lastSeenCampaign: (userKey, id) => visitors.find(userKey)?.campaigns.get(id),
     roundRobinCursor: (id) => rr.get(id) ?? 0,
     epc: (id) => epc.get(id),
     random: opts.random ?? Math.random,
@@ -113,11 +147,13 @@ export function createRuntimeState(opts: { memory?: number; random?: () => numbe
         if (d) d.clicks++
         else deltas.set(k, { destinationId: id, day, clicks: 1 })
       }
+      const visitor = visitors.upsert(effects.rememberCampaign.userKey)
+      visitor.campaigns.set(effects.rememberCampaign.campaignId, nowMs)
       if (effects.rememberDestination) {
         const { userKey, destinationId } = effects.rememberDestination
-        seenDest.set(`${userKey}|${destinationId}`, nowMs)
+        const v = userKey === effects.rememberCampaign.userKey ? visitor : visitors.upsert(userKey)
+        v.destinations.set(destinationId, nowMs)
       }
-      seenCampaign.set(`${effects.rememberCampaign.userKey}|${effects.rememberCampaign.campaignId}`, nowMs)
       if (effects.roundRobin) rr.set(effects.roundRobin.streamId, effects.roundRobin.cursor)
     },
 

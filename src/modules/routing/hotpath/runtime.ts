@@ -53,7 +53,7 @@ export async function createRoutingRuntime(deps: {
   db: Db
   config: AppConfig
   logger: Logger
-  pipeline: { push(event: PipelineEvent): boolean }
+  pipeline: { pushMany(events: readonly PipelineEvent[]): boolean }
   metrics?: Metrics
   geoPath?: string
 }): Promise<RoutingRuntime> {
