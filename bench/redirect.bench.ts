@@ -8,14 +8,14 @@
  * through X-Forwarded-For and real browser user agents (bench/redirect.lua).
  *
  * Prints a table and writes bench/results/redirect.json with the throughput ratio (ours /
- * bare), both throughputs, p50/p99 latency at peak and at half of our peak rate (autocannon
- * with a fixed overall rate), peak RSS and lost_events (answered − stored; must be 0).
+ * bare), both throughputs, p50/p99 latency at peak and at half of our peak rate (wrk with
+ * bench/redirect-rate.lua pacing every connection), peak RSS and lost_events (answered −
+ * stored; must be 0).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import autocannon from 'autocannon'
 import { freePort, login, ROOT, startServerProcess, tempDataDir } from '../test/helpers/server.ts'
 import { configureBenchCampaign } from './redirect.setup.ts'
 
@@ -23,6 +23,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 10)
 const WARMUP_S = 3
 const CONNECTIONS = 64
 const LUA = path.join(ROOT, 'bench/redirect.lua')
+const RATE_LUA = path.join(ROOT, 'bench/redirect-rate.lua')
 
 interface WrkResult {
   requests: number
@@ -32,9 +33,16 @@ interface WrkResult {
   errors: number
 }
 
-/** Runs wrk and parses requests, req/s and latency percentiles (ms). */
-function wrk(url: string, seconds: number): WrkResult {
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', LUA, url], {
+/**
+ * Runs wrk and parses requests, req/s and latency percentiles (ms).
+ * @param rate when set, a fixed total request rate (bench/redirect-rate.lua), else as fast as possible.
+ */
+function wrk(url: string, seconds: number, rate?: number): WrkResult {
+  const script = rate
+    ? ['-s', RATE_LUA, url, '--', String(Math.round(rate)), String(CONNECTIONS)]
+    : ['-s', LUA, url]
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...script], {
+    cwd: ROOT,
     encoding: 'utf8',
   })
   const ms = (label: string) => {
@@ -51,25 +59,6 @@ function wrk(url: string, seconds: number): WrkResult {
     p99: ms('99'),
     errors: errors ? errors.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
   }
-}
-
-/** p50/p99 (ms) at a fixed overall request rate (open model), via autocannon. */
-async function atRate(
-  url: string,
-  rate: number,
-  seconds: number,
-): Promise<{ p50: number; p99: number; rps: number }> {
-  const r = await autocannon({
-    url,
-    connections: CONNECTIONS,
-    overallRate: Math.max(1, Math.round(rate)),
-    duration: seconds,
-    headers: {
-      'x-forwarded-for': '8.8.8.8',
-      'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0',
-    },
-  })
-  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average }
 }
 
 function peakRssMb(pid: number): number {
@@ -106,11 +95,10 @@ async function main() {
   }
   const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
 
-  // Baseline.
-  const bare = await startBare()
+  // Baseline at full speed.
+  let bare = await startBare()
   wrk(`${bare.url}/c/bench`, WARMUP_S)
   const bareRun = wrk(`${bare.url}/c/bench`, DURATION_S)
-  const bareHalf = await atRate(`${bare.url}/c/bench`, bareRun.rps / 2, DURATION_S)
   bare.stop()
 
   // traffoflex, embedded default.
@@ -128,69 +116,83 @@ async function main() {
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [],
   })
+  let ours: WrkResult
+  let half: WrkResult
+  let answered: number
+  let storedDelta: number
+  let rss: number
   try {
     const cookie = await login(server.url, 'admin@traffoflex.local', password)
     const stored = await configureBenchCampaign(server.url, cookie)
-    await new Promise((r) => setTimeout(r, 1500)) // snapshot picks the campaign up
+    await new Promise((r) => setTimeout(r, 1500)) // the snapshot picks the campaign up
     wrk(`${server.url}/c/bench`, WARMUP_S)
     const before = await settle(stored)
-    const ours = wrk(`${server.url}/c/bench`, DURATION_S)
+    ours = wrk(`${server.url}/c/bench`, DURATION_S)
     const after = await settle(stored)
-    const half = await atRate(`${server.url}/c/bench`, ours.rps / 2, DURATION_S)
-    const rss = peakRssMb(server.proc.pid!)
-    const answered = ours.requests
-    const storedDelta = after - before
-    const result = {
-      name: 'redirect',
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version },
-      settings: {
-        tool: 'wrk',
-        threads: 1,
-        connections: CONNECTIONS,
-        duration_s: DURATION_S,
-        warmup_s: WARMUP_S,
-        streams: 13,
-      },
-      ratio: round(ours.rps / bareRun.rps, 3),
-      ours_rps: round(ours.rps, 0),
-      bare_rps: round(bareRun.rps, 0),
-      ours_p50_ms: round(ours.p50),
-      ours_p99_ms: round(ours.p99),
-      bare_p50_ms: round(bareRun.p50),
-      bare_p99_ms: round(bareRun.p99),
-      half_rate_rps: round(ours.rps / 2, 0),
-      ours_half_rate_p50_ms: half.p50,
-      ours_half_rate_p99_ms: half.p99,
-      bare_half_rate_p99_ms: bareHalf.p99,
-      peak_rss_mb: rss,
-      answered,
-      stored: storedDelta,
-      lost_events: Math.max(0, answered - storedDelta),
-      socket_errors: ours.errors,
-    }
-    console.table({
-      bare: {
-        'req/s': result.bare_rps,
-        'p50 ms': result.bare_p50_ms,
-        'p99 ms': result.bare_p99_ms,
-        'p99 @ half rate': bareHalf.p99,
-      },
-      traffoflex: {
-        'req/s': result.ours_rps,
-        'p50 ms': result.ours_p50_ms,
-        'p99 ms': result.ours_p99_ms,
-        'p99 @ half rate': half.p99,
-      },
-    })
-    console.log(
-      `ratio ${result.ratio} (target ≥ 0.7) · p99 at half rate ${half.p99} ms (target ≤ 5) · peak RSS ${rss} MB · answered ${answered}, stored ${storedDelta}, lost ${result.lost_events}`,
-    )
-    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
-    writeFileSync(path.join(ROOT, 'bench/results/redirect.json'), `${JSON.stringify(result, null, 2)}\n`)
+    answered = ours.requests
+    storedDelta = after - before
+    half = wrk(`${server.url}/c/bench`, DURATION_S, ours.rps / 2)
+    rss = peakRssMb(server.proc.pid!)
   } finally {
     await server.stop()
   }
+
+  // Baseline at the same fixed rate.
+  bare = await startBare()
+  const bareHalf = wrk(`${bare.url}/c/bench`, DURATION_S, ours.rps / 2)
+  bare.stop()
+
+  const result = {
+    name: 'redirect',
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version },
+    settings: {
+      tool: 'wrk',
+      threads: 1,
+      connections: CONNECTIONS,
+      duration_s: DURATION_S,
+      warmup_s: WARMUP_S,
+      streams: 13,
+    },
+    ratio: round(ours.rps / bareRun.rps, 3),
+    ours_rps: round(ours.rps, 0),
+    bare_rps: round(bareRun.rps, 0),
+    ours_p50_ms: round(ours.p50),
+    ours_p99_ms: round(ours.p99),
+    bare_p50_ms: round(bareRun.p50),
+    bare_p99_ms: round(bareRun.p99),
+    half_rate_target_rps: round(ours.rps / 2, 0),
+    ours_half_rate_rps: round(half.rps, 0),
+    ours_half_rate_p50_ms: round(half.p50),
+    ours_half_rate_p99_ms: round(half.p99),
+    bare_half_rate_rps: round(bareHalf.rps, 0),
+    bare_half_rate_p99_ms: round(bareHalf.p99),
+    peak_rss_mb: rss,
+    answered,
+    stored: storedDelta,
+    lost_events: Math.max(0, answered - storedDelta),
+    socket_errors: ours.errors,
+  }
+  console.table({
+    bare: {
+      'req/s': result.bare_rps,
+      'p50 ms': result.bare_p50_ms,
+      'p99 ms': result.bare_p99_ms,
+      'p99 ms @ half rate': result.bare_half_rate_p99_ms,
+    },
+    traffoflex: {
+      'req/s': result.ours_rps,
+      'p50 ms': result.ours_p50_ms,
+      'p99 ms': result.ours_p99_ms,
+      'p99 ms @ half rate': result.ours_half_rate_p99_ms,
+    },
+  })
+  console.log(
+    `ratio ${result.ratio} (target ≥ 0.7) · p99 at half rate (${result.ours_half_rate_rps} req/s) ${result.ours_half_rate_p99_ms} ms (target ≤ 5) · ` +
+      `peak RSS ${rss} MB · answered ${answered}, stored ${storedDelta}, lost ${result.lost_events}`,
+  )
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
+  writeFileSync(path.join(ROOT, 'bench/results/redirect.json'), `${JSON.stringify(result, null, 2)}\n`)
 }
 
 main().catch((err) => {

@@ -49,7 +49,11 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL)
   const metrics = createMetrics()
 
-  const db = await openDb({ databaseUrl: config.DATABASE_URL, pgDir: config.pgDir })
+  const db = await openDb({
+    databaseUrl: config.DATABASE_URL,
+    pgDir: config.pgDir,
+    onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
+  })
   await db.migrate()
   const clickhouse = await openClickHouse({
     url: config.CLICKHOUSE_URL,

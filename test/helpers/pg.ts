@@ -32,8 +32,21 @@ export async function throwawayDb(
       await h.close()
       const a = new pg.Client({ connectionString: PG_ADMIN_URL })
       await a.connect()
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await a.end()
+      try {
+        // Not WITH (FORCE): killing a pooled connection that is still closing makes it emit
+        // an error nobody listens to any more. Its backend goes away by itself in a moment.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await a.query(`DROP DATABASE IF EXISTS ${name}`)
+            break
+          } catch (err) {
+            if ((err as { code?: string }).code !== '55006' || attempt >= 100) throw err
+            await new Promise((r) => setTimeout(r, 50))
+          }
+        }
+      } finally {
+        await a.end()
+      }
     },
   }
 }

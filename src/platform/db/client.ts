@@ -34,9 +34,17 @@ const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url
  * @param opts.databaseUrl PostgreSQL URL; when absent PGlite is opened at `opts.pgDir`
  *   (`memory://` for an in-memory database).
  */
-export async function openDb(opts: { databaseUrl?: string | undefined; pgDir: string }): Promise<DbHandle> {
+export async function openDb(opts: {
+  databaseUrl?: string | undefined
+  pgDir: string
+  /** Called for errors of idle pooled connections (e.g. the server restarted); the pool replaces them. */
+  onIdleError?: (err: Error) => void
+}): Promise<DbHandle> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 })
+    // Without a listener an idle connection's error (server restart, admin termination)
+    // would crash the process.
+    pool.on('error', (err) => opts.onIdleError?.(err))
     const db = drizzlePg(pool, { schema }) as unknown as Db
     return {
       db,
