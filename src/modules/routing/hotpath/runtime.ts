@@ -84,7 +84,11 @@ export async function createRoutingRuntime(deps: {
     pipeline: deps.pipeline,
     publicUrl: config.publicUrl,
     maxHops: config.TRAFFICBACK_MAX_HOPS,
-    onOutcome: deps.metrics ? (o) => deps.metrics!.redirects.inc({ outcome: o }) : undefined,
+    onOutcome: deps.metrics
+      ? (o) => {
+          deps.metrics!.redirects[o]++
+        }
+      : undefined,
   })
 
   const persist = async () => {
