@@ -4,7 +4,7 @@
  */
 import { loadConfig } from './config.ts'
 import { migrateClickHouse } from './modules/analytics/index.ts'
-import { openClickHouse } from './platform/clickhouse.ts'
+import { openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { openDb } from './platform/db/client.ts'
 import { createLogger } from './platform/logger.ts'
 import { startServer } from './server.ts'
@@ -53,13 +53,7 @@ async function migrate() {
   const db = await openDb({ databaseUrl: config.DATABASE_URL, pgDir: config.pgDir })
   await db.migrate()
   await db.close()
-  const ch = await openClickHouse({
-    url: config.CLICKHOUSE_URL,
-    chDir: config.chDir,
-    database: config.CLICKHOUSE_DATABASE,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-  })
+  const ch = await openClickHouseFromConfig(config)
   const applied = await migrateClickHouse(ch, { logger })
   await ch.close()
   logger.info({ clickhouse: applied }, 'migrations applied')

@@ -4,6 +4,7 @@
  * `node:http` server, and shuts everything down in order.
  */
 import http from 'node:http'
+import { sql } from 'drizzle-orm'
 import type { AppConfig } from './config.ts'
 import { bootstrapAdmin } from './modules/accounts/index.ts'
 import {
@@ -21,10 +22,11 @@ import {
   seedSample,
   type RoutingRuntime,
 } from './modules/routing/index.ts'
-import { openClickHouse, type ClickHouseHandle } from './platform/clickhouse.ts'
+import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
 import { createApiApp } from './platform/http/app.ts'
+import { homeRoutes } from './platform/http/home.routes.ts'
 import { opsRoutes } from './platform/http/ops.routes.ts'
 import { createLogger, type Logger } from './platform/logger.ts'
 import { createMetrics } from './platform/metrics.ts'
@@ -55,13 +57,7 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
   })
   await db.migrate()
-  const clickhouse = await openClickHouse({
-    url: config.CLICKHOUSE_URL,
-    chDir: config.chDir,
-    database: config.CLICKHOUSE_DATABASE,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-  })
+  const clickhouse = await openClickHouseFromConfig(config)
   await migrateClickHouse(clickhouse, { logger })
 
   const pipeline = createPipeline({
@@ -75,8 +71,11 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     // per checkpoint would block the event loop for milliseconds on the hot path.
     fsync: false,
   })
-  const recovered = await pipeline.recover()
-  if (recovered > 0) logger.info({ recovered }, 'replayed spooled click events')
+  // A backlog left by a crash is replayed in the background: redirects work meanwhile (new
+  // events queue behind it on disk), and an unreachable ClickHouse does not block start-up.
+  void pipeline.recover().then((n) => {
+    if (n > 0) logger.info({ recovered: n }, 'replayed spooled click events')
+  })
 
   const admin = await bootstrapAdmin(db.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD })
   let sampleAlias: string | undefined
@@ -109,11 +108,12 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     ],
   })
   await app.register(landingRoutes)
+  await app.register(homeRoutes)
   await app.register(
     opsRoutes({
       metrics,
       ready: async () => {
-        await db.db.execute('SELECT 1' as never)
+        await db.db.execute(sql`SELECT 1`)
         await clickhouse.client.ping()
       },
       beforeScrape: () => {

@@ -6,7 +6,7 @@ import http from 'node:http'
 import path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { openClickHouse } from '../src/platform/clickhouse.ts'
-import { type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
 let server: ServerProcess | undefined
 afterAll(async () => {
@@ -62,8 +62,16 @@ it('keeps every answered click across kill -9 and restart, exactly once', async 
   await Promise.all(workers)
   expect(answered.length).toBeGreaterThan(100)
 
-  // Restart on the same data: recovery replays the spool, then a graceful stop flushes.
+  // Restart on the same data: recovery replays the spool in the background; wait for it to
+  // finish, then a graceful stop flushes the rest.
   server = await startServerProcess({ dataDir, env, port })
+  const cookie = await login(server.url, 'admin@traffoflex.local', env.ADMIN_PASSWORD)
+  for (let i = 0; i < 300; i++) {
+    const res = await fetch(`${server.url}/api/v1/ingestion/status`, { headers: { cookie } })
+    const status = (await res.json()) as { pipeline?: { recovering?: boolean } }
+    if (status.pipeline?.recovering === false) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
   await server.stop()
   server = undefined
 

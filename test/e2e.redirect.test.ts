@@ -133,6 +133,19 @@ describe('routing the sample campaign', () => {
   })
 })
 
+describe('operator endpoints and home page', () => {
+  it('serve health, readiness, metrics and the home page', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200)
+    const metrics = await (await fetch(`${server.url}/metrics`)).text()
+    expect(metrics).toMatch(/traffoflex_redirects_total\{outcome="redirect"\} [1-9]/)
+    expect(metrics).toContain('traffoflex_pipeline_queue')
+    const home = await fetch(`${server.url}/`)
+    expect(home.status).toBe(200)
+    expect(await home.text()).toContain('/api/docs')
+  })
+})
+
 describe('configuration changes', () => {
   it('reach the hot path without a restart (snapshot polled every SNAPSHOT_POLL_MS = 500 ms)', async () => {
     const cookie = await login(server.url, ADMIN.email, ADMIN.password)

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import type { AppConfig } from '../config.ts'
 
 export type { ClickHouseClient }
 
@@ -42,4 +43,15 @@ export async function openClickHouse(opts: {
   const { createChdbConnection } = await import('chdb/connection')
   const client = createClient({ connection: createChdbConnection({ path: opts.chDir }) } as never)
   return { client, kind: 'chdb', database: opts.database, close: () => client.close() }
+}
+
+/** Opens the analytics store the configuration names (CLICKHOUSE_URL, or chDB under DATA_DIR/ch). */
+export function openClickHouseFromConfig(config: AppConfig): Promise<ClickHouseHandle> {
+  return openClickHouse({
+    url: config.CLICKHOUSE_URL,
+    chDir: config.chDir,
+    database: config.CLICKHOUSE_DATABASE,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+  })
 }

@@ -22,7 +22,7 @@ export function renderLanding(query: Record<string, string>): string {
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1f2937}
 .tag{display:inline-block;background:#fef3c7;color:#92400e;border-radius:.4rem;padding:.1rem .5rem;font-size:.8rem}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e5e7eb}
-th{width:35%;color:#6b7280;font-weight:500}h1{margin:.5rem 0}</style></head><body>
+th{width:35%;color:#6b7280;font-weight:500}td{word-break:break-all}h1{margin:.5rem 0}</style></head><body>
 <span class="tag">Sample landing page · served by traffoflex</span>
 <h1 id="offer">Offer ${escapeHtml(offer)}</h1>
 <p>The sample campaign routed you here. These are the parameters this destination received:</p>
