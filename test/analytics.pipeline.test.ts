@@ -50,21 +50,14 @@ function events(ws: string, n: number, every = 10): PipelineEvent[] {
 /** A handle whose inserts fail according to `plan` (before or after actually inserting). */
 function flaky(plan: (table: string) => 'ok' | 'fail-before' | 'fail-after'): ClickHouseHandle {
   const real = h.client
+  // Ingestion errors are written with `client.insert`.
   const client = new Proxy(real, {
     get(target, prop) {
-      // Event batches are INSERT statements through `command`; ingestion errors use `insert`.
-      if (prop === 'insert' || prop === 'command') {
-        return async (params: { table?: string; query?: string }) => {
-          const call = (p: typeof params) =>
-            (Reflect.get(target, prop, target) as (x: unknown) => Promise<unknown>).call(target, p)
-          const table =
-            prop === 'insert'
-              ? (params.table ?? '')
-              : (/^INSERT INTO (\S+)/.exec(params.query ?? '')?.[1] ?? '')
-          if (!table) return call(params)
-          const mode = plan(table)
+      if (prop === 'insert') {
+        return async (params: Parameters<typeof real.insert>[0]) => {
+          const mode = plan(params.table)
           if (mode === 'fail-before') throw new Error('simulated outage')
-          const res = await call(params)
+          const res = await target.insert(params)
           if (mode === 'fail-after') throw new Error('simulated lost response')
           return res
         }
@@ -73,7 +66,14 @@ function flaky(plan: (table: string) => 'ok' | 'fail-before' | 'fail-after'): Cl
       return typeof v === 'function' ? v.bind(target) : v
     },
   })
-  return { ...h, client }
+  // Event batches go through `insertJsonEachRow`.
+  const insertJsonEachRow: ClickHouseHandle['insertJsonEachRow'] = async (table, rows, settings) => {
+    const mode = plan(table)
+    if (mode === 'fail-before') throw new Error('simulated outage')
+    await h.insertJsonEachRow(table, rows, settings)
+    if (mode === 'fail-after') throw new Error('simulated lost response')
+  }
+  return { ...h, client, insertJsonEachRow }
 }
 
 describe('click pipeline', () => {

@@ -34,6 +34,7 @@ beforeAll(async () => {
     '001_clicks.sql',
     '002_trafficback.sql',
     '003_ingestion_errors.sql',
+    '004_conversions.sql',
   ])
   pipeline = createPipeline({
     handle: h,
@@ -144,6 +145,7 @@ describe('ClickHouse migrations', () => {
       '001_clicks.sql',
       '002_trafficback.sql',
       '003_ingestion_errors.sql',
+      '004_conversions.sql',
     ])
     const tables = await rows<{ name: string }>(
       h,
@@ -151,6 +153,7 @@ describe('ClickHouse migrations', () => {
     )
     expect(tables.map((t) => t.name)).toEqual([
       'clicks',
+      'conversions',
       'ingestion_errors',
       'schema_migrations',
       'trafficback',

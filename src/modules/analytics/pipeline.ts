@@ -161,8 +161,8 @@ export interface Pipeline {
 /** A spooled event as its ClickHouse-ready JSON line (see serialize.ts), kept in memory until inserted. */
 interface Line {
   table: 'clicks' | 'trafficback'
-  /** JSONEachRow text including the trailing newline. */
-  text: string
+  /** The JSONEachRow row including its trailing newline, as UTF-8 bytes (a view into the spooled buffer). */
+  bytes: Buffer
 }
 
 interface Entry extends Line {
@@ -315,10 +315,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       recordError('serialize', err, events.length, '')
       return false
     }
-    const text = lines.length === 1 ? lines[0]! : lines.join('')
+    // Encoded once: the same bytes go to the spool and, as views, to ClickHouse later.
+    const bytes = Buffer.from(lines.length === 1 ? lines[0]! : lines.join(''), 'utf8')
     let range: SegmentRange
     try {
-      range = spool.append(text)
+      range = spool.append(bytes)
     } catch (err) {
       s.spoolWriteErrors += events.length
       recordError('spool_write', err, events.length, lines[0] ?? '')
@@ -326,9 +327,12 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
     s.pushed += events.length
     pendingLines += events.length
-    let start = range.start
+    let from = 0
     for (let i = 0; i < events.length; i++) {
-      const end = lines.length === 1 ? range.end : start + Buffer.byteLength(lines[i]!, 'utf8')
+      // Line boundaries from the bytes themselves (JSON escapes newlines inside values).
+      const to = bytes.indexOf(10, from) + 1
+      const start = range.start + from
+      const end = range.start + to
       if (spilled || queued() >= queueMax) {
         // Keep the event on disk only; the flusher reads it back in order once the queue
         // drains. (While a start-up backlog is replayed this is ordering, not backpressure.)
@@ -336,10 +340,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         spilled = true
         if (spilledByPressure) s.backpressure++
       } else {
-        q.push({ seg: range.seg, start, end, table: tableOf(events[i]!), text: lines[i]! })
+        q.push({ seg: range.seg, start, end, table: tableOf(events[i]!), bytes: bytes.subarray(from, to) })
         if (queued() === batchSize) wake()
       }
-      start = end
+      from = to
     }
     if (range.end >= segmentMaxBytes) {
       try {
@@ -376,7 +380,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       }
       let line: Line | undefined
       try {
-        if (isStorableEvent(v)) line = { table: tableOf(v), text: `${serializeEvent(v)}\n` }
+        if (isStorableEvent(v))
+          line = { table: tableOf(v), bytes: Buffer.from(`${serializeEvent(v)}\n`, 'utf8') }
       } catch {
         line = undefined
       }
@@ -447,7 +452,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         qHead = 0
       }
       readPos = { seg: first.seg, offset: last.end }
-      const sample = first.text
+      const sample = first.bytes.toString('utf8')
       return {
         seg: first.seg,
         start: first.start,
@@ -511,16 +516,16 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     intent: pendingIntent,
   })
 
-  async function insertLines(table: 'clicks' | 'trafficback', lines: string[], token: string): Promise<void> {
+  async function insertLines(table: 'clicks' | 'trafficback', lines: Buffer[], token: string): Promise<void> {
     // The spool lines are already JSONEachRow rows (the event's `type` is skipped as an
-    // unknown field), so they are sent as they are: no second serialization per event.
-    // The token goes into the statement's own SETTINGS clause, not `clickhouse_settings`:
-    // the chDB connection turns those into a session-wide SET that would then apply to every
-    // later insert of the process (silently deduplicating unrelated inserts).
-    await client.command({
-      query:
-        `INSERT INTO ${db}.${table} SETTINGS insert_deduplicate = 1, insert_deduplication_token = '${token}', ` +
-        `input_format_skip_unknown_fields = 1 FORMAT JSONEachRow\n${lines.join('')}`,
+    // unknown field), so they are sent as they are, as bytes: no second serialization and
+    // no SQL text to build. The token is a per-statement setting, never a session one (the
+    // chDB connection would turn `clickhouse_settings` into a session-wide SET and silently
+    // deduplicate every later insert of the process).
+    await opts.handle.insertJsonEachRow(`${db}.${table}`, Buffer.concat(lines), {
+      insert_deduplicate: 1,
+      insert_deduplication_token: token,
+      input_format_skip_unknown_fields: 1,
     })
   }
 
@@ -530,9 +535,9 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       if (!b.replay) await spool.saveCheckpoint(checkpoint(committed, range), fsync)
       if (stopped) throw new Stopped()
       const token = `${spool.spoolId}:${b.seg}:${b.start}-${b.end}`
-      const clicks: string[] = []
-      const tbs: string[] = []
-      for (const e of b.events) (e.table === 'clicks' ? clicks : tbs).push(e.text)
+      const clicks: Buffer[] = []
+      const tbs: Buffer[] = []
+      for (const e of b.events) (e.table === 'clicks' ? clicks : tbs).push(e.bytes)
       if (clicks.length > 0) await insertLines('clicks', clicks, token)
       if (tbs.length > 0) await insertLines('trafficback', tbs, token)
       await hooks.afterInsert?.(range)

@@ -152,24 +152,19 @@ export class Spool {
   }
 
   /**
-   * Appends one line (must end with `\n` and contain no other newline) to the write
-   * segment. Synchronous: when it returns the bytes are in the kernel.
+   * Appends whole lines (each ending with `\n`) to the write segment. Synchronous: when it returns the bytes are in the kernel.
    * @returns the byte range the line occupies.
    * @throws the fs error after truncating any partial write away, so a failed append never
    *   leaves half a line in front of the next one.
    */
-  append(line: string): SegmentRange {
+  append(line: string | Buffer): SegmentRange {
     const start = this.writeOffset
-    const length = Buffer.byteLength(line, 'utf8')
+    // Bytes are written as they are; a string is encoded once.
+    const buf = typeof line === 'string' ? Buffer.from(line, 'utf8') : line
+    const length = buf.length
     let written = 0
     try {
-      // Writing the string directly saves a Buffer allocation per event; a short write
-      // (rare, regular files write whole) is completed from a Buffer.
-      written = writeSync(this.fd, line, null, 'utf8')
-      if (written < length) {
-        const buf = Buffer.from(line, 'utf8')
-        while (written < length) written += writeSync(this.fd, buf, written, length - written)
-      }
+      while (written < length) written += writeSync(this.fd, buf, written, length - written)
     } catch (err) {
       if (written > 0) {
         try {
