@@ -14,6 +14,13 @@ import {
   type Pipeline,
 } from './modules/analytics/index.ts'
 import {
+  conversionsApiRoutes,
+  createConversionsService,
+  createRecentClicks,
+  postbackRoutes,
+  rememberingPipeline,
+} from './modules/conversions/index.ts'
+import {
   createRoutingRuntime,
   createHealthChecker,
   healthRoutes,
@@ -83,7 +90,17 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     sampleAlias = await seedSample(db.db, admin.workspaceId, config.publicUrl)
   }
 
-  const routing = await createRoutingRuntime({ db: db.db, config, logger, pipeline, metrics })
+  // Clicks of the last minutes are kept in memory so a postback right after its click
+  // finds it before ClickHouse has the row.
+  const recentClicks = createRecentClicks()
+  const routing = await createRoutingRuntime({
+    db: db.db,
+    config,
+    logger,
+    pipeline: rememberingPipeline(pipeline, recentClicks),
+    metrics,
+  })
+  const conversions = createConversionsService({ db: db.db, clickhouse, recentClicks, logger })
   const health = createHealthChecker({
     db: db.db,
     clock: systemClock,
@@ -105,9 +122,11 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
       { plugin: analyticsRoutes({ handle: clickhouse, pipeline }) },
+      { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
     ],
   })
   await app.register(landingRoutes)
+  await app.register(postbackRoutes({ service: conversions }))
   await app.register(homeRoutes)
   await app.register(
     opsRoutes({
@@ -132,11 +151,13 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
   const port = typeof address === 'object' && address ? address.port : config.PORT
   routing.start()
   health.start()
+  conversions.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       await app.close()
+      await conversions.stop()
       await health.stop()
       await routing.stop()
       await pipeline.close()

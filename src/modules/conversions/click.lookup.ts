@@ -1,0 +1,181 @@
+/**
+ * Finding the click a postback names: the in-process recent-clicks cache (fed by the
+ * redirect hot path), then ClickHouse's `clicks` table.
+ *
+ * Why both: the click pipeline flushes to ClickHouse every `PIPELINE_FLUSH_MS`, and a
+ * network may fire its postback within a second of the click (instant lead forms), so a
+ * postback on the node that served the click finds it in memory; any other node (or a
+ * postback after a restart) finds it in ClickHouse. A click on neither answers
+ * `unknown_click` (404), and the network's retry a few seconds later matches.
+ */
+import type { ClickEvent, PipelineEvent } from '../analytics/index.ts'
+import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
+import { clickIdTime } from '../routing/index.ts'
+
+/** The click attributes a conversion copies. `ts` epoch ms; `cost_micros` micros of `currency`. */
+export interface ClickInfo {
+  click_id: string
+  ts: number
+  workspace_id: string
+  campaign_id: string
+  stream_id: string
+  destination_id: string
+  source_id: string
+  country: string
+  device: string
+  os: string
+  browser: string
+  cost_micros: number
+  currency: string
+  external_id: string
+  sub1: string
+  sub2: string
+  sub3: string
+  sub4: string
+  sub5: string
+  sub6: string
+  sub7: string
+  sub8: string
+  sub9: string
+  sub10: string
+}
+
+/** Bounded in-memory map of the latest clicks of this process. */
+export interface RecentClicks {
+  /**
+   * Remembers a click (synchronous, O(1): one object copy and one Map insert, plus one
+   * eviction of the oldest entry when full). Safe to call on the redirect hot path.
+   */
+  remember(event: ClickEvent): void
+  /** {@link remember}s every `click` event of a batch (trafficback events are ignored). */
+  rememberAll(events: readonly PipelineEvent[]): void
+  /** The click, or undefined when it is not (or no longer) in memory. */
+  find(clickId: string): ClickInfo | undefined
+  /** Clicks held. */
+  size(): number
+}
+
+/** Default capacity of {@link createRecentClicks}: 100,000 clicks, about 40–60 MB. */
+export const RECENT_CLICKS_DEFAULT_MAX = 100_000
+
+function infoOf(e: ClickEvent): ClickInfo {
+  return {
+    click_id: e.click_id,
+    ts: e.ts,
+    workspace_id: e.workspace_id,
+    campaign_id: e.campaign_id,
+    stream_id: e.stream_id,
+    destination_id: e.destination_id,
+    source_id: e.source_id,
+    country: e.country,
+    device: e.device,
+    os: e.os,
+    browser: e.browser,
+    cost_micros: e.cost_micros,
+    currency: e.currency,
+    external_id: e.external_id,
+    sub1: e.sub1,
+    sub2: e.sub2,
+    sub3: e.sub3,
+    sub4: e.sub4,
+    sub5: e.sub5,
+    sub6: e.sub6,
+    sub7: e.sub7,
+    sub8: e.sub8,
+    sub9: e.sub9,
+    sub10: e.sub10,
+  }
+}
+
+/**
+ * Recent-clicks cache, evicting the oldest click first. A click is remembered once and its
+ * recency is its arrival, so insertion order *is* LRU order here (a Map keeps it, no
+ * linked list needed). Only the attributes a conversion copies are kept (not the user
+ * agent, referrer or URL), so a full cache of 100,000 clicks stays in the tens of MB.
+ * @param opts.max capacity in clicks (default {@link RECENT_CLICKS_DEFAULT_MAX}, min 1).
+ */
+export function createRecentClicks(opts: { max?: number } = {}): RecentClicks {
+  const max = Math.max(1, Math.floor(opts.max ?? RECENT_CLICKS_DEFAULT_MAX))
+  const map = new Map<string, ClickInfo>()
+  const remember = (e: ClickEvent) => {
+    if (map.has(e.click_id)) map.delete(e.click_id)
+    else if (map.size >= max) map.delete(map.keys().next().value as string)
+    map.set(e.click_id, infoOf(e))
+  }
+  return {
+    remember,
+    rememberAll: (events) => {
+      for (const e of events) if (e.type === 'click') remember(e)
+    },
+    find: (clickId) => map.get(clickId),
+    size: () => map.size,
+  }
+}
+
+/** How far from the time embedded in the click ID the ClickHouse lookup searches (ms). */
+export const CLICK_LOOKUP_WINDOW_MS = 24 * 3600_000
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
+
+/**
+ * Looks a click up in ClickHouse (`<db>.clicks`), within `workspaceId` only.
+ * The click ID embeds the click's time (see routing core `clickIdTime`), so the query is
+ * limited to ±{@link CLICK_LOOKUP_WINDOW_MS} around it: the sort key (workspace, hour, …)
+ * and the partition (month) prune to a few granules, and the bloom-filter index on
+ * `click_id` does the rest. A well-formed but random ID therefore costs a small read, not a
+ * scan of the workspace.
+ * @returns undefined when `clickId` is not a click ID or no such click exists.
+ * @throws the ClickHouse error when the store is unreachable.
+ */
+export async function findClickInClickHouse(
+  handle: ClickHouseHandle,
+  workspaceId: string,
+  clickId: string,
+): Promise<ClickInfo | undefined> {
+  const t = clickIdTime(clickId)
+  if (t === undefined) return undefined
+  if (!IDENT.test(handle.database)) throw new Error(`invalid ClickHouse database name ${handle.database}`)
+  const rs = await handle.client.query({
+    query: `SELECT click_id, toUnixTimestamp64Milli(ts) AS ts_ms, workspace_id, campaign_id, stream_id,
+        destination_id, source_id, country, device, os, browser, cost_micros, currency, external_id,
+        sub1, sub2, sub3, sub4, sub5, sub6, sub7, sub8, sub9, sub10
+      FROM ${handle.database}.clicks
+      WHERE workspace_id = {ws:String} AND click_id = {id:String}
+        AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+      ORDER BY ts
+      LIMIT 1`,
+    format: 'JSONEachRow',
+    query_params: {
+      ws: workspaceId,
+      id: clickId,
+      from: chTime(Math.max(0, t - CLICK_LOOKUP_WINDOW_MS)),
+      to: chTime(t + CLICK_LOOKUP_WINDOW_MS),
+    },
+  })
+  const [row] = await rs.json<Record<keyof ClickInfo | 'ts_ms', string | number>>()
+  if (!row) return undefined
+  // Not aliased as `ts`: ClickHouse resolves WHERE names to SELECT aliases first, so the
+  // range filter would compare the millisecond number instead of the column.
+  const { ts_ms, ...rest } = row
+  return { ...(rest as unknown as ClickInfo), ts: Number(ts_ms), cost_micros: Number(row.cost_micros) }
+}
+
+/**
+ * Wraps the click pipeline's `pushMany` so every routed click is also remembered in
+ * `recent` (synchronously, before the spool write) — the wiring for the redirect hot path
+ * that needs no change in the hot-path files:
+ * `createRoutingRuntime({ …, pipeline: rememberingPipeline(pipeline, recentClicks) })`.
+ * @returns an object with only `pushMany`, forwarding the pipeline's return value.
+ */
+export function rememberingPipeline(
+  pipeline: { pushMany(events: readonly PipelineEvent[]): boolean },
+  recent: RecentClicks,
+): { pushMany(events: readonly PipelineEvent[]): boolean } {
+  return {
+    pushMany(events) {
+      recent.rememberAll(events)
+      return pipeline.pushMany(events)
+    },
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * The pure conversion rules: what one postback does to one conversion.
+ *
+ * `decide(existing, postback, now)` takes the stored state of the conversion the postback
+ * addresses (or `undefined` when there is none yet) and returns the outcome, the next state
+ * and the event to record. No I/O, no clock of its own, never throws.
+ *
+ * Identity (which conversion a postback addresses; the shell looks it up, see README):
+ * - with a transaction ID: (network, transaction ID);
+ * - without one: (network, click ID) — one conversion per click per network, whose status
+ *   moves lead → sale → rejected. A postback repeating a (network, click ID, status) that
+ *   conversion already went through is a duplicate.
+ *
+ * Statuses and transitions:
+ * - `lead → sale`, `lead → rejected`, `sale → rejected`, and `rebill → rejected` (a refund or
+ *   chargeback of a rebill; an extension of the spec's list, same meaning as sale → rejected);
+ * - the same status again, or a status the conversion already went through (a replayed lead
+ *   after the sale), is a **duplicate**: nothing changes, the answer is 2xx;
+ * - any other change (sale → lead when no lead was ever recorded, rejected → sale, …) is
+ *   **bad_status**: nothing changes, the answer is 4xx so the network sees it was refused;
+ * - `rebill` always creates its own conversion and needs its own transaction ID: a rebill
+ *   without one, or with the transaction ID of an existing non-rebill conversion, is bad_status;
+ * - a first postback with status `rejected` creates the conversion as rejected (revenue 0).
+ *
+ * Money: integer **micros** (millionths of a currency unit) everywhere. `revenueMicros` is
+ * what the conversion currently counts: the payout of its current status, or 0 when rejected.
+ * Every accepted change emits an event whose `revenueDeltaMicros` is new revenue − old
+ * revenue, so the sum of a conversion's deltas is always its current revenue and reports
+ * can `sum()` raw events (no FINAL, no updates in ClickHouse).
+ */
+
+/** Conversion statuses. */
+export const CONVERSION_STATUSES = ['lead', 'sale', 'rejected', 'rebill'] as const
+/** A conversion status (see the transition rules above). */
+export type ConversionStatus = (typeof CONVERSION_STATUSES)[number]
+
+/**
+ * Outcome of one inbound postback, as logged in `postback_log.outcome`:
+ * - `accepted` a conversion was created or changed;
+ * - `duplicate` replay of something already recorded (nothing changed);
+ * - `unknown_click` the click ID matches no click of the network's workspace;
+ * - `bad_secret` secret/token missing or wrong;
+ * - `bad_status` unknown status value, or a transition the rules refuse;
+ * - `malformed` a required field missing or unparsable (click ID, payout, currency, …);
+ * - `unknown_network` no such network;
+ * - `ip_not_allowed` the client IP is outside the network's allowlist;
+ * - `error` an infrastructure failure (database, ClickHouse); the network should retry.
+ */
+export const POSTBACK_OUTCOMES = [
+  'accepted',
+  'duplicate',
+  'unknown_click',
+  'bad_secret',
+  'bad_status',
+  'malformed',
+  'unknown_network',
+  'ip_not_allowed',
+  'error',
+] as const
+/** One of {@link POSTBACK_OUTCOMES}. */
+export type PostbackOutcome = (typeof POSTBACK_OUTCOMES)[number]
+
+/**
+ * HTTP status answered for each outcome. Networks retry on non-2xx, so:
+ * accepted and duplicate are 200 (stop retrying); unknown_click is 404 because the click may
+ * still be on its way to ClickHouse from another node (a retry a few seconds later matches);
+ * bad_secret and ip_not_allowed 403; unknown_network 404; malformed and bad_status 400
+ * (a retry after the operator fixed the template or status map succeeds); error 503.
+ */
+export const OUTCOME_HTTP_STATUS: Readonly<Record<PostbackOutcome, number>> = {
+  accepted: 200,
+  duplicate: 200,
+  unknown_click: 404,
+  bad_secret: 403,
+  bad_status: 400,
+  malformed: 400,
+  unknown_network: 404,
+  ip_not_allowed: 403,
+  error: 503,
+}
+
+/** A postback after template parsing and status mapping (see `postback.parse.ts`). */
+export interface NormalizedPostback {
+  /** traffoflex click ID (26-char ULID-style). */
+  clickId: string
+  /** Network's transaction ID, '' when the network sent none. Max 200 chars. */
+  transactionId: string
+  status: ConversionStatus
+  /** The status value as received, before mapping ('' when absent and defaulted). */
+  rawStatus: string
+  /** Payout in micros of `currency`; undefined when the postback carried none. */
+  payoutMicros: number | undefined
+  /** ISO 4217 code (upper case); undefined when the postback carried none. */
+  currency: string | undefined
+  /** Sub values sent by the network (`sub1`..`sub10`), only those present. */
+  subs: Partial<Record<SubKey, string>>
+}
+
+/** `sub1` … `sub10`. */
+export type SubKey = `sub${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10}`
+/** The ten sub keys in order. */
+export const SUB_KEYS: readonly SubKey[] = [
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'sub6',
+  'sub7',
+  'sub8',
+  'sub9',
+  'sub10',
+]
+
+/** The decision-relevant state of one stored conversion. */
+export interface ConversionState {
+  clickId: string
+  /** '' when the conversion is keyed by click ID. */
+  transactionId: string
+  status: ConversionStatus
+  /** Every status this conversion has been in, in order of acceptance (first = creation). */
+  seenStatuses: readonly ConversionStatus[]
+  /** Payout in micros of the last accepted non-rejected status (kept when rejected, for the record). */
+  payoutMicros: number
+  /** Revenue currently counted, micros: `payoutMicros`, or 0 when `status` is rejected. */
+  revenueMicros: number
+  /** ISO 4217 code; fixed at creation (deltas in mixed currencies could not be summed). */
+  currency: string
+  /** 1 at creation, +1 per accepted change; the event of version n has `seq = n`. */
+  version: number
+  /** Epoch ms of creation and of the last accepted change. */
+  createdAt: number
+  updatedAt: number
+}
+
+/** One accepted change, as written to `conversion_events` and then to ClickHouse. */
+export interface ConversionEvent {
+  /** The conversion's version after this change (1 = creation). */
+  seq: number
+  /** Epoch ms of the change. */
+  ts: number
+  status: ConversionStatus
+  /** '' for the creation event. */
+  previousStatus: ConversionStatus | ''
+  /** +1 for the event that creates the conversion, 0 for a status change. */
+  conversionsDelta: 0 | 1
+  /** New revenue − old revenue, micros (negative when a sale is rejected). */
+  revenueDeltaMicros: number
+  /** The conversion's payout after the change, micros. */
+  payoutMicros: number
+  currency: string
+}
+
+/** Result of {@link decide}. `next` and `event` are set only when `outcome` is accepted. */
+export interface Decision {
+  outcome: 'accepted' | 'duplicate' | 'bad_status' | 'malformed'
+  /** Human-readable reason (stored in `postback_log.reason`). */
+  reason: string
+  next?: ConversionState
+  event?: ConversionEvent
+}
+
+/** Defaults the shell resolves from the click's destination. */
+export interface DecideDefaults {
+  /** Payout (micros) used when the postback carries none (the destination's default payout). */
+  payoutMicros?: number | undefined
+  /** Currency used when a new conversion's postback carries none (default 'USD'). */
+  currency?: string | undefined
+}
+
+/** Allowed status changes of an existing conversion (`from → to`). */
+export const ALLOWED_TRANSITIONS: Readonly<Record<ConversionStatus, readonly ConversionStatus[]>> = {
+  lead: ['sale', 'rejected'],
+  sale: ['rejected'],
+  rebill: ['rejected'],
+  rejected: [],
+}
+
+/** True when an existing conversion in `from` may move to `to`. */
+export function canTransition(from: ConversionStatus, to: ConversionStatus): boolean {
+  return ALLOWED_TRANSITIONS[from].includes(to)
+}
+
+const revenueOf = (status: ConversionStatus, payoutMicros: number) =>
+  status === 'rejected' ? 0 : payoutMicros
+
+/**
+ * Applies one postback to one conversion.
+ * @param existing the stored conversion the postback addresses (same network and
+ *   transaction ID, or same network and click ID when it has none), or undefined.
+ * @param postback the parsed postback.
+ * @param now epoch ms of the decision (event time).
+ * @param defaults payout/currency when the postback has none (see {@link DecideDefaults}).
+ *   Payout resolution: the postback's payout, else `defaults.payoutMicros`, else 0 for a new
+ *   conversion / the current payout for a status change. A rejection keeps the payout
+ *   on record but counts 0 revenue.
+ */
+export function decide(
+  existing: ConversionState | undefined,
+  postback: NormalizedPostback,
+  now: number,
+  defaults: DecideDefaults = {},
+): Decision {
+  const { status } = postback
+  if (!existing) {
+    if (status === 'rebill' && postback.transactionId === '') {
+      return { outcome: 'bad_status', reason: 'a rebill needs its own transaction ID' }
+    }
+    const payoutMicros = postback.payoutMicros ?? defaults.payoutMicros ?? 0
+    const currency = postback.currency ?? defaults.currency ?? 'USD'
+    const revenueMicros = revenueOf(status, payoutMicros)
+    const next: ConversionState = {
+      clickId: postback.clickId,
+      transactionId: postback.transactionId,
+      status,
+      seenStatuses: [status],
+      payoutMicros,
+      revenueMicros,
+      currency,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    }
+    return {
+      outcome: 'accepted',
+      reason: `new ${status}`,
+      next,
+      event: {
+        seq: 1,
+        ts: now,
+        status,
+        previousStatus: '',
+        conversionsDelta: 1,
+        revenueDeltaMicros: revenueMicros,
+        payoutMicros,
+        currency,
+      },
+    }
+  }
+
+  // A transaction ID is the network's name for one sale; reusing it for another click is
+  // a network-side bug (or a forgery) that must not move someone else's money.
+  if (existing.clickId !== postback.clickId) {
+    return {
+      outcome: 'malformed',
+      reason: `transaction ID ${postback.transactionId} already belongs to another click`,
+    }
+  }
+  if (existing.status === status || existing.seenStatuses.includes(status)) {
+    return { outcome: 'duplicate', reason: `already recorded as ${status} (now ${existing.status})` }
+  }
+  if (status === 'rebill') {
+    return {
+      outcome: 'bad_status',
+      reason: `a rebill needs its own transaction ID (this one is a ${existing.status})`,
+    }
+  }
+  if (!canTransition(existing.status, status)) {
+    return { outcome: 'bad_status', reason: `transition ${existing.status} → ${status} not allowed` }
+  }
+  if (postback.currency !== undefined && postback.currency !== existing.currency) {
+    return {
+      outcome: 'malformed',
+      reason: `currency ${postback.currency} differs from the conversion's ${existing.currency}`,
+    }
+  }
+  const payoutMicros =
+    status === 'rejected'
+      ? existing.payoutMicros
+      : (postback.payoutMicros ?? defaults.payoutMicros ?? existing.payoutMicros)
+  const revenueMicros = revenueOf(status, payoutMicros)
+  const version = existing.version + 1
+  const next: ConversionState = {
+    ...existing,
+    status,
+    seenStatuses: [...existing.seenStatuses, status],
+    payoutMicros,
+    revenueMicros,
+    version,
+    updatedAt: now,
+  }
+  return {
+    outcome: 'accepted',
+    reason: `${existing.status} → ${status}`,
+    next,
+    event: {
+      seq: version,
+      ts: now,
+      status,
+      previousStatus: existing.status,
+      conversionsDelta: 0,
+      revenueDeltaMicros: revenueMicros - existing.revenueMicros,
+      payoutMicros,
+      currency: existing.currency,
+    },
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * The imperative shell of inbound postbacks: network → IP allowlist → secret → parse →
+ * click lookup → one PostgreSQL transaction (conversion + event + log) → ClickHouse outbox.
+ *
+ * Every request ends in exactly one `postback_log` row, written in the same transaction as
+ * the conversion change when there is one (so an accepted conversion always has its log).
+ * Concurrency: the conversion of a key is row-locked (`SELECT … FOR UPDATE`); a new one is
+ * inserted with `ON CONFLICT DO NOTHING` on the partial unique indexes, and the loser of an
+ * insert race re-reads the winner's committed row and decides again (→ duplicate). So N
+ * identical postbacks arriving together count once, on PostgreSQL and on PGlite.
+ */
+import { randomUUID } from 'node:crypto'
+import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
+import { type Clock, systemClock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db/client.ts'
+import type { Logger } from '../../platform/logger.ts'
+import { isClickId } from '../routing/index.ts'
+import {
+  type ClickInfo,
+  createRecentClicks,
+  findClickInClickHouse,
+  type RecentClicks,
+} from './click.lookup.ts'
+import {
+  type Decision,
+  decide,
+  type NormalizedPostback,
+  OUTCOME_HTTP_STATUS,
+  type PostbackOutcome,
+  SUB_KEYS,
+} from './conversions.core.ts'
+import {
+  type ConversionKey,
+  destinationDefaults,
+  insertConversion,
+  insertConversionEvent,
+  insertPostbackLog,
+  loadNetwork,
+  lockConversion,
+  type NetworkForPostback,
+  type PostbackLogInsert,
+  stateOf,
+  type Tx,
+  updateConversion,
+} from './conversions.repository.ts'
+import { createConversionSync, type SyncResult, type SyncStats } from './conversions.sync.ts'
+import {
+  compileAllowlist,
+  LOG_BODY_MAX,
+  LOG_QUERY_MAX,
+  presentedSecret,
+  redactSecrets,
+  secretMatches,
+} from './network.auth.ts'
+import { NETWORK_PARAM, parsePostback, postbackFields } from './postback.parse.ts'
+
+/** One inbound HTTP request at `/postback`, as the route hands it over. */
+export interface InboundPostback {
+  /** 'GET' or 'POST'. */
+  method: string
+  /** Query string without the `?` ('' for none). */
+  rawQuery: string
+  /** Raw body text (POST); undefined or '' for none. */
+  body?: string | undefined
+  contentType?: string | undefined
+  /** Request headers (lower-case names). */
+  headers: Readonly<Record<string, string | string[] | undefined>>
+  /** Client IP (X-Forwarded-For honoured only from TRUSTED_PROXIES). */
+  ip: string
+}
+
+/** What the route answers. */
+export interface PostbackResult {
+  outcome: PostbackOutcome
+  /** HTTP status ({@link OUTCOME_HTTP_STATUS}). */
+  httpStatus: number
+  reason: string
+  /** The conversion created, changed or duplicated (accepted / duplicate). */
+  conversionId?: string
+  /** The `postback_log` row ID ('' when even the log write failed). */
+  logId: string
+}
+
+/** Dependencies and options of {@link createConversionsService}. */
+export interface ConversionsServiceDeps {
+  db: Db
+  clickhouse: ClickHouseHandle
+  /** Shared with the redirect hot path (see README "Wiring"); a private one by default. */
+  recentClicks?: RecentClicks
+  clock?: Clock
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>
+  /** Background outbox sync period, ms (default 5,000). */
+  syncIntervalMs?: number
+  /** Delay between an accepted postback and the sync it triggers, ms (default 100; batches bursts). */
+  syncDelayMs?: number
+  /** How long a network's settings are cached, ms (default 1,000; 0 = no cache). */
+  networkCacheMs?: number
+  /** Max events per ClickHouse insert (default 5,000). */
+  syncBatchSize?: number
+  /** Lease before another process re-sends an unsynced batch, ms (default 30,000). */
+  syncLeaseMs?: number
+}
+
+/** Counters of the service. */
+export interface ConversionsStats {
+  outcomes: Record<PostbackOutcome, number>
+  sync: SyncStats
+  recentClicks: number
+}
+
+/** The conversions service. */
+export interface ConversionsService {
+  /** Handles one inbound postback end to end (never throws; infrastructure errors → outcome `error`). */
+  handlePostback(req: InboundPostback): Promise<PostbackResult>
+  /**
+   * The click of `workspaceId` named `clickId`: the recent-clicks cache, then ClickHouse.
+   * @throws the ClickHouse error when the store is unreachable.
+   */
+  findClick(workspaceId: string, clickId: string): Promise<ClickInfo | undefined>
+  /** Sends pending conversion events to ClickHouse now (exactly once; see conversions.sync.ts). */
+  syncPendingConversionEvents(): Promise<SyncResult>
+  /** Starts the periodic outbox sync. */
+  start(): void
+  /** Stops the timers and runs a last sync (bounded by ClickHouse's own timeouts). */
+  stop(): Promise<void>
+  stats(): ConversionsStats
+  /** The cache the redirect hot path must feed (`rememberAll(events)`). */
+  readonly recentClicks: RecentClicks
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Creates the conversions service. Nothing runs in the background until `start()`.
+ */
+export function createConversionsService(deps: ConversionsServiceDeps): ConversionsService {
+  const { db, clickhouse } = deps
+  const clock = deps.clock ?? systemClock
+  const recentClicks = deps.recentClicks ?? createRecentClicks()
+  const networkCacheMs = deps.networkCacheMs ?? 1000
+  const sync = createConversionSync({
+    db,
+    clickhouse,
+    clock,
+    ...(deps.syncBatchSize !== undefined ? { batchSize: deps.syncBatchSize } : {}),
+    ...(deps.syncLeaseMs !== undefined ? { leaseMs: deps.syncLeaseMs } : {}),
+  })
+  const outcomes = Object.fromEntries(
+    Object.keys(OUTCOME_HTTP_STATUS).map((k) => [k, 0]),
+  ) as ConversionsStats['outcomes']
+
+  const networkCache = new Map<string, { at: number; value: NetworkForPostback | undefined }>()
+  async function network(id: string): Promise<NetworkForPostback | undefined> {
+    const now = Date.now()
+    const hit = networkCache.get(id)
+    if (hit && now - hit.at < networkCacheMs) return hit.value
+    const value = await loadNetwork(db, id)
+    if (networkCacheMs > 0) {
+      // Bounded: random unknown IDs from the internet must not grow it without limit.
+      if (networkCache.size >= 10_000) networkCache.clear()
+      networkCache.set(id, { at: now, value })
+    }
+    return value
+  }
+
+  async function findClick(workspaceId: string, clickId: string): Promise<ClickInfo | undefined> {
+    const cached = recentClicks.find(clickId)
+    if (cached) return cached.workspace_id === workspaceId ? cached : undefined
+    return findClickInClickHouse(clickhouse, workspaceId, clickId)
+  }
+
+  let syncTimer: NodeJS.Timeout | undefined
+  let kickTimer: NodeJS.Timeout | undefined
+  let running = false
+  const kick = () => {
+    if (!running || kickTimer) return
+    kickTimer = setTimeout(() => {
+      kickTimer = undefined
+      void sync.syncPending()
+    }, deps.syncDelayMs ?? 100)
+    kickTimer.unref?.()
+  }
+
+  async function handlePostback(req: InboundPostback): Promise<PostbackResult> {
+    const receivedAt = clock.now()
+    const log: PostbackLogInsert = {
+      id: randomUUID(),
+      receivedAt,
+      workspaceId: null,
+      networkId: null,
+      method: req.method.toUpperCase().slice(0, 10),
+      query: redactSecrets(req.rawQuery, LOG_QUERY_MAX),
+      body: redactSecrets(req.body ?? '', LOG_BODY_MAX),
+      ip: req.ip.slice(0, 64),
+      outcome: 'error',
+      httpStatus: 500,
+      reason: '',
+    }
+    const finish = async (outcome: PostbackOutcome, reason: string): Promise<PostbackResult> => {
+      log.outcome = outcome
+      log.httpStatus = OUTCOME_HTTP_STATUS[outcome]
+      log.reason = reason.slice(0, 500)
+      outcomes[outcome]++
+      try {
+        await insertPostbackLog(db, log)
+      } catch (err) {
+        deps.logger?.error({ err, outcome }, 'postback log write failed')
+        return {
+          outcome: 'error',
+          httpStatus: OUTCOME_HTTP_STATUS.error,
+          reason: 'log unavailable',
+          logId: '',
+        }
+      }
+      return { outcome, httpStatus: log.httpStatus, reason: log.reason, logId: log.id }
+    }
+
+    try {
+      const parsedFields = postbackFields(req.rawQuery, req.body, req.contentType)
+      // When the body is unreadable, the query alone may still name the network (for the log).
+      const fields = parsedFields.ok ? parsedFields.fields : postbackFieldsQueryOnly(req.rawQuery)
+      const ref = (fields[NETWORK_PARAM] ?? '').trim()
+      if (!UUID.test(ref)) {
+        return finish(
+          'unknown_network',
+          ref === '' ? `missing ${NETWORK_PARAM} parameter` : 'no such network',
+        )
+      }
+      const net = await network(ref.toLowerCase())
+      if (!net) return finish('unknown_network', 'no such network')
+      log.workspaceId = net.workspaceId
+      log.networkId = net.id
+      // Now that the secret is known, also redact its literal occurrences.
+      log.query = redactSecrets(req.rawQuery, LOG_QUERY_MAX, net.secret)
+      log.body = redactSecrets(req.body ?? '', LOG_BODY_MAX, net.secret)
+
+      // Parsed before the checks only so that refusals are logged with the click and
+      // transaction IDs they claim (operators search the log by click ID).
+      const parsed = parsePostback(fields, net.settings)
+      log.clickId = parsed.ok ? parsed.postback.clickId.slice(0, 200) : parsed.clickId
+      log.transactionId = parsed.ok ? parsed.postback.transactionId : parsed.transactionId
+
+      const allow = compileAllowlist(net.ipAllowlist)
+      if (!allow.allows(req.ip)) {
+        return finish('ip_not_allowed', `IP ${req.ip || '(none)'} is not in the network's allowlist`)
+      }
+      if (net.secret) {
+        if (!secretMatches(net.secret, presentedSecret(req.headers, fields))) {
+          return finish('bad_secret', 'secret missing or wrong')
+        }
+      }
+      if (!parsedFields.ok) return finish('malformed', parsedFields.reason)
+
+      if (!parsed.ok) return finish(parsed.outcome, parsed.reason)
+      const pb = parsed.postback
+      log.status = pb.status
+      log.payoutMicros = pb.payoutMicros ?? null
+      if (!isClickId(pb.clickId)) {
+        return finish(
+          'malformed',
+          `click ID ${JSON.stringify(pb.clickId.slice(0, 40))} is not a traffoflex click ID`,
+        )
+      }
+
+      let click: ClickInfo | undefined
+      try {
+        click = await findClick(net.workspaceId, pb.clickId)
+      } catch (err) {
+        deps.logger?.warn({ err }, 'click lookup in ClickHouse failed')
+        return finish('error', 'click lookup unavailable; retry later')
+      }
+      if (!click) return finish('unknown_click', 'no such click in this workspace (yet)')
+
+      const needDefaults = pb.payoutMicros === undefined || pb.currency === undefined
+      const dest = needDefaults
+        ? await destinationDefaults(db, net.workspaceId, click.destination_id)
+        : undefined
+      const defaults = {
+        // A destination without a default payout (0) leaves a status change's payout unchanged.
+        payoutMicros: dest && dest.payoutMicros > 0 ? dest.payoutMicros : undefined,
+        currency: dest?.currency,
+      }
+
+      const applied = await applyInTransaction(net, pb, click, defaults, receivedAt.getTime(), log)
+      outcomes[applied.outcome]++
+      if (applied.outcome === 'accepted') kick()
+      return {
+        outcome: applied.outcome,
+        httpStatus: OUTCOME_HTTP_STATUS[applied.outcome],
+        reason: applied.reason,
+        ...(applied.conversionId ? { conversionId: applied.conversionId } : {}),
+        logId: log.id,
+      }
+    } catch (err) {
+      deps.logger?.error({ err }, 'postback failed')
+      return finish('error', 'internal error; retry later')
+    }
+  }
+
+  async function applyInTransaction(
+    net: NetworkForPostback,
+    pb: NormalizedPostback,
+    click: ClickInfo,
+    defaults: { payoutMicros?: number | undefined; currency?: string | undefined },
+    now: number,
+    log: PostbackLogInsert,
+  ): Promise<{ outcome: Decision['outcome']; reason: string; conversionId?: string }> {
+    const key: ConversionKey = { networkId: net.id, clickId: pb.clickId, transactionId: pb.transactionId }
+    return db.transaction(async (txRaw) => {
+      const tx = txRaw as unknown as Tx
+      let row = await lockConversion(tx, key)
+      let d = decide(row ? stateOf(row) : undefined, pb, now, defaults)
+      let conversionId = row?.id
+      if (!row && d.outcome === 'accepted' && d.next) {
+        const id = randomUUID()
+        const inserted = await insertConversion(tx, newConversionRow(id, net, pb, click, d, now))
+        if (inserted) conversionId = id
+        else {
+          // Lost an insert race: the winner has committed; decide again against its row.
+          row = await lockConversion(tx, key)
+          if (!row) throw new Error('conversion insert conflicted but no row is visible')
+          conversionId = row.id
+          d = decide(stateOf(row), pb, now, defaults)
+          if (d.outcome === 'accepted' && d.next) await updateConversion(tx, row.id, d.next)
+        }
+      } else if (row && d.outcome === 'accepted' && d.next) {
+        await updateConversion(tx, row.id, d.next)
+      }
+      if (d.outcome === 'accepted' && d.event && conversionId) {
+        await insertConversionEvent(tx, conversionId, net.workspaceId, d.event)
+      }
+      log.outcome = d.outcome
+      log.httpStatus = OUTCOME_HTTP_STATUS[d.outcome]
+      log.reason = d.reason.slice(0, 500)
+      log.conversionId = d.outcome === 'accepted' || d.outcome === 'duplicate' ? (conversionId ?? null) : null
+      await insertPostbackLog(tx, log)
+      return {
+        outcome: d.outcome,
+        reason: d.reason,
+        ...(log.conversionId ? { conversionId: log.conversionId } : {}),
+      }
+    })
+  }
+
+  return {
+    recentClicks,
+    handlePostback,
+    findClick,
+    syncPendingConversionEvents: () => sync.syncPending(),
+    start() {
+      if (running) return
+      running = true
+      syncTimer = setInterval(() => void sync.syncPending(), deps.syncIntervalMs ?? 5000)
+      syncTimer.unref?.()
+      void sync.syncPending()
+    },
+    async stop() {
+      running = false
+      if (syncTimer) clearInterval(syncTimer)
+      if (kickTimer) clearTimeout(kickTimer)
+      syncTimer = undefined
+      kickTimer = undefined
+      await sync.syncPending()
+    },
+    stats: () => ({ outcomes: { ...outcomes }, sync: sync.stats(), recentClicks: recentClicks.size() }),
+  }
+}
+
+function postbackFieldsQueryOnly(rawQuery: string): Record<string, string> {
+  const r = postbackFields(rawQuery, undefined, undefined)
+  return r.ok ? r.fields : Object.create(null)
+}
+
+function newConversionRow(
+  id: string,
+  net: NetworkForPostback,
+  pb: NormalizedPostback,
+  click: ClickInfo,
+  d: Decision,
+  now: number,
+) {
+  const next = d.next!
+  // The click's sub value wins; a postback value fills a sub the click did not carry.
+  const subs = Object.fromEntries(SUB_KEYS.map((k) => [k, click[k] !== '' ? click[k] : (pb.subs[k] ?? '')]))
+  return {
+    id,
+    workspaceId: net.workspaceId,
+    networkId: net.id,
+    clickId: pb.clickId,
+    transactionId: pb.transactionId,
+    status: next.status,
+    seenStatuses: [...next.seenStatuses],
+    payoutMicros: next.payoutMicros,
+    revenueMicros: next.revenueMicros,
+    currency: next.currency,
+    version: next.version,
+    campaignId: click.campaign_id,
+    streamId: click.stream_id,
+    destinationId: click.destination_id,
+    sourceId: click.source_id,
+    country: click.country,
+    device: click.device,
+    os: click.os,
+    browser: click.browser,
+    externalId: click.external_id,
+    costMicros: click.cost_micros,
+    clickTs: new Date(click.ts),
+    ...subs,
+    createdAt: new Date(now),
+    updatedAt: new Date(now),
+  }
+}

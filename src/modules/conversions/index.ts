@@ -1,0 +1,76 @@
+/**
+ * Public surface of the `conversions` module: inbound postbacks, conversion rules, the
+ * postback log, the recent-clicks cache and the exactly-once outbox into ClickHouse.
+ * Other modules import only from here. See README.md in this folder.
+ */
+export {
+  type ClickInfo,
+  CLICK_LOOKUP_WINDOW_MS,
+  createRecentClicks,
+  findClickInClickHouse,
+  RECENT_CLICKS_DEFAULT_MAX,
+  type RecentClicks,
+  rememberingPipeline,
+} from './click.lookup.ts'
+export {
+  ALLOWED_TRANSITIONS,
+  canTransition,
+  CONVERSION_STATUSES,
+  type ConversionEvent,
+  type ConversionState,
+  type ConversionStatus,
+  type DecideDefaults,
+  type Decision,
+  decide,
+  type NormalizedPostback,
+  OUTCOME_HTTP_STATUS,
+  POSTBACK_OUTCOMES,
+  type PostbackOutcome,
+  SUB_KEYS,
+  type SubKey,
+} from './conversions.core.ts'
+export {
+  type ConversionsApiDeps,
+  conversionsApiRoutes,
+  postbackUrlFor,
+} from './conversions.routes.ts'
+export {
+  POSTBACK_TEMPLATES,
+  type PostbackParams,
+  type PostbackTemplate,
+  postbackParamsSchema,
+  postbackSettingsInput,
+  type StatusMap,
+  statusMapSchema,
+} from './conversions.schema.ts'
+export {
+  type ConversionsService,
+  type ConversionsServiceDeps,
+  type ConversionsStats,
+  createConversionsService,
+  type InboundPostback,
+  type PostbackResult,
+} from './conversions.service.ts'
+export { batchToken, type SyncResult, type SyncStats } from './conversions.sync.ts'
+export { resetSync as resetConversionSync, pendingEventCount } from './conversions.repository.ts'
+export {
+  compileAllowlist,
+  type IpAllowlist,
+  redactSecrets,
+  SECRET_HEADERS,
+  SECRET_PARAMS,
+  secretMatches,
+} from './network.auth.ts'
+export {
+  DEFAULT_STATUS_MAP,
+  effectiveParams,
+  MAX_PAYOUT_UNITS,
+  mapStatus,
+  NETWORK_PARAM,
+  parsePayoutMicros,
+  parsePostback,
+  type PostbackSettings,
+  postbackFields,
+  TEMPLATE_PRESETS,
+} from './postback.parse.ts'
+export { POSTBACK_BODY_LIMIT, postbackRoutes, type PostbackRoutesDeps } from './postback.routes.ts'
