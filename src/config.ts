@@ -42,6 +42,10 @@ export const envSchema = z.object({
   TRUSTED_PROXIES: z.string().default(''),
   /** Allow health checks to private, loopback and link-local addresses (SSRF guard off). */
   HEALTHCHECK_ALLOW_PRIVATE: bool.default(false),
+  /** Allow outbound postbacks to private, loopback and link-local addresses (SSRF guard off). */
+  OUTBOUND_ALLOW_PRIVATE: bool.default(false),
+  /** How often (ms) an idle job worker polls its pg-boss queue (an enqueue in this process wakes it at once). */
+  JOBS_POLL_MS: int(1_000, 50),
   /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
   ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
   ADMIN_PASSWORD: z.string().default(''),

@@ -1,9 +1,10 @@
 /**
  * CLI: `serve` (default) runs the platform; `migrate` applies the PostgreSQL/PGlite and
- * ClickHouse migrations and exits.
+ * ClickHouse migrations and exits; `backfill-rollups` fills the report rollups from clicks
+ * stored before they existed (run once after upgrading a store that already has clicks).
  */
 import { loadConfig } from './config.ts'
-import { migrateClickHouse } from './modules/analytics/index.ts'
+import { backfillClickRollups, migrateClickHouse } from './modules/analytics/index.ts'
 import { openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { openDb } from './platform/db/client.ts'
 import { createLogger } from './platform/logger.ts'
@@ -59,7 +60,20 @@ async function migrate() {
   logger.info({ clickhouse: applied }, 'migrations applied')
 }
 
-const commands: Record<string, () => Promise<void>> = { serve, migrate }
+async function backfillRollups() {
+  const config = loadConfig()
+  const logger = createLogger(config.LOG_LEVEL)
+  const ch = await openClickHouseFromConfig(config)
+  await migrateClickHouse(ch, { logger })
+  const replaced = await backfillClickRollups(ch)
+  await ch.close()
+  logger.info(
+    { previousWatermark: replaced ? new Date(replaced).toISOString() : null },
+    'click rollups backfilled',
+  )
+}
+
+const commands: Record<string, () => Promise<void>> = { serve, migrate, 'backfill-rollups': backfillRollups }
 const name = process.argv[2] ?? 'serve'
 const command = commands[name]
 if (!command) {

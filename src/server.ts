@@ -12,6 +12,7 @@ import {
   createPipeline,
   migrateClickHouse,
   type Pipeline,
+  recentEpc,
 } from './modules/analytics/index.ts'
 import {
   conversionsApiRoutes,
@@ -20,6 +21,7 @@ import {
   postbackRoutes,
   rememberingPipeline,
 } from './modules/conversions/index.ts'
+import { createOutboundPostbacks, outboundPostbackRoutes } from './modules/postbacks-out/index.ts'
 import {
   createRoutingRuntime,
   createHealthChecker,
@@ -33,6 +35,8 @@ import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clic
 import { systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
 import { createApiApp } from './platform/http/app.ts'
+import { createJobs, type Jobs } from './platform/jobs/jobs.ts'
+import { JOB_CATALOG } from './platform/jobs/jobs.catalog.ts'
 import { homeRoutes } from './platform/http/home.routes.ts'
 import { opsRoutes } from './platform/http/ops.routes.ts'
 import { createLogger, type Logger } from './platform/logger.ts'
@@ -48,6 +52,8 @@ export interface RunningServer {
   clickhouse: ClickHouseHandle
   pipeline: Pipeline
   routing: RoutingRuntime
+  /** Background jobs (pg-boss in the same database). */
+  jobs: Jobs<typeof JOB_CATALOG>
   logger: Logger
   /** Graceful stop: stop accepting, flush clicks and cap counters, close the stores. */
   close(): Promise<void>
@@ -99,8 +105,35 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     logger,
     pipeline: rememberingPipeline(pipeline, recentClicks),
     metrics,
+    // Best ROI ranks destinations by their EPC over the last 7 days (ClickHouse rollups).
+    epc: async () => {
+      const rows = await recentEpc(clickhouse, { sinceMs: Date.now() - 7 * 86_400_000 })
+      return new Map(rows.map((r) => [r.destination_id, { epcMicros: r.epc_micros, clicks: r.clicks }]))
+    },
   })
-  const conversions = createConversionsService({ db: db.db, clickhouse, recentClicks, logger })
+  // Jobs live in the configuration database (pg-boss schema "pgboss"). The schema and the
+  // queues exist before the first postback, whose transaction enqueues outbound deliveries.
+  const jobs = createJobs({
+    executor: db.raw,
+    catalog: JOB_CATALOG,
+    logger,
+    pollIntervalMs: config.JOBS_POLL_MS,
+  })
+  const outbound = createOutboundPostbacks({
+    db: db.db,
+    jobs,
+    allowPrivate: config.OUTBOUND_ALLOW_PRIVATE,
+    logger,
+  })
+  outbound.registerJobs()
+  await jobs.start({ workers: false })
+  const conversions = createConversionsService({
+    db: db.db,
+    clickhouse,
+    recentClicks,
+    logger,
+    outbox: outbound.outbox,
+  })
   const health = createHealthChecker({
     db: db.db,
     clock: systemClock,
@@ -121,8 +154,24 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     plugins: [
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
-      { plugin: analyticsRoutes({ handle: clickhouse, pipeline }) },
+      {
+        plugin: analyticsRoutes({
+          handle: clickhouse,
+          pipeline,
+          // Clicks carry no network; reports by network use the configured destination → network map.
+          destinationNetworks: async (workspaceId) => {
+            const destinations = [...routing.snapshots.current().destinationsById.values()].filter(
+              (d) => d.workspaceId === workspaceId && d.row.networkId,
+            )
+            return {
+              destinationIds: destinations.map((d) => d.id),
+              networkIds: destinations.map((d) => d.row.networkId!),
+            }
+          },
+        }),
+      },
       { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
+      { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
     ],
   })
   await app.register(landingRoutes)
@@ -152,12 +201,15 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
   routing.start()
   health.start()
   conversions.start()
+  await jobs.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       await app.close()
       await conversions.stop()
+      // After the API and postbacks stopped (nothing enqueues any more), before the database closes.
+      await jobs.stop()
       await health.stop()
       await routing.stop()
       await pipeline.close()
@@ -180,6 +232,7 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     clickhouse,
     pipeline,
     routing,
+    jobs,
     logger,
     close,
   }

@@ -1,27 +1,37 @@
 /**
  * Analytics HTTP routes, mounted by the API app under `/api/v1` behind its auth hook:
- * `GET /reports/overview`, `GET /reports/breakdown`, `GET /ingestion/status`.
- * Every report is scoped to `request.auth.workspaceId`.
+ * `GET /reports/overview`, `/reports/series`, `/reports/breakdown`, `/reports/trafficback`
+ * (each JSON, or CSV with `format=csv` or `Accept: text/csv`) and `GET /ingestion/status`.
+ * Every report is scoped to `request.auth.workspaceId`. See REPORTS.md.
  */
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { type Clock, systemClock } from '../../platform/clock.ts'
 import '../../platform/http/types.ts'
 import {
-  BREAKDOWN_DIMENSIONS,
   breakdownQuerySchema,
   ingestionStatusQuerySchema,
   overviewQuerySchema,
   parseBreakdownQuery,
   parseOverviewQuery,
+  parseSeriesQuery,
+  parseTrafficbackQuery,
+  type ReportFormat,
+  seriesQuerySchema,
+  trafficbackQuerySchema,
 } from './analytics.schema.ts'
+import { type CsvValue, csvStream } from './csv.ts'
+import { METRIC_COLUMNS, type ReportMetrics } from './metrics.ts'
 import type { Pipeline } from './pipeline.ts'
 import { breakdown } from './queries/breakdown.ts'
 import { recentIngestionErrors } from './queries/ingestion-errors.ts'
 import { overview } from './queries/overview.ts'
-import type { ReportRange } from './range.ts'
+import { series } from './queries/series.ts'
+import { trafficbackReport } from './queries/trafficback.ts'
+import { localDate, type ReportRange } from './range.ts'
+import { type NetworkMap, REPORT_DIMENSIONS } from './report-sql.ts'
 
 /** Dependencies of {@link analyticsRoutes}. */
 export interface AnalyticsRoutesDeps {
@@ -30,6 +40,12 @@ export interface AnalyticsRoutesDeps {
   pipeline: Pick<Pipeline, 'stats'>
   /** "Today" for default report ranges; default system clock. */
   clock?: Clock
+  /**
+   * The configured destination → affiliate network map of a workspace, for reports by or
+   * filtered by network. When absent the map is derived from the workspace's conversions
+   * (a destination that never converted then has no network).
+   */
+  destinationNetworks?: (workspaceId: string) => Promise<NetworkMap>
 }
 
 const rangeOut = z.object({
@@ -38,24 +54,72 @@ const rangeOut = z.object({
   tz: z.string(),
 })
 
+const metricsShape = {
+  clicks: z.number().describe('routed clicks, bots included'),
+  unique_clicks: z.number().describe('clicks flagged unique for their campaign'),
+  bots: z.number().describe('clicks flagged as bots (subset of clicks)'),
+  conversions: z.number().describe('conversions created'),
+  leads: z.number().describe('net conversions moved into status lead'),
+  sales: z.number().describe('net conversions moved into status sale'),
+  rejected: z.number().describe('net conversions moved into status rejected'),
+  rebills: z.number().describe('net conversions moved into status rebill'),
+  revenue: z.number().describe('currency units (≤ 6 decimals)'),
+  cost: z.number().describe('currency units (≤ 6 decimals)'),
+  profit: z.number().describe('revenue − cost, currency units'),
+  cr: z.number().nullable().describe('conversions / clicks × 100 (percent); null without clicks'),
+  roi: z.number().nullable().describe('profit / cost × 100 (percent); null when cost is 0'),
+  epc: z.number().nullable().describe('revenue / clicks, currency units; null without clicks'),
+}
+
 const overviewOut = z.object({
   range: rangeOut,
-  clicks: z.number(),
-  unique_clicks: z.number(),
-  trafficback: z.number(),
-  bots: z.number(),
+  ...metricsShape,
+  trafficback: z
+    .number()
+    .nullable()
+    .describe('trafficback requests; null when filtered by a dimension trafficback does not record'),
+  currencies: z
+    .array(z.string())
+    .describe('currencies of the conversions in range (revenue is not converted)'),
+})
+
+const seriesOut = z.object({
+  range: rangeOut,
+  interval: z.enum(['day', 'hour']),
+  buckets: z.array(
+    z.object({
+      start: z.string().describe('bucket start, ISO UTC'),
+      local: z.string().describe('YYYY-MM-DD, or YYYY-MM-DDTHH:00±HH:MM for hours'),
+      ...metricsShape,
+    }),
+  ),
 })
 
 const breakdownOut = z.object({
   range: rangeOut,
-  by: z.enum(BREAKDOWN_DIMENSIONS),
+  by: z.array(z.enum(REPORT_DIMENSIONS)),
   rows: z.array(
     z.object({
-      key: z.string().describe('id (campaign, stream, destination, source), country code or device type'),
-      clicks: z.number(),
-      unique_clicks: z.number(),
-      bots: z.number(),
+      key: z
+        .string()
+        .describe('value of the first dimension (id, country code, device type, sub or UTM value)'),
+      key2: z.string().optional().describe('value of the second dimension (two-level breakdowns)'),
+      ...metricsShape,
       trafficback: z.number().optional().describe('only when by=campaign'),
+    }),
+  ),
+})
+
+const trafficbackOut = z.object({
+  range: rangeOut,
+  rows: z.array(
+    z.object({
+      reason: z.string(),
+      target_type: z.string().describe('url | campaign | none (404) | loop (hop limit, 404)'),
+      target: z.string(),
+      requests: z.number(),
+      bots: z.number(),
+      campaigns: z.number().describe('distinct campaigns'),
     }),
   ),
 })
@@ -104,29 +168,105 @@ const rangeJson = (r: ReportRange) => ({
   tz: r.tz,
 })
 
+/** CSV when the query says `format=csv`, or says nothing and `Accept` names `text/csv`. */
+function wantsCsv(format: ReportFormat | undefined, request: FastifyRequest): boolean {
+  if (format) return format === 'csv'
+  return /(^|[\s,])text\/csv\b/i.test(request.headers.accept ?? '')
+}
+
+/** Sends a streamed CSV attachment named `traffoflex-<report>-<first day>_<last day>.csv`. */
+function sendCsv(
+  reply: FastifyReply,
+  report: string,
+  range: ReportRange,
+  header: readonly string[],
+  rows: Iterable<readonly CsvValue[]>,
+): FastifyReply {
+  const first = localDate(range.fromMs, range.tz)
+  const last = localDate(range.toMs - 1, range.tz)
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="traffoflex-${report}-${first}_${last}.csv"`)
+    .send(csvStream(header, rows))
+}
+
+const metricCells = (m: ReportMetrics): CsvValue[] => METRIC_COLUMNS.map((c) => m[c])
+
 /**
  * The analytics routes as a Fastify plugin. Validation failures answer 400
- * `validation_failed` naming the fields (`from`, `to`, `tz`, `by`, `limit`).
+ * `validation_failed` naming the fields (`from`, `to`, `tz`, `by`, `limit`, `interval`,
+ * a filter, or an unknown parameter).
  */
 export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
   const clock = deps.clock ?? systemClock
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>()
+    const networksFor = async (workspaceId: string, used: boolean) =>
+      used && deps.destinationNetworks ? await deps.destinationNetworks(workspaceId) : undefined
 
     app.get(
       '/reports/overview',
       {
         schema: {
           tags: ['reports'],
-          summary: 'Clicks, unique clicks, trafficback and bots of the workspace in a date range',
+          summary:
+            'Totals of the workspace in a date range: clicks, conversions, revenue, cost, profit, CR, ROI, EPC',
           querystring: overviewQuerySchema,
           response: { 200: overviewOut },
         },
       },
-      async (request) => {
-        const { range } = parseOverviewQuery(request.query, clock.now())
-        const totals = await overview(deps.handle, request.auth.workspaceId, range)
-        return { range: rangeJson(range), ...totals }
+      async (request, reply) => {
+        const q = parseOverviewQuery(request.query, clock.now())
+        const ws = request.auth.workspaceId
+        const networks = await networksFor(ws, q.filters.network !== undefined)
+        const totals = await overview(deps.handle, ws, q.range, {
+          filters: q.filters,
+          attribution: q.attribution,
+          networks,
+        })
+        if (wantsCsv(q.format, request)) {
+          const r = rangeJson(q.range)
+          return sendCsv(
+            reply,
+            'overview',
+            q.range,
+            ['from', 'to', 'tz', ...METRIC_COLUMNS, 'trafficback', 'currencies'],
+            [[r.from, r.to, r.tz, ...metricCells(totals), totals.trafficback, totals.currencies.join(' ')]],
+          )
+        }
+        return { range: rangeJson(q.range), ...totals }
+      },
+    )
+
+    app.get(
+      '/reports/series',
+      {
+        schema: {
+          tags: ['reports'],
+          summary: 'Figures per local day or hour (zero-filled) of the workspace in a date range',
+          querystring: seriesQuerySchema,
+          response: { 200: seriesOut },
+        },
+      },
+      async (request, reply) => {
+        const q = parseSeriesQuery(request.query, clock.now())
+        const ws = request.auth.workspaceId
+        const networks = await networksFor(ws, q.filters.network !== undefined)
+        const buckets = await series(deps.handle, ws, q.interval, q.range, {
+          filters: q.filters,
+          attribution: q.attribution,
+          networks,
+        })
+        if (wantsCsv(q.format, request)) {
+          return sendCsv(
+            reply,
+            `series-${q.interval}`,
+            q.range,
+            ['start', 'local', ...METRIC_COLUMNS],
+            buckets.map((b) => [b.start, b.local, ...metricCells(b)]),
+          )
+        }
+        return { range: rangeJson(q.range), interval: q.interval, buckets }
       },
     )
 
@@ -135,15 +275,63 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['reports'],
-          summary: 'Clicks grouped by campaign, stream, destination, country, device or source (top 1000)',
+          summary: 'Figures grouped by one or two dimensions (campaign, country, sub1, utm_source, …)',
           querystring: breakdownQuerySchema,
           response: { 200: breakdownOut },
         },
       },
-      async (request) => {
-        const { by, range } = parseBreakdownQuery(request.query, clock.now())
-        const rows = await breakdown(deps.handle, request.auth.workspaceId, by, range)
-        return { range: rangeJson(range), by, rows }
+      async (request, reply) => {
+        const q = parseBreakdownQuery(request.query, clock.now())
+        const ws = request.auth.workspaceId
+        const networks = await networksFor(ws, q.by.includes('network') || q.filters.network !== undefined)
+        const rows = await breakdown(deps.handle, ws, q.by, q.range, {
+          filters: q.filters,
+          attribution: q.attribution,
+          networks,
+          limit: q.limit,
+        })
+        if (wantsCsv(q.format, request)) {
+          const tb = q.by.length === 1 && q.by[0] === 'campaign'
+          return sendCsv(
+            reply,
+            `breakdown-${q.by.join('-')}`,
+            q.range,
+            [...q.by, ...METRIC_COLUMNS, ...(tb ? ['trafficback'] : [])],
+            rows.map((r) => [
+              r.key,
+              ...(q.by.length === 2 ? [r.key2] : []),
+              ...metricCells(r),
+              ...(tb ? [r.trafficback] : []),
+            ]),
+          )
+        }
+        return { range: rangeJson(q.range), by: q.by, rows }
+      },
+    )
+
+    app.get(
+      '/reports/trafficback',
+      {
+        schema: {
+          tags: ['reports'],
+          summary: 'Trafficback requests by reason and target (top 1000)',
+          querystring: trafficbackQuerySchema,
+          response: { 200: trafficbackOut },
+        },
+      },
+      async (request, reply) => {
+        const q = parseTrafficbackQuery(request.query, clock.now())
+        const rows = await trafficbackReport(deps.handle, request.auth.workspaceId, q.range, q.filters)
+        if (wantsCsv(q.format, request)) {
+          return sendCsv(
+            reply,
+            'trafficback',
+            q.range,
+            ['reason', 'target_type', 'target', 'requests', 'bots', 'campaigns'],
+            rows.map((r) => [r.reason, r.target_type, r.target, r.requests, r.bots, r.campaigns]),
+          )
+        }
+        return { range: rangeJson(q.range), rows }
       },
     )
 

@@ -1,25 +1,44 @@
 /**
  * Validation of report queries (zod). The schemas are used twice: as Fastify route
  * `querystring` schemas (field checks, OpenAPI) and by `parse*Query`, which also applies
- * the cross-field rules (from ≤ to, span ≤ 400 days) and the "today in tz" defaults,
- * throwing an {@link AppError} 400 that names every bad field.
+ * the cross-field rules (from ≤ to, span ≤ 400 days, hourly series ≤ 93 days) and the
+ * "today in tz" defaults, throwing an {@link AppError} 400 that names every bad field.
+ *
+ * Query strings are strict: an unknown parameter (a misspelt filter such as `campain_id`)
+ * is a 400 naming it, never silently ignored. The schemas do not transform values, so
+ * parsing an already-parsed query (the route validated it first) gives the same result.
  */
 import { z } from 'zod'
 import { AppError } from '../../platform/errors.ts'
-import { canonicalTimeZone, parseBound, type ReportRange, resolveRange } from './range.ts'
+import { canonicalTimeZone, MAX_HOURLY_DAYS, parseBound, type ReportRange, resolveRange } from './range.ts'
+import {
+  type Attribution,
+  FILTER_PARAMS,
+  REPORT_DIMENSIONS,
+  type ReportDimension,
+  type ReportFilters,
+  type SeriesInterval,
+} from './report-sql.ts'
+import { BREAKDOWN_LIMIT, BREAKDOWN_MAX_LIMIT } from './queries/breakdown.ts'
+import type { TrafficbackFilters } from './queries/trafficback.ts'
 
-/** Dimensions of the breakdown report. `source` groups by traffic source id. */
-export const BREAKDOWN_DIMENSIONS = [
-  'campaign',
-  'stream',
-  'destination',
-  'country',
-  'device',
-  'source',
-] as const
+/**
+ * Dimensions of the breakdown report (and of filters): ids (`campaign`, `stream`,
+ * `destination`, `source` = traffic source, `network` = affiliate network), `country`,
+ * `device`, `os`, `browser`, `sub1`…`sub10`, `utm_source`…`utm_content`.
+ */
+export const BREAKDOWN_DIMENSIONS = REPORT_DIMENSIONS
 
 /** One of {@link BREAKDOWN_DIMENSIONS}. */
-export type BreakdownDimension = (typeof BREAKDOWN_DIMENSIONS)[number]
+export type BreakdownDimension = ReportDimension
+
+/** Report output formats. */
+export const REPORT_FORMATS = ['json', 'csv'] as const
+/** One of {@link REPORT_FORMATS}. */
+export type ReportFormat = (typeof REPORT_FORMATS)[number]
+
+/** Most values one filter takes (repeat the parameter: `country=DE&country=AT`). */
+export const MAX_FILTER_VALUES = 50
 
 const bound = z
   .string()
@@ -41,16 +60,109 @@ const timeZone = z
   })
   .describe('IANA time zone the dates are read in; default UTC')
 
-/** Query string of `GET /reports/overview`: `from`, `to` (default today) and `tz`. */
-export const overviewQuerySchema = z.object({
+const filterValue = z
+  .union([z.string().max(200), z.array(z.string().max(200)).min(1).max(MAX_FILTER_VALUES)])
+  .optional()
+
+const dimDoc: Record<ReportDimension, string> = Object.fromEntries(
+  REPORT_DIMENSIONS.map((d) => [d, d]),
+) as Record<ReportDimension, string>
+Object.assign(dimDoc, {
+  campaign: 'campaign id',
+  stream: 'stream id',
+  destination: 'destination id',
+  source: 'traffic source id',
+  network: 'affiliate network id',
+  country: 'ISO country code',
+  device: 'device type (desktop, mobile, tablet, …)',
+})
+
+/** The filter parameters, one per dimension (see `FILTER_PARAMS`). */
+const filterShape = Object.fromEntries(
+  REPORT_DIMENSIONS.map((d) => [
+    FILTER_PARAMS[d],
+    filterValue.describe(
+      `only rows whose ${dimDoc[d]} is this value (repeat for several; empty = no value recorded)`,
+    ),
+  ]),
+) as Record<string, typeof filterValue>
+
+const attribution = z
+  .enum(['conversion', 'click'])
+  .default('conversion')
+  .describe('count conversions and revenue at the conversion time (default) or at the click time')
+
+const format = z
+  .enum(REPORT_FORMATS)
+  .optional()
+  .describe('json (default) or csv; `Accept: text/csv` also selects csv')
+
+const baseShape = {
   from: bound.optional(),
   to: bound.optional(),
   tz: timeZone,
+}
+
+/**
+ * Query string of `GET /reports/overview`: `from`, `to` (default today), `tz`,
+ * `attribution`, `format` and the filters.
+ */
+export const overviewQuerySchema = z.strictObject({ ...baseShape, attribution, format, ...filterShape })
+
+/** Query string of `GET /reports/series`: the overview fields plus `interval`. */
+export const seriesQuerySchema = z.strictObject({
+  ...baseShape,
+  attribution,
+  format,
+  interval: z
+    .enum(['day', 'hour'])
+    .default('day')
+    .describe(`day or hour buckets in tz (hour: at most ${MAX_HOURLY_DAYS} days)`),
+  ...filterShape,
 })
 
-/** Query string of `GET /reports/breakdown`: the overview fields plus `by`. */
-export const breakdownQuerySchema = overviewQuerySchema.extend({
-  by: z.enum(BREAKDOWN_DIMENSIONS).describe('dimension to group clicks by'),
+const byText = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      const parts = v.split(',').map((p) => p.trim())
+      return (
+        parts.length >= 1 &&
+        parts.length <= 2 &&
+        new Set(parts).size === parts.length &&
+        parts.every((p) => (REPORT_DIMENSIONS as readonly string[]).includes(p))
+      )
+    },
+    {
+      message: `must be one dimension or two different ones separated by a comma, of: ${REPORT_DIMENSIONS.join(', ')}`,
+    },
+  )
+  .describe('dimension to group by, or two for a two-level breakdown (e.g. campaign,country)')
+
+/** Query string of `GET /reports/breakdown`: the overview fields plus `by` and `limit`. */
+export const breakdownQuerySchema = z.strictObject({
+  ...baseShape,
+  attribution,
+  format,
+  by: byText,
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(BREAKDOWN_MAX_LIMIT)
+    .default(BREAKDOWN_LIMIT)
+    .describe('rows to return, clicks desc'),
+  ...filterShape,
+})
+
+/** Query string of `GET /reports/trafficback`. */
+export const trafficbackQuerySchema = z.strictObject({
+  ...baseShape,
+  format,
+  campaign_id: filterShape.campaign_id!,
+  country: filterShape.country!,
+  device: filterShape.device!,
 })
 
 /** Query string of `GET /ingestion/status`. */
@@ -64,10 +176,18 @@ function fail(issues: { path: string; message: string }[]): never {
 }
 
 function zodIssues(err: z.ZodError): { path: string; message: string }[] {
-  return err.issues.map((i) => ({ path: i.path.join('.') || '(query)', message: i.message }))
+  return err.issues.flatMap((i) =>
+    // An unknown parameter: name each one.
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: k, message: 'unknown parameter' }))
+      : [{ path: i.path.join('.') || '(query)', message: i.message }],
+  )
 }
 
-function toRange(q: z.infer<typeof overviewQuerySchema>, now: Date): ReportRange {
+function toRange(
+  q: { from?: string | undefined; to?: string | undefined; tz: string },
+  now: Date,
+): ReportRange {
   const tz = canonicalTimeZone(q.tz)!
   const res = resolveRange(
     {
@@ -81,25 +201,88 @@ function toRange(q: z.infer<typeof overviewQuerySchema>, now: Date): ReportRange
   return res.range
 }
 
-/**
- * Validates an overview query (`{from?, to?, tz?}`) and resolves its range at `now`.
- * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
- */
-export function parseOverviewQuery(input: unknown, now: Date): { range: ReportRange } {
-  const parsed = overviewQuerySchema.safeParse(input)
-  if (!parsed.success) fail(zodIssues(parsed.error))
-  return { range: toRange(parsed.data, now) }
+function toFilters(q: Record<string, unknown>): ReportFilters {
+  const out: ReportFilters = {}
+  for (const d of REPORT_DIMENSIONS) {
+    const v = q[FILTER_PARAMS[d]] as string | string[] | undefined
+    if (v !== undefined) out[d] = Array.isArray(v) ? [...new Set(v)] : [v]
+  }
+  return out
+}
+
+/** A validated report query. */
+export interface ReportQuery {
+  range: ReportRange
+  filters: ReportFilters
+  attribution: Attribution
+  /** Undefined when the query did not say (the route then looks at `Accept`). */
+  format: ReportFormat | undefined
 }
 
 /**
- * Validates a breakdown query (`{by, from?, to?, tz?}`) and resolves its range at `now`.
+ * Validates an overview query and resolves its range at `now`.
+ * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
+ */
+export function parseOverviewQuery(input: unknown, now: Date): ReportQuery {
+  const parsed = overviewQuerySchema.safeParse(input)
+  if (!parsed.success) fail(zodIssues(parsed.error))
+  const q = parsed.data
+  return { range: toRange(q, now), filters: toFilters(q), attribution: q.attribution, format: q.format }
+}
+
+/**
+ * Validates a series query (`interval` day|hour; hourly spans ≤ {@link MAX_HOURLY_DAYS} days).
+ * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
+ */
+export function parseSeriesQuery(input: unknown, now: Date): ReportQuery & { interval: SeriesInterval } {
+  const parsed = seriesQuerySchema.safeParse(input)
+  if (!parsed.success) fail(zodIssues(parsed.error))
+  const q = parsed.data
+  const range = toRange(q, now)
+  if (q.interval === 'hour' && range.toMs - range.fromMs > MAX_HOURLY_DAYS * 86_400_000 + 3_600_000) {
+    fail([
+      { path: 'to', message: `an hourly series spans at most ${MAX_HOURLY_DAYS} days; use interval=day` },
+    ])
+  }
+  return { range, filters: toFilters(q), attribution: q.attribution, format: q.format, interval: q.interval }
+}
+
+/**
+ * Validates a breakdown query (`by` = one or two dimensions, `limit`) and resolves its range at `now`.
  * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
  */
 export function parseBreakdownQuery(
   input: unknown,
   now: Date,
-): { by: BreakdownDimension; range: ReportRange } {
+): ReportQuery & { by: BreakdownDimension[]; limit: number } {
   const parsed = breakdownQuerySchema.safeParse(input)
   if (!parsed.success) fail(zodIssues(parsed.error))
-  return { by: parsed.data.by, range: toRange(parsed.data, now) }
+  const q = parsed.data
+  return {
+    range: toRange(q, now),
+    filters: toFilters(q),
+    attribution: q.attribution,
+    format: q.format,
+    by: q.by.split(',').map((p) => p.trim()) as BreakdownDimension[],
+    limit: q.limit,
+  }
+}
+
+/**
+ * Validates a trafficback query (`campaign_id`, `country`, `device` filters).
+ * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
+ */
+export function parseTrafficbackQuery(
+  input: unknown,
+  now: Date,
+): { range: ReportRange; filters: TrafficbackFilters; format: ReportFormat | undefined } {
+  const parsed = trafficbackQuerySchema.safeParse(input)
+  if (!parsed.success) fail(zodIssues(parsed.error))
+  const q = parsed.data
+  const f = toFilters(q)
+  const filters: TrafficbackFilters = {}
+  if (f.campaign) filters.campaign = f.campaign
+  if (f.country) filters.country = f.country
+  if (f.device) filters.device = f.device
+  return { range: toRange(q, now), filters, format: q.format }
 }

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../platform/errors.ts'
 import { parseBreakdownQuery, parseOverviewQuery } from './analytics.schema.ts'
-import { canonicalTimeZone, localDate, parseBound, resolveRange, zonedWallToUtc } from './range.ts'
+import {
+  canonicalTimeZone,
+  localDate,
+  parseBound,
+  resolveRange,
+  seriesBuckets,
+  zonedWallToUtc,
+} from './range.ts'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 const now = new Date('2024-03-15T12:00:00Z')
@@ -118,5 +125,49 @@ describe('report query validation', () => {
     expect(() =>
       parseOverviewQuery({ from: '2023-01-01', to: '2024-02-04', tz: 'Europe/Berlin' }, now),
     ).not.toThrow()
+  })
+})
+
+describe('seriesBuckets', () => {
+  const r = (from: string, to: string, tz: string) => {
+    const res = resolveRange({ from: parseBound(from)!, to: parseBound(to)!, tz }, now)
+    if (!res.ok) throw new Error('bad range')
+    return res.range
+  }
+
+  it('lists local days, 23 and 25 hours long across DST', () => {
+    const days = seriesBuckets(r('2024-03-30', '2024-04-01', 'Europe/Berlin'), 'day')
+    expect(days.map((d) => [iso(d.startMs), d.local])).toEqual([
+      ['2024-03-29T23:00:00.000Z', '2024-03-30'],
+      ['2024-03-30T23:00:00.000Z', '2024-03-31'],
+      ['2024-03-31T22:00:00.000Z', '2024-04-01'],
+    ])
+  })
+
+  it('lists local hours of half- and quarter-hour zones', () => {
+    const kolkata = seriesBuckets(r('2024-01-01', '2024-01-01', 'Asia/Kolkata'), 'hour')
+    expect(kolkata).toHaveLength(24)
+    expect([iso(kolkata[0]!.startMs), kolkata[0]!.local]).toEqual([
+      '2023-12-31T18:30:00.000Z',
+      '2024-01-01T00:00+05:30',
+    ])
+    const kathmandu = seriesBuckets(r('2024-01-01', '2024-01-01', 'Asia/Kathmandu'), 'hour')
+    expect(iso(kathmandu[1]!.startMs)).toBe('2023-12-31T19:15:00.000Z')
+    // Spring forward: 23 hours, 02:00 missing.
+    const spring = seriesBuckets(r('2024-03-31', '2024-03-31', 'Europe/Berlin'), 'hour')
+    expect(spring.map((b) => b.local.slice(11))).toEqual([
+      '00:00+01:00',
+      '01:00+01:00',
+      ...Array.from({ length: 21 }, (_, i) => `${String(i + 3).padStart(2, '0')}:00+02:00`),
+    ])
+  })
+
+  it('starts with the bucket holding a date-time `from`', () => {
+    const b = seriesBuckets(r('2024-01-01T10:20:00Z', '2024-01-01T12:05:00Z', 'UTC'), 'hour')
+    expect(b.map((x) => x.local)).toEqual([
+      '2024-01-01T10:00+00:00',
+      '2024-01-01T11:00+00:00',
+      '2024-01-01T12:00+00:00',
+    ])
   })
 })

@@ -173,3 +173,62 @@ export function resolveRange(
   }
   return issues.length > 0 ? { ok: false, issues } : { ok: true, range: { tz, fromMs, toMs } }
 }
+
+/** One bucket of a time series: its start instant and its local label. */
+export interface SeriesBucket {
+  /** Start of the bucket, epoch ms UTC (local midnight or local whole hour in the zone). */
+  startMs: number
+  /**
+   * Local label: `YYYY-MM-DD` for days, `YYYY-MM-DDTHH:00±HH:MM` for hours (the offset
+   * tells the two 02:00 hours of a DST fall-back apart).
+   */
+  local: string
+}
+
+/** Longest span of an hourly series, in days. */
+export const MAX_HOURLY_DAYS = 93
+
+/** `±HH:MM` of an offset in ms. */
+function offsetText(offsetMs: number): string {
+  const m = Math.round(Math.abs(offsetMs) / 60_000)
+  return `${offsetMs < 0 ? '-' : '+'}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`
+}
+
+/** Label of the bucket starting at `startMs` (see {@link SeriesBucket.local}). */
+export function bucketLabel(startMs: number, tz: string, interval: 'day' | 'hour'): string {
+  const wall = wallAsUtc(startMs, tz)
+  const iso = new Date(wall).toISOString()
+  return interval === 'day' ? iso.slice(0, 10) : `${iso.slice(0, 13)}:00${offsetText(wall - startMs)}`
+}
+
+/**
+ * Every day or hour bucket of `range` in its zone, in order, for zero-filling a series:
+ * the bucket holding `range.fromMs` first, then each following one that starts before
+ * `range.toMs`. Days follow local midnights (23- and 25-hour days across DST); hours step
+ * 60 minutes in UTC from the first local whole hour, which gives every local hour of zones
+ * whose offset is a multiple of 15 minutes and whose DST shift is whole hours (all of
+ * today's except Australia/Lord_Howe; the series merges in any bucket ClickHouse returns
+ * that is not listed here).
+ */
+export function seriesBuckets(range: ReportRange, interval: 'day' | 'hour'): SeriesBucket[] {
+  const { tz, fromMs, toMs } = range
+  const out: SeriesBucket[] = []
+  const wall = wallAsUtc(fromMs, tz)
+  if (interval === 'day') {
+    let day = Math.floor(wall / DAY_MS) * DAY_MS
+    for (let start = zonedWallToUtc(day, tz); start < toMs; ) {
+      out.push({ startMs: start, local: new Date(day).toISOString().slice(0, 10) })
+      day += DAY_MS
+      const next = zonedWallToUtc(day, tz)
+      if (next <= start) break // cannot happen in real zones; guards the loop
+      start = next
+    }
+    return out
+  }
+  const HOUR_MS = 3_600_000
+  // The local hour holding `fromMs` began (wall mod 1 h) earlier: offsets do not change mid-hour.
+  for (let start = fromMs - (((wall % HOUR_MS) + HOUR_MS) % HOUR_MS); start < toMs; start += HOUR_MS) {
+    out.push({ startMs: start, local: bucketLabel(start, tz, 'hour') })
+  }
+  return out
+}

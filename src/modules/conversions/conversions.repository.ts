@@ -148,25 +148,32 @@ export async function updateConversion(tx: Tx, id: string, next: ConversionState
     .where(eq(conversions.id, id))
 }
 
-/** Appends an accepted change to the outbox (same transaction as the conversion write). */
+/**
+ * Appends an accepted change to the outbox (same transaction as the conversion write).
+ * @returns the event's ID (`conversion_events.id`).
+ */
 export async function insertConversionEvent(
   tx: Tx,
   conversionId: string,
   workspaceId: string,
   e: ConversionEvent,
-): Promise<void> {
-  await tx.insert(conversionEvents).values({
-    conversionId,
-    workspaceId,
-    seq: e.seq,
-    ts: new Date(e.ts),
-    status: e.status,
-    previousStatus: e.previousStatus,
-    conversionsDelta: e.conversionsDelta,
-    revenueDeltaMicros: e.revenueDeltaMicros,
-    payoutMicros: e.payoutMicros,
-    currency: e.currency,
-  })
+): Promise<number> {
+  const [r] = await tx
+    .insert(conversionEvents)
+    .values({
+      conversionId,
+      workspaceId,
+      seq: e.seq,
+      ts: new Date(e.ts),
+      status: e.status,
+      previousStatus: e.previousStatus,
+      conversionsDelta: e.conversionsDelta,
+      revenueDeltaMicros: e.revenueDeltaMicros,
+      payoutMicros: e.payoutMicros,
+      currency: e.currency,
+    })
+    .returning({ id: conversionEvents.id })
+  return r!.id
 }
 
 // ---------------------------------------------------------------------------------------

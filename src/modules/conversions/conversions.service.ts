@@ -22,15 +22,18 @@ import {
   type RecentClicks,
 } from './click.lookup.ts'
 import {
+  type ConversionEvent,
   type Decision,
   decide,
   type NormalizedPostback,
   OUTCOME_HTTP_STATUS,
   type PostbackOutcome,
   SUB_KEYS,
+  type SubKey,
 } from './conversions.core.ts'
 import {
   type ConversionKey,
+  type ConversionRow,
   destinationDefaults,
   insertConversion,
   insertConversionEvent,
@@ -81,10 +84,34 @@ export interface PostbackResult {
   logId: string
 }
 
+/** An accepted conversion change, as handed to a {@link ConversionOutbox}. */
+export interface AcceptedConversionChange {
+  workspaceId: string
+  conversionId: string
+  /** `conversion_events.id` of this change: unique per change, the idempotency key downstream. */
+  eventId: number
+  event: ConversionEvent
+  /** The conversion row after the change (money in micros). */
+  conversion: ConversionRow
+}
+
+/**
+ * Work that must commit or roll back with an accepted conversion change (a transactional
+ * outbox, e.g. outbound postbacks). `write` runs inside the conversion's transaction, after
+ * the change and its event are written; if it throws, the whole postback rolls back and is
+ * answered `error` (503, the network retries). `committed` runs after the commit.
+ */
+export interface ConversionOutbox {
+  write(tx: Db, change: AcceptedConversionChange): Promise<void>
+  committed?(): void
+}
+
 /** Dependencies and options of {@link createConversionsService}. */
 export interface ConversionsServiceDeps {
   db: Db
   clickhouse: ClickHouseHandle
+  /** Called in the transaction of every accepted change (see {@link ConversionOutbox}). */
+  outbox?: ConversionOutbox
   /** Shared with the redirect hot path (see README "Wiring"); a private one by default. */
   recentClicks?: RecentClicks
   clock?: Clock
@@ -283,7 +310,10 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
 
       const applied = await applyInTransaction(net, pb, click, defaults, receivedAt.getTime(), log)
       outcomes[applied.outcome]++
-      if (applied.outcome === 'accepted') kick()
+      if (applied.outcome === 'accepted') {
+        kick()
+        deps.outbox?.committed?.()
+      }
       return {
         outcome: applied.outcome,
         httpStatus: OUTCOME_HTTP_STATUS[applied.outcome],
@@ -311,23 +341,41 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       let row = await lockConversion(tx, key)
       let d = decide(row ? stateOf(row) : undefined, pb, now, defaults)
       let conversionId = row?.id
+      /** The conversion after an accepted change (for the outbox). */
+      let after: ConversionRow | undefined
       if (!row && d.outcome === 'accepted' && d.next) {
         const id = randomUUID()
-        const inserted = await insertConversion(tx, newConversionRow(id, net, pb, click, d, now))
-        if (inserted) conversionId = id
-        else {
+        const fresh = newConversionRow(id, net, pb, click, d, now)
+        const inserted = await insertConversion(tx, fresh)
+        if (inserted) {
+          conversionId = id
+          after = fresh
+        } else {
           // Lost an insert race: the winner has committed; decide again against its row.
           row = await lockConversion(tx, key)
           if (!row) throw new Error('conversion insert conflicted but no row is visible')
           conversionId = row.id
           d = decide(stateOf(row), pb, now, defaults)
-          if (d.outcome === 'accepted' && d.next) await updateConversion(tx, row.id, d.next)
+          if (d.outcome === 'accepted' && d.next) {
+            await updateConversion(tx, row.id, d.next)
+            after = applied(row, d.next)
+          }
         }
       } else if (row && d.outcome === 'accepted' && d.next) {
         await updateConversion(tx, row.id, d.next)
+        after = applied(row, d.next)
       }
       if (d.outcome === 'accepted' && d.event && conversionId) {
-        await insertConversionEvent(tx, conversionId, net.workspaceId, d.event)
+        const eventId = await insertConversionEvent(tx, conversionId, net.workspaceId, d.event)
+        if (deps.outbox && after) {
+          await deps.outbox.write(tx, {
+            workspaceId: net.workspaceId,
+            conversionId,
+            eventId,
+            event: d.event,
+            conversion: after,
+          })
+        }
       }
       log.outcome = d.outcome
       log.httpStatus = OUTCOME_HTTP_STATUS[d.outcome]
@@ -366,6 +414,19 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
   }
 }
 
+/** A stored conversion with an accepted state change applied (what `updateConversion` wrote). */
+function applied(row: ConversionRow, next: NonNullable<Decision['next']>): ConversionRow {
+  return {
+    ...row,
+    status: next.status,
+    seenStatuses: [...next.seenStatuses],
+    payoutMicros: next.payoutMicros,
+    revenueMicros: next.revenueMicros,
+    version: next.version,
+    updatedAt: new Date(next.updatedAt),
+  }
+}
+
 function postbackFieldsQueryOnly(rawQuery: string): Record<string, string> {
   const r = postbackFields(rawQuery, undefined, undefined)
   return r.ok ? r.fields : Object.create(null)
@@ -378,10 +439,12 @@ function newConversionRow(
   click: ClickInfo,
   d: Decision,
   now: number,
-) {
+): ConversionRow {
   const next = d.next!
   // The click's sub value wins; a postback value fills a sub the click did not carry.
-  const subs = Object.fromEntries(SUB_KEYS.map((k) => [k, click[k] !== '' ? click[k] : (pb.subs[k] ?? '')]))
+  const subs = Object.fromEntries(
+    SUB_KEYS.map((k) => [k, click[k] !== '' ? click[k] : (pb.subs[k] ?? '')]),
+  ) as Record<SubKey, string>
   return {
     id,
     workspaceId: net.workspaceId,

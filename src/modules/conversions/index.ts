@@ -44,6 +44,8 @@ export {
   statusMapSchema,
 } from './conversions.schema.ts'
 export {
+  type AcceptedConversionChange,
+  type ConversionOutbox,
   type ConversionsService,
   type ConversionsServiceDeps,
   type ConversionsStats,
@@ -52,7 +54,11 @@ export {
   type PostbackResult,
 } from './conversions.service.ts'
 export { batchToken, type SyncResult, type SyncStats } from './conversions.sync.ts'
-export { resetSync as resetConversionSync, pendingEventCount } from './conversions.repository.ts'
+export {
+  type ConversionRow,
+  pendingEventCount,
+  resetSync as resetConversionSync,
+} from './conversions.repository.ts'
 export {
   compileAllowlist,
   type IpAllowlist,

@@ -3,7 +3,13 @@
  * preview, health checks and the first-run sample. Other modules import only from here.
  */
 export * from './routing.api.ts'
-export { clickIdTime, isClickId } from './core/index.ts'
+export {
+  clickIdTime,
+  type CompiledUrlTemplate,
+  compileUrlTemplateWith,
+  isClickId,
+  renderCompiledUrl,
+} from './core/index.ts'
 export { createRoutingRuntime, type RoutingRuntime } from './hotpath/runtime.ts'
 export { previewRoutes } from './preview/preview.routes.ts'
 export { createHealthChecker, healthRoutes, type HealthChecker } from './health/index.ts'

@@ -19,9 +19,25 @@ export { schema }
 /** Drizzle database over either driver. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
 
+/**
+ * Raw parameterised SQL over the app's own connection, in the shape pg-boss accepts as its
+ * `db` option (`{ executeSql(text, values) }` answering `{ rows }`). Placeholders are
+ * `$1…$n`. A call without values may hold several `;`-separated statements (pg-boss runs its
+ * schema migrations that way, wrapped in `BEGIN … COMMIT`).
+ */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
+}
+
 export interface DbHandle {
   db: Db
   kind: 'pglite' | 'postgres'
+  /**
+   * The same connection (PGlite instance or `pg.Pool`) as a {@link SqlExecutor}, for
+   * libraries that speak SQL text (pg-boss). Outside any transaction; inside one use
+   * {@link executorOf}`(tx)`.
+   */
+  raw: SqlExecutor
   /** Applies pending migrations from `drizzle/` (idempotent). */
   migrate(): Promise<void>
   close(): Promise<void>
@@ -49,6 +65,7 @@ export async function openDb(opts: {
     return {
       db,
       kind: 'postgres',
+      raw: poolExecutor(pool),
       migrate: () => migratePg(db as never, { migrationsFolder }),
       close: () => pool.end(),
     }
@@ -60,7 +77,78 @@ export async function openDb(opts: {
   return {
     db,
     kind: 'pglite',
+    raw: pgliteExecutor(client),
     migrate: () => migratePglite(db as never, { migrationsFolder }),
     close: () => client.close(),
+  }
+}
+
+type Rows = { rows: Record<string, unknown>[] }
+/** What both PGlite (instance or transaction) and node-postgres (pool or client) offer. */
+type Queryable = { query(text: string, values?: unknown[]): Promise<unknown> }
+
+/**
+ * node-postgres pool as a {@link SqlExecutor}. A multi-statement text (no values) runs on a
+ * checked-out client that is rolled back and discarded if it fails, so a half-run
+ * `BEGIN … COMMIT` never returns an aborted connection to the pool.
+ */
+function poolExecutor(pool: pg.Pool): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      if (values && values.length > 0) return (await pool.query(text, values)) as unknown as Rows
+      const client = await pool.connect()
+      try {
+        const r = (await client.query(text)) as unknown as Rows | Rows[]
+        client.release()
+        return Array.isArray(r) ? (r.at(-1) ?? { rows: [] }) : r
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        client.release(true)
+        throw err
+      }
+    },
+  }
+}
+
+/**
+ * PGlite as a {@link SqlExecutor}: with values, one extended-protocol query; without, the
+ * simple protocol (`exec`, several statements allowed; the last statement's rows are
+ * returned). A failed multi-statement text that left a transaction open is rolled back, so
+ * the single connection is not left in an aborted transaction.
+ */
+function pgliteExecutor(client: PGlite): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      if (values && values.length > 0) return (await client.query(text, values as unknown[])) as Rows
+      try {
+        const r = await client.exec(text)
+        return (r.at(-1) as Rows | undefined) ?? { rows: [] }
+      } catch (err) {
+        if (client.isInTransaction()) await client.exec('ROLLBACK').catch(() => {})
+        throw err
+      }
+    },
+  }
+}
+
+/**
+ * A {@link SqlExecutor} over an open Drizzle transaction (or a Drizzle database), so SQL
+ * written elsewhere — a pg-boss `send` with `{ db }` — commits or rolls back with the
+ * caller's writes. Values are required (the extended protocol: one statement).
+ *
+ * It reaches the driver client Drizzle holds (`tx._.session.client`: a PGlite transaction,
+ * a `pg` pool client, or the pool / PGlite instance for a database). That field is not
+ * public API; drizzle-orm is pinned and `test/jobs.pgboss.test.ts` covers both drivers.
+ * @throws Error when the object does not carry a driver client (a different Drizzle driver).
+ */
+export function executorOf(dbOrTx: Db): SqlExecutor {
+  const client = (dbOrTx as unknown as { _?: { session?: { client?: Queryable } } })._?.session?.client
+  if (!client || typeof client.query !== 'function') {
+    throw new Error('executorOf: not a PGlite or node-postgres Drizzle database/transaction')
+  }
+  return {
+    async executeSql(text, values) {
+      return (await client.query(text, values ?? [])) as Rows
+    },
   }
 }

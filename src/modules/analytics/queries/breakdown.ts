@@ -1,84 +1,77 @@
 /**
- * Breakdown report: clicks of one workspace in a range grouped by one dimension, sorted
- * by clicks (desc), at most {@link BREAKDOWN_LIMIT} rows. Ids are returned as keys; the API
- * layer joins names in.
+ * Breakdown report: one workspace's figures in a range grouped by one dimension or two
+ * (`campaign,country`), with filters, sorted by clicks (desc), then conversions (desc),
+ * then keys. Ids are returned as keys; the API layer (or UI) joins names in.
  */
 import type { ClickHouseHandle } from '../../../platform/clickhouse.ts'
-import type { BreakdownDimension } from '../analytics.schema.ts'
-import { assertIdentifier, chDateTime } from '../migrate.ts'
+import { finalizeMetrics, type ReportMetrics, sumsOf } from '../metrics.ts'
+import { assertIdentifier } from '../migrate.ts'
 import type { ReportRange } from '../range.ts'
+import { buildReportSql, needsNetworks, type ReportDimension, type ReportOptions } from '../report-sql.ts'
+import { destinationNetworks } from './destination-networks.ts'
 
-/** Max rows returned. */
+/** Default number of rows returned. */
 export const BREAKDOWN_LIMIT = 1000
+/** Largest `limit` accepted. */
+export const BREAKDOWN_MAX_LIMIT = 10_000
 
-/** Column grouped by for each dimension: a fixed whitelist, never caller text. */
-const COLUMN: Record<BreakdownDimension, string> = {
-  campaign: 'campaign_id',
-  stream: 'stream_id',
-  destination: 'destination_id',
-  country: 'country',
-  device: 'device',
-  source: 'source_id',
-}
-
-/** One group of {@link breakdown}. `key` is an id (or country code, device type); '' = unknown. */
-export interface BreakdownRow {
+/**
+ * One group of {@link breakdown}. `key` is the first dimension's value (an id, country
+ * code, device type, sub or UTM value; '' = unknown/empty), `key2` the second's.
+ */
+export interface BreakdownRow extends ReportMetrics {
   key: string
-  clicks: number
-  unique_clicks: number
-  bots: number
-  /** Trafficback requests of the campaign; only when grouping by campaign. */
+  /** Second-level value; only for two-dimension breakdowns. */
+  key2?: string
+  /** Trafficback requests of the campaign; only when grouping by campaign alone. */
   trafficback?: number
 }
 
 /**
- * Groups `workspaceId`'s clicks in `[range.fromMs, range.toMs)` by `by`. Grouping by
- * campaign also counts trafficback requests per campaign (campaigns with trafficback but
- * no clicks appear with 0 clicks). Ties are ordered by key.
+ * Groups `workspaceId`'s clicks, conversions and money in `[range.fromMs, range.toMs)` by
+ * `by` (one dimension, or two for a two-level breakdown). Groups that only have
+ * conversions (e.g. by conversion time, of clicks before the range) appear with 0 clicks;
+ * grouping by campaign alone also counts trafficback (campaigns with trafficback but no
+ * clicks appear with 0 clicks).
+ * @param opts.limit rows returned, default {@link BREAKDOWN_LIMIT}.
  * @throws the ClickHouse error when the store is unreachable.
  */
 export async function breakdown(
   handle: ClickHouseHandle,
   workspaceId: string,
-  by: BreakdownDimension,
+  by: ReportDimension | readonly ReportDimension[],
   range: ReportRange,
+  opts: ReportOptions & { limit?: number } = {},
 ): Promise<BreakdownRow[]> {
   const db = assertIdentifier(handle.database)
-  const col = COLUMN[by]
-  const where = `workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`
-  const clicks = `SELECT ${col} AS key, count() AS clicks, sum(is_unique) AS unique_clicks, sum(is_bot) AS bots
-    FROM ${db}.clicks WHERE ${where} GROUP BY key`
-  const query =
-    by === 'campaign'
-      ? `SELECT key, sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks, sum(bots) AS bots,
-                sum(trafficback) AS trafficback
-         FROM (
-           SELECT key, clicks, unique_clicks, bots, toUInt64(0) AS trafficback FROM (${clicks})
-           UNION ALL
-           SELECT campaign_id AS key, toUInt64(0), toUInt64(0), toUInt64(0), count()
-           FROM ${db}.trafficback WHERE ${where} GROUP BY key
-         )
-         GROUP BY key ORDER BY clicks DESC, key ASC LIMIT {limit:UInt32}`
-      : `${clicks} ORDER BY clicks DESC, key ASC LIMIT {limit:UInt32}`
-  const rs = await handle.client.query({
-    query,
-    format: 'JSONEachRow',
-    query_params: {
-      ws: workspaceId,
-      from: chDateTime(range.fromMs),
-      to: chDateTime(range.toMs),
-      limit: BREAKDOWN_LIMIT,
-    },
+  const dims = typeof by === 'string' ? [by] : [...by]
+  if (dims.length < 1 || dims.length > 2) throw new Error('breakdown takes one or two dimensions')
+  const { limit, ...rest } = opts
+  const networks =
+    rest.networks ??
+    (needsNetworks({ dims, filters: rest.filters })
+      ? await destinationNetworks(handle, workspaceId)
+      : undefined)
+  const withTrafficback = dims.length === 1 && dims[0] === 'campaign'
+  const sql = buildReportSql(db, {
+    workspaceId,
+    range,
+    ...rest,
+    networks,
+    dims,
+    trafficback: withTrafficback,
+    orderBy: `clicks DESC, conversions DESC, ${dims.map((_, i) => `k${i} ASC`).join(', ')}`,
+    limit: Math.max(1, Math.min(BREAKDOWN_MAX_LIMIT, Math.trunc(limit ?? BREAKDOWN_LIMIT))),
   })
-  const rows = await rs.json<Record<string, string | number>>()
+  const rs = await handle.client.query({ query: sql.query, format: 'JSONEachRow', query_params: sql.params })
+  const rows = await rs.json<Record<string, unknown>>()
   return rows.map((r) => {
     const out: BreakdownRow = {
-      key: String(r.key),
-      clicks: Number(r.clicks),
-      unique_clicks: Number(r.unique_clicks),
-      bots: Number(r.bots),
+      key: String(r.k0),
+      ...(dims.length === 2 ? { key2: String(r.k1) } : {}),
+      ...finalizeMetrics(sumsOf(r)),
     }
-    if (by === 'campaign') out.trafficback = Number(r.trafficback)
+    if (withTrafficback) out.trafficback = Number(r.trafficback ?? 0)
     return out
   })
 }

@@ -1,21 +1,28 @@
 /**
- * Overview report: clicks, unique clicks, bot clicks and trafficback requests of one
- * workspace in a resolved range. Reads the raw tables; the sort key
- * (workspace_id, hour, …) keeps it to the workspace's granules of the range.
+ * Overview report: totals of one workspace in a resolved range — clicks, unique clicks,
+ * bots, trafficback, conversions by status, revenue, cost, profit, CR, ROI, EPC — with
+ * optional filters. Clicks come from the route/geo rollups when they cover the filters
+ * (see `report-sql.ts`), conversions from the raw delta rows.
  */
 import type { ClickHouseHandle } from '../../../platform/clickhouse.ts'
+import { finalizeMetrics, type ReportMetrics, sumsOf } from '../metrics.ts'
 import { assertIdentifier, chDateTime } from '../migrate.ts'
 import type { ReportRange } from '../range.ts'
+import { buildReportSql, needsNetworks, type ReportOptions } from '../report-sql.ts'
+import { destinationNetworks } from './destination-networks.ts'
 
 /** Totals of {@link overview}. `clicks` counts every routed click, bots included. */
-export interface OverviewResult {
-  clicks: number
-  /** Clicks flagged unique for their campaign's window. */
-  unique_clicks: number
-  /** Requests that fell through to trafficback (or 404). */
-  trafficback: number
-  /** Clicks flagged as bots (a subset of `clicks`). */
-  bots: number
+export interface OverviewResult extends ReportMetrics {
+  /**
+   * Requests that fell through to trafficback (or 404). Null when a filter names a
+   * dimension trafficback requests do not record (anything but campaign, country, device).
+   */
+  trafficback: number | null
+  /**
+   * Currencies of the conversions in the range. Revenue is summed without conversion
+   * (one currency per workspace is assumed); more than one entry means mixed figures.
+   */
+  currencies: string[]
 }
 
 /**
@@ -26,22 +33,31 @@ export async function overview(
   handle: ClickHouseHandle,
   workspaceId: string,
   range: ReportRange,
+  opts: ReportOptions = {},
 ): Promise<OverviewResult> {
   const db = assertIdentifier(handle.database)
-  const where = `workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`
-  const rs = await handle.client.query({
-    query: `SELECT c.clicks AS clicks, c.unique_clicks AS unique_clicks, c.bots AS bots, t.trafficback AS trafficback
-      FROM (SELECT count() AS clicks, sum(is_unique) AS unique_clicks, sum(is_bot) AS bots
-            FROM ${db}.clicks WHERE ${where}) AS c
-      CROSS JOIN (SELECT count() AS trafficback FROM ${db}.trafficback WHERE ${where}) AS t`,
-    format: 'JSONEachRow',
-    query_params: { ws: workspaceId, from: chDateTime(range.fromMs), to: chDateTime(range.toMs) },
-  })
-  const [row] = await rs.json<Record<keyof OverviewResult, string | number>>()
+  const networks =
+    opts.networks ??
+    (needsNetworks({ filters: opts.filters }) ? await destinationNetworks(handle, workspaceId) : undefined)
+  const sql = buildReportSql(db, { workspaceId, range, ...opts, networks, trafficback: true })
+  const [totals, currencies] = await Promise.all([
+    handle.client
+      .query({ query: sql.query, format: 'JSONEachRow', query_params: sql.params })
+      .then((rs) => rs.json<Record<string, unknown>>()),
+    handle.client
+      .query({
+        query: `SELECT DISTINCT currency FROM ${db}.conversions
+          WHERE workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+            AND currency != '' ORDER BY currency`,
+        format: 'JSONEachRow',
+        query_params: { ws: workspaceId, from: chDateTime(range.fromMs), to: chDateTime(range.toMs) },
+      })
+      .then((rs) => rs.json<{ currency: string }>()),
+  ])
+  const row = totals[0] ?? {}
   return {
-    clicks: Number(row?.clicks ?? 0),
-    unique_clicks: Number(row?.unique_clicks ?? 0),
-    trafficback: Number(row?.trafficback ?? 0),
-    bots: Number(row?.bots ?? 0),
+    ...finalizeMetrics(sumsOf(row)),
+    trafficback: sql.trafficback ? Number(row.trafficback ?? 0) : null,
+    currencies: currencies.map((c) => c.currency),
   }
 }

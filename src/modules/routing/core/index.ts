@@ -19,7 +19,13 @@ export { compileIpSet, ipInSet, parseIp } from './ip.ts'
 export type { CompiledSchedule, LocalTime } from './local-time.ts'
 export { compileSchedule, inSchedule, isValidTimeZone, localTime } from './local-time.ts'
 export type { CompiledUrlTemplate, MacroName, MacroValues } from './macros.ts'
-export { compileUrlTemplate, MACRO_NAMES, renderCompiledUrl, renderUrl } from './macros.ts'
+export {
+  compileUrlTemplate,
+  compileUrlTemplateWith,
+  MACRO_NAMES,
+  renderCompiledUrl,
+  renderUrl,
+} from './macros.ts'
 export type { RouteOptions } from './router.ts'
 export { route } from './router.ts'
 export type {

@@ -51,14 +51,18 @@ const TOKEN = /\{([A-Za-z0-9_]{1,64})\}/g
 const ORIGIN = /^(https?:\/\/)([^/\\?#]*)/i
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
-/** A precompiled template. `literals.length === macros.length + 1`; output = l0 m0 l1 m1 … ln. */
-export interface CompiledUrlTemplate {
+/**
+ * A precompiled template. `literals.length === macros.length + 1`; output = l0 m0 l1 m1 … ln.
+ * `N` is the macro vocabulary (routing's {@link MacroName} unless compiled with
+ * {@link compileUrlTemplateWith}).
+ */
+export interface CompiledUrlTemplate<N extends string = MacroName> {
   /** False when the template is not an absolute http(s) URL with a literal host; never rendered. */
   readonly ok: boolean
   /** Literal `scheme://authority` with any authority macros removed. */
   readonly origin: string
   readonly literals: readonly string[]
-  readonly macros: readonly MacroName[]
+  readonly macros: readonly N[]
   /** Macros found in the authority and dropped (for validation messages). */
   readonly droppedFromAuthority: readonly string[]
 }
@@ -68,6 +72,22 @@ export interface CompiledUrlTemplate {
  * literal host yields `ok: false`. Unknown macros (`{foo}`) render as "" and are dropped here.
  */
 export function compileUrlTemplate(template: string): CompiledUrlTemplate {
+  return compileWith(template, KNOWN) as CompiledUrlTemplate
+}
+
+/**
+ * {@link compileUrlTemplate} with another macro vocabulary (e.g. the outbound postback
+ * macros `{payout}`, `{status}`). Same guarantees: values are encoded and cannot reach the
+ * scheme or authority; names outside `names` render as "".
+ */
+export function compileUrlTemplateWith<N extends string>(
+  template: string,
+  names: readonly N[],
+): CompiledUrlTemplate<N> {
+  return compileWith(template, new Set<string>(names)) as CompiledUrlTemplate<N>
+}
+
+function compileWith(template: string, known: ReadonlySet<string>): CompiledUrlTemplate<string> {
   const t = typeof template === 'string' ? template : ''
   const m = ORIGIN.exec(t)
   const droppedFromAuthority: string[] = []
@@ -78,7 +98,7 @@ export function compileUrlTemplate(template: string): CompiledUrlTemplate {
   const ok = m !== null && /^[^:\s]/.test(authority.slice(authority.lastIndexOf('@') + 1))
   const origin = m ? m[1]!.toLowerCase() + authority : ''
   const literals: string[] = []
-  const macros: MacroName[] = []
+  const macros: string[] = []
   let current = origin
   const rest = m ? t.slice(m[0].length) : ''
   let last = 0
@@ -86,9 +106,9 @@ export function compileUrlTemplate(template: string): CompiledUrlTemplate {
     current += rest.slice(last, tok.index)
     last = tok.index + tok[0].length
     const name = (tok[1] ?? '').toLowerCase()
-    if (KNOWN.has(name)) {
+    if (known.has(name)) {
       literals.push(current)
-      macros.push(name as MacroName)
+      macros.push(name)
       current = ''
     }
   }
@@ -112,9 +132,9 @@ export function encodeValue(v: string | undefined): string {
  * undefined = "". Passing `source` separately lets the hot path use one module-level
  * lookup function instead of a closure per click. Returns "" when `t.ok` is false.
  */
-export function renderCompiledUrl<S>(
-  t: CompiledUrlTemplate,
-  lookup: (name: MacroName, source: S) => string | undefined,
+export function renderCompiledUrl<S, N extends string = MacroName>(
+  t: CompiledUrlTemplate<N>,
+  lookup: (name: N, source: S) => string | undefined,
   source: S,
 ): string {
   if (!t.ok) return ''

@@ -56,6 +56,14 @@ export async function createRoutingRuntime(deps: {
   pipeline: { pushMany(events: readonly PipelineEvent[]): boolean }
   metrics?: Metrics
   geoPath?: string
+  /**
+   * Recent EPC per destination (micros per click, with the clicks it rests on) for the
+   * best-ROI strategy, refreshed every `epcRefreshMs` off the hot path. Absent: best ROI
+   * falls back to weighted until conversions exist.
+   */
+  epc?: () => Promise<Map<string, { epcMicros: number; clicks: number }>>
+  /** Default 60 s. */
+  epcRefreshMs?: number
 }): Promise<RoutingRuntime> {
   const { db, config, logger } = deps
   const state = createRuntimeState()
@@ -103,6 +111,16 @@ export async function createRoutingRuntime(deps: {
     }
   }
   let capTimer: NodeJS.Timeout | undefined
+  let epcTimer: NodeJS.Timeout | undefined
+  const refreshEpc = async () => {
+    if (!deps.epc) return
+    try {
+      state.setEpc(await deps.epc())
+    } catch (err) {
+      // Keep the previous table: best ROI works on slightly older EPC meanwhile.
+      logger.warn({ err }, 'refreshing EPC for best ROI failed')
+    }
+  }
 
   return {
     redirect,
@@ -121,11 +139,18 @@ export async function createRoutingRuntime(deps: {
       snapshots.start()
       capTimer ??= setInterval(() => void persist(), config.CAP_PERSIST_MS)
       capTimer.unref()
+      if (deps.epc && !epcTimer) {
+        void refreshEpc()
+        epcTimer = setInterval(() => void refreshEpc(), deps.epcRefreshMs ?? 60_000)
+        epcTimer.unref()
+      }
     },
     async stop() {
       snapshots.stop()
       if (capTimer) clearInterval(capTimer)
+      if (epcTimer) clearInterval(epcTimer)
       capTimer = undefined
+      epcTimer = undefined
       await persist()
     },
   }

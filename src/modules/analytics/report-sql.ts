@@ -1,0 +1,382 @@
+/**
+ * The SQL shared by the report queries (overview, series, breakdown, recent EPC): report
+ * dimensions and their columns, filters, the choice between the raw `clicks` table and a
+ * click rollup, and the one statement that sums clicks, conversions and (optionally)
+ * trafficback per group. Each report in `queries/` is one call of {@link buildReportSql}.
+ *
+ * Safety: the only text put into SQL is the database name (checked by the caller with
+ * `assertIdentifier`) and fixed strings from the tables below; every value (workspace,
+ * times, zone, filter values, limits) is a `query_params` parameter.
+ *
+ * Statement shape (all money in micros, every metric cast to Int64 so the UNION has one type):
+ *
+ * ```sql
+ * SELECT <keys>, sum(clicks) AS clicks, …, sum(revenue_micros) AS revenue_micros
+ * FROM (
+ *   <clicks: raw, or rollup for whole quarter-hours + raw for the edges>
+ *   UNION ALL <conversions (deltas), by conversion or click time>
+ *   UNION ALL <trafficback, when asked for and the grouping allows it>
+ * ) GROUP BY <keys> ORDER BY … LIMIT …
+ * ```
+ */
+import type { ReportRange } from './range.ts'
+
+/** Dimensions a report can group or filter by. */
+export const REPORT_DIMENSIONS = [
+  'campaign',
+  'stream',
+  'destination',
+  'source',
+  'network',
+  'country',
+  'device',
+  'os',
+  'browser',
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'sub6',
+  'sub7',
+  'sub8',
+  'sub9',
+  'sub10',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+] as const
+
+/** One of {@link REPORT_DIMENSIONS}. */
+export type ReportDimension = (typeof REPORT_DIMENSIONS)[number]
+
+/**
+ * Query-string name of each dimension's filter (`campaign_id=…`, `country=…`). Ids get
+ * the `_id` suffix; attribute values are named as the dimension.
+ */
+export const FILTER_PARAMS: Record<ReportDimension, string> = {
+  campaign: 'campaign_id',
+  stream: 'stream_id',
+  destination: 'destination_id',
+  source: 'source_id',
+  network: 'network_id',
+  country: 'country',
+  device: 'device',
+  os: 'os',
+  browser: 'browser',
+  sub1: 'sub1',
+  sub2: 'sub2',
+  sub3: 'sub3',
+  sub4: 'sub4',
+  sub5: 'sub5',
+  sub6: 'sub6',
+  sub7: 'sub7',
+  sub8: 'sub8',
+  sub9: 'sub9',
+  sub10: 'sub10',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
+}
+
+/** Filters: dimension → accepted values (a row matches when its value is one of them). */
+export type ReportFilters = Partial<Record<ReportDimension, string[]>>
+
+/**
+ * Which time conversions are counted at: `conversion` (default) the time of each status
+ * change, so revenue lands on the day it was reported; `click` the time of the click that
+ * converted, so a day's revenue sits next to that day's cost (and still grows later).
+ */
+export type Attribution = 'conversion' | 'click'
+
+/** Time bucket of a series, in the report's zone. */
+export type SeriesInterval = 'day' | 'hour'
+
+/**
+ * Network of each destination, as parallel arrays (destination id → affiliate network id).
+ * Clicks carry no network; a click's network is its destination's.
+ */
+export interface NetworkMap {
+  destinationIds: string[]
+  networkIds: string[]
+}
+
+const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const
+
+/** Column of each dimension in `clicks` and the rollups (network: see {@link NetworkMap}). */
+const CLICK_COLUMN: Record<Exclude<ReportDimension, 'network'>, string> = {
+  campaign: 'campaign_id',
+  stream: 'stream_id',
+  destination: 'destination_id',
+  source: 'source_id',
+  country: 'country',
+  device: 'device',
+  os: 'os',
+  browser: 'browser',
+  sub1: 'sub1',
+  sub2: 'sub2',
+  sub3: 'sub3',
+  sub4: 'sub4',
+  sub5: 'sub5',
+  sub6: 'sub6',
+  sub7: 'sub7',
+  sub8: 'sub8',
+  sub9: 'sub9',
+  sub10: 'sub10',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
+}
+
+/**
+ * Column of each dimension in `conversions` (attributes copied from the click). UTM values
+ * are not copied: they come from the click, joined by click_id (see `convSource`).
+ */
+const CONV_COLUMN: Record<ReportDimension, string> = { ...CLICK_COLUMN, network: 'network_id' }
+
+/** Dimensions recorded on `trafficback` (nothing was routed, so no stream, destination, …). */
+const TRAFFICBACK_COLUMN: Partial<Record<ReportDimension, string>> = {
+  campaign: 'campaign_id',
+  country: 'country',
+  device: 'device',
+}
+
+/** The click rollups of migration 005, narrowest first, with the dimensions each can serve. */
+export const CLICK_ROLLUPS = [
+  {
+    table: 'clicks_route_15m',
+    dims: new Set<ReportDimension>(['campaign', 'stream', 'destination', 'source', 'network']),
+  },
+  { table: 'clicks_geo_15m', dims: new Set<ReportDimension>(['campaign', 'source', 'country', 'device']) },
+] as const
+
+/** Rollup bucket length. */
+export const ROLLUP_BUCKET_MS = 15 * 60_000
+
+/** What {@link buildReportSql} should group and add. */
+export interface ReportSpec {
+  workspaceId: string
+  range: ReportRange
+  filters?: ReportFilters
+  /** Default `conversion`. */
+  attribution?: Attribution
+  /** Group by these dimensions; output columns `k0`, `k1`, … in this order. */
+  dims?: ReportDimension[]
+  /**
+   * Also group by local day/hour in `range.tz`; output column `period` (epoch seconds of
+   * its start). Not `bucket`: an alias shadows the rollups' `bucket` column in WHERE.
+   */
+  interval?: SeriesInterval
+  /**
+   * Add a `trafficback` count when the grouping and filters use only dimensions the
+   * trafficback table records (campaign, country, device). See {@link ReportSql.trafficback}.
+   */
+  trafficback?: boolean
+  /** Needed when `network` is grouped or filtered by. */
+  networks?: NetworkMap
+  /** `ORDER BY` (fixed text chosen by the caller, never input). */
+  orderBy?: string
+  /** Bound as `{limit:UInt32}`. */
+  limit?: number
+  /** Force the raw table (tests comparing rollups with raw). */
+  forceRaw?: boolean
+}
+
+/** A statement ready for `client.query`. */
+export interface ReportSql {
+  query: string
+  params: Record<string, unknown>
+  /** Where clicks are read from: `clicks` or a rollup table (for tests and the benchmark). */
+  clickSource: 'clicks' | (typeof CLICK_ROLLUPS)[number]['table']
+  /** Whether the statement has a `trafficback` column. */
+  trafficback: boolean
+}
+
+/** True when grouping or filtering needs the destination → network map. */
+export function needsNetworks(spec: Pick<ReportSpec, 'dims' | 'filters'>): boolean {
+  return (spec.dims ?? []).includes('network') || (spec.filters?.network?.length ?? 0) > 0
+}
+
+/** Epoch ms → `YYYY-MM-DD HH:MM:SS.mmm` (UTC) for a `DateTime64(3, 'UTC')` parameter. */
+function chTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
+}
+
+function activeFilters(filters: ReportFilters | undefined): [ReportDimension, string[]][] {
+  return Object.entries(filters ?? {}).filter(([, v]) => v !== undefined && v.length > 0) as [
+    ReportDimension,
+    string[],
+  ][]
+}
+
+/**
+ * Builds the report statement for `spec` against database `db` (already checked).
+ * @throws Error when `network` is used without `spec.networks`.
+ */
+export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
+  const dims = spec.dims ?? []
+  const filters = activeFilters(spec.filters)
+  const attribution = spec.attribution ?? 'conversion'
+  const { fromMs, toMs } = spec.range
+  const params: Record<string, unknown> = {
+    ws: spec.workspaceId,
+    from: chTime(fromMs),
+    to: chTime(toMs),
+  }
+  if (spec.interval) params.tz = spec.range.tz
+  if (spec.limit !== undefined) params.limit = spec.limit
+  for (const [dim, values] of filters) params[`f_${dim}`] = values
+  if (needsNetworks(spec)) {
+    if (!spec.networks) throw new Error('report by network needs the destination → network map')
+    params.net_d = spec.networks.destinationIds
+    params.net_n = spec.networks.networkIds
+  }
+
+  const clickExpr = (d: ReportDimension) =>
+    d === 'network'
+      ? `transform(destination_id, {net_d:Array(String)}, {net_n:Array(String)}, '')`
+      : CLICK_COLUMN[d]
+  const bucketExpr = (timeCol: string) =>
+    spec.interval === 'hour'
+      ? `toUnixTimestamp(toStartOfHour(${timeCol}, {tz:String}))`
+      : `toUnixTimestamp(toStartOfDay(${timeCol}, {tz:String}))`
+  /** SELECT list of the keys for one branch, and the GROUP BY list. */
+  const keys = (timeCol: string, expr: (d: ReportDimension) => string) => {
+    const sel: string[] = []
+    if (spec.interval) sel.push(`${bucketExpr(timeCol)} AS period`)
+    for (const [i, d] of dims.entries()) sel.push(`${expr(d)} AS k${i}`)
+    const names = [...(spec.interval ? ['period'] : []), ...dims.map((_, i) => `k${i}`)]
+    return {
+      select: sel.map((s) => `${s}, `).join(''),
+      groupBy: names.length ? ` GROUP BY ${names.join(', ')}` : '',
+    }
+  }
+  const filterSql = (expr: (d: ReportDimension) => string) =>
+    filters.map(([d]) => ` AND ${expr(d)} IN {f_${d}:Array(String)}`).join('')
+
+  const tbEligible =
+    spec.trafficback === true &&
+    dims.every((d) => TRAFFICBACK_COLUMN[d] !== undefined) &&
+    filters.every(([d]) => TRAFFICBACK_COLUMN[d] !== undefined)
+  const tbZero = tbEligible ? ', toInt64(0) AS trafficback' : ''
+  const zeroClicks =
+    'toInt64(0) AS clicks, toInt64(0) AS unique_clicks, toInt64(0) AS bots, toInt64(0) AS cost_micros'
+  const zeroConv =
+    'toInt64(0) AS conversions, toInt64(0) AS leads, toInt64(0) AS sales, toInt64(0) AS rejected, toInt64(0) AS rebills, toInt64(0) AS revenue_micros'
+
+  // ---- clicks: a rollup when it covers every dimension used and whole quarter-hours exist.
+  const used = new Set<ReportDimension>([...dims, ...filters.map(([d]) => d)])
+  const rollup = spec.forceRaw ? undefined : CLICK_ROLLUPS.find((r) => [...used].every((d) => r.dims.has(d)))
+  const a0 = Math.ceil(fromMs / ROLLUP_BUCKET_MS) * ROLLUP_BUCKET_MS
+  const b = Math.floor(toMs / ROLLUP_BUCKET_MS) * ROLLUP_BUCKET_MS
+  const rawClicks = (timeWhere: string) => {
+    const k = keys('ts', clickExpr)
+    return `SELECT ${k.select}toInt64(count()) AS clicks, toInt64(sum(is_unique)) AS unique_clicks,
+        toInt64(sum(is_bot)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
+      FROM ${db}.clicks WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr)}${k.groupBy}`
+  }
+  const branches: string[] = []
+  let clickSource: ReportSql['clickSource'] = 'clicks'
+  if (rollup && a0 < b) {
+    clickSource = rollup.table
+    params.a0 = chTime(a0)
+    params.b = chTime(b)
+    // Start of the rollup's part: whole quarter-hours from `a0`, and never before the
+    // watermark (clicks stored before the rollups existed are only in the raw table).
+    const since = `(SELECT argMax(since, set_at) FROM ${db}.rollup_state WHERE name = 'clicks')`
+    const A = `least(greatest({a0:DateTime64(3, 'UTC')}, ${since}), {b:DateTime64(3, 'UTC')})`
+    branches.push(
+      rawClicks(
+        `((ts >= {from:DateTime64(3, 'UTC')} AND ts < ${A}) OR (ts >= {b:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}))`,
+      ),
+    )
+    const k = keys('bucket', clickExpr)
+    branches.push(`SELECT ${k.select}toInt64(sum(clicks)) AS clicks, toInt64(sum(unique_clicks)) AS unique_clicks,
+        toInt64(sum(bots)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
+      FROM ${db}.${rollup.table}
+      WHERE workspace_id = {ws:String} AND bucket >= ${A} AND bucket < {b:DateTime64(3, 'UTC')}${filterSql(clickExpr)}${k.groupBy}`)
+  } else {
+    branches.push(rawClicks(`ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`))
+  }
+
+  // ---- conversions (deltas; no FINAL needed). A conversion is never before its click, so
+  // by click time `ts >= from` still holds and prunes by the sort key.
+  const convTime =
+    attribution === 'click'
+      ? `click_ts >= {from:DateTime64(3, 'UTC')} AND click_ts < {to:DateTime64(3, 'UTC')} AND ts >= {from:DateTime64(3, 'UTC')}`
+      : `ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`
+  const convWhere = `workspace_id = {ws:String} AND ${convTime}`
+  const needsUtm = [...used].some((d) => (UTM as readonly string[]).includes(d))
+  // UTM values live on the click only: join the converting clicks (bounded by the earliest
+  // click time of the conversions in range; the click_id set uses the bloom-filter index).
+  const convSource = needsUtm
+    ? `(SELECT cv.*, ${UTM.map((u) => `ck.${u} AS ${u}`).join(', ')}
+        FROM (SELECT * FROM ${db}.conversions WHERE ${convWhere}) AS cv
+        LEFT ANY JOIN (
+          SELECT click_id, ${UTM.join(', ')} FROM ${db}.clicks
+          WHERE workspace_id = {ws:String}
+            AND ts >= (SELECT if(count() = 0, {to:DateTime64(3, 'UTC')}, min(click_ts)) FROM ${db}.conversions WHERE ${convWhere})
+            AND ts < {to:DateTime64(3, 'UTC')}
+            AND click_id IN (SELECT click_id FROM ${db}.conversions WHERE ${convWhere})
+        ) AS ck ON cv.click_id = ck.click_id)`
+    : `${db}.conversions`
+  const convExpr = (d: ReportDimension) => CONV_COLUMN[d]
+  const status = (s: string) => `toInt64(sum((status = '${s}') - (previous_status = '${s}')))`
+  {
+    const k = keys(attribution === 'click' ? 'click_ts' : 'ts', convExpr)
+    branches.push(`SELECT ${k.select}${zeroClicks}, toInt64(sum(conversions_delta)) AS conversions,
+        ${status('lead')} AS leads, ${status('sale')} AS sales, ${status('rejected')} AS rejected,
+        ${status('rebill')} AS rebills, toInt64(sum(revenue_delta_micros)) AS revenue_micros${tbZero}
+      FROM ${convSource} WHERE ${convWhere}${filterSql(convExpr)}${k.groupBy}`)
+  }
+
+  // ---- trafficback requests.
+  if (tbEligible) {
+    const tbExpr = (d: ReportDimension) => TRAFFICBACK_COLUMN[d]!
+    const k = keys('ts', tbExpr)
+    branches.push(`SELECT ${k.select}${zeroClicks}, ${zeroConv}, toInt64(count()) AS trafficback
+      FROM ${db}.trafficback
+      WHERE workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}${filterSql(tbExpr)}${k.groupBy}`)
+  }
+
+  const outerKeys = [...(spec.interval ? ['period'] : []), ...dims.map((_, i) => `k${i}`)]
+  const sums = [
+    'clicks',
+    'unique_clicks',
+    'bots',
+    'cost_micros',
+    'conversions',
+    'leads',
+    'sales',
+    'rejected',
+    'rebills',
+    'revenue_micros',
+    ...(tbEligible ? ['trafficback'] : []),
+  ]
+    .map((c) => `sum(${c}) AS ${c}`)
+    .join(', ')
+  const query = `SELECT ${outerKeys.map((k) => `${k}, `).join('')}${sums}
+    FROM (${branches.join('\n    UNION ALL\n    ')})${outerKeys.length ? ` GROUP BY ${outerKeys.join(', ')}` : ''}${spec.orderBy ? ` ORDER BY ${spec.orderBy}` : ''}${spec.limit !== undefined ? ' LIMIT {limit:UInt32}' : ''}`
+  return { query, params, clickSource, trafficback: tbEligible }
+}
+
+/** Options every report query accepts besides the workspace and range. */
+export interface ReportOptions {
+  /** Only rows matching every filter (values of one filter are alternatives). */
+  filters?: ReportFilters
+  /** Default `conversion`. */
+  attribution?: Attribution
+  /**
+   * Destination → network map for `network` grouping/filters; when absent it is derived
+   * from the workspace's conversions (`destinationNetworks`).
+   */
+  networks?: NetworkMap
+  /** Read clicks from the raw table even where a rollup could serve (tests, benchmark). */
+  forceRaw?: boolean
+}
