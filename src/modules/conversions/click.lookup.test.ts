@@ -69,11 +69,15 @@ describe('createRecentClicks', () => {
     expect(rc.size()).toBe(3)
     expect(rc.find('A')).toBeUndefined()
     expect(rc.find('D')).toBeDefined()
-    // Re-remembering refreshes (moves to the newest end).
+    // Re-remembering updates the attributes in place; eviction follows first arrival
+    // (click IDs are unique, so arrival order is recency).
     rc.remember(click('B', { country: 'FR' }))
-    rc.remember(click('E'))
-    expect(rc.find('C')).toBeUndefined()
     expect(rc.find('B')!.country).toBe('FR')
+    expect(rc.size()).toBe(3)
+    rc.remember(click('E'))
+    expect(rc.find('B')).toBeUndefined()
+    expect(rc.find('C')).toBeDefined()
+    expect(rc.find('E')).toBeDefined()
   })
   it('rememberAll takes clicks and skips trafficback events', () => {
     const rc = createRecentClicks()

