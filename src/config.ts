@@ -46,6 +46,8 @@ export const envSchema = z.object({
   OUTBOUND_ALLOW_PRIVATE: bool.default(false),
   /** How often (ms) an idle job worker polls its pg-boss queue (an enqueue in this process wakes it at once). */
   JOBS_POLL_MS: int(1_000, 50),
+  /** Days the inbound postback log is kept; older rows are deleted by an hourly job. */
+  POSTBACK_LOG_RETENTION_DAYS: int(90, 1),
   /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
   ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
   ADMIN_PASSWORD: z.string().default(''),

@@ -18,10 +18,16 @@ import {
   conversionsApiRoutes,
   createConversionsService,
   createRecentClicks,
+  pendingEventCount,
   postbackRoutes,
+  registerPostbackLogRetention,
   rememberingPipeline,
 } from './modules/conversions/index.ts'
-import { createOutboundPostbacks, outboundPostbackRoutes } from './modules/postbacks-out/index.ts'
+import {
+  createOutboundPostbacks,
+  outboundPostbackRoutes,
+  undeliveredByState,
+} from './modules/postbacks-out/index.ts'
 import {
   createRoutingRuntime,
   createHealthChecker,
@@ -133,6 +139,21 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     recentClicks,
     logger,
     outbox: outbound.outbox,
+  })
+  registerPostbackLogRetention(jobs, {
+    db: db.db,
+    retentionDays: config.POSTBACK_LOG_RETENTION_DAYS,
+    logger,
+  })
+  metrics.setConversionSource({
+    postbackOutcomes: () => conversions.stats().outcomes,
+    pendingConversionEvents: () => pendingEventCount(db.db),
+    conversionSyncFailures: () => conversions.stats().sync.failures,
+    outboundResults: () => {
+      const s = outbound.stats()
+      return { delivered: s.delivered, retry: s.retried, failed: s.failed, dead: s.dead }
+    },
+    outboundBacklog: () => undeliveredByState(db.db),
   })
   const health = createHealthChecker({
     db: db.db,

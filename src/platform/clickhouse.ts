@@ -54,7 +54,17 @@ export async function openClickHouse(opts: {
       url: opts.url,
       username: opts.username ?? 'default',
       password: opts.password ?? '',
-      clickhouse_settings: { date_time_input_format: 'best_effort' },
+      // Per request (URL parameters), not a session: the same behaviour on every server
+      // version as on the embedded chDB (see src/modules/analytics/PRODUCTION.md):
+      // - async_insert 0: our batches are already large; a 26.2+ server would otherwise
+      //   buffer them server-side (default 1 since 26.2) for no gain;
+      // - deduplicate_blocks_in_dependent_materialized_views 1: a retried batch is dropped
+      //   by the click rollups too, not only by `clicks` (default 0 before 26.2).
+      clickhouse_settings: {
+        date_time_input_format: 'best_effort',
+        async_insert: 0,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      },
     })
     return {
       client,

@@ -18,6 +18,26 @@ export interface Metrics {
   pipelinePending: Gauge
   pipelineBackpressure: Gauge
   pipelineErrors: Gauge
+  /**
+   * Where the conversion and outbound postback metrics come from (set once by the server's
+   * wiring; until then the counters have no series and the pending gauge is NaN). Read at
+   * scrape time.
+   */
+  setConversionSource(source: ConversionMetricsSource): void
+}
+
+/** Readings behind the conversion and outbound postback metrics. */
+export interface ConversionMetricsSource {
+  /** Inbound postbacks answered by this process, by outcome (monotonic). */
+  postbackOutcomes(): Record<string, number>
+  /** Conversion events not yet in ClickHouse, all processes (a database count). */
+  pendingConversionEvents(): Promise<number>
+  /** Failed outbox → ClickHouse sync runs of this process (monotonic). */
+  conversionSyncFailures(): number
+  /** Outbound postback attempts of this process by result: delivered, retry, failed, dead (monotonic). */
+  outboundResults(): Record<string, number>
+  /** Outbound postbacks not delivered (yet), by state: pending, failed, dead (a database count). */
+  outboundBacklog(): Promise<Record<string, number>>
 }
 
 export type RedirectOutcome = 'redirect' | 'trafficback' | 'not_found' | 'error'
@@ -38,9 +58,73 @@ export function createMetrics(): Metrics {
       for (const [outcome, n] of Object.entries(redirects)) this.inc({ outcome }, n)
     },
   })
+  let source: ConversionMetricsSource | undefined
+  /** A database reading that fails leaves the series out of this scrape (NaN) instead of failing it. */
+  const quietly = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read()
+    } catch {
+      return undefined
+    }
+  }
+  new Counter({
+    name: 'traffoflex_postbacks_total',
+    help: 'Inbound postbacks (/postback) answered by this process, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (!source) return
+      for (const [outcome, n] of Object.entries(source.postbackOutcomes())) this.inc({ outcome }, n)
+    },
+  })
+  new Gauge({
+    name: 'traffoflex_conversion_events_pending',
+    help: 'Conversion events written to the PostgreSQL outbox but not yet in ClickHouse (all processes)',
+    registers: [registry],
+    async collect() {
+      // NaN when it could not be read (a label-less gauge cannot be left out).
+      const n = source && (await quietly(source.pendingConversionEvents))
+      this.set(n ?? Number.NaN)
+    },
+  })
+  new Counter({
+    name: 'traffoflex_conversion_sync_failures_total',
+    help: 'Failed conversion outbox → ClickHouse sync runs of this process (retried by the next run)',
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (source) this.inc(source.conversionSyncFailures())
+    },
+  })
+  new Counter({
+    name: 'traffoflex_outbound_deliveries_total',
+    help: 'Outbound postback attempts of this process by result (delivered, retry, failed, dead)',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (!source) return
+      for (const [result, n] of Object.entries(source.outboundResults())) this.inc({ result }, n)
+    },
+  })
+  new Gauge({
+    name: 'traffoflex_outbound_postbacks',
+    help: 'Outbound postbacks not delivered, by state: pending (due or in flight), failed and dead (the dead-letter list)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      this.reset()
+      const byState = source && (await quietly(source.outboundBacklog))
+      if (byState) for (const [state, n] of Object.entries(byState)) this.set({ state }, n)
+    },
+  })
   return {
     registry,
     redirects,
+    setConversionSource(s) {
+      source = s
+    },
     snapshotVersion: m(
       'traffoflex_snapshot_version',
       'Configuration version of the routing snapshot in force',

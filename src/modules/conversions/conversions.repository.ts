@@ -254,6 +254,22 @@ export async function resetSync(db: Db, opts: { since?: Date } = {}): Promise<nu
   return r.length
 }
 
+/**
+ * Deletes up to `limit` postback log rows received before `before`, oldest first (index
+ * `postback_log_received`). One short statement per call, so a large backlog is removed
+ * in many small transactions that postbacks can interleave with.
+ * @returns the number of rows deleted (less than `limit` = nothing older is left).
+ */
+export async function deletePostbackLogBefore(db: Db, before: Date, limit: number): Promise<number> {
+  const r = await db.execute(sql`
+    DELETE FROM ${postbackLog} WHERE id IN (
+      SELECT id FROM ${postbackLog} WHERE received_at < ${before.toISOString()}
+      ORDER BY received_at LIMIT ${limit}
+    )
+    RETURNING id`)
+  return rowsOf(r).length
+}
+
 function rowsOf(r: unknown): unknown[] {
   // node-postgres answers a QueryResult ({rows}), PGlite a Results ({rows}) too; be lenient.
   if (Array.isArray(r)) return r

@@ -79,4 +79,11 @@ export {
   postbackFields,
   TEMPLATE_PRESETS,
 } from './postback.parse.ts'
+export {
+  POSTBACK_LOG_RETENTION_JOB,
+  type PostbackLogRetentionOptions,
+  type PruneResult,
+  prunePostbackLog,
+  registerPostbackLogRetention,
+} from './postback-log.retention.ts'
 export { POSTBACK_BODY_LIMIT, postbackRoutes, type PostbackRoutesDeps } from './postback.routes.ts'

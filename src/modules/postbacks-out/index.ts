@@ -24,7 +24,12 @@ export {
   retryOffsets,
   SECRET_PARAM_PATTERN,
 } from './outbound.core.ts'
-export type { AttemptRow, OutboundRow, OutboundState } from './outbound.repository.ts'
+export {
+  type AttemptRow,
+  type OutboundRow,
+  type OutboundState,
+  undeliveredByState,
+} from './outbound.repository.ts'
 export { outboundJson, outboundPostbackRoutes, type OutboundRoutesDeps } from './outbound.routes.ts'
 export { OUTBOUND_STATES } from './outbound.schema.ts'
 export {

@@ -191,6 +191,25 @@ export async function overduePending(
 }
 
 /**
+ * Outbound postbacks not delivered, by state, across workspaces (for `/metrics`). Reads only
+ * the partial index `outbound_postbacks_undelivered` (the predicate is a literal so the
+ * planner can prove it), never the delivered rows, which grow without bound.
+ */
+export async function undeliveredByState(
+  db: Db,
+): Promise<Record<Exclude<OutboundState, 'delivered'>, number>> {
+  const t = outboundPostbacks
+  const rows = await db
+    .select({ state: t.state, n: count() })
+    .from(t)
+    .where(sql`${t.state} <> 'delivered'`)
+    .groupBy(t.state)
+  const out = { pending: 0, failed: 0, dead: 0 }
+  for (const r of rows) if (r.state !== 'delivered') out[r.state] = Number(r.n)
+  return out
+}
+
+/**
  * Reads and row-locks (`FOR UPDATE`) one outbound postback of `workspaceId`.
  * @throws AppError 404 when the row is not in the workspace.
  */

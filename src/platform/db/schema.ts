@@ -408,6 +408,8 @@ export const postbackLog = pgTable(
   (t) => [
     index('postback_log_ws_received').on(t.workspaceId, t.receivedAt),
     index('postback_log_ws_click').on(t.workspaceId, t.clickId),
+    /** Retention: the oldest rows of every workspace (and of none) first. */
+    index('postback_log_received').on(t.receivedAt),
   ],
 )
 
@@ -458,6 +460,8 @@ export const outboundPostbacks = pgTable(
     index('outbound_postbacks_ws_created').on(t.workspaceId, t.createdAt),
     index('outbound_postbacks_ws_conversion').on(t.workspaceId, t.conversionId),
     index('outbound_postbacks_pending').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    /** Counts of the backlog and the dead-letter list (`/metrics`) without reading delivered rows. */
+    index('outbound_postbacks_undelivered').on(t.state).where(sql`${t.state} <> 'delivered'`),
   ],
 )
 

@@ -93,6 +93,14 @@ export const JOB_CATALOG = {
     expireInSeconds: 300,
     schedule: { everyMs: 60_000 },
   }),
+  'postback-log-retention': defineJob({
+    description: 'deletes postback log rows older than POSTBACK_LOG_RETENTION_DAYS, in bounded batches',
+    payload: scheduledPayload,
+    // A failed run is not retried: the next hourly slot deletes what is left.
+    retry: { limit: 0, delaySeconds: 0, backoff: false },
+    expireInSeconds: 900,
+    schedule: { everyMs: 3_600_000 },
+  }),
 } satisfies JobCatalog
 
 /** Names of the application's jobs. */

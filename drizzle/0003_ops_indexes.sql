@@ -1,0 +1,2 @@
+CREATE INDEX "outbound_postbacks_undelivered" ON "outbound_postbacks" USING btree ("state") WHERE "outbound_postbacks"."state" <> 'delivered';--> statement-breakpoint
+CREATE INDEX "postback_log_received" ON "postback_log" USING btree ("received_at");

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest'
+import { createMetrics } from './metrics.ts'
+
+describe('conversion and outbound metrics', () => {
+  it('are empty until a source is set, then read at scrape time', async () => {
+    const m = createMetrics()
+    const before = await m.registry.metrics()
+    expect(before).not.toMatch(/traffoflex_postbacks_total\{/)
+    expect(before).toMatch(/^traffoflex_conversion_events_pending nan$/im)
+
+    const outcomes = { accepted: 3, duplicate: 1 }
+    let pending = 5
+    m.setConversionSource({
+      postbackOutcomes: () => outcomes,
+      pendingConversionEvents: async () => pending,
+      conversionSyncFailures: () => 2,
+      outboundResults: () => ({ delivered: 4, retry: 1, failed: 0, dead: 0 }),
+      outboundBacklog: async () => ({ pending: 1, failed: 0, dead: 2 }),
+    })
+    const text = await m.registry.metrics()
+    expect(text).toContain('traffoflex_postbacks_total{outcome="accepted"} 3')
+    expect(text).toContain('traffoflex_postbacks_total{outcome="duplicate"} 1')
+    expect(text).toContain('traffoflex_conversion_events_pending 5')
+    expect(text).toContain('traffoflex_conversion_sync_failures_total 2')
+    expect(text).toContain('traffoflex_outbound_deliveries_total{result="delivered"} 4')
+    expect(text).toContain('traffoflex_outbound_deliveries_total{result="retry"} 1')
+    expect(text).toContain('traffoflex_outbound_postbacks{state="dead"} 2')
+
+    outcomes.accepted = 10
+    pending = 0
+    const later = await m.registry.metrics()
+    expect(later).toContain('traffoflex_postbacks_total{outcome="accepted"} 10')
+    expect(later).toContain('traffoflex_conversion_events_pending 0')
+  })
+
+  it('leave out a database reading that fails instead of failing the scrape', async () => {
+    const m = createMetrics()
+    m.setConversionSource({
+      postbackOutcomes: () => ({ accepted: 1 }),
+      pendingConversionEvents: async () => {
+        throw new Error('database unreachable')
+      },
+      conversionSyncFailures: () => 0,
+      outboundResults: () => ({}),
+      outboundBacklog: async () => {
+        throw new Error('database unreachable')
+      },
+    })
+    const text = await m.registry.metrics()
+    expect(text).toContain('traffoflex_postbacks_total{outcome="accepted"} 1')
+    expect(text).toMatch(/^traffoflex_conversion_events_pending nan$/im)
+    expect(text).not.toMatch(/^traffoflex_outbound_postbacks\{/m)
+  })
+})
