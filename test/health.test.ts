@@ -274,6 +274,23 @@ describe.each(['pglite', 'postgres'] as const)('destination health checks on %s'
 
         const bad = await appA.inject({ method: 'GET', url: '/api/v1/destinations/not-a-uuid/health-events' })
         expect(bad.statusCode).toBe(400)
+
+        // The workspace-wide health-event report: filters, and nothing of another workspace.
+        const report = await appA.inject({ method: 'GET', url: '/api/v1/health-events?to_state=healthy' })
+        expect(report.statusCode).toBe(200)
+        expect(report.json().items).toEqual([
+          expect.objectContaining({ destination_id: dest, to_state: 'healthy' }),
+        ])
+        const outages = await appA.inject({ method: 'GET', url: '/api/v1/health-events?to_state=unhealthy' })
+        expect(outages.json().items).toEqual([])
+        const later = await appA.inject({
+          method: 'GET',
+          url: '/api/v1/health-events?since=2026-03-02T00:00:00Z',
+        })
+        expect(later.json().items).toEqual([])
+        expect((await appB.inject({ method: 'GET', url: '/api/v1/health-events' })).json().items).toEqual([])
+        const badReport = await appA.inject({ method: 'GET', url: '/api/v1/health-events?to_state=down' })
+        expect(badReport.statusCode).toBe(400)
       } finally {
         await appA.close()
         await appB.close()

@@ -5,7 +5,7 @@
  * Functions that serve the API take the caller's `workspaceId` and filter on it; the
  * checker's own reads span all workspaces by design (it is a system job).
  */
-import { and, desc, eq, lt, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, gte, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { bumpConfigVersion } from '../../../platform/db/config-version.ts'
 import { destinations, healthEvents } from '../../../platform/db/schema.ts'
@@ -150,8 +150,9 @@ export async function recordHealthChange(db: Db, change: HealthChange): Promise<
 export async function listHealthEvents(
   db: Db,
   workspaceId: string,
-  destinationId: string,
-  opts: { limit?: number; before?: Date } = {},
+  /** One destination, or every destination of the workspace when null. */
+  destinationId: string | null,
+  opts: { limit?: number; before?: Date; since?: Date; toState?: 'healthy' | 'unhealthy' } = {},
 ): Promise<HealthEventRow[]> {
   const limit = Math.min(500, Math.max(1, Math.floor(opts.limit ?? 50)))
   const rows = await db
@@ -160,8 +161,10 @@ export async function listHealthEvents(
     .where(
       and(
         eq(healthEvents.workspaceId, workspaceId),
-        eq(healthEvents.destinationId, destinationId),
+        destinationId ? eq(healthEvents.destinationId, destinationId) : undefined,
         opts.before ? lt(healthEvents.createdAt, opts.before) : undefined,
+        opts.since ? gte(healthEvents.createdAt, opts.since) : undefined,
+        opts.toState ? eq(healthEvents.toState, opts.toState) : undefined,
       ),
     )
     .orderBy(desc(healthEvents.createdAt), desc(healthEvents.id))

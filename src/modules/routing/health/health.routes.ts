@@ -105,6 +105,42 @@ export function healthRoutes(deps: { db: Db; checker: HealthChecker }): FastifyP
       },
     )
 
+    app.get(
+      '/health-events',
+      {
+        schema: {
+          tags: ['reports'],
+          summary: 'Health-event report: state changes of all destinations of the workspace, newest first',
+          querystring: z.object({
+            destination_id: z.uuid().optional(),
+            /** Only changes into this state (e.g. every outage: `unhealthy`). */
+            to_state: z.enum(['healthy', 'unhealthy']).optional(),
+            /** Only events at or after this instant. */
+            since: z.iso.datetime({ offset: true }).optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+            before: z.iso.datetime({ offset: true }).optional(),
+          }),
+          response: {
+            200: z.object({ items: z.array(healthEventResponse), next_before: z.string().nullable() }),
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query
+        const rows = await listHealthEvents(db, request.auth.workspaceId, q.destination_id ?? null, {
+          limit: q.limit,
+          ...(q.before ? { before: new Date(q.before) } : {}),
+          ...(q.since ? { since: new Date(q.since) } : {}),
+          ...(q.to_state ? { toState: q.to_state } : {}),
+        })
+        const last = rows.at(-1)
+        return {
+          items: rows.map(toEventResponse),
+          next_before: rows.length === q.limit && last ? last.createdAt.toISOString() : null,
+        }
+      },
+    )
+
     app.post(
       '/destinations/:id/health-check',
       {
