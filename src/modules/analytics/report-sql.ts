@@ -107,38 +107,18 @@ export interface NetworkMap {
 
 const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const
 
-/** Column of each dimension in `clicks` and the rollups (network: see {@link NetworkMap}). */
-const CLICK_COLUMN: Record<Exclude<ReportDimension, 'network'>, string> = {
-  campaign: 'campaign_id',
-  stream: 'stream_id',
-  destination: 'destination_id',
-  source: 'source_id',
-  country: 'country',
-  device: 'device',
-  os: 'os',
-  browser: 'browser',
-  sub1: 'sub1',
-  sub2: 'sub2',
-  sub3: 'sub3',
-  sub4: 'sub4',
-  sub5: 'sub5',
-  sub6: 'sub6',
-  sub7: 'sub7',
-  sub8: 'sub8',
-  sub9: 'sub9',
-  sub10: 'sub10',
-  utm_source: 'utm_source',
-  utm_medium: 'utm_medium',
-  utm_campaign: 'utm_campaign',
-  utm_term: 'utm_term',
-  utm_content: 'utm_content',
-}
+/**
+ * Column of each dimension in `clicks` and the rollups (network: see {@link NetworkMap}).
+ * Filter parameters are named after the columns, so this is {@link FILTER_PARAMS} minus
+ * `network`, which clicks do not carry.
+ */
+const { network: _network, ...CLICK_COLUMN } = FILTER_PARAMS
 
 /**
  * Column of each dimension in `conversions` (attributes copied from the click). UTM values
  * are not copied: they come from the click, joined by click_id (see `convSource`).
  */
-const CONV_COLUMN: Record<ReportDimension, string> = { ...CLICK_COLUMN, network: 'network_id' }
+const CONV_COLUMN: Record<ReportDimension, string> = FILTER_PARAMS
 
 /** Dimensions recorded on `trafficback` (nothing was routed, so no stream, destination, …). */
 const TRAFFICBACK_COLUMN: Partial<Record<ReportDimension, string>> = {
