@@ -10,6 +10,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { pageResponse } from '../../platform/http/schemas.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest } from '../../platform/errors.ts'
 import { type ConversionStatus, SUB_KEYS } from './conversions.core.ts'
@@ -177,12 +178,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
           summary: 'Inbound postback log, newest first',
           querystring: postbackLogQuery,
           response: {
-            200: z.object({
-              items: z.array(postbackLogOut),
-              total: z.number(),
-              limit: z.number(),
-              offset: z.number(),
-            }),
+            200: pageResponse(postbackLogOut),
             ...err,
           },
         },
@@ -205,12 +201,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
           summary: 'Conversions, newest first',
           querystring: conversionListQuery,
           response: {
-            200: z.object({
-              items: z.array(conversionOut),
-              total: z.number(),
-              limit: z.number(),
-              offset: z.number(),
-            }),
+            200: pageResponse(conversionOut),
             ...err,
           },
         },

@@ -10,6 +10,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { pageResponse } from '../../platform/http/schemas.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { redactUrl } from './outbound.core.ts'
 import {
@@ -88,12 +89,7 @@ export function outboundPostbackRoutes(deps: OutboundRoutesDeps): FastifyPluginA
           summary: 'Outbound postbacks to traffic sources, newest first',
           querystring: outboundListQuery,
           response: {
-            200: z.object({
-              items: z.array(outboundOut),
-              total: z.number(),
-              limit: z.number(),
-              offset: z.number(),
-            }),
+            200: pageResponse(outboundOut),
             ...err,
           },
         },

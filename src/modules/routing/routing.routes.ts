@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
+import { pageResponse } from '../../platform/http/schemas.ts'
 import type { AppConfig } from '../../config.ts'
 import type { Db } from '../../platform/db/client.ts'
 import {
@@ -295,7 +296,7 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
         summary: `List ${s.tag}`,
         querystring: s.query,
         response: {
-          200: z.object({ items: z.array(s.out), total: z.number(), limit: z.number(), offset: z.number() }),
+          200: pageResponse(s.out),
           400: errorBody,
           401: errorBody,
         },

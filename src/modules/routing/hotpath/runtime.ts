@@ -12,7 +12,7 @@ import type { Logger } from '../../../platform/logger.ts'
 import type { Metrics } from '../../../platform/metrics.ts'
 import { compileSnapshot, newClickId, route, type Snapshot } from '../core/index.ts'
 import { loadConfigRows } from '../routing.repository.ts'
-import type { Decision } from '../routing.types.ts'
+import type { Decision, RequestContext } from '../routing.types.ts'
 import { loadCapCounters, persistCapDeltas } from './cap.repository.ts'
 import { createRedirectHandler } from './redirect.handler.ts'
 import {
@@ -41,7 +41,7 @@ export interface RoutingRuntime {
     campaignId: string,
     facts: RequestFacts,
     at: Date,
-  ): { decision: Decision; clickId: string } | undefined
+  ): { decision: Decision; clickId: string; context: RequestContext } | undefined
   /** Starts snapshot polling and cap persistence. */
   start(): void
   /** Stops timers and persists the last cap deltas. */
@@ -132,8 +132,9 @@ export async function createRoutingRuntime(deps: {
       const campaign = snap.campaignsById.get(campaignId)
       if (!campaign || campaign.workspaceId !== workspaceId) return undefined
       const clickId = newClickId(at.getTime(), randomBytes(10))
-      const decision = route(snap, campaign, context.fromFacts(facts), state, at, clickId, { trace: true })
-      return { decision, clickId }
+      const ctx = context.fromFacts(facts)
+      const decision = route(snap, campaign, ctx, state, at, clickId, { trace: true })
+      return { decision, clickId, context: ctx }
     },
     start() {
       snapshots.start()

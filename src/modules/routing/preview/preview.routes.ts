@@ -84,14 +84,7 @@ export function previewRoutes(deps: { db: Db; runtime: RoutingRuntime }): Fastif
           at,
         )
         if (!out) throw notFound('campaign')
-        const { decision } = out
-        const ctx = deps.runtime.context.fromFacts({
-          ip: b.ip,
-          userAgent: b.user_agent,
-          query: b.query,
-          referrer: b.referrer,
-          acceptLanguage: b.accept_language,
-        })
+        const { decision, context: ctx } = out
         return {
           campaign_id: req.params.id,
           time: at.toISOString(),
