@@ -68,6 +68,24 @@ export const envSchema = z.object({
   SESSION_TTL_HOURS: int(24 * 14, 1),
   /** Set the Secure flag on the session cookie (enable behind HTTPS). */
   COOKIE_SECURE: bool.default(false),
+  /**
+   * SMTP server for account email (password reset), a nodemailer URL such as
+   * smtp://user:pass@host:587 or smtps://host:465. Unset: reset links are logged at info level instead.
+   */
+  SMTP_URL: optionalUrl.optional(),
+  /**
+   * 32-byte key (64 hex or base64 characters) that encrypts stored API keys of external
+   * accounts (TrafficStars). Unset: DATA_DIR/secret.key is created once and used.
+   */
+  SECRETS_KEY: z.string().trim().optional(),
+  /** `npm run demo`: real milliseconds per simulated minute of the TrafficStars simulator. */
+  DEMO_MINUTE_MS: int(1_000, 50),
+  /** Allow TrafficStars base URLs on private or loopback addresses (the local simulator). */
+  AUTOPILOT_ALLOW_PRIVATE: bool.default(false),
+  /** TrafficStars API calls the autopilot may make per account and tick (the API allows ~100 per 60 s). */
+  AUTOPILOT_CALLS_PER_TICK: int(60, 5),
+  /** From header of account email. */
+  MAIL_FROM: z.string().trim().min(3).default('traffoflex <no-reply@traffoflex.local>'),
 })
 
 export type Env = z.infer<typeof envSchema>

@@ -8,8 +8,17 @@ import { sql } from 'drizzle-orm'
 import type { AppConfig } from './config.ts'
 import { bootstrapAdmin } from './modules/accounts/index.ts'
 import {
+  type AutopilotService,
+  autopilotRoutes,
+  createAutopilotService,
+  createSecretBox,
+  loadSecretKey,
+} from './modules/autopilot/index.ts'
+import {
   analyticsRoutes,
+  createLiveHub,
   createPipeline,
+  liveRoutes,
   migrateClickHouse,
   type Pipeline,
   recentEpc,
@@ -58,6 +67,7 @@ export interface RunningServer {
   clickhouse: ClickHouseHandle
   pipeline: Pipeline
   routing: RoutingRuntime
+  autopilot: AutopilotService
   /** Background jobs (pg-boss in the same database). */
   jobs: Jobs<typeof JOB_CATALOG>
   logger: Logger
@@ -66,7 +76,16 @@ export interface RunningServer {
 }
 
 /** Opens the stores, migrates, bootstraps the first run and starts listening on `config.PORT`. */
-export async function startServer(config: AppConfig, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: AppConfig,
+  opts: {
+    logger?: Logger
+    /** The autopilot's clock (the demo runs it on the TrafficStars simulator's); default `Date.now`. */
+    autopilotNow?: () => number
+    /** Tick the autopilot from the minute job (default true; the demo drives ticks itself). */
+    autopilotSchedule?: boolean
+  } = {},
+): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL)
   const metrics = createMetrics()
 
@@ -140,6 +159,21 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     logger,
     outbox: outbound.outbox,
   })
+  // The autopilot ticks every minute through one scheduled job (exactly one per slot across processes).
+  const secretBox = createSecretBox(
+    loadSecretKey({ secretsKey: config.SECRETS_KEY, dataDir: config.dataDir }),
+  )
+  const autopilot = createAutopilotService({
+    db: db.db,
+    box: secretBox,
+    remaining: routing.remainingClicks,
+    now: opts.autopilotNow ?? Date.now,
+    logger,
+    callsPerTick: config.AUTOPILOT_CALLS_PER_TICK,
+  })
+  jobs.register('autopilot-tick', async () => {
+    if (opts.autopilotSchedule !== false) await autopilot.tickAll()
+  })
   registerPostbackLogRetention(jobs, {
     db: db.db,
     retentionDays: config.POSTBACK_LOG_RETENTION_DAYS,
@@ -161,6 +195,10 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     logger,
     allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
   })
+
+  // Live feed (SSE, GET /api/v1/live); listens to the pipeline only while a client is
+  // connected. Other modules publish their own events with live.publish(workspaceId, event).
+  const live = createLiveHub({ source: pipeline })
 
   const app = await createApiApp({
     db: db.db,
@@ -191,8 +229,24 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
           },
         }),
       },
+      { plugin: liveRoutes(live) },
       { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
       { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
+      {
+        plugin: autopilotRoutes({
+          db: db.db,
+          box: secretBox,
+          service: autopilot,
+          remaining: routing.remainingClicks,
+          campaignName: (ws, id) => {
+            const c = routing.snapshots.current().campaignsById.get(id)
+            return c && c.workspaceId === ws ? c.name : undefined
+          },
+          tickMs: 60_000,
+          allowPrivate: config.AUTOPILOT_ALLOW_PRIVATE,
+          now: opts.autopilotNow ?? Date.now,
+        }),
+      },
     ],
   })
   await app.register(landingRoutes)
@@ -253,6 +307,7 @@ export async function startServer(config: AppConfig, opts: { logger?: Logger } =
     clickhouse,
     pipeline,
     routing,
+    autopilot,
     jobs,
     logger,
     close,

@@ -260,7 +260,7 @@ describe.each(['pglite', 'postgres'] as const)('admin API auth on %s', (kind) =>
       const viaLogin = await loginAs(u.email, u.password)
       for (const r of [viaKey, viaCookie, viaLogin]) {
         expect(r.statusCode).toBe(403)
-        expect(r.json().error.code).toBe('forbidden')
+        expect(r.json().error.code).toBe(status === 'pending' ? 'pending_approval' : 'suspended')
       }
       // A wrong password still says 401 (no status leak without the password).
       expect((await loginAs(u.email, 'wrong-password')).statusCode).toBe(401)

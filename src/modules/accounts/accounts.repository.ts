@@ -4,9 +4,16 @@
  * Plain data access only — no hashing, no policy. Token and key *hashes* come in from the
  * service; nothing here ever sees a raw session token or API key.
  */
-import { and, asc, count, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, ilike, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
-import { apiKeys, sessions, users, workspaceMembers, workspaces } from '../../platform/db/schema.ts'
+import {
+  apiKeys,
+  passwordResetTokens,
+  sessions,
+  users,
+  workspaceMembers,
+  workspaces,
+} from '../../platform/db/schema.ts'
 
 /** A workspace row. */
 export type WorkspaceRow = typeof workspaces.$inferSelect
@@ -14,6 +21,15 @@ export type WorkspaceRow = typeof workspaces.$inferSelect
 export type UserRow = typeof users.$inferSelect
 /** An API key row (`keyHash` is the SHA-256 hex of the full key). */
 export type ApiKeyRow = typeof apiKeys.$inferSelect
+/** Global account status. */
+export type UserStatus = UserRow['status']
+/** Role inside a workspace. */
+export type MemberRole = (typeof workspaceMembers.$inferSelect)['role']
+/** The editable profile columns of a user (null = not given). */
+export type ProfileFields = Pick<
+  UserRow,
+  'name' | 'phone' | 'company' | 'vatId' | 'address' | 'city' | 'country'
+>
 
 /** What an authenticated principal resolves to: the user and the workspace it acts in. */
 export interface Principal {
@@ -47,7 +63,7 @@ export async function insertUser(
     passwordHash: string
     role: 'user' | 'admin'
     status: 'pending' | 'active' | 'suspended'
-  },
+  } & Partial<ProfileFields>,
 ): Promise<UserRow> {
   const [row] = await db.insert(users).values(values).returning()
   return row!
@@ -225,4 +241,246 @@ export async function revokeApiKeyOf(
     .where(and(eq(apiKeys.id, keyId), eq(apiKeys.workspaceId, workspaceId), eq(apiKeys.userId, userId)))
     .returning({ id: apiKeys.id })
   return rows.length > 0
+}
+
+// ---------------------------------------------------------------------------------------
+// accounts (issue 4): profile, passwords, reset tokens, admin user list, memberships
+
+/** Updates the given profile columns (undefined = unchanged); returns the row, or undefined when gone. */
+export async function updateProfile(
+  db: Db,
+  userId: string,
+  patch: Partial<ProfileFields>,
+): Promise<UserRow | undefined> {
+  if (Object.keys(patch).length === 0) return findUserById(db, userId)
+  const [row] = await db.update(users).set(patch).where(eq(users.id, userId)).returning()
+  return row
+}
+
+/** Replaces a user's argon2id password hash. */
+export async function setPasswordHash(db: Db, userId: string, passwordHash: string): Promise<void> {
+  await db.update(users).set({ passwordHash }).where(eq(users.id, userId))
+}
+
+/**
+ * Deletes every session of `userId`, except the one whose hash is `keepTokenHash` when given.
+ * @returns how many sessions were deleted.
+ */
+export async function deleteSessionsOf(db: Db, userId: string, keepTokenHash?: string): Promise<number> {
+  const where = keepTokenHash
+    ? and(eq(sessions.userId, userId), ne(sessions.tokenHash, keepTokenHash))
+    : eq(sessions.userId, userId)
+  const rows = await db.delete(sessions).where(where).returning({ h: sessions.tokenHash })
+  return rows.length
+}
+
+/** Moves a session to another workspace (the caller checked the membership). */
+export async function setSessionWorkspace(db: Db, tokenHash: string, workspaceId: string): Promise<void> {
+  await db.update(sessions).set({ workspaceId }).where(eq(sessions.tokenHash, tokenHash))
+}
+
+/** Stores a password-reset token by the SHA-256 hex of its value. */
+export async function insertResetToken(
+  db: Db,
+  values: { tokenHash: string; userId: string; expiresAt: Date },
+): Promise<void> {
+  await db.insert(passwordResetTokens).values(values)
+}
+
+/**
+ * Marks the reset token with this hash used, if it is unused and unexpired at `now` — in one
+ * UPDATE, so two concurrent confirmations cannot both win.
+ * @returns the token's user id, or undefined when the token is unknown, used or expired.
+ */
+export async function consumeResetToken(db: Db, tokenHash: string, now: Date): Promise<string | undefined> {
+  const [row] = await db
+    .update(passwordResetTokens)
+    .set({ usedAt: now })
+    .where(
+      and(
+        eq(passwordResetTokens.tokenHash, tokenHash),
+        isNull(passwordResetTokens.usedAt),
+        gt(passwordResetTokens.expiresAt, now),
+      ),
+    )
+    .returning({ userId: passwordResetTokens.userId })
+  return row?.userId
+}
+
+/** Deletes a user's reset tokens (all of them, or only the unused ones made obsolete by a reset). */
+export async function deleteResetTokensOf(db: Db, userId: string): Promise<void> {
+  await db.delete(passwordResetTokens).where(eq(passwordResetTokens.userId, userId))
+}
+
+/** Deletes reset tokens that expired before `now` (housekeeping on each new request). */
+export async function deleteExpiredResetTokens(db: Db, now: Date): Promise<void> {
+  await db.delete(passwordResetTokens).where(lt(passwordResetTokens.expiresAt, now))
+}
+
+/** Escapes LIKE metacharacters so `q` matches literally. */
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/**
+ * A page of users for the admin list, newest first.
+ * @param query.status only this status; @param query.q case-insensitive substring of email,
+ *   name or company; @param query.limit 1–500; @param query.offset ≥ 0.
+ * @returns the rows and `total` (all rows matching the filters).
+ */
+export async function listUsers(
+  db: Db,
+  query: { status?: UserStatus; q?: string; limit: number; offset: number },
+): Promise<{ items: UserRow[]; total: number }> {
+  const parts: SQL[] = []
+  if (query.status) parts.push(eq(users.status, query.status))
+  if (query.q) {
+    const p = likePattern(query.q)
+    parts.push(or(ilike(users.email, p), ilike(users.name, p), ilike(users.company, p))!)
+  }
+  const where = parts.length > 0 ? and(...parts) : undefined
+  const items = await db
+    .select()
+    .from(users)
+    .where(where)
+    .orderBy(desc(users.createdAt), desc(users.id))
+    .limit(query.limit)
+    .offset(query.offset)
+  const [c] = await db.select({ n: count() }).from(users).where(where)
+  return { items, total: Number(c?.n ?? 0) }
+}
+
+/**
+ * Sets a user's status and, when given, the approval stamp; returns the updated row.
+ * `approved` is only written when the user has none yet (the first approval is kept).
+ */
+export async function updateUserStatus(
+  db: Db,
+  userId: string,
+  status: UserStatus,
+  approved?: { at: Date; by: string },
+): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({
+      status,
+      ...(approved
+        ? {
+            approvedAt: sql`coalesce(${users.approvedAt}, ${approved.at.toISOString()}::timestamptz)`,
+            approvedBy: sql`coalesce(${users.approvedBy}, ${approved.by}::uuid)`,
+          }
+        : {}),
+    })
+    .where(eq(users.id, userId))
+    .returning()
+  return row
+}
+
+/** A member of a workspace with the user's email, name and status. */
+export interface MemberRow {
+  userId: string
+  email: string
+  name: string | null
+  status: UserStatus
+  role: MemberRole
+  joinedAt: Date
+}
+
+/** The members of a workspace, owners first, then by join time. */
+export async function listMembers(db: Db, workspaceId: string): Promise<MemberRow[]> {
+  return db
+    .select({
+      userId: users.id,
+      email: users.email,
+      name: users.name,
+      status: users.status,
+      role: workspaceMembers.role,
+      joinedAt: workspaceMembers.createdAt,
+    })
+    .from(workspaceMembers)
+    .innerJoin(users, eq(users.id, workspaceMembers.userId))
+    .where(eq(workspaceMembers.workspaceId, workspaceId))
+    .orderBy(
+      sql`case ${workspaceMembers.role} when 'owner' then 0 when 'admin' then 1 else 2 end`,
+      asc(workspaceMembers.createdAt),
+      asc(users.email),
+    )
+}
+
+/** The role of `userId` in `workspaceId`, or undefined when not a member. */
+export async function findMemberRole(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+): Promise<MemberRole | undefined> {
+  const [row] = await db
+    .select({ role: workspaceMembers.role })
+    .from(workspaceMembers)
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)))
+  return row?.role
+}
+
+/** Number of owners of a workspace. */
+export async function countOwners(db: Db, workspaceId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(workspaceMembers)
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.role, 'owner')))
+  return Number(row?.n ?? 0)
+}
+
+/**
+ * Locks the workspace row until the transaction ends (`SELECT … FOR UPDATE`), so membership
+ * changes of one workspace are serialised and "the last owner" cannot be removed by two
+ * concurrent requests that each saw another owner.
+ */
+export async function lockWorkspace(tx: Db, workspaceId: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: workspaces.id })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId))
+    .for('update')
+  return rows.length > 0
+}
+
+/** Changes a member's role; @returns false when `userId` is not a member. */
+export async function updateMemberRole(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+  role: MemberRole,
+): Promise<boolean> {
+  const rows = await db
+    .update(workspaceMembers)
+    .set({ role })
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)))
+    .returning({ u: workspaceMembers.userId })
+  return rows.length > 0
+}
+
+/** Removes a membership; @returns false when `userId` was not a member. */
+export async function deleteMember(db: Db, workspaceId: string, userId: string): Promise<boolean> {
+  const rows = await db
+    .delete(workspaceMembers)
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.userId, userId)))
+    .returning({ u: workspaceMembers.userId })
+  return rows.length > 0
+}
+
+/** The workspaces `userId` belongs to with its role in each, oldest membership first. */
+export async function listWorkspacesOf(
+  db: Db,
+  userId: string,
+): Promise<{ id: string; name: string; role: MemberRole; createdAt: Date }[]> {
+  return db
+    .select({
+      id: workspaces.id,
+      name: workspaces.name,
+      role: workspaceMembers.role,
+      createdAt: workspaces.createdAt,
+    })
+    .from(workspaceMembers)
+    .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
+    .where(eq(workspaceMembers.userId, userId))
+    .orderBy(asc(workspaceMembers.createdAt), asc(workspaces.id))
 }

@@ -1,16 +1,32 @@
 /**
- * Accounts HTTP routes, registered under `/api/v1` by the API app (after its auth hook;
- * `POST /auth/login` is the only route the hook lets through unauthenticated).
+ * Accounts HTTP routes, registered under `/api/v1` by the API app behind its auth hook.
+ * Routes with `config: { public: true }` (login, sign-up, password reset) are the only ones
+ * the hook lets through unauthenticated. Admin user management and workspace membership
+ * live in `accounts.admin.routes.ts` and `accounts.workspace.routes.ts`, mounted from here.
  */
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { AppConfig } from '../../config.ts'
 import type { Db } from '../../platform/db/client.ts'
-import { AppError } from '../../platform/errors.ts'
-import { findUserById, findWorkspace } from './accounts.repository.ts'
+import { AppError, unauthorized } from '../../platform/errors.ts'
+import { adminRoutes } from './accounts.admin.routes.ts'
+import { createMailer, type Mailer } from './accounts.mailer.ts'
+import { listMyWorkspaces, switchWorkspace } from './accounts.members.ts'
+import { findMemberRole, findUserById, findWorkspace } from './accounts.repository.ts'
+import { confirmPasswordReset, requestPasswordReset } from './accounts.reset.ts'
+import {
+  passwordChangeBody,
+  profilePatch,
+  profileToColumns,
+  resetConfirmBody,
+  resetRequestBody,
+  signupBody,
+  switchWorkspaceBody,
+} from './accounts.schema.ts'
 import {
   type ApiKeyInfo,
+  changePassword,
   createApiKey,
   type LoginLimiter,
   listApiKeys,
@@ -19,26 +35,28 @@ import {
   normaliseEmail,
   revokeApiKey,
   SESSION_COOKIE,
+  signup,
+  updateProfile,
 } from './accounts.service.ts'
+import { errorBody, memberRoleOut, userJson, userOut } from './accounts.wire.ts'
+import { workspaceRoutes } from './accounts.workspace.routes.ts'
 
 /** Dependencies of {@link accountsRoutes}. */
 export interface AccountsRoutesDeps {
   db: Db
-  config: Pick<AppConfig, 'SESSION_TTL_HOURS' | 'COOKIE_SECURE'>
-  /** Login attempts per `ip|email`; one limiter per app instance. */
+  config: Pick<AppConfig, 'SESSION_TTL_HOURS' | 'COOKIE_SECURE' | 'SMTP_URL' | 'MAIL_FROM' | 'publicUrl'>
+  /** Attempts per key (`ip|email` for login; see README for the others); one limiter per app instance. */
   limiter: LoginLimiter
+  /** Account email; default: SMTP from `config.SMTP_URL`, none (links logged) when unset. */
+  mailer?: Mailer
 }
-
-const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-})
 
 const loginBody = z.strictObject({
   email: z.string().trim().min(3).max(320),
   password: z.string().min(1).max(1024),
 })
 
-const userOut = z.object({
+const loginUserOut = z.object({
   id: z.uuid(),
   email: z.string(),
   role: z.enum(['user', 'admin']),
@@ -49,7 +67,7 @@ const apiKeyOut = z.object({
   id: z.uuid(),
   name: z.string(),
   prefix: z.string().describe('first 12 characters of the key, e.g. "tfk_AbCdEfGh"'),
-  last_used_at: z.string().nullable(),
+  last_used_at: z.string().nullable().describe('last authenticated use (updated at most once a minute)'),
   revoked_at: z.string().nullable(),
   created_at: z.string(),
 })
@@ -64,24 +82,63 @@ const keyJson = (k: ApiKeyInfo) => ({
 })
 
 /**
- * `POST /auth/login`, `POST /auth/logout`, `GET /auth/me`, `GET|POST /api-keys`,
- * `DELETE /api-keys/:id`. See `src/modules/accounts/README.md`.
+ * Auth (`/auth/login|signup|logout|me|password|password-reset/*|workspaces|workspace`), API
+ * keys (`/api-keys`), admin user management (`/admin/users`) and workspace membership
+ * (`/workspace`). See `src/modules/accounts/README.md`.
  */
 export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
   const { db, config, limiter } = deps
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>()
+    const mailer = deps.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM })
+
+    // Reset requests are answered at once and handled in the background, so the answer's
+    // timing does not tell whether the email has an account. Closing the app waits for them.
+    const inflight = new Set<Promise<void>>()
+    const background = (what: string, work: () => Promise<void>) => {
+      const task: Promise<void> = work()
+        .catch((err) => app.log.error({ err }, `${what} failed`))
+        .finally(() => inflight.delete(task))
+      inflight.add(task)
+    }
+    app.addHook('onClose', async () => {
+      await Promise.allSettled([...inflight])
+      if (!deps.mailer) mailer?.close()
+    })
+
+    /** Counts an attempt for `key`; 429 with Retry-After beyond the limit. */
+    const gate = (reply: FastifyReply, key: string): string => {
+      const g = limiter.consume(key)
+      if (!g.allowed) {
+        reply.header('retry-after', String(g.retryAfterSeconds))
+        throw new AppError(429, 'rate_limited', 'too many attempts, try again later')
+      }
+      return key
+    }
+
+    const setSessionCookie = (reply: FastifyReply, token: string, expires: Date) =>
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.COOKIE_SECURE,
+        path: '/',
+        expires,
+      })
 
     app.post(
       '/auth/login',
       {
+        config: { public: true },
         schema: {
           tags: ['auth'],
           summary: 'Log in; sets the tf_session cookie',
+          description:
+            '401 invalid_credentials for an unknown email or a wrong password; after a correct password, ' +
+            '403 pending_approval (sign-up not approved yet) or 403 suspended.',
           security: [],
           body: loginBody,
           response: {
-            200: z.object({ user: userOut, workspace: workspaceOut, expires_at: z.string() }),
+            200: z.object({ user: loginUserOut, workspace: workspaceOut, expires_at: z.string() }),
             401: errorBody,
             403: errorBody,
             429: errorBody,
@@ -89,22 +146,37 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const limitKey = `${req.ip}|${normaliseEmail(req.body.email)}`
-        const gate = limiter.consume(limitKey)
-        if (!gate.allowed) {
-          reply.header('retry-after', String(gate.retryAfterSeconds))
-          throw new AppError(429, 'rate_limited', 'too many login attempts, try again later')
-        }
+        const limitKey = gate(reply, `${req.ip}|${normaliseEmail(req.body.email)}`)
         const res = await login(db, req.body, { ttlHours: config.SESSION_TTL_HOURS })
         limiter.reset(limitKey)
-        reply.setCookie(SESSION_COOKIE, res.token, {
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: config.COOKIE_SECURE,
-          path: '/',
-          expires: res.expiresAt,
-        })
+        setSessionCookie(reply, res.token, res.expiresAt)
         return { user: res.user, workspace: res.workspace, expires_at: res.expiresAt.toISOString() }
+      },
+    )
+
+    app.post(
+      '/auth/signup',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['auth'],
+          summary: 'Sign up; the account is pending until an admin approves it (no session until then)',
+          security: [],
+          body: signupBody,
+          response: {
+            201: z.object({
+              user: z.object({ id: z.uuid(), email: z.string(), status: z.literal('pending') }),
+            }),
+            409: errorBody,
+            429: errorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        gate(reply, `signup|${req.ip}`)
+        const { email, password, ...profile } = req.body
+        const user = await signup(db, { email, password, profile: profileToColumns(profile) })
+        return reply.code(201).send({ user })
       },
     )
 
@@ -125,32 +197,170 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
       },
     )
 
+    const meOut = z.object({
+      user: userOut,
+      workspace: workspaceOut.extend({ role: memberRoleOut }),
+      via: z.enum(['session', 'api_key']),
+    })
+    const me = async (userId: string, workspaceId: string, via: 'session' | 'api_key') => {
+      const [user, ws, role] = await Promise.all([
+        findUserById(db, userId),
+        findWorkspace(db, workspaceId),
+        findMemberRole(db, workspaceId, userId),
+      ])
+      if (!user || !ws || !role) throw unauthorized()
+      return { user: userJson(user), workspace: { id: ws.id, name: ws.name, role }, via }
+    }
+
     app.get(
       '/auth/me',
       {
         schema: {
           tags: ['auth'],
-          summary: 'The authenticated user and workspace',
+          summary: 'The authenticated user (with profile) and workspace',
+          response: { 200: meOut },
+        },
+      },
+      async (req) => me(req.auth.userId, req.auth.workspaceId, req.auth.via),
+    )
+
+    app.patch(
+      '/auth/me',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'Update your profile (name, phone, company, vat_id, address, city, country); null or "" clears',
+          body: profilePatch,
+          response: { 200: meOut },
+        },
+      },
+      async (req) => {
+        await updateProfile(db, req.auth.userId, profileToColumns(req.body))
+        return me(req.auth.userId, req.auth.workspaceId, req.auth.via)
+      },
+    )
+
+    app.post(
+      '/auth/password',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Change your password; ends your other sessions (API keys keep working)',
+          body: passwordChangeBody,
+          response: { 204: z.undefined(), 400: errorBody, 429: errorBody },
+        },
+      },
+      async (req, reply) => {
+        const key = gate(reply, `password|${req.auth.userId}`)
+        const token = req.auth.via === 'session' ? req.cookies[SESSION_COOKIE] : undefined
+        await changePassword(db, {
+          userId: req.auth.userId,
+          currentPassword: req.body.current_password,
+          newPassword: req.body.new_password,
+          ...(token ? { keepSessionToken: token } : {}),
+        })
+        limiter.reset(key)
+        return reply.code(204).send()
+      },
+    )
+
+    app.post(
+      '/auth/password-reset/request',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['auth'],
+          summary: 'Email a single-use password-reset link (valid 1 h); always 202',
+          description:
+            'The answer is the same whether or not the email has an account. The link is ' +
+            '`{PUBLIC_URL}/reset-password#token=…`; without SMTP_URL it is written to the server log.',
+          security: [],
+          body: resetRequestBody,
+          response: { 202: z.object({ message: z.string() }), 429: errorBody },
+        },
+      },
+      async (req, reply) => {
+        gate(reply, `reset|${req.ip}|${normaliseEmail(req.body.email)}`)
+        const email = req.body.email
+        background('password reset request', () =>
+          requestPasswordReset({ db, mailer, log: app.log, publicUrl: config.publicUrl }, email),
+        )
+        return reply
+          .code(202)
+          .send({ message: 'if an account exists for this email, a reset link has been sent to it' })
+      },
+    )
+
+    app.post(
+      '/auth/password-reset/confirm',
+      {
+        config: { public: true },
+        schema: {
+          tags: ['auth'],
+          summary: 'Set a new password with a reset token; ends every session of the user',
+          security: [],
+          body: resetConfirmBody,
+          response: { 204: z.undefined(), 400: errorBody, 429: errorBody },
+        },
+      },
+      async (req, reply) => {
+        gate(reply, `reset-confirm|${req.ip}`)
+        await confirmPasswordReset(db, req.body)
+        return reply.code(204).send()
+      },
+    )
+
+    app.get(
+      '/auth/workspaces',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'The workspaces you belong to; `current` marks the one this request acts in',
           response: {
             200: z.object({
-              user: userOut.extend({ status: z.enum(['pending', 'active', 'suspended']) }),
-              workspace: workspaceOut,
-              via: z.enum(['session', 'api_key']),
+              items: z.array(
+                z.object({ id: z.uuid(), name: z.string(), role: memberRoleOut, current: z.boolean() }),
+              ),
             }),
           },
         },
       },
+      async (req) => ({
+        items: (await listMyWorkspaces(db, req.auth.userId)).map((w) => ({
+          id: w.id,
+          name: w.name,
+          role: w.role,
+          current: w.id === req.auth.workspaceId,
+        })),
+      }),
+    )
+
+    app.post(
+      '/auth/workspace',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            "Switch the session's workspace (cookie sessions only; an API key is bound to its workspace)",
+          body: switchWorkspaceBody,
+          response: {
+            200: z.object({ workspace: workspaceOut.extend({ role: memberRoleOut }) }),
+            400: errorBody,
+            404: errorBody,
+          },
+        },
+      },
       async (req) => {
-        const [user, ws] = await Promise.all([
-          findUserById(db, req.auth.userId),
-          findWorkspace(db, req.auth.workspaceId),
-        ])
-        if (!user || !ws) throw new AppError(401, 'unauthorized', 'authentication required')
-        return {
-          user: { id: user.id, email: user.email, role: user.role, status: user.status },
-          workspace: { id: ws.id, name: ws.name },
-          via: req.auth.via,
-        }
+        const token = req.cookies[SESSION_COOKIE]
+        if (req.auth.via !== 'session' || !token)
+          throw new AppError(400, 'session_required', 'only a cookie session can switch workspace')
+        const r = await switchWorkspace(db, {
+          sessionToken: token,
+          userId: req.auth.userId,
+          workspaceId: req.body.workspace_id,
+        })
+        return { workspace: { id: r.workspace.id, name: r.workspace.name, role: r.role } }
       },
     )
 
@@ -203,5 +413,8 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         return reply.code(204).send()
       },
     )
+
+    await app.register(adminRoutes({ db }))
+    await app.register(workspaceRoutes({ db }))
   }
 }

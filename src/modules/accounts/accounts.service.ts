@@ -14,10 +14,13 @@ import type { AuthContext } from '../../platform/http/types.ts'
 import {
   countUsers,
   deleteExpiredSessions,
+  deleteResetTokensOf,
   deleteSession,
+  deleteSessionsOf,
   findApiKeyPrincipal,
   findSessionPrincipal,
   findUserByEmail,
+  findUserById,
   firstWorkspaceOf,
   insertApiKey,
   insertMember,
@@ -26,8 +29,12 @@ import {
   insertWorkspace,
   listApiKeysOf,
   type Principal,
+  type ProfileFields,
   revokeApiKeyOf,
+  setPasswordHash,
   touchApiKey,
+  type UserRow,
+  updateProfile as updateProfileRow,
 } from './accounts.repository.ts'
 
 /** Name of the session cookie (HttpOnly, SameSite=Lax, Path=/). */
@@ -99,24 +106,43 @@ export async function createAccount(
     workspaceId?: string
     workspaceName?: string
     memberRole?: 'owner' | 'admin' | 'member'
+    /** Profile columns (name, phone, company, vatId, address, city, country). */
+    profile?: Partial<ProfileFields>
   },
 ): Promise<{ userId: string; workspaceId: string }> {
   const email = normaliseEmail(opts.email)
   const passwordHash = await hashPassword(opts.password)
-  return db.transaction(async (tx) => {
-    const taken = await findUserByEmail(tx, email)
-    if (taken)
-      throw new AppError(409, 'conflict', 'email already registered', [{ path: 'email', message: 'taken' }])
-    const workspaceId = opts.workspaceId ?? (await insertWorkspace(tx, opts.workspaceName ?? 'Default')).id
-    const user = await insertUser(tx, {
-      email,
-      passwordHash,
-      role: opts.role ?? 'user',
-      status: opts.status ?? 'active',
+  const taken = () =>
+    new AppError(409, 'conflict', 'email already registered', [{ path: 'email', message: 'taken' }])
+  try {
+    return await db.transaction(async (tx) => {
+      if (await findUserByEmail(tx, email)) throw taken()
+      const workspaceId = opts.workspaceId ?? (await insertWorkspace(tx, opts.workspaceName ?? 'Default')).id
+      const user = await insertUser(tx, {
+        ...opts.profile,
+        email,
+        passwordHash,
+        role: opts.role ?? 'user',
+        status: opts.status ?? 'active',
+      })
+      await insertMember(tx, workspaceId, user.id, opts.memberRole ?? (opts.workspaceId ? 'member' : 'owner'))
+      return { userId: user.id, workspaceId }
     })
-    await insertMember(tx, workspaceId, user.id, opts.memberRole ?? (opts.workspaceId ? 'member' : 'owner'))
-    return { userId: user.id, workspaceId }
-  })
+  } catch (err) {
+    // Two concurrent sign-ups with one email: the loser hits the unique index.
+    if (isUniqueViolation(err)) throw taken()
+    throw err
+  }
+}
+
+/** True for PostgreSQL's unique_violation (23505), also when drizzle wrapped the driver error. */
+function isUniqueViolation(err: unknown): boolean {
+  let e: unknown = err
+  for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
+    if ((e as { code?: unknown }).code === '23505') return true
+    e = (e as { cause?: unknown }).cause
+  }
+  return false
 }
 
 /** Outcome of {@link bootstrapAdmin}. */
@@ -180,8 +206,8 @@ export interface LoginResult {
  * Verifies email + password and opens a session in the user's first workspace.
  * @param opts.ttlHours session lifetime in hours. @param opts.now clock (default `new Date()`).
  * @throws AppError 401 `invalid_credentials` for an unknown email or wrong password (same
- *   message and similar time for both), 403 `forbidden` for a pending or suspended user or
- *   one without a workspace.
+ *   message and similar time for both); after a correct password, 403 `pending_approval`
+ *   or `suspended` for such users and 403 `forbidden` for one without a workspace.
  */
 export async function login(
   db: Db,
@@ -217,9 +243,13 @@ export async function logout(db: Db, token: string): Promise<void> {
   await deleteSession(db, sha256Hex(token))
 }
 
+/**
+ * Only active users get in.
+ * @throws AppError 403 `pending_approval` (sign-up not yet approved) or 403 `suspended`.
+ */
 function assertActive(status: Principal['status']): void {
-  if (status === 'pending') throw forbidden('account pending approval')
-  if (status === 'suspended') throw forbidden('account suspended')
+  if (status === 'pending') throw new AppError(403, 'pending_approval', 'account pending approval')
+  if (status === 'suspended') throw new AppError(403, 'suspended', 'account suspended')
 }
 
 function toAuth(p: Principal, via: AuthContext['via']): AuthContext {
@@ -229,8 +259,8 @@ function toAuth(p: Principal, via: AuthContext['via']): AuthContext {
 
 /**
  * Resolves a raw session token (cookie value) to the request's auth context.
- * @throws AppError 401 when unknown, expired or the membership is gone; 403 when the user
- *   is pending or suspended.
+ * @throws AppError 401 when unknown, expired or the membership is gone; 403
+ *   `pending_approval` / `suspended` when the user is not active.
  */
 export async function authenticateSession(db: Db, token: string, now = new Date()): Promise<AuthContext> {
   if (!token || token.length > 200) throw unauthorized()
@@ -242,7 +272,8 @@ export async function authenticateSession(db: Db, token: string, now = new Date(
 /**
  * Resolves a raw API key (`tfk_…`) to the request's auth context and records its use
  * (at most once per {@link API_KEY_TOUCH_INTERVAL_MS}).
- * @throws AppError 401 when malformed, unknown or revoked; 403 when the user is pending or suspended.
+ * @throws AppError 401 when malformed, unknown or revoked; 403 `pending_approval` /
+ *   `suspended` when the user is not active.
  */
 export async function authenticateApiKey(db: Db, key: string, now = new Date()): Promise<AuthContext> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw unauthorized()
@@ -254,6 +285,77 @@ export async function authenticateApiKey(db: Db, key: string, now = new Date()):
     await touchApiKey(db, p.keyId, now, API_KEY_TOUCH_INTERVAL_MS)
   }
   return auth
+}
+
+// ---------------------------------------------------------------------------------------
+// accounts (issue 4): sign-up, password change, profile
+
+/**
+ * Self-service sign-up: a `pending` user (no session until an admin approves) owning a new
+ * workspace named after the company, the name or the email.
+ * @param input.email any case, stored normalised; @param input.password ≥ 10 characters
+ *   (checked by the route schema); @param input.profile optional profile columns.
+ * @throws AppError 409 `conflict` with a generic message when the email cannot be used.
+ */
+export async function signup(
+  db: Db,
+  input: { email: string; password: string; profile: Partial<ProfileFields> },
+): Promise<{ id: string; email: string; status: 'pending' }> {
+  const email = normaliseEmail(input.email)
+  try {
+    const { userId } = await createAccount(db, {
+      email,
+      password: input.password,
+      role: 'user',
+      status: 'pending',
+      workspaceName: input.profile.company ?? input.profile.name ?? email,
+      memberRole: 'owner',
+      profile: input.profile,
+    })
+    return { id: userId, email, status: 'pending' }
+  } catch (err) {
+    if (err instanceof AppError && err.status === 409)
+      throw new AppError(409, 'conflict', 'an account cannot be created with this email', [
+        { path: 'email', message: 'cannot be used' },
+      ])
+    throw err
+  }
+}
+
+/**
+ * Changes a user's password after checking the current one, and ends the user's other
+ * sessions (all of them when `keepSessionToken` is absent, e.g. for an API-key caller) and
+ * any outstanding password-reset links. API keys keep working.
+ * @param opts.keepSessionToken the raw cookie token of the session making the change.
+ * @throws AppError 400 `invalid_credentials` (details path `current_password`) when the
+ *   current password is wrong; 401 when the user is gone.
+ */
+export async function changePassword(
+  db: Db,
+  opts: { userId: string; currentPassword: string; newPassword: string; keepSessionToken?: string },
+): Promise<void> {
+  const user = await findUserById(db, opts.userId)
+  if (!user) throw unauthorized()
+  if (!(await verifyPassword(user.passwordHash, opts.currentPassword)))
+    throw new AppError(400, 'invalid_credentials', 'current password is incorrect', [
+      { path: 'current_password', message: 'incorrect' },
+    ])
+  const passwordHash = await hashPassword(opts.newPassword)
+  await db.transaction(async (tx) => {
+    await setPasswordHash(tx, user.id, passwordHash)
+    await deleteSessionsOf(tx, user.id, opts.keepSessionToken ? sha256Hex(opts.keepSessionToken) : undefined)
+    await deleteResetTokensOf(tx, user.id)
+  })
+}
+
+/**
+ * Updates the caller's profile columns (undefined = unchanged, null = cleared).
+ * @returns the updated user row. @throws AppError 401 when the user is gone.
+ */
+export async function updateProfile(db: Db, userId: string, patch: Partial<ProfileFields>): Promise<UserRow> {
+  const row = await updateProfileRow(db, userId, patch)
+  if (!row) throw unauthorized()
+  return row
 }
 
 /** An API key as listed (never includes the secret). */

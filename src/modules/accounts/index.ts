@@ -8,12 +8,36 @@ export {
   findWorkspace,
   insertMember as addWorkspaceMember,
   insertWorkspace as createWorkspace,
+  type MemberRole,
+  type MemberRow,
   type Principal,
+  type ProfileFields,
   setUserStatus,
   type UserRow,
+  type UserStatus,
   type WorkspaceRow,
 } from './accounts.repository.ts'
+export { adminListUsers, changeUserStatus } from './accounts.admin.ts'
+export { checkMemberChange, isCountryCode, nextStatus, type StatusAction } from './accounts.core.ts'
+export { createMailer, type MailMessage, type Mailer } from './accounts.mailer.ts'
+export {
+  addMember,
+  getWorkspaceView,
+  listMyWorkspaces,
+  removeMember,
+  setMemberRole,
+  switchWorkspace,
+  type WorkspaceView,
+} from './accounts.members.ts'
+export {
+  confirmPasswordReset,
+  RESET_TOKEN_TTL_MS,
+  type ResetDeps,
+  requestPasswordReset,
+  resetLink,
+} from './accounts.reset.ts'
 export { type AccountsRoutesDeps, accountsRoutes } from './accounts.routes.ts'
+export { PASSWORD_MIN } from './accounts.schema.ts'
 export {
   API_KEY_PREFIX,
   API_KEY_TOUCH_INTERVAL_MS,
@@ -22,6 +46,7 @@ export {
   authenticateSession,
   type BootstrapResult,
   bootstrapAdmin,
+  changePassword,
   CSRF_HEADER,
   CSRF_HEADER_VALUE,
   createAccount,
@@ -38,5 +63,7 @@ export {
   revokeApiKey,
   SESSION_COOKIE,
   sha256Hex,
+  signup,
+  updateProfile,
   verifyPassword,
 } from './accounts.service.ts'

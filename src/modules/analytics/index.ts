@@ -12,8 +12,19 @@ export {
   type PipelineLogger,
   type PipelineOptions,
   type PipelineStats,
+  type PipelineListener,
   type PipelineTestHooks,
 } from './pipeline.ts'
+export {
+  createLiveHub,
+  type LiveClick,
+  type LiveEvent,
+  type LiveHub,
+  type LiveHubOptions,
+  type LiveHubStats,
+  liveRoutes,
+  type LiveTrafficback,
+} from './live.ts'
 export {
   BREAKDOWN_DIMENSIONS,
   type BreakdownDimension,

@@ -156,7 +156,18 @@ export interface Pipeline {
    * Resolves early (with the count so far) if the pipeline is closed first.
    */
   recover(): Promise<number>
+  /**
+   * Sets (or clears, with null) the one listener told of every event `push`/`pushMany`
+   * accepted: called synchronously once per group commit with that call's events (the same
+   * objects — read them, never mutate them). It runs on the redirect path, so it must be
+   * cheap (keep references, do the work later); it is only set while someone listens (the
+   * live feed, `live.ts`). A throwing listener is ignored.
+   */
+  setListener(listener: PipelineListener | null): void
 }
+
+/** See {@link Pipeline.setListener}. */
+export type PipelineListener = (events: readonly PipelineEvent[]) => void
 
 /** A spooled event as its ClickHouse-ready JSON line (see serialize.ts), kept in memory until inserted. */
 interface Line {
@@ -247,6 +258,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** Set when the flusher loop itself failed (a bug or an fs error): nothing more is inserted. */
   let loopError: unknown = null
   let lastLoggedAt = 0
+  /** The live feed's listener; null (one comparison per group commit) while nobody watches. */
+  let listener: PipelineListener | null = null
 
   const s = {
     pushed: 0,
@@ -327,6 +340,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
     s.pushed += events.length
     pendingLines += events.length
+    if (listener !== null) {
+      try {
+        listener(events)
+      } catch {
+        // The live feed is best effort; the click is already spooled.
+      }
+    }
     let from = 0
     for (let i = 0; i < events.length; i++) {
       // Line boundaries from the bytes themselves (JSON escapes newlines inside values).
@@ -782,5 +802,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       }
     },
     recover: () => recoverPromise,
+    setListener(next) {
+      listener = next
+    },
   }
 }

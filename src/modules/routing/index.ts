@@ -10,7 +10,7 @@ export {
   isClickId,
   renderCompiledUrl,
 } from './core/index.ts'
-export { createRoutingRuntime, type RoutingRuntime } from './hotpath/runtime.ts'
+export { createRoutingRuntime, type RemainingClicks, type RoutingRuntime } from './hotpath/runtime.ts'
 export { previewRoutes } from './preview/preview.routes.ts'
 export { createHealthChecker, healthRoutes, type HealthChecker } from './health/index.ts'
 export { landingRoutes } from './sample/landing.routes.ts'

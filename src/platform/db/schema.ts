@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
@@ -24,6 +25,7 @@ import {
 } from 'drizzle-orm/pg-core'
 import type { ConversionStatus } from '../../modules/conversions/conversions.core.ts'
 import type { PostbackParams, StatusMap } from '../../modules/conversions/conversions.schema.ts'
+import type { AutopilotSettings, AutopilotState } from '../../modules/autopilot/autopilot.core.ts'
 import type { Conditions, HealthCheck, Schedule, Trafficback } from '../../modules/routing/routing.schema.ts'
 
 const pk = () => uuid('id').primaryKey().default(sql`gen_random_uuid()`)
@@ -40,19 +42,36 @@ export const workspaces = pgTable('workspaces', {
   createdAt: createdAt(),
 })
 
-export const users = pgTable('users', {
-  id: pk(),
-  email: text('email').notNull().unique(),
-  /** argon2id PHC string. */
-  passwordHash: text('password_hash').notNull(),
-  role: text('role', { enum: ['user', 'admin'] })
-    .notNull()
-    .default('user'),
-  status: text('status', { enum: ['pending', 'active', 'suspended'] })
-    .notNull()
-    .default('active'),
-  createdAt: createdAt(),
-})
+export const users = pgTable(
+  'users',
+  {
+    id: pk(),
+    email: text('email').notNull().unique(),
+    /** argon2id PHC string. */
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ['user', 'admin'] })
+      .notNull()
+      .default('user'),
+    status: text('status', { enum: ['pending', 'active', 'suspended'] })
+      .notNull()
+      .default('active'),
+    createdAt: createdAt(),
+    // accounts (issue 4): profile (all optional, edited by the user) and approval.
+    name: text('name'),
+    phone: text('phone'),
+    company: text('company'),
+    vatId: text('vat_id'),
+    address: text('address'),
+    city: text('city'),
+    /** ISO 3166-1 alpha-2, upper case. */
+    country: text('country'),
+    /** When an admin approved the sign-up (null for users created active, e.g. the first admin). */
+    approvedAt: timestamp('approved_at', { withTimezone: true, mode: 'date' }),
+    approvedBy: uuid('approved_by').references((): AnyPgColumn => users.id, { onDelete: 'set null' }),
+  },
+  // accounts (issue 4): the admin's user list filters by status, newest first.
+  (t) => [index('users_status_created').on(t.status, t.createdAt)],
+)
 
 export const workspaceMembers = pgTable(
   'workspace_members',
@@ -70,15 +89,20 @@ export const workspaceMembers = pgTable(
 )
 
 /** Browser sessions; only the SHA-256 of the cookie token is stored. */
-export const sessions = pgTable('sessions', {
-  tokenHash: text('token_hash').primaryKey(),
-  userId: uuid('user_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  workspaceId: workspaceRef(),
-  expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
-  createdAt: createdAt(),
-})
+export const sessions = pgTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    workspaceId: workspaceRef(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+  },
+  // accounts (issue 4): all sessions of a user are deleted on password change/reset and suspension.
+  (t) => [index('sessions_user').on(t.userId)],
+)
 
 /** API keys: shown once, stored as SHA-256 (high-entropy random, so a fast hash is enough). */
 export const apiKeys = pgTable('api_keys', {
@@ -95,6 +119,25 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
   createdAt: createdAt(),
 })
+
+// accounts (issue 4)
+/**
+ * Password-reset tokens: 32 random bytes sent by email, stored as SHA-256 only; valid for
+ * one hour and for one use (`used_at`). A confirmed reset deletes the user's other tokens.
+ */
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, mode: 'date' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('password_reset_tokens_user').on(t.userId)],
+)
 
 export const trafficSources = pgTable(
   'traffic_sources',
@@ -503,3 +546,77 @@ export const configVersion = pgTable('config_version', {
   version: bigint('version', { mode: 'number' }).notNull().default(0),
   updatedAt: updatedAt(),
 })
+
+// ---------------------------------------------------------------------------------------
+// autopilot (issue 5, SPEC §4)
+
+/** A TrafficStars advertiser account: the API key is stored encrypted (AES-256-GCM), never returned. */
+export const autopilotAccounts = pgTable(
+  'autopilot_accounts',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    baseUrl: text('base_url').notNull(),
+    /** `v1.<iv>.<tag>.<ciphertext>` base64url, see autopilot/secret-box.ts. */
+    apiKeyCiphertext: text('api_key_ciphertext').notNull(),
+    /** Last 4 characters, to tell keys apart in the UI. */
+    apiKeyHint: text('api_key_hint').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('autopilot_accounts_ws').on(t.workspaceId)],
+)
+
+/** Autopilot settings and persisted machine state of one router campaign (one TrafficStars campaign). */
+export const autopilotCampaigns = pgTable(
+  'autopilot_campaigns',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    accountId: uuid('account_id')
+      .notNull()
+      .references(() => autopilotAccounts.id, { onDelete: 'cascade' }),
+    tsCampaignId: bigint('ts_campaign_id', { mode: 'number' }).notNull(),
+    enabled: boolean('enabled').notNull().default(false),
+    /** `AutopilotSettings` (money in micros of USD). */
+    settings: jsonb('settings').$type<AutopilotSettings>().notNull(),
+    /** `AutopilotState`, written before the tick's calls go out. */
+    state: jsonb('state').$type<AutopilotState>().notNull(),
+    /** What the last tick saw (status, spent, budget, remaining) for the panel. */
+    lastObservation: jsonb('last_observation').$type<Record<string, unknown> | null>(),
+    lastTickAt: ms('last_tick_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('autopilot_campaigns_campaign').on(t.campaignId),
+    index('autopilot_campaigns_ws').on(t.workspaceId),
+    index('autopilot_campaigns_enabled').on(t.accountId).where(sql`${t.enabled}`),
+  ],
+)
+
+/** The audit log: every call with its reason and outcome, every transition, hold and refusal. */
+export const autopilotActions = pgTable(
+  'autopilot_actions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    workspaceId: workspaceRef(),
+    autopilotCampaignId: uuid('autopilot_campaign_id')
+      .notNull()
+      .references(() => autopilotCampaigns.id, { onDelete: 'cascade' }),
+    at: ms('at').notNull(),
+    /** run | pause | patch (calls) · transition | hold | refused | budget | day_reset | enable | disable | error */
+    kind: text('kind').notNull(),
+    rule: text('rule').notNull(),
+    text: text('text').notNull(),
+    inputs: jsonb('inputs').$type<Record<string, unknown>>().notNull(),
+    /** ok | failed | deferred (calls) · noted (everything else) */
+    outcome: text('outcome').notNull(),
+    error: text('error'),
+  },
+  (t) => [index('autopilot_actions_campaign').on(t.autopilotCampaignId, t.id)],
+)

@@ -14,8 +14,10 @@
  * `X-Requested-With: traffoflex`. Browsers cannot add a custom header to a cross-site
  * request without a CORS preflight, which this API never grants, so a forged form or
  * `fetch` from another origin is refused with 403 `csrf_failed`. Bearer-key requests are
- * exempt (no ambient credential to forge). `POST /api/v1/auth/login` is exempt (it has no
- * session yet; the SameSite=Lax cookie limits login CSRF to same-site origins).
+ * exempt (no ambient credential to forge). Routes declared with `config: { public: true }`
+ * skip auth and CSRF — login, sign-up and password reset (they have no session yet; the
+ * SameSite=Lax cookie limits login CSRF to same-site origins). `test/accounts.security.test.ts`
+ * sweeps every `/api/v1` route and fails on any public route it was not told about.
  */
 import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
@@ -51,6 +53,13 @@ import { AppError, unauthorized } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import './types.ts'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** No authentication and no CSRF check for this `/api/v1` route (login, sign-up, password reset). */
+    public?: boolean
+  }
+}
+
 /** A module plugin mounted under `/api/v1` (+ `prefix`), behind the auth hook. */
 export interface ApiPlugin {
   plugin: FastifyPluginAsync
@@ -76,7 +85,6 @@ export interface ApiAppDeps {
 export const BODY_LIMIT = 1024 * 1024
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-const LOGIN_URL = '/api/v1/auth/login'
 
 const STATUS_CODES: Record<number, string> = {
   400: 'bad_request',
@@ -221,7 +229,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req) => {
-        if (req.method === 'POST' && req.routeOptions.url === LOGIN_URL) return
+        if (req.routeOptions.config.public === true) return
         const authz = req.headers.authorization
         if (authz !== undefined) {
           const m = /^Bearer +(\S+) *$/i.exec(authz)

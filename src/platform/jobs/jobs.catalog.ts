@@ -101,6 +101,14 @@ export const JOB_CATALOG = {
     expireInSeconds: 900,
     schedule: { everyMs: 3_600_000 },
   }),
+  'autopilot-tick': defineJob({
+    description: 'one autopilot tick: every TrafficStars account with enabled campaigns (SPEC §4)',
+    payload: scheduledPayload,
+    // A failed tick is not retried: the next minute's tick observes afresh.
+    retry: { limit: 0, delaySeconds: 0, backoff: false },
+    expireInSeconds: 300,
+    schedule: { everyMs: 60_000 },
+  }),
 } satisfies JobCatalog
 
 /** Names of the application's jobs. */

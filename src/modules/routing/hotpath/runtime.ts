@@ -25,6 +25,16 @@ import {
 import { createRuntimeState, type RuntimeState } from './router-state.ts'
 import { createSnapshotManager, type SnapshotManager } from './snapshot-manager.ts'
 
+/** One capped destination of a campaign and its clicks left. */
+export interface RemainingClicks {
+  destinationId: string
+  name: string
+  totalCap: number
+  delivered: number
+  /** max(0, totalCap − delivered) */
+  remaining: number
+}
+
 export interface RoutingRuntime {
   /** The `/c/:alias` handler (synchronous). */
   redirect(req: IncomingMessage, res: ServerResponse): void
@@ -42,6 +52,13 @@ export interface RoutingRuntime {
     facts: RequestFacts,
     at: Date,
   ): { decision: Decision; clickId: string; context: RequestContext } | undefined
+  /**
+   * Remaining clicks (total click cap − clicks delivered) of the campaign's capped
+   * destinations: those linked from its active streams by active links, with status
+   * `active` and a total click cap. Read from memory; undefined for an unknown campaign or
+   * another workspace's. Used by the autopilot (SPEC §4).
+   */
+  remainingClicks(workspaceId: string, campaignId: string): RemainingClicks[] | undefined
   /** Starts snapshot polling and cap persistence. */
   start(): void
   /** Stops timers and persists the last cap deltas. */
@@ -135,6 +152,28 @@ export async function createRoutingRuntime(deps: {
       const ctx = context.fromFacts(facts)
       const decision = route(snap, campaign, ctx, state, at, clickId, { trace: true })
       return { decision, clickId, context: ctx }
+    },
+    remainingClicks(workspaceId, campaignId) {
+      const campaign = snapshots.current().campaignsById.get(campaignId)
+      if (!campaign || campaign.workspaceId !== workspaceId) return undefined
+      const out = new Map<string, RemainingClicks>()
+      for (const stream of campaign.streams) {
+        for (const link of stream.links) {
+          const d = link.destination
+          if (!link.active || !d || out.has(d.id) || d.row.status !== 'active') continue
+          const cap = d.row.totalClickCap
+          if (cap === null || cap === undefined) continue
+          const delivered = state.totalClicks(d.id)
+          out.set(d.id, {
+            destinationId: d.id,
+            name: d.name,
+            totalCap: cap,
+            delivered,
+            remaining: Math.max(0, cap - delivered),
+          })
+        }
+      }
+      return [...out.values()]
     },
     start() {
       snapshots.start()

@@ -1,0 +1,171 @@
+/**
+ * `npm run demo`: the platform plus a TrafficStars simulator whose day runs fast — one
+ * simulated minute per real second (`DEMO_MINUTE_MS`) — so the autopilot can be watched
+ * driving the sample campaign through a day in the admin UI (Autopilot page) and its audit log.
+ *
+ * What it sets up (idempotent, in the first admin's workspace):
+ * - total click caps on the sample destinations that have none (A 12,000, B 8,000, C 5,000,
+ *   D 6,000 — the "remaining clicks" the autopilot reads);
+ * - the account "[Demo] TrafficStars simulator" pointing at the simulator (re-pointed at
+ *   each start, the simulator's port changes);
+ * - an autopilot entry for the sample campaign on simulator campaign 1001 ($2 per 1,000
+ *   clicks, daily budget $20), **disabled**: enable it on the Autopilot page.
+ *
+ * Every simulated minute the driver advances the simulator, ticks the autopilot on the
+ * simulator's clock and sends the clicks TrafficStars sold in that minute to `/c/sample` as
+ * real requests (desktop and mobile user agents), so the router's remaining clicks fall.
+ */
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import type { AppConfig } from './config.ts'
+import { createSecretBox, DEFAULT_SETTINGS, initialState, loadSecretKey } from './modules/autopilot/index.ts'
+import { SAMPLE_ALIAS } from './modules/routing/index.ts'
+import { bumpConfigVersion } from './platform/db/config-version.ts'
+import { schema } from './platform/db/client.ts'
+import type { Logger } from './platform/logger.ts'
+import { type RunningServer, startServer } from './server.ts'
+import {
+  startTrafficStarsSimulator,
+  type TrafficStarsSimulator,
+} from './simulators/trafficstars/trafficstars.simulator.ts'
+
+const DEMO_KEY = 'demo-trafficstars-key-0001'
+const TS_ID = 1001
+const USD = 1_000_000
+const CAPS: Record<string, number> = { A: 12_000, B: 8_000, C: 5_000, D: 6_000 }
+const AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+]
+
+export interface Demo {
+  server: RunningServer
+  sim: TrafficStarsSimulator
+  stop(): Promise<void>
+}
+
+/** Starts the server, the simulator and the fast-clock driver. `minuteMs`: real ms per simulated minute. */
+export async function startDemo(
+  config: AppConfig,
+  opts: { logger: Logger; minuteMs: number },
+): Promise<Demo> {
+  const dayStart = Math.floor(Date.now() / 86_400_000) * 86_400_000
+  const sim = await startTrafficStarsSimulator({
+    refreshTokens: [DEMO_KEY],
+    startAt: dayStart,
+    clicksPerMinute: 60,
+    campaigns: [
+      { id: TS_ID, name: '[Demo] TrafficStars campaign', priceMicros: 2 * USD, maxDailyMicros: 20 * USD },
+    ],
+  })
+  const server = await startServer(config, {
+    logger: opts.logger,
+    autopilotNow: sim.now,
+    autopilotSchedule: false,
+  })
+  await seedDemo(server, config, sim.url)
+
+  let sent = 0
+  let busy = false
+  const timer = setInterval(() => {
+    if (busy) return // a slow minute is skipped, not queued
+    busy = true
+    void (async () => {
+      try {
+        sim.advance(60_000)
+        await server.autopilot.tickAll()
+        const clicks = Math.floor([...sim.campaigns.get(TS_ID)!.clicks.values()].reduce((a, b) => a + b, 0))
+        const batch = Math.min(clicks - sent, 500)
+        sent += Math.max(0, batch)
+        await Promise.all(
+          Array.from({ length: batch }, (_, i) =>
+            fetch(`${server.url}/c/${SAMPLE_ALIAS}?sub1=demo`, {
+              redirect: 'manual',
+              headers: { 'user-agent': AGENTS[i % AGENTS.length]!, 'x-traffoflex-demo': '1' },
+            }).then((r) => r.body?.cancel()),
+          ),
+        )
+      } catch (err) {
+        opts.logger.warn({ err }, 'demo minute failed')
+      } finally {
+        busy = false
+      }
+    })()
+  }, opts.minuteMs)
+
+  return {
+    server,
+    sim,
+    async stop() {
+      clearInterval(timer)
+      await server.close()
+      await sim.stop()
+    },
+  }
+}
+
+async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string): Promise<void> {
+  const db = server.db.db
+  const [campaign] = await db.select().from(schema.campaigns).where(eq(schema.campaigns.alias, SAMPLE_ALIAS))
+  if (!campaign)
+    throw new Error('the demo needs the sample campaign: start on an empty DATA_DIR with SEED_SAMPLE=true')
+  const ws = campaign.workspaceId
+  const box = createSecretBox(loadSecretKey({ secretsKey: config.SECRETS_KEY, dataDir: config.dataDir }))
+  await db.transaction(async (tx) => {
+    for (const [offer, cap] of Object.entries(CAPS)) {
+      await tx
+        .update(schema.destinations)
+        .set({ totalClickCap: cap, updatedAt: sql`now()` })
+        .where(
+          and(
+            eq(schema.destinations.workspaceId, ws),
+            eq(schema.destinations.name, `[Sample] Offer ${offer}`),
+            isNull(schema.destinations.totalClickCap),
+          ),
+        )
+    }
+    await bumpConfigVersion(tx)
+  })
+  const name = '[Demo] TrafficStars simulator'
+  const [existing] = await db
+    .select()
+    .from(schema.autopilotAccounts)
+    .where(and(eq(schema.autopilotAccounts.workspaceId, ws), eq(schema.autopilotAccounts.name, name)))
+  const account = existing
+    ? (
+        await db
+          .update(schema.autopilotAccounts)
+          .set({ baseUrl: simUrl, apiKeyCiphertext: box.seal(DEMO_KEY) })
+          .where(eq(schema.autopilotAccounts.id, existing.id))
+          .returning()
+      )[0]!
+    : (
+        await db
+          .insert(schema.autopilotAccounts)
+          .values({
+            workspaceId: ws,
+            name,
+            baseUrl: simUrl,
+            apiKeyCiphertext: box.seal(DEMO_KEY),
+            apiKeyHint: DEMO_KEY.slice(-4),
+          })
+          .returning()
+      )[0]!
+  await db
+    .insert(schema.autopilotCampaigns)
+    .values({
+      workspaceId: ws,
+      campaignId: campaign.id,
+      accountId: account.id,
+      tsCampaignId: TS_ID,
+      enabled: false,
+      settings: { ...DEFAULT_SETTINGS, pricePer1000Micros: 2 * USD },
+      state: initialState(Date.now()),
+    })
+    .onConflictDoNothing()
+  // A restarted demo starts a new simulated day: the old state would refer to the old clock.
+  await db
+    .update(schema.autopilotCampaigns)
+    .set({ enabled: false, state: initialState(Date.now()), accountId: account.id })
+    .where(eq(schema.autopilotCampaigns.campaignId, campaign.id))
+}

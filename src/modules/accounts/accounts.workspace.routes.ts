@@ -1,0 +1,112 @@
+/**
+ * The current workspace and its members under `/api/v1/workspace`. Any member may read;
+ * owners and admins manage members (see `checkMemberChange` for the exact rules).
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../platform/db/client.ts'
+import { addMember, getWorkspaceView, removeMember, setMemberRole } from './accounts.members.ts'
+import { addMemberBody, memberRoleBody } from './accounts.schema.ts'
+import { errorBody, memberJson, memberOut, memberRoleOut } from './accounts.wire.ts'
+
+/** `GET /workspace`, `POST /workspace/members`, `PATCH|DELETE /workspace/members/:userId`. */
+export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
+  const { db } = deps
+  return async (app0) => {
+    const app = app0.withTypeProvider<ZodTypeProvider>()
+    const memberParams = z.object({ userId: z.uuid() })
+
+    app.get(
+      '/workspace',
+      {
+        schema: {
+          tags: ['workspace'],
+          summary: 'The workspace this request acts in, your role and its members (owners first)',
+          response: {
+            200: z.object({
+              workspace: z.object({ id: z.uuid(), name: z.string(), created_at: z.string() }),
+              role: memberRoleOut,
+              members: z.array(memberOut),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const v = await getWorkspaceView(db, req.auth.workspaceId, req.auth.userId)
+        return {
+          workspace: {
+            id: v.workspace.id,
+            name: v.workspace.name,
+            created_at: v.workspace.createdAt.toISOString(),
+          },
+          role: v.role,
+          members: v.members.map(memberJson),
+        }
+      },
+    )
+
+    app.post(
+      '/workspace/members',
+      {
+        schema: {
+          tags: ['workspace'],
+          summary: 'Add an existing active user by email as admin or member (owners and admins)',
+          body: addMemberBody,
+          response: { 201: memberOut, 403: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (req, reply) => {
+        const m = await addMember(db, {
+          workspaceId: req.auth.workspaceId,
+          actorId: req.auth.userId,
+          email: req.body.email,
+          role: req.body.role,
+        })
+        return reply.code(201).send(memberJson(m))
+      },
+    )
+
+    app.patch(
+      '/workspace/members/:userId',
+      {
+        schema: {
+          tags: ['workspace'],
+          summary: "Change a member's role (owner role: owners only; the last owner stays owner)",
+          params: memberParams,
+          body: memberRoleBody,
+          response: { 200: memberOut, 403: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (req) =>
+        memberJson(
+          await setMemberRole(db, {
+            workspaceId: req.auth.workspaceId,
+            actorId: req.auth.userId,
+            userId: req.params.userId,
+            role: req.body.role,
+          }),
+        ),
+    )
+
+    app.delete(
+      '/workspace/members/:userId',
+      {
+        schema: {
+          tags: ['workspace'],
+          summary: 'Remove a member (owners and admins; anyone may remove themselves); never the last owner',
+          params: memberParams,
+          response: { 204: z.undefined(), 403: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (req, reply) => {
+        await removeMember(db, {
+          workspaceId: req.auth.workspaceId,
+          actorId: req.auth.userId,
+          userId: req.params.userId,
+        })
+        return reply.code(204).send()
+      },
+    )
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * Live feed: `GET /api/v1/live`, a Server-Sent Events stream of the caller's workspace's
+ * routed clicks and trafficback requests as they happen (the dashboard's live click feed;
+ * the visitor engine will publish its hits into the same hub).
+ *
+ * Cost on the redirect path: the hub attaches a listener to the pipeline only while at
+ * least one client is connected; the listener keeps references to the events of a group
+ * commit and returns. Formatting and fan-out happen on a timer (`flushMs`), off the
+ * request. Everything is bounded: the pending list (`maxPending` events), the clients
+ * (`maxClients`), and each client's socket buffer (`maxClientBufferBytes`) — a slow client
+ * misses events (it is told how many with a `dropped` event) instead of growing memory.
+ *
+ * Stream format (UTF-8, `text/event-stream`):
+ * ```
+ * retry: 3000
+ * : connected
+ *
+ * event: click
+ * data: {"type":"click","click_id":"…","ts":"2025-01-01T12:00:00.000Z","campaign_id":"…",…}
+ *
+ * event: dropped
+ * data: {"count":12}
+ * ```
+ * plus a `: ping` comment every `heartbeatMs` so proxies keep the connection open.
+ */
+import type { ServerResponse } from 'node:http'
+import type { FastifyPluginAsync } from 'fastify'
+import { AppError } from '../../platform/errors.ts'
+import '../../platform/http/types.ts'
+import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
+import type { PipelineListener } from './pipeline.ts'
+
+/** A routed click as sent to live clients (no IP, user agent or user key). */
+export interface LiveClick {
+  type: 'click'
+  click_id: string
+  /** ISO 8601, UTC. */
+  ts: string
+  campaign_id: string
+  stream_id: string
+  destination_id: string
+  source_id: string
+  country: string
+  device: string
+  os: string
+  browser: string
+  is_bot: boolean
+  is_unique: boolean
+  /** Cost of the click in currency units. */
+  cost: number
+  currency: string
+  sub1: string
+}
+
+/** A request that fell through to trafficback (or a 404), as sent to live clients. */
+export interface LiveTrafficback {
+  type: 'trafficback'
+  click_id: string
+  ts: string
+  campaign_id: string
+  reason: string
+  /** 'url' | 'campaign' | 'none' | 'loop' */
+  target_type: string
+  country: string
+  device: string
+  is_bot: boolean
+}
+
+/** Anything the live stream carries. Other modules may publish their own `type`s. */
+export type LiveEvent = LiveClick | LiveTrafficback | { type: string; [field: string]: unknown }
+
+/** Where the hub gets pipeline events from (a {@link import('./pipeline.ts').Pipeline}). */
+export interface LiveSource {
+  setListener(listener: PipelineListener | null): void
+}
+
+/** Options of {@link createLiveHub}. */
+export interface LiveHubOptions {
+  /** The click pipeline; listened to only while a client is connected. */
+  source?: LiveSource
+  /** Fan-out period (ms); default 200. */
+  flushMs?: number
+  /** Events held between two fan-outs; beyond, events are dropped (and counted). Default 10 000. */
+  maxPending?: number
+  /** Concurrent streams over all workspaces; default 500. */
+  maxClients?: number
+  /** A client whose socket holds more unsent bytes than this misses events; default 256 KiB. */
+  maxClientBufferBytes?: number
+  /** Comment sent to every client this often (ms); default 15 000. */
+  heartbeatMs?: number
+}
+
+/** Counters of {@link LiveHub.stats}. */
+export interface LiveHubStats {
+  clients: number
+  /** Events sent to at least one client since start. */
+  published: number
+  /** Events dropped because the pending list was full. */
+  droppedPending: number
+  /** Per-client drops (slow clients), summed. */
+  droppedSlow: number
+}
+
+/** The fan-out hub behind `GET /live`. */
+export interface LiveHub {
+  /**
+   * Queues one event for the clients of `workspaceId` (for modules that are not the click
+   * pipeline). Cheap; sent at the next fan-out.
+   */
+  publish(workspaceId: string, event: LiveEvent): void
+  /**
+   * Adds a client stream (already answered with SSE headers). The returned function removes
+   * it; it is also removed when the socket closes or a write fails.
+   */
+  subscribe(workspaceId: string, res: ServerResponse): () => void
+  /** True while another client can connect. */
+  hasRoom(): boolean
+  stats(): LiveHubStats
+  /** Ends every stream and detaches from the pipeline. */
+  close(): void
+}
+
+interface Client {
+  workspaceId: string
+  res: ServerResponse
+  /** Events this client missed since its last successful write. */
+  dropped: number
+}
+
+interface Pending {
+  workspaceId: string
+  event: PipelineEvent | LiveEvent
+  /** From the pipeline (needs {@link toLive}) or already a live event. */
+  raw: boolean
+}
+
+/** The public shape of a pipeline event (drops IP, user agent, referrer, user key). */
+export function toLive(e: PipelineEvent): LiveClick | LiveTrafficback {
+  if (e.type === 'click') return liveClick(e)
+  return liveTrafficback(e)
+}
+
+function liveClick(e: ClickEvent): LiveClick {
+  return {
+    type: 'click',
+    click_id: e.click_id,
+    ts: new Date(e.ts).toISOString(),
+    campaign_id: e.campaign_id,
+    stream_id: e.stream_id,
+    destination_id: e.destination_id,
+    source_id: e.source_id,
+    country: e.country,
+    device: e.device,
+    os: e.os,
+    browser: e.browser,
+    is_bot: e.is_bot === 1,
+    is_unique: e.is_unique === 1,
+    cost: e.cost_micros / 1_000_000,
+    currency: e.currency,
+    sub1: e.sub1,
+  }
+}
+
+function liveTrafficback(e: TrafficbackEvent): LiveTrafficback {
+  return {
+    type: 'trafficback',
+    click_id: e.click_id,
+    ts: new Date(e.ts).toISOString(),
+    campaign_id: e.campaign_id,
+    reason: e.reason,
+    target_type: e.target_type,
+    country: e.country,
+    device: e.device,
+    is_bot: e.is_bot === 1,
+  }
+}
+
+/** One SSE message; `type` names the event (`click`, `trafficback`, …). */
+export function sseMessage(type: string, data: unknown): string {
+  // JSON never contains a raw newline, so one `data:` line is always enough.
+  return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`
+}
+
+/** Creates the hub; it attaches to `opts.source` when the first client subscribes. */
+export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
+  const flushMs = opts.flushMs ?? 200
+  const maxPending = opts.maxPending ?? 10_000
+  const maxClients = opts.maxClients ?? 500
+  const maxBuffer = opts.maxClientBufferBytes ?? 256 * 1024
+  const heartbeatMs = opts.heartbeatMs ?? 15_000
+
+  const byWorkspace = new Map<string, Set<Client>>()
+  let clientCount = 0
+  let pending: Pending[] = []
+  let flushTimer: NodeJS.Timeout | null = null
+  let heartbeat: NodeJS.Timeout | null = null
+  let closed = false
+  const s = { published: 0, droppedPending: 0, droppedSlow: 0 }
+
+  const schedule = () => {
+    if (flushTimer === null && !closed) {
+      flushTimer = setTimeout(flush, flushMs)
+      flushTimer.unref()
+    }
+  }
+
+  /** The pipeline listener: references only, on the redirect path. */
+  const onPipeline: PipelineListener = (events) => {
+    for (const e of events) {
+      if (!byWorkspace.has(e.workspace_id)) continue
+      if (pending.length >= maxPending) {
+        s.droppedPending++
+        continue
+      }
+      pending.push({ workspaceId: e.workspace_id, event: e, raw: true })
+    }
+    schedule()
+  }
+
+  function write(c: Client, chunk: string): void {
+    if (c.res.writableLength > maxBuffer) {
+      c.dropped++
+      s.droppedSlow++
+      return
+    }
+    if (c.dropped > 0) {
+      chunk = sseMessage('dropped', { count: c.dropped }) + chunk
+      c.dropped = 0
+    }
+    try {
+      c.res.write(chunk)
+    } catch {
+      remove(c)
+    }
+  }
+
+  function flush(): void {
+    flushTimer = null
+    const batch = pending
+    pending = []
+    // One chunk per workspace per fan-out: fewer syscalls than a write per event.
+    const chunks = new Map<string, string>()
+    for (const p of batch) {
+      if (!byWorkspace.has(p.workspaceId)) continue
+      const event = p.raw ? toLive(p.event as PipelineEvent) : (p.event as LiveEvent)
+      chunks.set(p.workspaceId, (chunks.get(p.workspaceId) ?? '') + sseMessage(event.type, event))
+      s.published++
+    }
+    for (const [ws, chunk] of chunks) {
+      for (const c of byWorkspace.get(ws) ?? []) write(c, chunk)
+    }
+  }
+
+  function remove(c: Client): void {
+    const set = byWorkspace.get(c.workspaceId)
+    if (!set?.delete(c)) return
+    if (set.size === 0) byWorkspace.delete(c.workspaceId)
+    clientCount--
+    if (clientCount === 0) {
+      opts.source?.setListener(null)
+      if (heartbeat) clearInterval(heartbeat)
+      heartbeat = null
+    }
+  }
+
+  return {
+    publish(workspaceId, event) {
+      if (!byWorkspace.has(workspaceId)) return
+      if (pending.length >= maxPending) {
+        s.droppedPending++
+        return
+      }
+      pending.push({ workspaceId, event, raw: false })
+      schedule()
+    },
+    subscribe(workspaceId, res) {
+      const c: Client = { workspaceId, res, dropped: 0 }
+      let set = byWorkspace.get(workspaceId)
+      if (!set) {
+        set = new Set()
+        byWorkspace.set(workspaceId, set)
+      }
+      set.add(c)
+      clientCount++
+      if (clientCount === 1) {
+        opts.source?.setListener(onPipeline)
+        heartbeat = setInterval(() => {
+          for (const clients of byWorkspace.values()) for (const cl of clients) write(cl, ': ping\n\n')
+        }, heartbeatMs)
+        heartbeat.unref()
+      }
+      const off = () => remove(c)
+      res.once('close', off)
+      res.once('error', off)
+      return off
+    },
+    hasRoom: () => !closed && clientCount < maxClients,
+    stats: () => ({ clients: clientCount, ...s }),
+    close() {
+      closed = true
+      if (flushTimer) clearTimeout(flushTimer)
+      flushTimer = null
+      pending = []
+      for (const clients of [...byWorkspace.values()]) {
+        for (const c of [...clients]) {
+          remove(c)
+          c.res.end()
+        }
+      }
+      opts.source?.setListener(null)
+    },
+  }
+}
+
+/**
+ * `GET /live` (mounted under `/api/v1`, behind the auth hook): the SSE stream of the
+ * caller's workspace. 429 `too_many_streams` when the hub is full. The hub is closed (every
+ * stream ended) before the server stops accepting, so shutdown never waits on a stream.
+ */
+export function liveRoutes(hub: LiveHub): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('preClose', async () => hub.close())
+    app.get(
+      '/live',
+      {
+        schema: {
+          tags: ['reports'],
+          summary:
+            "Server-Sent Events: the workspace's clicks (`event: click`) and trafficback requests as they happen",
+          produces: ['text/event-stream'],
+        },
+      },
+      async (req, reply) => {
+        if (!hub.hasRoom()) throw new AppError(429, 'too_many_streams', 'too many live streams open')
+        reply.hijack()
+        const res = reply.raw
+        // Subscribed before the headers leave, so a client that sees the response is already
+        // receiving events.
+        hub.subscribe(req.auth.workspaceId, res)
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          // nginx: do not buffer the stream.
+          'x-accel-buffering': 'no',
+        })
+        res.write('retry: 3000\n: connected\n\n')
+      },
+    )
+  }
+}

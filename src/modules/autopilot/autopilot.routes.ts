@@ -1,0 +1,405 @@
+/**
+ * Autopilot API under `/api/v1/autopilot` (workspace-scoped): TrafficStars accounts (API key
+ * write-only), per-campaign settings and toggle, the panel data, the audit log, the dry run
+ * (`/campaigns/:id/plan`) and the replay. See `src/modules/autopilot/README.md`.
+ */
+import { lookup } from 'node:dns/promises'
+import { isIP } from 'node:net'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../../platform/db/client.ts'
+import { badRequest } from '../../platform/errors.ts'
+import { isPublicAddress } from '../../platform/net/ssrf.ts'
+import { type AutopilotState, initialState, type Observation } from './autopilot.core.ts'
+import { replay, replayInput } from './autopilot.replay.ts'
+import {
+  type AccountRecord,
+  type AutopilotCampaignRecord,
+  deleteAccount,
+  deleteAutopilotCampaign,
+  getAutopilotCampaign,
+  insertAccount,
+  insertAutopilotCampaign,
+  listAccounts,
+  listAudit,
+  listAutopilotCampaigns,
+  updateAccount,
+  updateAutopilotCampaign,
+} from './autopilot.repository.ts'
+import {
+  accountCreate,
+  accountOut,
+  accountPatch,
+  auditOut,
+  campaignCreate,
+  campaignOut,
+  campaignPatch,
+  fromSettings,
+  planOut,
+  settingsInput,
+  settingsIssues,
+  toSettings,
+} from './autopilot.schema.ts'
+import type { AutopilotService, RemainingProvider } from './autopilot.service.ts'
+import type { SecretBox } from './secret-box.ts'
+
+export interface AutopilotRoutesDeps {
+  db: Db
+  box: SecretBox
+  service: AutopilotService
+  remaining: RemainingProvider
+  /** Names of router campaigns by id, for the panel (from the routing snapshot). */
+  campaignName: (workspaceId: string, campaignId: string) => string | undefined
+  tickMs: number
+  /** Allow TrafficStars base URLs on private/loopback addresses (simulators, tests). */
+  allowPrivate: boolean
+  now: () => number
+}
+
+const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+})
+const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody }
+const idParams = z.object({ id: z.uuid() })
+const tag = ['autopilot']
+
+export function accountJson(a: AccountRecord) {
+  return {
+    id: a.id,
+    name: a.name,
+    base_url: a.baseUrl,
+    api_key_hint: `…${a.apiKeyHint}`,
+    created_at: a.createdAt.toISOString(),
+  }
+}
+
+/** The state as the API and the panel show it. */
+export function stateJson(s: AutopilotState) {
+  return {
+    phase: s.phase,
+    condition: s.phase === 'CONDITION_ONE' ? (1 as const) : s.phase === 'CONDITION_TWO' ? (2 as const) : null,
+    day: s.day,
+    wait_until: s.waitUntil === null ? null : new Date(s.waitUntil).toISOString(),
+    expected_status: s.desired.status,
+    expected_end_time: s.desired.endTime,
+    unconfirmed_daily_budget_micros: s.desired.maxDailyMicros,
+    budgeted: s.budgeted,
+    pending: s.pending,
+    pending_total_micros: Object.values(s.pending).reduce((a, b) => a + b, 0),
+    cycles_today: s.cycles,
+    problem: s.problem,
+  }
+}
+
+function observationJson(o: Observation) {
+  return {
+    status: o.campaign?.status ?? null,
+    daily_budget_micros: o.campaign?.maxDailyMicros ?? null,
+    end_time: o.campaign?.endTime ?? null,
+    spent_micros: o.spent?.micros ?? null,
+    spent_source: o.spent?.source ?? null,
+    destinations: o.destinations,
+  }
+}
+
+export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZod {
+  const { db, box } = deps
+
+  const checkBaseUrl = async (raw: string) => {
+    if (deps.allowPrivate) return
+    const host = new URL(raw).hostname.replace(/^\[|\]$/g, '')
+    const addrs = isIP(host)
+      ? [host]
+      : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address)
+    if (addrs.length === 0 || !addrs.every(isPublicAddress)) {
+      throw badRequest('base_url must resolve to public addresses', [
+        { path: 'base_url', message: 'private, loopback or unresolvable host' },
+      ])
+    }
+  }
+
+  const campaignJson = (r: AutopilotCampaignRecord) => {
+    const remaining = deps.remaining(r.workspaceId, r.campaignId)
+    const waiting = r.state.phase === 'WAITING' && r.state.waitUntil !== null ? r.state.waitUntil : undefined
+    const nextTick = r.lastTickAt ? r.lastTickAt.getTime() + deps.tickMs : deps.now()
+    return {
+      id: r.id,
+      campaign_id: r.campaignId,
+      campaign_name: deps.campaignName(r.workspaceId, r.campaignId) ?? null,
+      account_id: r.accountId,
+      ts_campaign_id: r.tsCampaignId,
+      enabled: r.enabled,
+      settings: fromSettings(r.settings),
+      state: stateJson(r.state),
+      last_observation: r.lastObservation ?? null,
+      last_tick_at: r.lastTickAt?.toISOString() ?? null,
+      next_check_at: r.enabled ? new Date(Math.max(nextTick, waiting ?? 0)).toISOString() : null,
+      remaining_clicks: remaining ? remaining.reduce((a, d) => a + d.remaining, 0) : null,
+    }
+  }
+
+  return async (app) => {
+    // -- accounts --
+    app.get(
+      '/autopilot/accounts',
+      {
+        schema: {
+          tags: tag,
+          summary: 'TrafficStars accounts',
+          response: { 200: z.object({ items: z.array(accountOut) }), ...err },
+        },
+      },
+      async (req) => ({ items: (await listAccounts(db, req.auth.workspaceId)).map(accountJson) }),
+    )
+    app.post(
+      '/autopilot/accounts',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Add a TrafficStars account (the API key is stored encrypted, never returned)',
+          body: accountCreate,
+          response: { 201: accountOut, ...err },
+        },
+      },
+      async (req, reply) => {
+        await checkBaseUrl(req.body.base_url)
+        const row = await insertAccount(db, {
+          workspaceId: req.auth.workspaceId,
+          name: req.body.name,
+          baseUrl: req.body.base_url,
+          apiKeyCiphertext: box.seal(req.body.api_key),
+          apiKeyHint: req.body.api_key.slice(-4),
+        })
+        return reply.code(201).send(accountJson(row))
+      },
+    )
+    app.patch(
+      '/autopilot/accounts/:id',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Rename, move or re-key an account',
+          params: idParams,
+          body: accountPatch,
+          response: { 200: accountOut, ...err },
+        },
+      },
+      async (req) => {
+        if (req.body.base_url) await checkBaseUrl(req.body.base_url)
+        const row = await updateAccount(db, req.auth.workspaceId, req.params.id, {
+          ...(req.body.name !== undefined ? { name: req.body.name } : {}),
+          ...(req.body.base_url !== undefined ? { baseUrl: req.body.base_url } : {}),
+          ...(req.body.api_key !== undefined
+            ? { apiKeyCiphertext: box.seal(req.body.api_key), apiKeyHint: req.body.api_key.slice(-4) }
+            : {}),
+        })
+        return accountJson(row)
+      },
+    )
+    app.delete(
+      '/autopilot/accounts/:id',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Delete an account and its autopilot campaigns',
+          params: idParams,
+          response: { 204: z.null(), ...err },
+        },
+      },
+      async (req, reply) => {
+        await deleteAccount(db, req.auth.workspaceId, req.params.id)
+        return reply.code(204).send(null)
+      },
+    )
+
+    // -- campaigns --
+    app.get(
+      '/autopilot/campaigns',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Autopilot campaigns with state (the panel)',
+          response: { 200: z.object({ items: z.array(campaignOut) }), ...err },
+        },
+      },
+      async (req) => ({ items: (await listAutopilotCampaigns(db, req.auth.workspaceId)).map(campaignJson) }),
+    )
+    app.post(
+      '/autopilot/campaigns',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Put a router campaign under autopilot',
+          body: campaignCreate,
+          response: { 201: campaignOut, ...err },
+        },
+      },
+      async (req, reply) => {
+        const settings = toSettings(req.body.settings)
+        const issues = settingsIssues(settings)
+        if (issues.length > 0) throw badRequest('invalid settings', issues)
+        let row = await insertAutopilotCampaign(db, {
+          workspaceId: req.auth.workspaceId,
+          campaignId: req.body.campaign_id,
+          accountId: req.body.account_id,
+          tsCampaignId: req.body.ts_campaign_id,
+          settings,
+          state: initialState(deps.now()),
+        })
+        if (req.body.enabled) row = await deps.service.enable(req.auth.workspaceId, row.id)
+        return reply.code(201).send(campaignJson(row))
+      },
+    )
+    app.get(
+      '/autopilot/campaigns/:id',
+      {
+        schema: {
+          tags: tag,
+          summary: 'One autopilot campaign',
+          params: idParams,
+          response: { 200: campaignOut, ...err },
+        },
+      },
+      async (req) => campaignJson(await getAutopilotCampaign(db, req.auth.workspaceId, req.params.id)),
+    )
+    app.patch(
+      '/autopilot/campaigns/:id',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Change settings, account or TrafficStars campaign',
+          params: idParams,
+          body: campaignPatch,
+          response: { 200: campaignOut, ...err },
+        },
+      },
+      async (req) => {
+        const cur = await getAutopilotCampaign(db, req.auth.workspaceId, req.params.id)
+        const merged = req.body.settings
+          ? toSettings(settingsInput.parse({ ...fromSettings(cur.settings), ...req.body.settings }))
+          : undefined
+        if (merged) {
+          const issues = settingsIssues(merged)
+          if (issues.length > 0) throw badRequest('invalid settings', issues)
+        }
+        const row = await updateAutopilotCampaign(db, req.auth.workspaceId, req.params.id, {
+          ...(req.body.account_id ? { accountId: req.body.account_id } : {}),
+          ...(req.body.ts_campaign_id ? { tsCampaignId: req.body.ts_campaign_id } : {}),
+          ...(merged ? { settings: merged } : {}),
+        })
+        return campaignJson(row)
+      },
+    )
+    app.delete(
+      '/autopilot/campaigns/:id',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Remove the autopilot from a campaign',
+          params: idParams,
+          response: { 204: z.null(), ...err },
+        },
+      },
+      async (req, reply) => {
+        await deleteAutopilotCampaign(db, req.auth.workspaceId, req.params.id)
+        return reply.code(204).send(null)
+      },
+    )
+    for (const on of [true, false]) {
+      app.post(
+        `/autopilot/campaigns/:id/${on ? 'enable' : 'disable'}`,
+        {
+          schema: {
+            tags: tag,
+            summary: on
+              ? 'Enable: check the status and start the process'
+              : 'Disable: stop monitoring and reset the state',
+            params: idParams,
+            response: { 200: campaignOut, ...err },
+          },
+        },
+        async (req) => {
+          const row = on
+            ? await deps.service.enable(req.auth.workspaceId, req.params.id)
+            : await deps.service.disable(req.auth.workspaceId, req.params.id)
+          return campaignJson(row)
+        },
+      )
+    }
+    app.get(
+      '/autopilot/campaigns/:id/plan',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Dry run: what the autopilot would do now and why (nothing is sent or saved)',
+          params: idParams,
+          response: { 200: planOut, ...err },
+        },
+      },
+      async (req) => {
+        const p = await deps.service.plan(req.auth.workspaceId, req.params.id)
+        return {
+          observation: observationJson(p.observation),
+          before: stateJson(p.before),
+          after: stateJson(p.decision.state),
+          actions: p.decision.actions.map((a) => ({
+            kind: a.kind,
+            ...(a.kind === 'patch' && a.maxDailyMicros !== undefined
+              ? { max_daily_micros: a.maxDailyMicros }
+              : {}),
+            ...(a.kind === 'patch' && a.endTime !== undefined ? { end_time: a.endTime } : {}),
+            correction: a.correction,
+            reason: a.reason,
+          })),
+          events: p.decision.events,
+        }
+      },
+    )
+    app.get(
+      '/autopilot/campaigns/:id/actions',
+      {
+        schema: {
+          tags: tag,
+          summary: 'The audit log, newest first',
+          params: idParams,
+          querystring: z.object({
+            limit: z.coerce.number().int().min(1).max(500).default(50),
+            before: z.coerce.number().int().min(1).optional(),
+          }),
+          response: { 200: z.object({ items: z.array(auditOut) }), ...err },
+        },
+      },
+      async (req) => {
+        await getAutopilotCampaign(db, req.auth.workspaceId, req.params.id)
+        const rows = await listAudit(db, req.auth.workspaceId, req.params.id, {
+          limit: req.query.limit,
+          ...(req.query.before !== undefined ? { before: req.query.before } : {}),
+        })
+        return {
+          items: rows.map((r) => ({
+            id: r.id,
+            at: r.at.toISOString(),
+            kind: r.kind,
+            rule: r.rule,
+            text: r.text,
+            inputs: r.inputs,
+            outcome: r.outcome,
+            error: r.error,
+          })),
+        }
+      },
+    )
+    app.post(
+      '/autopilot/replay',
+      {
+        schema: {
+          tags: tag,
+          summary: 'Replay a recorded or simulated day through the decisions',
+          body: replayInput,
+          response: { 200: z.record(z.string(), z.unknown()), ...err },
+        },
+      },
+      async (req) => ({ ...replay(req.body) }),
+    )
+  }
+}

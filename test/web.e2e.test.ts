@@ -1,0 +1,380 @@
+/**
+ * The admin UI end to end: the real server process (built UI in web/dist, PGlite + chDB),
+ * Debian's Chromium through playwright-core. Signs in, opens the sample campaign's link and
+ * sees the click in the live feed and the dashboard counters, reads the reports table and
+ * downloads its CSV, creates and revokes an API key; checks the static serving rules.
+ *
+ * Screenshots of every page at 1366×800 and 390×844 go to test/screenshots/ (gitignored).
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ADMIN = { email: 'ui@traffoflex.test', password: 'correct horse battery staple' }
+const SHOTS = path.join(ROOT, 'test', 'screenshots')
+const DESKTOP = { width: 1366, height: 800 }
+const PHONE = { width: 390, height: 844 }
+const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
+
+let server: ServerProcess
+let browser: Browser
+/** Signed-in desktop context, shared by the tests in order. */
+let desktop: BrowserContext
+let page: Page
+const pageErrors: string[] = []
+
+const shot = (p: Page, name: string) =>
+  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
+
+/** A context at phone width carrying the desktop session's cookie. */
+async function phoneContext(): Promise<BrowserContext> {
+  return browser.newContext({
+    viewport: PHONE,
+    isMobile: true,
+    hasTouch: true,
+    storageState: await desktop.storageState(),
+  })
+}
+
+function watch(p: Page) {
+  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
+  p.on('console', (m) => {
+    // The browser logs every 4xx answer; 401 (session probe before sign-in, wrong password)
+    // and 403 (account pending approval) are expected. Anything else is a bug.
+    if (m.type() === 'error' && !/status of 40[13]\b/.test(m.text())) pageErrors.push(`console: ${m.text()}`)
+  })
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
+  // Builds only when web/dist is missing or older than the sources (what `npm start` does).
+  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
+  mkdirSync(SHOTS, { recursive: true })
+  server = await startServerProcess({
+    dataDir: tempDataDir('tf-web-'),
+    env: {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      PIPELINE_FLUSH_MS: '50',
+      // The reports test sends clicks "from" other countries through X-Forwarded-For.
+      TRUSTED_PROXIES: '127.0.0.1/32',
+    },
+  })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
+  // A desktop Chrome user agent, so the browser's own campaign clicks are not counted as bots.
+  desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })
+  page = await desktop.newPage()
+  watch(page)
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe('static serving', () => {
+  it('serves the app shell for UI paths and leaves API and operator paths alone', async () => {
+    const html = await fetch(`${server.url}/reports?range=7d`)
+    expect(html.status).toBe(200)
+    expect(html.headers.get('cache-control')).toBe('no-cache')
+    expect(html.headers.get('content-security-policy')).toContain("script-src 'self'")
+    const body = await html.text()
+    expect(body).toContain('<div id="root">')
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(body)?.[1]
+    expect(asset).toBeTruthy()
+    const js = await fetch(`${server.url}${asset}`)
+    expect(js.status).toBe(200)
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(js.headers.get('content-type')).toMatch(/javascript/)
+
+    // A missing asset is a 404, never the HTML page.
+    expect((await fetch(`${server.url}/assets/nope-123.js`)).status).toBe(404)
+    const api = await fetch(`${server.url}/api/v1/no-such-route`)
+    expect(api.status).toBe(404)
+    expect(await api.json()).toMatchObject({ error: { code: 'not_found' } })
+    expect((await fetch(`${server.url}/api/v1/auth/me`)).status).toBe(401)
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+    expect((await fetch(`${server.url}/metrics`)).headers.get('content-type')).toMatch(/text\/plain/)
+    expect((await fetch(`${server.url}/c/sample`, { redirect: 'manual' })).status).toBe(302)
+    expect((await fetch(`${server.url}/sample/landing?offer=A`)).headers.get('content-type')).toMatch(
+      /text\/html/,
+    )
+    expect(await (await fetch(`${server.url}/sample/landing?offer=A`)).text()).not.toContain('id="root"')
+  })
+})
+
+describe('signed out', () => {
+  it('sends a visitor to the sign-in page and back to where they were going', async () => {
+    await page.goto(`${server.url}/reports`)
+    await page.waitForURL(/\/login\?next=%2Freports$/)
+    await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true)
+    await shot(page, 'login')
+
+    // A wrong password is shown on the form.
+    await page.fill('#email', ADMIN.email)
+    await page.fill('#password', 'not the password')
+    await page.click('button[type=submit]')
+    await page.getByText('Wrong email or password.').waitFor()
+
+    await page.fill('#password', ADMIN.password)
+    await page.click('button[type=submit]')
+    await page.waitForURL(`${server.url}/reports`)
+    await page.getByRole('heading', { name: 'Reports' }).waitFor()
+  })
+
+  it('signs up a new account, which waits for approval', async () => {
+    const ctx = await browser.newContext({ viewport: DESKTOP })
+    const p = await ctx.newPage()
+    watch(p)
+    try {
+      const email = 'new-buyer@traffoflex.test'
+      await p.goto(`${server.url}/signup`)
+      await p.fill('#name', 'New Buyer')
+      await p.fill('#email', email)
+      await p.fill('#password', 'a long enough password')
+      await p.fill('#company', 'Acme Media')
+      await p.fill('#country', 'de')
+      await p.click('button[type=submit]')
+      await p.waitForURL(/\/pending$/)
+      await p.getByRole('heading', { name: 'Account created' }).waitFor()
+      await p.getByText(email).waitFor()
+      // Signing in before an admin approves leads to the same page.
+      await p.goto(`${server.url}/login`)
+      await p.fill('#email', email)
+      await p.fill('#password', 'a long enough password')
+      await p.click('button[type=submit]')
+      await p.waitForURL(/\/pending$/)
+      await p.getByRole('heading', { name: 'Waiting for approval' }).waitFor()
+    } finally {
+      await ctx.close()
+    }
+  })
+
+  it('renders the public pages at both widths', async () => {
+    const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true })
+    const phone = await ctx.newPage()
+    watch(phone)
+    const anon = await browser.newContext({ viewport: DESKTOP })
+    const wide = await anon.newPage()
+    try {
+      for (const p of [wide, phone]) {
+        await p.goto(`${server.url}/login`)
+        await p.getByRole('heading', { name: 'Sign in' }).waitFor()
+        if (p === phone) await shot(p, 'login')
+        await p.goto(`${server.url}/signup`)
+        await p.getByRole('heading', { name: 'Create your account' }).waitFor()
+        // Client-side validation before anything is sent.
+        await p.click('button[type=submit]')
+        await p.getByText('Enter your name').waitFor()
+        await shot(p, 'signup')
+        await p.goto(`${server.url}/forgot-password`)
+        await p.getByRole('heading', { name: 'Forgot your password?' }).waitFor()
+        await shot(p, 'forgot-password')
+        await p.goto(`${server.url}/reset-password#token=abc`)
+        await p.getByRole('heading', { name: 'Choose a new password' }).waitFor()
+        await shot(p, 'reset-password')
+        await p.goto(`${server.url}/pending`)
+        await p.getByTestId('pending-page').waitFor()
+        await shot(p, 'pending')
+      }
+    } finally {
+      await ctx.close()
+      await anon.close()
+    }
+  })
+})
+
+describe('dashboard', () => {
+  it('shows a click on the sample campaign in the live feed and the counters', async () => {
+    await page.goto(`${server.url}/`)
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await page.getByTestId('live-status').getByText('Live').waitFor({ timeout: 10_000 })
+    const before = Number(
+      (await page.getByTestId('stat-clicks').getByTestId('stat-value').textContent())?.replace(/\D/g, ''),
+    )
+
+    // Open the campaign link like a visitor (another tab of the same browser).
+    const visitor = await desktop.newPage()
+    await visitor.goto(`${server.url.replace('127.0.0.1', 'localhost')}/c/sample?sub1=ui-e2e`)
+    expect(visitor.url()).toContain('/sample/landing')
+    await visitor.close()
+
+    const item = page.getByTestId('live-item').first()
+    await item.waitFor({ timeout: 10_000 })
+    await expect(item.textContent()).resolves.toContain('[Sample]')
+
+    // The live click triggers a refresh of the counters (else the 15 s poll does).
+    await expect
+      .poll(
+        async () =>
+          Number(
+            (await page.getByTestId('stat-clicks').getByTestId('stat-value').textContent())?.replace(
+              /\D/g,
+              '',
+            ),
+          ),
+        { timeout: 25_000, interval: 500 },
+      )
+      .toBeGreaterThan(before)
+    const clicks = await page.getByTestId('stat-clicks').getByTestId('stat-value').textContent()
+    // Top campaigns catch up with the counters (same refresh).
+    await expect
+      .poll(
+        () =>
+          page.getByTestId('top-campaigns').locator('tbody tr').first().locator('td').nth(1).textContent(),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(clicks)
+    await expect(page.getByTestId('top-campaigns').textContent()).resolves.toContain(
+      '[Sample] Country and device split',
+    )
+    await page.getByTestId('series-chart').getByRole('application').waitFor()
+    await shot(page, 'dashboard')
+
+    const ctx = await phoneContext()
+    const phone = await ctx.newPage()
+    watch(phone)
+    await phone.goto(`${server.url}/`)
+    await phone.getByTestId('top-campaigns').waitFor()
+    await phone.getByTestId('series-chart').getByRole('application').waitFor()
+    await shot(phone, 'dashboard')
+    // The sidebar is a drawer on phones.
+    expect(await phone.getByTestId('sidebar').isVisible()).toBe(false)
+    await phone.getByRole('button', { name: 'Open navigation' }).click()
+    await phone.getByRole('dialog').getByRole('link', { name: 'Reports' }).waitFor()
+    await phone.screenshot({ path: path.join(SHOTS, 'nav-drawer-390.png') })
+    await phone.getByRole('dialog').getByRole('link', { name: 'Campaigns' }).click()
+    await phone.getByTestId('coming-soon').waitFor()
+    expect(await phone.getByRole('dialog').count()).toBe(0)
+    await shot(phone, 'coming-soon')
+    await ctx.close()
+    await page.goto(`${server.url}/campaigns`)
+    await page.getByTestId('coming-soon').waitFor()
+    await shot(page, 'coming-soon')
+  })
+})
+
+describe('reports', () => {
+  it('groups, sorts, filters and downloads the CSV', async () => {
+    // Put a few more clicks from other countries into today.
+    for (const ip of ['81.2.69.142', '5.9.0.1']) {
+      await fetch(`${server.url}/c/sample?sub1=rep`, {
+        redirect: 'manual',
+        headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': ip },
+      })
+    }
+    await page.goto(`${server.url}/reports?range=today&tz=UTC&by=campaign`)
+    const table = page.getByTestId('report-table')
+    await table.getByText('[Sample] Country and device split').waitFor()
+    await expect(table.locator('tfoot').textContent()).resolves.toContain('Total')
+
+    // By country, then sort by clicks ascending (first click sorts descending).
+    await page.selectOption('#by-1', 'country')
+    await page.waitForURL(/by=country/)
+    await expect.poll(() => table.locator('tbody tr').count(), { timeout: 15_000 }).toBeGreaterThan(0)
+    await table
+      .getByRole('button', { name: /clicks/i })
+      .first()
+      .click()
+    await expect(table.locator('th[aria-sort]').first().getAttribute('aria-sort')).resolves.toMatch(
+      /ascending/,
+    )
+    await shot(page, 'reports')
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('csv-download').click(),
+    ])
+    expect(download.suggestedFilename()).toMatch(
+      /^traffoflex-breakdown-country-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/,
+    )
+    const csv = readFileSync((await download.path())!, 'utf8')
+    expect(csv.split('\r\n')[0]).toBe(
+      'country,clicks,unique_clicks,bots,conversions,leads,sales,rejected,rebills,revenue,cost,profit,cr,roi,epc',
+    )
+    expect(csv.split('\r\n').length).toBeGreaterThan(2)
+
+    // Drill into a country: a filter chip, grouped by the next dimension.
+    await table.locator('tbody tr').first().locator('td').first().getByRole('button').click()
+    await page.getByTestId('filter-bar').getByText('Country:').waitFor()
+    await page.waitForURL(/country=/)
+    await expect.poll(() => table.locator('tbody tr').count(), { timeout: 15_000 }).toBeGreaterThan(0)
+
+    // Over time, and trafficback.
+    await page.getByRole('tab', { name: 'Over time' }).click()
+    await page.getByTestId('report-table').locator('tbody tr').first().waitFor()
+    await page.getByRole('tab', { name: 'Trafficback' }).click()
+    await page
+      .getByText(/No trafficback in this range|Reason/)
+      .first()
+      .waitFor()
+
+    const ctx = await phoneContext()
+    const phone = await ctx.newPage()
+    watch(phone)
+    await phone.goto(`${server.url}/reports?range=today&tz=UTC&by=campaign,country`)
+    await phone.getByTestId('report-table').locator('tbody tr').first().waitFor()
+    await shot(phone, 'reports')
+    await ctx.close()
+  })
+})
+
+describe('API keys', () => {
+  it('creates a key shown once, which works until it is revoked', async () => {
+    await page.goto(`${server.url}/settings/api-keys`)
+    await page.getByTestId('empty-state').waitFor()
+    await shot(page, 'api-keys-empty')
+    await page.getByRole('button', { name: 'New API key' }).click()
+    await page.getByLabel('Name').fill('CI export')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const secret = page.getByTestId('api-key-secret')
+    await secret.waitFor()
+    const key = await secret.inputValue()
+    expect(key).toMatch(/^tfk_[A-Za-z0-9_-]{43}$/)
+    await shot(page, 'api-key-created')
+    const me = await fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${key}` } })
+    expect(me.status).toBe(200)
+    await page.getByRole('button', { name: 'Done' }).click()
+
+    const row = page.getByTestId('api-key-row').filter({ hasText: 'CI export' })
+    await row.getByText('Active').waitFor()
+    await expect(row.textContent()).resolves.toContain(key.slice(0, 12))
+    await expect(page.getByText(key).count()).resolves.toBe(0)
+    await shot(page, 'api-keys')
+
+    const ctx = await phoneContext()
+    const phone = await ctx.newPage()
+    watch(phone)
+    await phone.goto(`${server.url}/settings/api-keys`)
+    await phone.getByTestId('api-key-row').first().waitFor()
+    await shot(phone, 'api-keys')
+    await ctx.close()
+
+    await row.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByTestId('api-key-revoke').getByRole('button', { name: 'Revoke key' }).click()
+    await row.getByText('Revoked').waitFor()
+    const after = await fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${key}` } })
+    expect(after.status).toBe(401)
+  })
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.waitForURL(/\/login$/)
+    await page.goto(`${server.url}/settings/api-keys`)
+    await page.waitForURL(/\/login\?next=/)
+  })
+
+  it('logged no errors in the browser', () => {
+    expect(pageErrors.join('\n')).toBe('')
+  })
+})

@@ -1,0 +1,85 @@
+/**
+ * Session and account hooks: who is signed in (`useMe`), sign in/out, sign up and the
+ * password-reset pair. Public-page calls pass `skipAuthRedirect` so a 401/403 is shown on
+ * the page instead of redirecting.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { api } from '@/lib/api'
+
+/** `GET /auth/me`. */
+export interface Me {
+  user: {
+    id: string
+    email: string
+    role: 'user' | 'admin'
+    status: 'pending' | 'active' | 'suspended'
+    name?: string | null
+  }
+  workspace: { id: string; name: string; role?: 'owner' | 'admin' | 'member' }
+  via: 'session' | 'api_key'
+}
+
+export const authKeys = { me: ['auth', 'me'] as const }
+
+/** The signed-in user and workspace; errors with 401 when there is no session. */
+export function useMe() {
+  return useQuery({
+    queryKey: authKeys.me,
+    queryFn: ({ signal }) => api.get<Me>('/auth/me', undefined, { signal, skipAuthRedirect: true }),
+    staleTime: 5 * 60_000,
+    retry: false,
+  })
+}
+
+/** `POST /auth/login`; on success the `me` query is refetched. */
+export function useLogin() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (body: { email: string; password: string }) =>
+      api.post<{ user: { id: string; email: string }; expires_at: string }>('/auth/login', body, {
+        skipAuthRedirect: true,
+      }),
+    onSuccess: async () => {
+      qc.removeQueries({ queryKey: authKeys.me })
+      await qc.prefetchQuery({
+        queryKey: authKeys.me,
+        queryFn: () => api.get<Me>('/auth/me', undefined, { skipAuthRedirect: true }),
+      })
+    },
+  })
+}
+
+/** `POST /auth/logout`; clears every cached query whatever the answer. */
+export function useLogout() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: () => api.post<void>('/auth/logout', undefined, { skipAuthRedirect: true }),
+    onSettled: () => qc.clear(),
+  })
+}
+
+/** `POST /auth/signup` (201: the account waits for approval). */
+export function useSignup() {
+  return useMutation({
+    mutationFn: (body: Record<string, string>) =>
+      api.post<{ user: { id: string; email: string; status: string } }>('/auth/signup', body, {
+        skipAuthRedirect: true,
+      }),
+  })
+}
+
+/** `POST /auth/password-reset/request` (always 202). */
+export function useRequestPasswordReset() {
+  return useMutation({
+    mutationFn: (body: { email: string }) =>
+      api.post<{ message: string }>('/auth/password-reset/request', body, { skipAuthRedirect: true }),
+  })
+}
+
+/** `POST /auth/password-reset/confirm` (204; every session of the user ends). */
+export function useConfirmPasswordReset() {
+  return useMutation({
+    mutationFn: (body: { token: string; password: string }) =>
+      api.post<void>('/auth/password-reset/confirm', body, { skipAuthRedirect: true }),
+  })
+}

@@ -1,0 +1,89 @@
+/**
+ * The sidebar: every section of the admin UI (SPEC §8) in groups. A section whose page is
+ * not built yet points at a "coming soon" route folder; building it does not change this
+ * list. `adminOnly` entries show only to platform admins.
+ */
+import {
+  Activity,
+  Building2,
+  ChartColumn,
+  HeartPulse,
+  KeyRound,
+  LayoutDashboard,
+  type LucideIcon,
+  Mail,
+  Megaphone,
+  Network,
+  Rocket,
+  ScrollText,
+  Target,
+  UserCog,
+  Wallet,
+  Waypoints,
+  Webhook,
+} from 'lucide-react'
+
+export interface NavItem {
+  to: string
+  label: string
+  icon: LucideIcon
+  /** Active only on the exact path (the dashboard at `/`). */
+  end?: boolean
+  adminOnly?: boolean
+}
+
+export interface NavGroup {
+  label: string
+  items: NavItem[]
+}
+
+export const NAV: NavGroup[] = [
+  {
+    label: 'Overview',
+    items: [
+      { to: '/', label: 'Dashboard', icon: LayoutDashboard, end: true },
+      { to: '/reports', label: 'Reports', icon: ChartColumn },
+    ],
+  },
+  {
+    label: 'Traffic',
+    items: [
+      { to: '/campaigns', label: 'Campaigns', icon: Megaphone },
+      { to: '/destinations', label: 'Destinations', icon: Target },
+      { to: '/sources', label: 'Sources', icon: Waypoints },
+      { to: '/networks', label: 'Networks', icon: Network },
+    ],
+  },
+  {
+    label: 'Tracking',
+    items: [
+      { to: '/postbacks', label: 'Postbacks', icon: Webhook },
+      { to: '/health', label: 'Health', icon: HeartPulse },
+      { to: '/logs', label: 'Logs', icon: ScrollText },
+    ],
+  },
+  {
+    label: 'Growth',
+    items: [
+      { to: '/autopilot', label: 'Autopilot', icon: Rocket },
+      { to: '/visitors', label: 'Visitors', icon: Activity },
+      { to: '/outreach', label: 'Outreach', icon: Mail },
+    ],
+  },
+  {
+    label: 'Settings',
+    items: [
+      { to: '/billing', label: 'Billing', icon: Wallet },
+      { to: '/settings/workspace', label: 'Workspace', icon: Building2 },
+      { to: '/settings/api-keys', label: 'API keys', icon: KeyRound },
+      { to: '/users', label: 'Users', icon: UserCog, adminOnly: true },
+    ],
+  },
+]
+
+/** The groups a user sees (admin-only entries removed for non-admins, empty groups dropped). */
+export function navFor(isAdmin: boolean): NavGroup[] {
+  return NAV.map((g) => ({ ...g, items: g.items.filter((i) => isAdmin || !i.adminOnly) })).filter(
+    (g) => g.items.length > 0,
+  )
+}

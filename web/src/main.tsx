@@ -1,0 +1,31 @@
+/**
+ * Entry point: global styles, the query client, the router, and the app-wide reactions to
+ * auth failures (401 → sign-in page, 403 pending_approval → approval-pending page).
+ */
+import { QueryClientProvider } from '@tanstack/react-query'
+import { StrictMode } from 'react'
+import { createRoot } from 'react-dom/client'
+import { RouterProvider } from 'react-router'
+import { setAuthHandlers } from '@/lib/api'
+import { redirectForAuthFailure } from '@/lib/auth-paths'
+import { queryClient } from '@/lib/query-client'
+import { router } from './router'
+import './index.css'
+
+const go = (kind: 'unauthorized' | 'pending') => {
+  const { pathname, search } = router.state.location
+  const to = redirectForAuthFailure(kind, pathname, search)
+  if (!to) return
+  // Nothing cached belongs to a user any more.
+  queryClient.clear()
+  void router.navigate(to, { replace: true })
+}
+setAuthHandlers({ onUnauthorized: () => go('unauthorized'), onPendingApproval: () => go('pending') })
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  </StrictMode>,
+)

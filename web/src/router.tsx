@@ -1,0 +1,63 @@
+/**
+ * Every route of the UI. Pages are route folders (`src/routes/<page>/index.tsx`) exporting
+ * `Component`, loaded on demand through React Router's `lazy` (each page is its own chunk).
+ * To add or build a page: create or replace its folder, and list it here once.
+ */
+import { createBrowserRouter, type RouteObject } from 'react-router'
+import { AppLayout } from '@/components/layout/app-layout'
+import { AuthLayout } from '@/components/layout/auth-layout'
+import { FullPageLoader } from '@/components/layout/full-page'
+import { RequireAuth } from '@/components/layout/require-auth'
+import { RootLayout } from '@/components/layout/root-layout'
+import { RouteError } from '@/components/layout/route-error'
+
+/** Public pages (no session needed). */
+const publicRoutes: RouteObject[] = [
+  { path: 'login', lazy: () => import('./routes/login') },
+  { path: 'signup', lazy: () => import('./routes/signup') },
+  { path: 'pending', lazy: () => import('./routes/pending') },
+  { path: 'forgot-password', lazy: () => import('./routes/forgot-password') },
+  { path: 'reset-password', lazy: () => import('./routes/reset-password') },
+]
+
+/** Pages of the signed-in app (inside the sidebar layout). */
+const appRoutes: RouteObject[] = [
+  { index: true, lazy: () => import('./routes/dashboard') },
+  { path: 'reports', lazy: () => import('./routes/reports') },
+  { path: 'campaigns/*', lazy: () => import('./routes/campaigns') },
+  { path: 'destinations/*', lazy: () => import('./routes/destinations') },
+  { path: 'sources/*', lazy: () => import('./routes/sources') },
+  { path: 'networks/*', lazy: () => import('./routes/networks') },
+  { path: 'postbacks/*', lazy: () => import('./routes/postbacks') },
+  { path: 'logs/*', lazy: () => import('./routes/logs') },
+  { path: 'health/*', lazy: () => import('./routes/health') },
+  { path: 'autopilot/*', lazy: () => import('./routes/autopilot') },
+  { path: 'visitors/*', lazy: () => import('./routes/visitors') },
+  { path: 'outreach/*', lazy: () => import('./routes/outreach') },
+  { path: 'billing/*', lazy: () => import('./routes/billing') },
+  { path: 'settings/workspace', lazy: () => import('./routes/settings/workspace') },
+  { path: 'settings/api-keys', lazy: () => import('./routes/settings/api-keys') },
+  { path: 'users/*', lazy: () => import('./routes/users') },
+  { path: '*', lazy: () => import('./routes/not-found') },
+]
+
+export const routes: RouteObject[] = [
+  {
+    element: <RootLayout />,
+    HydrateFallback: FullPageLoader,
+    errorElement: <RouteError />,
+    children: [
+      { element: <AuthLayout />, errorElement: <RouteError />, children: publicRoutes },
+      {
+        element: (
+          <RequireAuth>
+            <AppLayout />
+          </RequireAuth>
+        ),
+        children: [{ errorElement: <RouteError />, children: appRoutes }],
+      },
+    ],
+  },
+]
+
+export const router = createBrowserRouter(routes)
