@@ -37,6 +37,7 @@ const appRoutes: RouteObject[] = [
   { path: 'billing/*', lazy: () => import('./routes/billing') },
   { path: 'settings/workspace', lazy: () => import('./routes/settings/workspace') },
   { path: 'settings/api-keys', lazy: () => import('./routes/settings/api-keys') },
+  { path: 'settings/profile', lazy: () => import('./routes/settings/profile') },
   { path: 'users/*', lazy: () => import('./routes/users') },
   { path: '*', lazy: () => import('./routes/not-found') },
 ]

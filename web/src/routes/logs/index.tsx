@@ -1,12 +1,17 @@
-/** `/logs` — placeholder until the page is built (replace this folder's index.tsx). */
-import { ComingSoon } from '@/components/common/coming-soon'
+/**
+ * `/logs` — what happened, and why: inbound postback log, conversions, outbound deliveries
+ * (with Retry) and the click pipeline's ingestion errors / backpressure (`?tab=`).
+ */
+import { PageHeader } from '@/components/common/page-header'
+import { OpsTabs } from './components/ops-tabs'
 
-const FEATURES = [
-  'Postback logs with filters',
-  'Ingestion errors of the click pipeline',
-  'Autopilot audit log',
-]
+const TABS = ['postbacks', 'conversions', 'outbound', 'ingestion'] as const
 
 export function Component() {
-  return <ComingSoon title="Logs" description="What happened, and why." features={FEATURES} />
+  return (
+    <div className="flex flex-col gap-6">
+      <PageHeader title="Logs" description="Every postback in and out, conversions, and click ingestion." />
+      <OpsTabs tabs={TABS} />
+    </div>
+  )
 }

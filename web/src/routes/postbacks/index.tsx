@@ -1,12 +1,17 @@
-/** `/postbacks` — placeholder until the page is built (replace this folder's index.tsx). */
-import { ComingSoon } from '@/components/common/coming-soon'
+/**
+ * `/postbacks` — conversions in and out: inbound postback log, conversions, outbound
+ * deliveries to traffic sources with Retry (the same panels as `/logs`, without ingestion).
+ */
+import { PageHeader } from '@/components/common/page-header'
+import { OpsTabs } from '../logs/components/ops-tabs'
 
-const FEATURES = [
-  'Inbound postback log with outcome and reason',
-  'Conversions with status history',
-  'Outbound deliveries, attempts, retries and dead letters',
-]
+const TABS = ['postbacks', 'conversions', 'outbound'] as const
 
 export function Component() {
-  return <ComingSoon title="Postbacks" description="Conversions in and out." features={FEATURES} />
+  return (
+    <div className="flex flex-col gap-6">
+      <PageHeader title="Postbacks" description="Conversions in from networks, and out to traffic sources." />
+      <OpsTabs tabs={TABS} />
+    </div>
+  )
 }

@@ -1,0 +1,219 @@
+/**
+ * Campaign and destination pages end to end: the real server process (built UI, PGlite +
+ * chDB) driven by Debian's Chromium through playwright-core. Creates two destinations and a
+ * campaign with two streams (a country-conditioned one and a default one) through the
+ * forms, previews the route, opens the campaign link like a visitor, and finds the click on
+ * the dashboard. Screenshots at 1366×800 and 390×844 go to test/screenshots/.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ROOT, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+const ADMIN = { email: 'campaigns-ui@traffoflex.test', password: 'correct horse battery staple' }
+const SHOTS = path.join(ROOT, 'test', 'screenshots')
+const DESKTOP = { width: 1366, height: 800 }
+const PHONE = { width: 390, height: 844 }
+const CHROME_UA =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
+
+let server: ServerProcess
+let browser: Browser
+let desktop: BrowserContext
+let page: Page
+const pageErrors: string[] = []
+let campaignPath = ''
+
+const shot = (p: Page, name: string) =>
+  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
+
+function watch(p: Page) {
+  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
+  p.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 40[013]\b/.test(m.text())) pageErrors.push(`console: ${m.text()}`)
+  })
+}
+
+/** The same URL at phone width (sharing the desktop session), screenshot, close. */
+async function phoneShot(url: string, name: string, ready: (p: Page) => Promise<unknown>) {
+  const ctx = await browser.newContext({
+    viewport: PHONE,
+    isMobile: true,
+    hasTouch: true,
+    storageState: await desktop.storageState(),
+  })
+  const p = await ctx.newPage()
+  watch(p)
+  await p.goto(url)
+  await ready(p)
+  await shot(p, name)
+  await ctx.close()
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
+  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
+  mkdirSync(SHOTS, { recursive: true })
+  server = await startServerProcess({
+    dataDir: tempDataDir('tf-web-campaigns-'),
+    env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, PIPELINE_FLUSH_MS: '50' },
+  })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
+  desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })
+  page = await desktop.newPage()
+  watch(page)
+  await page.goto(`${server.url}/login?next=%2Fdestinations`)
+  await page.fill('#email', ADMIN.email)
+  await page.fill('#password', ADMIN.password)
+  await page.click('button[type=submit]')
+  await page.waitForURL(`${server.url}/destinations`)
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+describe('destinations', () => {
+  it('creates two destinations through the form, with field errors from validation', async () => {
+    await page.getByRole('heading', { name: 'Destinations' }).waitFor()
+    await page.getByRole('link', { name: 'New destination' }).first().click()
+    await page.getByTestId('destination-form').waitFor()
+
+    // An invalid URL is shown under its field.
+    await page.fill('#d-name', 'Offer US')
+    await page.fill('#d-url', 'not a url')
+    await page.getByRole('button', { name: 'Create destination' }).click()
+    await page.locator('#d-url-error').waitFor()
+
+    await page.fill('#d-url', `${server.url}/sample/landing?offer=US&c={click_id}`)
+    await page.fill('#d-payout', '1.50')
+    await page.fill('#d-daily', '1000')
+    await page.getByLabel('Limit to a weekly schedule').check()
+    await page.getByTestId('schedule-editor').waitFor()
+    await page.getByLabel("Check this destination's health").check()
+    await shot(page, 'destination-form')
+    await phoneShot(`${server.url}/destinations/new`, 'destination-form', (p) =>
+      p.getByTestId('destination-form').waitFor(),
+    )
+    await page.getByRole('button', { name: 'Create destination' }).click()
+    await page.getByTestId('destinations-table').getByText('Offer US').waitFor()
+
+    await page.getByRole('link', { name: 'New destination' }).first().click()
+    await page.fill('#d-name', 'Offer World')
+    await page.fill('#d-url', `${server.url}/sample/landing?offer=WORLD&c={click_id}`)
+    await page.getByRole('button', { name: 'Create destination' }).click()
+    await page.getByTestId('destinations-table').getByText('Offer World').waitFor()
+
+    // Search narrows the list.
+    await page.getByLabel('Search destinations').fill('world')
+    await expect.poll(() => page.getByTestId('destinations-table').locator('tbody tr').count()).toBe(1)
+    // Clearing it shows them all again (the server also seeds sample destinations).
+    await page.getByLabel('Search destinations').fill('')
+    await expect
+      .poll(() => page.getByTestId('destinations-table').locator('tbody tr').count())
+      .toBeGreaterThanOrEqual(2)
+    await page.getByTestId('destinations-table').getByText('Offer US').waitFor()
+    await shot(page, 'destinations')
+    await phoneShot(`${server.url}/destinations`, 'destinations', (p) =>
+      p.getByTestId('destinations-table').waitFor(),
+    )
+  })
+})
+
+describe('campaigns', () => {
+  it('creates a campaign with a country stream and a default stream', async () => {
+    await page.goto(`${server.url}/campaigns`)
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor()
+    await page.getByRole('link', { name: 'New campaign' }).first().click()
+    await page.fill('#c-name', 'UI Split Test')
+    await expect(page.inputValue('#c-alias')).resolves.toBe('ui-split-test')
+    await shot(page, 'campaign-form')
+    await page.getByRole('button', { name: 'Create campaign' }).click()
+    await page.getByTestId('campaign-link').waitFor()
+    campaignPath = new URL(page.url()).pathname
+    await expect(page.inputValue('[data-testid=campaign-link]')).resolves.toMatch(/\/c\/ui-split-test$/)
+
+    // Stream 1: country IS US → Offer US.
+    await page.getByRole('link', { name: 'Add stream' }).first().click()
+    await page.getByTestId('stream-form').waitFor()
+    await page.fill('#s-name', 'US traffic')
+    await page.fill('#s-priority', '10')
+    await page.getByRole('button', { name: 'Add condition group' }).click()
+    const rule = page.getByTestId('rule-0-0')
+    await rule.getByLabel('Rule type').selectOption('country')
+    await rule.getByLabel('Operator').selectOption('is')
+    await rule.getByLabel('Values').fill('us, ca')
+    await page.getByLabel('Destination to add').selectOption({ label: 'Offer US' })
+    await page.getByRole('button', { name: 'Add destination' }).click()
+    await page.getByLabel('Destination to add').selectOption({ label: 'Offer World' })
+    await page.getByRole('button', { name: 'Add destination' }).click()
+    await page.getByRole('button', { name: 'Move up' }).nth(1).click()
+    await expect(page.getByTestId('stream-destination').first().textContent()).resolves.toContain(
+      'Offer World',
+    )
+    await page.getByRole('button', { name: 'Move down' }).first().click()
+    await page.getByRole('button', { name: 'Remove destination' }).nth(1).click()
+    await shot(page, 'stream-form')
+    await phoneShot(page.url(), 'stream-form', (p) => p.getByTestId('stream-form').waitFor())
+    await page.getByRole('button', { name: 'Create stream' }).click()
+    await page.getByTestId('stream-row').first().waitFor()
+
+    // Stream 2: default → Offer World.
+    await page.getByRole('link', { name: 'Add stream' }).first().click()
+    await page.fill('#s-name', 'Everyone else')
+    await page.selectOption('#s-kind', 'default')
+    await page.getByLabel('Destination to add').selectOption({ label: 'Offer World' })
+    await page.getByRole('button', { name: 'Add destination' }).click()
+    await page.getByRole('button', { name: 'Create stream' }).click()
+    await expect.poll(() => page.getByTestId('stream-row').count()).toBe(2)
+    const rows = page.getByTestId('stream-row')
+    await expect(rows.nth(0).textContent()).resolves.toContain('Country is US, CA')
+    await expect(rows.nth(1).textContent()).resolves.toContain('Everyone else')
+  })
+
+  it('previews the route: a US visitor goes to Offer US, others to the default stream', async () => {
+    const preview = page.getByTestId('route-preview')
+    await preview.getByLabel('IP address').fill('8.8.8.8')
+    await preview.getByRole('button', { name: 'Preview route' }).click()
+    await preview.getByTestId('preview-result').waitFor()
+    const url = await preview.getByTestId('preview-url').textContent()
+    await expect(preview.getByTestId('trace-stream').count()).resolves.toBeGreaterThanOrEqual(1)
+    // Whatever the IP database says about 8.8.8.8, a private address has no country.
+    await preview.getByLabel('IP address').fill('10.1.2.3')
+    await preview.getByRole('button', { name: 'Preview route' }).click()
+    await expect.poll(() => preview.getByTestId('preview-url').textContent()).toContain('offer=WORLD')
+    expect(url).toMatch(/offer=(US|WORLD)/)
+    await shot(page, 'campaign-detail')
+    await phoneShot(page.url(), 'campaign-detail', (p) => p.getByTestId('stream-row').first().waitFor())
+  })
+
+  it('lists the campaign, and its link lands on the destination and counts on the dashboard', async () => {
+    await page.goto(`${server.url}/campaigns`)
+    await page.getByTestId('campaigns-table').getByText('UI Split Test').waitFor()
+    await shot(page, 'campaigns')
+    await phoneShot(`${server.url}/campaigns`, 'campaigns', (p) => p.getByTestId('campaigns-table').waitFor())
+
+    const visitor = await desktop.newPage()
+    await visitor.goto(`${server.url.replace('127.0.0.1', 'localhost')}/c/ui-split-test?sub1=campaigns-e2e`)
+    expect(visitor.url()).toContain('/sample/landing?offer=WORLD')
+    await visitor.close()
+
+    await page.goto(`${server.url}/`)
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await expect
+      .poll(async () => (await page.getByTestId('top-campaigns').textContent()) ?? '', {
+        timeout: 30_000,
+        interval: 1000,
+      })
+      .toContain('UI Split Test')
+    expect(campaignPath).toMatch(/^\/campaigns\/[0-9a-f-]{36}$/)
+    expect(pageErrors).toEqual([])
+  })
+})

@@ -1,0 +1,104 @@
+/**
+ * Campaign form ↔ API body. Field names follow the API paths (`trafficback.url`,
+ * `anti_repeat.window_seconds`) so its field errors land under the inputs.
+ */
+import { z } from 'zod'
+import type { Campaign, CampaignBody } from '@/hooks/api/campaigns'
+
+export const campaignFormSchema = z
+  .object({
+    name: z.string().trim().min(1, 'Enter a name').max(200),
+    alias: z.string().regex(/^[A-Za-z0-9_-]{2,64}$/, '2–64 characters: A–Z a–z 0–9 _ -'),
+    source_id: z.string(),
+    status: z.enum(['active', 'paused', 'archived']),
+    timezone: z.string().trim().min(1, 'Enter a timezone'),
+    trafficback: z.object({
+      type: z.enum(['none', 'url', 'campaign']),
+      url: z.string().trim(),
+      campaign_id: z.string(),
+    }),
+    anti_repeat: z.object({
+      enabled: z.boolean(),
+      window_seconds: z.string().trim(),
+    }),
+  })
+  .superRefine((v, ctx) => {
+    if (v.trafficback.type === 'url' && !/^https?:\/\/\S+$/i.test(v.trafficback.url))
+      ctx.addIssue({ code: 'custom', path: ['trafficback', 'url'], message: 'Enter an http(s) URL' })
+    if (v.trafficback.type === 'campaign' && !v.trafficback.campaign_id)
+      ctx.addIssue({ code: 'custom', path: ['trafficback', 'campaign_id'], message: 'Pick a campaign' })
+    const w = Number(v.anti_repeat.window_seconds)
+    if (v.anti_repeat.enabled && !(Number.isInteger(w) && w >= 1 && w <= 31 * 86400))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anti_repeat', 'window_seconds'],
+        message: 'Whole seconds between 1 and 2678400 (31 days)',
+      })
+  })
+export type CampaignFormValues = z.infer<typeof campaignFormSchema>
+
+export const CAMPAIGN_FIELDS = [
+  'name',
+  'alias',
+  'source_id',
+  'status',
+  'timezone',
+  'trafficback.url',
+  'trafficback.campaign_id',
+  'anti_repeat.window_seconds',
+] as const
+
+/** Form values of an existing campaign, or of a new one. */
+export function campaignToForm(c?: Campaign): CampaignFormValues {
+  const tb = c?.trafficback ?? { type: 'none' as const }
+  return {
+    name: c?.name ?? '',
+    alias: c?.alias ?? '',
+    source_id: c?.source_id ?? '',
+    status: c?.status ?? 'active',
+    timezone: c?.timezone ?? 'UTC',
+    trafficback: {
+      type: tb.type,
+      url: tb.type === 'url' ? tb.url : '',
+      campaign_id: tb.type === 'campaign' ? tb.campaign_id : '',
+    },
+    anti_repeat: {
+      enabled: c?.anti_repeat?.enabled ?? false,
+      window_seconds: String(c?.anti_repeat?.window_seconds ?? 86400),
+    },
+  }
+}
+
+/** API body of the form values. */
+export function formToCampaign(v: CampaignFormValues): CampaignBody {
+  const tb = v.trafficback
+  return {
+    name: v.name.trim(),
+    alias: v.alias,
+    source_id: v.source_id || null,
+    status: v.status,
+    timezone: v.timezone.trim(),
+    trafficback:
+      tb.type === 'url'
+        ? { type: 'url', url: tb.url.trim() }
+        : tb.type === 'campaign'
+          ? { type: 'campaign', campaign_id: tb.campaign_id }
+          : { type: 'none' },
+    anti_repeat: {
+      enabled: v.anti_repeat.enabled,
+      window_seconds: Number(v.anti_repeat.window_seconds) || 86400,
+    },
+  }
+}
+
+/** A URL alias suggested from a name: "Summer Sale US" → "summer-sale-us". */
+export function aliasFromName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[^\w\s-]/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '-')
+    .replace(/-+/g, '-')
+    .slice(0, 64)
+}
