@@ -207,7 +207,8 @@ describe('operations pages', () => {
 
     // Filter by outcome.
     await page.selectOption('select[aria-label="Outcome"]', 'accepted')
-    await page.waitForFunction("document.querySelectorAll('[data-testid=postback-log-row]').length === 1")
+    // A locator, not waitForFunction: the UI's CSP forbids the eval that a string predicate needs.
+    await expect.poll(() => page.locator('[data-testid=postback-log-row]').count(), { timeout: 10_000 }).toBe(1)
 
     await page.getByRole('tab', { name: 'Conversions' }).click()
     await page.waitForURL(/tab=conversions/)
