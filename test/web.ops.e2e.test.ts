@@ -208,7 +208,9 @@ describe('operations pages', () => {
     // Filter by outcome.
     await page.selectOption('select[aria-label="Outcome"]', 'accepted')
     // A locator, not waitForFunction: the UI's CSP forbids the eval that a string predicate needs.
-    await expect.poll(() => page.locator('[data-testid=postback-log-row]').count(), { timeout: 10_000 }).toBe(1)
+    await expect
+      .poll(() => page.locator('[data-testid=postback-log-row]').count(), { timeout: 10_000 })
+      .toBe(1)
 
     await page.getByRole('tab', { name: 'Conversions' }).click()
     await page.waitForURL(/tab=conversions/)
