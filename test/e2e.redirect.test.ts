@@ -4,11 +4,10 @@
  * against the sample campaign's rules, clicks checked in ClickHouse (through the reports
  * API, then raw rows after shutdown), and the link opened in headless Chromium.
  */
-import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openClickHouse } from '../src/platform/clickhouse.ts'
+import { launchChromium } from './helpers/browser.ts'
 import { login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
 const UA = {
@@ -23,7 +22,6 @@ const UA = {
   googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
 }
 const ADMIN = { email: 'e2e@traffoflex.test', password: 'correct horse battery staple' }
-const CHROMIUM = '/usr/bin/chromium'
 
 let server: ServerProcess
 let dataDir: string
@@ -112,11 +110,7 @@ describe('routing the sample campaign', () => {
   })
 
   it('lands on the sample landing page in headless Chromium', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    const browser = await launchChromium()
     try {
       const page = await browser.newPage()
       const response = await page.goto(

@@ -7,18 +7,13 @@
  * through, then a `patch` of the daily budget. Also the dry run and the settings form's field
  * errors. Screenshots at 1366×800 and 390×844 in test/screenshots/.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import path from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type ChildProcess, spawn } from 'node:child_process'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { DESKTOP, PHONE, shot, launchForUi, watchErrors } from './helpers/browser.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, ROOT, tempDataDir } from './helpers/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ADMIN = { email: 'pilot@traffoflex.test', password: 'correct horse battery staple' }
-const SHOTS = path.join(ROOT, 'test', 'screenshots')
-const DESKTOP = { width: 1366, height: 800 }
-const PHONE = { width: 390, height: 844 }
 
 interface DemoProcess {
   url: string
@@ -79,30 +74,17 @@ let desktop: BrowserContext
 let page: Page
 const pageErrors: string[] = []
 
-const shot = (p: Page, name: string) =>
-  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
-
-function watch(p: Page) {
-  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-  p.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[13]\b/.test(m.text())) pageErrors.push(`console: ${m.text()}`)
-  })
-}
+const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[13]\b/)
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
-  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
-  mkdirSync(SHOTS, { recursive: true })
+  // Builds the UI first when web/dist is missing or stale (what `npm start` does).
+  browser = await launchForUi()
   demo = await startDemoProcess({
     DATA_DIR: tempDataDir('tf-web-autopilot-'),
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     DEMO_MINUTE_MS: '100',
     PIPELINE_FLUSH_MS: '50',
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
   desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC' })
   page = await desktop.newPage()

@@ -5,20 +5,12 @@
  * forms, previews the route, opens the campaign link like a visitor, and finds the click on
  * the dashboard. Screenshots at 1366×800 and 390×844 go to test/screenshots/.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import path from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { CHROME_UA, DESKTOP, PHONE, shot, launchForUi, watchErrors } from './helpers/browser.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ADMIN = { email: 'campaigns-ui@traffoflex.test', password: 'correct horse battery staple' }
-const SHOTS = path.join(ROOT, 'test', 'screenshots')
-const DESKTOP = { width: 1366, height: 800 }
-const PHONE = { width: 390, height: 844 }
-const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 
 let server: ServerProcess
 let browser: Browser
@@ -27,15 +19,7 @@ let page: Page
 const pageErrors: string[] = []
 let campaignPath = ''
 
-const shot = (p: Page, name: string) =>
-  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
-
-function watch(p: Page) {
-  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-  p.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[013]\b/.test(m.text())) pageErrors.push(`console: ${m.text()}`)
-  })
-}
+const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[013]\b/)
 
 /** The same URL at phone width (sharing the desktop session), screenshot, close. */
 async function phoneShot(url: string, name: string, ready: (p: Page) => Promise<unknown>) {
@@ -54,16 +38,11 @@ async function phoneShot(url: string, name: string, ready: (p: Page) => Promise<
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
-  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
-  mkdirSync(SHOTS, { recursive: true })
+  // Builds the UI first when web/dist is missing or stale (what `npm start` does).
+  browser = await launchForUi()
   server = await startServerProcess({
     dataDir: tempDataDir('tf-web-campaigns-'),
     env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, PIPELINE_FLUSH_MS: '50' },
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
   desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })
   page = await desktop.newPage()

@@ -6,20 +6,14 @@
  *
  * Screenshots of every page at 1366×800 and 390×844 go to test/screenshots/ (gitignored).
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { CHROME_UA, DESKTOP, PHONE, SHOTS, shot, launchForUi, watchErrors } from './helpers/browser.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ADMIN = { email: 'ui@traffoflex.test', password: 'correct horse battery staple' }
-const SHOTS = path.join(ROOT, 'test', 'screenshots')
-const DESKTOP = { width: 1366, height: 800 }
-const PHONE = { width: 390, height: 844 }
-const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 
 let server: ServerProcess
 let browser: Browser
@@ -27,9 +21,6 @@ let browser: Browser
 let desktop: BrowserContext
 let page: Page
 const pageErrors: string[] = []
-
-const shot = (p: Page, name: string) =>
-  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
 
 /** A context at phone width carrying the desktop session's cookie. */
 async function phoneContext(): Promise<BrowserContext> {
@@ -41,20 +32,13 @@ async function phoneContext(): Promise<BrowserContext> {
   })
 }
 
-function watch(p: Page) {
-  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-  p.on('console', (m) => {
-    // The browser logs every 4xx answer; 401 (session probe before sign-in, wrong password)
-    // and 403 (account pending approval) are expected. Anything else is a bug.
-    if (m.type() === 'error' && !/status of 40[13]\b/.test(m.text())) pageErrors.push(`console: ${m.text()}`)
-  })
-}
+// The browser logs every 4xx answer; 401 (session probe before sign-in, wrong password)
+// and 403 (account pending approval) are expected. Anything else is a bug.
+const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[13]\b/)
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
-  // Builds only when web/dist is missing or older than the sources (what `npm start` does).
-  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
-  mkdirSync(SHOTS, { recursive: true })
+  // Builds the UI first when web/dist is missing or stale (what `npm start` does).
+  browser = await launchForUi()
   server = await startServerProcess({
     dataDir: tempDataDir('tf-web-'),
     env: {
@@ -64,10 +48,6 @@ beforeAll(async () => {
       // The reports test sends clicks "from" other countries through X-Forwarded-For.
       TRUSTED_PROXIES: '127.0.0.1/32',
     },
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
   // A desktop Chrome user agent, so the browser's own campaign clicks are not counted as bots.
   desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })

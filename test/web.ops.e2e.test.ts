@@ -7,20 +7,12 @@
  *
  * Screenshots at 1366×800 and 390×844 go to test/screenshots/ (gitignored).
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import path from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { CHROME_UA, DESKTOP, PHONE, shot, launchForUi, watchErrors } from './helpers/browser.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ADMIN = { email: 'ops@traffoflex.test', password: 'correct horse battery staple' }
-const SHOTS = path.join(ROOT, 'test', 'screenshots')
-const DESKTOP = { width: 1366, height: 800 }
-const PHONE = { width: 390, height: 844 }
-const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 
 let server: ServerProcess
 let browser: Browser
@@ -29,16 +21,8 @@ let page: Page
 const pageErrors: string[] = []
 let networkId = ''
 
-const shot = (p: Page, name: string) =>
-  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
-
-function watch(p: Page) {
-  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-  p.on('console', (m) => {
-    // 401 before sign-in and the 400 of the deliberate invalid form submission are expected.
-    if (m.type() === 'error' && !/status of 40[01]\b/.test(m.text())) pageErrors.push(`console: ${m.text()}`)
-  })
-}
+// 401 before sign-in and the 400 of the deliberate invalid form submission are expected.
+const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[01]\b/)
 
 /** The same path at phone width, with the desktop session. */
 async function phoneShot(pathname: string, name: string, ready: string) {
@@ -63,16 +47,11 @@ async function phoneShot(pathname: string, name: string, ready: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
-  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
-  mkdirSync(SHOTS, { recursive: true })
+  // Builds the UI first when web/dist is missing or stale (what `npm start` does).
+  browser = await launchForUi()
   server = await startServerProcess({
     dataDir: tempDataDir('tf-web-ops-'),
     env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, PIPELINE_FLUSH_MS: '50' },
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
   desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })
   page = await desktop.newPage()

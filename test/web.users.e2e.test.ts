@@ -4,37 +4,22 @@
  * the new user signs in and sees the dashboard. Real server process, Debian's Chromium.
  * Screenshots at 1366×800 and 390×844 in test/screenshots/.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import path from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { DESKTOP, PHONE, shot, launchForUi, watchErrors } from './helpers/browser.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ADMIN = { email: 'admin@traffoflex.test', password: 'correct horse battery staple' }
 const BUYER = { email: 'media.buyer@traffoflex.test', password: 'a long enough password', name: 'Mia Buyer' }
 const NEW_PASSWORD = 'an even longer new password'
-const SHOTS = path.join(ROOT, 'test', 'screenshots')
-const DESKTOP = { width: 1366, height: 800 }
-const PHONE = { width: 390, height: 844 }
 
 let server: ServerProcess
 let browser: Browser
 const pageErrors: string[] = []
 
-const shot = (p: Page, name: string) =>
-  p.screenshot({ path: path.join(SHOTS, `${name}-${p.viewportSize()?.width}.png`), fullPage: true })
-
-function watch(p: Page) {
-  p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-  p.on('console', (m) => {
-    // The browser logs every 4xx answer: 401 (session probe), 403 (pending approval), and the
-    // 400 (wrong current password) and 404 (unknown member email) this test provokes.
-    if (m.type() === 'error' && !/status of 40[0134]\b/.test(m.text()))
-      pageErrors.push(`console: ${m.text()}`)
-  })
-}
+// The browser logs every 4xx answer: 401 (session probe), 403 (pending approval), and the
+// 400 (wrong current password) and 404 (unknown member email) this test provokes.
+const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[0134]\b/)
 
 async function signIn(p: Page, email: string, password: string) {
   await p.goto(`${server.url}/login`)
@@ -44,16 +29,11 @@ async function signIn(p: Page, email: string, password: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install chromium`)
-  execFileSync(process.execPath, ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
-  mkdirSync(SHOTS, { recursive: true })
+  // Builds the UI first when web/dist is missing or stale (what `npm start` does).
+  browser = await launchForUi()
   server = await startServerProcess({
     dataDir: tempDataDir('tf-web-users-'),
     env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
-  })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
 }, 180_000)
 

@@ -2,10 +2,7 @@
 import { z } from 'zod'
 import type { MemberRow, UserRow } from './accounts.repository.ts'
 
-/** The API error body `{error:{code,message,details?}}`. */
-export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-})
+export { errorBody } from '../../platform/http/schemas.ts'
 
 /** Role inside a workspace. */
 export const memberRoleOut = z.enum(['owner', 'admin', 'member'])

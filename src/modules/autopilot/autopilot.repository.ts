@@ -235,7 +235,7 @@ export function listAudit(
     .limit(opts.limit)
 }
 
-/** Audit rows of several campaigns (the scheduler never needs this; tests and replays do). */
+/** Audit rows of several campaigns, oldest first (tests read whole days with it). */
 export function auditOf(db: Db, ids: string[]): Promise<AuditRecord[]> {
   if (ids.length === 0) return Promise.resolve([])
   return db

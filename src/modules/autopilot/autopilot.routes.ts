@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest } from '../../platform/errors.ts'
+import { errorBody, idParams } from '../../platform/http/schemas.ts'
 import { isPublicAddress } from '../../platform/net/ssrf.ts'
 import { type AutopilotState, initialState, type Observation } from './autopilot.core.ts'
 import { replay, replayInput } from './autopilot.replay.ts'
@@ -56,11 +57,7 @@ export interface AutopilotRoutesDeps {
   now: () => number
 }
 
-const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-})
 const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody }
-const idParams = z.object({ id: z.uuid() })
 const tag = ['autopilot']
 
 export function accountJson(a: AccountRecord) {

@@ -14,7 +14,6 @@ import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
 import {
   type Action,
-  type AutopilotSettings,
   type AutopilotState,
   type AuditEvent,
   type Decision,
@@ -466,5 +465,3 @@ async function eachLimit<T>(xs: readonly T[], n: number, fn: (x: T) => Promise<v
   }
   await Promise.all(Array.from({ length: Math.min(n, xs.length) }, worker))
 }
-
-export type { AutopilotSettings }

@@ -29,8 +29,6 @@ import {
   conversionEventOut,
   conversionListQuery,
   conversionOut,
-  errorBody,
-  idParams,
   type PostbackLogQuery,
   postbackLogOut,
   postbackLogQuery,
@@ -38,6 +36,7 @@ import {
   postbackSettingsInput,
   postbackSettingsOut,
 } from './conversions.schema.ts'
+import { errorBody, idParams } from '../../platform/http/schemas.ts'
 import { effectiveParams, NETWORK_PARAM, type PostbackSettings } from './postback.parse.ts'
 
 /** Dependencies of {@link conversionsApiRoutes}. */

@@ -116,7 +116,6 @@ export const conversionListQuery = z
 export type ConversionListQuery = z.infer<typeof conversionListQuery>
 
 /** `:id` path parameter (UUID). */
-export const idParams = z.object({ id: z.uuid() })
 
 const ts = z.string().describe('ISO 8601 timestamp')
 
@@ -194,14 +193,3 @@ export const postbackSettingsOut = z.object({
   /** Ready-to-paste postback URL for the network's panel, with its macros as `{…}`. */
   postback_url: z.string(),
 })
-
-/** The API error body `{error:{code,message,details?}}`. */
-export const errorBody = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  })
-  .describe('error')

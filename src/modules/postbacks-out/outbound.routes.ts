@@ -22,12 +22,12 @@ import {
 } from './outbound.repository.ts'
 import {
   attemptOut,
-  errorBody,
   type OutboundListQuery,
   outboundIdParams,
   outboundListQuery,
   outboundOut,
 } from './outbound.schema.ts'
+import { errorBody } from '../../platform/http/schemas.ts'
 import type { OutboundPostbacks } from './outbound.service.ts'
 
 /** Dependencies of {@link outboundPostbackRoutes}. */

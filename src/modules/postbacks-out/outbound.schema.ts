@@ -66,14 +66,3 @@ export const attemptOut = z.object({
   latency_ms: z.number(),
   created_at: ts,
 })
-
-/** The API error body `{error:{code,message,details?}}`. */
-export const errorBody = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  })
-  .describe('error')

@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { pageResponse } from '../../platform/http/schemas.ts'
+import { errorBody, idParams, pageResponse } from '../../platform/http/schemas.ts'
 import type { AppConfig } from '../../config.ts'
 import type { Db } from '../../platform/db/client.ts'
 import {
@@ -84,17 +84,6 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0).describe('rows to skip'),
   q: z.string().trim().max(200).optional().describe('case-insensitive substring of name'),
 })
-const idParams = z.object({ id: z.uuid() })
-
-const errorBody = z
-  .object({
-    error: z.object({
-      code: z.string(),
-      message: z.string(),
-      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  })
-  .describe('error')
 
 const ts = z.string().describe('ISO 8601 timestamp')
 const iso = (d: Date) => d.toISOString()

@@ -8,3 +8,17 @@ import { z } from 'zod'
 export function pageResponse<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), total: z.number(), limit: z.number(), offset: z.number() })
 }
+
+/** The API error body `{error:{code,message,details?}}`; `details` names the bad fields. */
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .describe('error')
+
+/** `:id` route parameter (a UUID). */
+export const idParams = z.object({ id: z.uuid() })

@@ -9,6 +9,7 @@ import { useMemo, useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { CopyButton } from '@/components/common/copy-button'
 import { DataTable } from '@/components/common/data-table'
+import { ListCard, Pager, SearchBox, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
 import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -39,7 +40,7 @@ import { errorMessage } from '@/lib/api'
 import { formatDateTime } from '@/lib/format'
 import { CampaignForm } from './components/campaign-form'
 import { RoutePreview } from './components/route-preview'
-import { ConfirmDialog, Pager, SearchBox, StatusBadge, useListState } from './components/shared'
+import { ConfirmDialog, StatusBadge } from './components/shared'
 import { StreamForm } from './components/stream-form'
 import { describeConditions, orderStreams } from './components/stream-form.lib'
 
@@ -110,7 +111,6 @@ function CampaignList() {
     ],
     [sourceName],
   )
-  const data = campaigns.data
   const newButton = (
     <Button asChild>
       <Link to="new">
@@ -125,46 +125,34 @@ function CampaignList() {
         description="Campaign links, their streams and trafficback."
         actions={newButton}
       />
-      <Card className="gap-0 py-2">
-        <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
-          <SearchBox value={list.q} onChange={list.setQ} placeholder="Search campaigns" />
-        </div>
-        {campaigns.isPending ? (
-          <TableSkeleton rows={4} columns={5} />
-        ) : campaigns.isError ? (
-          <ErrorState error={campaigns.error} onRetry={() => void campaigns.refetch()} />
-        ) : data && data.items.length === 0 ? (
-          list.q ? (
-            <EmptyState
-              icon={Megaphone}
-              title="No matches"
-              description={`No campaign name contains “${list.q}”.`}
-            />
-          ) : (
-            <EmptyState
-              icon={Megaphone}
-              title="No campaigns yet"
-              description="A campaign is a link you buy traffic to; its streams decide where each click goes."
-              action={newButton}
-            />
-          )
-        ) : (
+      <ListCard
+        query={campaigns}
+        toolbar={
+          <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
+            <SearchBox value={list.q} onChange={list.setQ} placeholder="Search campaigns" />
+          </div>
+        }
+        searching={Boolean(list.q)}
+        icon={Megaphone}
+        noMatch={{ title: 'No matches', description: `No campaign name contains “${list.q}”.` }}
+        empty={{
+          title: 'No campaigns yet',
+          description: 'A campaign is a link you buy traffic to; its streams decide where each click goes.',
+          action: newButton,
+        }}
+      >
+        {(items) => (
           <>
-            <DataTable
-              columns={columns}
-              data={data?.items ?? []}
-              getRowId={(c) => c.id}
-              data-testid="campaigns-table"
-            />
+            <DataTable columns={columns} data={items} getRowId={(c) => c.id} data-testid="campaigns-table" />
             <Pager
               offset={list.offset}
               limit={list.params.limit}
-              total={data?.total ?? 0}
+              total={campaigns.data?.total ?? 0}
               onOffset={list.setOffset}
             />
           </>
         )}
-      </Card>
+      </ListCard>
     </div>
   )
 }

@@ -7,8 +7,9 @@ import { ArrowLeft, Pencil, Plus, Target, Trash2 } from 'lucide-react'
 import { useMemo, useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { DataTable } from '@/components/common/data-table'
+import { ListCard, Pager, SearchBox, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { ErrorState } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -24,7 +25,7 @@ import {
 } from '@/hooks/api/destinations'
 import { errorMessage } from '@/lib/api'
 import { formatInt, formatMoney, NONE } from '@/lib/format'
-import { ConfirmDialog, Pager, SearchBox, StatusBadge, useListState } from '../campaigns/components/shared'
+import { ConfirmDialog, StatusBadge } from '../campaigns/components/shared'
 import { DestinationForm } from './components/destination-form'
 
 function HealthBadge({ health }: { health: Destination['health'] }) {
@@ -111,7 +112,6 @@ function DestinationList() {
     ],
     [],
   )
-  const data = destinations.data
   const newButton = (
     <Button asChild>
       <Link to="new">
@@ -126,46 +126,39 @@ function DestinationList() {
         description="Offer and landing URLs that streams send visitors to."
         actions={newButton}
       />
-      <Card className="gap-0 py-2">
-        <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
-          <SearchBox value={list.q} onChange={list.setQ} placeholder="Search destinations" />
-        </div>
-        {destinations.isPending ? (
-          <TableSkeleton rows={4} columns={5} />
-        ) : destinations.isError ? (
-          <ErrorState error={destinations.error} onRetry={() => void destinations.refetch()} />
-        ) : data && data.items.length === 0 ? (
-          list.q ? (
-            <EmptyState
-              icon={Target}
-              title="No matches"
-              description={`No destination name contains “${list.q}”.`}
-            />
-          ) : (
-            <EmptyState
-              icon={Target}
-              title="No destinations yet"
-              description="Add the offer URLs you send traffic to; then pick them in a campaign's streams."
-              action={newButton}
-            />
-          )
-        ) : (
+      <ListCard
+        query={destinations}
+        toolbar={
+          <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
+            <SearchBox value={list.q} onChange={list.setQ} placeholder="Search destinations" />
+          </div>
+        }
+        searching={Boolean(list.q)}
+        icon={Target}
+        noMatch={{ title: 'No matches', description: `No destination name contains “${list.q}”.` }}
+        empty={{
+          title: 'No destinations yet',
+          description: "Add the offer URLs you send traffic to; then pick them in a campaign's streams.",
+          action: newButton,
+        }}
+      >
+        {(items) => (
           <>
             <DataTable
               columns={columns}
-              data={data?.items ?? []}
+              data={items}
               getRowId={(d) => d.id}
               data-testid="destinations-table"
             />
             <Pager
               offset={list.offset}
               limit={list.params.limit}
-              total={data?.total ?? 0}
+              total={destinations.data?.total ?? 0}
               onOffset={list.setOffset}
             />
           </>
         )}
-      </Card>
+      </ListCard>
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete “${deleting?.name}”?`}

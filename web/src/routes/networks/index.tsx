@@ -3,11 +3,12 @@
  * `/networks/:id` — edit the network (name, secret, IP allowlist) and its postback
  * settings with the ready-to-copy inbound postback URL.
  */
-import { ArrowLeft, Network as NetworkIcon, Plus, Search } from 'lucide-react'
+import { ArrowLeft, Network as NetworkIcon, Plus } from 'lucide-react'
 import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
+import { ListCard, Pager, SearchBox } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { ErrorState, TableSkeleton } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card'
@@ -19,14 +20,12 @@ import {
   DialogHeader,
   DialogTitle,
 } from '@/components/ui/dialog'
-import { Input } from '@/components/ui/input'
 import { toast } from '@/components/ui/sonner'
 import { Spinner } from '@/components/ui/spinner'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { type Network, useDeleteNetwork, useNetwork, useNetworks } from '@/hooks/api/networks'
 import { errorMessage } from '@/lib/api'
 import { formatRelative } from '@/lib/format'
-import { Pager } from '../logs/components/pager'
 import { NetworkForm } from './components/network-form'
 import { PostbackSettingsCard } from './components/postback-settings'
 
@@ -83,7 +82,6 @@ function NetworkList() {
   const networks = useNetworks({ limit: LIMIT, offset, ...(q.trim() ? { q: q.trim() } : {}) })
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState<Network | null>(null)
-  const items = networks.data?.items ?? []
   const newButton = (
     <Button onClick={() => setCreating(true)}>
       <Plus /> New network
@@ -96,39 +94,31 @@ function NetworkList() {
         description="The networks that pay you, and how their postbacks reach traffoflex."
         actions={newButton}
       />
-      <Card className="gap-0 py-2">
-        <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3">
-          <div className="relative w-full sm:w-72">
-            <Search className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
-            <Input
-              type="search"
-              placeholder="Search networks"
-              aria-label="Search networks"
-              className="pl-8"
+      <ListCard
+        query={networks}
+        toolbar={
+          <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3">
+            <SearchBox
               value={q}
-              onChange={(e) => {
-                setQ(e.target.value)
+              onChange={(v) => {
+                setQ(v)
                 setOffset(0)
               }}
+              placeholder="Search networks"
             />
           </div>
-        </div>
-        {networks.isPending ? (
-          <TableSkeleton rows={4} columns={4} />
-        ) : networks.isError ? (
-          <ErrorState error={networks.error} onRetry={() => void networks.refetch()} />
-        ) : items.length === 0 ? (
-          <EmptyState
-            icon={NetworkIcon}
-            title={q ? 'No network matches' : 'No affiliate networks yet'}
-            description={
-              q
-                ? 'Try another part of the name.'
-                : 'Add a network to get its postback URL, so its conversions are counted.'
-            }
-            action={q ? undefined : newButton}
-          />
-        ) : (
+        }
+        searching={Boolean(q)}
+        icon={NetworkIcon}
+        skeletonColumns={4}
+        noMatch={{ title: 'No network matches', description: 'Try another part of the name.' }}
+        empty={{
+          title: 'No affiliate networks yet',
+          description: 'Add a network to get its postback URL, so its conversions are counted.',
+          action: newButton,
+        }}
+      >
+        {(items) => (
           <>
             <Table data-testid="networks-table">
               <TableHeader>
@@ -180,10 +170,10 @@ function NetworkList() {
                 ))}
               </TableBody>
             </Table>
-            <Pager offset={offset} limit={LIMIT} total={networks.data.total} onOffset={setOffset} />
+            <Pager offset={offset} limit={LIMIT} total={networks.data?.total ?? 0} onOffset={setOffset} />
           </>
         )}
-      </Card>
+      </ListCard>
       <Dialog open={creating} onOpenChange={setCreating}>
         <DialogContent className="max-h-[92vh] overflow-y-auto">
           <DialogHeader>

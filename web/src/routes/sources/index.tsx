@@ -3,13 +3,12 @@
  * default cost, currency, click ID parameter, outbound postback URL template with macro
  * hints); delete after confirmation.
  */
-import { Plus, Search, Waypoints } from 'lucide-react'
+import { Plus, Waypoints } from 'lucide-react'
 import { useState } from 'react'
+import { ListCard, Pager, SearchBox } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
-import { Card } from '@/components/ui/card'
 import {
   Dialog,
   DialogContent,
@@ -18,14 +17,12 @@ import {
   DialogHeader,
   DialogTitle,
 } from '@/components/ui/dialog'
-import { Input } from '@/components/ui/input'
 import { toast } from '@/components/ui/sonner'
 import { Spinner } from '@/components/ui/spinner'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { type Source, useDeleteSource, useSources } from '@/hooks/api/sources'
 import { errorMessage } from '@/lib/api'
 import { formatMoney, formatRelative } from '@/lib/format'
-import { Pager } from '../logs/components/pager'
 import { SourceFormDialog } from './components/source-form'
 
 const LIMIT = 25
@@ -72,7 +69,6 @@ export function Component() {
   const [editing, setEditing] = useState<Source | null>(null)
   const [formOpen, setFormOpen] = useState(false)
   const [deleting, setDeleting] = useState<Source | null>(null)
-  const items = sources.data?.items ?? []
   const openForm = (s: Source | null) => {
     setEditing(s)
     setFormOpen(true)
@@ -89,39 +85,32 @@ export function Component() {
         description="Where your clicks come from, what they cost, and where conversions are reported back."
         actions={newButton}
       />
-      <Card className="gap-0 py-2">
-        <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3">
-          <div className="relative w-full sm:w-72">
-            <Search className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
-            <Input
-              type="search"
-              placeholder="Search sources"
-              aria-label="Search sources"
-              className="pl-8"
+      <ListCard
+        query={sources}
+        toolbar={
+          <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3">
+            <SearchBox
               value={q}
-              onChange={(e) => {
-                setQ(e.target.value)
+              onChange={(v) => {
+                setQ(v)
                 setOffset(0)
               }}
+              placeholder="Search sources"
             />
           </div>
-        </div>
-        {sources.isPending ? (
-          <TableSkeleton rows={4} columns={5} />
-        ) : sources.isError ? (
-          <ErrorState error={sources.error} onRetry={() => void sources.refetch()} />
-        ) : items.length === 0 ? (
-          <EmptyState
-            icon={Waypoints}
-            title={q ? 'No source matches' : 'No traffic sources yet'}
-            description={
-              q
-                ? 'Try another part of the name.'
-                : 'Add the ad networks and publishers you buy traffic from, with their cost and postback URL.'
-            }
-            action={q ? undefined : newButton}
-          />
-        ) : (
+        }
+        searching={Boolean(q)}
+        icon={Waypoints}
+        skeletonColumns={5}
+        noMatch={{ title: 'No source matches', description: 'Try another part of the name.' }}
+        empty={{
+          title: 'No traffic sources yet',
+          description:
+            'Add the ad networks and publishers you buy traffic from, with their cost and postback URL.',
+          action: newButton,
+        }}
+      >
+        {(items) => (
           <>
             <Table data-testid="sources-table">
               <TableHeader>
@@ -178,10 +167,10 @@ export function Component() {
                 ))}
               </TableBody>
             </Table>
-            <Pager offset={offset} limit={LIMIT} total={sources.data.total} onOffset={setOffset} />
+            <Pager offset={offset} limit={LIMIT} total={sources.data?.total ?? 0} onOffset={setOffset} />
           </>
         )}
-      </Card>
+      </ListCard>
       <SourceFormDialog open={formOpen} source={editing} onOpenChange={setFormOpen} />
       <DeleteDialog source={deleting} onClose={() => setDeleting(null)} />
     </div>

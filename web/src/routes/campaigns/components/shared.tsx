@@ -1,9 +1,8 @@
 /**
- * Building blocks shared by the campaign and destination pages: search box, pager, delete
- * confirmation, status badge, native checkbox, and the list-page state (search + offset).
+ * Building blocks shared by the campaign and destination pages: delete confirmation, status
+ * badge, native checkbox, form sections and the timezone list. List-page pieces (search box,
+ * pager, list state) are in `@/components/common/list`.
  */
-import { ChevronLeft, ChevronRight, Search } from 'lucide-react'
-import { useDeferredValue, useState } from 'react'
 import type * as React from 'react'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -15,91 +14,8 @@ import {
   DialogHeader,
   DialogTitle,
 } from '@/components/ui/dialog'
-import { Input } from '@/components/ui/input'
 import { Spinner } from '@/components/ui/spinner'
-import { formatInt } from '@/lib/format'
 import { cn } from '@/lib/utils'
-
-/** Rows per page of the list pages. */
-export const PAGE_SIZE = 20
-
-/** Search text and page offset of a list page; the query sent lags typing (deferred). */
-export function useListState() {
-  const [q, setQ] = useState('')
-  const [offset, setOffset] = useState(0)
-  const deferredQ = useDeferredValue(q.trim())
-  return {
-    q,
-    setQ: (next: string) => {
-      setQ(next)
-      setOffset(0)
-    },
-    offset,
-    setOffset,
-    params: { limit: PAGE_SIZE, offset, ...(deferredQ ? { q: deferredQ } : {}) },
-  }
-}
-
-/** Search input with a magnifier icon. */
-export function SearchBox({
-  value,
-  onChange,
-  placeholder,
-}: {
-  value: string
-  onChange: (v: string) => void
-  placeholder: string
-}) {
-  return (
-    <div className="relative w-full sm:w-72">
-      <Search className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-muted-foreground" />
-      <Input
-        type="search"
-        aria-label={placeholder}
-        placeholder={placeholder}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        className="pl-8"
-      />
-    </div>
-  )
-}
-
-/** "1–20 of 57" with previous/next buttons. */
-export function Pager({
-  offset,
-  limit,
-  total,
-  onOffset,
-}: {
-  offset: number
-  limit: number
-  total: number
-  onOffset: (o: number) => void
-}) {
-  if (total <= limit && offset === 0) return null
-  const last = Math.min(offset + limit, total)
-  return (
-    <div className="flex items-center justify-between gap-2 border-t px-4 pt-3 pb-1 text-sm text-muted-foreground">
-      <span className="tabular-nums">
-        {total === 0 ? 0 : offset + 1}–{last} of {formatInt(total)}
-      </span>
-      <div className="flex gap-2">
-        <Button
-          variant="outline"
-          size="sm"
-          disabled={offset === 0}
-          onClick={() => onOffset(Math.max(0, offset - limit))}
-        >
-          <ChevronLeft /> Previous
-        </Button>
-        <Button variant="outline" size="sm" disabled={last >= total} onClick={() => onOffset(offset + limit)}>
-          Next <ChevronRight />
-        </Button>
-      </div>
-    </div>
-  )
-}
 
 /** Confirmation dialog of a destructive action. */
 export function ConfirmDialog({

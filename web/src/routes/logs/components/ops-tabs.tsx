@@ -30,7 +30,7 @@ import {
 import { useNames } from '@/hooks/use-names'
 import { errorMessage } from '@/lib/api'
 import { formatDateTime, formatInt, formatMoney, formatRelative } from '@/lib/format'
-import { Pager } from './pager'
+import { Pager } from '@/components/common/list'
 
 const LIMIT = 50
 const POLL = 15_000
