@@ -58,8 +58,8 @@ export const envSchema = z.object({
   SNAPSHOT_POLL_MS: int(500, 50),
   /** Click pipeline: max events held in memory before backpressure, batch size and flush interval. */
   PIPELINE_QUEUE_MAX: int(200_000, 100),
-  PIPELINE_BATCH_SIZE: int(5_000, 1),
-  PIPELINE_FLUSH_MS: int(250, 10),
+  PIPELINE_BATCH_SIZE: int(20_000, 1),
+  PIPELINE_FLUSH_MS: int(1_000, 10),
   /** How often (ms) in-memory cap counters are persisted to the configuration store. */
   CAP_PERSIST_MS: int(2_000, 100),
   /** Max trafficback hops (campaign → campaign) before answering 404. */

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import proxyAddr from 'proxy-addr'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContextBuilder, openGeo, parseTrustedProxies, primaryLanguage } from './request-context.ts'
@@ -95,4 +96,20 @@ describe('client IP behind proxies (real HTTP)', () => {
     expect(await ask('1.1.1.1, 8.8.8.8')).toBe('8.8.8.8')
     expect(await ask()).toBe('127.0.0.1')
   })
+
+  it('answers a single forwarded address as proxy-addr does, trusted or not, valid or not', async () => {
+    builder = createContextBuilder({
+      trustedProxies: parseTrustedProxies('127.0.0.1/32, 10.0.0.0/8'),
+      geo: () => '',
+    })
+    expect(await ask('10.1.2.3')).toBe('10.1.2.3')
+    expect(await ask(' 2001:db8::1 ')).toBe('2001:db8::1')
+    expect(await ask('unknown')).toBe(proxyAddrAnswer('unknown'))
+  })
 })
+
+/** What proxy-addr itself answers for a request from 127.0.0.1 (trusted) with this X-Forwarded-For. */
+function proxyAddrAnswer(xff: string): string {
+  const req = { headers: { 'x-forwarded-for': xff }, socket: { remoteAddress: '127.0.0.1' } }
+  return proxyAddr(req as never, proxyAddr.compile(['127.0.0.1/32', '10.0.0.0/8']))
+}

