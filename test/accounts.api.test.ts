@@ -442,8 +442,8 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
       const bobCookie = await sessionOf(bob.email, bob.password)
       const ws = await call({ cookie: bobCookie }, 'GET', '/auth/workspaces')
       expect(ws.body.items).toEqual([
-        { id: bob.workspaceId, name: expect.any(String), role: 'owner', current: true },
-        { id: owner.workspaceId, name: 'Team', role: 'admin', current: false },
+        { id: bob.workspaceId, name: expect.any(String), role: 'owner', member: true, current: true },
+        { id: owner.workspaceId, name: 'Team', role: 'admin', member: true, current: false },
       ])
       const sw = await call({ cookie: bobCookie }, 'POST', '/auth/workspace', {
         workspace_id: owner.workspaceId,

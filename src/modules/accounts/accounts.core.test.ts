@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../platform/errors.ts'
-import { checkMemberChange, isCountryCode, type MemberChange, nextStatus } from './accounts.core.ts'
+import {
+  checkMemberChange,
+  isCountryCode,
+  type MemberChange,
+  nextStatus,
+  workspaceAccess,
+} from './accounts.core.ts'
 
 const refusal = (fn: () => unknown): { status: number; code: string } | 'allowed' => {
   try {
@@ -16,6 +22,15 @@ const change = (c: Partial<MemberChange>) =>
   refusal(() =>
     checkMemberChange({ actorRole: 'owner', self: false, from: 'member', to: 'admin', ownerCount: 1, ...c }),
   )
+
+describe('workspaceAccess', () => {
+  it('members act with their role; a platform admin elsewhere acts as owner (admin view); others not at all', () => {
+    expect(workspaceAccess('member', 'admin')).toEqual({ role: 'member', member: true })
+    expect(workspaceAccess('admin', 'user')).toEqual({ role: 'admin', member: true })
+    expect(workspaceAccess(undefined, 'admin')).toEqual({ role: 'owner', member: false })
+    expect(workspaceAccess(undefined, 'user')).toBeUndefined()
+  })
+})
 
 describe('checkMemberChange', () => {
   it('owners and admins manage members; plain members and outsiders cannot', () => {

@@ -1,7 +1,8 @@
 /**
- * Pure account rules (no I/O): who may change which workspace membership, and which
- * account-status transitions an admin may make. The service loads the facts, asks these
- * functions, and performs what they allow. Refusals are thrown as {@link AppError}s.
+ * Pure account rules (no I/O): who acts with which role in a workspace, who may change which
+ * workspace membership, and which account-status transitions an admin may make. The service
+ * loads the facts, asks these functions, and performs what they allow. Refusals are thrown
+ * as {@link AppError}s.
  */
 import { AppError, forbidden } from '../../platform/errors.ts'
 import type { MemberRole, UserStatus } from './accounts.repository.ts'
@@ -37,6 +38,30 @@ export function checkMemberChange(c: MemberChange): void {
     throw forbidden('only a workspace owner can grant, change or remove the owner role')
   if (c.from === 'owner' && c.to !== 'owner' && c.ownerCount <= 1)
     throw new AppError(409, 'last_owner', 'a workspace must keep at least one owner')
+}
+
+/** How a user acts in a workspace: with their membership role, or in "admin view". */
+export interface WorkspaceAccess {
+  /** The role the user acts with (`owner` in admin view). */
+  role: MemberRole
+  /** False in admin view: a platform admin acting in a workspace they are not a member of. */
+  member: boolean
+}
+
+/**
+ * The role a user acts with in a workspace ("admins see all"): a member acts with their
+ * membership role; a platform admin who is not a member acts as an owner would (admin view),
+ * so they can inspect and fix any workspace; anyone else has no access.
+ * @param memberRole the user's membership role there, undefined when not a member.
+ * @param globalRole the user's global role.
+ * @returns undefined when the user may not act in the workspace.
+ */
+export function workspaceAccess(
+  memberRole: MemberRole | undefined,
+  globalRole: 'user' | 'admin',
+): WorkspaceAccess | undefined {
+  if (memberRole) return { role: memberRole, member: true }
+  return globalRole === 'admin' ? { role: 'owner', member: false } : undefined
 }
 
 /** What an admin does to an account. */

@@ -3,17 +3,21 @@
  * role changes, removal, the caller's workspaces and switching a session's workspace.
  * Who may do what is decided by {@link checkMemberChange}; every change runs in a
  * transaction that locks the workspace row, so the owner count it checks stays true.
+ * The role a user acts with comes from {@link workspaceAccess}: a platform admin who is not
+ * a member acts as an owner ("admin view").
  */
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, forbidden, notFound } from '../../platform/errors.ts'
-import { checkMemberChange } from './accounts.core.ts'
+import { checkMemberChange, type WorkspaceAccess, workspaceAccess } from './accounts.core.ts'
 import {
   countOwners,
   deleteMember,
+  findAccessFacts,
   findMemberRole,
   findUserByEmail,
   findWorkspace,
   insertMember,
+  listAllWorkspacesFor,
   listMembers,
   listWorkspacesOf,
   lockWorkspace,
@@ -25,26 +29,42 @@ import {
 } from './accounts.repository.ts'
 import { normaliseEmail, sha256Hex } from './accounts.service.ts'
 
+/**
+ * How `userId` may act in `workspaceId` (see {@link workspaceAccess}); undefined when they
+ * may not (neither a member nor a platform admin, or the user is gone). Does not check that
+ * the workspace exists.
+ */
+export async function getWorkspaceAccess(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+): Promise<WorkspaceAccess | undefined> {
+  const facts = await findAccessFacts(db, workspaceId, userId)
+  return facts && workspaceAccess(facts.memberRole, facts.globalRole)
+}
+
 /** A workspace with its members and the caller's role in it. */
 export interface WorkspaceView {
   workspace: WorkspaceRow
-  /** The caller's role in this workspace. */
+  /** The caller's role in this workspace (`owner` in admin view). */
   role: MemberRole
+  /** False in admin view (a platform admin who is not a member). */
+  member: boolean
   members: MemberRow[]
 }
 
 /**
- * The workspace `workspaceId` as seen by member `userId`.
- * @throws AppError 404 when the workspace is gone or the user is not a member.
+ * The workspace `workspaceId` as seen by `userId` (a member, or a platform admin).
+ * @throws AppError 404 when the workspace is gone or the user may not act in it.
  */
 export async function getWorkspaceView(db: Db, workspaceId: string, userId: string): Promise<WorkspaceView> {
-  const [workspace, role, members] = await Promise.all([
+  const [workspace, access, members] = await Promise.all([
     findWorkspace(db, workspaceId),
-    findMemberRole(db, workspaceId, userId),
+    getWorkspaceAccess(db, workspaceId, userId),
     listMembers(db, workspaceId),
   ])
-  if (!workspace || !role) throw notFound('workspace')
-  return { workspace, role, members }
+  if (!workspace || !access) throw notFound('workspace')
+  return { workspace, ...access, members }
 }
 
 // Runs `fn` in a transaction holding the workspace lock, with the actor's and target's roles
@@ -59,7 +79,7 @@ async function withMembership<T>(
   return db.transaction(async (tx) => {
     if (!(await lockWorkspace(tx, workspaceId))) throw notFound('workspace')
     // One connection per transaction: these run one after another anyway.
-    const actorRole = await findMemberRole(tx, workspaceId, actorId)
+    const actorRole = (await getWorkspaceAccess(tx, workspaceId, actorId))?.role
     const targetRole = targetId ? await findMemberRole(tx, workspaceId, targetId) : undefined
     const owners = await countOwners(tx, workspaceId)
     return fn(tx, {
@@ -150,28 +170,55 @@ export async function removeMember(
   })
 }
 
-/** The user's workspaces with their role in each, oldest membership first. */
-export function listMyWorkspaces(
-  db: Db,
-  userId: string,
-): Promise<{ id: string; name: string; role: MemberRole; createdAt: Date }[]> {
-  return listWorkspacesOf(db, userId)
+/** A workspace the user may switch to, with the role they would act with there. */
+export interface SwitchableWorkspace {
+  id: string
+  name: string
+  /** The membership role, or `owner` in admin view. */
+  role: MemberRole
+  /** False for a workspace a platform admin sees without being a member (admin view). */
+  member: boolean
 }
 
 /**
- * Points the session with raw token `sessionToken` at another workspace of its user.
- * @returns the workspace and the user's role in it.
- * @throws AppError 404 when the user is not a member of `workspaceId` (or it does not exist).
+ * The workspaces `userId` may act in: their memberships (oldest first) and, for a platform
+ * admin (`globalRole` `admin`), every other workspace after them by name in admin view.
+ */
+export async function listMyWorkspaces(
+  db: Db,
+  userId: string,
+  globalRole: 'user' | 'admin',
+): Promise<SwitchableWorkspace[]> {
+  if (globalRole !== 'admin')
+    return (await listWorkspacesOf(db, userId)).map((w) => ({
+      id: w.id,
+      name: w.name,
+      role: w.role,
+      member: true,
+    }))
+  return (await listAllWorkspacesFor(db, userId)).map((w) => ({
+    id: w.id,
+    name: w.name,
+    ...workspaceAccess(w.role ?? undefined, 'admin')!,
+  }))
+}
+
+/**
+ * Points the session with raw token `sessionToken` at another workspace its user may act in
+ * (a membership, or any workspace for a platform admin).
+ * @returns the workspace and how the user acts in it.
+ * @throws AppError 404 when the workspace does not exist or the user may not act in it
+ *   (the session is unchanged).
  */
 export async function switchWorkspace(
   db: Db,
   opts: { sessionToken: string; userId: string; workspaceId: string },
-): Promise<{ workspace: WorkspaceRow; role: MemberRole }> {
-  const [workspace, role] = await Promise.all([
+): Promise<{ workspace: WorkspaceRow } & WorkspaceAccess> {
+  const [workspace, access] = await Promise.all([
     findWorkspace(db, opts.workspaceId),
-    findMemberRole(db, opts.workspaceId, opts.userId),
+    getWorkspaceAccess(db, opts.workspaceId, opts.userId),
   ])
-  if (!workspace || !role) throw notFound('workspace')
+  if (!workspace || !access) throw notFound('workspace')
   await setSessionWorkspace(db, sha256Hex(opts.sessionToken), workspace.id)
-  return { workspace, role }
+  return { workspace, ...access }
 }

@@ -4,7 +4,22 @@
  * Plain data access only — no hashing, no policy. Token and key *hashes* come in from the
  * service; nothing here ever sees a raw session token or API key.
  */
-import { and, asc, count, desc, eq, gt, ilike, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm'
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  ilike,
+  isNotNull,
+  isNull,
+  lt,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import {
   apiKeys,
@@ -128,7 +143,9 @@ export async function insertSession(
 
 /**
  * Resolves a session token hash to its principal when the session has not expired at `now`
- * and the user is still a member of the session's workspace; undefined otherwise.
+ * and the user is still a member of the session's workspace or is a platform admin (who may
+ * act in any workspace: "admin view"); undefined otherwise. Checked on every request, so a
+ * removed membership or a lost admin role ends access at once.
  */
 export async function findSessionPrincipal(
   db: Db,
@@ -145,14 +162,20 @@ export async function findSessionPrincipal(
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .innerJoin(
+    .leftJoin(
       workspaceMembers,
       and(
         eq(workspaceMembers.userId, sessions.userId),
         eq(workspaceMembers.workspaceId, sessions.workspaceId),
       ),
     )
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now)))
+    .where(
+      and(
+        eq(sessions.tokenHash, tokenHash),
+        gt(sessions.expiresAt, now),
+        or(isNotNull(workspaceMembers.userId), eq(users.role, 'admin')),
+      ),
+    )
   return row
 }
 
@@ -420,6 +443,26 @@ export async function findMemberRole(
   return row?.role
 }
 
+/**
+ * The facts that decide how `userId` may act in `workspaceId`: the user's global role and
+ * membership role there (undefined when not a member). Undefined when the user is gone.
+ */
+export async function findAccessFacts(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+): Promise<{ globalRole: 'user' | 'admin'; memberRole: MemberRole | undefined } | undefined> {
+  const [row] = await db
+    .select({ globalRole: users.role, memberRole: workspaceMembers.role })
+    .from(users)
+    .leftJoin(
+      workspaceMembers,
+      and(eq(workspaceMembers.userId, users.id), eq(workspaceMembers.workspaceId, workspaceId)),
+    )
+    .where(eq(users.id, userId))
+  return row && { globalRole: row.globalRole, memberRole: row.memberRole ?? undefined }
+}
+
 /** Number of owners of a workspace. */
 export async function countOwners(db: Db, workspaceId: string): Promise<number> {
   const [row] = await db
@@ -483,4 +526,32 @@ export async function listWorkspacesOf(
     .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
     .where(eq(workspaceMembers.userId, userId))
     .orderBy(asc(workspaceMembers.createdAt), asc(workspaces.id))
+}
+
+/**
+ * Every workspace with `userId`'s membership role in it (null where not a member), for a
+ * platform admin: the user's memberships first (oldest first), then the others by name.
+ */
+export async function listAllWorkspacesFor(
+  db: Db,
+  userId: string,
+): Promise<{ id: string; name: string; role: MemberRole | null; createdAt: Date }[]> {
+  return db
+    .select({
+      id: workspaces.id,
+      name: workspaces.name,
+      role: workspaceMembers.role,
+      createdAt: workspaces.createdAt,
+    })
+    .from(workspaces)
+    .leftJoin(
+      workspaceMembers,
+      and(eq(workspaceMembers.workspaceId, workspaces.id), eq(workspaceMembers.userId, userId)),
+    )
+    .orderBy(
+      sql`${workspaceMembers.userId} is null`,
+      asc(workspaceMembers.createdAt),
+      sql`lower(${workspaces.name})`,
+      asc(workspaces.id),
+    )
 }

@@ -12,8 +12,8 @@ import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
 import { adminRoutes } from './accounts.admin.routes.ts'
 import { createMailer, type Mailer } from './accounts.mailer.ts'
-import { listMyWorkspaces, switchWorkspace } from './accounts.members.ts'
-import { findMemberRole, findUserById, findWorkspace } from './accounts.repository.ts'
+import { getWorkspaceAccess, listMyWorkspaces, switchWorkspace } from './accounts.members.ts'
+import { findUserById, findWorkspace } from './accounts.repository.ts'
 import { confirmPasswordReset, requestPasswordReset } from './accounts.reset.ts'
 import {
   passwordChangeBody,
@@ -62,6 +62,17 @@ const loginUserOut = z.object({
   role: z.enum(['user', 'admin']),
 })
 const workspaceOut = z.object({ id: z.uuid(), name: z.string() })
+/** The workspace a request acts in, with the caller's role there and whether they are a member. */
+const actingWorkspaceOut = workspaceOut.extend({
+  role: memberRoleOut.describe('your role here; `owner` in admin view'),
+  member: z
+    .boolean()
+    .describe('false in admin view: a platform admin acting in a workspace they are not a member of'),
+})
+/** One entry of `GET /auth/workspaces`. */
+const switchableWorkspaceOut = actingWorkspaceOut.extend({
+  current: z.boolean().describe('the workspace this request acts in'),
+})
 
 const apiKeyOut = z.object({
   id: z.uuid(),
@@ -199,17 +210,17 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
 
     const meOut = z.object({
       user: userOut,
-      workspace: workspaceOut.extend({ role: memberRoleOut }),
+      workspace: actingWorkspaceOut,
       via: z.enum(['session', 'api_key']),
     })
     const me = async (userId: string, workspaceId: string, via: 'session' | 'api_key') => {
-      const [user, ws, role] = await Promise.all([
+      const [user, ws, access] = await Promise.all([
         findUserById(db, userId),
         findWorkspace(db, workspaceId),
-        findMemberRole(db, workspaceId, userId),
+        getWorkspaceAccess(db, workspaceId, userId),
       ])
-      if (!user || !ws || !role) throw unauthorized()
-      return { user: userJson(user), workspace: { id: ws.id, name: ws.name, role }, via }
+      if (!user || !ws || !access) throw unauthorized()
+      return { user: userJson(user), workspace: { id: ws.id, name: ws.name, ...access }, via }
     }
 
     app.get(
@@ -316,21 +327,16 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['auth'],
-          summary: 'The workspaces you belong to; `current` marks the one this request acts in',
-          response: {
-            200: z.object({
-              items: z.array(
-                z.object({ id: z.uuid(), name: z.string(), role: memberRoleOut, current: z.boolean() }),
-              ),
-            }),
-          },
+          summary: 'The workspaces you can switch to; `current` marks the one this request acts in',
+          description:
+            'Your memberships, oldest first. For a platform admin also every other workspace, after ' +
+            'them by name, with `member: false` and `role: owner` (admin view).',
+          response: { 200: z.object({ items: z.array(switchableWorkspaceOut) }) },
         },
       },
       async (req) => ({
-        items: (await listMyWorkspaces(db, req.auth.userId)).map((w) => ({
-          id: w.id,
-          name: w.name,
-          role: w.role,
+        items: (await listMyWorkspaces(db, req.auth.userId, req.auth.role)).map((w) => ({
+          ...w,
           current: w.id === req.auth.workspaceId,
         })),
       }),
@@ -343,6 +349,9 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
           tags: ['auth'],
           summary:
             "Switch the session's workspace (cookie sessions only; an API key is bound to its workspace)",
+          description:
+            'A workspace you are a member of; a platform admin may switch into any workspace and acts ' +
+            'there as an owner (admin view). 404 otherwise, and the session is unchanged.',
           body: switchWorkspaceBody,
           response: {
             200: z.object({ workspace: workspaceOut.extend({ role: memberRoleOut }) }),
@@ -382,13 +391,20 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         schema: {
           tags: ['api keys'],
           summary: 'Create an API key; the key is in this response only',
+          description:
+            'Keys belong to members: in admin view (a platform admin who is not a member) this is ' +
+            '403 `membership_required`, so admin view never outlives the session.',
           body: z.strictObject({ name: z.string().trim().min(1).max(200) }),
           response: {
             201: apiKeyOut.extend({ key: z.string().describe('tfk_… — shown once, store it now') }),
+            403: errorBody,
           },
         },
       },
       async (req, reply) => {
+        const access = await getWorkspaceAccess(db, req.auth.workspaceId, req.auth.userId)
+        if (!access?.member)
+          throw new AppError(403, 'membership_required', 'API keys can only be created by workspace members')
         const k = await createApiKey(db, {
           workspaceId: req.auth.workspaceId,
           userId: req.auth.userId,

@@ -1,6 +1,7 @@
 /**
  * The current workspace and its members under `/api/v1/workspace`. Any member may read;
- * owners and admins manage members (see `checkMemberChange` for the exact rules).
+ * owners and admins manage members (see `checkMemberChange` for the exact rules); a platform
+ * admin in admin view acts as an owner.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -26,7 +27,10 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
           response: {
             200: z.object({
               workspace: z.object({ id: z.uuid(), name: z.string(), created_at: z.string() }),
-              role: memberRoleOut,
+              role: memberRoleOut.describe('your role here; `owner` in admin view'),
+              member: z
+                .boolean()
+                .describe('false in admin view: a platform admin acting here without being a member'),
               members: z.array(memberOut),
             }),
           },
@@ -41,6 +45,7 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
             created_at: v.workspace.createdAt.toISOString(),
           },
           role: v.role,
+          member: v.member,
           members: v.members.map(memberJson),
         }
       },

@@ -18,13 +18,22 @@ export {
   type WorkspaceRow,
 } from './accounts.repository.ts'
 export { adminListUsers, changeUserStatus } from './accounts.admin.ts'
-export { checkMemberChange, isCountryCode, nextStatus, type StatusAction } from './accounts.core.ts'
+export {
+  checkMemberChange,
+  isCountryCode,
+  nextStatus,
+  type StatusAction,
+  type WorkspaceAccess,
+  workspaceAccess,
+} from './accounts.core.ts'
 export { createMailer, type MailMessage, type Mailer } from './accounts.mailer.ts'
 export {
   addMember,
+  getWorkspaceAccess,
   getWorkspaceView,
   listMyWorkspaces,
   removeMember,
+  type SwitchableWorkspace,
   setMemberRole,
   switchWorkspace,
   type WorkspaceView,

@@ -1,18 +1,23 @@
 /**
- * The signed-in frame: a dark sidebar with every section on laptops (≥ 1024 px), a top bar
- * with a drawer on phones and tablets, a thin progress bar while a lazy page loads, and the
- * page in `<Outlet />`.
+ * The signed-in frame: a dark sidebar with the workspace switcher and every section on
+ * laptops (≥ 1024 px), a top bar with the switcher and a drawer on phones and tablets, a
+ * thin progress bar while a lazy page loads, and the page in `<Outlet />`. While a
+ * workspace switch is in flight the page is replaced by a "switching" state (its data
+ * belongs to the old workspace); in admin view a banner says so above every page.
  */
-import { LogOut, Menu } from 'lucide-react'
+import { Eye, LogOut, Menu } from 'lucide-react'
 import { useEffect, useState } from 'react'
 import { NavLink, Outlet, useLocation, useNavigate, useNavigation } from 'react-router'
 import { Sheet, SheetContent, SheetDescription, SheetTitle, SheetTrigger } from '@/components/ui/sheet'
 import { toast } from '@/components/ui/sonner'
+import { Spinner } from '@/components/ui/spinner'
 import { type Me, useLogout, useMe } from '@/hooks/api/auth'
+import { usePendingWorkspaceSwitch } from '@/hooks/api/workspace'
 import { errorMessage } from '@/lib/api'
 import { navFor } from '@/lib/nav'
 import { cn } from '@/lib/utils'
 import { Brand } from './brand'
+import { WorkspaceSwitcher } from './workspace-switcher'
 
 function SidebarNav({ me }: { me: Me }) {
   const groups = navFor(me.user.role === 'admin')
@@ -82,20 +87,63 @@ function AccountFooter({ me }: { me: Me }) {
   )
 }
 
-function SidebarContent({ me }: { me: Me }) {
+/** The sidebar; `switcher` adds the workspace switcher (the phone drawer leaves it to the top bar). */
+function SidebarContent({ me, switcher = false }: { me: Me; switcher?: boolean }) {
   return (
     <div className="flex h-full flex-col">
       <div className="flex h-14 shrink-0 items-center border-b border-sidebar-border/60 px-5">
         <Brand className="text-sidebar-accent-foreground" />
       </div>
+      {switcher && (
+        <div className="relative z-10 px-3 pt-3">
+          <WorkspaceSwitcher me={me} placement="sidebar" />
+        </div>
+      )}
       <SidebarNav me={me} />
       <AccountFooter me={me} />
     </div>
   )
 }
 
+/** Above every page while a platform admin acts in a workspace they are not a member of. */
+function AdminViewBanner({ me }: { me: Me }) {
+  return (
+    <div
+      role="note"
+      data-testid="admin-view-banner"
+      className="mb-5 flex items-start gap-2.5 rounded-lg border border-warning/50 bg-warning/10 px-3 py-2 text-sm"
+    >
+      <Eye className="mt-0.5 size-4 shrink-0" aria-hidden="true" />
+      <p>
+        <span className="font-medium">Admin view of {me.workspace.name}.</span>{' '}
+        <span className="text-muted-foreground">
+          You are not a member of this workspace; what you change here changes it for its members.
+        </span>
+      </p>
+    </div>
+  )
+}
+
+/** Replaces the page while the session moves to another workspace. */
+function SwitchingWorkspace({ name }: { name: string }) {
+  return (
+    <div
+      role="status"
+      aria-live="polite"
+      data-testid="switching-workspace"
+      className="flex min-h-[50vh] flex-col items-center justify-center gap-3 text-center"
+    >
+      <Spinner className="size-5 text-muted-foreground" label="Switching workspace" />
+      <p className="text-sm text-muted-foreground">
+        Switching to <span className="font-medium text-foreground">{name}</span>…
+      </p>
+    </div>
+  )
+}
+
 export function AppLayout() {
   const me = useMe().data
+  const switchingTo = usePendingWorkspaceSwitch()
   const location = useLocation()
   const navigation = useNavigation()
   const [open, setOpen] = useState(false)
@@ -107,7 +155,7 @@ export function AppLayout() {
     <div className="min-h-dvh lg:grid lg:grid-cols-[15rem_minmax(0,1fr)]">
       <aside className="hidden bg-sidebar text-sidebar-foreground lg:block" data-testid="sidebar">
         <div className="sticky top-0 h-dvh">
-          <SidebarContent me={me} />
+          <SidebarContent me={me} switcher />
         </div>
       </aside>
       <div className="flex min-w-0 flex-col">
@@ -125,7 +173,8 @@ export function AppLayout() {
               <SidebarContent me={me} />
             </SheetContent>
           </Sheet>
-          <Brand className="text-sidebar-accent-foreground" />
+          <Brand className="shrink-0 text-sidebar-accent-foreground" />
+          <WorkspaceSwitcher me={me} placement="topbar" className="ml-auto min-w-0" />
         </header>
         <div
           aria-hidden="true"
@@ -135,7 +184,14 @@ export function AppLayout() {
           )}
         />
         <main className="mx-auto w-full max-w-[1600px] flex-1 px-4 py-5 sm:px-6 lg:px-8 lg:py-7">
-          <Outlet />
+          {switchingTo !== undefined ? (
+            <SwitchingWorkspace name={switchingTo} />
+          ) : (
+            <>
+              {me.workspace.member === false && <AdminViewBanner me={me} />}
+              <Outlet />
+            </>
+          )}
         </main>
       </div>
     </div>

@@ -15,7 +15,14 @@ export interface Me {
     status: 'pending' | 'active' | 'suspended'
     name?: string | null
   }
-  workspace: { id: string; name: string; role?: 'owner' | 'admin' | 'member' }
+  workspace: {
+    id: string
+    name: string
+    /** Your role here; `owner` in admin view. */
+    role?: 'owner' | 'admin' | 'member'
+    /** False in admin view: a platform admin acting in a workspace they are not a member of. */
+    member?: boolean
+  }
   via: 'session' | 'api_key'
 }
 
