@@ -152,12 +152,16 @@ export async function startServer(
   })
   outbound.registerJobs()
   await jobs.start({ workers: false })
+  // Live feed (SSE, GET /api/v1/live); listens to the pipeline only while a client is
+  // connected. Other modules publish their own events with live.publish(workspaceId, event).
+  const live = createLiveHub({ source: pipeline })
   const conversions = createConversionsService({
     db: db.db,
     clickhouse,
     recentClicks,
     logger,
     outbox: outbound.outbox,
+    live,
   })
   // The autopilot ticks every minute through one scheduled job (exactly one per slot across processes).
   const secretBox = createSecretBox(
@@ -195,10 +199,6 @@ export async function startServer(
     logger,
     allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
   })
-
-  // Live feed (SSE, GET /api/v1/live); listens to the pipeline only while a client is
-  // connected. Other modules publish their own events with live.publish(workspaceId, event).
-  const live = createLiveHub({ source: pipeline })
 
   const app = await createApiApp({
     db: db.db,

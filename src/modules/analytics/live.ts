@@ -1,7 +1,10 @@
 /**
  * Live feed: `GET /api/v1/live`, a Server-Sent Events stream of the caller's workspace's
- * routed clicks and trafficback requests as they happen (the dashboard's live click feed;
- * the visitor engine will publish its hits into the same hub).
+ * routed clicks and trafficback requests as they happen (the dashboard's live click feed).
+ * Other modules publish their own event types into the same hub with
+ * {@link LiveHub.publish}: the conversions module sends `conversion` (a conversion created
+ * or changed status, after its commit; shape `LiveConversion` in
+ * src/modules/conversions/conversions.service.ts); the visitor engine will send its hits.
  *
  * Cost on the redirect path: the hub attaches a listener to the pipeline only while at
  * least one client is connected; the listener keeps references to the events of a group
@@ -17,6 +20,9 @@
  *
  * event: click
  * data: {"type":"click","click_id":"…","ts":"2025-01-01T12:00:00.000Z","campaign_id":"…",…}
+ *
+ * event: conversion
+ * data: {"type":"conversion","conversion_id":"…","click_id":"…","status":"sale","payout_micros":12500000,"currency":"USD",…}
  *
  * event: dropped
  * data: {"count":12}
@@ -66,7 +72,10 @@ export interface LiveTrafficback {
   is_bot: boolean
 }
 
-/** Anything the live stream carries. Other modules may publish their own `type`s. */
+/**
+ * Anything the live stream carries. Other modules may publish their own `type`s (e.g.
+ * `conversion` from the conversions module); the `type` is the SSE event name.
+ */
 export type LiveEvent = LiveClick | LiveTrafficback | { type: string; [field: string]: unknown }
 
 /** Where the hub gets pipeline events from (a {@link import('./pipeline.ts').Pipeline}). */
@@ -326,7 +335,7 @@ export function liveRoutes(hub: LiveHub): FastifyPluginAsync {
         schema: {
           tags: ['reports'],
           summary:
-            "Server-Sent Events: the workspace's clicks (`event: click`) and trafficback requests as they happen",
+            "Server-Sent Events: the workspace's clicks (`event: click`), trafficback requests (`event: trafficback`) and conversion changes (`event: conversion`) as they happen",
           produces: ['text/event-stream'],
         },
       },

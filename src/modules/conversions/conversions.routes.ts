@@ -37,7 +37,7 @@ import {
   postbackSettingsOut,
 } from './conversions.schema.ts'
 import { errorBody, idParams } from '../../platform/http/schemas.ts'
-import { effectiveParams, NETWORK_PARAM, type PostbackSettings } from './postback.parse.ts'
+import { effectiveParams, type PostbackSettings, postbackUrlFor } from './postback.parse.ts'
 
 /** Dependencies of {@link conversionsApiRoutes}. */
 export interface ConversionsApiDeps {
@@ -111,29 +111,6 @@ function eventJson(e: ConversionEventRow): z.output<typeof conversionEventOut> {
     currency: e.currency,
     synced_at: e.syncedAt ? iso(e.syncedAt) : null,
   }
-}
-
-/**
- * Example postback URL for a network: our parameter names with `{…}` placeholders the
- * operator replaces by the network's own macros (e.g. `{clickid}`, `#s2#`).
- */
-export function postbackUrlFor(
-  publicUrl: string,
-  networkId: string,
-  settings: Pick<PostbackSettings, 'template' | 'params'>,
-  hasSecret: boolean,
-): string {
-  const p = effectiveParams(settings)
-  const parts = [`${NETWORK_PARAM}=${networkId}`]
-  if (hasSecret) parts.push('secret={secret}')
-  if (p) {
-    parts.push(`${p.click_id}={click_id}`)
-    if (p.transaction_id) parts.push(`${p.transaction_id}={transaction_id}`)
-    if (p.payout) parts.push(`${p.payout}={payout}`)
-    if (p.status) parts.push(`${p.status}={status}`)
-    for (const [k, v] of Object.entries(p.subs)) if (v) parts.push(`${v}={${k}}`)
-  }
-  return `${publicUrl.replace(/\/$/, '')}/postback?${parts.join('&')}`
 }
 
 function settingsJson(publicUrl: string, r: Awaited<ReturnType<typeof getNetworkPostback>>) {

@@ -23,6 +23,7 @@ import {
 } from './click.lookup.ts'
 import {
   type ConversionEvent,
+  type ConversionStatus,
   type Decision,
   decide,
   type NormalizedPostback,
@@ -106,12 +107,60 @@ export interface ConversionOutbox {
   committed?(): void
 }
 
+/**
+ * An accepted change as the live feed (`GET /api/v1/live`, `event: conversion`) carries it:
+ * what the dashboard shows, nothing about the visitor. Money in micros of `currency`.
+ */
+export type LiveConversion = {
+  type: 'conversion'
+  conversion_id: string
+  click_id: string
+  campaign_id: string
+  network_id: string
+  /** Status after the change. */
+  status: ConversionStatus
+  /** '' when the change created the conversion. */
+  previous_status: ConversionStatus | ''
+  /** Payout on record after the change (a rejection keeps it), micros. */
+  payout_micros: number
+  /** Revenue the change added (negative when a sale is rejected), micros. */
+  revenue_delta_micros: number
+  currency: string
+  /** Time of the change, ISO 8601 UTC. */
+  ts: string
+}
+
+/** Where accepted changes are announced after their commit: the live hub's `publish`. */
+export interface ConversionLivePublisher {
+  publish(workspaceId: string, event: LiveConversion): void
+}
+
+/** The live-feed shape of an accepted change. */
+export function liveConversion(change: AcceptedConversionChange): LiveConversion {
+  const { conversion: c, event: e } = change
+  return {
+    type: 'conversion',
+    conversion_id: change.conversionId,
+    click_id: c.clickId,
+    campaign_id: c.campaignId,
+    network_id: c.networkId ?? '',
+    status: e.status,
+    previous_status: e.previousStatus,
+    payout_micros: e.payoutMicros,
+    revenue_delta_micros: e.revenueDeltaMicros,
+    currency: e.currency,
+    ts: new Date(e.ts).toISOString(),
+  }
+}
+
 /** Dependencies and options of {@link createConversionsService}. */
 export interface ConversionsServiceDeps {
   db: Db
   clickhouse: ClickHouseHandle
   /** Called in the transaction of every accepted change (see {@link ConversionOutbox}). */
   outbox?: ConversionOutbox
+  /** Told of every accepted change after its commit (the live feed); never on a rollback. */
+  live?: ConversionLivePublisher
   /** Shared with the redirect hot path (see README "Wiring"); a private one by default. */
   recentClicks?: RecentClicks
   clock?: Clock
@@ -313,6 +362,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       if (applied.outcome === 'accepted') {
         kick()
         deps.outbox?.committed?.()
+        if (applied.change) deps.live?.publish(applied.change.workspaceId, liveConversion(applied.change))
       }
       return {
         outcome: applied.outcome,
@@ -334,7 +384,13 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     defaults: { payoutMicros?: number | undefined; currency?: string | undefined },
     now: number,
     log: PostbackLogInsert,
-  ): Promise<{ outcome: Decision['outcome']; reason: string; conversionId?: string }> {
+  ): Promise<{
+    outcome: Decision['outcome']
+    reason: string
+    conversionId?: string
+    /** The accepted change, announced once the transaction has committed. */
+    change?: AcceptedConversionChange
+  }> {
     const key: ConversionKey = { networkId: net.id, clickId: pb.clickId, transactionId: pb.transactionId }
     return db.transaction(async (txRaw) => {
       const tx = txRaw as unknown as Tx
@@ -365,16 +421,12 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
         await updateConversion(tx, row.id, d.next)
         after = applied(row, d.next)
       }
+      let change: AcceptedConversionChange | undefined
       if (d.outcome === 'accepted' && d.event && conversionId) {
         const eventId = await insertConversionEvent(tx, conversionId, net.workspaceId, d.event)
-        if (deps.outbox && after) {
-          await deps.outbox.write(tx, {
-            workspaceId: net.workspaceId,
-            conversionId,
-            eventId,
-            event: d.event,
-            conversion: after,
-          })
+        if (after) {
+          change = { workspaceId: net.workspaceId, conversionId, eventId, event: d.event, conversion: after }
+          await deps.outbox?.write(tx, change)
         }
       }
       log.outcome = d.outcome
@@ -386,6 +438,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
         outcome: d.outcome,
         reason: d.reason,
         ...(log.conversionId ? { conversionId: log.conversionId } : {}),
+        ...(change ? { change } : {}),
       }
     })
   }

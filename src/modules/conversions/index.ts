@@ -32,7 +32,6 @@ export {
 export {
   type ConversionsApiDeps,
   conversionsApiRoutes,
-  postbackUrlFor,
 } from './conversions.routes.ts'
 export {
   POSTBACK_TEMPLATES,
@@ -45,12 +44,15 @@ export {
 } from './conversions.schema.ts'
 export {
   type AcceptedConversionChange,
+  type ConversionLivePublisher,
   type ConversionOutbox,
   type ConversionsService,
   type ConversionsServiceDeps,
   type ConversionsStats,
   createConversionsService,
   type InboundPostback,
+  type LiveConversion,
+  liveConversion,
   type PostbackResult,
 } from './conversions.service.ts'
 export { batchToken, type SyncResult, type SyncStats } from './conversions.sync.ts'
@@ -77,6 +79,7 @@ export {
   parsePostback,
   type PostbackSettings,
   postbackFields,
+  postbackUrlFor,
   TEMPLATE_PRESETS,
 } from './postback.parse.ts'
 export {

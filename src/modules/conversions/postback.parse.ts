@@ -116,6 +116,30 @@ export function effectiveParams(
   return out
 }
 
+/**
+ * Example postback URL for a network: our parameter names with `{…}` placeholders the
+ * operator replaces by the network's own macros (e.g. `{clickid}`, `#s2#`). Pure (the admin
+ * UI previews the URL with it while the settings are edited).
+ */
+export function postbackUrlFor(
+  publicUrl: string,
+  networkId: string,
+  settings: Pick<PostbackSettings, 'template' | 'params'>,
+  hasSecret: boolean,
+): string {
+  const p = effectiveParams(settings)
+  const parts = [`${NETWORK_PARAM}=${networkId}`]
+  if (hasSecret) parts.push('secret={secret}')
+  if (p) {
+    parts.push(`${p.click_id}={click_id}`)
+    if (p.transaction_id) parts.push(`${p.transaction_id}={transaction_id}`)
+    if (p.payout) parts.push(`${p.payout}={payout}`)
+    if (p.status) parts.push(`${p.status}={status}`)
+    for (const [k, v] of Object.entries(p.subs)) if (v) parts.push(`${v}={${k}}`)
+  }
+  return `${publicUrl.replace(/\/$/, '')}/postback?${parts.join('&')}`
+}
+
 /** Result of {@link parsePayoutMicros}. */
 export type PayoutParse = { ok: true; micros: number } | { ok: false; reason: string }
 

@@ -1,7 +1,7 @@
 /**
- * The live feed: `GET /api/v1/live` (Server-Sent Events) of the workspace's clicks and
- * trafficback requests. Events are buffered and applied once per animation frame, so a
- * burst of clicks re-renders once.
+ * The live feed: `GET /api/v1/live` (Server-Sent Events) of the workspace's clicks,
+ * trafficback requests and conversion changes. Events are buffered and applied once per
+ * animation frame, so a burst of clicks re-renders once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { apiUrl } from '@/lib/api'
@@ -41,7 +41,36 @@ export interface LiveTrafficback {
   is_bot: boolean
 }
 
-export type LiveItem = LiveClick | LiveTrafficback
+/**
+ * A conversion created or changed status (`event: conversion`, published by the conversions
+ * module after the postback's commit). Money in micros of `currency`.
+ */
+export interface LiveConversion {
+  type: 'conversion'
+  conversion_id: string
+  click_id: string
+  campaign_id: string
+  network_id: string
+  status: 'lead' | 'sale' | 'rejected' | 'rebill'
+  /** '' when the change created the conversion. */
+  previous_status: string
+  /** Payout on record after the change. */
+  payout_micros: number
+  /** Revenue the change added (negative for a rejection). */
+  revenue_delta_micros: number
+  currency: string
+  ts: string
+}
+
+export type LiveItem = LiveClick | LiveTrafficback | LiveConversion
+
+/** SSE event names the feed listens to (each item's `type`). */
+const ITEM_EVENTS = ['click', 'trafficback', 'conversion'] as const
+
+/** A key unique per item in the feed (a conversion appears once per status it takes). */
+export function liveKey(e: LiveItem): string {
+  return e.type === 'conversion' ? `conversion:${e.conversion_id}:${e.status}` : `${e.type}:${e.click_id}`
+}
 
 /** `connecting` first; `live` while open; `reconnecting` after a drop (the browser retries); `closed` when refused (signed out). */
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'closed'
@@ -94,8 +123,7 @@ export function useLiveFeed(opts: LiveFeedOptions = {}) {
         // ignore a malformed notice
       }
     }
-    es.addEventListener('click', onMessage)
-    es.addEventListener('trafficback', onMessage)
+    for (const name of ITEM_EVENTS) es.addEventListener(name, onMessage)
     es.addEventListener('dropped', onDropped)
     es.onopen = () => setStatus('live')
     es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting')

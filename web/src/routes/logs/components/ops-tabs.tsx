@@ -1,10 +1,11 @@
 /**
  * The tabs of the Logs and Postbacks pages: inbound postback log, conversions, outbound
  * deliveries (with Retry), click-ingestion status. The active tab is `?tab=` in the URL.
+ * A conversion or delivery row opens its page (`/logs/conversions/:id`, `/logs/outbound/:id`).
  */
 import { Activity, ArrowDownToLine, ArrowUpFromLine, BadgeDollarSign, RefreshCw } from 'lucide-react'
 import { useState } from 'react'
-import { useSearchParams } from 'react-router'
+import { Link, useNavigate, useSearchParams } from 'react-router'
 import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
 import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
@@ -29,39 +30,12 @@ import {
 } from '@/hooks/api/postbacks'
 import { useNames } from '@/hooks/use-names'
 import { errorMessage } from '@/lib/api'
-import { formatDateTime, formatInt, formatMoney, formatRelative } from '@/lib/format'
+import { formatInt, formatRelative } from '@/lib/format'
 import { Pager } from '@/components/common/list'
+import { micros, OUTCOME_VARIANT, STATE_VARIANT, STATUS_VARIANT, useFromHere, When } from './ops-shared'
 
 const LIMIT = 50
 const POLL = 15_000
-
-type Variant = 'success' | 'secondary' | 'warning' | 'destructive' | 'outline'
-const OUTCOME_VARIANT: Record<PostbackOutcome, Variant> = {
-  accepted: 'success',
-  duplicate: 'secondary',
-  unknown_click: 'warning',
-  bad_secret: 'destructive',
-  ip_not_allowed: 'destructive',
-  unknown_network: 'destructive',
-  malformed: 'destructive',
-  bad_status: 'warning',
-  error: 'destructive',
-}
-const STATE_VARIANT: Record<string, Variant> = {
-  pending: 'secondary',
-  delivered: 'success',
-  failed: 'destructive',
-  dead: 'destructive',
-}
-const STATUS_VARIANT: Record<ConversionStatus, Variant> = {
-  lead: 'secondary',
-  sale: 'success',
-  rejected: 'destructive',
-  rebill: 'outline',
-}
-
-const micros = (m: number | null | undefined, currency?: string) =>
-  m === null || m === undefined ? '—' : formatMoney(m / 1_000_000, currency)
 
 function Toolbar({ children }: { children: React.ReactNode }) {
   return (
@@ -71,20 +45,13 @@ function Toolbar({ children }: { children: React.ReactNode }) {
   )
 }
 
-function When({ iso }: { iso: string }) {
-  return (
-    <span className="whitespace-nowrap text-muted-foreground" title={formatDateTime(iso)}>
-      {formatRelative(iso)}
-    </span>
-  )
-}
-
 function PostbackLogTab() {
   const [outcome, setOutcome] = useState<PostbackOutcome | ''>('')
   const [network, setNetwork] = useState('')
   const [click, setClick] = useState('')
   const [offset, setOffset] = useState(0)
   const { nameOf, options } = useNames(['network'])
+  const from = useFromHere()
   const logs = usePostbackLogs(
     {
       limit: LIMIT,
@@ -169,7 +136,18 @@ function PostbackLogTab() {
               {items.map((r) => (
                 <TableRow key={r.id} data-testid="postback-log-row">
                   <TableCell>
-                    <When iso={r.received_at} />
+                    {r.conversion_id ? (
+                      <Link
+                        to={`/logs/conversions/${r.conversion_id}`}
+                        state={from}
+                        className="underline-offset-4 hover:underline"
+                        title="Open the conversion"
+                      >
+                        <When iso={r.received_at} />
+                      </Link>
+                    ) : (
+                      <When iso={r.received_at} />
+                    )}
                   </TableCell>
                   <TableCell>
                     <Badge variant={OUTCOME_VARIANT[r.outcome]} title={r.reason || undefined}>
@@ -206,6 +184,8 @@ function ConversionsTab() {
   const [network, setNetwork] = useState('')
   const [offset, setOffset] = useState(0)
   const { nameOf, options } = useNames(['network', 'campaign'])
+  const from = useFromHere()
+  const navigate = useNavigate()
   const conversions = useConversions(
     { limit: LIMIT, offset, status: status || undefined, network_id: network || undefined },
     { refetchInterval: POLL },
@@ -272,9 +252,22 @@ function ConversionsTab() {
             </TableHeader>
             <TableBody>
               {items.map((c) => (
-                <TableRow key={c.id} data-testid="conversion-row">
+                <TableRow
+                  key={c.id}
+                  data-testid="conversion-row"
+                  className="cursor-pointer"
+                  onClick={() => navigate(`/logs/conversions/${c.id}`, { state: from })}
+                >
                   <TableCell>
-                    <When iso={c.created_at} />
+                    <Link
+                      to={`/logs/conversions/${c.id}`}
+                      state={from}
+                      className="font-medium underline-offset-4 hover:underline"
+                      aria-label={`Open the ${c.status} conversion of click ${c.click_id}`}
+                      onClick={(e) => e.stopPropagation()}
+                    >
+                      <When iso={c.created_at} />
+                    </Link>
                   </TableCell>
                   <TableCell>
                     <Badge
@@ -320,6 +313,8 @@ function OutboundTab() {
   const [state, setState] = useState('')
   const [offset, setOffset] = useState(0)
   const { nameOf } = useNames(['source'])
+  const from = useFromHere()
+  const navigate = useNavigate()
   const outbound = useOutboundPostbacks(
     { limit: LIMIT, offset, state: state || undefined },
     { refetchInterval: POLL },
@@ -379,9 +374,22 @@ function OutboundTab() {
             </TableHeader>
             <TableBody>
               {items.map((o) => (
-                <TableRow key={o.id} data-testid="outbound-row">
+                <TableRow
+                  key={o.id}
+                  data-testid="outbound-row"
+                  className="cursor-pointer"
+                  onClick={() => navigate(`/logs/outbound/${o.id}`, { state: from })}
+                >
                   <TableCell>
-                    <When iso={o.created_at} />
+                    <Link
+                      to={`/logs/outbound/${o.id}`}
+                      state={from}
+                      className="font-medium underline-offset-4 hover:underline"
+                      aria-label={`Open the ${o.state} delivery of the ${o.status} postback`}
+                      onClick={(e) => e.stopPropagation()}
+                    >
+                      <When iso={o.created_at} />
+                    </Link>
                   </TableCell>
                   <TableCell>
                     <Badge variant={STATE_VARIANT[o.state] ?? 'secondary'}>{o.state}</Badge>
@@ -412,7 +420,10 @@ function OutboundTab() {
                         variant="outline"
                         size="sm"
                         disabled={retry.isPending && retry.variables === o.id}
-                        onClick={() => onRetry(o.id)}
+                        onClick={(e) => {
+                          e.stopPropagation()
+                          onRetry(o.id)
+                        }}
                       >
                         {retry.isPending && retry.variables === o.id ? <Spinner /> : <RefreshCw />} Retry
                       </Button>

@@ -1,13 +1,13 @@
 /**
  * A network's postback settings (`/networks/:id/postback-settings`): template preset,
- * parameter names, status map, default status — and the ready-to-copy postback URL the
- * operator pastes into the network's panel.
+ * parameter names, the sub mapping (our sub1..sub10 ← the network's parameters), status map,
+ * default status — and the ready-to-copy postback URL the operator pastes into the network's
+ * panel, previewed as the settings are edited.
  */
 import { zodResolver } from '@hookform/resolvers/zod'
-import { CircleAlert } from 'lucide-react'
+import { CircleAlert, Plus, X } from 'lucide-react'
 import { useEffect } from 'react'
-import { useForm } from 'react-hook-form'
-import { z } from 'zod'
+import { type FieldPath, type UseFormReturn, useFieldArray, useForm, useWatch } from 'react-hook-form'
 import { CopyButton } from '@/components/common/copy-button'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { ErrorState, TableSkeleton } from '@/components/common/states'
@@ -22,13 +22,23 @@ import {
   CONVERSION_STATUSES,
   type ConversionStatus,
   POSTBACK_TEMPLATES,
-  type PostbackParams,
   type PostbackSettings,
   usePostbackSettings,
   useUpdatePostbackSettings,
 } from '@/hooks/api/networks'
-import { applyApiErrors } from '@/lib/forms'
+import { ApiError, errorMessage } from '@/lib/api'
 import { Textarea } from './network-form'
+import {
+  formFieldOf,
+  nextFreeSub,
+  PARAMS,
+  type PostbackFormValues,
+  postbackFormSchema,
+  previewPostbackUrl,
+  SUB_KEYS,
+  toApiParams,
+  toFormValues,
+} from './postback-params.lib'
 
 const TEMPLATE_LABEL: Record<(typeof POSTBACK_TEMPLATES)[number], string> = {
   subid_tid_payout_status: 'subid, tid, payout, status',
@@ -36,23 +46,8 @@ const TEMPLATE_LABEL: Record<(typeof POSTBACK_TEMPLATES)[number], string> = {
   cnv_id_payout_cnv_status: 'cnv_id, payout, cnv_status',
   custom: 'Custom parameter names',
 }
-const PARAMS = ['click_id', 'transaction_id', 'payout', 'status', 'currency'] as const
-const paramName = z
-  .string()
-  .trim()
-  .regex(/^([A-Za-z0-9_.\-[\]]{1,64})?$/, '1–64 of A–Z a–z 0–9 _ . - [ ]')
 
-const schema = z.object({
-  template: z.enum(POSTBACK_TEMPLATES),
-  click_id: paramName,
-  transaction_id: paramName,
-  payout: paramName,
-  status: paramName,
-  currency: paramName,
-  status_map: z.string().max(10_000),
-  default_status: z.enum(CONVERSION_STATUSES),
-})
-type Values = z.infer<typeof schema>
+type Form = UseFormReturn<PostbackFormValues>
 
 /** "approved = sale" lines → `{approved: 'sale'}`; throws a message on a bad line. */
 export function parseStatusMap(text: string): Record<string, ConversionStatus> {
@@ -69,28 +64,148 @@ export function parseStatusMap(text: string): Record<string, ConversionStatus> {
   return out
 }
 
-const toValues = (s: PostbackSettings): Values => ({
-  template: s.template,
-  click_id: s.params.click_id ?? '',
-  transaction_id: s.params.transaction_id ?? '',
-  payout: s.params.payout ?? '',
-  status: s.params.status ?? '',
-  currency: s.params.currency ?? '',
-  status_map: Object.entries(s.status_map)
-    .map(([k, v]) => `${k} = ${v}`)
-    .join('\n'),
-  default_status: s.default_status,
-})
+/** Puts an API error on the form: field errors under their fields, the rest at the top. */
+function applyErrors(form: Form, error: unknown, rows: PostbackFormValues['subs']): void {
+  const rest: string[] = []
+  for (const f of error instanceof ApiError ? error.fieldErrors : []) {
+    const field = formFieldOf(f.path, rows)
+    if (field) form.setError(field as FieldPath<PostbackFormValues>, { type: 'server', message: f.message })
+    else rest.push(`${f.path}: ${f.message}`)
+  }
+  if (rest.length > 0 || !(error instanceof ApiError) || error.fieldErrors.length === 0)
+    form.setError('root.server', {
+      type: 'server',
+      message: rest.length > 0 ? rest.join('; ') : errorMessage(error),
+    })
+}
+
+/** Rows of (our sub key, the network's parameter name), with add and remove. */
+function SubsEditor({ form }: { form: Form }) {
+  const { fields, append, remove } = useFieldArray({ control: form.control, name: 'subs' })
+  const rows = useWatch({ control: form.control, name: 'subs' }) ?? []
+  const errors = form.formState.errors.subs
+  const free = nextFreeSub(rows)
+  return (
+    <fieldset className="grid gap-2" data-testid="subs-editor">
+      <legend className="mb-1 text-sm font-medium">
+        Sub IDs from the postback{' '}
+        <span className="font-normal text-muted-foreground">(fill a sub the click did not carry)</span>
+      </legend>
+      {fields.length === 0 && (
+        <p className="text-sm text-muted-foreground">
+          None mapped. Add one when the network sends sub values back, e.g. its aff_sub2 as our sub2.
+        </p>
+      )}
+      {fields.map((field, i) => {
+        const keyError = errors?.[i]?.key?.message
+        const paramError = errors?.[i]?.param?.message
+        const error = keyError ?? paramError
+        return (
+          <div key={field.id} className="grid gap-1" data-testid="sub-row">
+            <div className="grid grid-cols-[6.5rem_minmax(0,1fr)_auto] items-center gap-2">
+              <Select
+                aria-label={`Our sub, row ${i + 1}`}
+                aria-invalid={keyError ? true : undefined}
+                {...form.register(`subs.${i}.key`)}
+              >
+                {SUB_KEYS.map((k) => (
+                  <option key={k} value={k}>
+                    {k}
+                  </option>
+                ))}
+              </Select>
+              <Input
+                className="font-mono text-xs"
+                placeholder="network's parameter, e.g. aff_sub2"
+                {...fieldAria(`pb-sub-${i}`, error)}
+                aria-label={`Network parameter, row ${i + 1}`}
+                {...form.register(`subs.${i}.param`)}
+              />
+              <Button
+                type="button"
+                variant="ghost"
+                size="icon"
+                aria-label={`Remove row ${i + 1}`}
+                onClick={() => remove(i)}
+              >
+                <X />
+              </Button>
+            </div>
+            {error && (
+              <p id={`pb-sub-${i}-error`} className="text-sm text-destructive" role="alert">
+                {error}
+              </p>
+            )}
+          </div>
+        )
+      })}
+      <Button
+        type="button"
+        variant="outline"
+        size="sm"
+        className="w-fit"
+        disabled={!free}
+        onClick={() => free && append({ key: free, param: '' }, { shouldFocus: true })}
+      >
+        <Plus /> Add sub
+      </Button>
+    </fieldset>
+  )
+}
+
+/** The postback URL for the values being edited (the saved one until something changes). */
+function UrlPreview({ form, saved }: { form: Form; saved: PostbackSettings }) {
+  const v = useWatch({ control: form.control })
+  const url =
+    v.template && v.subs
+      ? previewPostbackUrl(
+          saved,
+          v.template,
+          toApiParams({
+            click_id: v.click_id ?? '',
+            transaction_id: v.transaction_id ?? '',
+            payout: v.payout ?? '',
+            status: v.status ?? '',
+            currency: v.currency ?? '',
+            // A row being typed may still be half empty.
+            subs: v.subs.flatMap((r) => (r?.key && r.param?.trim() ? [{ key: r.key, param: r.param }] : [])),
+          }),
+        )
+      : saved.postback_url
+  const unsaved = url !== saved.postback_url
+  return (
+    <div className="grid gap-1.5">
+      <div className="flex flex-col gap-2 sm:flex-row sm:items-start">
+        {/* A growing textarea: the whole URL stays visible, so a mapped sub shows at once. */}
+        <Textarea
+          readOnly
+          value={url}
+          rows={1}
+          aria-label="Postback URL"
+          data-testid="postback-url"
+          className="field-sizing-content min-h-9 resize-none font-mono text-xs break-all md:text-xs"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <CopyButton value={url} />
+      </div>
+      {unsaved && (
+        <p className="text-xs text-muted-foreground" data-testid="postback-url-unsaved">
+          Preview of unsaved changes: save before giving this URL to the network.
+        </p>
+      )}
+    </div>
+  )
+}
 
 export function PostbackSettingsCard({ networkId }: { networkId: string }) {
   const settings = usePostbackSettings(networkId)
   const save = useUpdatePostbackSettings(networkId)
-  const form = useForm<Values>({ resolver: zodResolver(schema) })
+  const form = useForm<PostbackFormValues>({ resolver: zodResolver(postbackFormSchema) })
   const { errors, isSubmitting } = form.formState
   useEffect(() => {
-    if (settings.data) form.reset(toValues(settings.data))
+    if (settings.data) form.reset(toFormValues(settings.data))
   }, [settings.data, form])
-  const template = form.watch('template')
+  const template = useWatch({ control: form.control, name: 'template' })
 
   const onSubmit = form.handleSubmit(async (v) => {
     let status_map: Record<string, ConversionStatus>
@@ -100,21 +215,16 @@ export function PostbackSettingsCard({ networkId }: { networkId: string }) {
       form.setError('status_map', { type: 'validate', message: (e as Error).message })
       return
     }
-    const params: PostbackParams = {
-      ...(settings.data?.params.subs ? { subs: settings.data.params.subs } : {}),
-    }
-    for (const p of PARAMS) if (v[p]) params[p] = v[p]
     try {
-      await save.mutateAsync({ template: v.template, params, status_map, default_status: v.default_status })
+      await save.mutateAsync({
+        template: v.template,
+        params: toApiParams(v),
+        status_map,
+        default_status: v.default_status,
+      })
       toast.success('Postback settings saved')
     } catch (e) {
-      const err = e as { fieldErrors?: { path: string; message: string }[] }
-      for (const f of err.fieldErrors ?? []) {
-        const name = f.path.replace(/^params\./, '')
-        if ((PARAMS as readonly string[]).includes(name))
-          form.setError(name as (typeof PARAMS)[number], { type: 'server', message: f.message })
-      }
-      applyApiErrors(e, form.setError, ['template', 'status_map', 'default_status'])
+      applyErrors(form, e, v.subs)
     }
   })
 
@@ -133,17 +243,7 @@ export function PostbackSettingsCard({ networkId }: { networkId: string }) {
           <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />
         ) : (
           <>
-            <div className="flex flex-col gap-2 sm:flex-row">
-              <Input
-                readOnly
-                value={settings.data.postback_url}
-                aria-label="Postback URL"
-                data-testid="postback-url"
-                className="font-mono text-xs"
-                onFocus={(e) => e.currentTarget.select()}
-              />
-              <CopyButton value={settings.data.postback_url} />
-            </div>
+            <UrlPreview form={form} saved={settings.data} />
             {!settings.data.has_postback_secret && (
               <Alert variant="info">
                 <CircleAlert />
@@ -152,7 +252,7 @@ export function PostbackSettingsCard({ networkId }: { networkId: string }) {
                 </AlertDescription>
               </Alert>
             )}
-            <form onSubmit={onSubmit} noValidate className="grid gap-4">
+            <form onSubmit={onSubmit} noValidate className="grid gap-5">
               {errors.root?.server && (
                 <Alert variant="destructive">
                   <CircleAlert />
@@ -209,6 +309,7 @@ export function PostbackSettingsCard({ networkId }: { networkId: string }) {
                   ))}
                 </div>
               </fieldset>
+              <SubsEditor form={form} />
               <FormField
                 id="pb-status-map"
                 label="Status map"
