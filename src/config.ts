@@ -44,8 +44,11 @@ export const envSchema = z.object({
   HEALTHCHECK_ALLOW_PRIVATE: bool.default(false),
   /** Allow outbound postbacks to private, loopback and link-local addresses (SSRF guard off). */
   OUTBOUND_ALLOW_PRIVATE: bool.default(false),
-  /** How often (ms) an idle job worker polls its pg-boss queue (an enqueue in this process wakes it at once). */
-  JOBS_POLL_MS: int(1_000, 50),
+  /**
+   * How often (ms) an idle job worker polls its pg-boss queue (an enqueue in this process
+   * wakes it at once). Unset: 1000 on PostgreSQL, 5000 on the embedded PGlite (see `jobsPollMs`).
+   */
+  JOBS_POLL_MS: int(1_000, 50).optional(),
   /** Days the inbound postback log is kept; older rows are deleted by an hourly job. */
   POSTBACK_LOG_RETENTION_DAYS: int(90, 1),
   /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
@@ -97,6 +100,13 @@ export interface AppConfig extends Env {
   pgDir: string
   chDir: string
   spoolDir: string
+  /**
+   * Idle poll interval of the job workers in ms: `JOBS_POLL_MS`, else 1000 on PostgreSQL and
+   * 5000 on PGlite. PGlite runs each query synchronously on the main thread, where the
+   * redirect runs too, and it is single-process, so every enqueue already wakes its worker:
+   * polling only finds delayed retries, and a slower poll keeps queries off the hot path.
+   */
+  jobsPollMs: number
 }
 
 /**
@@ -118,5 +128,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     pgDir: path.join(dataDir, 'pg'),
     chDir: path.join(dataDir, 'ch'),
     spoolDir: path.join(dataDir, 'spool'),
+    jobsPollMs: env.JOBS_POLL_MS ?? (env.DATABASE_URL ? 1_000 : 5_000),
   }
 }

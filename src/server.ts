@@ -142,7 +142,7 @@ export async function startServer(
     executor: db.raw,
     catalog: JOB_CATALOG,
     logger,
-    pollIntervalMs: config.JOBS_POLL_MS,
+    pollIntervalMs: config.jobsPollMs,
   })
   const outbound = createOutboundPostbacks({
     db: db.db,

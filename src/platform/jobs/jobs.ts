@@ -282,7 +282,9 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
         }
         // A full batch may mean more are waiting: go again at once. Otherwise sleep until
         // the poll interval, a kick, or a finished handler frees a slot.
-        if (jobs.length < free && running) await w.sleep(pollMs)
+        // ±20 % jitter: queues started together would otherwise poll in the same instant,
+        // and on PGlite those queries block the redirect for their sum.
+        if (jobs.length < free && running) await w.sleep(pollMs * (0.8 + 0.4 * Math.random()))
       }
       await Promise.all(inflight)
     } finally {
