@@ -110,6 +110,13 @@ export const reportKeys = {
   trafficback: (p: ReportParams) => ['reports', 'trafficback', p] as const,
 }
 
+/**
+ * Report figures change with every click and postback, so they are never fresh from the
+ * cache: a report shown again (a page opened through the sidebar, a window refocused)
+ * refetches at once, showing the figures it had meanwhile (not the app's 30 s default).
+ */
+const REPORT_STALE_MS = 0
+
 /** Options shared by the report hooks. */
 export interface ReportHookOptions {
   /** Poll every N ms (the dashboard counters use 15 000). */
@@ -122,6 +129,7 @@ export function useOverview(p: ReportParams, opts: ReportHookOptions = {}) {
     queryKey: reportKeys.overview(p),
     queryFn: ({ signal }) => api.get<Overview>('/reports/overview', reportQuery(p), { signal }),
     placeholderData: keepPreviousData,
+    staleTime: REPORT_STALE_MS,
     ...opts,
   })
 }
@@ -131,6 +139,7 @@ export function useSeries(p: ReportParams, interval: 'day' | 'hour', opts: Repor
     queryKey: reportKeys.series(p, interval),
     queryFn: ({ signal }) => api.get<Series>('/reports/series', reportQuery(p, { interval }), { signal }),
     placeholderData: keepPreviousData,
+    staleTime: REPORT_STALE_MS,
     ...opts,
   })
 }
@@ -148,6 +157,7 @@ export function useBreakdown(
     queryFn: ({ signal }) =>
       api.get<Breakdown>('/reports/breakdown', reportQuery(p, { by: byParam, limit }), { signal }),
     placeholderData: keepPreviousData,
+    staleTime: REPORT_STALE_MS,
     ...rest,
   })
 }
@@ -157,6 +167,7 @@ export function useTrafficback(p: ReportParams, opts: ReportHookOptions = {}) {
     queryKey: reportKeys.trafficback(p),
     queryFn: ({ signal }) => api.get<TrafficbackReport>('/reports/trafficback', reportQuery(p), { signal }),
     placeholderData: keepPreviousData,
+    staleTime: REPORT_STALE_MS,
     ...opts,
   })
 }

@@ -3,7 +3,8 @@
  * date range, time zone, attribution and filters in the URL; sortable tables with totals;
  * CSV download of exactly what is on screen (the API's `format=csv`).
  */
-import { Download } from 'lucide-react'
+import { useIsFetching, useQueryClient } from '@tanstack/react-query'
+import { Download, RefreshCw } from 'lucide-react'
 import { useCallback, useMemo, useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { PageHeader } from '@/components/common/page-header'
@@ -13,7 +14,7 @@ import { Card } from '@/components/ui/card'
 import { Label } from '@/components/ui/label'
 import { Select } from '@/components/ui/select'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
-import { currencyOf, type ReportParams, reportCsvUrl, useOverview } from '@/hooks/api/reports'
+import { currencyOf, type ReportParams, reportCsvUrl, reportKeys, useOverview } from '@/hooks/api/reports'
 import { useReportUrlState } from '@/hooks/use-report-url-state'
 import { rangeLabel, seriesInterval } from '@/lib/date-range'
 import {
@@ -23,6 +24,7 @@ import {
   type MetricKey,
   type ReportDimension,
 } from '@/lib/report-meta'
+import { cn } from '@/lib/utils'
 import { BreakdownView } from './components/breakdown-view'
 import { ColumnPicker } from './components/column-picker'
 import { FilterBar } from './components/filter-bar'
@@ -104,6 +106,8 @@ export function Component() {
   const [intervalChoice, setIntervalChoice] = useState<'auto' | 'day' | 'hour'>('auto')
   const interval = intervalChoice === 'auto' ? seriesInterval(state.range) : intervalChoice
   const [hidden, setHidden] = useHiddenMetrics()
+  const qc = useQueryClient()
+  const refreshing = useIsFetching({ queryKey: reportKeys.all }) > 0
 
   const params: ReportParams = useMemo(
     () => ({
@@ -156,11 +160,20 @@ export function Component() {
         title="Reports"
         description={`${rangeLabel(state.preset, state.range)} · ${state.tz.replaceAll('_', ' ')}`}
         actions={
-          <Button asChild variant="outline">
-            <a href={csvHref} download data-testid="csv-download">
-              <Download /> Download CSV
-            </a>
-          </Button>
+          <>
+            <Button
+              variant="outline"
+              disabled={refreshing}
+              onClick={() => void qc.invalidateQueries({ queryKey: reportKeys.all })}
+            >
+              <RefreshCw className={cn(refreshing && 'animate-spin')} /> Refresh
+            </Button>
+            <Button asChild variant="outline">
+              <a href={csvHref} download data-testid="csv-download">
+                <Download /> Download CSV
+              </a>
+            </Button>
+          </>
         }
       />
       <Card className="gap-4 px-4 py-4">
