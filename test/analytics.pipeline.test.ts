@@ -248,6 +248,26 @@ describe('click pipeline', () => {
     await p.close()
   })
 
+  it('queues a group commit of mixed tables as runs, cut where the queue fills up', async () => {
+    const spoolDir = tempDir('spool')
+    const p = createPipeline({ ...base, handle: h, spoolDir, queueMax: 50, batchSize: 20 })
+    const evs = events('ws-runs', 120) // clicks with every tenth a trafficback
+    expect(p.pushMany(evs.slice(0, 45))).toBe(true)
+    expect(p.stats()).toMatchObject({ queued: 45, spilling: false })
+    expect(p.pushMany(evs.slice(45))).toBe(true)
+    expect(p.stats()).toMatchObject({ queued: 50, backpressure: 70, spilling: true })
+    await p.flush()
+    const tb = evs.filter((e) => e.type === 'trafficback').length
+    expect(await countIn(h, 'clicks', 'ws-runs')).toEqual({ n: 120 - tb, u: 120 - tb })
+    expect(await countIn(h, 'trafficback', 'ws-runs')).toEqual({ n: tb, u: tb })
+    expect(p.stats()).toMatchObject({
+      pushed: 120,
+      inserted: { clicks: 120 - tb, trafficback: tb },
+      pending: 0,
+    })
+    await p.close()
+  })
+
   it('skips a torn last line and corrupt lines of a crashed run, counting them', async () => {
     const spoolDir = tempDir('spool')
     const down = createPipeline({

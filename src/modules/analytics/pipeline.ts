@@ -169,11 +169,17 @@ export interface Pipeline {
 /** See {@link Pipeline.setListener}. */
 export type PipelineListener = (events: readonly PipelineEvent[]) => void
 
-/** A spooled event as its ClickHouse-ready JSON line (see serialize.ts), kept in memory until inserted. */
+/**
+ * Spooled events of one table as ClickHouse-ready JSON lines (see serialize.ts), kept in
+ * memory until inserted. The hot path queues one per table run of a group commit, not one
+ * per event: these live about a flush interval, long enough to be promoted to V8's old
+ * generation, so per-event objects here turned into major-GC pauses on the redirect.
+ */
 interface Line {
   table: 'clicks' | 'trafficback'
-  /** The JSONEachRow row including its trailing newline, as UTF-8 bytes (a view into the spooled buffer). */
+  /** `rows` JSONEachRow rows, each with its trailing newline, as UTF-8 bytes (a view into the spooled buffer). */
   bytes: Buffer
+  rows: number
 }
 
 interface Entry extends Line {
@@ -206,6 +212,12 @@ interface ErrorRow {
 
 class Stopped extends Error {}
 
+const rowsOf = (lines: readonly Line[]): number => {
+  let n = 0
+  for (const l of lines) n += l.rows
+  return n
+}
+
 const SAMPLE_MAX = 2000
 const ERROR_ROWS_MAX = 100
 
@@ -237,6 +249,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   // ---- state (single-threaded: push and the flusher never interleave within a tick) ----
   let q: Entry[] = []
   let qHead = 0
+  /** Events (rows) in q[qHead…]. */
+  let queuedRows = 0
   /** When true, events newer than the queue's tail are on disk only. */
   let spilled = false
   /** Whether the current spill started because the queue was full (vs. a backlog replay). */
@@ -301,7 +315,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     wakeUp = null
     w?.()
   }
-  const queued = () => q.length - qHead
+  const queued = () => queuedRows
 
   // ---------------------------------------------------------------- hot path ----------
   const tableOf = (e: PipelineEvent): Line['table'] => (e.type === 'click' ? 'clicks' : 'trafficback')
@@ -347,24 +361,48 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         // The live feed is best effort; the click is already spooled.
       }
     }
+    // Line boundaries from the bytes themselves (JSON escapes newlines inside values). Runs
+    // of one table become one queue entry; the run is cut where the queue fills up.
     let from = 0
+    let runFrom = 0
+    let runRows = 0
+    let runTable: Line['table'] = 'clicks'
+    const endRun = () => {
+      if (runRows === 0) return
+      q.push({
+        seg: range.seg,
+        start: range.start + runFrom,
+        end: range.start + from,
+        table: runTable,
+        bytes: bytes.subarray(runFrom, from),
+        rows: runRows,
+      })
+      const before = queuedRows
+      queuedRows += runRows
+      runRows = 0
+      if (before < batchSize && queuedRows >= batchSize) wake()
+    }
     for (let i = 0; i < events.length; i++) {
-      // Line boundaries from the bytes themselves (JSON escapes newlines inside values).
       const to = bytes.indexOf(10, from) + 1
-      const start = range.start + from
-      const end = range.start + to
-      if (spilled || queued() >= queueMax) {
+      const table = tableOf(events[i]!)
+      if (!spilled && runRows > 0 && table !== runTable) endRun()
+      if (spilled || queuedRows + runRows >= queueMax) {
+        endRun()
         // Keep the event on disk only; the flusher reads it back in order once the queue
         // drains. (While a start-up backlog is replayed this is ordering, not backpressure.)
         if (!spilled) spilledByPressure = true
         spilled = true
         if (spilledByPressure) s.backpressure++
       } else {
-        q.push({ seg: range.seg, start, end, table: tableOf(events[i]!), bytes: bytes.subarray(from, to) })
-        if (queued() === batchSize) wake()
+        if (runRows === 0) {
+          runFrom = from
+          runTable = table
+        }
+        runRows++
       }
       from = to
     }
+    endRun()
     if (range.end >= segmentMaxBytes) {
       try {
         spool.rotate(clock.now().getTime())
@@ -401,7 +439,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       let line: Line | undefined
       try {
         if (isStorableEvent(v))
-          line = { table: tableOf(v), bytes: Buffer.from(`${serializeEvent(v)}\n`, 'utf8') }
+          line = { table: tableOf(v), bytes: Buffer.from(`${serializeEvent(v)}\n`, 'utf8'), rows: 1 }
       } catch {
         line = undefined
       }
@@ -454,16 +492,19 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     advancePastFinishedSegments()
     if (queued() > 0) {
       const first = q[qHead]!
-      const n = Math.min(batchSize, queued())
       const events: Line[] = []
+      let rows = 0
       let last = first
-      for (let i = 0; i < n; i++) {
-        const e = q[qHead + i]!
+      // Whole entries up to about batchSize rows (an entry is one group commit's run).
+      for (let i = qHead; i < q.length && (rows === 0 || rows + q[i]!.rows <= batchSize); i++) {
+        const e = q[i]!
         if (e.seg !== first.seg) break
         events.push(e)
+        rows += e.rows
         last = e
       }
       qHead += events.length
+      queuedRows -= rows
       if (qHead === q.length) {
         q = []
         qHead = 0
@@ -472,13 +513,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         qHead = 0
       }
       readPos = { seg: first.seg, offset: last.end }
-      const sample = first.bytes.toString('utf8')
+      const sample = first.bytes.subarray(0, first.bytes.indexOf(10) + 1).toString('utf8')
       return {
         seg: first.seg,
         start: first.start,
         end: last.end,
         events,
-        lines: events.length,
+        lines: rows,
         replay: false,
         backlog: false,
         sample,
@@ -551,24 +592,31 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
 
   async function commit(b: Batch): Promise<void> {
     const range: SegmentRange = { seg: b.seg, start: b.start, end: b.end }
+    const rows = rowsOf(b.events)
     if (b.events.length > 0) {
       if (!b.replay) await spool.saveCheckpoint(checkpoint(committed, range), fsync)
       if (stopped) throw new Stopped()
       const token = `${spool.spoolId}:${b.seg}:${b.start}-${b.end}`
       const clicks: Buffer[] = []
       const tbs: Buffer[] = []
-      for (const e of b.events) (e.table === 'clicks' ? clicks : tbs).push(e.bytes)
+      let clickRows = 0
+      for (const e of b.events) {
+        if (e.table === 'clicks') {
+          clicks.push(e.bytes)
+          clickRows += e.rows
+        } else tbs.push(e.bytes)
+      }
       if (clicks.length > 0) await insertLines('clicks', clicks, token)
       if (tbs.length > 0) await insertLines('trafficback', tbs, token)
       await hooks.afterInsert?.(range)
       if (stopped) throw new Stopped()
-      s.clicks += clicks.length
-      s.trafficback += tbs.length
+      s.clicks += clickRows
+      s.trafficback += rows - clickRows
     }
     committed = { seg: b.seg, offset: b.end }
     await spool.saveCheckpoint(checkpoint(committed, null), fsync)
     s.batches++
-    if (b.backlog) s.recovered += b.events.length
+    if (b.backlog) s.recovered += rows
     pendingLines = Math.max(0, pendingLines - b.lines)
     s.lastCommitAt = clock.now().toISOString()
     for (let i = waiters.length - 1; i >= 0; i--) {
@@ -664,7 +712,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       } catch (err) {
         if (err instanceof Stopped || stopped) return false
         s.insertErrors++
-        recordError('insert', err, b.events.length, b.sample)
+        recordError('insert', err, rowsOf(b.events), b.sample)
         for (const w of waiters.splice(0)) w.reject(err)
         await flushErrorRows()
         if (closing) return false

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createDayKeyer, createRuntimeState } from './router-state.ts'
 
@@ -72,5 +73,61 @@ describe('runtime state', () => {
     expect(s.lastSeenCampaign('u', 'c')).toBe(1000)
     expect(s.roundRobinCursor('s')).toBe(3)
     expect(s.roundRobinCursor('other')).toBe(0)
+  })
+
+  it('keeps campaigns and destinations apart even when their IDs are equal', () => {
+    const s = createRuntimeState()
+    s.apply({ rememberCampaign: { userKey: 'u', campaignId: 'x' } }, 1000)
+    expect(s.lastSeenDestination('u', 'x')).toBeUndefined()
+    s.apply(
+      {
+        rememberCampaign: { userKey: 'u', campaignId: 'x' },
+        rememberDestination: { userKey: 'u', destinationId: 'x' },
+      },
+      2000,
+    )
+    expect(s.lastSeenCampaign('u', 'x')).toBe(2000)
+    expect(s.lastSeenDestination('u', 'x')).toBe(2000)
+  })
+
+  it('forgets the oldest entries of a visitor past 32 campaigns and destinations', () => {
+    const s = createRuntimeState()
+    for (let i = 0; i < 33; i++) s.apply({ rememberCampaign: { userKey: 'u', campaignId: `c${i}` } }, i)
+    expect(s.lastSeenCampaign('u', 'c0')).toBeUndefined()
+    expect(s.lastSeenCampaign('u', 'c1')).toBe(1)
+    expect(s.lastSeenCampaign('u', 'c32')).toBe(32)
+  })
+
+  it('answers like a plain map of (visitor, campaign|destination) → last time', () => {
+    const op = fc.record({
+      user: fc.constantFrom('u1', 'u2', 'u3'),
+      campaign: fc.constantFrom('c1', 'c2', 'c3'),
+      destination: fc.option(fc.constantFrom('d1', 'd2', 'c1'), { nil: undefined }),
+      ms: fc.integer({ min: 0, max: 4e12 }),
+    })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const s = createRuntimeState()
+        const model = new Map<string, number>()
+        for (const o of ops) {
+          s.apply(
+            {
+              rememberCampaign: { userKey: o.user, campaignId: o.campaign },
+              ...(o.destination
+                ? { rememberDestination: { userKey: o.user, destinationId: o.destination } }
+                : {}),
+            },
+            o.ms,
+          )
+          model.set(`${o.user} c ${o.campaign}`, o.ms)
+          if (o.destination) model.set(`${o.user} d ${o.destination}`, o.ms)
+        }
+        for (const u of ['u1', 'u2', 'u3', 'u4'])
+          for (const id of ['c1', 'c2', 'c3', 'd1', 'd2']) {
+            expect(s.lastSeenCampaign(u, id)).toBe(model.get(`${u} c ${id}`))
+            expect(s.lastSeenDestination(u, id)).toBe(model.get(`${u} d ${id}`))
+          }
+      }),
+    )
   })
 })
