@@ -6,6 +6,7 @@ import { QueryClientProvider } from '@tanstack/react-query'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { RouterProvider } from 'react-router'
+import { meQuery } from '@/hooks/api/auth'
 import { setAuthHandlers } from '@/lib/api'
 import { redirectForAuthFailure } from '@/lib/auth-paths'
 import { queryClient } from '@/lib/query-client'
@@ -21,6 +22,8 @@ const go = (kind: 'unauthorized' | 'pending') => {
   void router.navigate(to, { replace: true })
 }
 setAuthHandlers({ onUnauthorized: () => go('unauthorized'), onPendingApproval: () => go('pending') })
+// Who is signed in, asked at once: in parallel with the route's lazy chunks, not after them.
+void queryClient.prefetchQuery(meQuery)
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

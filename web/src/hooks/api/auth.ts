@@ -3,7 +3,7 @@
  * password-reset pair. Public-page calls pass `skipAuthRedirect` so a 401/403 is shown on
  * the page instead of redirecting.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api } from '@/lib/api'
 
 /** `GET /auth/me`. */
@@ -28,14 +28,20 @@ export interface Me {
 
 export const authKeys = { me: ['auth', 'me'] as const }
 
+/**
+ * `GET /auth/me` as query options: `main.tsx` prefetches it at boot so the sign-in check
+ * runs while the page's code chunks download, instead of after them.
+ */
+export const meQuery = queryOptions({
+  queryKey: authKeys.me,
+  queryFn: ({ signal }) => api.get<Me>('/auth/me', undefined, { signal, skipAuthRedirect: true }),
+  staleTime: 5 * 60_000,
+  retry: false,
+})
+
 /** The signed-in user and workspace; errors with 401 when there is no session. */
 export function useMe() {
-  return useQuery({
-    queryKey: authKeys.me,
-    queryFn: ({ signal }) => api.get<Me>('/auth/me', undefined, { signal, skipAuthRedirect: true }),
-    staleTime: 5 * 60_000,
-    retry: false,
-  })
+  return useQuery(meQuery)
 }
 
 /** `POST /auth/login`; on success the `me` query is refetched. */
