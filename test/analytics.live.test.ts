@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
 import { type RunningServer, startServer } from '../src/server.ts'
 import { createWorkspaceWithKey } from './helpers/auth.ts'
+import { openSse } from './helpers/sse.ts'
 import { login, tempDataDir } from './helpers/server.ts'
 
 const ADMIN = { email: 'live@traffoflex.test', password: 'live-admin-password' }
@@ -15,70 +16,8 @@ const UA =
 
 let server: RunningServer
 
-/** An open SSE stream: parsed events as they arrive. */
-interface Stream {
-  status: number
-  contentType: string | null
-  events: { event: string; data: Record<string, unknown> }[]
-  /** True once the server ended the stream. */
-  ended: boolean
-  /** Resolves with the first event matching `pred` (rejects after `ms`). */
-  next(
-    pred: (e: { event: string; data: Record<string, unknown> }) => boolean,
-    ms?: number,
-  ): Promise<Record<string, unknown>>
-  close(): void
-}
-
-async function openStream(headers: Record<string, string>): Promise<Stream> {
-  const ac = new AbortController()
-  const res = await fetch(`${server.url}/api/v1/live`, { headers, signal: ac.signal })
-  const stream: Stream = {
-    status: res.status,
-    contentType: res.headers.get('content-type'),
-    events: [],
-    ended: false,
-    async next(pred, ms = 8000) {
-      const deadline = Date.now() + ms
-      for (;;) {
-        const hit = stream.events.find(pred)
-        if (hit) return hit.data
-        if (Date.now() > deadline)
-          throw new Error(`no matching event within ${ms} ms: ${JSON.stringify(stream.events)}`)
-        await new Promise((r) => setTimeout(r, 25))
-      }
-    },
-    close: () => ac.abort(),
-  }
-  if (res.status !== 200 || !res.body) return stream
-  // Parse `event:` / `data:` blocks separated by blank lines; comments (`: ping`) are skipped.
-  void (async () => {
-    const decoder = new TextDecoder()
-    let buf = ''
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true })
-        let i = buf.indexOf('\n\n')
-        while (i !== -1) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          let event = 'message'
-          let data = ''
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7)
-            else if (line.startsWith('data: ')) data += line.slice(6)
-          }
-          if (data) stream.events.push({ event, data: JSON.parse(data) as Record<string, unknown> })
-          i = buf.indexOf('\n\n')
-        }
-      }
-      stream.ended = true
-    } catch {
-      // aborted
-    }
-  })()
-  return stream
-}
+/** Opens the live stream of the caller named by `headers`. */
+const openStream = (headers: Record<string, string>) => openSse(`${server.url}/api/v1/live`, headers)
 
 const visit = (alias: string, query = '') =>
   fetch(`${server.url}/c/${alias}${query}`, { redirect: 'manual', headers: { 'user-agent': UA } })
