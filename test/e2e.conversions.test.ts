@@ -16,7 +16,7 @@
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Json, type Receiver, startReceiver, until } from './postbacks-out.helpers.ts'
-import { login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { apiCall, login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
 const ADMIN = { email: 'e2e-conv@traffoflex.test', password: 'correct horse battery staple' }
 const CHROME =
@@ -53,19 +53,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-async function api(method: string, path: string, body?: Json): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${server!.url}/api/v1${path}`, {
-    method,
-    headers: {
-      cookie,
-      'x-requested-with': 'traffoflex',
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} }
-}
+const api = (method: string, path: string, body?: Json) => apiCall(server!.url, cookie, method, path, body)
 
 /** A date range around now (yesterday … tomorrow, UTC) so a run across midnight still sees everything. */
 function around(): string {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Json, type Receiver, startReceiver, until } from './postbacks-out.helpers.ts'
-import { login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { apiCall, login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
 const ADMIN = { email: 'outbound@traffoflex.test', password: 'correct horse battery staple' }
 let server: ServerProcess
@@ -32,19 +32,7 @@ afterAll(async () => {
   await rx?.close()
 })
 
-async function api(method: string, path: string, body?: Json): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      cookie,
-      'x-requested-with': 'traffoflex',
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} }
-}
+const api = (method: string, path: string, body?: Json) => apiCall(server.url, cookie, method, path, body)
 
 describe('server: click → postback in → outbound postback out', () => {
   it('delivers the source postback with the click external ID and the payout', async () => {

@@ -17,7 +17,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROME_UA, DESKTOP, launchForUi, PHONE, shot, watchErrors } from './helpers/browser.ts'
-import { login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { apiCall, login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 import { type Json, type Receiver, startReceiver } from './postbacks-out.helpers.ts'
 
 const ADMIN = { email: 'conv-ui@traffoflex.test', password: 'correct horse battery staple' }
@@ -43,18 +43,9 @@ let conversionId = ''
 const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[01]\b/)
 
 async function api(method: string, path: string, body?: Json): Promise<Json> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      cookie,
-      'x-requested-with': 'traffoflex',
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  expect(res.status, text).toBeLessThan(300)
-  return text ? (JSON.parse(text) as Json) : {}
+  const res = await apiCall(server.url, cookie, method, path, body)
+  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300)
+  return res.body
 }
 
 /** The same path at phone width, with the desktop session; nothing may overflow. */

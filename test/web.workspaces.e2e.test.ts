@@ -8,7 +8,7 @@
 import type { Browser, Page, Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DESKTOP, launchForUi, PHONE, shot, watchErrors } from './helpers/browser.ts'
-import { login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
+import { apiCall, login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
 const ADMIN = { email: 'admin@traffoflex.test', password: 'correct horse battery staple' }
 const MIA = { email: 'mia@acme.test', password: 'a long enough password', company: 'Acme Media' }
@@ -33,18 +33,9 @@ async function apiAs(
   path: string,
   body?: object,
 ): Promise<Record<string, string>> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      cookie,
-      'x-requested-with': 'traffoflex',
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`)
-  return text ? JSON.parse(text) : {}
+  const res = await apiCall(server.url, cookie, method, path, body)
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body
 }
 
 /** Signs up `who` (a workspace named after the company) and has the admin approve it. */

@@ -119,3 +119,34 @@ export async function login(url: string, email: string, password: string): Promi
   const cookie = res.headers.get('set-cookie') ?? ''
   return cookie.split(';')[0]!
 }
+
+/** An admin API answer: the HTTP status and the parsed JSON body (`{}` when empty). */
+export interface ApiAnswer {
+  status: number
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response fields.
+  body: Record<string, any>
+}
+
+/**
+ * Calls `<url>/api/v1<path>` over HTTP as a cookie session, with the CSRF header that
+ * cookie writes need; `body` is sent as JSON when given.
+ */
+export async function apiCall(
+  url: string,
+  cookie: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiAnswer> {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method,
+    headers: {
+      cookie,
+      'x-requested-with': 'traffoflex',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : {} }
+}
