@@ -9,11 +9,12 @@
  *
  * Prints a table and writes bench/results/redirect.json with the throughput ratio (ours /
  * bare), both throughputs, p50/p99 latency at peak and at half of our peak rate (wrk with
- * bench/redirect-rate.lua pacing every connection), peak RSS and lost_events (answered −
- * stored; must be 0).
+ * bench/redirect-rate.lua pacing every connection), peak RSS, lost_events (answered −
+ * stored; must be 0) and the CPU time per request of both servers, split by thread group
+ * (a figure the machine's noise moves far less than req/s).
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort, login, ROOT, startServerProcess, tempDataDir } from '../test/helpers/server.ts'
@@ -61,19 +62,45 @@ function wrk(url: string, seconds: number, rate?: number): WrkResult {
   }
 }
 
+/**
+ * CPU seconds (user + system) a process has used, in total and by thread group: `main` (the
+ * event loop), `clickhouse` (chDB's named threads) and `other` (V8 GC helpers, libuv
+ * workers, where chDB's async inserts run). Read from /proc; ticks of 10 ms.
+ */
+function cpuSeconds(pid: number): { total: number; main: number; clickhouse: number; other: number } {
+  const out = { total: 0, main: 0, clickhouse: 0, other: 0 }
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const sec = (Number(f[11]) + Number(f[12])) / 100
+    out.total += sec
+    if (Number(tid) === pid) out.main += sec
+    else if (name === 'node') out.other += sec
+    else out.clickhouse += sec
+  }
+  return out
+}
+
+/** CPU microseconds per request between two {@link cpuSeconds} readings. */
+function cpuPerRequest(a: ReturnType<typeof cpuSeconds>, b: ReturnType<typeof cpuSeconds>, requests: number) {
+  const us = (k: keyof typeof a) => Math.round(((b[k] - a[k]) / Math.max(1, requests)) * 1e7) / 10
+  return { total: us('total'), main: us('main'), clickhouse: us('clickhouse'), other: us('other') }
+}
+
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0)
   return Math.round(kb / 1024)
 }
 
-async function startBare(): Promise<{ url: string; stop(): void }> {
+async function startBare(): Promise<{ url: string; pid: number; stop(): void }> {
   const port = await freePort()
   const proc = spawn(process.execPath, [path.join(ROOT, 'bench/bare-302.mjs'), String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   await new Promise<void>((resolve) => proc.stdout!.once('data', () => resolve()))
-  return { url: `http://127.0.0.1:${port}`, stop: () => proc.kill('SIGTERM') }
+  return { url: `http://127.0.0.1:${port}`, pid: proc.pid!, stop: () => proc.kill('SIGTERM') }
 }
 
 async function settle(stored: () => Promise<number>): Promise<number> {
@@ -98,7 +125,9 @@ async function main() {
   // Baseline at full speed.
   let bare = await startBare()
   wrk(`${bare.url}/c/bench`, WARMUP_S)
+  const bareCpu0 = cpuSeconds(bare.pid)
   const bareRun = wrk(`${bare.url}/c/bench`, DURATION_S)
+  const bareCpu = cpuPerRequest(bareCpu0, cpuSeconds(bare.pid), bareRun.requests)
   bare.stop()
 
   // traffoflex, embedded default.
@@ -121,14 +150,18 @@ async function main() {
   let answered: number
   let storedDelta: number
   let rss: number
+  let oursCpu: ReturnType<typeof cpuPerRequest>
   try {
     const cookie = await login(server.url, 'admin@traffoflex.local', password)
     const stored = await configureBenchCampaign(server.url, cookie)
     await new Promise((r) => setTimeout(r, 1500)) // the snapshot picks the campaign up
     wrk(`${server.url}/c/bench`, WARMUP_S)
     const before = await settle(stored)
+    const cpu0 = cpuSeconds(server.proc.pid!)
     ours = wrk(`${server.url}/c/bench`, DURATION_S)
     const after = await settle(stored)
+    // Until every click is stored: the insert work belongs to the clicks of the run.
+    oursCpu = cpuPerRequest(cpu0, cpuSeconds(server.proc.pid!), ours.requests)
     answered = ours.requests
     storedDelta = after - before
     half = wrk(`${server.url}/c/bench`, DURATION_S, ours.rps / 2)
@@ -167,6 +200,9 @@ async function main() {
     ours_half_rate_p99_ms: round(half.p99),
     bare_half_rate_rps: round(bareHalf.rps, 0),
     bare_half_rate_p99_ms: round(bareHalf.p99),
+    // CPU µs per answered request (all threads; noise-robust, unlike req/s): where it goes.
+    ours_cpu_us_per_request: oursCpu,
+    bare_cpu_us_per_request: bareCpu,
     peak_rss_mb: rss,
     answered,
     stored: storedDelta,
@@ -189,7 +225,9 @@ async function main() {
   })
   console.log(
     `ratio ${result.ratio} (target ≥ 0.7) · p99 at half rate (${result.ours_half_rate_rps} req/s) ${result.ours_half_rate_p99_ms} ms (target ≤ 5) · ` +
-      `peak RSS ${rss} MB · answered ${answered}, stored ${storedDelta}, lost ${result.lost_events}`,
+      `peak RSS ${rss} MB · answered ${answered}, stored ${storedDelta}, lost ${result.lost_events}\n` +
+      `CPU per request: ours ${oursCpu.total} µs (event loop ${oursCpu.main}, chDB threads ${oursCpu.clickhouse}, ` +
+      `GC helpers + libuv ${oursCpu.other}) vs bare ${bareCpu.total} µs`,
   )
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
   writeFileSync(path.join(ROOT, 'bench/results/redirect.json'), `${JSON.stringify(result, null, 2)}\n`)
