@@ -10,7 +10,7 @@ import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
 import { Input } from '@/components/ui/input'
 import { formatInt } from '@/lib/format'
-import { EmptyState, ErrorState, TableSkeleton } from './states'
+import { EmptyState, QueryStates } from './states'
 
 /** Rows per page of the list pages. */
 export const PAGE_SIZE = 20
@@ -127,16 +127,17 @@ export function ListCard<T>({
   children: (items: T[]) => React.ReactNode
 }) {
   const items = query.data?.items ?? []
-  let body: React.ReactNode
-  if (query.isPending) body = <TableSkeleton rows={4} columns={skeletonColumns} />
-  else if (query.isError) body = <ErrorState error={query.error} onRetry={() => void query.refetch()} />
-  else if (items.length === 0)
-    body = searching ? <EmptyState icon={icon} {...noMatch} /> : <EmptyState icon={icon} {...empty} />
-  else body = children(items)
   return (
     <Card className="gap-0 py-2">
       {toolbar}
-      {body}
+      <QueryStates
+        query={query}
+        skeleton={{ rows: 4, columns: skeletonColumns }}
+        isEmpty={items.length === 0}
+        empty={<EmptyState icon={icon} {...(searching ? noMatch : empty)} />}
+      >
+        {(data) => children(data.items)}
+      </QueryStates>
     </Card>
   )
 }

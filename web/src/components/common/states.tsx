@@ -1,10 +1,12 @@
 /**
  * The three designed states every data view has besides "data": loading (skeletons in the
- * shape of the content), empty (what is missing and what to do), error (what failed, retry).
+ * shape of the content), empty (what is missing and what to do), error (what failed, retry),
+ * and `QueryStates`, which picks the one a TanStack query is in.
  */
 import { CircleAlert, Inbox, RefreshCw } from 'lucide-react'
 import type * as React from 'react'
 import { Button } from '@/components/ui/button'
+import { Card } from '@/components/ui/card'
 import { Skeleton } from '@/components/ui/skeleton'
 import { ApiError, errorMessage } from '@/lib/api'
 import { cn } from '@/lib/utils'
@@ -95,4 +97,51 @@ export function TableSkeleton({ rows = 6, columns = 5 }: { rows?: number; column
       ))}
     </div>
   )
+}
+
+/** What `QueryStates` reads of a TanStack query (`UseQueryResult` fits). */
+export interface StatesQuery<T> {
+  isPending: boolean
+  isError: boolean
+  error: unknown
+  data: T | undefined
+  refetch: () => unknown
+}
+
+/**
+ * A query's designed states in one place. Renders, in this order:
+ * - pending: `pending` if given, else a `TableSkeleton` of `skeleton` size;
+ * - error: an `ErrorState` (with `errorTitle`) whose retry refetches the query;
+ * - `isEmpty` and an `empty` node given: `empty` (e.g. an `EmptyState`);
+ * - else `children`, a node or a function of the loaded data (omit it when the caller renders
+ *   the loaded state itself, e.g. after an early return of the other states).
+ * `card` wraps the error and empty states in a `Card`, for places whose loaded content brings
+ * its own card (a form, a list of cards).
+ */
+export function QueryStates<T>({
+  query,
+  skeleton,
+  pending,
+  errorTitle,
+  empty,
+  isEmpty = false,
+  card = false,
+  children,
+}: {
+  query: StatesQuery<T>
+  skeleton?: { rows?: number; columns?: number }
+  pending?: React.ReactNode
+  errorTitle?: React.ReactNode
+  empty?: React.ReactNode
+  isEmpty?: boolean
+  card?: boolean
+  children?: React.ReactNode | ((data: T) => React.ReactNode)
+}) {
+  const framed = (node: React.ReactNode) => (card ? <Card>{node}</Card> : node)
+  if (query.isPending) return pending ?? <TableSkeleton {...skeleton} />
+  if (query.isError)
+    return framed(<ErrorState title={errorTitle} error={query.error} onRetry={() => void query.refetch()} />)
+  if (isEmpty && empty) return framed(empty)
+  // Neither pending nor failed: TanStack Query has the data.
+  return typeof children === 'function' ? children(query.data as T) : children
 }

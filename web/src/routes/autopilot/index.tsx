@@ -5,7 +5,7 @@
 import { Plus, Rocket } from 'lucide-react'
 import { useState } from 'react'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
 import { Skeleton } from '@/components/ui/skeleton'
@@ -32,23 +32,22 @@ export function Component() {
         description="Runs TrafficStars campaigns by remaining clicks and today's spend, every minute."
         actions={items.length > 0 ? addButton : undefined}
       />
-      {campaigns.isPending ? (
-        <Card className="px-5">
-          <Skeleton className="h-6 w-48" />
-          <div className="grid grid-cols-2 gap-2 md:grid-cols-3 xl:grid-cols-6">
-            {Array.from({ length: 6 }, (_, i) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: static placeholders
-              <Skeleton key={i} className="h-16" />
-            ))}
-          </div>
-          <Skeleton className="h-32" />
-        </Card>
-      ) : campaigns.isError ? (
-        <Card>
-          <ErrorState error={campaigns.error} onRetry={() => void campaigns.refetch()} />
-        </Card>
-      ) : items.length === 0 ? (
-        <Card>
+      <QueryStates
+        query={campaigns}
+        pending={
+          <Card className="px-5">
+            <Skeleton className="h-6 w-48" />
+            <div className="grid grid-cols-2 gap-2 md:grid-cols-3 xl:grid-cols-6">
+              {Array.from({ length: 6 }, (_, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: static placeholders
+                <Skeleton key={i} className="h-16" />
+              ))}
+            </div>
+            <Skeleton className="h-32" />
+          </Card>
+        }
+        isEmpty={items.length === 0}
+        empty={
           <EmptyState
             icon={Rocket}
             title="No campaign under autopilot"
@@ -59,12 +58,13 @@ export function Component() {
             }
             action={addButton}
           />
-        </Card>
-      ) : (
-        items.map((c) => (
+        }
+        card
+      >
+        {items.map((c) => (
           <CampaignPanel key={c.id} campaign={c} account={accountList.find((a) => a.id === c.account_id)} />
-        ))
-      )}
+        ))}
+      </QueryStates>
       <AccountsCard />
       <AddCampaignDialog open={adding} onOpenChange={setAdding} accounts={accountList} />
     </div>

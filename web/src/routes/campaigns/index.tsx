@@ -11,7 +11,7 @@ import { CopyButton } from '@/components/common/copy-button'
 import { DataTable } from '@/components/common/data-table'
 import { ListCard, Pager, SearchBox, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, ErrorState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
@@ -204,25 +204,21 @@ function EditCampaign() {
     <div className="flex flex-col gap-4">
       <BackLink to={`/campaigns/${id}`} label={campaign.data?.name ?? 'Campaign'} />
       <PageHeader title="Edit campaign" />
-      {campaign.isPending ? (
-        <FormSkeleton />
-      ) : campaign.isError ? (
-        <Card>
-          <ErrorState error={campaign.error} onRetry={() => void campaign.refetch()} />
-        </Card>
-      ) : (
-        <CampaignForm
-          key={campaign.data.updated_at}
-          campaign={campaign.data}
-          submitLabel="Save changes"
-          onCancel={() => navigate(`/campaigns/${id}`)}
-          onSubmit={async (body) => {
-            await update.mutateAsync(body)
-            toast.success('Campaign saved')
-            navigate(`/campaigns/${id}`)
-          }}
-        />
-      )}
+      <QueryStates query={campaign} pending={<FormSkeleton />} card>
+        {(c) => (
+          <CampaignForm
+            key={c.updated_at}
+            campaign={c}
+            submitLabel="Save changes"
+            onCancel={() => navigate(`/campaigns/${id}`)}
+            onSubmit={async (body) => {
+              await update.mutateAsync(body)
+              toast.success('Campaign saved')
+              navigate(`/campaigns/${id}`)
+            }}
+          />
+        )}
+      </QueryStates>
     </div>
   )
 }
@@ -251,18 +247,19 @@ function StreamsCard({ campaignId }: { campaignId: string }) {
         {items.length > 0 && addButton}
       </CardHeader>
       <CardContent>
-        {streams.isPending ? (
-          <TableSkeleton rows={2} columns={3} />
-        ) : streams.isError ? (
-          <ErrorState error={streams.error} onRetry={() => void streams.refetch()} />
-        ) : items.length === 0 ? (
-          <EmptyState
-            icon={Split}
-            title="No streams yet"
-            description="Without streams every click goes to trafficback. Add a default stream first."
-            action={addButton}
-          />
-        ) : (
+        <QueryStates
+          query={streams}
+          skeleton={{ rows: 2, columns: 3 }}
+          isEmpty={items.length === 0}
+          empty={
+            <EmptyState
+              icon={Split}
+              title="No streams yet"
+              description="Without streams every click goes to trafficback. Add a default stream first."
+              action={addButton}
+            />
+          }
+        >
           <ol className="grid gap-2">
             {items.map((s, i) => (
               <li
@@ -323,7 +320,7 @@ function StreamsCard({ campaignId }: { campaignId: string }) {
               </li>
             ))}
           </ol>
-        )}
+        </QueryStates>
       </CardContent>
       <ConfirmDialog
         open={deleting !== null}
@@ -466,26 +463,22 @@ function EditStream() {
     <div className="flex flex-col gap-4">
       <BackLink to={`/campaigns/${id}`} label={campaign.data?.name ?? 'Campaign'} />
       <PageHeader title={stream.data?.name ?? 'Stream'} description="Edit the stream." />
-      {stream.isPending ? (
-        <FormSkeleton />
-      ) : stream.isError ? (
-        <Card>
-          <ErrorState error={stream.error} onRetry={() => void stream.refetch()} />
-        </Card>
-      ) : (
-        <StreamForm
-          key={stream.data.updated_at}
-          campaignId={id}
-          stream={stream.data}
-          submitLabel="Save changes"
-          onCancel={() => navigate(`/campaigns/${id}`)}
-          onSubmit={async (body) => {
-            await update.mutateAsync(body)
-            toast.success('Stream saved')
-            navigate(`/campaigns/${id}`)
-          }}
-        />
-      )}
+      <QueryStates query={stream} pending={<FormSkeleton />} card>
+        {(s) => (
+          <StreamForm
+            key={s.updated_at}
+            campaignId={id}
+            stream={s}
+            submitLabel="Save changes"
+            onCancel={() => navigate(`/campaigns/${id}`)}
+            onSubmit={async (body) => {
+              await update.mutateAsync(body)
+              toast.success('Stream saved')
+              navigate(`/campaigns/${id}`)
+            }}
+          />
+        )}
+      </QueryStates>
     </div>
   )
 }

@@ -6,7 +6,7 @@ import { useQueryClient } from '@tanstack/react-query'
 import { lazy, Suspense, useCallback, useMemo, useRef, useState } from 'react'
 import { PageHeader } from '@/components/common/page-header'
 import { DateRangeControl } from '@/components/common/report-controls'
-import { EmptyState, ErrorState } from '@/components/common/states'
+import { EmptyState, ErrorState, QueryStates } from '@/components/common/states'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
 import { Skeleton } from '@/components/ui/skeleton'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
@@ -102,22 +102,25 @@ export function Component() {
             </Tabs>
           </CardHeader>
           <CardContent className="h-72 sm:h-80" data-testid="series-chart">
-            {series.isPending ? (
-              <ChartSkeleton />
-            ) : series.isError ? (
-              <ErrorState error={series.error} onRetry={() => void series.refetch()} />
-            ) : noTraffic ? (
-              <EmptyState
-                icon={ChartLine}
-                title="No traffic in this range yet"
-                description="Open a campaign link or pick a longer range."
-                className="h-full"
-              />
-            ) : (
-              <Suspense fallback={<ChartSkeleton />}>
-                <SeriesChart buckets={series.data.buckets} view={view} currency={currency} />
-              </Suspense>
-            )}
+            <QueryStates
+              query={series}
+              pending={<ChartSkeleton />}
+              isEmpty={noTraffic}
+              empty={
+                <EmptyState
+                  icon={ChartLine}
+                  title="No traffic in this range yet"
+                  description="Open a campaign link or pick a longer range."
+                  className="h-full"
+                />
+              }
+            >
+              {(s) => (
+                <Suspense fallback={<ChartSkeleton />}>
+                  <SeriesChart buckets={s.buckets} view={view} currency={currency} />
+                </Suspense>
+              )}
+            </QueryStates>
           </CardContent>
         </Card>
         <LiveFeed onEvents={onLive} />

@@ -9,7 +9,7 @@ import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { DataTable } from '@/components/common/data-table'
 import { ListCard, Pager, SearchBox, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
-import { ErrorState } from '@/components/common/states'
+import { QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -220,27 +220,29 @@ function EditDestination() {
     <div className="flex flex-col gap-4">
       <BackLink />
       <PageHeader title={destination.data?.name ?? 'Destination'} description="Edit the destination." />
-      {destination.isPending ? (
-        <Card className="p-6">
-          <Skeleton className="h-64 w-full" />
-        </Card>
-      ) : destination.isError ? (
-        <Card>
-          <ErrorState error={destination.error} onRetry={() => void destination.refetch()} />
-        </Card>
-      ) : (
-        <DestinationForm
-          key={destination.data.updated_at}
-          destination={destination.data}
-          submitLabel="Save changes"
-          onCancel={() => navigate('/destinations')}
-          onSubmit={async (body) => {
-            await update.mutateAsync(body)
-            toast.success('Destination saved')
-            navigate('/destinations')
-          }}
-        />
-      )}
+      <QueryStates
+        query={destination}
+        pending={
+          <Card className="p-6">
+            <Skeleton className="h-64 w-full" />
+          </Card>
+        }
+        card
+      >
+        {(d) => (
+          <DestinationForm
+            key={d.updated_at}
+            destination={d}
+            submitLabel="Save changes"
+            onCancel={() => navigate('/destinations')}
+            onSubmit={async (body) => {
+              await update.mutateAsync(body)
+              toast.success('Destination saved')
+              navigate('/destinations')
+            }}
+          />
+        )}
+      </QueryStates>
     </div>
   )
 }

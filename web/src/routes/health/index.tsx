@@ -6,7 +6,7 @@
 import { HeartPulse, RefreshCw } from 'lucide-react'
 import { useMemo, useState } from 'react'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -62,17 +62,18 @@ function CurrentHealth() {
           </div>
         )}
       </div>
-      {destinations.isPending ? (
-        <TableSkeleton rows={3} columns={4} />
-      ) : destinations.isError ? (
-        <ErrorState error={destinations.error} onRetry={() => void destinations.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={HeartPulse}
-          title="No destinations"
-          description="Add destinations to campaigns to check their health."
-        />
-      ) : (
+      <QueryStates
+        query={destinations}
+        skeleton={{ rows: 3, columns: 4 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={HeartPulse}
+            title="No destinations"
+            description="Add destinations to campaigns to check their health."
+          />
+        }
+      >
         <Table data-testid="health-current-table">
           <TableHeader>
             <TableRow className="hover:bg-transparent">
@@ -113,7 +114,7 @@ function CurrentHealth() {
             })}
           </TableBody>
         </Table>
-      )}
+      </QueryStates>
     </Card>
   )
 }
@@ -189,78 +190,81 @@ function HealthHistory() {
           <option value="all">All time</option>
         </Select>
       </div>
-      {events.isPending ? (
-        <TableSkeleton rows={4} columns={5} />
-      ) : events.isError ? (
-        <ErrorState error={events.error} onRetry={() => void events.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={HeartPulse}
-          title="No health changes"
-          description="When a checked destination goes down or recovers, the change is recorded here."
-        />
-      ) : (
-        <>
-          <Table data-testid="health-events-table">
-            <TableHeader>
-              <TableRow className="hover:bg-transparent">
-                <TableHead>When</TableHead>
-                <TableHead>Destination</TableHead>
-                <TableHead>Change</TableHead>
-                <TableHead className="hidden sm:table-cell">Answer</TableHead>
-                <TableHead className="hidden text-right md:table-cell">Latency</TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((e) => (
-                <TableRow key={e.id} data-testid="health-event-row">
-                  <TableCell
-                    className="whitespace-nowrap text-muted-foreground"
-                    title={formatDateTime(e.created_at)}
-                  >
-                    {formatRelative(e.created_at)}
-                  </TableCell>
-                  <TableCell className="max-w-48 truncate">{nameOf(e.destination_id)}</TableCell>
-                  <TableCell className="whitespace-nowrap">
-                    <HealthBadge state={e.from_state} /> → <HealthBadge state={e.to_state} />
-                  </TableCell>
-                  <TableCell className="hidden max-w-72 truncate text-sm sm:table-cell">
-                    {e.http_status ? `HTTP ${e.http_status}` : ''}
-                    {e.error ? ` ${e.error}` : ''}
-                    {!e.http_status && !e.error ? '—' : ''}
-                  </TableCell>
-                  <TableCell className="hidden text-right tabular-nums md:table-cell">
-                    {e.latency_ms === null ? '—' : `${formatInt(e.latency_ms)} ms`}
-                  </TableCell>
+      <QueryStates
+        query={events}
+        skeleton={{ rows: 4, columns: 5 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={HeartPulse}
+            title="No health changes"
+            description="When a checked destination goes down or recovers, the change is recorded here."
+          />
+        }
+      >
+        {(page) => (
+          <>
+            <Table data-testid="health-events-table">
+              <TableHeader>
+                <TableRow className="hover:bg-transparent">
+                  <TableHead>When</TableHead>
+                  <TableHead>Destination</TableHead>
+                  <TableHead>Change</TableHead>
+                  <TableHead className="hidden sm:table-cell">Answer</TableHead>
+                  <TableHead className="hidden text-right md:table-cell">Latency</TableHead>
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-          {(cursors.length > 1 || events.data.next_before) && (
-            <div className="flex justify-end gap-1 border-t px-4 pt-2">
-              <Button
-                variant="outline"
-                size="sm"
-                disabled={cursors.length <= 1}
-                onClick={() => setCursors((c) => c.slice(0, -1))}
-              >
-                Newer
-              </Button>
-              <Button
-                variant="outline"
-                size="sm"
-                disabled={!events.data.next_before}
-                onClick={() => {
-                  const next = events.data.next_before
-                  if (next) setCursors((c) => [...c, next])
-                }}
-              >
-                Older
-              </Button>
-            </div>
-          )}
-        </>
-      )}
+              </TableHeader>
+              <TableBody>
+                {items.map((e) => (
+                  <TableRow key={e.id} data-testid="health-event-row">
+                    <TableCell
+                      className="whitespace-nowrap text-muted-foreground"
+                      title={formatDateTime(e.created_at)}
+                    >
+                      {formatRelative(e.created_at)}
+                    </TableCell>
+                    <TableCell className="max-w-48 truncate">{nameOf(e.destination_id)}</TableCell>
+                    <TableCell className="whitespace-nowrap">
+                      <HealthBadge state={e.from_state} /> → <HealthBadge state={e.to_state} />
+                    </TableCell>
+                    <TableCell className="hidden max-w-72 truncate text-sm sm:table-cell">
+                      {e.http_status ? `HTTP ${e.http_status}` : ''}
+                      {e.error ? ` ${e.error}` : ''}
+                      {!e.http_status && !e.error ? '—' : ''}
+                    </TableCell>
+                    <TableCell className="hidden text-right tabular-nums md:table-cell">
+                      {e.latency_ms === null ? '—' : `${formatInt(e.latency_ms)} ms`}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+            {(cursors.length > 1 || page.next_before) && (
+              <div className="flex justify-end gap-1 border-t px-4 pt-2">
+                <Button
+                  variant="outline"
+                  size="sm"
+                  disabled={cursors.length <= 1}
+                  onClick={() => setCursors((c) => c.slice(0, -1))}
+                >
+                  Newer
+                </Button>
+                <Button
+                  variant="outline"
+                  size="sm"
+                  disabled={!page.next_before}
+                  onClick={() => {
+                    const next = page.next_before
+                    if (next) setCursors((c) => [...c, next])
+                  }}
+                >
+                  Older
+                </Button>
+              </div>
+            )}
+          </>
+        )}
+      </QueryStates>
     </Card>
   )
 }

@@ -6,7 +6,7 @@
 import { Search, Users } from 'lucide-react'
 import { useDeferredValue, useState } from 'react'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -111,17 +111,18 @@ export function Component() {
         </Select>
       </div>
       <Card className="gap-0 py-2">
-        {users.isPending ? (
-          <TableSkeleton rows={4} columns={5} />
-        ) : users.isError ? (
-          <ErrorState error={users.error} onRetry={() => void users.refetch()} />
-        ) : items.length === 0 ? (
-          <EmptyState
-            icon={Users}
-            title={filtered ? 'No user matches' : 'No users yet'}
-            description={filtered ? 'Try another status or search.' : 'Sign-ups appear here for approval.'}
-          />
-        ) : (
+        <QueryStates
+          query={users}
+          skeleton={{ rows: 4, columns: 5 }}
+          isEmpty={items.length === 0}
+          empty={
+            <EmptyState
+              icon={Users}
+              title={filtered ? 'No user matches' : 'No users yet'}
+              description={filtered ? 'Try another status or search.' : 'Sign-ups appear here for approval.'}
+            />
+          }
+        >
           <Table data-testid="users-table">
             <TableHeader>
               <TableRow className="hover:bg-transparent">
@@ -163,7 +164,7 @@ export function Component() {
               ))}
             </TableBody>
           </Table>
-        )}
+        </QueryStates>
       </Card>
       {users.data && users.data.total > items.length && (
         <p className="text-sm text-muted-foreground">

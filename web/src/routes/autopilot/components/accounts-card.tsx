@@ -8,7 +8,7 @@ import { useEffect, useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { z } from 'zod'
 import { FormField, fieldAria } from '@/components/common/form-field'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Card, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
@@ -216,18 +216,19 @@ export function AccountsCard() {
         </div>
         {items.length > 0 && addButton}
       </CardHeader>
-      {accounts.isPending ? (
-        <TableSkeleton rows={2} columns={3} />
-      ) : accounts.isError ? (
-        <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={Plug}
-          title="No TrafficStars account"
-          description="Add the account's API key so the autopilot can read and run its campaigns."
-          action={addButton}
-        />
-      ) : (
+      <QueryStates
+        query={accounts}
+        skeleton={{ rows: 2, columns: 3 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={Plug}
+            title="No TrafficStars account"
+            description="Add the account's API key so the autopilot can read and run its campaigns."
+            action={addButton}
+          />
+        }
+      >
         <Table>
           <TableHeader>
             <TableRow className="hover:bg-transparent">
@@ -264,7 +265,7 @@ export function AccountsCard() {
             ))}
           </TableBody>
         </Table>
-      )}
+      </QueryStates>
       <AccountDialog
         open={adding || editing !== null}
         account={editing}

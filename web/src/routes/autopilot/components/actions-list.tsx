@@ -1,6 +1,6 @@
 /** The recent actions of one campaign (audit log, newest first), each with its inputs. */
 import { ListChecks } from 'lucide-react'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { type AutopilotAction, useAutopilotActions } from '@/hooks/api/autopilot'
@@ -65,33 +65,36 @@ function ActionRow({ a }: { a: AutopilotAction }) {
 export function ActionsList({ id }: { id: string }) {
   const actions = useAutopilotActions(id)
   const items = actions.data?.items ?? []
-  if (actions.isPending) return <TableSkeleton rows={3} columns={4} />
-  if (actions.isError) return <ErrorState error={actions.error} onRetry={() => void actions.refetch()} />
-  if (items.length === 0)
-    return (
-      <EmptyState
-        icon={ListChecks}
-        title="No actions yet"
-        description="Calls to TrafficStars and the autopilot's decisions appear here once it is enabled."
-        className="py-6"
-      />
-    )
   return (
-    <Table data-testid="autopilot-actions">
-      <TableHeader>
-        <TableRow className="hover:bg-transparent">
-          <TableHead>Time</TableHead>
-          <TableHead className="hidden sm:table-cell">Kind</TableHead>
-          <TableHead className="hidden md:table-cell">Rule</TableHead>
-          <TableHead>What</TableHead>
-          <TableHead className="hidden sm:table-cell">Outcome</TableHead>
-        </TableRow>
-      </TableHeader>
-      <TableBody>
-        {items.map((a) => (
-          <ActionRow key={a.id} a={a} />
-        ))}
-      </TableBody>
-    </Table>
+    <QueryStates
+      query={actions}
+      skeleton={{ rows: 3, columns: 4 }}
+      isEmpty={items.length === 0}
+      empty={
+        <EmptyState
+          icon={ListChecks}
+          title="No actions yet"
+          description="Calls to TrafficStars and the autopilot's decisions appear here once it is enabled."
+          className="py-6"
+        />
+      }
+    >
+      <Table data-testid="autopilot-actions">
+        <TableHeader>
+          <TableRow className="hover:bg-transparent">
+            <TableHead>Time</TableHead>
+            <TableHead className="hidden sm:table-cell">Kind</TableHead>
+            <TableHead className="hidden md:table-cell">Rule</TableHead>
+            <TableHead>What</TableHead>
+            <TableHead className="hidden sm:table-cell">Outcome</TableHead>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {items.map((a) => (
+            <ActionRow key={a.id} a={a} />
+          ))}
+        </TableBody>
+      </Table>
+    </QueryStates>
   )
 }

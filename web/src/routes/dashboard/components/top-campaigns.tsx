@@ -1,6 +1,6 @@
 import { Megaphone } from 'lucide-react'
 import { Link } from 'react-router'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
@@ -37,17 +37,18 @@ export function TopCampaigns({
         </Button>
       </CardHeader>
       <CardContent className="px-2">
-        {q.isPending ? (
-          <TableSkeleton rows={4} columns={5} />
-        ) : q.isError ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : rows.length === 0 ? (
-          <EmptyState
-            icon={Megaphone}
-            title="No campaign traffic in this range"
-            description="Clicks on your campaign links show up here within seconds."
-          />
-        ) : (
+        <QueryStates
+          query={q}
+          skeleton={{ rows: 4, columns: 5 }}
+          isEmpty={rows.length === 0}
+          empty={
+            <EmptyState
+              icon={Megaphone}
+              title="No campaign traffic in this range"
+              description="Clicks on your campaign links show up here within seconds."
+            />
+          }
+        >
           <Table data-testid="top-campaigns">
             <TableHeader>
               <TableRow className="hover:bg-transparent">
@@ -93,7 +94,7 @@ export function TopCampaigns({
               ))}
             </TableBody>
           </Table>
-        )}
+        </QueryStates>
       </CardContent>
     </Card>
   )

@@ -6,7 +6,7 @@
 import { Activity, ArrowDownToLine, ArrowUpFromLine, BadgeDollarSign, RefreshCw } from 'lucide-react'
 import { useState } from 'react'
 import { Link, useNavigate, useSearchParams } from 'react-router'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, ErrorState, QueryStates, TableSkeleton } from '@/components/common/states'
 import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -108,73 +108,76 @@ function PostbackLogTab() {
           }}
         />
       </Toolbar>
-      {logs.isPending ? (
-        <TableSkeleton rows={5} columns={5} />
-      ) : logs.isError ? (
-        <ErrorState error={logs.error} onRetry={() => void logs.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={ArrowDownToLine}
-          title="No postbacks received"
-          description="When a network calls your postback URL, every request shows up here with how it was answered and why."
-        />
-      ) : (
-        <>
-          <Table data-testid="postback-log-table">
-            <TableHeader>
-              <TableRow className="hover:bg-transparent">
-                <TableHead>Received</TableHead>
-                <TableHead>Outcome</TableHead>
-                <TableHead className="hidden md:table-cell">Network</TableHead>
-                <TableHead className="hidden sm:table-cell">Click ID</TableHead>
-                <TableHead className="hidden lg:table-cell">Status</TableHead>
-                <TableHead className="text-right">Payout</TableHead>
-                <TableHead className="hidden xl:table-cell">Reason / request</TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((r) => (
-                <TableRow key={r.id} data-testid="postback-log-row">
-                  <TableCell>
-                    {r.conversion_id ? (
-                      <Link
-                        to={`/logs/conversions/${r.conversion_id}`}
-                        state={from}
-                        className="underline-offset-4 hover:underline"
-                        title="Open the conversion"
-                      >
-                        <When iso={r.received_at} />
-                      </Link>
-                    ) : (
-                      <When iso={r.received_at} />
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    <Badge variant={OUTCOME_VARIANT[r.outcome]} title={r.reason || undefined}>
-                      {r.http_status} {r.outcome.replace(/_/g, ' ')}
-                    </Badge>
-                  </TableCell>
-                  <TableCell className="hidden max-w-40 truncate md:table-cell">
-                    {r.network_id ? nameOf('network', r.network_id) : '—'}
-                  </TableCell>
-                  <TableCell className="hidden max-w-44 truncate font-mono text-xs sm:table-cell">
-                    {r.click_id || '—'}
-                  </TableCell>
-                  <TableCell className="hidden lg:table-cell">{r.status || '—'}</TableCell>
-                  <TableCell className="text-right tabular-nums">{micros(r.payout_micros)}</TableCell>
-                  <TableCell className="hidden max-w-96 xl:table-cell">
-                    {r.reason && <div className="truncate text-sm">{r.reason}</div>}
-                    <div className="truncate font-mono text-xs text-muted-foreground" title={r.query}>
-                      {r.method} ?{r.query}
-                    </div>
-                  </TableCell>
+      <QueryStates
+        query={logs}
+        skeleton={{ rows: 5, columns: 5 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={ArrowDownToLine}
+            title="No postbacks received"
+            description="When a network calls your postback URL, every request shows up here with how it was answered and why."
+          />
+        }
+      >
+        {(page) => (
+          <>
+            <Table data-testid="postback-log-table">
+              <TableHeader>
+                <TableRow className="hover:bg-transparent">
+                  <TableHead>Received</TableHead>
+                  <TableHead>Outcome</TableHead>
+                  <TableHead className="hidden md:table-cell">Network</TableHead>
+                  <TableHead className="hidden sm:table-cell">Click ID</TableHead>
+                  <TableHead className="hidden lg:table-cell">Status</TableHead>
+                  <TableHead className="text-right">Payout</TableHead>
+                  <TableHead className="hidden xl:table-cell">Reason / request</TableHead>
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-          <Pager offset={offset} limit={LIMIT} total={logs.data.total} onOffset={setOffset} />
-        </>
-      )}
+              </TableHeader>
+              <TableBody>
+                {items.map((r) => (
+                  <TableRow key={r.id} data-testid="postback-log-row">
+                    <TableCell>
+                      {r.conversion_id ? (
+                        <Link
+                          to={`/logs/conversions/${r.conversion_id}`}
+                          state={from}
+                          className="underline-offset-4 hover:underline"
+                          title="Open the conversion"
+                        >
+                          <When iso={r.received_at} />
+                        </Link>
+                      ) : (
+                        <When iso={r.received_at} />
+                      )}
+                    </TableCell>
+                    <TableCell>
+                      <Badge variant={OUTCOME_VARIANT[r.outcome]} title={r.reason || undefined}>
+                        {r.http_status} {r.outcome.replace(/_/g, ' ')}
+                      </Badge>
+                    </TableCell>
+                    <TableCell className="hidden max-w-40 truncate md:table-cell">
+                      {r.network_id ? nameOf('network', r.network_id) : '—'}
+                    </TableCell>
+                    <TableCell className="hidden max-w-44 truncate font-mono text-xs sm:table-cell">
+                      {r.click_id || '—'}
+                    </TableCell>
+                    <TableCell className="hidden lg:table-cell">{r.status || '—'}</TableCell>
+                    <TableCell className="text-right tabular-nums">{micros(r.payout_micros)}</TableCell>
+                    <TableCell className="hidden max-w-96 xl:table-cell">
+                      {r.reason && <div className="truncate text-sm">{r.reason}</div>}
+                      <div className="truncate font-mono text-xs text-muted-foreground" title={r.query}>
+                        {r.method} ?{r.query}
+                      </div>
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+            <Pager offset={offset} limit={LIMIT} total={page.total} onOffset={setOffset} />
+          </>
+        )}
+      </QueryStates>
     </Card>
   )
 }
@@ -225,86 +228,89 @@ function ConversionsTab() {
           ))}
         </Select>
       </Toolbar>
-      {conversions.isPending ? (
-        <TableSkeleton rows={5} columns={5} />
-      ) : conversions.isError ? (
-        <ErrorState error={conversions.error} onRetry={() => void conversions.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={BadgeDollarSign}
-          title="No conversions yet"
-          description="Accepted postbacks create conversions; set up a network's postback URL to start."
-        />
-      ) : (
-        <>
-          <Table data-testid="conversions-table">
-            <TableHeader>
-              <TableRow className="hover:bg-transparent">
-                <TableHead>Created</TableHead>
-                <TableHead>Status</TableHead>
-                <TableHead className="hidden md:table-cell">Campaign</TableHead>
-                <TableHead className="hidden md:table-cell">Network</TableHead>
-                <TableHead className="hidden lg:table-cell">Click ID</TableHead>
-                <TableHead className="hidden lg:table-cell">Transaction</TableHead>
-                <TableHead className="hidden sm:table-cell">Country</TableHead>
-                <TableHead className="text-right">Revenue</TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((c) => (
-                <TableRow
-                  key={c.id}
-                  data-testid="conversion-row"
-                  className="cursor-pointer"
-                  onClick={() => navigate(`/logs/conversions/${c.id}`, { state: from })}
-                >
-                  <TableCell>
-                    <Link
-                      to={`/logs/conversions/${c.id}`}
-                      state={from}
-                      className="font-medium underline-offset-4 hover:underline"
-                      aria-label={`Open the ${c.status} conversion of click ${c.click_id}`}
-                      onClick={(e) => e.stopPropagation()}
-                    >
-                      <When iso={c.created_at} />
-                    </Link>
-                  </TableCell>
-                  <TableCell>
-                    <Badge
-                      variant={STATUS_VARIANT[c.status]}
-                      title={`Went through: ${c.seen_statuses.join(' → ')}`}
-                    >
-                      {c.status}
-                    </Badge>
-                  </TableCell>
-                  <TableCell className="hidden max-w-40 truncate md:table-cell">
-                    {c.campaign_id ? nameOf('campaign', c.campaign_id) : '—'}
-                  </TableCell>
-                  <TableCell className="hidden max-w-40 truncate md:table-cell">
-                    {c.network_id ? nameOf('network', c.network_id) : '—'}
-                  </TableCell>
-                  <TableCell className="hidden max-w-44 truncate font-mono text-xs lg:table-cell">
-                    {c.click_id}
-                  </TableCell>
-                  <TableCell className="hidden max-w-32 truncate font-mono text-xs lg:table-cell">
-                    {c.transaction_id || '—'}
-                  </TableCell>
-                  <TableCell className="hidden sm:table-cell">{c.country || '—'}</TableCell>
-                  <TableCell className="text-right tabular-nums">
-                    {micros(c.revenue_micros, c.currency)}
-                    {c.status === 'rejected' && c.payout_micros > 0 && (
-                      <div className="text-xs text-muted-foreground line-through">
-                        {micros(c.payout_micros, c.currency)}
-                      </div>
-                    )}
-                  </TableCell>
+      <QueryStates
+        query={conversions}
+        skeleton={{ rows: 5, columns: 5 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={BadgeDollarSign}
+            title="No conversions yet"
+            description="Accepted postbacks create conversions; set up a network's postback URL to start."
+          />
+        }
+      >
+        {(page) => (
+          <>
+            <Table data-testid="conversions-table">
+              <TableHeader>
+                <TableRow className="hover:bg-transparent">
+                  <TableHead>Created</TableHead>
+                  <TableHead>Status</TableHead>
+                  <TableHead className="hidden md:table-cell">Campaign</TableHead>
+                  <TableHead className="hidden md:table-cell">Network</TableHead>
+                  <TableHead className="hidden lg:table-cell">Click ID</TableHead>
+                  <TableHead className="hidden lg:table-cell">Transaction</TableHead>
+                  <TableHead className="hidden sm:table-cell">Country</TableHead>
+                  <TableHead className="text-right">Revenue</TableHead>
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-          <Pager offset={offset} limit={LIMIT} total={conversions.data.total} onOffset={setOffset} />
-        </>
-      )}
+              </TableHeader>
+              <TableBody>
+                {items.map((c) => (
+                  <TableRow
+                    key={c.id}
+                    data-testid="conversion-row"
+                    className="cursor-pointer"
+                    onClick={() => navigate(`/logs/conversions/${c.id}`, { state: from })}
+                  >
+                    <TableCell>
+                      <Link
+                        to={`/logs/conversions/${c.id}`}
+                        state={from}
+                        className="font-medium underline-offset-4 hover:underline"
+                        aria-label={`Open the ${c.status} conversion of click ${c.click_id}`}
+                        onClick={(e) => e.stopPropagation()}
+                      >
+                        <When iso={c.created_at} />
+                      </Link>
+                    </TableCell>
+                    <TableCell>
+                      <Badge
+                        variant={STATUS_VARIANT[c.status]}
+                        title={`Went through: ${c.seen_statuses.join(' → ')}`}
+                      >
+                        {c.status}
+                      </Badge>
+                    </TableCell>
+                    <TableCell className="hidden max-w-40 truncate md:table-cell">
+                      {c.campaign_id ? nameOf('campaign', c.campaign_id) : '—'}
+                    </TableCell>
+                    <TableCell className="hidden max-w-40 truncate md:table-cell">
+                      {c.network_id ? nameOf('network', c.network_id) : '—'}
+                    </TableCell>
+                    <TableCell className="hidden max-w-44 truncate font-mono text-xs lg:table-cell">
+                      {c.click_id}
+                    </TableCell>
+                    <TableCell className="hidden max-w-32 truncate font-mono text-xs lg:table-cell">
+                      {c.transaction_id || '—'}
+                    </TableCell>
+                    <TableCell className="hidden sm:table-cell">{c.country || '—'}</TableCell>
+                    <TableCell className="text-right tabular-nums">
+                      {micros(c.revenue_micros, c.currency)}
+                      {c.status === 'rejected' && c.payout_micros > 0 && (
+                        <div className="text-xs text-muted-foreground line-through">
+                          {micros(c.payout_micros, c.currency)}
+                        </div>
+                      )}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+            <Pager offset={offset} limit={LIMIT} total={page.total} onOffset={setOffset} />
+          </>
+        )}
+      </QueryStates>
     </Card>
   )
 }
@@ -346,96 +352,99 @@ function OutboundTab() {
           <option value="failed,dead">Dead letters (failed + dead)</option>
         </Select>
       </Toolbar>
-      {outbound.isPending ? (
-        <TableSkeleton rows={5} columns={5} />
-      ) : outbound.isError ? (
-        <ErrorState error={outbound.error} onRetry={() => void outbound.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={ArrowUpFromLine}
-          title={state ? 'No deliveries in this state' : 'No outbound postbacks yet'}
-          description="Sources with a postback URL template get one call per accepted conversion change; every delivery is listed here."
-        />
-      ) : (
-        <>
-          <Table data-testid="outbound-table">
-            <TableHeader>
-              <TableRow className="hover:bg-transparent">
-                <TableHead>Created</TableHead>
-                <TableHead>State</TableHead>
-                <TableHead className="hidden sm:table-cell">Source</TableHead>
-                <TableHead className="hidden md:table-cell">Status</TableHead>
-                <TableHead className="text-right">Attempts</TableHead>
-                <TableHead className="hidden lg:table-cell">Last answer</TableHead>
-                <TableHead className="w-0">
-                  <span className="sr-only">Actions</span>
-                </TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((o) => (
-                <TableRow
-                  key={o.id}
-                  data-testid="outbound-row"
-                  className="cursor-pointer"
-                  onClick={() => navigate(`/logs/outbound/${o.id}`, { state: from })}
-                >
-                  <TableCell>
-                    <Link
-                      to={`/logs/outbound/${o.id}`}
-                      state={from}
-                      className="font-medium underline-offset-4 hover:underline"
-                      aria-label={`Open the ${o.state} delivery of the ${o.status} postback`}
-                      onClick={(e) => e.stopPropagation()}
-                    >
-                      <When iso={o.created_at} />
-                    </Link>
-                  </TableCell>
-                  <TableCell>
-                    <Badge variant={STATE_VARIANT[o.state] ?? 'secondary'}>{o.state}</Badge>
-                  </TableCell>
-                  <TableCell className="hidden max-w-40 truncate sm:table-cell">
-                    {o.source_id ? nameOf('source', o.source_id) : '—'}
-                  </TableCell>
-                  <TableCell className="hidden md:table-cell">{o.status}</TableCell>
-                  <TableCell className="text-right tabular-nums">
-                    {formatInt(o.attempts)}
-                    {o.manual_retries > 0 && (
-                      <span className="text-xs text-muted-foreground"> (+{o.manual_retries} retries)</span>
-                    )}
-                  </TableCell>
-                  <TableCell className="hidden max-w-80 lg:table-cell">
-                    <div className="truncate text-sm">
-                      {o.last_status_code ? `HTTP ${o.last_status_code}` : ''}
-                      {o.last_error ? ` ${o.last_error}` : ''}
-                      {!o.last_status_code && !o.last_error ? '—' : ''}
-                    </div>
-                    <div className="truncate font-mono text-xs text-muted-foreground" title={o.url}>
-                      {o.url}
-                    </div>
-                  </TableCell>
-                  <TableCell className="text-right">
-                    {(o.state === 'failed' || o.state === 'dead') && (
-                      <Button
-                        variant="outline"
-                        size="sm"
-                        disabled={retry.isPending && retry.variables === o.id}
-                        onClick={(e) => {
-                          e.stopPropagation()
-                          onRetry(o.id)
-                        }}
-                      >
-                        {retry.isPending && retry.variables === o.id ? <Spinner /> : <RefreshCw />} Retry
-                      </Button>
-                    )}
-                  </TableCell>
+      <QueryStates
+        query={outbound}
+        skeleton={{ rows: 5, columns: 5 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={ArrowUpFromLine}
+            title={state ? 'No deliveries in this state' : 'No outbound postbacks yet'}
+            description="Sources with a postback URL template get one call per accepted conversion change; every delivery is listed here."
+          />
+        }
+      >
+        {(page) => (
+          <>
+            <Table data-testid="outbound-table">
+              <TableHeader>
+                <TableRow className="hover:bg-transparent">
+                  <TableHead>Created</TableHead>
+                  <TableHead>State</TableHead>
+                  <TableHead className="hidden sm:table-cell">Source</TableHead>
+                  <TableHead className="hidden md:table-cell">Status</TableHead>
+                  <TableHead className="text-right">Attempts</TableHead>
+                  <TableHead className="hidden lg:table-cell">Last answer</TableHead>
+                  <TableHead className="w-0">
+                    <span className="sr-only">Actions</span>
+                  </TableHead>
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-          <Pager offset={offset} limit={LIMIT} total={outbound.data.total} onOffset={setOffset} />
-        </>
-      )}
+              </TableHeader>
+              <TableBody>
+                {items.map((o) => (
+                  <TableRow
+                    key={o.id}
+                    data-testid="outbound-row"
+                    className="cursor-pointer"
+                    onClick={() => navigate(`/logs/outbound/${o.id}`, { state: from })}
+                  >
+                    <TableCell>
+                      <Link
+                        to={`/logs/outbound/${o.id}`}
+                        state={from}
+                        className="font-medium underline-offset-4 hover:underline"
+                        aria-label={`Open the ${o.state} delivery of the ${o.status} postback`}
+                        onClick={(e) => e.stopPropagation()}
+                      >
+                        <When iso={o.created_at} />
+                      </Link>
+                    </TableCell>
+                    <TableCell>
+                      <Badge variant={STATE_VARIANT[o.state] ?? 'secondary'}>{o.state}</Badge>
+                    </TableCell>
+                    <TableCell className="hidden max-w-40 truncate sm:table-cell">
+                      {o.source_id ? nameOf('source', o.source_id) : '—'}
+                    </TableCell>
+                    <TableCell className="hidden md:table-cell">{o.status}</TableCell>
+                    <TableCell className="text-right tabular-nums">
+                      {formatInt(o.attempts)}
+                      {o.manual_retries > 0 && (
+                        <span className="text-xs text-muted-foreground"> (+{o.manual_retries} retries)</span>
+                      )}
+                    </TableCell>
+                    <TableCell className="hidden max-w-80 lg:table-cell">
+                      <div className="truncate text-sm">
+                        {o.last_status_code ? `HTTP ${o.last_status_code}` : ''}
+                        {o.last_error ? ` ${o.last_error}` : ''}
+                        {!o.last_status_code && !o.last_error ? '—' : ''}
+                      </div>
+                      <div className="truncate font-mono text-xs text-muted-foreground" title={o.url}>
+                        {o.url}
+                      </div>
+                    </TableCell>
+                    <TableCell className="text-right">
+                      {(o.state === 'failed' || o.state === 'dead') && (
+                        <Button
+                          variant="outline"
+                          size="sm"
+                          disabled={retry.isPending && retry.variables === o.id}
+                          onClick={(e) => {
+                            e.stopPropagation()
+                            onRetry(o.id)
+                          }}
+                        >
+                          {retry.isPending && retry.variables === o.id ? <Spinner /> : <RefreshCw />} Retry
+                        </Button>
+                      )}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+            <Pager offset={offset} limit={LIMIT} total={page.total} onOffset={setOffset} />
+          </>
+        )}
+      </QueryStates>
     </Card>
   )
 }

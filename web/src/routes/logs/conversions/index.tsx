@@ -7,7 +7,7 @@
 import { ArrowUpFromLine, BadgeDollarSign, MousePointerClick } from 'lucide-react'
 import { Link, useParams } from 'react-router'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates, TableSkeleton } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
@@ -227,17 +227,18 @@ function Outbound({ conversionId }: { conversionId: string }) {
           <CardDescription>What the traffic source was told, one call per change.</CardDescription>
         </div>
       </CardHeader>
-      {out.isPending ? (
-        <TableSkeleton rows={2} columns={4} />
-      ) : out.isError ? (
-        <ErrorState error={out.error} onRetry={() => void out.refetch()} />
-      ) : items.length === 0 ? (
-        <EmptyState
-          icon={ArrowUpFromLine}
-          title="Nothing sent"
-          description="The click's traffic source has no postback URL, or the click came without a source."
-        />
-      ) : (
+      <QueryStates
+        query={out}
+        skeleton={{ rows: 2, columns: 4 }}
+        isEmpty={items.length === 0}
+        empty={
+          <EmptyState
+            icon={ArrowUpFromLine}
+            title="Nothing sent"
+            description="The click's traffic source has no postback URL, or the click came without a source."
+          />
+        }
+      >
         <Table>
           <TableHeader>
             <TableRow className="hover:bg-transparent">
@@ -273,7 +274,7 @@ function Outbound({ conversionId }: { conversionId: string }) {
             ))}
           </TableBody>
         </Table>
-      )}
+      </QueryStates>
     </Card>
   )
 }
@@ -361,17 +362,12 @@ export function Component() {
     return (
       <div className="flex flex-col gap-4">
         {back}
-        {conversion.isPending ? (
-          <TableSkeleton rows={6} columns={3} />
-        ) : (
-          <Card>
-            <ErrorState
-              title="Could not load this conversion"
-              error={conversion.error}
-              onRetry={() => void conversion.refetch()}
-            />
-          </Card>
-        )}
+        <QueryStates
+          query={conversion}
+          skeleton={{ rows: 6, columns: 3 }}
+          errorTitle="Could not load this conversion"
+          card
+        />
       </div>
     )
   const c = conversion.data

@@ -7,7 +7,7 @@
 import { ArrowUpFromLine, History, RefreshCw } from 'lucide-react'
 import { Link, useParams } from 'react-router'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
@@ -200,17 +200,12 @@ export function Component() {
     return (
       <div className="flex flex-col gap-4">
         {back}
-        {outbound.isPending ? (
-          <TableSkeleton rows={6} columns={3} />
-        ) : (
-          <Card>
-            <ErrorState
-              title="Could not load this delivery"
-              error={outbound.error}
-              onRetry={() => void outbound.refetch()}
-            />
-          </Card>
-        )}
+        <QueryStates
+          query={outbound}
+          skeleton={{ rows: 6, columns: 3 }}
+          errorTitle="Could not load this delivery"
+          card
+        />
       </div>
     )
   const o = outbound.data

@@ -10,7 +10,7 @@ import { useEffect } from 'react'
 import { type FieldPath, type UseFormReturn, useFieldArray, useForm, useWatch } from 'react-hook-form'
 import { CopyButton } from '@/components/common/copy-button'
 import { FormField, fieldAria } from '@/components/common/form-field'
-import { ErrorState, TableSkeleton } from '@/components/common/states'
+import { QueryStates } from '@/components/common/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
@@ -237,102 +237,105 @@ export function PostbackSettingsCard({ networkId }: { networkId: string }) {
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-5">
-        {settings.isPending ? (
-          <TableSkeleton rows={3} columns={2} />
-        ) : settings.isError ? (
-          <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />
-        ) : (
-          <>
-            <UrlPreview form={form} saved={settings.data} />
-            {!settings.data.has_postback_secret && (
-              <Alert variant="info">
-                <CircleAlert />
-                <AlertDescription>
-                  This network has no postback secret: anyone who knows a click ID can post a conversion.
-                </AlertDescription>
-              </Alert>
-            )}
-            <form onSubmit={onSubmit} noValidate className="grid gap-5">
-              {errors.root?.server && (
-                <Alert variant="destructive">
+        <QueryStates query={settings} skeleton={{ rows: 3, columns: 2 }}>
+          {(saved) => (
+            <>
+              <UrlPreview form={form} saved={saved} />
+              {!saved.has_postback_secret && (
+                <Alert variant="info">
                   <CircleAlert />
-                  <AlertDescription>{errors.root.server.message}</AlertDescription>
+                  <AlertDescription>
+                    This network has no postback secret: anyone who knows a click ID can post a conversion.
+                  </AlertDescription>
                 </Alert>
               )}
-              <div className="grid gap-4 sm:grid-cols-2">
-                <FormField id="pb-template" label="Template" error={errors.template?.message}>
-                  <Select
-                    {...fieldAria('pb-template', errors.template?.message)}
-                    {...form.register('template')}
+              <form onSubmit={onSubmit} noValidate className="grid gap-5">
+                {errors.root?.server && (
+                  <Alert variant="destructive">
+                    <CircleAlert />
+                    <AlertDescription>{errors.root.server.message}</AlertDescription>
+                  </Alert>
+                )}
+                <div className="grid gap-4 sm:grid-cols-2">
+                  <FormField id="pb-template" label="Template" error={errors.template?.message}>
+                    <Select
+                      {...fieldAria('pb-template', errors.template?.message)}
+                      {...form.register('template')}
+                    >
+                      {POSTBACK_TEMPLATES.map((t) => (
+                        <option key={t} value={t}>
+                          {TEMPLATE_LABEL[t]}
+                        </option>
+                      ))}
+                    </Select>
+                  </FormField>
+                  <FormField
+                    id="pb-default-status"
+                    label="Status when none is sent"
+                    error={errors.default_status?.message}
                   >
-                    {POSTBACK_TEMPLATES.map((t) => (
-                      <option key={t} value={t}>
-                        {TEMPLATE_LABEL[t]}
-                      </option>
-                    ))}
-                  </Select>
-                </FormField>
-                <FormField
-                  id="pb-default-status"
-                  label="Status when none is sent"
-                  error={errors.default_status?.message}
-                >
-                  <Select
-                    {...fieldAria('pb-default-status', errors.default_status?.message)}
-                    {...form.register('default_status')}
-                  >
-                    {CONVERSION_STATUSES.map((s) => (
-                      <option key={s} value={s}>
-                        {s}
-                      </option>
-                    ))}
-                  </Select>
-                </FormField>
-              </div>
-              <fieldset className="grid gap-3">
-                <legend className="mb-2 text-sm font-medium">
-                  Parameter names{' '}
-                  <span className="font-normal text-muted-foreground">
-                    {template === 'custom' ? '(click ID required)' : '(empty = the preset’s)'}
-                  </span>
-                </legend>
-                <div className="grid grid-cols-2 gap-3 sm:grid-cols-5">
-                  {PARAMS.map((p) => (
-                    <FormField key={p} id={`pb-${p}`} label={p.replace('_', ' ')} error={errors[p]?.message}>
-                      <Input
-                        className="font-mono text-xs"
-                        placeholder={settings.data.effective_params[p] ?? ''}
-                        {...fieldAria(`pb-${p}`, errors[p]?.message)}
-                        {...form.register(p)}
-                      />
-                    </FormField>
-                  ))}
+                    <Select
+                      {...fieldAria('pb-default-status', errors.default_status?.message)}
+                      {...form.register('default_status')}
+                    >
+                      {CONVERSION_STATUSES.map((s) => (
+                        <option key={s} value={s}>
+                          {s}
+                        </option>
+                      ))}
+                    </Select>
+                  </FormField>
                 </div>
-              </fieldset>
-              <SubsEditor form={form} />
-              <FormField
-                id="pb-status-map"
-                label="Status map"
-                optional
-                error={errors.status_map?.message}
-                hint="One per line: the network's value = lead, sale, rejected or rebill (e.g. 1 = sale). Common names such as approved or declined are built in."
-              >
-                <Textarea
-                  rows={3}
-                  className="font-mono text-xs"
-                  placeholder={'1 = sale\n2 = rejected'}
-                  {...fieldAria('pb-status-map', errors.status_map?.message)}
-                  {...form.register('status_map')}
-                />
-              </FormField>
-              <div className="flex justify-end">
-                <Button type="submit" disabled={isSubmitting}>
-                  {isSubmitting && <Spinner />} Save postback settings
-                </Button>
-              </div>
-            </form>
-          </>
-        )}
+                <fieldset className="grid gap-3">
+                  <legend className="mb-2 text-sm font-medium">
+                    Parameter names{' '}
+                    <span className="font-normal text-muted-foreground">
+                      {template === 'custom' ? '(click ID required)' : '(empty = the preset’s)'}
+                    </span>
+                  </legend>
+                  <div className="grid grid-cols-2 gap-3 sm:grid-cols-5">
+                    {PARAMS.map((p) => (
+                      <FormField
+                        key={p}
+                        id={`pb-${p}`}
+                        label={p.replace('_', ' ')}
+                        error={errors[p]?.message}
+                      >
+                        <Input
+                          className="font-mono text-xs"
+                          placeholder={saved.effective_params[p] ?? ''}
+                          {...fieldAria(`pb-${p}`, errors[p]?.message)}
+                          {...form.register(p)}
+                        />
+                      </FormField>
+                    ))}
+                  </div>
+                </fieldset>
+                <SubsEditor form={form} />
+                <FormField
+                  id="pb-status-map"
+                  label="Status map"
+                  optional
+                  error={errors.status_map?.message}
+                  hint="One per line: the network's value = lead, sale, rejected or rebill (e.g. 1 = sale). Common names such as approved or declined are built in."
+                >
+                  <Textarea
+                    rows={3}
+                    className="font-mono text-xs"
+                    placeholder={'1 = sale\n2 = rejected'}
+                    {...fieldAria('pb-status-map', errors.status_map?.message)}
+                    {...form.register('status_map')}
+                  />
+                </FormField>
+                <div className="flex justify-end">
+                  <Button type="submit" disabled={isSubmitting}>
+                    {isSubmitting && <Spinner />} Save postback settings
+                  </Button>
+                </div>
+              </form>
+            </>
+          )}
+        </QueryStates>
       </CardContent>
     </Card>
   )

@@ -9,7 +9,7 @@ import { useForm } from 'react-hook-form'
 import { CopyButton } from '@/components/common/copy-button'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -189,18 +189,19 @@ export function Component() {
         actions={items.length > 0 ? newButton : undefined}
       />
       <Card className="gap-0 py-2">
-        {keys.isPending ? (
-          <TableSkeleton rows={3} columns={5} />
-        ) : keys.isError ? (
-          <ErrorState error={keys.error} onRetry={() => void keys.refetch()} />
-        ) : items.length === 0 ? (
-          <EmptyState
-            icon={KeyRound}
-            title="No API keys yet"
-            description="Create a key to call the API from scripts, spreadsheets or other tools. See the API docs for every endpoint."
-            action={newButton}
-          />
-        ) : (
+        <QueryStates
+          query={keys}
+          skeleton={{ rows: 3, columns: 5 }}
+          isEmpty={items.length === 0}
+          empty={
+            <EmptyState
+              icon={KeyRound}
+              title="No API keys yet"
+              description="Create a key to call the API from scripts, spreadsheets or other tools. See the API docs for every endpoint."
+              action={newButton}
+            />
+          }
+        >
           <Table data-testid="api-keys-table">
             <TableHeader>
               <TableRow className="hover:bg-transparent">
@@ -255,7 +256,7 @@ export function Component() {
               ))}
             </TableBody>
           </Table>
-        )}
+        </QueryStates>
       </Card>
       <CreateKeyDialog open={creating} onOpenChange={setCreating} />
       <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} />

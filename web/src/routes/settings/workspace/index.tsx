@@ -9,7 +9,7 @@ import { useForm } from 'react-hook-form'
 import { z } from 'zod'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { PageHeader } from '@/components/common/page-header'
-import { EmptyState, ErrorState, TableSkeleton } from '@/components/common/states'
+import { EmptyState, QueryStates } from '@/components/common/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -171,13 +171,12 @@ export function Component() {
         </Card>
       )}
       <Card className="gap-0 py-2">
-        {ws.isPending ? (
-          <TableSkeleton rows={3} columns={4} />
-        ) : ws.isError ? (
-          <ErrorState error={ws.error} onRetry={() => void ws.refetch()} />
-        ) : members.length === 0 ? (
-          <EmptyState icon={Users} title="No members" />
-        ) : (
+        <QueryStates
+          query={ws}
+          skeleton={{ rows: 3, columns: 4 }}
+          isEmpty={members.length === 0}
+          empty={<EmptyState icon={Users} title="No members" />}
+        >
           <Table data-testid="members-table">
             <TableHeader>
               <TableRow className="hover:bg-transparent">
@@ -234,7 +233,7 @@ export function Component() {
               })}
             </TableBody>
           </Table>
-        )}
+        </QueryStates>
       </Card>
       <Dialog open={removing !== null} onOpenChange={(o) => !o && setRemoving(null)}>
         <DialogContent>
