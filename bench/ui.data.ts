@@ -22,6 +22,7 @@ import {
 } from '../src/modules/conversions/index.ts'
 import { newClickId } from '../src/modules/routing/core/click-id.ts'
 import { openClickHouseFromConfig } from '../src/platform/clickhouse.ts'
+import { click as clickEvent } from '../test/analytics.helpers.ts'
 import { manualClock } from '../src/platform/clock.ts'
 import { openDb } from '../src/platform/db/client.ts'
 import { createLogger } from '../src/platform/logger.ts'
@@ -222,8 +223,7 @@ export async function loadSampleData(
       const zone = Math.floor(rand() * 200)
       const ip = `${1 + Math.floor(rand() * 222)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}.${Math.floor(rand() * 256)}`
       const clickId = newClickId(ts, randomBytes(10))
-      const click: ClickEvent = {
-        type: 'click',
+      const click = clickEvent({
         click_id: clickId,
         ts,
         workspace_id: ws.workspaceId,
@@ -244,25 +244,10 @@ export async function loadSampleData(
         user_key: ip,
         cost_micros: c.source.costMicros,
         currency: 'USD',
-        external_id: '',
         sub1: `zone-${zone}`,
-        sub2: '',
-        sub3: '',
-        sub4: '',
-        sub5: '',
-        sub6: '',
-        sub7: '',
-        sub8: '',
-        sub9: '',
-        sub10: '',
-        utm_source: '',
-        utm_medium: '',
-        utm_campaign: '',
-        utm_term: '',
-        utm_content: '',
         source: '',
         destination_url: `https://offer.example/landing?click_id=${clickId}`,
-      }
+      })
       batch.push(click)
       if (!bot && rand() < convRate) {
         // Conversions arrive 1 min to 2 days after the click, never in the future.
