@@ -34,43 +34,10 @@ import type { FastifyPluginAsync } from 'fastify'
 import { AppError } from '../../platform/errors.ts'
 import '../../platform/http/types.ts'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
+import type { LiveClick, LiveTrafficback } from './live.types.ts'
 import type { PipelineListener } from './pipeline.ts'
 
-/** A routed click as sent to live clients (no IP, user agent or user key). */
-export interface LiveClick {
-  type: 'click'
-  click_id: string
-  /** ISO 8601, UTC. */
-  ts: string
-  campaign_id: string
-  stream_id: string
-  destination_id: string
-  source_id: string
-  country: string
-  device: string
-  os: string
-  browser: string
-  is_bot: boolean
-  is_unique: boolean
-  /** Cost of the click in currency units. */
-  cost: number
-  currency: string
-  sub1: string
-}
-
-/** A request that fell through to trafficback (or a 404), as sent to live clients. */
-export interface LiveTrafficback {
-  type: 'trafficback'
-  click_id: string
-  ts: string
-  campaign_id: string
-  reason: string
-  /** 'url' | 'campaign' | 'none' | 'loop' */
-  target_type: string
-  country: string
-  device: string
-  is_bot: boolean
-}
+export type { LiveClick, LiveTrafficback } from './live.types.ts'
 
 /**
  * Anything the live stream carries. Other modules may publish their own `type`s (e.g.

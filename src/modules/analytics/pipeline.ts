@@ -315,7 +315,6 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     wakeUp = null
     w?.()
   }
-  const queued = () => queuedRows
 
   // ---------------------------------------------------------------- hot path ----------
   const tableOf = (e: PipelineEvent): Line['table'] => (e.type === 'click' ? 'clicks' : 'trafficback')
@@ -490,7 +489,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       }
     }
     advancePastFinishedSegments()
-    if (queued() > 0) {
+    if (queuedRows > 0) {
       const first = q[qHead]!
       const events: Line[] = []
       let rows = 0
@@ -739,11 +738,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         spilled ||
         closing ||
         waiters.length > 0 ||
-        queued() >= batchSize ||
-        (due && queued() > 0)
+        queuedRows >= batchSize ||
+        (due && queuedRows > 0)
       if (!ready) {
         await sleep(
-          queued() > 0 ? Math.max(1, opts.flushMs - (Date.now() - lastBatchAt)) : opts.flushMs,
+          queuedRows > 0 ? Math.max(1, opts.flushMs - (Date.now() - lastBatchAt)) : opts.flushMs,
           true,
         )
         continue
@@ -828,7 +827,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     stats() {
       return {
         spoolId: spool.spoolId,
-        queued: queued(),
+        queued: queuedRows,
         queueMax,
         spilling: spilled,
         recovering,

@@ -295,3 +295,26 @@ export function decide(
     },
   }
 }
+
+/**
+ * An accepted change as the live feed (`GET /api/v1/live`, `event: conversion`) carries it:
+ * what the dashboard shows, nothing about the visitor. Money in micros of `currency`.
+ */
+export type LiveConversion = {
+  type: 'conversion'
+  conversion_id: string
+  click_id: string
+  campaign_id: string
+  network_id: string
+  /** Status after the change. */
+  status: ConversionStatus
+  /** '' when the change created the conversion. */
+  previous_status: ConversionStatus | ''
+  /** Payout on record after the change (a rejection keeps it), micros. */
+  payout_micros: number
+  /** Revenue the change added (negative when a sale is rejected), micros. */
+  revenue_delta_micros: number
+  currency: string
+  /** Time of the change, ISO 8601 UTC. */
+  ts: string
+}

@@ -28,6 +28,7 @@ export {
   type PostbackOutcome,
   SUB_KEYS,
   type SubKey,
+  type LiveConversion,
 } from './conversions.core.ts'
 export {
   type ConversionsApiDeps,
@@ -51,7 +52,6 @@ export {
   type ConversionsStats,
   createConversionsService,
   type InboundPostback,
-  type LiveConversion,
   liveConversion,
   type PostbackResult,
 } from './conversions.service.ts'

@@ -16,7 +16,7 @@ import { EmptyState, QueryStates } from './states'
 export const PAGE_SIZE = 20
 
 /** Search text and page offset of a list page; the query sent lags typing (deferred). */
-export function useListState() {
+export function useListState(limit: number = PAGE_SIZE) {
   const [q, setQ] = useState('')
   const [offset, setOffset] = useState(0)
   const deferredQ = useDeferredValue(q.trim())
@@ -28,12 +28,15 @@ export function useListState() {
     },
     offset,
     setOffset,
-    params: { limit: PAGE_SIZE, offset, ...(deferredQ ? { q: deferredQ } : {}) },
+    params: { limit, offset, ...(deferredQ ? { q: deferredQ } : {}) },
   }
 }
 
+/** What {@link useListState} returns. */
+export type ListState = ReturnType<typeof useListState>
+
 /** Search input with a magnifier icon; the placeholder is its accessible label too. */
-export function SearchBox({
+function SearchBox({
   value,
   onChange,
   placeholder,
@@ -101,27 +104,28 @@ export function Pager({
 }
 
 /**
- * The card of a searchable list page: a toolbar (the search box), then the query's loading,
- * error, "no matches" or "nothing yet" state, or `children` with the items (the table and
- * its pager). Every list page designs these states the same way.
+ * The card of a searchable list page: the search box, then the query's loading, error, "no
+ * matches" or "nothing yet" state, or `children` with the items (the table) and the pager.
+ * Every list page designs these states the same way.
  */
 export function ListCard<T>({
   query,
-  toolbar,
-  searching,
+  list,
+  searchPlaceholder,
   icon,
   empty,
   noMatch,
   skeletonColumns = 5,
   children,
 }: {
-  query: UseQueryResult<{ items: T[] }>
-  toolbar: React.ReactNode
-  /** A search term is applied: an empty list means "no matches", not "nothing yet". */
-  searching: boolean
+  query: UseQueryResult<{ items: T[]; total: number }>
+  /** Search and paging state ({@link useListState}); the query must use its `params`. */
+  list: ListState
+  searchPlaceholder: string
   icon: React.ComponentType<{ className?: string }>
   /** Nothing yet: what the list holds and how to add the first (`action`, e.g. the New button). */
   empty: { title: string; description: string; action?: React.ReactNode }
+  /** Shown instead of `empty` while a search term is applied. */
   noMatch: { title: string; description: string }
   skeletonColumns?: number
   children: (items: T[]) => React.ReactNode
@@ -129,14 +133,26 @@ export function ListCard<T>({
   const items = query.data?.items ?? []
   return (
     <Card className="gap-0 py-2">
-      {toolbar}
+      <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
+        <SearchBox value={list.q} onChange={list.setQ} placeholder={searchPlaceholder} />
+      </div>
       <QueryStates
         query={query}
         skeleton={{ rows: 4, columns: skeletonColumns }}
         isEmpty={items.length === 0}
-        empty={<EmptyState icon={icon} {...(searching ? noMatch : empty)} />}
+        empty={<EmptyState icon={icon} {...(list.q ? noMatch : empty)} />}
       >
-        {(data) => children(data.items)}
+        {(data) => (
+          <>
+            {children(data.items)}
+            <Pager
+              offset={list.offset}
+              limit={list.params.limit}
+              total={data.total}
+              onOffset={list.setOffset}
+            />
+          </>
+        )}
       </QueryStates>
     </Card>
   )

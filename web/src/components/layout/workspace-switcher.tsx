@@ -5,13 +5,15 @@
  * member of marked "admin view". Choosing one switches the session (`useSwitchWorkspace`)
  * and the app reloads on the dashboard of that workspace.
  *
- * The panel is a disclosure (a button and a list of buttons), not an ARIA menu: Tab and the
- * arrow keys move through it; Escape, a click outside or a second click on the button closes
- * it. The list loads on first open; a search box appears once it is long.
+ * The panel is a Radix popover (a button and a list of buttons), not an ARIA menu: Tab and
+ * the arrow keys move through it; Escape, a click outside or a second click on the button
+ * close it and Radix gives focus back to the button. The list loads on first open; a search
+ * box appears once it is long.
  */
+import * as Popover from '@radix-ui/react-popover'
 import { Check, ChevronsUpDown, Eye, RefreshCw, Search } from 'lucide-react'
 import type * as React from 'react'
-import { useEffect, useId, useRef, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Input } from '@/components/ui/input'
@@ -205,46 +207,17 @@ export function WorkspaceSwitcher({
 }) {
   const [open, setOpen] = useState(false)
   const [q, setQ] = useState('')
-  const rootRef = useRef<HTMLDivElement>(null)
   const panelRef = useRef<HTMLDivElement>(null)
-  const triggerRef = useRef<HTMLButtonElement>(null)
-  const panelId = useId()
   const list = useMyWorkspaces(open)
   const switcher = useSwitchWorkspace()
   const adminView = me.workspace.member === false
   const pendingId = switcher.isPending ? switcher.variables.id : undefined
 
-  const close = (refocus: boolean) => {
-    setOpen(false)
-    setQ('')
-    if (refocus) triggerRef.current?.focus()
+  const onOpenChange = (next: boolean) => {
+    if (next) switcher.reset()
+    else setQ('')
+    setOpen(next)
   }
-
-  // A press outside closes the panel (focus stays where the user put it); Escape closes it
-  // from anywhere — also when focus fell to the page because the chosen button was disabled
-  // during a switch — and gives focus back to the button.
-  useEffect(() => {
-    if (!open) return
-    const onDown = (e: PointerEvent) => {
-      if (rootRef.current && !rootRef.current.contains(e.target as Node)) {
-        setOpen(false)
-        setQ('')
-      }
-    }
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape') return
-      e.preventDefault()
-      setOpen(false)
-      setQ('')
-      triggerRef.current?.focus()
-    }
-    document.addEventListener('pointerdown', onDown)
-    document.addEventListener('keydown', onKey)
-    return () => {
-      document.removeEventListener('pointerdown', onDown)
-      document.removeEventListener('keydown', onKey)
-    }
-  }, [open])
 
   // Once the list is there, focus the search box, else the current workspace.
   useEffect(() => {
@@ -258,12 +231,12 @@ export function WorkspaceSwitcher({
   }, [open, list.isSuccess])
 
   const choose = (w: SwitchableWorkspace) => {
-    if (w.current) return close(true)
+    if (w.current) return onOpenChange(false)
     switcher.mutate(
       { id: w.id, name: w.name },
       {
         onSuccess: () => {
-          close(false)
+          onOpenChange(false)
           toast.success(`Switched to ${w.name}`)
         },
         onError: (e) => toast.error(`Could not switch to ${w.name}: ${errorMessage(e)}`),
@@ -280,26 +253,18 @@ export function WorkspaceSwitcher({
 
   const sidebar = placement === 'sidebar'
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: arrow keys from any control inside
-    <div ref={rootRef} className={cn('relative', className)} onKeyDown={onKeyDown}>
-      <button
-        ref={triggerRef}
+    <Popover.Root open={open} onOpenChange={onOpenChange}>
+      <Popover.Trigger
         type="button"
-        aria-expanded={open}
-        aria-controls={panelId}
         aria-label={`Workspace: ${me.workspace.name}${adminView ? ' (admin view)' : ''}. Switch workspace`}
         data-testid={`workspace-switcher-${placement}`}
-        onClick={() => {
-          if (open) return close(false)
-          switcher.reset()
-          setOpen(true)
-        }}
         className={cn(
           'flex min-w-0 items-center gap-2.5 rounded-md text-left outline-none transition-colors focus-visible:ring-2 focus-visible:ring-ring',
           sidebar
             ? 'w-full border border-sidebar-border bg-sidebar-accent/40 px-2 py-1 hover:bg-sidebar-accent'
             : 'max-w-full px-1.5 py-1 hover:bg-sidebar-accent',
           open && 'bg-sidebar-accent',
+          className,
         )}
       >
         <WorkspaceMark
@@ -331,17 +296,21 @@ export function WorkspaceSwitcher({
         </span>
         {!sidebar && adminView && <Eye className="size-4 shrink-0 text-warning" aria-hidden="true" />}
         <ChevronsUpDown className="size-4 shrink-0 text-sidebar-muted" aria-hidden="true" />
-      </button>
-
-      {open && (
-        <section
+      </Popover.Trigger>
+      <Popover.Portal>
+        <Popover.Content
           ref={panelRef}
-          id={panelId}
           aria-label="Switch workspace"
           data-testid="workspace-panel"
+          side="bottom"
+          align={sidebar ? 'start' : 'end'}
+          sideOffset={6}
+          // The list loads after opening; the effect above moves focus once it is there.
+          onOpenAutoFocus={(e) => e.preventDefault()}
+          onKeyDown={onKeyDown}
           className={cn(
-            'absolute top-full z-50 mt-1.5 overflow-hidden rounded-lg border bg-popover text-popover-foreground shadow-lg',
-            sidebar ? 'left-0 w-72' : 'right-0 w-[min(20rem,calc(100vw-1.5rem))]',
+            'z-50 overflow-hidden rounded-lg border bg-popover text-popover-foreground shadow-lg',
+            sidebar ? 'w-72' : 'w-[min(20rem,calc(100vw-1.5rem))]',
           )}
         >
           <p className="border-b px-3 py-2 text-xs font-medium text-muted-foreground">Switch workspace</p>
@@ -366,8 +335,8 @@ export function WorkspaceSwitcher({
               Could not switch: {errorMessage(switcher.error)}
             </p>
           )}
-        </section>
-      )}
-    </div>
+        </Popover.Content>
+      </Popover.Portal>
+    </Popover.Root>
   )
 }

@@ -4,63 +4,12 @@
  * animation frame, so a burst of clicks re-renders once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
+import type { LiveConversion } from '../../../../src/modules/conversions/conversions.core.ts'
+import type { LiveClick, LiveTrafficback } from '../../../../src/modules/analytics/live.types.ts'
 import { apiUrl } from '@/lib/api'
 
-/** A routed click (`event: click`). */
-export interface LiveClick {
-  type: 'click'
-  click_id: string
-  /** ISO UTC. */
-  ts: string
-  campaign_id: string
-  stream_id: string
-  destination_id: string
-  source_id: string
-  country: string
-  device: string
-  os: string
-  browser: string
-  is_bot: boolean
-  is_unique: boolean
-  /** Currency units. */
-  cost: number
-  currency: string
-  sub1: string
-}
-
-/** A request that fell through to trafficback (`event: trafficback`). */
-export interface LiveTrafficback {
-  type: 'trafficback'
-  click_id: string
-  ts: string
-  campaign_id: string
-  reason: string
-  target_type: string
-  country: string
-  device: string
-  is_bot: boolean
-}
-
-/**
- * A conversion created or changed status (`event: conversion`, published by the conversions
- * module after the postback's commit). Money in micros of `currency`.
- */
-export interface LiveConversion {
-  type: 'conversion'
-  conversion_id: string
-  click_id: string
-  campaign_id: string
-  network_id: string
-  status: 'lead' | 'sale' | 'rejected' | 'rebill'
-  /** '' when the change created the conversion. */
-  previous_status: string
-  /** Payout on record after the change. */
-  payout_micros: number
-  /** Revenue the change added (negative for a rejection). */
-  revenue_delta_micros: number
-  currency: string
-  ts: string
-}
+// The event shapes are the server's own (import-free files the UI can read).
+export type { LiveClick, LiveConversion, LiveTrafficback }
 
 export type LiveItem = LiveClick | LiveTrafficback | LiveConversion
 

@@ -9,7 +9,7 @@ import { useMemo, useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { CopyButton } from '@/components/common/copy-button'
 import { DataTable } from '@/components/common/data-table'
-import { ListCard, Pager, SearchBox, useListState } from '@/components/common/list'
+import { ListCard, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
 import { EmptyState, ErrorState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -127,12 +127,8 @@ function CampaignList() {
       />
       <ListCard
         query={campaigns}
-        toolbar={
-          <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
-            <SearchBox value={list.q} onChange={list.setQ} placeholder="Search campaigns" />
-          </div>
-        }
-        searching={Boolean(list.q)}
+        list={list}
+        searchPlaceholder="Search campaigns"
         icon={Megaphone}
         noMatch={{ title: 'No matches', description: `No campaign name contains “${list.q}”.` }}
         empty={{
@@ -142,15 +138,7 @@ function CampaignList() {
         }}
       >
         {(items) => (
-          <>
-            <DataTable columns={columns} data={items} getRowId={(c) => c.id} data-testid="campaigns-table" />
-            <Pager
-              offset={list.offset}
-              limit={list.params.limit}
-              total={campaigns.data?.total ?? 0}
-              onOffset={list.setOffset}
-            />
-          </>
+          <DataTable columns={columns} data={items} getRowId={(c) => c.id} data-testid="campaigns-table" />
         )}
       </ListCard>
     </div>

@@ -7,7 +7,7 @@ import { ArrowLeft, Pencil, Plus, Target, Trash2 } from 'lucide-react'
 import { useMemo, useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { DataTable } from '@/components/common/data-table'
-import { ListCard, Pager, SearchBox, useListState } from '@/components/common/list'
+import { ListCard, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
 import { QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -128,12 +128,8 @@ function DestinationList() {
       />
       <ListCard
         query={destinations}
-        toolbar={
-          <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3">
-            <SearchBox value={list.q} onChange={list.setQ} placeholder="Search destinations" />
-          </div>
-        }
-        searching={Boolean(list.q)}
+        list={list}
+        searchPlaceholder="Search destinations"
         icon={Target}
         noMatch={{ title: 'No matches', description: `No destination name contains “${list.q}”.` }}
         empty={{
@@ -143,20 +139,7 @@ function DestinationList() {
         }}
       >
         {(items) => (
-          <>
-            <DataTable
-              columns={columns}
-              data={items}
-              getRowId={(d) => d.id}
-              data-testid="destinations-table"
-            />
-            <Pager
-              offset={list.offset}
-              limit={list.params.limit}
-              total={destinations.data?.total ?? 0}
-              onOffset={list.setOffset}
-            />
-          </>
+          <DataTable columns={columns} data={items} getRowId={(d) => d.id} data-testid="destinations-table" />
         )}
       </ListCard>
       <ConfirmDialog

@@ -6,7 +6,7 @@
 import { ArrowLeft, Network as NetworkIcon, Plus } from 'lucide-react'
 import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
-import { ListCard, Pager, SearchBox } from '@/components/common/list'
+import { ListCard, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
 import { ErrorState, TableSkeleton } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -77,9 +77,8 @@ function DeleteDialog({
 
 function NetworkList() {
   const navigate = useNavigate()
-  const [q, setQ] = useState('')
-  const [offset, setOffset] = useState(0)
-  const networks = useNetworks({ limit: LIMIT, offset, ...(q.trim() ? { q: q.trim() } : {}) })
+  const list = useListState(LIMIT)
+  const networks = useNetworks(list.params)
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState<Network | null>(null)
   const newButton = (
@@ -96,19 +95,8 @@ function NetworkList() {
       />
       <ListCard
         query={networks}
-        toolbar={
-          <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3">
-            <SearchBox
-              value={q}
-              onChange={(v) => {
-                setQ(v)
-                setOffset(0)
-              }}
-              placeholder="Search networks"
-            />
-          </div>
-        }
-        searching={Boolean(q)}
+        list={list}
+        searchPlaceholder="Search networks"
         icon={NetworkIcon}
         skeletonColumns={4}
         noMatch={{ title: 'No network matches', description: 'Try another part of the name.' }}
@@ -119,59 +107,56 @@ function NetworkList() {
         }}
       >
         {(items) => (
-          <>
-            <Table data-testid="networks-table">
-              <TableHeader>
-                <TableRow className="hover:bg-transparent">
-                  <TableHead>Name</TableHead>
-                  <TableHead>Secret</TableHead>
-                  <TableHead className="hidden md:table-cell">IP allowlist</TableHead>
-                  <TableHead className="hidden lg:table-cell">Updated</TableHead>
-                  <TableHead className="w-0">
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
+          <Table data-testid="networks-table">
+            <TableHeader>
+              <TableRow className="hover:bg-transparent">
+                <TableHead>Name</TableHead>
+                <TableHead>Secret</TableHead>
+                <TableHead className="hidden md:table-cell">IP allowlist</TableHead>
+                <TableHead className="hidden lg:table-cell">Updated</TableHead>
+                <TableHead className="w-0">
+                  <span className="sr-only">Actions</span>
+                </TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {items.map((n) => (
+                <TableRow key={n.id} data-testid="network-row">
+                  <TableCell className="max-w-56 truncate font-medium">
+                    <Link to={`/networks/${n.id}`} className="hover:underline">
+                      {n.name}
+                    </Link>
+                  </TableCell>
+                  <TableCell>
+                    {n.has_postback_secret ? (
+                      <Badge variant="success">Set</Badge>
+                    ) : (
+                      <Badge variant="warning">None</Badge>
+                    )}
+                  </TableCell>
+                  <TableCell className="hidden text-muted-foreground md:table-cell">
+                    {n.ip_allowlist?.length ? `${n.ip_allowlist.length} entries` : 'Any address'}
+                  </TableCell>
+                  <TableCell className="hidden text-muted-foreground lg:table-cell">
+                    {formatRelative(n.updated_at)}
+                  </TableCell>
+                  <TableCell className="text-right whitespace-nowrap">
+                    <Button variant="ghost" size="sm" asChild>
+                      <Link to={`/networks/${n.id}`}>Settings</Link>
+                    </Button>
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      className="text-destructive hover:text-destructive"
+                      onClick={() => setDeleting(n)}
+                    >
+                      Delete
+                    </Button>
+                  </TableCell>
                 </TableRow>
-              </TableHeader>
-              <TableBody>
-                {items.map((n) => (
-                  <TableRow key={n.id} data-testid="network-row">
-                    <TableCell className="max-w-56 truncate font-medium">
-                      <Link to={`/networks/${n.id}`} className="hover:underline">
-                        {n.name}
-                      </Link>
-                    </TableCell>
-                    <TableCell>
-                      {n.has_postback_secret ? (
-                        <Badge variant="success">Set</Badge>
-                      ) : (
-                        <Badge variant="warning">None</Badge>
-                      )}
-                    </TableCell>
-                    <TableCell className="hidden text-muted-foreground md:table-cell">
-                      {n.ip_allowlist?.length ? `${n.ip_allowlist.length} entries` : 'Any address'}
-                    </TableCell>
-                    <TableCell className="hidden text-muted-foreground lg:table-cell">
-                      {formatRelative(n.updated_at)}
-                    </TableCell>
-                    <TableCell className="text-right whitespace-nowrap">
-                      <Button variant="ghost" size="sm" asChild>
-                        <Link to={`/networks/${n.id}`}>Settings</Link>
-                      </Button>
-                      <Button
-                        variant="ghost"
-                        size="sm"
-                        className="text-destructive hover:text-destructive"
-                        onClick={() => setDeleting(n)}
-                      >
-                        Delete
-                      </Button>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager offset={offset} limit={LIMIT} total={networks.data?.total ?? 0} onOffset={setOffset} />
-          </>
+              ))}
+            </TableBody>
+          </Table>
         )}
       </ListCard>
       <Dialog open={creating} onOpenChange={setCreating}>

@@ -5,7 +5,7 @@
  */
 import { Plus, Waypoints } from 'lucide-react'
 import { useState } from 'react'
-import { ListCard, Pager, SearchBox } from '@/components/common/list'
+import { ListCard, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -63,9 +63,8 @@ function DeleteDialog({ source, onClose }: { source: Source | null; onClose: () 
 }
 
 export function Component() {
-  const [q, setQ] = useState('')
-  const [offset, setOffset] = useState(0)
-  const sources = useSources({ limit: LIMIT, offset, ...(q.trim() ? { q: q.trim() } : {}) })
+  const list = useListState(LIMIT)
+  const sources = useSources(list.params)
   const [editing, setEditing] = useState<Source | null>(null)
   const [formOpen, setFormOpen] = useState(false)
   const [deleting, setDeleting] = useState<Source | null>(null)
@@ -87,19 +86,8 @@ export function Component() {
       />
       <ListCard
         query={sources}
-        toolbar={
-          <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3">
-            <SearchBox
-              value={q}
-              onChange={(v) => {
-                setQ(v)
-                setOffset(0)
-              }}
-              placeholder="Search sources"
-            />
-          </div>
-        }
-        searching={Boolean(q)}
+        list={list}
+        searchPlaceholder="Search sources"
         icon={Waypoints}
         skeletonColumns={5}
         noMatch={{ title: 'No source matches', description: 'Try another part of the name.' }}
@@ -111,64 +99,61 @@ export function Component() {
         }}
       >
         {(items) => (
-          <>
-            <Table data-testid="sources-table">
-              <TableHeader>
-                <TableRow className="hover:bg-transparent">
-                  <TableHead>Name</TableHead>
-                  <TableHead>Cost</TableHead>
-                  <TableHead className="hidden md:table-cell">Postback</TableHead>
-                  <TableHead className="hidden lg:table-cell">Updated</TableHead>
-                  <TableHead className="w-0">
-                    <span className="sr-only">Actions</span>
-                  </TableHead>
+          <Table data-testid="sources-table">
+            <TableHeader>
+              <TableRow className="hover:bg-transparent">
+                <TableHead>Name</TableHead>
+                <TableHead>Cost</TableHead>
+                <TableHead className="hidden md:table-cell">Postback</TableHead>
+                <TableHead className="hidden lg:table-cell">Updated</TableHead>
+                <TableHead className="w-0">
+                  <span className="sr-only">Actions</span>
+                </TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {items.map((s) => (
+                <TableRow key={s.id} data-testid="source-row">
+                  <TableCell className="max-w-56 truncate font-medium">
+                    <button type="button" className="hover:underline" onClick={() => openForm(s)}>
+                      {s.name}
+                    </button>
+                  </TableCell>
+                  <TableCell className="whitespace-nowrap tabular-nums">
+                    {s.cost_model && s.cost_model !== 'none' ? (
+                      <>
+                        <Badge variant="outline" className="mr-2">
+                          {COST_LABEL[s.cost_model]}
+                        </Badge>
+                        {formatMoney((s.default_cost_micros ?? 0) / 1_000_000, s.currency)}
+                      </>
+                    ) : (
+                      <span className="text-muted-foreground">None</span>
+                    )}
+                  </TableCell>
+                  <TableCell className="hidden max-w-80 truncate font-mono text-xs text-muted-foreground md:table-cell">
+                    {s.postback_url ? <span title={s.postback_url}>{s.postback_url}</span> : '—'}
+                  </TableCell>
+                  <TableCell className="hidden text-muted-foreground lg:table-cell">
+                    {formatRelative(s.updated_at)}
+                  </TableCell>
+                  <TableCell className="text-right whitespace-nowrap">
+                    <Button variant="ghost" size="sm" onClick={() => openForm(s)}>
+                      Edit
+                    </Button>
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      className="text-destructive hover:text-destructive"
+                      onClick={() => setDeleting(s)}
+                    >
+                      Delete
+                    </Button>
+                  </TableCell>
                 </TableRow>
-              </TableHeader>
-              <TableBody>
-                {items.map((s) => (
-                  <TableRow key={s.id} data-testid="source-row">
-                    <TableCell className="max-w-56 truncate font-medium">
-                      <button type="button" className="hover:underline" onClick={() => openForm(s)}>
-                        {s.name}
-                      </button>
-                    </TableCell>
-                    <TableCell className="whitespace-nowrap tabular-nums">
-                      {s.cost_model && s.cost_model !== 'none' ? (
-                        <>
-                          <Badge variant="outline" className="mr-2">
-                            {COST_LABEL[s.cost_model]}
-                          </Badge>
-                          {formatMoney((s.default_cost_micros ?? 0) / 1_000_000, s.currency)}
-                        </>
-                      ) : (
-                        <span className="text-muted-foreground">None</span>
-                      )}
-                    </TableCell>
-                    <TableCell className="hidden max-w-80 truncate font-mono text-xs text-muted-foreground md:table-cell">
-                      {s.postback_url ? <span title={s.postback_url}>{s.postback_url}</span> : '—'}
-                    </TableCell>
-                    <TableCell className="hidden text-muted-foreground lg:table-cell">
-                      {formatRelative(s.updated_at)}
-                    </TableCell>
-                    <TableCell className="text-right whitespace-nowrap">
-                      <Button variant="ghost" size="sm" onClick={() => openForm(s)}>
-                        Edit
-                      </Button>
-                      <Button
-                        variant="ghost"
-                        size="sm"
-                        className="text-destructive hover:text-destructive"
-                        onClick={() => setDeleting(s)}
-                      >
-                        Delete
-                      </Button>
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-            <Pager offset={offset} limit={LIMIT} total={sources.data?.total ?? 0} onOffset={setOffset} />
-          </>
+              ))}
+            </TableBody>
+          </Table>
         )}
       </ListCard>
       <SourceFormDialog open={formOpen} source={editing} onOpenChange={setFormOpen} />

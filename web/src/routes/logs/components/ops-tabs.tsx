@@ -37,6 +37,28 @@ import { micros, OUTCOME_VARIANT, STATE_VARIANT, STATUS_VARIANT, useFromHere, Wh
 const LIMIT = 50
 const POLL = 15_000
 
+/** The "all networks / one network" filter of the logs tabs. */
+function NetworkFilter({
+  value,
+  networks,
+  onChange,
+}: {
+  value: string
+  networks: { id: string; name: string }[]
+  onChange: (networkId: string) => void
+}) {
+  return (
+    <Select aria-label="Network" value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">All networks</option>
+      {networks.map((n) => (
+        <option key={n.id} value={n.id}>
+          {n.name}
+        </option>
+      ))}
+    </Select>
+  )
+}
+
 function Toolbar({ children }: { children: React.ReactNode }) {
   return (
     <div className="flex flex-wrap items-center gap-2 px-4 pt-2 pb-3 [&>*]:w-full sm:[&>*]:w-48">
@@ -81,21 +103,14 @@ function PostbackLogTab() {
             </option>
           ))}
         </Select>
-        <Select
-          aria-label="Network"
+        <NetworkFilter
           value={network}
-          onChange={(e) => {
-            setNetwork(e.target.value)
+          networks={options('network')}
+          onChange={(id) => {
+            setNetwork(id)
             setOffset(0)
           }}
-        >
-          <option value="">All networks</option>
-          {options('network').map((n) => (
-            <option key={n.id} value={n.id}>
-              {n.name}
-            </option>
-          ))}
-        </Select>
+        />
         <Input
           type="search"
           aria-label="Click ID"
@@ -212,21 +227,14 @@ function ConversionsTab() {
             </option>
           ))}
         </Select>
-        <Select
-          aria-label="Network"
+        <NetworkFilter
           value={network}
-          onChange={(e) => {
-            setNetwork(e.target.value)
+          networks={options('network')}
+          onChange={(id) => {
+            setNetwork(id)
             setOffset(0)
           }}
-        >
-          <option value="">All networks</option>
-          {options('network').map((n) => (
-            <option key={n.id} value={n.id}>
-              {n.name}
-            </option>
-          ))}
-        </Select>
+        />
       </Toolbar>
       <QueryStates
         query={conversions}
