@@ -15,17 +15,14 @@
 import { randomBytes } from 'node:crypto'
 import { loadConfig } from '../src/config.ts'
 import { type ClickEvent, createPipeline } from '../src/modules/analytics/index.ts'
-import {
-  createConversionsService,
-  createRecentClicks,
-  rememberingPipeline,
-} from '../src/modules/conversions/index.ts'
+import { createConversionsService } from '../src/modules/conversions/index.ts'
 import { newClickId } from '../src/modules/routing/core/click-id.ts'
 import { openClickHouseFromConfig } from '../src/platform/clickhouse.ts'
 import { click as clickEvent } from '../test/analytics.helpers.ts'
 import { manualClock } from '../src/platform/clock.ts'
 import { openDb } from '../src/platform/db/client.ts'
 import { createLogger } from '../src/platform/logger.ts'
+import { testRecentClicks } from '../test/helpers/recent-clicks.ts'
 
 const DAY = 86_400_000
 const COUNTRIES = ['US', 'DE', 'GB', 'FR', 'IN', 'BR', 'CA', 'AU', 'ES', 'IT', 'NL', 'PL', 'MX', 'JP', 'TR']
@@ -188,9 +185,15 @@ export async function loadSampleData(
     logger,
     fsync: false,
   })
-  // The server's wiring: clicks go through the recent-clicks cache on their way to the spool.
-  const recentClicks = createRecentClicks()
-  const spool = rememberingPipeline(pipeline, recentClicks)
+  // The conversions below find their clicks in memory instead of one ClickHouse lookup each
+  // (the server finds a click in the pipeline's queue only until it is inserted).
+  const recentClicks = testRecentClicks()
+  const spool = {
+    pushMany(events: ClickEvent[]) {
+      for (const e of events) recentClicks.remember(e)
+      return pipeline.pushMany(events)
+    },
+  }
   try {
     const rand = prng(42)
     const weights = ws.campaigns.map((_, i) => 1 / (i + 1))

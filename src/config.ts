@@ -63,6 +63,12 @@ export const envSchema = z.object({
   PIPELINE_QUEUE_MAX: int(200_000, 100),
   PIPELINE_BATCH_SIZE: int(20_000, 1),
   PIPELINE_FLUSH_MS: int(1_000, 10),
+  /**
+   * V8 heap growing factor of the serving process as (1 + percent / 100) after each major
+   * GC; 0 keeps V8's heuristics. Higher means rarer major-GC pauses on the redirect for more
+   * memory (see src/platform/gc.ts).
+   */
+  GC_HEAP_GROWING_PERCENT: int(200, 0).pipe(z.number().max(1000)),
   /** How often (ms) in-memory cap counters are persisted to the configuration store. */
   CAP_PERSIST_MS: int(2_000, 100),
   /** Max trafficback hops (campaign → campaign) before answering 404. */

@@ -10,12 +10,14 @@ import { replay } from './modules/autopilot/index.ts'
 import { backfillClickRollups, migrateClickHouse } from './modules/analytics/index.ts'
 import { openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { openDb } from './platform/db/client.ts'
+import { setHeapGrowingPercent } from './platform/gc.ts'
 import { createLogger } from './platform/logger.ts'
 import { startServer } from './server.ts'
 
 async function serve() {
   const config = loadConfig()
   const logger = createLogger(config.LOG_LEVEL)
+  setHeapGrowingPercent(config.GC_HEAP_GROWING_PERCENT)
   const server = await startServer(config, { logger })
   const base = config.PUBLIC_URL ? config.publicUrl : `http://localhost:${server.port}`
   const lines = ['', `  traffoflex is running — admin: ${base}/   API docs: ${base}/api/docs`]

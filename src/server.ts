@@ -26,11 +26,10 @@ import {
 import {
   conversionsApiRoutes,
   createConversionsService,
-  createRecentClicks,
   pendingEventCount,
   postbackRoutes,
+  queuedClicks,
   registerPostbackLogRetention,
-  rememberingPipeline,
 } from './modules/conversions/index.ts'
 import {
   createOutboundPostbacks,
@@ -121,14 +120,11 @@ export async function startServer(
     sampleAlias = await seedSample(db.db, admin.workspaceId, config.publicUrl)
   }
 
-  // Clicks of the last minutes are kept in memory so a postback right after its click
-  // finds it before ClickHouse has the row.
-  const recentClicks = createRecentClicks()
   const routing = await createRoutingRuntime({
     db: db.db,
     config,
     logger,
-    pipeline: rememberingPipeline(pipeline, recentClicks),
+    pipeline,
     metrics,
     // Best ROI ranks destinations by their EPC over the last 7 days (ClickHouse rollups).
     epc: async () => {
@@ -158,7 +154,9 @@ export async function startServer(
   const conversions = createConversionsService({
     db: db.db,
     clickhouse,
-    recentClicks,
+    // A postback right after its click finds it in the pipeline's queue, before ClickHouse
+    // has the row.
+    recentClicks: queuedClicks(pipeline),
     logger,
     outbox: outbound.outbox,
     live,

@@ -268,6 +268,72 @@ describe('click pipeline', () => {
     await p.close()
   })
 
+  it('finds a queued click by ID and time until it is committed, and nothing else', async () => {
+    const spoolDir = tempDir('spool')
+    let release = () => {}
+    let inFlight = false
+    const p = createPipeline({
+      ...base,
+      handle: h,
+      spoolDir,
+      flushMs: 600_000,
+      batchSize: 1000,
+      testHooks: {
+        // The batch is in ClickHouse's hands but not committed: still found, from the batch.
+        afterInsert: () => {
+          inFlight = true
+          return new Promise<void>((r) => {
+            release = r
+          })
+        },
+      },
+    })
+    const t0 = Date.parse('2024-06-01T12:00:00Z')
+    const target = click({ click_id: 'ws-find-7', workspace_id: 'ws-find', ts: t0 + 7, sub1: 'kw "7"\n' })
+    // A value that spells the target's ID field must not be taken for it.
+    const decoy = click({
+      click_id: 'ws-find-d',
+      workspace_id: 'ws-find',
+      ts: t0 + 7,
+      sub2: '"click_id":"ws-find-7",',
+    })
+    const tb = trafficback({ click_id: 'ws-find-7', workspace_id: 'ws-find', ts: t0 + 7 })
+    p.pushMany([click({ click_id: 'ws-find-1', workspace_id: 'ws-find', ts: t0 + 1 }), decoy, tb])
+    p.pushMany([target, click({ click_id: 'ws-find-9', workspace_id: 'ws-find', ts: t0 + 9 })])
+    expect(p.findQueuedClick('ws-find-7', t0 + 7)).toEqual(target)
+    expect(p.findQueuedClick('ws-find-1', t0 + 1)).toMatchObject({ click_id: 'ws-find-1', ts: t0 + 1 })
+    // Outside the time of any queued run, or an ID that was never pushed.
+    expect(p.findQueuedClick('ws-find-7', t0 + 100)).toBeUndefined()
+    expect(p.findQueuedClick('ws-find-x', t0 + 7)).toBeUndefined()
+
+    const flushed = p.flush()
+    await expect.poll(() => inFlight).toBe(true)
+    expect(p.stats().queued).toBe(0)
+    expect(p.findQueuedClick('ws-find-7', t0 + 7)).toEqual(target)
+    release()
+    await flushed
+    expect(p.findQueuedClick('ws-find-7', t0 + 7)).toBeUndefined()
+    expect(await countIn(h, 'clicks', 'ws-find')).toEqual({ n: 4, u: 4 })
+    await p.close()
+  })
+
+  it('does not find clicks that live on disk only (backpressure)', async () => {
+    const p = createPipeline({
+      ...base,
+      handle: h,
+      spoolDir: tempDir('spool'),
+      queueMax: 2,
+      flushMs: 600_000,
+    })
+    const evs = [0, 1, 2].map((i) => click({ click_id: `ws-disk-${i}`, workspace_id: 'ws-disk' }))
+    expect(p.pushMany(evs)).toBe(true)
+    expect(p.stats()).toMatchObject({ queued: 2, spilling: true })
+    expect(p.findQueuedClick('ws-disk-1', evs[1]!.ts)).toMatchObject({ click_id: 'ws-disk-1' })
+    expect(p.findQueuedClick('ws-disk-2', evs[2]!.ts)).toBeUndefined()
+    await p.flush()
+    await p.close()
+  })
+
   it('skips a torn last line and corrupt lines of a crashed run, counting them', async () => {
     const spoolDir = tempDir('spool')
     const down = createPipeline({

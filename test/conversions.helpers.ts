@@ -11,9 +11,7 @@ import {
   type ConversionsService,
   conversionsApiRoutes,
   createConversionsService,
-  createRecentClicks,
   postbackRoutes,
-  type RecentClicks,
 } from '../src/modules/conversions/index.ts'
 import { newClickId } from '../src/modules/routing/core/index.ts'
 import type { ClickHouseHandle } from '../src/platform/clickhouse.ts'
@@ -22,6 +20,7 @@ import { createLogger } from '../src/platform/logger.ts'
 import { click } from './analytics.helpers.ts'
 import { createWorkspaceWithKey, testConfig } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
+import { type TestRecentClicks, testRecentClicks } from './helpers/recent-clicks.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 export type Json = Record<string, any>
@@ -38,7 +37,7 @@ export interface Fixture {
   h: Handle
   app: FastifyInstance
   service: ConversionsService
-  recentClicks: RecentClicks
+  recentClicks: TestRecentClicks
   ch: ClickHouseHandle
   A: Account
   /** Admin API call with `key` (Bearer). */
@@ -84,7 +83,7 @@ export async function fixture(
   env: Record<string, string> = {},
 ): Promise<Fixture> {
   const h = await throwawayDb(kind)
-  const recentClicks = createRecentClicks({ max: 10_000 })
+  const recentClicks = testRecentClicks()
   // No network cache (settings change between requests) and no lease (tests re-sync at once).
   const service = createConversionsService({
     db: h.db,

@@ -1,9 +1,10 @@
 /**
  * The wiring the server uses, end to end on PGlite + chDB: the sample campaign's redirect
- * (real routing runtime, real click pipeline wrapped by `rememberingPipeline`) produces a
- * click; a postback for it becomes a conversion enriched from the cache; another node
- * (empty cache) finds the click in ClickHouse once the pipeline flushed; the conversion
- * event lands in ClickHouse next to the click.
+ * (real routing runtime, real click pipeline) produces a click; a postback for it, before the
+ * pipeline inserted the click, becomes a conversion enriched from the pipeline's queue
+ * (`queuedClicks`); after the insert the same lookup falls through to ClickHouse; another
+ * node finds the click in ClickHouse once the pipeline flushed; the conversion event lands
+ * in ClickHouse next to the click.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,8 +14,8 @@ import { createPipeline, migrateClickHouse, type Pipeline } from '../src/modules
 import {
   type ConversionsService,
   createConversionsService,
-  createRecentClicks,
-  rememberingPipeline,
+  queuedClicks,
+  type RecentClicks,
 } from '../src/modules/conversions/index.ts'
 import {
   createRoutingRuntime,
@@ -37,7 +38,7 @@ let server: http.Server
 let base = ''
 let service: ConversionsService
 let workspaceId = ''
-const recentClicks = createRecentClicks()
+let recentClicks: RecentClicks
 
 beforeAll(async () => {
   ch = await openClickHouse({ chDir: path.join(tempDir('conv-wire-ch'), 'ch'), database: 'tf_wire' })
@@ -51,15 +52,17 @@ beforeAll(async () => {
     spoolDir: tempDir('conv-wire-spool'),
     queueMax: 1000,
     batchSize: 100,
-    flushMs: 20,
+    // Clicks stay queued until a test flushes: the postback below must find its click in
+    // the queue, before ClickHouse has it.
+    flushMs: 600_000,
     logger: silentLogger,
   })
+  recentClicks = queuedClicks(pipeline)
   runtime = await createRoutingRuntime({
     db: h.db,
     config: testConfig(),
     logger: createLogger('silent'),
-    // The server wiring: every routed click is remembered before it is spooled.
-    pipeline: rememberingPipeline(pipeline, recentClicks),
+    pipeline,
   })
   server = http.createServer((req, res) => runtime.redirect(req, res))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -89,6 +92,17 @@ async function sampleClick(): Promise<string> {
   return clickId!
 }
 
+async function clicksInClickHouse(clickId: string): Promise<number> {
+  const [r] = await rows<{ n: string }>(
+    ch,
+    'SELECT count() AS n FROM tf_wire.clicks WHERE click_id = {id:String}',
+    {
+      id: clickId,
+    },
+  )
+  return Number(r!.n)
+}
+
 async function networkId(): Promise<string> {
   const r = await h.db.execute(
     `INSERT INTO affiliate_networks (workspace_id, name) VALUES ('${workspaceId}', 'wired') RETURNING id`,
@@ -97,8 +111,9 @@ async function networkId(): Promise<string> {
 }
 
 describe('sample campaign → postback → conversion', () => {
-  it('a postback right after the redirect matches the click from the cache', async () => {
+  it('a postback right after the redirect matches the click from the pipeline queue', async () => {
     const clickId = await sampleClick()
+    expect(await clicksInClickHouse(clickId)).toBe(0)
     expect(recentClicks.find(clickId)).toMatchObject({ workspace_id: workspaceId, sub1: 'kw-7' })
     const net = await networkId()
     const r = await service.handlePostback({
@@ -126,6 +141,9 @@ describe('sample campaign → postback → conversion', () => {
     expect(Number(conv.cost_micros)).toBe(click.cost_micros)
 
     await pipeline.flush()
+    // Inserted: no longer in the queue, and the lookup falls through to ClickHouse.
+    expect(recentClicks.find(clickId)).toBeUndefined()
+    expect(await service.findClick(workspaceId, clickId)).toMatchObject({ sub1: 'kw-7' })
     await service.syncPendingConversionEvents()
     const [joined] = await rows<Json>(
       ch,
@@ -138,7 +156,7 @@ describe('sample campaign → postback → conversion', () => {
     expect(Number(joined!.revenue)).toBe(Number(conv.revenue_micros))
   })
 
-  it('another node (empty cache) finds the click in ClickHouse after the pipeline flushed', async () => {
+  it('another node (no pipeline) finds the click in ClickHouse after the pipeline flushed', async () => {
     const clickId = await sampleClick()
     const net = await networkId()
     const otherNode = createConversionsService({ db: h.db, clickhouse: ch, networkCacheMs: 0 })

@@ -13,9 +13,7 @@ import {
   type ConversionsService,
   conversionsApiRoutes,
   createConversionsService,
-  createRecentClicks,
   postbackRoutes,
-  type RecentClicks,
 } from '../src/modules/conversions/index.ts'
 import {
   createOutboundPostbacks,
@@ -33,6 +31,7 @@ import { createLogger } from '../src/platform/logger.ts'
 import { click } from './analytics.helpers.ts'
 import { createWorkspaceWithKey, testConfig } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
+import { type TestRecentClicks, testRecentClicks } from './helpers/recent-clicks.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 export type Json = Record<string, any>
@@ -116,7 +115,7 @@ export interface Stack {
   jobs: Jobs<typeof JOB_CATALOG>
   outbound: OutboundPostbacks
   service: ConversionsService
-  recentClicks: RecentClicks
+  recentClicks: TestRecentClicks
   A: Awaited<ReturnType<typeof createWorkspaceWithKey>>
   /** Network of workspace A (no secret). */
   networkId: string
@@ -151,7 +150,7 @@ export async function stack(
   } & Partial<OutboundPostbacksDeps> = {},
 ): Promise<Stack> {
   const h = await throwawayDb(kind)
-  const recentClicks = createRecentClicks({ max: 10_000 })
+  const recentClicks = testRecentClicks()
   const makeRuntime = () => {
     const jobs = createJobs({
       executor: h.raw,

@@ -23,7 +23,7 @@ import { hostname } from 'node:os'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Logger } from '../../platform/logger.ts'
-import type { PipelineEvent } from './events.ts'
+import type { ClickEvent, PipelineEvent } from './events.ts'
 import { assertIdentifier, chDateTime } from './migrate.ts'
 import { isStorableEvent, serializeEvent } from './serialize.ts'
 import { type Checkpoint, comparePos, type SegmentRange, Spool, type SpoolPos } from './spool.ts'
@@ -164,6 +164,15 @@ export interface Pipeline {
    * live feed, `live.ts`). A throwing listener is ignored.
    */
   setListener(listener: PipelineListener | null): void
+  /**
+   * The click `clickId` (whose ID embeds `clickMs`, epoch ms) if this process accepted it
+   * and ClickHouse may not hold it yet: read back from the queued spool bytes and the batch
+   * being inserted, so no separate copy of recent clicks is kept on the JS heap. Only runs
+   * whose events' `ts` range covers `clickMs` are searched (one `indexOf` each), so a click
+   * older than the queue costs a loop over the queue's entries and nothing more. Clicks that
+   * live on disk only (backpressure, a replayed backlog not yet read) are not found.
+   */
+  findQueuedClick(clickId: string, clickMs: number): ClickEvent | undefined
 }
 
 /** See {@link Pipeline.setListener}. */
@@ -180,6 +189,9 @@ interface Line {
   /** `rows` JSONEachRow rows, each with its trailing newline, as UTF-8 bytes (a view into the spooled buffer). */
   bytes: Buffer
   rows: number
+  /** Smallest and largest event `ts` (epoch ms) among the rows: a click is looked for only where it can be. */
+  minTs: number
+  maxTs: number
 }
 
 interface Entry extends Line {
@@ -272,6 +284,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** Set when the flusher loop itself failed (a bug or an fs error): nothing more is inserted. */
   let loopError: unknown = null
   let lastLoggedAt = 0
+  /** The batch being inserted: out of the queue, not yet in ClickHouse (findQueuedClick looks here too). */
+  let inflight: Batch | null = null
   /** The live feed's listener; null (one comparison per group commit) while nobody watches. */
   let listener: PipelineListener | null = null
 
@@ -366,6 +380,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     let runFrom = 0
     let runRows = 0
     let runTable: Line['table'] = 'clicks'
+    let runMinTs = 0
+    let runMaxTs = 0
     const endRun = () => {
       if (runRows === 0) return
       q.push({
@@ -375,6 +391,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         table: runTable,
         bytes: bytes.subarray(runFrom, from),
         rows: runRows,
+        minTs: runMinTs,
+        maxTs: runMaxTs,
       })
       const before = queuedRows
       queuedRows += runRows
@@ -383,7 +401,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     }
     for (let i = 0; i < events.length; i++) {
       const to = bytes.indexOf(10, from) + 1
-      const table = tableOf(events[i]!)
+      const event = events[i]!
+      const table = tableOf(event)
       if (!spilled && runRows > 0 && table !== runTable) endRun()
       if (spilled || queuedRows + runRows >= queueMax) {
         endRun()
@@ -396,7 +415,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         if (runRows === 0) {
           runFrom = from
           runTable = table
-        }
+          runMinTs = event.ts
+          runMaxTs = event.ts
+        } else if (event.ts < runMinTs) runMinTs = event.ts
+        else if (event.ts > runMaxTs) runMaxTs = event.ts
         runRows++
       }
       from = to
@@ -438,7 +460,13 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       let line: Line | undefined
       try {
         if (isStorableEvent(v))
-          line = { table: tableOf(v), bytes: Buffer.from(`${serializeEvent(v)}\n`, 'utf8'), rows: 1 }
+          line = {
+            table: tableOf(v),
+            bytes: Buffer.from(`${serializeEvent(v)}\n`, 'utf8'),
+            rows: 1,
+            minTs: v.ts,
+            maxTs: v.ts,
+          }
       } catch {
         line = undefined
       }
@@ -612,6 +640,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       s.clicks += clickRows
       s.trafficback += rows - clickRows
     }
+    // Stored: a postback's lookup falls through to ClickHouse from here on.
+    if (inflight === b) inflight = null
     committed = { seg: b.seg, offset: b.end }
     await spool.saveCheckpoint(checkpoint(committed, null), fsync)
     s.batches++
@@ -766,7 +796,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         continue
       }
       lastBatchAt = Date.now()
-      const ok = await commitWithRetry(batch)
+      inflight = batch
+      const ok = await commitWithRetry(batch).finally(() => {
+        inflight = null
+      })
       if (!ok) {
         // Closing or stopped with this batch uncommitted: it stays in the spool (and in
         // the checkpoint's intent) for the next start. Rewind so no cleanup passes it.
@@ -852,5 +885,36 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     setListener(next) {
       listener = next
     },
+    findQueuedClick(clickId, clickMs) {
+      // The needle cannot occur inside a JSON string value: its quotes would be escaped.
+      const needle = `"click_id":${JSON.stringify(clickId)},`
+      const search = (l: Line): ClickEvent | undefined =>
+        l.table === 'clicks' && clickMs >= l.minTs && clickMs <= l.maxTs
+          ? findLine(l.bytes, needle, clickId)
+          : undefined
+      for (let i = q.length - 1; i >= qHead; i--) {
+        const hit = search(q[i]!)
+        if (hit) return hit
+      }
+      for (const l of inflight?.events ?? []) {
+        const hit = search(l)
+        if (hit) return hit
+      }
+      return undefined
+    },
+  }
+}
+
+/** The click event on the JSON line of `bytes` that contains `needle`, if it is `clickId`'s. */
+function findLine(bytes: Buffer, needle: string, clickId: string): ClickEvent | undefined {
+  const at = bytes.indexOf(needle)
+  if (at === -1) return undefined
+  const start = bytes.lastIndexOf(10, at) + 1
+  const nl = bytes.indexOf(10, at)
+  try {
+    const v = JSON.parse(bytes.toString('utf8', start, nl === -1 ? bytes.length : nl)) as ClickEvent
+    return v.type === 'click' && v.click_id === clickId ? v : undefined
+  } catch {
+    return undefined
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { ClickEvent, TrafficbackEvent } from '../analytics/index.ts'
-import { createRecentClicks } from './click.lookup.ts'
+import type { ClickEvent } from '../analytics/index.ts'
+import { newClickId } from '../routing/core/click-id.ts'
+import { queuedClicks } from './click.lookup.ts'
 
 function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
   return {
@@ -47,53 +48,35 @@ function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
   }
 }
 
-describe('createRecentClicks', () => {
-  it('remembers the attributes a conversion copies (not the visitor data)', () => {
-    const rc = createRecentClicks({ max: 10 })
-    rc.remember(click('A'))
-    const got = rc.find('A')!
-    expect(got).toMatchObject({
-      click_id: 'A',
-      campaign_id: 'c',
-      country: 'DE',
-      cost_micros: 1500,
+describe('queuedClicks', () => {
+  // A real click ID: its first 10 characters carry the click's time.
+  const id = newClickId(1_717_243_200_123, new Uint8Array(10).fill(7))
+  const calls: [string, number][] = []
+  const source = {
+    findQueuedClick(clickId: string, clickMs: number) {
+      calls.push([clickId, clickMs])
+      return clickId === id ? click(id, { ts: clickMs }) : undefined
+    },
+  }
+
+  it('asks the pipeline with the time embedded in the ID and keeps only what a conversion copies', () => {
+    calls.length = 0
+    const info = queuedClicks(source).find(id)
+    expect(calls).toEqual([[id, 1_717_243_200_123]])
+    expect(info).toMatchObject({
+      click_id: id,
+      ts: 1_717_243_200_123,
+      sub1: 'a',
       sub10: 'z',
+      cost_micros: 1500,
     })
-    expect(got).not.toHaveProperty('user_agent')
-    expect(got).not.toHaveProperty('ip')
-    expect(rc.find('B')).toBeUndefined()
+    expect(info).not.toHaveProperty('user_agent')
+    expect(info).not.toHaveProperty('destination_url')
   })
-  it('evicts the oldest click when full', () => {
-    const rc = createRecentClicks({ max: 3 })
-    for (const id of ['A', 'B', 'C', 'D']) rc.remember(click(id))
-    expect(rc.size()).toBe(3)
-    expect(rc.find('A')).toBeUndefined()
-    expect(rc.find('D')).toBeDefined()
-    // Re-remembering updates the attributes in place; eviction follows first arrival
-    // (click IDs are unique, so arrival order is recency).
-    rc.remember(click('B', { country: 'FR' }))
-    expect(rc.find('B')!.country).toBe('FR')
-    expect(rc.size()).toBe(3)
-    rc.remember(click('E'))
-    expect(rc.find('B')).toBeUndefined()
-    expect(rc.find('C')).toBeDefined()
-    expect(rc.find('E')).toBeDefined()
-  })
-  it('rememberAll takes clicks and skips trafficback events', () => {
-    const rc = createRecentClicks()
-    const tb = { type: 'trafficback', click_id: 'T' } as TrafficbackEvent
-    rc.rememberAll([click('A'), tb, click('B')])
-    expect(rc.size()).toBe(2)
-    expect(rc.find('T')).toBeUndefined()
-  })
-  it('is cheap enough for the hot path', () => {
-    const rc = createRecentClicks({ max: 50_000 })
-    const events = Array.from({ length: 100_000 }, (_, i) => click(`C${i}`))
-    const t0 = performance.now()
-    for (const e of events) rc.remember(e)
-    const perClickUs = ((performance.now() - t0) * 1000) / events.length
-    expect(rc.size()).toBe(50_000)
-    // Typically well under 1 µs; the bound is loose for slow CI machines.
-    expect(perClickUs).toBeLessThan(20)
+
+  it('does not search for something that is not a click ID', () => {
+    calls.length = 0
+    expect(queuedClicks(source).find('not-a-click-id')).toBeUndefined()
+    expect(calls).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 /**
- * Finding the click a postback names: the in-process recent-clicks cache (fed by the
- * redirect hot path), then ClickHouse's `clicks` table.
+ * Finding the click a postback names: the click pipeline's queue (clicks this process
+ * served that are not inserted yet), then ClickHouse's `clicks` table.
  *
  * Why both: the click pipeline flushes to ClickHouse every `PIPELINE_FLUSH_MS`, and a
  * network may fire its postback within a second of the click (instant lead forms), so a
@@ -8,7 +8,7 @@
  * postback after a restart) finds it in ClickHouse. A click on neither answers
  * `unknown_click` (404), and the network's retry a few seconds later matches.
  */
-import type { ClickEvent, PipelineEvent } from '../analytics/index.ts'
+import type { ClickEvent } from '../analytics/index.ts'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { clickIdTime } from '../routing/index.ts'
 
@@ -40,23 +40,18 @@ export interface ClickInfo {
   sub10: string
 }
 
-/** Bounded in-memory map of the latest clicks of this process. */
+/**
+ * Clicks this process served that ClickHouse may not hold yet, looked up before
+ * ClickHouse (synchronous; undefined when not held).
+ */
 export interface RecentClicks {
-  /**
-   * Remembers a click (synchronous, O(1): one object copy and one Map insert, plus one
-   * eviction of the oldest entry when full). Safe to call on the redirect hot path.
-   */
-  remember(event: ClickEvent): void
-  /** {@link remember}s every `click` event of a batch (trafficback events are ignored). */
-  rememberAll(events: readonly PipelineEvent[]): void
-  /** The click, or undefined when it is not (or no longer) in memory. */
   find(clickId: string): ClickInfo | undefined
-  /** Clicks held. */
-  size(): number
 }
 
-/** Default capacity of {@link createRecentClicks}: 100,000 clicks, about 40–60 MB. */
-export const RECENT_CLICKS_DEFAULT_MAX = 100_000
+/** What {@link queuedClicks} needs of the click pipeline (analytics `Pipeline.findQueuedClick`). */
+export interface QueuedClickSource {
+  findQueuedClick(clickId: string, clickMs: number): ClickEvent | undefined
+}
 
 function infoOf(e: ClickEvent): ClickInfo {
   return {
@@ -88,40 +83,25 @@ function infoOf(e: ClickEvent): ClickInfo {
 }
 
 /**
- * Recent-clicks cache, evicting the oldest click first. A click is remembered once and its
- * recency is its arrival, so a ring of click IDs in arrival order says which to evict: O(1)
- * per click. (Evicting through `map.keys().next()` is not O(1): a Map keeps deleted slots
- * until it rehashes, and the iterator walks over them — that cost 9% of the redirect CPU.)
- * Only the attributes a conversion copies are kept (not the user agent, referrer or URL),
- * so a full cache of 100,000 clicks stays in the tens of MB.
- * @param opts.max capacity in clicks (default {@link RECENT_CLICKS_DEFAULT_MAX}, min 1).
+ * The recent clicks of this process as the click pipeline holds them: spooled, queued for
+ * ClickHouse, not yet inserted. A postback within a flush interval of its click is found
+ * here; once the click is inserted, ClickHouse answers. No copy of the clicks is kept: a
+ * cache of 100,000 click objects on the redirect path cost ~5% of its CPU and, promoted to
+ * V8's old generation, lengthened its major-GC pauses.
  */
-export function createRecentClicks(opts: { max?: number } = {}): RecentClicks {
-  const max = Math.max(1, Math.floor(opts.max ?? RECENT_CLICKS_DEFAULT_MAX))
-  const map = new Map<string, ClickInfo>()
-  const ring: (string | undefined)[] = new Array(max)
-  let next = 0
-  const remember = (e: ClickEvent) => {
-    if (map.has(e.click_id)) {
-      // Already held (an ID is normally seen once): refresh its attributes in place.
-      map.set(e.click_id, infoOf(e))
-      return
-    }
-    const evicted = ring[next]
-    if (evicted !== undefined) map.delete(evicted)
-    ring[next] = e.click_id
-    next = next + 1 === max ? 0 : next + 1
-    map.set(e.click_id, infoOf(e))
-  }
+export function queuedClicks(pipeline: QueuedClickSource): RecentClicks {
   return {
-    remember,
-    rememberAll: (events) => {
-      for (const e of events) if (e.type === 'click') remember(e)
+    find(clickId) {
+      const ms = clickIdTime(clickId)
+      if (ms === undefined) return undefined
+      const e = pipeline.findQueuedClick(clickId, ms)
+      return e ? infoOf(e) : undefined
     },
-    find: (clickId) => map.get(clickId),
-    size: () => map.size,
   }
 }
+
+/** Nothing held: the default of a service with no click pipeline in its process. */
+export const NO_RECENT_CLICKS: RecentClicks = { find: () => undefined }
 
 /** How far from the time embedded in the click ID the ClickHouse lookup searches (ms). */
 export const CLICK_LOOKUP_WINDOW_MS = 24 * 3600_000
@@ -170,23 +150,4 @@ export async function findClickInClickHouse(
   // range filter would compare the millisecond number instead of the column.
   const { ts_ms, ...rest } = row
   return { ...(rest as unknown as ClickInfo), ts: Number(ts_ms), cost_micros: Number(row.cost_micros) }
-}
-
-/**
- * Wraps the click pipeline's `pushMany` so every routed click is also remembered in
- * `recent` (synchronously, before the spool write) — the wiring for the redirect hot path
- * that needs no change in the hot-path files:
- * `createRoutingRuntime({ …, pipeline: rememberingPipeline(pipeline, recentClicks) })`.
- * @returns an object with only `pushMany`, forwarding the pipeline's return value.
- */
-export function rememberingPipeline(
-  pipeline: { pushMany(events: readonly PipelineEvent[]): boolean },
-  recent: RecentClicks,
-): { pushMany(events: readonly PipelineEvent[]): boolean } {
-  return {
-    pushMany(events) {
-      recent.rememberAll(events)
-      return pipeline.pushMany(events)
-    },
-  }
 }

@@ -15,12 +15,7 @@ import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { isClickId } from '../routing/index.ts'
-import {
-  type ClickInfo,
-  createRecentClicks,
-  findClickInClickHouse,
-  type RecentClicks,
-} from './click.lookup.ts'
+import { type ClickInfo, NO_RECENT_CLICKS, findClickInClickHouse, type RecentClicks } from './click.lookup.ts'
 import {
   type ConversionEvent,
   type Decision,
@@ -138,7 +133,10 @@ export interface ConversionsServiceDeps {
   outbox?: ConversionOutbox
   /** Told of every accepted change after its commit (the live feed); never on a rollback. */
   live?: ConversionLivePublisher
-  /** Shared with the redirect hot path (see README "Wiring"); a private one by default. */
+  /**
+   * Clicks this process served that ClickHouse may not hold yet: `queuedClicks(pipeline)`
+   * in a process that routes traffic (see README "Wiring"); none by default.
+   */
   recentClicks?: RecentClicks
   clock?: Clock
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
@@ -158,7 +156,6 @@ export interface ConversionsServiceDeps {
 export interface ConversionsStats {
   outcomes: Record<PostbackOutcome, number>
   sync: SyncStats
-  recentClicks: number
 }
 
 /** The conversions service. */
@@ -166,7 +163,7 @@ export interface ConversionsService {
   /** Handles one inbound postback end to end (never throws; infrastructure errors → outcome `error`). */
   handlePostback(req: InboundPostback): Promise<PostbackResult>
   /**
-   * The click of `workspaceId` named `clickId`: the recent-clicks cache, then ClickHouse.
+   * The click of `workspaceId` named `clickId`: this process's recent clicks, then ClickHouse.
    * @throws the ClickHouse error when the store is unreachable.
    */
   findClick(workspaceId: string, clickId: string): Promise<ClickInfo | undefined>
@@ -177,8 +174,6 @@ export interface ConversionsService {
   /** Stops the timers and runs a last sync (bounded by ClickHouse's own timeouts). */
   stop(): Promise<void>
   stats(): ConversionsStats
-  /** The cache the redirect hot path must feed (`rememberAll(events)`). */
-  readonly recentClicks: RecentClicks
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -189,7 +184,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export function createConversionsService(deps: ConversionsServiceDeps): ConversionsService {
   const { db, clickhouse } = deps
   const clock = deps.clock ?? systemClock
-  const recentClicks = deps.recentClicks ?? createRecentClicks()
+  const recentClicks = deps.recentClicks ?? NO_RECENT_CLICKS
   const networkCacheMs = deps.networkCacheMs ?? 1000
   const sync = createConversionSync({
     db,
@@ -421,7 +416,6 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
   }
 
   return {
-    recentClicks,
     handlePostback,
     findClick,
     syncPendingConversionEvents: () => sync.syncPending(),
@@ -440,7 +434,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       kickTimer = undefined
       await sync.syncPending()
     },
-    stats: () => ({ outcomes: { ...outcomes }, sync: sync.stats(), recentClicks: recentClicks.size() }),
+    stats: () => ({ outcomes: { ...outcomes }, sync: sync.stats() }),
   }
 }
 

@@ -1,16 +1,17 @@
 /**
  * Public surface of the `conversions` module: inbound postbacks, conversion rules, the
- * postback log, the recent-clicks cache and the exactly-once outbox into ClickHouse.
+ * postback log, the click lookup (pipeline queue, then ClickHouse) and the exactly-once
+ * outbox into ClickHouse.
  * Other modules import only from here. See README.md in this folder.
  */
 export {
   type ClickInfo,
   CLICK_LOOKUP_WINDOW_MS,
-  createRecentClicks,
   findClickInClickHouse,
-  RECENT_CLICKS_DEFAULT_MAX,
+  NO_RECENT_CLICKS,
+  type QueuedClickSource,
+  queuedClicks,
   type RecentClicks,
-  rememberingPipeline,
 } from './click.lookup.ts'
 export {
   ALLOWED_TRANSITIONS,

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createDayKeyer, createRuntimeState } from './router-state.ts'
+import { createDayKeyer, createRuntimeState, createVisitorMemory, hashUserKey } from './router-state.ts'
 
 const D = 'dest-1'
 
@@ -90,12 +90,30 @@ describe('runtime state', () => {
     expect(s.lastSeenDestination('u', 'x')).toBe(2000)
   })
 
-  it('forgets the oldest entries of a visitor past 32 campaigns and destinations', () => {
+  it('forgets the oldest entries of a visitor past 8 campaigns and destinations', () => {
     const s = createRuntimeState()
-    for (let i = 0; i < 33; i++) s.apply({ rememberCampaign: { userKey: 'u', campaignId: `c${i}` } }, i)
+    for (let i = 0; i < 9; i++) s.apply({ rememberCampaign: { userKey: 'u', campaignId: `c${i}` } }, i)
     expect(s.lastSeenCampaign('u', 'c0')).toBeUndefined()
     expect(s.lastSeenCampaign('u', 'c1')).toBe(1)
-    expect(s.lastSeenCampaign('u', 'c32')).toBe(32)
+    expect(s.lastSeenCampaign('u', 'c8')).toBe(8)
+  })
+
+  it('forgets the entry given longest ago, not the first written', () => {
+    const s = createRuntimeState()
+    s.apply(
+      {
+        rememberCampaign: { userKey: 'u', campaignId: 'c0' },
+        rememberDestination: { userKey: 'u', destinationId: 'd' },
+      },
+      100,
+    )
+    for (let i = 1; i < 7; i++) s.apply({ rememberCampaign: { userKey: 'u', campaignId: `c${i}` } }, 10 + i)
+    s.apply({ rememberCampaign: { userKey: 'u', campaignId: 'c7' } }, 5)
+    expect(s.lastSeenCampaign('u', 'c7')).toBe(5)
+    expect(s.lastSeenCampaign('u', 'c0')).toBe(100)
+    expect(s.lastSeenDestination('u', 'd')).toBe(100)
+    expect(s.lastSeenCampaign('u', 'c1')).toBeUndefined()
+    expect(s.lastSeenCampaign('u', 'c2')).toBe(12)
   })
 
   it('answers like a plain map of (visitor, campaign|destination) → last time', () => {
@@ -129,5 +147,132 @@ describe('runtime state', () => {
           }
       }),
     )
+  })
+
+  it('under a small capacity answers either what it was told last or nothing', () => {
+    const op = fc.record({
+      user: fc.integer({ min: 0, max: 400 }),
+      campaign: fc.constantFrom('c1', 'c2', 'c3', 'c4', 'c5', 'c6'),
+      destination: fc.option(fc.constantFrom('d1', 'd2', 'd3', 'd4', 'c1'), { nil: undefined }),
+      ms: fc.integer({ min: 0, max: 4e12 }),
+    })
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 100, maxLength: 600 }), (ops) => {
+        const s = createRuntimeState({ memory: 64 })
+        const model = new Map<string, number>()
+        const users = new Set<string>()
+        for (const o of ops) {
+          const user = `k${o.user}.203.0.113.${o.user % 256}`
+          users.add(user)
+          s.apply(
+            {
+              rememberCampaign: { userKey: user, campaignId: o.campaign },
+              ...(o.destination
+                ? { rememberDestination: { userKey: user, destinationId: o.destination } }
+                : {}),
+            },
+            o.ms,
+          )
+          model.set(`${user} c ${o.campaign}`, o.ms)
+          if (o.destination) model.set(`${user} d ${o.destination}`, o.ms)
+        }
+        const lastOp = ops[ops.length - 1]!
+        const lastUser = `k${lastOp.user}.203.0.113.${lastOp.user % 256}`
+        expect(s.lastSeenCampaign(lastUser, lastOp.campaign)).toBe(lastOp.ms)
+        users.add('never-seen')
+        for (const u of users)
+          for (const id of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'd1', 'd2', 'd3', 'd4', 'x']) {
+            for (const [kind, got] of [
+              ['c', s.lastSeenCampaign(u, id)],
+              ['d', s.lastSeenDestination(u, id)],
+            ] as const) {
+              if (got !== undefined) expect(got).toBe(model.get(`${u} ${kind} ${id}`))
+            }
+          }
+      }),
+      { numRuns: 50 },
+    )
+  })
+
+  it('keeps the visitors touched last and forgets older ones past its capacity', () => {
+    const s = createRuntimeState({ memory: 16 })
+    const key = (i: number) => `k${i}.198.51.100.${i}`
+    for (let i = 0; i < 200; i++)
+      s.apply({ rememberCampaign: { userKey: key(i), campaignId: 'c' } }, 1000 + i)
+    const kept = [...Array(200).keys()].filter((i) => s.lastSeenCampaign(key(i), 'c') !== undefined)
+    // A bucket takes at most 8 of the last 8 visitors, so they all survive.
+    for (let i = 192; i < 200; i++) expect(s.lastSeenCampaign(key(i), 'c')).toBe(1000 + i)
+    expect(kept.length).toBeLessThanOrEqual(16)
+    expect(kept[0]).toBeGreaterThanOrEqual(150)
+  })
+
+  it('reading a visitor does not make it recently touched', () => {
+    // One bucket of 8 ways: the 9th visitor evicts the one touched least recently.
+    const m = createVisitorMemory(8)
+    for (let i = 0; i < 8; i++) m.rememberCampaign(`u${i}`, 'c', i)
+    expect(m.lastCampaign('u0', 'c')).toBe(0)
+    m.rememberCampaign('u1', 'c', 100)
+    m.rememberCampaign('u8', 'c', 8)
+    expect(m.lastCampaign('u0', 'c')).toBeUndefined()
+    expect(m.lastCampaign('u1', 'c')).toBe(100)
+    expect(m.lastCampaign('u2', 'c')).toBe(2)
+    expect(m.lastCampaign('u8', 'c')).toBe(8)
+  })
+
+  it('stores a visitor whose fingerprint is the reserved empty value, apart from others', () => {
+    // Everyone lands in one bucket (hi = 0); 'zero' hashes to (0, 0), the others to (0, n + 2).
+    const hash = (userKey: string, out: Uint32Array) => {
+      out[0] = 0
+      out[1] = userKey === 'zero' ? 0 : Number(userKey.slice(1)) + 2
+    }
+    const m = createVisitorMemory(8, hash)
+    expect(m.lastCampaign('zero', 'c')).toBeUndefined()
+    m.rememberCampaign('u0', 'c', 1)
+    m.rememberCampaign('zero', 'c', 7)
+    for (let i = 1; i < 7; i++) m.rememberCampaign(`u${i}`, 'c', 10 + i)
+    expect(m.lastCampaign('zero', 'c')).toBe(7)
+    expect(m.lastCampaign('u0', 'c')).toBe(1)
+    expect(m.lastCampaign('u6', 'c')).toBe(16)
+    // Bucket full: the next two new visitors evict u0, then zero.
+    m.rememberCampaign('u7', 'c', 20)
+    expect(m.lastCampaign('zero', 'c')).toBe(7)
+    expect(m.lastCampaign('u0', 'c')).toBeUndefined()
+    m.rememberCampaign('u8', 'c', 21)
+    expect(m.lastCampaign('zero', 'c')).toBeUndefined()
+    m.rememberCampaign('zero', 'c', 30)
+    expect(m.lastCampaign('zero', 'c')).toBe(30)
+    expect(m.lastCampaign('u8', 'c')).toBe(21)
+  })
+
+  it('remaps the reserved fingerprint (0, 0) to (0, 1)', () => {
+    const hash = (userKey: string, out: Uint32Array) => {
+      out[0] = 0
+      out[1] = userKey === 'zero' ? 0 : 1
+    }
+    const m = createVisitorMemory(8, hash)
+    m.rememberCampaign('zero', 'c', 5)
+    expect(m.lastCampaign('one', 'c')).toBe(5)
+  })
+
+  it('rejects a capacity below one visitor', () => {
+    expect(() => createRuntimeState({ memory: 0 })).toThrow(RangeError)
+  })
+})
+
+describe('hashUserKey', () => {
+  it('gives distinct 64-bit fingerprints and spreads visitors over buckets', () => {
+    const out = new Uint32Array(2)
+    const seen = new Set<string>()
+    const perBucket = new Uint32Array(1024)
+    const n = 50_000
+    for (let i = 0; i < n; i++) {
+      hashUserKey(`${(i % 97).toString(36)}x9.10.${(i >> 8) & 255}.${i & 255}`, out)
+      seen.add(`${out[0]}:${out[1]}`)
+      perBucket[out[0]! & 1023]!++
+    }
+    expect(seen.size).toBe(n)
+    // ~49 per bucket expected; a uniform hash stays well inside [20, 90].
+    expect(Math.min(...perBucket)).toBeGreaterThan(20)
+    expect(Math.max(...perBucket)).toBeLessThan(90)
   })
 })

@@ -4,7 +4,6 @@
  * effects to it. Cap counters are loaded from and periodically persisted to the
  * configuration store (`cap_counters`), so caps survive restarts.
  */
-import { LRUCache } from 'lru-cache'
 import type { RouteEffects, RouterState } from '../routing.types.ts'
 
 /** Day key YYYY-MM-DD of `ms` in `timezone`, cached per minute (UTC offsets are whole minutes). */
@@ -33,24 +32,89 @@ export function createDayKeyer(): (timezone: string, ms: number) => string {
 }
 
 /**
- * What one visitor (user key) was last given, flat: `[slot, ms, slot, ms, …]`, where a
- * slot is an interned campaign ID (≥ 0) or destination ID (< 0) and ms is epoch ms. One
- * all-number array per visitor (V8 stores it unboxed) instead of an object and two Maps:
- * with most clicks from new visitors, every click used to promote ~600 bytes of Maps to
- * the old generation, and the major GCs that followed were the redirect's p99.
+ * Fingerprint of a user key: two independent 32-bit hashes of its char codes (FNV-1a and a
+ * murmur-style multiply-xorshift, each finished with murmur3's fmix32), written to `out[0]`
+ * and `out[1]` as unsigned integers. Writes into `out` instead of returning a pair so that
+ * hashing allocates nothing. Exported for tests.
  */
-type Visitor = number[]
+export function hashUserKey(userKey: string, out: Uint32Array): void {
+  let h1 = 0x811c9dc5
+  let h2 = 0x9747b28c
+  for (let i = 0; i < userKey.length; i++) {
+    const c = userKey.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 0x01000193)
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995)
+    h2 ^= h2 >>> 15
+  }
+  out[0] = fmix32(h1 ^ userKey.length)
+  out[1] = fmix32(h2 ^ userKey.length)
+}
 
-/** Past this many remembered campaigns + destinations, a visitor forgets the oldest. */
-const MAX_VISITOR_ENTRIES = 32
+/** murmur3's 32-bit finaliser: every input bit reaches every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+/** Visitors per bucket of the set-associative table; a lookup scans one bucket. */
+const WAYS = 8
+/** Remembered campaigns + destinations per visitor; past this, the oldest (by ms) is forgotten. */
+const ENTRIES = 8
 
 /**
- * Visitor memory for uniqueness and anti-repeat, LRU-bounded by visitor. The router asks
- * several questions about the same visitor per click, so the last visitor looked up is
- * kept at hand: one hash of the user key per click instead of one per question.
+ * Visitor memory for uniqueness and anti-repeat: what each visitor (user key) was last given,
+ * as (slot, epoch ms) pairs, where a slot is an interned campaign ID (≥ 1) or destination ID
+ * (≤ −1).
+ *
+ * Off-heap and allocation-free per click. Most clicks come from new visitors, and a heap
+ * object per visitor (key string, array, LRU nodes) lived long enough to be promoted to the
+ * old generation; the major GCs that followed were the redirect's p99. Here every visitor
+ * lives in typed arrays allocated once, so nothing is promoted and the old generation does
+ * not grow with traffic.
+ *
+ * Layout: a set-associative table of `buckets` (a power of two ≥ max / WAYS) × WAYS ways.
+ * A visitor is identified by a 64-bit fingerprint (`hashUserKey`), never by its string; the
+ * bucket comes from the first hash's low bits. Per way: the fingerprint (2 × 4 bytes), a
+ * "last touched" stamp (8 bytes; a counter bumped by every remember*, reads do not touch)
+ * and ENTRIES × (slot 4 bytes + ms 8 bytes): 112 bytes per visitor, ~56 MiB for 500,000.
+ * Zero-filled typed arrays are committed by the OS page by page as they are written, but
+ * visitors land on random pages, so RSS reaches the full size after some tens of thousands
+ * of visitors. A new visitor in a full bucket evicts the way touched least recently, so the
+ * last WAYS visitors touched always survive and the capacity is buckets × WAYS ≥ max.
+ * Fingerprint (0, 0) marks an empty way; a key that hashes to it is stored as (0, 1).
+ * Two visitors share a memory only if both 32-bit hashes collide: ~n²/2⁶⁵ for n visitors.
+ *
+ * The router asks several questions about the same visitor per click, so the last visitor
+ * looked up (its key, fingerprint and way) is kept at hand: one hash per click.
+ *
+ * @param max visitors to remember at least (rounded up to a power of two times WAYS); ≥ 1.
+ * @param hash the fingerprint function (tests inject colliding ones).
+ * @throws RangeError if `max` is not a finite number ≥ 1.
  */
-function createVisitorMemory(max: number) {
-  const lru = new LRUCache<string, Visitor>({ max })
+export function createVisitorMemory(
+  max: number,
+  hash: (userKey: string, out: Uint32Array) => void = hashUserKey,
+) {
+  if (!Number.isFinite(max) || max < 1) throw new RangeError(`visitor memory must be ≥ 1, got ${max}`)
+  let buckets = 1
+  while (buckets * WAYS < max) buckets *= 2
+  const mask = buckets - 1
+  const ways = buckets * WAYS
+  const keys = new Uint32Array(ways * 2) // [hi, lo] per way: one bucket is one 64-byte line
+  const stamps = new Float64Array(ways) // 0 = never touched
+  const slots = new Int32Array(ways * ENTRIES) // 0 = empty entry
+  const times = new Float64Array(ways * ENTRIES)
+  // Kept in typed arrays rather than closure variables: a number past the small-integer
+  // range stored in a closure is boxed, i.e. allocated, on every write.
+  const clock = new Float64Array(1)
+  const fp = new Uint32Array(2) // the fingerprint of lastKey
+  let lastKey: string | null = null
+  let lastWay = -1
+
   // IDs to small numbers; bounded by the campaigns and destinations ever configured.
   const campaignSlots = new Map<string, number>()
   const destinationSlots = new Map<string, number>()
@@ -62,47 +126,71 @@ function createVisitorMemory(max: number) {
     }
     return slot
   }
-  let lastKey = ''
-  let last: Visitor | undefined
-  const find = (userKey: string): Visitor | undefined => {
-    if (userKey !== lastKey) {
-      lastKey = userKey
-      last = lru.peek(userKey)
-    }
-    return last
-  }
-  const read = (v: Visitor | undefined, slot: number | undefined): number | undefined => {
-    if (v === undefined || slot === undefined) return undefined
-    for (let i = 0; i < v.length; i += 2) if (v[i] === slot) return v[i + 1]
-    return undefined
-  }
-  const write = (v: Visitor, slot: number, ms: number) => {
-    for (let i = 0; i < v.length; i += 2) {
-      if (v[i] === slot) {
-        v[i + 1] = ms
-        return
+
+  /** The way holding `userKey`, or −1; leaves its fingerprint in `fp`. */
+  const locate = (userKey: string): number => {
+    if (userKey === lastKey) return lastWay
+    hash(userKey, fp)
+    if (fp[0] === 0 && fp[1] === 0) fp[1] = 1
+    const hi = fp[0]!
+    const lo = fp[1]!
+    lastKey = userKey
+    lastWay = -1
+    const base = (hi & mask) * WAYS
+    for (let w = base; w < base + WAYS; w++) {
+      if (keys[2 * w] === hi && keys[2 * w + 1] === lo) {
+        lastWay = w
+        break
       }
     }
-    if (v.length >= MAX_VISITOR_ENTRIES * 2) v.splice(0, 2)
-    v.push(slot, ms)
+    return lastWay
   }
-  const upsert = (userKey: string): Visitor => {
-    let v = lru.get(userKey)
-    if (!v) {
-      v = []
-      lru.set(userKey, v)
+
+  /** The way of `userKey`, taken over from the bucket's least recently touched one if new; touches it. */
+  const touch = (userKey: string): number => {
+    let w = locate(userKey)
+    if (w < 0) {
+      const base = (fp[0]! & mask) * WAYS
+      w = base
+      for (let v = base + 1; v < base + WAYS; v++) if (stamps[v]! < stamps[w]!) w = v
+      keys[2 * w] = fp[0]!
+      keys[2 * w + 1] = fp[1]!
+      slots.fill(0, w * ENTRIES, (w + 1) * ENTRIES)
+      lastWay = w
     }
-    lastKey = userKey
-    last = v
-    return v
+    const now = clock[0]! + 1
+    clock[0] = now
+    stamps[w] = now
+    return w
   }
+
+  const read = (w: number, slot: number | undefined): number | undefined => {
+    if (w < 0 || slot === undefined) return undefined
+    for (let e = w * ENTRIES; e < (w + 1) * ENTRIES; e++) if (slots[e] === slot) return times[e]
+    return undefined
+  }
+
+  const write = (w: number, slot: number, ms: number): void => {
+    // Where a new slot goes: the first empty entry, else the one given longest ago.
+    let target = w * ENTRIES
+    for (let e = w * ENTRIES; e < (w + 1) * ENTRIES; e++) {
+      if (slots[e] === slot) {
+        times[e] = ms
+        return
+      }
+      if (slots[target] !== 0 && (slots[e] === 0 || times[e]! < times[target]!)) target = e
+    }
+    slots[target] = slot
+    times[target] = ms
+  }
+
   return {
-    lastCampaign: (userKey: string, id: string) => read(find(userKey), campaignSlots.get(id)),
-    lastDestination: (userKey: string, id: string) => read(find(userKey), destinationSlots.get(id)),
+    lastCampaign: (userKey: string, id: string) => read(locate(userKey), campaignSlots.get(id)),
+    lastDestination: (userKey: string, id: string) => read(locate(userKey), destinationSlots.get(id)),
     rememberCampaign: (userKey: string, id: string, ms: number) =>
-      write(upsert(userKey), slotOf(campaignSlots, id, 1), ms),
+      write(touch(userKey), slotOf(campaignSlots, id, 1), ms),
     rememberDestination: (userKey: string, id: string, ms: number) =>
-      write(upsert(userKey), slotOf(destinationSlots, id, -1), ms),
+      write(touch(userKey), slotOf(destinationSlots, id, -1), ms),
   }
 }
 
@@ -135,7 +223,8 @@ export interface RuntimeState extends RouterState {
 }
 
 /**
- * @param opts.memory max visitors (user keys) remembered for anti-repeat and uniqueness (LRU).
+ * @param opts.memory visitors (user keys) remembered at least for anti-repeat and uniqueness
+ *   (default 500,000; least recently touched forgotten first, per bucket; see createVisitorMemory).
  * @param opts.random uniform [0,1) source (Math.random in production).
  */
 export function createRuntimeState(opts: { memory?: number; random?: () => number } = {}): RuntimeState {
