@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { AppConfig } from '../config.ts'
+import { lowerEngineThreadPriority } from './thread-priority.ts'
 
 export type { ClickHouseClient }
 
@@ -25,6 +26,9 @@ export interface ClickHouseHandle {
   insertJsonEachRow(table: string, rows: Buffer, settings: Record<string, string | number>): Promise<void>
   close(): Promise<void>
 }
+
+/** Settings of every insert into embedded chDB (see insertJsonEachRow). */
+const EMBEDDED_INSERT_SETTINGS = { input_format_parallel_parsing: 0, max_insert_threads: 1, max_threads: 1 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/
 const SETTING_VALUE = /^[A-Za-z0-9_:.-]*$/
@@ -88,15 +92,27 @@ export async function openClickHouse(opts: {
   const { createChdbConnection } = await import('chdb/connection')
   const connection = createChdbConnection({ path: opts.chDir })
   const client = createClient({ connection } as never)
+  // The engine shares our cores with the event loop: its threads yield to it.
+  const stopLowering = lowerEngineThreadPriority()
   return {
     client,
     kind: 'chdb',
     database: opts.database,
     async insertJsonEachRow(table, rows, settings) {
       // chDB's raw insert validates the table and settings itself and runs off the JS thread.
-      await connection.chdb.rawInsert({ table, settings, values: rows, format: 'JSONEachRow' })
+      // One parsing thread: a batch of a second's clicks needs no more, and parallel parsing
+      // took both cores at once, stalling the redirects for the length of the insert.
+      await connection.chdb.rawInsert({
+        table,
+        settings: { ...EMBEDDED_INSERT_SETTINGS, ...settings },
+        values: rows,
+        format: 'JSONEachRow',
+      })
     },
-    close: () => client.close(),
+    close: () => {
+      stopLowering()
+      return client.close()
+    },
   }
 }
 

@@ -224,6 +224,27 @@ interface ErrorRow {
 
 class Stopped extends Error {}
 
+/**
+ * One buffer reused for every insert payload. A fresh `Buffer.concat` of a second's clicks
+ * (~7 MB at 10,000 clicks/s) touched every page of a new allocation: ~4 ms of page faults
+ * on the event loop once per flush, which showed in the redirect's p99. Safe because the
+ * flusher has one insert in flight at a time and the engine is done with the bytes when
+ * the insert resolves.
+ */
+function insertBuffer(): { fill(pieces: readonly Buffer[]): Buffer } {
+  let buf = Buffer.allocUnsafeSlow(0)
+  return {
+    fill(pieces) {
+      let size = 0
+      for (const p of pieces) size += p.length
+      if (size > buf.length) buf = Buffer.allocUnsafeSlow(Math.max(size, Math.ceil(buf.length * 1.5)))
+      let at = 0
+      for (const p of pieces) at += p.copy(buf, at)
+      return buf.subarray(0, size)
+    },
+  }
+}
+
 const rowsOf = (lines: readonly Line[]): number => {
   let n = 0
   for (const l of lines) n += l.rows
@@ -604,13 +625,15 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     intent: pendingIntent,
   })
 
+  const payload = insertBuffer()
+
   async function insertLines(table: 'clicks' | 'trafficback', lines: Buffer[], token: string): Promise<void> {
     // The spool lines are already JSONEachRow rows (the event's `type` is skipped as an
     // unknown field), so they are sent as they are, as bytes: no second serialization and
     // no SQL text to build. The token is a per-statement setting, never a session one (the
     // chDB connection would turn `clickhouse_settings` into a session-wide SET and silently
     // deduplicate every later insert of the process).
-    await opts.handle.insertJsonEachRow(`${db}.${table}`, Buffer.concat(lines), {
+    await opts.handle.insertJsonEachRow(`${db}.${table}`, payload.fill(lines), {
       insert_deduplicate: 1,
       insert_deduplication_token: token,
       input_format_skip_unknown_fields: 1,
