@@ -63,6 +63,8 @@ export const envSchema = z.object({
   PIPELINE_QUEUE_MAX: int(200_000, 100),
   PIPELINE_BATCH_SIZE: int(20_000, 1),
   PIPELINE_FLUSH_MS: int(1_000, 10),
+  /** Megabytes of inserted click lines kept in memory so a postback for a recent click needs no ClickHouse query (0 = none). */
+  PIPELINE_RECENT_MB: int(64, 0),
   /**
    * V8 heap growing factor of the serving process as (1 + percent / 100) after each major
    * GC; 0 keeps V8's heuristics. Higher means rarer major-GC pauses on the redirect for more

@@ -28,7 +28,7 @@ import {
   createConversionsService,
   pendingEventCount,
   postbackRoutes,
-  queuedClicks,
+  recentClicksOf,
   registerPostbackLogRetention,
 } from './modules/conversions/index.ts'
 import {
@@ -103,6 +103,7 @@ export async function startServer(
     queueMax: config.PIPELINE_QUEUE_MAX,
     batchSize: config.PIPELINE_BATCH_SIZE,
     flushMs: config.PIPELINE_FLUSH_MS,
+    recentClickBytes: config.PIPELINE_RECENT_MB * 1024 * 1024,
     logger,
     // The spool protects against process crashes (page cache survives kill -9); an fsync
     // per checkpoint would block the event loop for milliseconds on the hot path.
@@ -156,7 +157,7 @@ export async function startServer(
     clickhouse,
     // A postback right after its click finds it in the pipeline's queue, before ClickHouse
     // has the row.
-    recentClicks: queuedClicks(pipeline),
+    recentClicks: recentClicksOf(pipeline),
     logger,
     outbox: outbound.outbox,
     live,

@@ -268,7 +268,7 @@ describe('click pipeline', () => {
     await p.close()
   })
 
-  it('finds a queued click by ID and time until it is committed, and nothing else', async () => {
+  it('finds a click by ID and time while queued, in flight and after its insert, and nothing else', async () => {
     const spoolDir = tempDir('spool')
     let release = () => {}
     let inFlight = false
@@ -300,21 +300,50 @@ describe('click pipeline', () => {
     const tb = trafficback({ click_id: 'ws-find-7', workspace_id: 'ws-find', ts: t0 + 7 })
     p.pushMany([click({ click_id: 'ws-find-1', workspace_id: 'ws-find', ts: t0 + 1 }), decoy, tb])
     p.pushMany([target, click({ click_id: 'ws-find-9', workspace_id: 'ws-find', ts: t0 + 9 })])
-    expect(p.findQueuedClick('ws-find-7', t0 + 7)).toEqual(target)
-    expect(p.findQueuedClick('ws-find-1', t0 + 1)).toMatchObject({ click_id: 'ws-find-1', ts: t0 + 1 })
+    expect(p.findRecentClick('ws-find-7', t0 + 7)).toEqual(target)
+    expect(p.findRecentClick('ws-find-1', t0 + 1)).toMatchObject({ click_id: 'ws-find-1', ts: t0 + 1 })
     // Outside the time of any queued run, or an ID that was never pushed.
-    expect(p.findQueuedClick('ws-find-7', t0 + 100)).toBeUndefined()
-    expect(p.findQueuedClick('ws-find-x', t0 + 7)).toBeUndefined()
+    expect(p.findRecentClick('ws-find-7', t0 + 100)).toBeUndefined()
+    expect(p.findRecentClick('ws-find-x', t0 + 7)).toBeUndefined()
 
     const flushed = p.flush()
     await expect.poll(() => inFlight).toBe(true)
     expect(p.stats().queued).toBe(0)
-    expect(p.findQueuedClick('ws-find-7', t0 + 7)).toEqual(target)
+    expect(p.findRecentClick('ws-find-7', t0 + 7)).toEqual(target)
     release()
     await flushed
-    expect(p.findQueuedClick('ws-find-7', t0 + 7)).toBeUndefined()
+    // Inserted, and still held among the recent click runs.
+    expect(p.findRecentClick('ws-find-7', t0 + 7)).toEqual(target)
+    expect(p.findRecentClick('ws-find-7', t0 + 100)).toBeUndefined()
     expect(await countIn(h, 'clicks', 'ws-find')).toEqual({ n: 4, u: 4 })
     await p.close()
+  })
+
+  it('keeps inserted click runs up to recentClickBytes, dropping the oldest first', async () => {
+    const t0 = Date.parse('2024-06-01T12:00:00Z')
+    const at = (i: number) => click({ click_id: `ws-recent-${i}`, workspace_id: 'ws-recent', ts: t0 + i })
+    const line = Buffer.byteLength(`${JSON.stringify(at(0))}\n`)
+    // Room for about three one-click runs.
+    const p = createPipeline({
+      ...base,
+      handle: h,
+      spoolDir: tempDir('spool'),
+      recentClickBytes: line * 3 + 10,
+    })
+    for (let i = 0; i < 6; i++) {
+      p.pushMany([at(i)])
+      await p.flush()
+    }
+    const held = [0, 1, 2, 3, 4, 5].filter((i) => p.findRecentClick(`ws-recent-${i}`, t0 + i))
+    expect(held).toEqual([3, 4, 5])
+    await p.close()
+
+    const none = createPipeline({ ...base, handle: h, spoolDir: tempDir('spool'), recentClickBytes: 0 })
+    none.pushMany([at(9)])
+    expect(none.findRecentClick('ws-recent-9', t0 + 9)).toMatchObject({ click_id: 'ws-recent-9' })
+    await none.flush()
+    expect(none.findRecentClick('ws-recent-9', t0 + 9)).toBeUndefined()
+    await none.close()
   })
 
   it('does not find clicks that live on disk only (backpressure)', async () => {
@@ -328,8 +357,8 @@ describe('click pipeline', () => {
     const evs = [0, 1, 2].map((i) => click({ click_id: `ws-disk-${i}`, workspace_id: 'ws-disk' }))
     expect(p.pushMany(evs)).toBe(true)
     expect(p.stats()).toMatchObject({ queued: 2, spilling: true })
-    expect(p.findQueuedClick('ws-disk-1', evs[1]!.ts)).toMatchObject({ click_id: 'ws-disk-1' })
-    expect(p.findQueuedClick('ws-disk-2', evs[2]!.ts)).toBeUndefined()
+    expect(p.findRecentClick('ws-disk-1', evs[1]!.ts)).toMatchObject({ click_id: 'ws-disk-1' })
+    expect(p.findRecentClick('ws-disk-2', evs[2]!.ts)).toBeUndefined()
     await p.flush()
     await p.close()
   })

@@ -1,10 +1,10 @@
 /**
  * The wiring the server uses, end to end on PGlite + chDB: the sample campaign's redirect
  * (real routing runtime, real click pipeline) produces a click; a postback for it, before the
- * pipeline inserted the click, becomes a conversion enriched from the pipeline's queue
- * (`queuedClicks`); after the insert the same lookup falls through to ClickHouse; another
- * node finds the click in ClickHouse once the pipeline flushed; the conversion event lands
- * in ClickHouse next to the click.
+ * pipeline inserted the click, becomes a conversion enriched from the pipeline's bytes
+ * (`recentClicksOf`); after the insert the click is still found there; another node finds
+ * it in ClickHouse once the pipeline flushed; the conversion event lands in ClickHouse next
+ * to the click.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -14,7 +14,7 @@ import { createPipeline, migrateClickHouse, type Pipeline } from '../src/modules
 import {
   type ConversionsService,
   createConversionsService,
-  queuedClicks,
+  recentClicksOf,
   type RecentClicks,
 } from '../src/modules/conversions/index.ts'
 import {
@@ -57,7 +57,7 @@ beforeAll(async () => {
     flushMs: 600_000,
     logger: silentLogger,
   })
-  recentClicks = queuedClicks(pipeline)
+  recentClicks = recentClicksOf(pipeline)
   runtime = await createRoutingRuntime({
     db: h.db,
     config: testConfig(),
@@ -141,8 +141,9 @@ describe('sample campaign → postback → conversion', () => {
     expect(Number(conv.cost_micros)).toBe(click.cost_micros)
 
     await pipeline.flush()
-    // Inserted: no longer in the queue, and the lookup falls through to ClickHouse.
-    expect(recentClicks.find(clickId)).toBeUndefined()
+    // Inserted, and still found without asking ClickHouse (and by ClickHouse).
+    expect(await clicksInClickHouse(clickId)).toBe(1)
+    expect(recentClicks.find(clickId)).toMatchObject({ sub1: 'kw-7' })
     expect(await service.findClick(workspaceId, clickId)).toMatchObject({ sub1: 'kw-7' })
     await service.syncPendingConversionEvents()
     const [joined] = await rows<Json>(

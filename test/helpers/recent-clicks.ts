@@ -2,7 +2,7 @@
  * A test stand-in for "clicks this process served that ClickHouse does not hold yet": the
  * conversions service's `recentClicks` dependency fed directly, so a test decides which of
  * its clicks the service finds without ClickHouse (the server wires the click pipeline's
- * queue, `queuedClicks(pipeline)`, tested in test/conversions.wiring.test.ts).
+ * queue, `recentClicksOf(pipeline)`, tested in test/conversions.wiring.test.ts).
  */
 import type { ClickEvent } from '../../src/modules/analytics/index.ts'
 import type { ClickInfo, RecentClicks } from '../../src/modules/conversions/index.ts'

@@ -51,6 +51,11 @@ export interface PipelineOptions {
   batchSize: number
   /** Max time (ms) an event waits in memory before its batch is inserted. */
   flushMs: number
+  /**
+   * Bytes of inserted click lines kept in memory for {@link Pipeline.findRecentClick}
+   * (oldest dropped first); default 64 MiB (~90,000 clicks); 0 keeps none.
+   */
+  recentClickBytes?: number
   logger: PipelineLogger
   /** Source of timestamps (ingestion errors, segment age); default system clock. */
   clock?: Clock
@@ -165,14 +170,16 @@ export interface Pipeline {
    */
   setListener(listener: PipelineListener | null): void
   /**
-   * The click `clickId` (whose ID embeds `clickMs`, epoch ms) if this process accepted it
-   * and ClickHouse may not hold it yet: read back from the queued spool bytes and the batch
-   * being inserted, so no separate copy of recent clicks is kept on the JS heap. Only runs
-   * whose events' `ts` range covers `clickMs` are searched (one `indexOf` each), so a click
-   * older than the queue costs a loop over the queue's entries and nothing more. Clicks that
-   * live on disk only (backpressure, a replayed backlog not yet read) are not found.
+   * The click `clickId` (whose ID embeds `clickMs`, epoch ms) if this process served it
+   * lately: read back from the spooled bytes the pipeline holds anyway (queued, in the batch
+   * being inserted) and from the last `recentClickBytes` of inserted click lines. No
+   * per-click object is kept for this: the bytes are the group commits' own buffers, one
+   * entry per run. Only runs whose events' `ts` range covers `clickMs` are searched (one
+   * `indexOf` each), so an older click costs a loop over the entries and nothing more.
+   * Clicks that lived on disk only (backpressure, a replayed backlog) are not found; a
+   * caller then asks ClickHouse.
    */
-  findQueuedClick(clickId: string, clickMs: number): ClickEvent | undefined
+  findRecentClick(clickId: string, clickMs: number): ClickEvent | undefined
 }
 
 /** See {@link Pipeline.setListener}. */
@@ -210,6 +217,8 @@ interface Batch extends SegmentRange {
   backlog: boolean
   /** First line of the range, for error samples. */
   sample: string
+  /** Taken from the in-memory queue (its runs are kept for findRecentClick once inserted). */
+  fromQueue: boolean
 }
 
 interface ErrorRow {
@@ -305,8 +314,29 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   /** Set when the flusher loop itself failed (a bug or an fs error): nothing more is inserted. */
   let loopError: unknown = null
   let lastLoggedAt = 0
-  /** The batch being inserted: out of the queue, not yet in ClickHouse (findQueuedClick looks here too). */
+  /** The batch being inserted: out of the queue, not yet in ClickHouse (findRecentClick looks here too). */
   let inflight: Batch | null = null
+  /** Inserted click runs kept for findRecentClick, oldest first from `recentHead`. */
+  let recent: Line[] = []
+  let recentHead = 0
+  let recentBytes = 0
+  const recentMax = Math.max(0, opts.recentClickBytes ?? 64 * 1024 * 1024)
+  const keepRecent = (b: Batch) => {
+    if (recentMax === 0 || !b.fromQueue) return
+    for (const l of b.events) {
+      if (l.table !== 'clicks') continue
+      recent.push(l)
+      recentBytes += l.bytes.length
+    }
+    while (recentBytes > recentMax && recentHead < recent.length) {
+      recentBytes -= recent[recentHead]!.bytes.length
+      recent[recentHead++] = undefined as never
+    }
+    if (recentHead > 1024 && recentHead * 2 > recent.length) {
+      recent = recent.slice(recentHead)
+      recentHead = 0
+    }
+  }
   /** The live feed's listener; null (one comparison per group commit) while nobody watches. */
   let listener: PipelineListener | null = null
 
@@ -535,6 +565,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         replay: true,
         backlog: r.seg < spool.firstOwnSeg,
         sample: lines[0]?.text ?? '',
+        fromQueue: false,
       }
     }
     advancePastFinishedSegments()
@@ -571,6 +602,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         replay: false,
         backlog: false,
         sample,
+        fromQueue: true,
       }
     }
     if (!spilled) return null
@@ -602,6 +634,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
             replay: false,
             backlog: seg < spool.firstOwnSeg,
             sample: r.lines[0]?.text ?? '',
+            fromQueue: false,
           }
         }
       }
@@ -663,8 +696,11 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       s.clicks += clickRows
       s.trafficback += rows - clickRows
     }
-    // Stored: a postback's lookup falls through to ClickHouse from here on.
-    if (inflight === b) inflight = null
+    // Stored: from here on a postback finds the click among the recent runs or in ClickHouse.
+    if (inflight === b) {
+      inflight = null
+      keepRecent(b)
+    }
     committed = { seg: b.seg, offset: b.end }
     await spool.saveCheckpoint(checkpoint(committed, null), fsync)
     s.batches++
@@ -908,7 +944,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     setListener(next) {
       listener = next
     },
-    findQueuedClick(clickId, clickMs) {
+    findRecentClick(clickId, clickMs) {
       // The needle cannot occur inside a JSON string value: its quotes would be escaped.
       const needle = `"click_id":${JSON.stringify(clickId)},`
       const search = (l: Line): ClickEvent | undefined =>
@@ -921,6 +957,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       }
       for (const l of inflight?.events ?? []) {
         const hit = search(l)
+        if (hit) return hit
+      }
+      for (let i = recent.length - 1; i >= recentHead; i--) {
+        const hit = search(recent[i]!)
         if (hit) return hit
       }
       return undefined

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ClickEvent } from '../analytics/index.ts'
 import { newClickId } from '../routing/core/click-id.ts'
-import { queuedClicks } from './click.lookup.ts'
+import { recentClicksOf } from './click.lookup.ts'
 
 function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
   return {
@@ -48,12 +48,12 @@ function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
   }
 }
 
-describe('queuedClicks', () => {
+describe('recentClicksOf', () => {
   // A real click ID: its first 10 characters carry the click's time.
   const id = newClickId(1_717_243_200_123, new Uint8Array(10).fill(7))
   const calls: [string, number][] = []
   const source = {
-    findQueuedClick(clickId: string, clickMs: number) {
+    findRecentClick(clickId: string, clickMs: number) {
       calls.push([clickId, clickMs])
       return clickId === id ? click(id, { ts: clickMs }) : undefined
     },
@@ -61,7 +61,7 @@ describe('queuedClicks', () => {
 
   it('asks the pipeline with the time embedded in the ID and keeps only what a conversion copies', () => {
     calls.length = 0
-    const info = queuedClicks(source).find(id)
+    const info = recentClicksOf(source).find(id)
     expect(calls).toEqual([[id, 1_717_243_200_123]])
     expect(info).toMatchObject({
       click_id: id,
@@ -76,7 +76,7 @@ describe('queuedClicks', () => {
 
   it('does not search for something that is not a click ID', () => {
     calls.length = 0
-    expect(queuedClicks(source).find('not-a-click-id')).toBeUndefined()
+    expect(recentClicksOf(source).find('not-a-click-id')).toBeUndefined()
     expect(calls).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 /**
- * Finding the click a postback names: the click pipeline's queue (clicks this process
- * served that are not inserted yet), then ClickHouse's `clicks` table.
+ * Finding the click a postback names: the click pipeline's recent clicks (this process's
+ * clicks it still holds as spooled bytes), then ClickHouse's `clicks` table.
  *
  * Why both: the click pipeline flushes to ClickHouse every `PIPELINE_FLUSH_MS`, and a
  * network may fire its postback within a second of the click (instant lead forms), so a
@@ -48,9 +48,9 @@ export interface RecentClicks {
   find(clickId: string): ClickInfo | undefined
 }
 
-/** What {@link queuedClicks} needs of the click pipeline (analytics `Pipeline.findQueuedClick`). */
-export interface QueuedClickSource {
-  findQueuedClick(clickId: string, clickMs: number): ClickEvent | undefined
+/** What {@link recentClicksOf} needs of the click pipeline (analytics `Pipeline.findRecentClick`). */
+export interface RecentClickSource {
+  findRecentClick(clickId: string, clickMs: number): ClickEvent | undefined
 }
 
 function infoOf(e: ClickEvent): ClickInfo {
@@ -83,18 +83,20 @@ function infoOf(e: ClickEvent): ClickInfo {
 }
 
 /**
- * The recent clicks of this process as the click pipeline holds them: spooled, queued for
- * ClickHouse, not yet inserted. A postback within a flush interval of its click is found
- * here; once the click is inserted, ClickHouse answers. No copy of the clicks is kept: a
- * cache of 100,000 click objects on the redirect path cost ~5% of its CPU and, promoted to
- * V8's old generation, lengthened its major-GC pauses.
+ * The recent clicks of this process as the click pipeline holds them: queued for
+ * ClickHouse, being inserted, or among the last `PIPELINE_RECENT_MB` of inserted click
+ * lines. A postback for such a click needs no ClickHouse query (a chDB lookup costs ~10 ms);
+ * older clicks are found in ClickHouse. The pipeline keeps spooled bytes, one entry per
+ * group commit, not a click object each: a map of 100,000 click objects fed by the redirect
+ * path cost ~5% of its CPU and, promoted to V8's old generation, lengthened its major-GC
+ * pauses.
  */
-export function queuedClicks(pipeline: QueuedClickSource): RecentClicks {
+export function recentClicksOf(pipeline: RecentClickSource): RecentClicks {
   return {
     find(clickId) {
       const ms = clickIdTime(clickId)
       if (ms === undefined) return undefined
-      const e = pipeline.findQueuedClick(clickId, ms)
+      const e = pipeline.findRecentClick(clickId, ms)
       return e ? infoOf(e) : undefined
     },
   }

@@ -134,7 +134,7 @@ export interface ConversionsServiceDeps {
   /** Told of every accepted change after its commit (the live feed); never on a rollback. */
   live?: ConversionLivePublisher
   /**
-   * Clicks this process served that ClickHouse may not hold yet: `queuedClicks(pipeline)`
+   * Clicks this process served that ClickHouse may not hold yet: `recentClicksOf(pipeline)`
    * in a process that routes traffic (see README "Wiring"); none by default.
    */
   recentClicks?: RecentClicks

@@ -9,8 +9,8 @@ export {
   CLICK_LOOKUP_WINDOW_MS,
   findClickInClickHouse,
   NO_RECENT_CLICKS,
-  type QueuedClickSource,
-  queuedClicks,
+  type RecentClickSource,
+  recentClicksOf,
   type RecentClicks,
 } from './click.lookup.ts'
 export {
