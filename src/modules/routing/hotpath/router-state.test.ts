@@ -149,6 +149,23 @@ describe('runtime state', () => {
     )
   })
 
+  it("keeps both entries of a visitor's last click when the clock stepped back", () => {
+    // Found by the small-capacity property (seed 1171561536): eight entries given at ms 1,
+    // then a click at ms 0 whose destination evicted its own campaign entry.
+    const s = createRuntimeState()
+    const ids = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']
+    for (const id of ids) s.apply({ rememberCampaign: { userKey: 'u', campaignId: id } }, 1)
+    s.apply(
+      {
+        rememberCampaign: { userKey: 'u', campaignId: 'c9' },
+        rememberDestination: { userKey: 'u', destinationId: 'd1' },
+      },
+      0,
+    )
+    expect(s.lastSeenCampaign('u', 'c9')).toBe(0)
+    expect(s.lastSeenDestination('u', 'd1')).toBe(0)
+  })
+
   it('under a small capacity answers either what it was told last or nothing', () => {
     const op = fc.record({
       user: fc.integer({ min: 0, max: 400 }),

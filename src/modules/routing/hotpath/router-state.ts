@@ -170,18 +170,25 @@ export function createVisitorMemory(
     return undefined
   }
 
+  // The entry written last: a click writes its campaign, then its destination, and the
+  // second must not evict the first (it could, by "given longest ago", if the clock stepped
+  // back between two clicks).
+  let lastWritten = -1
   const write = (w: number, slot: number, ms: number): void => {
     // Where a new slot goes: the first empty entry, else the one given longest ago.
-    let target = w * ENTRIES
+    let target = -1
     for (let e = w * ENTRIES; e < (w + 1) * ENTRIES; e++) {
       if (slots[e] === slot) {
         times[e] = ms
+        lastWritten = e
         return
       }
-      if (slots[target] !== 0 && (slots[e] === 0 || times[e]! < times[target]!)) target = e
+      if (e === lastWritten) continue
+      if (target === -1 || (slots[target] !== 0 && (slots[e] === 0 || times[e]! < times[target]!))) target = e
     }
     slots[target] = slot
     times[target] = ms
+    lastWritten = target
   }
 
   return {
