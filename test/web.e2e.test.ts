@@ -95,7 +95,8 @@ describe('signed out', () => {
   it('sends a visitor to the sign-in page and back to where they were going', async () => {
     await page.goto(`${server.url}/reports`)
     await page.waitForURL(/\/login\?next=%2Freports$/)
-    await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true)
+    // The URL changes before the sign-in route has rendered (its code may still be loading).
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await shot(page, 'login')
 
     // A wrong password is shown on the form.
