@@ -57,6 +57,7 @@ async function serve() {
 async function demo() {
   const config = loadConfig()
   const logger = createLogger(config.LOG_LEVEL)
+  setHeapGrowingPercent(config.GC_HEAP_GROWING_PERCENT)
   const { startDemo } = await import('./demo.ts')
   const d = await startDemo(config, { logger, minuteMs: config.DEMO_MINUTE_MS })
   const base = config.PUBLIC_URL ? config.publicUrl : `http://localhost:${d.server.port}`

@@ -1,4 +1,3 @@
-import v8 from 'node:v8'
 import { describe, expect, it } from 'vitest'
 import { setHeapGrowingPercent } from './gc.ts'
 
@@ -8,12 +7,8 @@ describe('setHeapGrowingPercent', () => {
       expect(() => setHeapGrowingPercent(bad)).toThrow(RangeError)
   })
 
-  it('sets a factor and goes back to V8 heuristics with 0', () => {
-    expect(() => setHeapGrowingPercent(200)).not.toThrow()
-    // Allocation and collection go on as usual under the fixed factor.
-    const garbage = Array.from({ length: 100_000 }, (_, i) => ({ i }))
-    expect(garbage).toHaveLength(100_000)
-    expect(v8.getHeapStatistics().total_heap_size).toBeGreaterThan(0)
-    expect(() => setHeapGrowingPercent(0)).not.toThrow()
+  it('accepts a factor and 0 (V8 heuristics) at the ends of the range', () => {
+    for (const ok of [0, 200, 1000]) expect(() => setHeapGrowingPercent(ok)).not.toThrow()
+    setHeapGrowingPercent(0)
   })
 })

@@ -12,7 +12,7 @@
  * threads must not slow the event loop's own pauses down). Threads are started lazily, so
  * the scan repeats.
  */
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 
 /** A thread of this process as /proc lists it. */
@@ -55,16 +55,15 @@ function listTasks(): TaskInfo[] {
 export function lowerEngineThreadPriority(opts: { nice?: number; intervalMs?: number } = {}): () => void {
   const nice = opts.nice ?? 10
   if (!Number.isInteger(nice) || nice < 1 || nice > 19) throw new RangeError(`nice must be 1–19, got ${nice}`)
-  let tasks: TaskInfo[]
-  try {
-    tasks = listTasks()
-  } catch {
-    return () => {}
-  }
+  if (!existsSync('/proc/self/task')) return () => {}
   const done = new Set<number>()
   const scan = () => {
-    const current = tasks.length > 0 ? tasks : listTasks()
-    tasks = []
+    let current: TaskInfo[]
+    try {
+      current = listTasks()
+    } catch {
+      return // /proc unreadable for a moment: the next scan tries again
+    }
     const alive = new Set(current.map((t) => t.tid))
     for (const tid of done) if (!alive.has(tid)) done.delete(tid)
     for (const tid of threadsToLower(current, process.pid, done)) {

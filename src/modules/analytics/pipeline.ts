@@ -697,10 +697,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       s.trafficback += rows - clickRows
     }
     // Stored: from here on a postback finds the click among the recent runs or in ClickHouse.
-    if (inflight === b) {
-      inflight = null
-      keepRecent(b)
-    }
+    inflight = null
+    keepRecent(b)
     committed = { seg: b.seg, offset: b.end }
     await spool.saveCheckpoint(checkpoint(committed, null), fsync)
     s.batches++
