@@ -71,6 +71,12 @@ export const envSchema = z.object({
    * memory (see src/platform/gc.ts).
    */
   GC_HEAP_GROWING_PERCENT: int(200, 0).pipe(z.number().max(1000)),
+  /**
+   * Scheduling of the serving process's helper threads (Linux): `idle` runs every thread but
+   * the event loop under SCHED_IDLE (nice 19 where `chrt` is missing), `engine` lowers only
+   * chDB's threads to nice 10, `off` changes nothing (see src/platform/thread-priority.ts).
+   */
+  THREAD_PRIORITY: z.enum(['idle', 'engine', 'off']).default('idle'),
   /** How often (ms) in-memory cap counters are persisted to the configuration store. */
   CAP_PERSIST_MS: int(2_000, 100),
   /** Max trafficback hops (campaign → campaign) before answering 404. */

@@ -11,13 +11,24 @@ import { backfillClickRollups, migrateClickHouse } from './modules/analytics/ind
 import { openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { openDb } from './platform/db/client.ts'
 import { setHeapGrowingPercent } from './platform/gc.ts'
-import { createLogger } from './platform/logger.ts'
+import { createLogger, type Logger } from './platform/logger.ts'
+import { startThreadPriority } from './platform/thread-priority.ts'
 import { startServer } from './server.ts'
+
+/** Process-wide tuning of a process that answers redirects: GC spacing, helper threads' priority. */
+function tuneServingProcess(config: ReturnType<typeof loadConfig>, logger: Logger): void {
+  setHeapGrowingPercent(config.GC_HEAP_GROWING_PERCENT)
+  startThreadPriority({
+    mode: config.THREAD_PRIORITY,
+    onFallback: (reason) =>
+      logger.warn({ reason }, 'THREAD_PRIORITY=idle: using nice 19 instead of SCHED_IDLE'),
+  })
+}
 
 async function serve() {
   const config = loadConfig()
   const logger = createLogger(config.LOG_LEVEL)
-  setHeapGrowingPercent(config.GC_HEAP_GROWING_PERCENT)
+  tuneServingProcess(config, logger)
   const server = await startServer(config, { logger })
   const base = config.PUBLIC_URL ? config.publicUrl : `http://localhost:${server.port}`
   const lines = ['', `  traffoflex is running — admin: ${base}/   API docs: ${base}/api/docs`]
@@ -57,7 +68,7 @@ async function serve() {
 async function demo() {
   const config = loadConfig()
   const logger = createLogger(config.LOG_LEVEL)
-  setHeapGrowingPercent(config.GC_HEAP_GROWING_PERCENT)
+  tuneServingProcess(config, logger)
   const { startDemo } = await import('./demo.ts')
   const d = await startDemo(config, { logger, minuteMs: config.DEMO_MINUTE_MS })
   const base = config.PUBLIC_URL ? config.publicUrl : `http://localhost:${d.server.port}`

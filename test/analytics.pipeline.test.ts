@@ -363,37 +363,6 @@ describe('click pipeline', () => {
     await p.close()
   })
 
-  it("runs the embedded engine's threads below the event loop's priority", async () => {
-    const p = createPipeline({ ...base, handle: h, spoolDir: tempDir('spool') })
-    p.pushMany(events('ws-nice', 50))
-    await p.flush()
-    await p.close()
-    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
-    const threads = readdirSync('/proc/self/task').map((tid) => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      return { tid: Number(tid), name, nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) }
-    })
-    const engine = threads.filter((t) => t.name !== 'node' && t.tid !== process.pid)
-    expect(engine.length).toBeGreaterThan(0)
-    // New engine threads are picked up by the next scan (every 2 s).
-    await expect
-      .poll(
-        () =>
-          engine.every((t) => {
-            try {
-              const stat = readFileSync(`/proc/self/task/${t.tid}/stat`, 'utf8')
-              return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) === 10
-            } catch {
-              return true // ended meanwhile
-            }
-          }),
-        { timeout: 5000 },
-      )
-      .toBe(true)
-    expect(threads.find((t) => t.tid === process.pid)?.nice).toBe(0)
-  })
-
   it('skips a torn last line and corrupt lines of a crashed run, counting them', async () => {
     const spoolDir = tempDir('spool')
     const down = createPipeline({

@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { AppConfig } from '../config.ts'
-import { lowerEngineThreadPriority } from './thread-priority.ts'
 
 export type { ClickHouseClient }
 
@@ -92,8 +91,6 @@ export async function openClickHouse(opts: {
   const { createChdbConnection } = await import('chdb/connection')
   const connection = createChdbConnection({ path: opts.chDir })
   const client = createClient({ connection } as never)
-  // The engine shares our cores with the event loop: its threads yield to it.
-  const stopLowering = lowerEngineThreadPriority()
   return {
     client,
     kind: 'chdb',
@@ -109,10 +106,7 @@ export async function openClickHouse(opts: {
         format: 'JSONEachRow',
       })
     },
-    close: () => {
-      stopLowering()
-      return client.close()
-    },
+    close: () => client.close(),
   }
 }
 

@@ -1,36 +1,75 @@
-import os from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { lowerEngineThreadPriority, threadsToLower } from './thread-priority.ts'
+import { parseTaskStat, priorityActions, SCHED_IDLE, type TaskInfo } from './thread-priority.ts'
 
-describe('threadsToLower', () => {
-  const tasks = [
-    { tid: 100, name: 'node' }, // the main thread (pid)
-    { tid: 101, name: 'node' }, // V8 / libuv helper
-    { tid: 102, name: 'ThreadPool' },
-    { tid: 103, name: 'MergeMutate' },
-    { tid: 104, name: 'BgSchPool' },
-  ]
+const task = (tid: number, name: string, nice = 0, policy = 0): TaskInfo => ({ tid, name, nice, policy })
+
+describe('priorityActions', () => {
+  const main = task(100, 'node')
+  const helper = task(101, 'node') // V8 or libuv
+  const engine = task(102, 'ThreadPool')
+  const tasks = [main, helper, engine]
   it.each([
+    { name: 'off changes nothing', mode: 'off' as const, tasks, want: [] },
     {
-      name: 'engine threads only, never the main thread or node helpers',
-      main: 100,
-      done: [],
-      want: [102, 103, 104],
+      name: 'idle: every thread but the main one',
+      mode: 'idle' as const,
+      tasks,
+      want: [
+        { tid: 101, set: 'idle' },
+        { tid: 102, set: 'idle' },
+      ],
     },
-    { name: 'skips threads already lowered', main: 100, done: [102, 104], want: [103] },
-    { name: 'the main thread is kept even when it is renamed', main: 102, done: [], want: [103, 104] },
-  ])('$name', ({ main, done, want }) => {
-    expect(threadsToLower(tasks, main, new Set(done))).toEqual(want)
+    {
+      name: 'idle: threads already idle are left alone',
+      mode: 'idle' as const,
+      tasks: [main, task(101, 'node', 0, SCHED_IDLE), engine],
+      want: [{ tid: 102, set: 'idle' }],
+    },
+    {
+      name: 'engine: only named engine threads, to nice 10',
+      mode: 'engine' as const,
+      tasks,
+      want: [{ tid: 102, set: 'nice', nice: 10 }],
+    },
+    {
+      name: 'engine: a thread already at nice 10 or lower priority is left alone',
+      mode: 'engine' as const,
+      tasks: [main, helper, task(102, 'ThreadPool', 10), task(103, 'MergeMutate', 19)],
+      want: [],
+    },
+    {
+      name: 'the main thread is kept even when it carries an engine name',
+      mode: 'engine' as const,
+      tasks: [task(100, 'ThreadPool'), engine],
+      want: [{ tid: 102, set: 'nice', nice: 10 }],
+    },
+  ])('$name', ({ mode, tasks, want }) => {
+    expect(priorityActions(tasks, 100, mode)).toEqual(want)
+  })
+
+  it('idle falls back to nice 19 for threads where SCHED_IDLE failed, or for all', () => {
+    expect(priorityActions(tasks, 100, 'idle', new Set([102]))).toEqual([
+      { tid: 101, set: 'idle' },
+      { tid: 102, set: 'nice', nice: 19 },
+    ])
+    expect(priorityActions([main, helper, task(102, 'ThreadPool', 19)], 100, 'idle', true)).toEqual([
+      { tid: 101, set: 'nice', nice: 19 },
+    ])
   })
 })
 
-describe('lowerEngineThreadPriority', () => {
-  it('refuses a nice value outside 1–19', () => {
-    for (const nice of [0, 20, -5, 2.5]) expect(() => lowerEngineThreadPriority({ nice })).toThrow(RangeError)
-  })
-  it('leaves the calling thread alone and can be stopped', () => {
-    const stop = lowerEngineThreadPriority({ intervalMs: 60_000 })
-    stop()
-    expect(os.getPriority(process.pid)).toBe(0)
+describe('parseTaskStat', () => {
+  it('reads name, nice and policy, even when the name holds spaces and parentheses', () => {
+    // proc(5): pid (comm) state ppid … field 19 nice … field 41 policy …
+    const fields = Array.from({ length: 50 }, (_, i) => String(i + 3))
+    fields[19 - 3] = '-5'
+    fields[41 - 3] = '5'
+    fields[0] = 'S'
+    expect(parseTaskStat(42, `42 (a (b) c) ${fields.join(' ')}`)).toEqual({
+      tid: 42,
+      name: 'a (b) c',
+      nice: -5,
+      policy: 5,
+    })
   })
 })

@@ -62,6 +62,9 @@ export async function startServerProcess(opts: {
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        // Not the default `idle`: parallel test files keep both cores busy, and idle helper
+        // threads (chDB inserts, argon2 on libuv) would wait for a free core for seconds.
+        THREAD_PRIORITY: 'engine',
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
