@@ -9,10 +9,12 @@
  *
  * Prints a table and writes bench/results/redirect.json with the throughput ratio (ours /
  * bare), both throughputs, p50/p99 latency at peak and at half of our peak rate (wrk with
- * bench/redirect-rate.lua pacing every connection; the median of BENCH_HALF_RUNS runs,
- * default 3, each run's p99 listed too), peak RSS, lost_events (answered −
- * stored; must be 0) and the CPU time per request of both servers, split by thread group
- * (a figure the machine's noise moves far less than req/s).
+ * bench/redirect-rate.lua pacing every connection, paced to the exact rate by two probe
+ * runs; the median of BENCH_HALF_RUNS runs, default 3, each run's p99 listed too), peak RSS,
+ * lost_events (answered − stored; must be 0), how far ingestion was behind when the peak run
+ * stopped and how long it took to catch up, and the CPU time per request of both servers,
+ * split by thread group (a figure the machine's noise moves far less than req/s). The server
+ * runs with THREAD_PRIORITY=idle, the default; BENCH_THREAD_PRIORITY=engine|off compares.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
