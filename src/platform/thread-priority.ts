@@ -13,7 +13,8 @@
  * - `idle` (default): every thread but the event loop runs under `SCHED_IDLE` (set with
  *   util-linux's `chrt`), so it only gets a core the event loop and the machine's other
  *   processes leave free. Where `chrt` is missing or refused, nice 19 instead. Measured on
- *   2 cores (bench:redirect): p99 at half rate 4.6–4.8 ms against 6.2–6.3 ms with `engine`.
+ *   2 cores (bench:redirect, paced to half the peak): p99 4.4–4.8 ms against 6.0 ms with
+ *   `engine`.
  * - `engine`: only chDB's named threads, at nice 10 (every thread Node, V8 or libuv starts
  *   is called `node`; those keep their priority).
  * - `off`: nothing changes.
@@ -89,12 +90,12 @@ export function parseTaskStat(tid: number, stat: string): TaskInfo {
   }
 }
 
-/** The threads of process `pid` (default this one); a thread gone mid-read is skipped. */
-export function listTasks(pid: number | 'self' = 'self'): TaskInfo[] {
+/** The threads of this process; a thread gone mid-read is skipped. */
+export function listTasks(): TaskInfo[] {
   const out: TaskInfo[] = []
-  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+  for (const entry of readdirSync('/proc/self/task')) {
     try {
-      out.push(parseTaskStat(Number(entry), readFileSync(`/proc/${pid}/task/${entry}/stat`, 'utf8')))
+      out.push(parseTaskStat(Number(entry), readFileSync(`/proc/self/task/${entry}/stat`, 'utf8')))
     } catch {
       // The thread ended between the listing and the read.
     }
