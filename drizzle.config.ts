@@ -1,7 +1,9 @@
 import { defineConfig } from 'drizzle-kit'
 
+// Each module owns its tables (`<module>.tables.ts`); the platform owns `config_version`.
+// `npm run db:generate` diffs all of them against drizzle/meta and writes the next migration.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/platform/db/schema.ts',
+  schema: ['./src/modules/*/*.tables.ts', './src/platform/db/config-version.ts'],
   out: './drizzle',
 })

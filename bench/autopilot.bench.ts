@@ -24,17 +24,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createWorkspace } from '../src/modules/accounts/index.ts'
+import { insertWorkspace as createWorkspace } from '../src/modules/accounts/accounts.repository.ts'
 import {
   createAutopilotService,
   createSecretBox,
   DEFAULT_SETTINGS,
-  endOfDay,
   initialState,
 } from '../src/modules/autopilot/index.ts'
+import { endOfDay } from '../src/modules/autopilot/autopilot.core.ts'
 import { insertAccount } from '../src/modules/autopilot/autopilot.repository.ts'
 import { openDb } from '../src/platform/db/client.ts'
-import { autopilotCampaigns, campaigns } from '../src/platform/db/schema.ts'
+import { autopilotCampaigns } from '../src/modules/autopilot/autopilot.tables.ts'
+import { campaigns } from '../src/modules/routing/index.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import { startTrafficStarsSimulator } from '../src/simulators/trafficstars/trafficstars.simulator.ts'
 

@@ -24,15 +24,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {
-  breakdown,
-  migrateClickHouse,
-  overview,
-  parseOverviewQuery,
-  recentEpc,
-  type ReportRange,
-  series,
-} from '../src/modules/analytics/index.ts'
+import { migrateClickHouse, recentEpc } from '../src/modules/analytics/index.ts'
+import { parseOverviewQuery } from '../src/modules/analytics/analytics.schema.ts'
+import { breakdown } from '../src/modules/analytics/queries/breakdown.ts'
+import { overview } from '../src/modules/analytics/queries/overview.ts'
+import { series } from '../src/modules/analytics/queries/series.ts'
+import type { ReportRange } from '../src/modules/analytics/range.ts'
 import { openClickHouse } from '../src/platform/clickhouse.ts'
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 10_000_000)

@@ -17,10 +17,16 @@
  */
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { AppConfig } from './config.ts'
-import { createSecretBox, DEFAULT_SETTINGS, initialState, loadSecretKey } from './modules/autopilot/index.ts'
-import { SAMPLE_ALIAS } from './modules/routing/index.ts'
+import {
+  autopilotAccounts,
+  autopilotCampaigns,
+  createSecretBox,
+  DEFAULT_SETTINGS,
+  initialState,
+  loadSecretKey,
+} from './modules/autopilot/index.ts'
+import { campaigns, destinations, SAMPLE_ALIAS } from './modules/routing/index.ts'
 import { bumpConfigVersion } from './platform/db/config-version.ts'
-import { schema } from './platform/db/client.ts'
 import type { Logger } from './platform/logger.ts'
 import { type RunningServer, startServer } from './server.ts'
 import {
@@ -106,7 +112,7 @@ export async function startDemo(
 
 async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string): Promise<void> {
   const db = server.db.db
-  const [campaign] = await db.select().from(schema.campaigns).where(eq(schema.campaigns.alias, SAMPLE_ALIAS))
+  const [campaign] = await db.select().from(campaigns).where(eq(campaigns.alias, SAMPLE_ALIAS))
   if (!campaign)
     throw new Error('the demo needs the sample campaign: start on an empty DATA_DIR with SEED_SAMPLE=true')
   const ws = campaign.workspaceId
@@ -114,13 +120,13 @@ async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string
   await db.transaction(async (tx) => {
     for (const [offer, cap] of Object.entries(CAPS)) {
       await tx
-        .update(schema.destinations)
+        .update(destinations)
         .set({ totalClickCap: cap, updatedAt: sql`now()` })
         .where(
           and(
-            eq(schema.destinations.workspaceId, ws),
-            eq(schema.destinations.name, `[Sample] Offer ${offer}`),
-            isNull(schema.destinations.totalClickCap),
+            eq(destinations.workspaceId, ws),
+            eq(destinations.name, `[Sample] Offer ${offer}`),
+            isNull(destinations.totalClickCap),
           ),
         )
     }
@@ -129,19 +135,19 @@ async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string
   const name = '[Demo] TrafficStars simulator'
   const [existing] = await db
     .select()
-    .from(schema.autopilotAccounts)
-    .where(and(eq(schema.autopilotAccounts.workspaceId, ws), eq(schema.autopilotAccounts.name, name)))
+    .from(autopilotAccounts)
+    .where(and(eq(autopilotAccounts.workspaceId, ws), eq(autopilotAccounts.name, name)))
   const account = existing
     ? (
         await db
-          .update(schema.autopilotAccounts)
+          .update(autopilotAccounts)
           .set({ baseUrl: simUrl, apiKeyCiphertext: box.seal(DEMO_KEY) })
-          .where(eq(schema.autopilotAccounts.id, existing.id))
+          .where(eq(autopilotAccounts.id, existing.id))
           .returning()
       )[0]!
     : (
         await db
-          .insert(schema.autopilotAccounts)
+          .insert(autopilotAccounts)
           .values({
             workspaceId: ws,
             name,
@@ -152,7 +158,7 @@ async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string
           .returning()
       )[0]!
   await db
-    .insert(schema.autopilotCampaigns)
+    .insert(autopilotCampaigns)
     .values({
       workspaceId: ws,
       campaignId: campaign.id,
@@ -165,7 +171,7 @@ async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string
     .onConflictDoNothing()
   // A restarted demo starts a new simulated day: the old state would refer to the old clock.
   await db
-    .update(schema.autopilotCampaigns)
+    .update(autopilotCampaigns)
     .set({ enabled: false, state: initialState(Date.now()), accountId: account.id })
-    .where(eq(schema.autopilotCampaigns.campaignId, campaign.id))
+    .where(eq(autopilotCampaigns.campaignId, campaign.id))
 }

@@ -5,6 +5,7 @@
  */
 import http from 'node:http'
 import { sql } from 'drizzle-orm'
+import { createAdminApi } from './api.ts'
 import type { AppConfig } from './config.ts'
 import { bootstrapAdmin } from './modules/accounts/index.ts'
 import {
@@ -48,7 +49,6 @@ import {
 import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
-import { createApiApp } from './platform/http/app.ts'
 import { createJobs, type Jobs } from './platform/jobs/jobs.ts'
 import { JOB_CATALOG } from './platform/jobs/jobs.catalog.ts'
 import { homeRoutes } from './platform/http/home.routes.ts'
@@ -199,7 +199,7 @@ export async function startServer(
     allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
   })
 
-  const app = await createApiApp({
+  const app = await createAdminApi({
     db: db.db,
     config,
     logger,

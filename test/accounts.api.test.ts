@@ -5,8 +5,10 @@
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createApiKey, createLoginLimiter, setUserStatus } from '../src/modules/accounts/index.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { createLoginLimiter } from '../src/modules/accounts/index.ts'
+import { setUserStatus } from '../src/modules/accounts/accounts.repository.ts'
+import { createApiKey } from '../src/modules/accounts/accounts.service.ts'
+import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
 

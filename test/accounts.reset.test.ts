@@ -10,15 +10,12 @@ import { pino } from 'pino'
 import PostalMime from 'postal-mime'
 import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import {
-  createLoginLimiter,
-  createMailer,
-  RESET_TOKEN_TTL_MS,
-  requestPasswordReset,
-  setUserStatus,
-  sha256Hex,
-} from '../src/modules/accounts/index.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { createLoginLimiter } from '../src/modules/accounts/index.ts'
+import { createMailer } from '../src/modules/accounts/accounts.mailer.ts'
+import { setUserStatus } from '../src/modules/accounts/accounts.repository.ts'
+import { RESET_TOKEN_TTL_MS, requestPasswordReset } from '../src/modules/accounts/accounts.reset.ts'
+import { sha256Hex } from '../src/modules/accounts/accounts.service.ts'
+import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp, testConfig } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
 

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLoginLimiter } from '../src/modules/accounts/index.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
 

@@ -11,19 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   analyticsRoutes,
   backfillClickRollups,
-  breakdown,
   type ClickEvent,
-  clickRollupWatermark,
   migrateClickHouse,
-  overview,
+  recentEpc,
+} from '../src/modules/analytics/index.ts'
+import {
   parseBreakdownQuery,
   parseOverviewQuery,
   parseSeriesQuery,
-  recentEpc,
-  type ReportMetrics,
-  series,
-  trafficbackReport,
-} from '../src/modules/analytics/index.ts'
+} from '../src/modules/analytics/analytics.schema.ts'
+import type { ReportMetrics } from '../src/modules/analytics/metrics.ts'
+import { breakdown } from '../src/modules/analytics/queries/breakdown.ts'
+import { overview } from '../src/modules/analytics/queries/overview.ts'
+import { series } from '../src/modules/analytics/queries/series.ts'
+import { trafficbackReport } from '../src/modules/analytics/queries/trafficback.ts'
+import { clickRollupWatermark } from '../src/modules/analytics/rollups.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
 import { manualClock } from '../src/platform/clock.ts'
 import { AppError } from '../src/platform/errors.ts'
@@ -872,7 +874,7 @@ describe('rollups', () => {
     const wm = { ...h, database: 'tf_money_old' } as ClickHouseHandle
     const dir = tempDir('old-migrations')
     const { cpSync, readdirSync } = await import('node:fs')
-    const { MIGRATIONS_DIR } = await import('../src/modules/analytics/index.ts')
+    const { MIGRATIONS_DIR } = await import('../src/modules/analytics/migrate.ts')
     for (const f of readdirSync(MIGRATIONS_DIR).filter((n) => n < '005'))
       cpSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f))
     await migrateClickHouse(wm, { dir })

@@ -8,15 +8,14 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   analyticsRoutes,
-  breakdown,
   createPipeline,
   migrateClickHouse,
-  overview,
-  parseBreakdownQuery,
-  parseOverviewQuery,
   type Pipeline,
-  recentIngestionErrors,
 } from '../src/modules/analytics/index.ts'
+import { parseBreakdownQuery, parseOverviewQuery } from '../src/modules/analytics/analytics.schema.ts'
+import { breakdown } from '../src/modules/analytics/queries/breakdown.ts'
+import { recentIngestionErrors } from '../src/modules/analytics/queries/ingestion-errors.ts'
+import { overview } from '../src/modules/analytics/queries/overview.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
 import { manualClock } from '../src/platform/clock.ts'
 import { AppError } from '../src/platform/errors.ts'

@@ -5,16 +5,11 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  authenticateApiKey,
-  bootstrapAdmin,
-  createLoginLimiter,
-  login,
-  setUserStatus,
-  sha256Hex,
-} from '../src/modules/accounts/index.ts'
+import { bootstrapAdmin, createLoginLimiter } from '../src/modules/accounts/index.ts'
+import { setUserStatus } from '../src/modules/accounts/accounts.repository.ts'
+import { authenticateApiKey, login, sha256Hex } from '../src/modules/accounts/accounts.service.ts'
 import { listSources } from '../src/modules/routing/routing.api.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
 

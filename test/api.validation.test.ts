@@ -8,7 +8,7 @@ import { count } from 'drizzle-orm'
 import type { PgTable } from 'drizzle-orm/pg-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readConfigVersion } from '../src/modules/routing/routing.api.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
 

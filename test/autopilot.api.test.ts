@@ -6,12 +6,9 @@
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  autopilotRoutes,
-  createAutopilotService,
-  type RemainingProvider,
-} from '../src/modules/autopilot/index.ts'
-import { createCampaign } from '../src/modules/routing/index.ts'
+import { autopilotRoutes, createAutopilotService } from '../src/modules/autopilot/index.ts'
+import type { RemainingProvider } from '../src/modules/autopilot/autopilot.service.ts'
+import { createCampaign } from '../src/modules/routing/routing.repository.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import {
   startTrafficStarsSimulator,

@@ -6,21 +6,21 @@
  * Remaining clicks come from the simulator's delivered clicks: the clicks TrafficStars sells
  * are the clicks that reach the router campaign, taken from its destinations in list order.
  */
-import { createWorkspace } from '../src/modules/accounts/index.ts'
+import { insertWorkspace as createWorkspace } from '../src/modules/accounts/accounts.repository.ts'
 import {
-  type AutopilotSettings,
   createAutopilotService,
   createSecretBox,
   DEFAULT_SETTINGS,
   initialState,
 } from '../src/modules/autopilot/index.ts'
+import type { AutopilotSettings } from '../src/modules/autopilot/autopilot.core.ts'
 import {
   auditOf,
   insertAccount,
   insertAutopilotCampaign,
   updateAutopilotCampaign,
 } from '../src/modules/autopilot/autopilot.repository.ts'
-import { createCampaign } from '../src/modules/routing/index.ts'
+import { createCampaign } from '../src/modules/routing/routing.repository.ts'
 import type { DbHandle } from '../src/platform/db/client.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import {

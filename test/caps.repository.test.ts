@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { loadCapCounters, persistCapDeltas } from '../src/modules/routing/hotpath/cap.repository.ts'
 import { createRuntimeState } from '../src/modules/routing/hotpath/router-state.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { schema } from './helpers/schema.ts'
 import { throwawayDb } from './helpers/pg.ts'
 
 describe.each(['pglite', 'postgres'] as const)('cap counters on %s', (kind) => {

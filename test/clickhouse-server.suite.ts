@@ -14,23 +14,26 @@ import path from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import {
   backfillClickRollups,
-  breakdown,
   type ClickEvent,
-  clickRollupWatermark,
   createPipeline,
-  destinationNetworks,
   migrateClickHouse,
-  overview,
+  type PipelineEvent,
+  recentEpc,
+} from '../src/modules/analytics/index.ts'
+import {
   parseBreakdownQuery,
   parseOverviewQuery,
   parseSeriesQuery,
   parseTrafficbackQuery,
-  type PipelineEvent,
-  recentEpc,
-  series,
-  trafficbackReport,
-} from '../src/modules/analytics/index.ts'
-import { batchToken, findClickInClickHouse } from '../src/modules/conversions/index.ts'
+} from '../src/modules/analytics/analytics.schema.ts'
+import { breakdown } from '../src/modules/analytics/queries/breakdown.ts'
+import { destinationNetworks } from '../src/modules/analytics/queries/destination-networks.ts'
+import { overview } from '../src/modules/analytics/queries/overview.ts'
+import { series } from '../src/modules/analytics/queries/series.ts'
+import { trafficbackReport } from '../src/modules/analytics/queries/trafficback.ts'
+import { clickRollupWatermark } from '../src/modules/analytics/rollups.ts'
+import { findClickInClickHouse } from '../src/modules/conversions/click.lookup.ts'
+import { batchToken } from '../src/modules/conversions/conversions.sync.ts'
 import { newClickId } from '../src/modules/routing/core/index.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
 import { click, removeTempDirs, rows, silentLogger, tempDir, trafficback } from './analytics.helpers.ts'

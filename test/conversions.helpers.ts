@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { ClickEvent } from '../src/modules/analytics/index.ts'
 import {
-  type ConversionsService,
   conversionsApiRoutes,
   createConversionsService,
   postbackRoutes,
 } from '../src/modules/conversions/index.ts'
+import type { ConversionsService } from '../src/modules/conversions/conversions.service.ts'
 import { newClickId } from '../src/modules/routing/core/index.ts'
 import type { ClickHouseHandle } from '../src/platform/clickhouse.ts'
-import { createApiApp } from '../src/platform/http/app.ts'
+import { createAdminApi } from '../src/api.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import { click } from './analytics.helpers.ts'
 import { createWorkspaceWithKey, testConfig } from './helpers/auth.ts'
@@ -93,7 +93,7 @@ export async function fixture(
     syncLeaseMs: 0,
   })
   const config = testConfig(env)
-  const app = await createApiApp({
+  const app = await createAdminApi({
     db: h.db,
     config,
     logger: createLogger('silent'),

@@ -7,11 +7,11 @@
 import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
+import { registerPostbackLogRetention } from '../src/modules/conversions/index.ts'
 import {
   POSTBACK_LOG_RETENTION_JOB,
   prunePostbackLog,
-  registerPostbackLogRetention,
-} from '../src/modules/conversions/index.ts'
+} from '../src/modules/conversions/postback-log.retention.ts'
 import { manualClock } from '../src/platform/clock.ts'
 import { JOB_CATALOG } from '../src/platform/jobs/jobs.catalog.ts'
 import { createJobs } from '../src/platform/jobs/jobs.ts'

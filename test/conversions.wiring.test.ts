@@ -11,12 +11,9 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPipeline, migrateClickHouse, type Pipeline } from '../src/modules/analytics/index.ts'
-import {
-  type ConversionsService,
-  createConversionsService,
-  recentClicksOf,
-  type RecentClicks,
-} from '../src/modules/conversions/index.ts'
+import { createConversionsService, recentClicksOf } from '../src/modules/conversions/index.ts'
+import type { RecentClicks } from '../src/modules/conversions/click.lookup.ts'
+import type { ConversionsService } from '../src/modules/conversions/conversions.service.ts'
 import {
   createRoutingRuntime,
   type RoutingRuntime,

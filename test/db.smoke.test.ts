@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { schema } from '../src/platform/db/client.ts'
+import { schema } from './helpers/schema.ts'
 import { throwawayDb } from './helpers/pg.ts'
 
 describe.each(['pglite', 'postgres'] as const)('configuration store on %s', (kind) => {

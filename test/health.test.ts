@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHealthChecker, healthRoutes, listHealthEvents } from '../src/modules/routing/health/index.ts'
 import type { HealthCheck } from '../src/modules/routing/routing.schema.ts'
 import { manualClock } from '../src/platform/clock.ts'
-import { schema } from '../src/platform/db/client.ts'
+import { schema } from './helpers/schema.ts'
 import { readConfigVersion } from '../src/platform/db/config-version.ts'
 import { AppError } from '../src/platform/errors.ts'
 import type { AuthContext } from '../src/platform/http/types.ts'

@@ -10,21 +10,20 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import type { ClickEvent } from '../src/modules/analytics/index.ts'
 import {
-  type ConversionsService,
   conversionsApiRoutes,
   createConversionsService,
   postbackRoutes,
 } from '../src/modules/conversions/index.ts'
-import {
-  createOutboundPostbacks,
-  type OutboundPostbacks,
-  type OutboundPostbacksDeps,
-  outboundPostbackRoutes,
-  type RetryPolicy,
-} from '../src/modules/postbacks-out/index.ts'
+import type { ConversionsService } from '../src/modules/conversions/conversions.service.ts'
+import { createOutboundPostbacks, outboundPostbackRoutes } from '../src/modules/postbacks-out/index.ts'
+import type { RetryPolicy } from '../src/modules/postbacks-out/outbound.core.ts'
+import type {
+  OutboundPostbacks,
+  OutboundPostbacksDeps,
+} from '../src/modules/postbacks-out/outbound.service.ts'
 import { newClickId } from '../src/modules/routing/core/index.ts'
 import type { ClickHouseHandle } from '../src/platform/clickhouse.ts'
-import { createApiApp } from '../src/platform/http/app.ts'
+import { createAdminApi } from '../src/api.ts'
 import { JOB_CATALOG } from '../src/platform/jobs/jobs.catalog.ts'
 import { createJobs, type Jobs } from '../src/platform/jobs/jobs.ts'
 import { createLogger } from '../src/platform/logger.ts'
@@ -185,7 +184,7 @@ export async function stack(
     },
   })
   const config = testConfig()
-  const app = await createApiApp({
+  const app = await createAdminApi({
     db: h.db,
     config,
     logger: createLogger('silent'),

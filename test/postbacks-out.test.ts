@@ -9,9 +9,13 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrateClickHouse } from '../src/modules/analytics/index.ts'
 import { createConversionsService } from '../src/modules/conversions/index.ts'
-import { DELIVER_JOB, deliverKey, OUTBOUND_USER_AGENT } from '../src/modules/postbacks-out/index.ts'
+import {
+  DELIVER_JOB,
+  deliverKey,
+  OUTBOUND_USER_AGENT,
+} from '../src/modules/postbacks-out/outbound.service.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
-import { conversionEvents, conversions } from '../src/platform/db/schema.ts'
+import { conversionEvents, conversions } from '../src/modules/conversions/index.ts'
 import { removeTempDirs, tempDir } from './analytics.helpers.ts'
 import { createWorkspaceWithKey } from './helpers/auth.ts'
 import {

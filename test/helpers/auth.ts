@@ -4,9 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { type AppConfig, loadConfig } from '../../src/config.ts'
-import { createAccount, createApiKey } from '../../src/modules/accounts/index.ts'
+import { createAccount, createApiKey } from '../../src/modules/accounts/accounts.service.ts'
 import type { Db } from '../../src/platform/db/client.ts'
-import { type ApiAppDeps, createApiApp } from '../../src/platform/http/app.ts'
+import { type AdminApiDeps, createAdminApi } from '../../src/api.ts'
 import { createLogger } from '../../src/platform/logger.ts'
 
 let seq = 0
@@ -38,9 +38,9 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
 }
 
 /** An API app (not listening; use `app.inject`) over `db` with a silent logger. */
-export async function testApiApp(db: Db, extra: Partial<ApiAppDeps> = {}): Promise<FastifyInstance> {
+export async function testApiApp(db: Db, extra: Partial<AdminApiDeps> = {}): Promise<FastifyInstance> {
   const config = extra.config ?? testConfig()
-  const app = await createApiApp({ db, config, logger: createLogger('silent'), ...extra })
+  const app = await createAdminApi({ db, config, logger: createLogger('silent'), ...extra })
   await app.ready()
   return app
 }

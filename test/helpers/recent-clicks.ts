@@ -5,7 +5,7 @@
  * queue, `recentClicksOf(pipeline)`, tested in test/conversions.wiring.test.ts).
  */
 import type { ClickEvent } from '../../src/modules/analytics/index.ts'
-import type { ClickInfo, RecentClicks } from '../../src/modules/conversions/index.ts'
+import type { ClickInfo, RecentClicks } from '../../src/modules/conversions/click.lookup.ts'
 
 export interface TestRecentClicks extends RecentClicks {
   remember(event: ClickEvent): void

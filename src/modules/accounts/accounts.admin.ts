@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
-import { users } from '../../platform/db/schema.ts'
+import { users } from './accounts.tables.ts'
 import { notFound } from '../../platform/errors.ts'
 import { nextStatus, type StatusAction } from './accounts.core.ts'
 import {

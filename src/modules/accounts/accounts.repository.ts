@@ -28,7 +28,7 @@ import {
   users,
   workspaceMembers,
   workspaces,
-} from '../../platform/db/schema.ts'
+} from './accounts.tables.ts'
 
 /** A workspace row. */
 export type WorkspaceRow = typeof workspaces.$inferSelect

@@ -5,12 +5,8 @@
  */
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
-import {
-  autopilotAccounts,
-  autopilotActions,
-  autopilotCampaigns,
-  campaigns,
-} from '../../platform/db/schema.ts'
+import { campaigns } from '../routing/index.ts'
+import { autopilotAccounts, autopilotActions, autopilotCampaigns } from './autopilot.tables.ts'
 import { conflict, notFound } from '../../platform/errors.ts'
 import type { AutopilotSettings, AutopilotState } from './autopilot.core.ts'
 

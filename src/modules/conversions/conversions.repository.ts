@@ -9,13 +9,8 @@
  */
 import { and, asc, count, desc, eq, gte, isNull, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
-import {
-  affiliateNetworks,
-  conversionEvents,
-  conversions,
-  destinations,
-  postbackLog,
-} from '../../platform/db/schema.ts'
+import { affiliateNetworks, destinations } from '../routing/index.ts'
+import { conversionEvents, conversions, postbackLog } from './conversions.tables.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { ConversionEvent, ConversionState } from './conversions.core.ts'
 import type { ConversionListQuery, PostbackLogQuery, PostbackSettingsInput } from './conversions.schema.ts'

@@ -141,7 +141,7 @@ const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody }
 
 /**
  * The conversions admin API (see file comment). Register under `/api/v1` through
- * `createApiApp({ plugins: [{ plugin: conversionsApiRoutes({ db, publicUrl }) }] })`.
+ * `createAdminApi({ plugins: [{ plugin: conversionsApiRoutes({ db, publicUrl }) }] })`.
  */
 export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsync {
   const { db } = deps

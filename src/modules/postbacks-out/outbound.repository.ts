@@ -5,7 +5,8 @@
  */
 import { and, asc, count, desc, eq, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
-import { outboundPostbackAttempts, outboundPostbacks, trafficSources } from '../../platform/db/schema.ts'
+import { trafficSources } from '../routing/index.ts'
+import { outboundPostbackAttempts, outboundPostbacks } from './outbound.tables.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { OutboundListQuery } from './outbound.schema.ts'
 

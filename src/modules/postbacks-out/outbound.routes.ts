@@ -76,7 +76,7 @@ const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody }
 
 /**
  * The outbound postbacks admin API (see file comment). Register under `/api/v1` through
- * `createApiApp({ plugins: [{ plugin: outboundPostbackRoutes({ db, service }) }] })`.
+ * `createAdminApi({ plugins: [{ plugin: outboundPostbackRoutes({ db, service }) }] })`.
  */
 export function outboundPostbackRoutes(deps: OutboundRoutesDeps): FastifyPluginAsync {
   const { db } = deps

@@ -27,7 +27,7 @@ import {
   streamDestinations,
   streams,
   trafficSources,
-} from '../../platform/db/schema.ts'
+} from './routing.tables.ts'
 import { AppError, badRequest, conflict, notFound } from '../../platform/errors.ts'
 import type {
   affiliateNetworkInput,

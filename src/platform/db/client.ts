@@ -6,18 +6,20 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
+import { type SQL, sql } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
-import * as schema from './schema.ts'
 
-export { schema }
-
-/** Drizzle database over either driver. */
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+/**
+ * Drizzle database over either driver. Schema-less (no relational `db.query` API): each
+ * module owns its tables (`src/modules/<module>/<module>.tables.ts`) and builds its queries
+ * from them, so the platform knows no module's types.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>
 
 /**
  * Raw parameterised SQL over the app's own connection, in the shape pg-boss accepts as its
@@ -61,7 +63,7 @@ export async function openDb(opts: {
     // Without a listener an idle connection's error (server restart, admin termination)
     // would crash the process.
     pool.on('error', (err) => opts.onIdleError?.(err))
-    const db = drizzlePg(pool, { schema }) as unknown as Db
+    const db = drizzlePg(pool) as unknown as Db
     return {
       db,
       kind: 'postgres',
@@ -73,7 +75,7 @@ export async function openDb(opts: {
   if (!opts.pgDir.startsWith('memory://')) mkdirSync(opts.pgDir, { recursive: true })
   const client = new PGlite(opts.pgDir)
   await client.waitReady
-  const db = drizzlePglite(client, { schema }) as unknown as Db
+  const db = drizzlePglite(client) as unknown as Db
   return {
     db,
     kind: 'pglite',
@@ -84,8 +86,6 @@ export async function openDb(opts: {
 }
 
 type Rows = { rows: Record<string, unknown>[] }
-/** What both PGlite (instance or transaction) and node-postgres (pool or client) offer. */
-type Queryable = { query(text: string, values?: unknown[]): Promise<unknown> }
 
 /**
  * node-postgres pool as a {@link SqlExecutor}. A multi-statement text (no values) runs on a
@@ -136,19 +136,25 @@ function pgliteExecutor(client: PGlite): SqlExecutor {
  * written elsewhere — a pg-boss `send` with `{ db }` — commits or rolls back with the
  * caller's writes. Values are required (the extended protocol: one statement).
  *
- * It reaches the driver client Drizzle holds (`tx._.session.client`: a PGlite transaction,
- * a `pg` pool client, or the pool / PGlite instance for a database). That field is not
- * public API; drizzle-orm is pinned and `test/jobs.pgboss.test.ts` covers both drivers.
- * @throws Error when the object does not carry a driver client (a different Drizzle driver).
+ * The text's `$1…$n` placeholders become Drizzle parameters, and the query runs
+ * through the public `execute`, whose result carries `rows` on both drivers.
+ * @throws Error when a placeholder has no value.
  */
 export function executorOf(dbOrTx: Db): SqlExecutor {
-  const client = (dbOrTx as unknown as { _?: { session?: { client?: Queryable } } })._?.session?.client
-  if (!client || typeof client.query !== 'function') {
-    throw new Error('executorOf: not a PGlite or node-postgres Drizzle database/transaction')
-  }
   return {
-    async executeSql(text, values) {
-      return (await client.query(text, values ?? [])) as Rows
+    async executeSql(text, values = []) {
+      const chunks: SQL[] = []
+      let last = 0
+      for (const m of text.matchAll(/\$(\d+)/g)) {
+        const i = Number(m[1]) - 1
+        if (i < 0 || i >= values.length) throw new Error(`executorOf: no value for placeholder ${m[0]}`)
+        // `undefined` would render as nothing in Drizzle's template; the drivers send both as NULL.
+        chunks.push(sql.raw(text.slice(last, m.index)), sql`${values[i] ?? null}`)
+        last = m.index + m[0].length
+      }
+      chunks.push(sql.raw(text.slice(last)))
+      const r = (await dbOrTx.execute(sql.join(chunks))) as unknown as Rows
+      return { rows: r.rows }
     },
   }
 }

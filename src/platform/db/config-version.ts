@@ -3,7 +3,19 @@
  * polled by traffic processes to rebuild their routing snapshot within SNAPSHOT_POLL_MS.
  */
 import { sql } from 'drizzle-orm'
+import { bigint, integer, pgTable } from 'drizzle-orm/pg-core'
 import type { Db } from './client.ts'
+import { updatedAt } from './columns.ts'
+
+/**
+ * One row, bumped by every configuration write. Traffic processes poll it to rebuild their
+ * routing snapshot (works across processes on PostgreSQL).
+ */
+export const configVersion = pgTable('config_version', {
+  id: integer('id').primaryKey().default(1),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+  updatedAt: updatedAt(),
+})
 
 type Tx = Pick<Db, 'execute'>
 

@@ -6,18 +6,14 @@
  * validation failures, `[{ path, message }]` naming each bad field (`"destinations.0.weight"`).
  * 5xx never leak internals: `{ error: { code: 'internal', message: 'internal error' } }`.
  *
- * Auth: `Authorization: Bearer tfk_…` (API key) when the header is present — it alone is
- * used, a bad key is 401 even with a valid cookie — otherwise the `tf_session` cookie.
- * 401 when neither is valid, 403 for pending or suspended users.
+ * Auth: an injected guard (`ApiAppDeps.auth.guard`, the accounts module's) runs before every
+ * `/api/v1/*` route; it sets `req.auth` or throws. Routes declared with
+ * `config: { public: true }` skip it — login, sign-up and password reset (they have no session
+ * yet). `test/accounts.security.test.ts` sweeps every `/api/v1` route and fails on any public
+ * route it was not told about.
  *
- * CSRF rule: a cookie-authenticated POST/PUT/PATCH/DELETE must send the header
- * `X-Requested-With: traffoflex`. Browsers cannot add a custom header to a cross-site
- * request without a CORS preflight, which this API never grants, so a forged form or
- * `fetch` from another origin is refused with 403 `csrf_failed`. Bearer-key requests are
- * exempt (no ambient credential to forge). Routes declared with `config: { public: true }`
- * skip auth and CSRF — login, sign-up and password reset (they have no session yet; the
- * SameSite=Lax cookie limits login CSRF to same-site origins). `test/accounts.security.test.ts`
- * sweeps every `/api/v1` route and fails on any public route it was not told about.
+ * The platform mounts no module's routes itself: the composition root (src/api.ts) passes
+ * every module plugin in `ApiAppDeps.plugins`.
  */
 import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
@@ -37,19 +33,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod'
 import type { AppConfig } from '../../config.ts'
-import {
-  accountsRoutes,
-  authenticateApiKey,
-  authenticateSession,
-  CSRF_HEADER,
-  CSRF_HEADER_VALUE,
-  createLoginLimiter,
-  type LoginLimiter,
-  SESSION_COOKIE,
-} from '../../modules/accounts/index.ts'
-import { routingApiRoutes } from '../../modules/routing/routing.api.ts'
-import type { Db } from '../db/client.ts'
-import { AppError, unauthorized } from '../errors.ts'
+import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import './types.ts'
 
@@ -69,22 +53,23 @@ export interface ApiPlugin {
 
 /** Dependencies of {@link createApiApp}. */
 export interface ApiAppDeps {
-  db: Db
   config: AppConfig
   /** pino logger; becomes Fastify's `loggerInstance` (request logs carry its redaction). */
   logger: Logger
-  /** Extra module routes (reports, preview, …), registered under `/api/v1` after the auth hook. */
-  plugins?: ApiPlugin[]
+  auth: {
+    /** Runs before every non-public `/api/v1` route: sets `req.auth` or throws an AppError (401/403). */
+    guard: (req: FastifyRequest) => Promise<void>
+    /** Name of the session cookie, for the OpenAPI security scheme. */
+    sessionCookie: string
+  }
+  /** Module routes, registered under `/api/v1` behind the guard, in this order. */
+  plugins: ApiPlugin[]
   /** Passed to Fastify, e.g. to share one `node:http` server with the redirect listener. */
   serverFactory?: FastifyServerFactory
-  /** Login rate limiter; default 10 attempts per IP+email per 15 minutes, per app instance. */
-  loginLimiter?: LoginLimiter
 }
 
 /** Request body limit in bytes (1 MiB): configuration documents are small. */
 export const BODY_LIMIT = 1024 * 1024
-
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 const STATUS_CODES: Record<number, string> = {
   400: 'bad_request',
@@ -117,11 +102,11 @@ function dotted(instancePath: string | undefined): string {
 /**
  * Builds the admin API application (not yet listening, not yet `ready()`: callers may add
  * routes — UI, redirects — before `listen`). Routes: `/api/docs` (Swagger UI),
- * `/api/docs/json` (OpenAPI 3), `/api/v1/auth/*`, `/api/v1/api-keys`, the routing
- * configuration routes and `deps.plugins`. Unknown routes answer 404 in the error shape.
+ * `/api/docs/json` (OpenAPI 3) and `deps.plugins` under `/api/v1`. Unknown routes answer 404
+ * in the error shape.
  */
 export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
-  const { db, config, logger } = deps
+  const { config, logger } = deps
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT,
@@ -159,7 +144,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       },
       components: {
         securitySchemes: {
-          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          session: { type: 'apiKey', in: 'cookie', name: deps.auth.sessionCookie },
           apiKey: { type: 'http', scheme: 'bearer', description: 'API key, tfk_…' },
         },
       },
@@ -224,36 +209,12 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     }),
   )
 
-  const limiter = deps.loginLimiter ?? createLoginLimiter()
-
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req) => {
-        if (req.routeOptions.config.public === true) return
-        const authz = req.headers.authorization
-        if (authz !== undefined) {
-          const m = /^Bearer +(\S+) *$/i.exec(authz)
-          if (!m) throw unauthorized()
-          req.auth = await authenticateApiKey(db, m[1]!)
-          return
-        }
-        const token = req.cookies[SESSION_COOKIE]
-        if (!token) throw unauthorized()
-        req.auth = await authenticateSession(db, token)
-        if (UNSAFE_METHODS.has(req.method)) {
-          const h = req.headers[CSRF_HEADER]
-          if (typeof h !== 'string' || h.toLowerCase() !== CSRF_HEADER_VALUE) {
-            throw new AppError(
-              403,
-              'csrf_failed',
-              `cookie-authenticated ${req.method} requires header X-Requested-With: ${CSRF_HEADER_VALUE}`,
-            )
-          }
-        }
+        if (req.routeOptions.config.public !== true) await deps.auth.guard(req)
       })
-      await api.register(accountsRoutes({ db, config, limiter }))
-      await api.register(routingApiRoutes({ db, config }))
-      for (const p of deps.plugins ?? []) {
+      for (const p of deps.plugins) {
         await api.register(p.plugin, p.prefix ? { prefix: p.prefix } : {})
       }
     },

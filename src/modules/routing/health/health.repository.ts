@@ -8,7 +8,7 @@
 import { and, desc, eq, gte, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { bumpConfigVersion } from '../../../platform/db/config-version.ts'
-import { destinations, healthEvents } from '../../../platform/db/schema.ts'
+import { destinations, healthEvents } from '../routing.tables.ts'
 import type { Health } from './health.core.ts'
 
 /** A destination as the health checker sees it. `healthCheck` is the raw stored JSON (validate before use). */

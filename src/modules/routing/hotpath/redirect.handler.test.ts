@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { PipelineEvent } from '../../analytics/events.ts'
+import type { PipelineEvent } from '../../analytics/index.ts'
 import { compileSnapshot, type Snapshot } from '../core/index.ts'
 import { campaignRow, destinationRow, only, rows, sourceRow, streamRow, uid } from '../core/test-fixtures.ts'
 import { createRedirectHandler, HOP_PARAM } from './redirect.handler.ts'

@@ -9,7 +9,7 @@
  */
 import { randomFillSync } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ClickEvent, PipelineEvent, TrafficbackEvent } from '../../analytics/events.ts'
+import type { ClickEvent, PipelineEvent, TrafficbackEvent } from '../../analytics/index.ts'
 import { type CompiledCampaign, findCampaign, newClickId, route, type Snapshot } from '../core/index.ts'
 import type { Decision, RequestContext } from '../routing.types.ts'
 import type { ContextBuilder } from './request-context.ts'

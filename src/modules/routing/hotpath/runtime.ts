@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppConfig } from '../../../config.ts'
-import type { PipelineEvent } from '../../analytics/events.ts'
+import type { PipelineEvent } from '../../analytics/index.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { readConfigVersion } from '../../../platform/db/config-version.ts'
 import type { Logger } from '../../../platform/logger.ts'

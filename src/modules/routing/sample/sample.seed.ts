@@ -5,8 +5,8 @@
  */
 import type { Db } from '../../../platform/db/client.ts'
 import { bumpConfigVersion } from '../../../platform/db/config-version.ts'
-import { schema } from '../../../platform/db/client.ts'
 import { conditionsSchema } from '../routing.schema.ts'
+import { campaigns, destinations, streamDestinations, streams, trafficSources } from '../routing.tables.ts'
 
 export const SAMPLE_ALIAS = 'sample'
 
@@ -22,7 +22,7 @@ const landing = (publicUrl: string, offer: string) =>
 export async function seedSample(db: Db, workspaceId: string, publicUrl: string): Promise<string> {
   await db.transaction(async (tx) => {
     const [source] = await tx
-      .insert(schema.trafficSources)
+      .insert(trafficSources)
       .values({
         workspaceId,
         name: '[Sample] Demo traffic source',
@@ -33,7 +33,7 @@ export async function seedSample(db: Db, workspaceId: string, publicUrl: string)
       .returning()
     const dest = async (offer: string, payoutCents: number) => {
       const [row] = await tx
-        .insert(schema.destinations)
+        .insert(destinations)
         .values({
           workspaceId,
           name: `[Sample] Offer ${offer}`,
@@ -49,7 +49,7 @@ export async function seedSample(db: Db, workspaceId: string, publicUrl: string)
     const c = await dest('C', 90)
     const d = await dest('D', 40)
     const [campaign] = await tx
-      .insert(schema.campaigns)
+      .insert(campaigns)
       .values({
         workspaceId,
         name: '[Sample] Country and device split',
@@ -70,7 +70,7 @@ export async function seedSample(db: Db, workspaceId: string, publicUrl: string)
       links: { id: string; weight: number }[],
     ) => {
       const [s] = await tx
-        .insert(schema.streams)
+        .insert(streams)
         .values({
           workspaceId,
           campaignId: campaign!.id,
@@ -82,7 +82,7 @@ export async function seedSample(db: Db, workspaceId: string, publicUrl: string)
         })
         .returning()
       await tx
-        .insert(schema.streamDestinations)
+        .insert(streamDestinations)
         .values(
           links.map((l, i) => ({ streamId: s!.id, destinationId: l.id, position: i, weight: l.weight })),
         )
