@@ -17,7 +17,7 @@ import {
 import { ms } from '../../platform/db/columns.ts'
 import { workspaceRef, workspaces } from '../accounts/index.ts'
 import { affiliateNetworks } from '../routing/index.ts'
-import type { ConversionStatus } from './conversions.core.ts'
+import { CONVERSION_STATUSES, type ConversionStatus, POSTBACK_OUTCOMES } from './conversions.core.ts'
 
 /**
  * Conversions (module `conversions`): one row per (network, transaction ID), or per
@@ -35,7 +35,7 @@ export const conversions = pgTable(
     clickId: text('click_id').notNull(),
     /** '' when the network sent none (then the conversion is keyed by click ID). */
     transactionId: text('transaction_id').notNull().default(''),
-    status: text('status', { enum: ['lead', 'sale', 'rejected', 'rebill'] }).notNull(),
+    status: text('status', { enum: CONVERSION_STATUSES }).notNull(),
     /** Every status accepted so far, in order (a replay of any of them is a duplicate). */
     seenStatuses: text('seen_statuses').array().$type<ConversionStatus[]>().notNull(),
     /** Payout of the last accepted non-rejected status, micros of `currency`. */
@@ -131,19 +131,7 @@ export const postbackLog = pgTable(
     query: text('query').notNull().default(''),
     body: text('body').notNull().default(''),
     ip: text('ip').notNull().default(''),
-    outcome: text('outcome', {
-      enum: [
-        'accepted',
-        'duplicate',
-        'unknown_click',
-        'bad_secret',
-        'bad_status',
-        'malformed',
-        'unknown_network',
-        'ip_not_allowed',
-        'error',
-      ],
-    }).notNull(),
+    outcome: text('outcome', { enum: POSTBACK_OUTCOMES }).notNull(),
     httpStatus: smallint('http_status').notNull(),
     reason: text('reason').notNull().default(''),
     clickId: text('click_id').notNull().default(''),
