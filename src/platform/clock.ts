@@ -6,6 +6,11 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() }
 
+/** The clock's current time as epoch milliseconds (UTC), for shells that compute with numbers. */
+export function nowMs(clock: Clock): number {
+  return clock.now().getTime()
+}
+
 /** A clock that only moves when told to (tests, replays). */
 export function manualClock(
   start: Date | string | number,
@@ -21,3 +26,15 @@ export function manualClock(
     },
   }
 }
+
+/**
+ * Injected source of uniform random numbers (retry jitter), so a shell's randomness can be
+ * fixed in tests like its time.
+ */
+export interface Random {
+  /** A number in [0, 1). */
+  next(): number
+}
+
+export const systemRandom: Random = { next: () => Math.random() }
+

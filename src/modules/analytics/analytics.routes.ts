@@ -24,7 +24,7 @@ import {
 } from './analytics.schema.ts'
 import { type CsvValue, csvStream } from './csv.ts'
 import { METRIC_COLUMNS, type ReportMetrics } from './metrics.ts'
-import type { Pipeline } from './pipeline.ts'
+import type { Pipeline } from './pipeline.types.ts'
 import { breakdown } from './queries/breakdown.ts'
 import { recentIngestionErrors } from './queries/ingestion-errors.ts'
 import { overview } from './queries/overview.ts'

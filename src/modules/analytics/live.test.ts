@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { ClickEvent, PipelineEvent } from './events.ts'
 import { createLiveHub } from './live.ts'
-import type { PipelineListener } from './pipeline.ts'
+import type { PipelineListener } from './pipeline.types.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

@@ -35,7 +35,7 @@ import { AppError } from '../../platform/errors.ts'
 import '../../platform/http/types.ts'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
 import type { LiveClick, LiveTrafficback } from './live.types.ts'
-import type { PipelineListener } from './pipeline.ts'
+import type { PipelineListener } from './pipeline.types.ts'
 
 export type { LiveClick, LiveTrafficback } from './live.types.ts'
 
@@ -45,7 +45,7 @@ export type { LiveClick, LiveTrafficback } from './live.types.ts'
  */
 export type LiveEvent = LiveClick | LiveTrafficback | { type: string; [field: string]: unknown }
 
-/** Where the hub gets pipeline events from (a {@link import('./pipeline.ts').Pipeline}). */
+/** Where the hub gets pipeline events from (a {@link import('./pipeline.types.ts').Pipeline}). */
 export interface LiveSource {
   setListener(listener: PipelineListener | null): void
 }
