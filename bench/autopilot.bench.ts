@@ -121,7 +121,8 @@ async function runSize(n: number, scenario: Scenario): Promise<Row> {
     box,
     // Every campaign has 20,000 clicks left: all want to run.
     remaining: (_ws, id) => [{ destinationId: id, remaining: 20_000 }],
-    now: sim.now,
+    clock: sim.clock,
+    allowPrivate: true,
     logger: createLogger('silent'),
     client: { sleep: async (ms) => sim.advance(ms) },
   })

@@ -64,11 +64,15 @@ export async function startDemo(
       { id: TS_ID, name: '[Demo] TrafficStars campaign', priceMicros: 2 * USD, maxDailyMicros: 20 * USD },
     ],
   })
-  const server = await startServer(config, {
-    logger: opts.logger,
-    autopilotNow: sim.now,
-    autopilotSchedule: false,
-  })
+  // The autopilot talks to the simulator on 127.0.0.1: private targets are allowed here.
+  const server = await startServer(
+    { ...config, AUTOPILOT_ALLOW_PRIVATE: true },
+    {
+      logger: opts.logger,
+      autopilotClock: sim.clock,
+      autopilotSchedule: false,
+    },
+  )
   await seedDemo(server, config, sim.url)
 
   let sent = 0

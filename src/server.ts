@@ -47,7 +47,7 @@ import {
   type RoutingRuntime,
 } from './modules/routing/index.ts'
 import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
-import { systemClock } from './platform/clock.ts'
+import { type Clock, systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
 import { createJobs, type Jobs } from './platform/jobs/jobs.ts'
 import { JOB_CATALOG } from './platform/jobs/jobs.catalog.ts'
@@ -79,8 +79,8 @@ export async function startServer(
   config: AppConfig,
   opts: {
     logger?: Logger
-    /** The autopilot's clock (the demo runs it on the TrafficStars simulator's); default `Date.now`. */
-    autopilotNow?: () => number
+    /** The autopilot's clock (the demo runs it on the TrafficStars simulator's); default the system clock. */
+    autopilotClock?: Clock
     /** Tick the autopilot from the minute job (default true; the demo drives ticks itself). */
     autopilotSchedule?: boolean
   } = {},
@@ -129,7 +129,8 @@ export async function startServer(
     metrics,
     // Best ROI ranks destinations by their EPC over the last 7 days (ClickHouse rollups).
     epc: async () => {
-      const rows = await recentEpc(clickhouse, { sinceMs: Date.now() - 7 * 86_400_000 })
+      const untilMs = systemClock.now().getTime()
+      const rows = await recentEpc(clickhouse, { sinceMs: untilMs - 7 * 86_400_000, untilMs })
       return new Map(rows.map((r) => [r.destination_id, { epcMicros: r.epc_micros, clicks: r.clicks }]))
     },
   })
@@ -170,7 +171,8 @@ export async function startServer(
     db: db.db,
     box: secretBox,
     remaining: routing.remainingClicks,
-    now: opts.autopilotNow ?? Date.now,
+    clock: opts.autopilotClock ?? systemClock,
+    allowPrivate: config.AUTOPILOT_ALLOW_PRIVATE,
     logger,
     callsPerTick: config.AUTOPILOT_CALLS_PER_TICK,
   })
@@ -243,7 +245,7 @@ export async function startServer(
           },
           tickMs: 60_000,
           allowPrivate: config.AUTOPILOT_ALLOW_PRIVATE,
-          now: opts.autopilotNow ?? Date.now,
+          clock: opts.autopilotClock ?? systemClock,
         }),
       },
     ],

@@ -171,8 +171,21 @@ describe('conversion events in GET /api/v1/live', () => {
       const theirEvent = await theirs.next((e) => e.event === 'conversion')
       expect(theirEvent).toMatchObject({ click_id: theirClickId, campaign_id: theirCampaign.id })
 
-      // Give any stray fan-out time to arrive, then check nobody saw the other's.
-      await new Promise((r) => setTimeout(r, 500))
+      // A marker click per workspace, after all postbacks: the hub fans events out in order
+      // (a conversion is published before its postback is answered, a click before its 302),
+      // so once a stream has its marker every earlier event meant for it has arrived.
+      for (const [alias, stream] of [
+        ['sample', mine],
+        ['their-live-conv', theirs],
+      ] as const) {
+        const marker = `marker-${alias}`
+        const res = await fetch(`${server.url}/c/${alias}?sub1=${marker}`, {
+          redirect: 'manual',
+          headers: { 'user-agent': UA },
+        })
+        expect(res.status).toBe(302)
+        await stream.next((e) => e.event === 'click' && e.data.sub1 === marker)
+      }
       const conversionsOf = (s: typeof mine) =>
         s.events.filter((e) => e.event === 'conversion').map((e) => e.data)
       expect(conversionsOf(mine).map((c) => c.status)).toEqual(['lead', 'sale'])

@@ -102,8 +102,14 @@ describe('GET /api/v1/live', () => {
       const theirClick = await theirs.next((e) => e.event === 'click' && e.data.sub1 === 'theirs')
       expect(theirClick.campaign_id).toBe(campaign.id)
 
-      // Give any stray fan-out time to arrive, then check nobody saw the other's click.
-      await new Promise((r) => setTimeout(r, 500))
+      // A marker click per workspace, after both: the hub fans events out in order, so once
+      // a stream has its marker every earlier event meant for it has arrived.
+      expect((await visit('sample', '?sub1=marker-mine')).status).toBe(302)
+      expect((await visit('other-live', '?sub1=marker-theirs')).status).toBe(302)
+      await mine.next((e) => e.event === 'click' && e.data.sub1 === 'marker-mine')
+      await theirs.next((e) => e.event === 'click' && e.data.sub1 === 'marker-theirs')
+      expect(theirs.events.some((e) => e.data.sub1 === 'marker-mine')).toBe(false)
+      expect(mine.events.some((e) => e.data.sub1 === 'marker-theirs')).toBe(false)
       expect(theirs.events.some((e) => e.data.sub1 === 'live-test')).toBe(false)
       expect(mine.events.some((e) => e.data.sub1 === 'theirs')).toBe(false)
     } finally {

@@ -31,8 +31,11 @@ describe.each(['pglite', 'postgres'] as const)('autopilot API on %s', (kind) => 
   let campaignA: string
   let campaignB: string
   const remaining = new Map<string, number>()
+  /** A second, over-delivered destination (negative remaining) of some campaigns. */
+  const overDelivered = new Map<string, number>()
   const provider: RemainingProvider = (_ws, id) => [
     { destinationId: `d-${id}`, remaining: remaining.get(id) ?? 0 },
+    ...(overDelivered.has(id) ? [{ destinationId: `over-${id}`, remaining: overDelivered.get(id)! }] : []),
   ]
 
   const call = async (key: string, method: string, url: string, body?: unknown) => {
@@ -61,7 +64,8 @@ describe.each(['pglite', 'postgres'] as const)('autopilot API on %s', (kind) => 
       db: db.db,
       box,
       remaining: provider,
-      now: sim.now,
+      clock: sim.clock,
+      allowPrivate: true,
       logger: createLogger('silent'),
       client: { sleep: async (ms) => sim.advance(ms) },
     })
@@ -76,7 +80,7 @@ describe.each(['pglite', 'postgres'] as const)('autopilot API on %s', (kind) => 
             campaignName: () => 'name',
             tickMs: 60_000,
             allowPrivate: true,
-            now: sim.now,
+            clock: sim.clock,
           }),
         },
       ],
@@ -166,6 +170,17 @@ describe.each(['pglite', 'postgres'] as const)('autopilot API on %s', (kind) => 
       settings: { price_per_1000_micros: 2 * USD },
     })
     expect(dup.status).toBe(409)
+  })
+
+  it('panel: an over-delivered destination counts as 0 remaining clicks, as in the decisions', async () => {
+    overDelivered.set(campaignA, -300)
+    try {
+      const r = await call(A.apiKey, 'GET', `/autopilot/campaigns/${ap.id}`)
+      expect(r.status).toBe(200)
+      expect(r.body.remaining_clicks).toBe(20_000)
+    } finally {
+      overDelivered.delete(campaignA)
+    }
   })
 
   it('dry run says what it would do now and why, without doing it', async () => {

@@ -104,7 +104,8 @@ export async function startDay(db0: DbHandle, setup: DaySetup) {
       db: db.db,
       box,
       remaining: () => remaining(),
-      now: sim.now,
+      clock: sim.clock,
+      allowPrivate: true,
       logger: createLogger('silent'),
       callsPerTick: 60,
       client: {

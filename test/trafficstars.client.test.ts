@@ -11,6 +11,7 @@ import {
   initialBucket,
   type TokenBucketConfig,
   TrafficStarsAuthError,
+  TrafficStarsBlockedError,
   TrafficStarsClient,
   type TrafficStarsClientOptions,
   TrafficStarsHttpError,
@@ -49,7 +50,8 @@ async function setup(
   const client = new TrafficStarsClient({
     baseUrl: sim.url,
     apiKey: KEY,
-    now: sim.now,
+    clock: sim.clock,
+    allowPrivate: true,
     sleep: async (ms) => {
       sleeps.push(ms)
       sim.advance(ms)
@@ -82,7 +84,7 @@ describe('auth', () => {
 
   it('re-authenticates exactly once on a 401 from an expired token', async () => {
     const frozen = T0
-    const { sim, client, count } = await setup({ tokenTtlS: 600 }, { now: () => frozen })
+    const { sim, client, count } = await setup({ tokenTtlS: 600 }, { clock: { now: () => new Date(frozen) } })
     await client.getCampaign(1)
     sim.advance(11 * MIN) // server-side expiry the client's clock does not see
     const c = await client.getCampaign(1)
@@ -96,11 +98,47 @@ describe('auth', () => {
 
   it('a bad key is an auth error that does not reveal the key', async () => {
     const { sim } = await setup()
-    const client = new TrafficStarsClient({ baseUrl: sim.url, apiKey: 'wrong-secret-key-42', now: sim.now })
+    const client = new TrafficStarsClient({
+      baseUrl: sim.url,
+      apiKey: 'wrong-secret-key-42',
+      clock: sim.clock,
+      allowPrivate: true,
+    })
     const err = await client.getCampaign(1).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TrafficStarsAuthError)
     expect(String((err as Error).message)).not.toContain('wrong-secret-key-42')
     expect(JSON.stringify(client)).not.toContain('wrong-secret-key-42')
+  })
+})
+
+describe('SSRF guard (every request, not only when the account is saved)', () => {
+  it('refuses a base URL whose name resolves to a private address unless private targets are allowed', async () => {
+    const { sim } = await setup()
+    // `localhost` passes a syntax check and resolves, at request time, to loopback: the
+    // shape of a DNS-rebinding name that pointed elsewhere when the account was saved.
+    const port = new URL(sim.url).port
+    const baseUrl = `http://localhost:${port}`
+    const guarded = new TrafficStarsClient({ baseUrl, apiKey: KEY, clock: sim.clock, sleep: async () => {} })
+    const err = await guarded.listCampaigns().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TrafficStarsBlockedError)
+    expect((err as Error).message).toMatch(/non-public address/)
+    expect((err as Error).message).not.toContain(KEY)
+    const ip = await guarded.getCampaign(1).catch((e: unknown) => e)
+    expect(ip).toBeInstanceOf(TrafficStarsBlockedError)
+    // Refused before any connection: the simulator saw nothing, not even the token request.
+    expect(sim.requests()).toEqual([])
+
+    const allowed = new TrafficStarsClient({ baseUrl, apiKey: KEY, clock: sim.clock, allowPrivate: true })
+    expect((await allowed.getCampaign(1)).id).toBe(1)
+  })
+
+  it('refuses a private IP literal too', async () => {
+    const { sim } = await setup()
+    const client = new TrafficStarsClient({ baseUrl: sim.url, apiKey: KEY, clock: sim.clock })
+    await expect(client.getSpendByCampaign({ from: sim.now(), to: sim.now() })).rejects.toBeInstanceOf(
+      TrafficStarsBlockedError,
+    )
+    expect(sim.requests()).toEqual([])
   })
 })
 

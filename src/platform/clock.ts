@@ -37,4 +37,3 @@ export interface Random {
 }
 
 export const systemRandom: Random = { next: () => Math.random() }
-

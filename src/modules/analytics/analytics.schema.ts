@@ -64,10 +64,8 @@ const filterValue = z
   .union([z.string().max(200), z.array(z.string().max(200)).min(1).max(MAX_FILTER_VALUES)])
   .optional()
 
-const dimDoc: Record<ReportDimension, string> = Object.fromEntries(
-  REPORT_DIMENSIONS.map((d) => [d, d]),
-) as Record<ReportDimension, string>
-Object.assign(dimDoc, {
+/** What a dimension's value is, for the filter parameters' docs (one per dimension: a new one must say). */
+const dimDoc: Record<ReportDimension, string> = {
   campaign: 'campaign id',
   stream: 'stream id',
   destination: 'destination id',
@@ -75,7 +73,24 @@ Object.assign(dimDoc, {
   network: 'affiliate network id',
   country: 'ISO country code',
   device: 'device type (desktop, mobile, tablet, …)',
-})
+  os: 'os',
+  browser: 'browser',
+  sub1: 'sub1',
+  sub2: 'sub2',
+  sub3: 'sub3',
+  sub4: 'sub4',
+  sub5: 'sub5',
+  sub6: 'sub6',
+  sub7: 'sub7',
+  sub8: 'sub8',
+  sub9: 'sub9',
+  sub10: 'sub10',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
+}
 
 /** The filter parameters, one per dimension (see `FILTER_PARAMS`). */
 const filterShape = Object.fromEntries(

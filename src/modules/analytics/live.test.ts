@@ -5,8 +5,6 @@ import type { ClickEvent, PipelineEvent } from './events.ts'
 import { createLiveHub } from './live.ts'
 import type { PipelineListener } from './pipeline.types.ts'
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 function click(ws: string, id: string, extra: Partial<ClickEvent> = {}): ClickEvent {
   return {
     type: 'click',
@@ -92,7 +90,9 @@ describe('live hub', () => {
     const a = client('w1')
     const b = client('w2')
     push([click('w1', 'A1'), click('w2', 'B1'), click('w3', 'C1')])
-    await sleep(20)
+    // One fan-out writes both streams; once each has its event, nothing else is on the way.
+    await expect.poll(() => a.text()).toContain('"click_id":"A1"')
+    await expect.poll(() => b.text()).toContain('"click_id":"B1"')
     expect(a.text()).toContain('event: click\ndata: {"type":"click","click_id":"A1"')
     expect(a.text()).not.toContain('B1')
     expect(b.text()).toContain('"click_id":"B1"')
@@ -107,8 +107,7 @@ describe('live hub', () => {
     })
     expect(hub.stats()).toMatchObject({ clients: 2, published: 2 })
     hub.publish('w2', { type: 'hit', url: 'https://y.example/' })
-    await sleep(20)
-    expect(b.text()).toContain('event: hit\ndata: {"type":"hit","url":"https://y.example/"}')
+    await expect.poll(() => b.text()).toContain('event: hit\ndata: {"type":"hit","url":"https://y.example/"}')
     hub.close()
   })
 
@@ -116,20 +115,22 @@ describe('live hub', () => {
     const { client, push, hub } = setup({ maxClientBufferBytes: 1000 })
     // Nobody reads this stream, so its buffer only grows.
     const slow = client('w1', 16)
+    // One fan-out per click (each waits for the previous one to be written).
     for (let i = 0; i < 20; i++) {
       push([click('w1', `S${i}`)])
-      await sleep(5)
+      await expect.poll(() => hub.stats().published, { interval: 2 }).toBe(i + 1)
     }
     expect(hub.stats().droppedSlow).toBeGreaterThan(0)
     // Reading it now drains the buffer; the next write carries the drop notice.
     let text = ''
     slow.res.on('data', (d) => (text += d))
-    await sleep(10)
+    await expect.poll(() => slow.res.writableLength).toBe(0)
     push([click('w1', 'LAST')])
-    await sleep(20)
-    expect(text).toMatch(
-      /event: dropped\ndata: \{"count":\d+\}\n\nevent: click\ndata: \{"type":"click","click_id":"LAST"/,
-    )
+    await expect
+      .poll(() => text)
+      .toMatch(
+        /event: dropped\ndata: \{"count":\d+\}\n\nevent: click\ndata: \{"type":"click","click_id":"LAST"/,
+      )
     hub.close()
   })
 

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
+import { type Clock, nowMs, systemClock } from '../../platform/clock.ts'
 import type { Logger } from '../../platform/logger.ts'
 
 /** Folder holding the numbered `.sql` files. */
@@ -83,13 +84,15 @@ export function splitStatements(sql: string): string[] {
 
 /**
  * Applies pending migrations to the analytics store. Running it again is a no-op.
+ * `opts.clock` stamps `applied_at` (default the system clock).
  * @returns names of the files applied by this call (empty when up to date).
  * @throws the ClickHouse error of the first failing statement (later files are not run).
  */
 export async function migrateClickHouse(
   handle: ClickHouseHandle,
-  opts: { dir?: string; logger?: Pick<Logger, 'info' | 'warn'> } = {},
+  opts: { dir?: string; logger?: Pick<Logger, 'info' | 'warn'>; clock?: Clock } = {},
 ): Promise<string[]> {
+  const clock = opts.clock ?? systemClock
   const db = assertIdentifier(handle.database)
   const { client } = handle
   const migrations = loadMigrations(db, opts.dir)
@@ -119,7 +122,7 @@ export async function migrateClickHouse(
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [
-        { version: m.version, name: m.name, checksum: m.checksum, applied_at: chDateTime(Date.now()) },
+        { version: m.version, name: m.name, checksum: m.checksum, applied_at: chDateTime(nowMs(clock)) },
       ],
       format: 'JSONEachRow',
     })

@@ -53,35 +53,62 @@ export const REPORT_DIMENSIONS = [
 export type ReportDimension = (typeof REPORT_DIMENSIONS)[number]
 
 /**
- * Query-string name of each dimension's filter (`campaign_id=…`, `country=…`). Ids get
- * the `_id` suffix; attribute values are named as the dimension.
+ * Where each dimension lives, per table. A `Record` over {@link ReportDimension}: a new
+ * dimension does not compile until it says how every table serves it (see README.md, "To
+ * add a report dimension").
  */
-export const FILTER_PARAMS: Record<ReportDimension, string> = {
-  campaign: 'campaign_id',
-  stream: 'stream_id',
-  destination: 'destination_id',
-  source: 'source_id',
-  network: 'network_id',
-  country: 'country',
-  device: 'device',
-  os: 'os',
-  browser: 'browser',
-  sub1: 'sub1',
-  sub2: 'sub2',
-  sub3: 'sub3',
-  sub4: 'sub4',
-  sub5: 'sub5',
-  sub6: 'sub6',
-  sub7: 'sub7',
-  sub8: 'sub8',
-  sub9: 'sub9',
-  sub10: 'sub10',
-  utm_source: 'utm_source',
-  utm_medium: 'utm_medium',
-  utm_campaign: 'utm_campaign',
-  utm_term: 'utm_term',
-  utm_content: 'utm_content',
+export interface DimensionColumns {
+  /** Query-string name of its filter (`campaign_id=…`, `country=…`): ids get `_id`. */
+  filter: string
+  /** Column in `clicks` and the rollups; null when derived from the destination (`network`, see {@link NetworkMap}). */
+  click: string | null
+  /** Column in `conversions`; null when only the click has it (joined by click_id, see `convSource`). */
+  conversion: string | null
+  /** Column in `trafficback`; null when trafficback does not record it (nothing was routed). */
+  trafficback: string | null
 }
+
+export const DIMENSION_COLUMNS: Record<ReportDimension, DimensionColumns> = {
+  campaign: {
+    filter: 'campaign_id',
+    click: 'campaign_id',
+    conversion: 'campaign_id',
+    trafficback: 'campaign_id',
+  },
+  stream: { filter: 'stream_id', click: 'stream_id', conversion: 'stream_id', trafficback: null },
+  destination: {
+    filter: 'destination_id',
+    click: 'destination_id',
+    conversion: 'destination_id',
+    trafficback: null,
+  },
+  source: { filter: 'source_id', click: 'source_id', conversion: 'source_id', trafficback: null },
+  network: { filter: 'network_id', click: null, conversion: 'network_id', trafficback: null },
+  country: { filter: 'country', click: 'country', conversion: 'country', trafficback: 'country' },
+  device: { filter: 'device', click: 'device', conversion: 'device', trafficback: 'device' },
+  os: { filter: 'os', click: 'os', conversion: 'os', trafficback: null },
+  browser: { filter: 'browser', click: 'browser', conversion: 'browser', trafficback: null },
+  sub1: { filter: 'sub1', click: 'sub1', conversion: 'sub1', trafficback: null },
+  sub2: { filter: 'sub2', click: 'sub2', conversion: 'sub2', trafficback: null },
+  sub3: { filter: 'sub3', click: 'sub3', conversion: 'sub3', trafficback: null },
+  sub4: { filter: 'sub4', click: 'sub4', conversion: 'sub4', trafficback: null },
+  sub5: { filter: 'sub5', click: 'sub5', conversion: 'sub5', trafficback: null },
+  sub6: { filter: 'sub6', click: 'sub6', conversion: 'sub6', trafficback: null },
+  sub7: { filter: 'sub7', click: 'sub7', conversion: 'sub7', trafficback: null },
+  sub8: { filter: 'sub8', click: 'sub8', conversion: 'sub8', trafficback: null },
+  sub9: { filter: 'sub9', click: 'sub9', conversion: 'sub9', trafficback: null },
+  sub10: { filter: 'sub10', click: 'sub10', conversion: 'sub10', trafficback: null },
+  utm_source: { filter: 'utm_source', click: 'utm_source', conversion: null, trafficback: null },
+  utm_medium: { filter: 'utm_medium', click: 'utm_medium', conversion: null, trafficback: null },
+  utm_campaign: { filter: 'utm_campaign', click: 'utm_campaign', conversion: null, trafficback: null },
+  utm_term: { filter: 'utm_term', click: 'utm_term', conversion: null, trafficback: null },
+  utm_content: { filter: 'utm_content', click: 'utm_content', conversion: null, trafficback: null },
+}
+
+/** Query-string name of each dimension's filter (`campaign_id=…`, `country=…`). */
+export const FILTER_PARAMS = Object.fromEntries(
+  REPORT_DIMENSIONS.map((d) => [d, DIMENSION_COLUMNS[d].filter]),
+) as Record<ReportDimension, string>
 
 /** Filters: dimension → accepted values (a row matches when its value is one of them). */
 export type ReportFilters = Partial<Record<ReportDimension, string[]>>
@@ -105,27 +132,8 @@ export interface NetworkMap {
   networkIds: string[]
 }
 
-const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const
-
-/**
- * Column of each dimension in `clicks` and the rollups (network: see {@link NetworkMap}).
- * Filter parameters are named after the columns, so this is {@link FILTER_PARAMS} minus
- * `network`, which clicks do not carry.
- */
-const { network: _network, ...CLICK_COLUMN } = FILTER_PARAMS
-
-/**
- * Column of each dimension in `conversions` (attributes copied from the click). UTM values
- * are not copied: they come from the click, joined by click_id (see `convSource`).
- */
-const CONV_COLUMN: Record<ReportDimension, string> = FILTER_PARAMS
-
-/** Dimensions recorded on `trafficback` (nothing was routed, so no stream, destination, …). */
-const TRAFFICBACK_COLUMN: Partial<Record<ReportDimension, string>> = {
-  campaign: 'campaign_id',
-  country: 'country',
-  device: 'device',
-}
+/** Dimensions conversions do not carry: read from the converting click (see `convSource`). */
+const FROM_CLICK = REPORT_DIMENSIONS.filter((d) => DIMENSION_COLUMNS[d].conversion === null)
 
 /** The click rollups of migration 005, narrowest first, with the dimensions each can serve. */
 export const CLICK_ROLLUPS = [
@@ -219,9 +227,8 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
   }
 
   const clickExpr = (d: ReportDimension) =>
-    d === 'network'
-      ? `transform(destination_id, {net_d:Array(String)}, {net_n:Array(String)}, '')`
-      : CLICK_COLUMN[d]
+    DIMENSION_COLUMNS[d].click ??
+    `transform(destination_id, {net_d:Array(String)}, {net_n:Array(String)}, '')`
   const bucketExpr = (timeCol: string) =>
     spec.interval === 'hour'
       ? `toUnixTimestamp(toStartOfHour(${timeCol}, {tz:String}))`
@@ -242,8 +249,8 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
 
   const tbEligible =
     spec.trafficback === true &&
-    dims.every((d) => TRAFFICBACK_COLUMN[d] !== undefined) &&
-    filters.every(([d]) => TRAFFICBACK_COLUMN[d] !== undefined)
+    dims.every((d) => DIMENSION_COLUMNS[d].trafficback !== null) &&
+    filters.every(([d]) => DIMENSION_COLUMNS[d].trafficback !== null)
   const tbZero = tbEligible ? ', toInt64(0) AS trafficback' : ''
   const zeroClicks =
     'toInt64(0) AS clicks, toInt64(0) AS unique_clicks, toInt64(0) AS bots, toInt64(0) AS cost_micros'
@@ -292,21 +299,23 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
       ? `click_ts >= {from:DateTime64(3, 'UTC')} AND click_ts < {to:DateTime64(3, 'UTC')} AND ts >= {from:DateTime64(3, 'UTC')}`
       : `ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`
   const convWhere = `workspace_id = {ws:String} AND ${convTime}`
-  const needsUtm = [...used].some((d) => (UTM as readonly string[]).includes(d))
+  const needsClickJoin = [...used].some((d) => DIMENSION_COLUMNS[d].conversion === null)
+  const fromClick = FROM_CLICK.map((d) => DIMENSION_COLUMNS[d].click!)
   // UTM values live on the click only: join the converting clicks (bounded by the earliest
   // click time of the conversions in range; the click_id set uses the bloom-filter index).
-  const convSource = needsUtm
-    ? `(SELECT cv.*, ${UTM.map((u) => `ck.${u} AS ${u}`).join(', ')}
+  const convSource = needsClickJoin
+    ? `(SELECT cv.*, ${fromClick.map((u) => `ck.${u} AS ${u}`).join(', ')}
         FROM (SELECT * FROM ${db}.conversions WHERE ${convWhere}) AS cv
         LEFT ANY JOIN (
-          SELECT click_id, ${UTM.join(', ')} FROM ${db}.clicks
+          SELECT click_id, ${fromClick.join(', ')} FROM ${db}.clicks
           WHERE workspace_id = {ws:String}
             AND ts >= (SELECT if(count() = 0, {to:DateTime64(3, 'UTC')}, min(click_ts)) FROM ${db}.conversions WHERE ${convWhere})
             AND ts < {to:DateTime64(3, 'UTC')}
             AND click_id IN (SELECT click_id FROM ${db}.conversions WHERE ${convWhere})
         ) AS ck ON cv.click_id = ck.click_id)`
     : `${db}.conversions`
-  const convExpr = (d: ReportDimension) => CONV_COLUMN[d]
+  // A dimension joined from the click goes by its click column name in `convSource`.
+  const convExpr = (d: ReportDimension) => DIMENSION_COLUMNS[d].conversion ?? DIMENSION_COLUMNS[d].click!
   const status = (s: string) => `toInt64(sum((status = '${s}') - (previous_status = '${s}')))`
   {
     const k = keys(attribution === 'click' ? 'click_ts' : 'ts', convExpr)
@@ -318,7 +327,7 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
 
   // ---- trafficback requests.
   if (tbEligible) {
-    const tbExpr = (d: ReportDimension) => TRAFFICBACK_COLUMN[d]!
+    const tbExpr = (d: ReportDimension) => DIMENSION_COLUMNS[d].trafficback!
     const k = keys('ts', tbExpr)
     branches.push(`SELECT ${k.select}${zeroClicks}, ${zeroConv}, toInt64(count()) AS trafficback
       FROM ${db}.trafficback

@@ -215,8 +215,17 @@ export function requiredBudgetMicros(pricePer1000Micros: number, remaining: numb
 
 /** The sum of remaining clicks over the campaign's capped destinations (negatives count as 0). */
 export function totalRemaining(obs: Observation): number {
+  return sumRemaining(obs.destinations)
+}
+
+/**
+ * The sum of remaining clicks over capped destinations, as the decisions and the panel count
+ * it: an over-delivered destination (negative remaining) or a non-finite value counts as 0,
+ * so it cannot hide another destination's remaining clicks.
+ */
+export function sumRemaining(destinations: ReadonlyArray<{ remaining: number }>): number {
   let sum = 0
-  for (const d of obs.destinations) sum += Math.max(0, Number.isFinite(d.remaining) ? d.remaining : 0)
+  for (const d of destinations) sum += Math.max(0, Number.isFinite(d.remaining) ? d.remaining : 0)
   return sum
 }
 

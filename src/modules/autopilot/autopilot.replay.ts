@@ -10,6 +10,7 @@
  * UTC midnight resets spent to 0.
  */
 import { z } from 'zod'
+import { actionDetail, unreachable } from './autopilot.calls.ts'
 import {
   type Action,
   type AuditEvent,
@@ -130,18 +131,24 @@ export function replay(raw: ReplayInput): ReplayResult {
     const d = decide(settings, state, obs, now)
     state = d.state
     for (const a of d.actions) {
-      if (a.kind === 'run') {
-        world.status = 'running'
-        starts++
-      } else if (a.kind === 'pause') {
-        world.status = 'paused'
-        pauses++
-      } else {
-        if (a.maxDailyMicros !== undefined) {
-          world.maxDaily = a.maxDailyMicros
-          raises++
-        }
-        if (a.endTime !== undefined) world.endTime = a.endTime
+      switch (a.kind) {
+        case 'run':
+          world.status = 'running'
+          starts++
+          break
+        case 'pause':
+          world.status = 'paused'
+          pauses++
+          break
+        case 'patch':
+          if (a.maxDailyMicros !== undefined) {
+            world.maxDaily = a.maxDailyMicros
+            raises++
+          }
+          if (a.endTime !== undefined) world.endTime = a.endTime
+          break
+        default:
+          unreachable(a)
       }
     }
     if (d.actions.length > 0 || d.events.length > 0) {
@@ -150,10 +157,7 @@ export function replay(raw: ReplayInput): ReplayResult {
         at: new Date(now).toISOString(),
         actions: d.actions.map((a) => ({
           kind: a.kind,
-          ...(a.kind === 'patch' && a.maxDailyMicros !== undefined
-            ? { max_daily_micros: a.maxDailyMicros }
-            : {}),
-          ...(a.kind === 'patch' && a.endTime !== undefined ? { end_time: a.endTime } : {}),
+          ...actionDetail(a),
           rule: a.reason.rule,
           text: a.reason.text,
         })),

@@ -7,11 +7,13 @@ import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { type Clock, nowMs } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest } from '../../platform/errors.ts'
 import { errorBody, idParams } from '../../platform/http/schemas.ts'
 import { isPublicAddress } from '../../platform/net/ssrf.ts'
-import { type AutopilotState, initialState, type Observation } from './autopilot.core.ts'
+import { actionDetail } from './autopilot.calls.ts'
+import { type AutopilotState, initialState, type Observation, sumRemaining } from './autopilot.core.ts'
 import { replay, replayInput } from './autopilot.replay.ts'
 import {
   type AccountRecord,
@@ -54,7 +56,8 @@ export interface AutopilotRoutesDeps {
   tickMs: number
   /** Allow TrafficStars base URLs on private/loopback addresses (simulators, tests). */
   allowPrivate: boolean
-  now: () => number
+  /** The autopilot's time (next check of a campaign never ticked, the state of a new one). */
+  clock: Clock
 }
 
 const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody }
@@ -118,7 +121,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
   const campaignJson = (r: AutopilotCampaignRecord) => {
     const remaining = deps.remaining(r.workspaceId, r.campaignId)
     const waiting = r.state.phase === 'WAITING' && r.state.waitUntil !== null ? r.state.waitUntil : undefined
-    const nextTick = r.lastTickAt ? r.lastTickAt.getTime() + deps.tickMs : deps.now()
+    const nextTick = r.lastTickAt ? r.lastTickAt.getTime() + deps.tickMs : nowMs(deps.clock)
     return {
       id: r.id,
       campaign_id: r.campaignId,
@@ -131,7 +134,8 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
       last_observation: r.lastObservation ?? null,
       last_tick_at: r.lastTickAt?.toISOString() ?? null,
       next_check_at: r.enabled ? new Date(Math.max(nextTick, waiting ?? 0)).toISOString() : null,
-      remaining_clicks: remaining ? remaining.reduce((a, d) => a + d.remaining, 0) : null,
+      // The decisions' sum: an over-delivered destination counts as 0, not as a negative.
+      remaining_clicks: remaining ? sumRemaining(remaining) : null,
     }
   }
 
@@ -241,7 +245,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
           accountId: req.body.account_id,
           tsCampaignId: req.body.ts_campaign_id,
           settings,
-          state: initialState(deps.now()),
+          state: initialState(nowMs(deps.clock)),
         })
         if (req.body.enabled) row = await deps.service.enable(req.auth.workspaceId, row.id)
         return reply.code(201).send(campaignJson(row))
@@ -341,10 +345,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
           after: stateJson(p.decision.state),
           actions: p.decision.actions.map((a) => ({
             kind: a.kind,
-            ...(a.kind === 'patch' && a.maxDailyMicros !== undefined
-              ? { max_daily_micros: a.maxDailyMicros }
-              : {}),
-            ...(a.kind === 'patch' && a.endTime !== undefined ? { end_time: a.endTime } : {}),
+            ...actionDetail(a),
             correction: a.correction,
             reason: a.reason,
           })),

@@ -10,8 +10,10 @@
  * next tick, budget raises first; a start whose end-time PATCH is deferred is deferred too
  * (running with a past end time delivers nothing).
  */
+import { type Clock, nowMs } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
+import { actionDetail, planCalls } from './autopilot.calls.ts'
 import {
   type Action,
   type AutopilotState,
@@ -22,6 +24,7 @@ import {
   initialState,
   type Observation,
   resolveSpent,
+  sumRemaining,
   utcDay,
 } from './autopilot.core.ts'
 import {
@@ -55,13 +58,19 @@ export interface AutopilotServiceDeps {
   db: Db
   box: SecretBox
   remaining: RemainingProvider
-  /** ms since epoch */
-  now: () => number
+  /** The autopilot's time: decisions, audit times, the TrafficStars client's token cache and limiter. */
+  clock: Clock
+  /**
+   * Let the TrafficStars client reach private and loopback addresses (`AUTOPILOT_ALLOW_PRIVATE`:
+   * simulators, tests); default false: every request is refused unless the account's base URL
+   * resolves to public addresses only, checked at request time.
+   */
+  allowPrivate?: boolean
   logger: Logger
   /** TrafficStars calls per account and tick (default 60; the API allows ~100 per 60 s). */
   callsPerTick?: number
-  /** Extra client options (tests: the simulator's clock and sleep, short timeouts). */
-  client?: Partial<Omit<TrafficStarsClientOptions, 'baseUrl' | 'apiKey'>>
+  /** Extra client options (tests: the simulator's sleep, short timeouts). */
+  client?: Partial<Omit<TrafficStarsClientOptions, 'baseUrl' | 'apiKey' | 'clock' | 'allowPrivate'>>
 }
 
 /** What one account's tick did. */
@@ -75,6 +84,7 @@ export interface TickReport {
   patches: number
   deferred: number
   failed: number
+  /** Time the tick took by the service's clock, ms. */
   durationMs: number
 }
 
@@ -106,8 +116,9 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
     const hit = clients.get(a.id)
     if (hit && hit.sealed === a.apiKeyCiphertext && hit.baseUrl === a.baseUrl) return hit.client
     const client = new TrafficStarsClient({
-      now: deps.now,
       ...deps.client,
+      clock: deps.clock,
+      allowPrivate: deps.allowPrivate ?? false,
       baseUrl: a.baseUrl,
       apiKey: deps.box.open(a.apiKeyCiphertext),
     })
@@ -136,8 +147,7 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
   })
 
   async function tick(accountId: string): Promise<TickReport> {
-    const started = Date.now()
-    const now = deps.now()
+    const now = nowMs(deps.clock)
     const report: TickReport = {
       accountId,
       campaigns: 0,
@@ -245,7 +255,7 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
       }
     }
     await appendAudit(db, outcomes)
-    report.durationMs = Date.now() - started
+    report.durationMs = nowMs(deps.clock) - now
     return report
   }
 
@@ -286,7 +296,7 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
       const row = await getAutopilotCampaign(db, workspaceId, id)
       const account = await getAccount(db, workspaceId, row.accountId)
       const client = clientFor(account)
-      const now = deps.now()
+      const now = nowMs(deps.clock)
       const [ts, spend] = await Promise.all([
         attempt(() => client.getCampaign(row.tsCampaignId), 'get campaign'),
         attempt(() => client.getSpendByCampaign({ from: now, to: now }), 'spend report'),
@@ -303,7 +313,7 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
     async enable(workspaceId, id) {
       const row = await updateAutopilotCampaign(db, workspaceId, id, {
         enabled: true,
-        state: initialState(deps.now()),
+        state: initialState(nowMs(deps.clock)),
       })
       await appendAudit(db, [
         noteRow(
@@ -311,7 +321,7 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
           'enable',
           'enabled',
           'autopilot enabled: the next tick checks the status and starts',
-          deps.now(),
+          nowMs(deps.clock),
         ),
       ])
       return row
@@ -319,7 +329,7 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
     async disable(workspaceId, id) {
       const row = await updateAutopilotCampaign(db, workspaceId, id, {
         enabled: false,
-        state: initialState(deps.now()),
+        state: initialState(nowMs(deps.clock)),
       })
       await appendAudit(db, [
         noteRow(
@@ -327,56 +337,11 @@ export function createAutopilotService(deps: AutopilotServiceDeps): AutopilotSer
           'disable',
           'disabled',
           'autopilot disabled: monitoring stopped, state reset',
-          deps.now(),
+          nowMs(deps.clock),
         ),
       ])
       return row
     },
-  }
-}
-
-type TickItem = { row: AutopilotCampaignRecord; decision: Decision }
-type Call = { row: AutopilotCampaignRecord; action: Action }
-
-/**
- * Splits a tick's actions into bulk pauses, PATCHes and bulk runs within `calls` calls.
- * PATCH priority: daily budget raises, then end times of pausing campaigns, then end times of
- * starting ones. A campaign with any call left out is deferred whole (its state keeps the
- * mismatch and the next tick re-sends).
- */
-export function planCalls(
-  ticks: readonly TickItem[],
-  calls: number,
-): { pauses: Call[]; patches: Call[]; runs: Call[]; deferred: Set<string> } {
-  const pauses: Call[] = []
-  const runs: Call[] = []
-  const patches: Array<Call & { rank: number }> = []
-  for (const t of ticks) {
-    for (const action of t.decision.actions) {
-      if (action.kind === 'pause') pauses.push({ row: t.row, action })
-      else if (action.kind === 'run') runs.push({ row: t.row, action })
-      else {
-        const pausing = t.decision.actions.some((a) => a.kind === 'pause')
-        patches.push({ row: t.row, action, rank: action.maxDailyMicros !== undefined ? 0 : pausing ? 1 : 2 })
-      }
-    }
-  }
-  let left = calls - (pauses.length > 0 ? 1 : 0) - (runs.length > 0 ? 1 : 0)
-  patches.sort((a, b) => a.rank - b.rank)
-  const deferredIds = new Set<string>()
-  const kept: Call[] = []
-  for (const p of patches) {
-    if (left > 0) {
-      kept.push(p)
-      left--
-    } else deferredIds.add(p.row.id)
-  }
-  const keep = (c: Call) => !deferredIds.has(c.row.id)
-  return {
-    pauses: pauses.filter(keep),
-    patches: kept.filter(keep),
-    runs: runs.filter(keep),
-    deferred: deferredIds,
   }
 }
 
@@ -388,7 +353,7 @@ function panelObservation(o: Observation): Record<string, unknown> {
     end_time: o.campaign?.endTime ?? null,
     spent_micros: o.spent?.micros ?? null,
     spent_source: o.spent?.source ?? null,
-    remaining: o.destinations.reduce((a, d) => a + Math.max(0, d.remaining), 0),
+    remaining: sumRemaining(o.destinations),
     destinations: o.destinations.length,
   }
 }
@@ -413,13 +378,7 @@ function actionRow(
   outcome: 'ok' | 'failed' | 'deferred',
   error?: string,
 ): AuditInsert {
-  const detail =
-    a.kind === 'patch'
-      ? {
-          ...(a.maxDailyMicros !== undefined ? { max_daily_micros: a.maxDailyMicros } : {}),
-          ...(a.endTime ? { end_time: a.endTime } : {}),
-        }
-      : {}
+  const detail = actionDetail(a)
   return {
     workspaceId: row.workspaceId,
     autopilotCampaignId: row.id,

@@ -1,5 +1,10 @@
 /**
- * TrafficStars advertiser API client: real HTTP through Node's global `fetch`.
+ * TrafficStars advertiser API client: real HTTP through the project's SSRF-guarded fetch
+ * (`src/platform/net/ssrf.ts`): every request resolves the base URL's host again and is
+ * refused when any address is private, loopback or otherwise non-public, unless the client was
+ * made with `allowPrivate` (`AUTOPILOT_ALLOW_PRIVATE`: simulators, tests). Checking the URL
+ * once when an account is saved is not enough: the name could later resolve elsewhere (DNS
+ * rebinding).
  *
  * API shapes come from public client code, not an official spec (SPEC §4, seeds 000/001);
  * they live here and in `src/simulators/trafficstars/trafficstars.simulator.ts` only:
@@ -27,6 +32,13 @@
  * errors or logs (errors carry method, path, status and a truncated server message).
  */
 import { z } from 'zod'
+import { type Clock, nowMs, systemClock } from '../../platform/clock.ts'
+import {
+  FetchTimeoutError,
+  type GuardedResponse,
+  guardedFetch,
+  SsrfBlockedError,
+} from '../../platform/net/ssrf.ts'
 
 // ---------------------------------------------------------------------------------------
 // errors
@@ -66,6 +78,14 @@ export class TrafficStarsHttpError extends TrafficStarsError {
 /** No answer within `timeoutMs` (after retries for GET). */
 export class TrafficStarsTimeoutError extends TrafficStarsError {
   override name = 'TrafficStarsTimeoutError'
+}
+
+/**
+ * The base URL is, or resolves to, a non-public address and private targets are not allowed
+ * (or its scheme is not http/https). Nothing was sent; not retried.
+ */
+export class TrafficStarsBlockedError extends TrafficStarsError {
+  override name = 'TrafficStarsBlockedError'
 }
 
 /** The answer did not match the expected shape, or held a NaN/negative amount. */
@@ -237,8 +257,13 @@ export interface TrafficStarsClientOptions {
   baseUrl: string
   /** The account's API key (the OAuth2 refresh token). Secret. */
   apiKey: string
-  /** Clock, ms since epoch (default `Date.now`). Drives the token cache and the bucket. */
-  now?: () => number
+  /** Drives the token cache and the bucket (default the system clock). */
+  clock?: Clock
+  /**
+   * Allow base URLs on private, loopback and other non-public addresses (simulators, tests);
+   * default false. Checked on every request, after resolving the host.
+   */
+  allowPrivate?: boolean
   /** Sleep, ms (default real `setTimeout`). Tests pass one that advances a simulated clock. */
   sleep?: (ms: number) => Promise<void>
   /** Per-request timeout, ms (default 10,000). */
@@ -259,10 +284,14 @@ type Method = 'GET' | 'POST' | 'PATCH' | 'PUT'
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** Largest answer kept (bytes): a campaign list of thousands of campaigns fits easily. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
 export class TrafficStarsClient {
   readonly #baseUrl: string
   readonly #apiKey: string
-  readonly #now: () => number
+  readonly #clock: Clock
+  readonly #allowPrivate: boolean
   readonly #sleep: (ms: number) => Promise<void>
   readonly #timeoutMs: number
   readonly #maxRetries: number
@@ -277,7 +306,8 @@ export class TrafficStarsClient {
   constructor(opts: TrafficStarsClientOptions) {
     this.#baseUrl = opts.baseUrl.replace(/\/+$/, '')
     this.#apiKey = opts.apiKey
-    this.#now = opts.now ?? Date.now
+    this.#clock = opts.clock ?? systemClock
+    this.#allowPrivate = opts.allowPrivate ?? false
     this.#sleep = opts.sleep ?? realSleep
     this.#timeoutMs = opts.timeoutMs ?? 10_000
     this.#maxRetries = opts.maxRetries ?? 4
@@ -285,7 +315,11 @@ export class TrafficStarsClient {
     this.#maxBackoffMs = opts.maxBackoffMs ?? 60_000
     this.#refreshMarginMs = opts.refreshMarginMs ?? 60_000
     this.#bucketCfg = opts.bucket ?? DEFAULT_BUCKET
-    this.#bucket = initialBucket(this.#bucketCfg, this.#now())
+    this.#bucket = initialBucket(this.#bucketCfg, this.#nowMs())
+  }
+
+  #nowMs(): number {
+    return nowMs(this.#clock)
   }
 
   /** Never reveal the key through inspection or JSON. */
@@ -389,7 +423,7 @@ export class TrafficStarsClient {
 
   async #accessToken(): Promise<string> {
     const cached = this.#token
-    if (cached && this.#now() < cached.expiresAt - this.#refreshMarginMs) return cached.value
+    if (cached && this.#nowMs() < cached.expiresAt - this.#refreshMarginMs) return cached.value
     this.#authInFlight ??= this.#authenticate().finally(() => {
       this.#authInFlight = undefined
     })
@@ -403,7 +437,7 @@ export class TrafficStarsClient {
       throw new TrafficStarsAuthError(`token request refused (${res.status})`)
     }
     const t = parse(tokenSchema, res.json, 'token')
-    this.#token = { value: t.access_token, expiresAt: this.#now() + t.expires_in * 1000 }
+    this.#token = { value: t.access_token, expiresAt: this.#nowMs() + t.expires_in * 1000 }
     return t.access_token
   }
 
@@ -432,27 +466,34 @@ export class TrafficStarsClient {
         headers['content-type'] = 'application/json'
         payload = JSON.stringify(body)
       }
-      let res: Response
-      let text: string
+      let res: GuardedResponse
       try {
-        res = await fetch(this.#baseUrl + path, {
+        res = await guardedFetch(this.#baseUrl + path, {
           method,
           headers,
-          body: payload,
-          signal: AbortSignal.timeout(this.#timeoutMs),
+          ...(payload !== undefined ? { body: payload } : {}),
+          allowPrivate: this.#allowPrivate,
+          timeoutMs: this.#timeoutMs,
+          maxBodyBytes: MAX_ANSWER_BYTES,
         })
-        text = await res.text()
       } catch (err) {
-        const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+        if (err instanceof SsrfBlockedError) {
+          // The message names the host and the refused address, never the path's query or the key.
+          throw new TrafficStarsBlockedError(`${what}: ${err.message}`)
+        }
         if (idempotent && !last) {
           await this.#sleep(this.#backoff(attempt))
           continue
         }
-        if (timedOut) throw new TrafficStarsTimeoutError(`${what}: no answer within ${this.#timeoutMs} ms`)
-        throw new TrafficStarsError(`${what}: network error (${err instanceof Error ? err.name : 'unknown'})`)
+        if (err instanceof FetchTimeoutError)
+          throw new TrafficStarsTimeoutError(`${what}: no answer within ${this.#timeoutMs} ms`)
+        throw new TrafficStarsError(`${what}: network error (${networkErrorName(err)})`)
       }
+      if (res.truncated)
+        throw new TrafficStarsResponseError(`${what}: answer larger than ${MAX_ANSWER_BYTES} bytes`)
+      const text = res.body.toString('utf8')
       if (res.status === 429) {
-        const hint = retryAfterMs(res.headers.get('retry-after'), this.#now())
+        const hint = retryAfterMs(headerOf(res, 'retry-after'), this.#nowMs())
         if (last) throw new TrafficStarsRateLimitError(`${what}: 429 after ${attempt + 1} attempts`, hint)
         await this.#sleep(Math.min(this.#maxBackoffMs, hint ?? this.#backoff(attempt)))
         continue
@@ -484,12 +525,25 @@ export class TrafficStarsClient {
 
   async #acquire(): Promise<void> {
     for (;;) {
-      const r = takeToken(this.#bucketCfg, this.#bucket, this.#now())
+      const r = takeToken(this.#bucketCfg, this.#bucket, this.#nowMs())
       this.#bucket = r.state
       if (r.ok) return
       await this.#sleep(r.waitMs)
     }
   }
+}
+
+/** A response header as one string (the first value of a repeated one), or null. */
+function headerOf(res: GuardedResponse, name: string): string | null {
+  const v = res.headers[name]
+  return (Array.isArray(v) ? v[0] : v) ?? null
+}
+
+/** The error code Node gives a failed connection (ECONNREFUSED, ENOTFOUND, …), else its name. */
+function networkErrorName(err: unknown): string {
+  if (!(err instanceof Error)) return 'unknown'
+  const code = (err as NodeJS.ErrnoException).code
+  return typeof code === 'string' ? code : err.name
 }
 
 function checkId(id: number): number {

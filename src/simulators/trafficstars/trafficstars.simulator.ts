@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { Clock } from '../../platform/clock.ts'
 
 /** A simulated campaign. Mutate it directly to model changes made outside the API. */
 export interface SimCampaign {
@@ -85,6 +86,8 @@ export interface TrafficStarsSimulator {
   /** Move the simulated clock forward, accruing spend. */
   advance(ms: number): void
   now(): number
+  /** The simulated time as a {@link Clock}, for the client and the autopilot under test. */
+  clock: Clock
   campaigns: Map<number, SimCampaign>
   addCampaign(init: SimCampaignInit): SimCampaign
   fault(f: SimFault): void
@@ -378,6 +381,7 @@ export async function startTrafficStarsSimulator(
       }),
     advance,
     now: () => now,
+    clock: { now: () => new Date(now) },
     campaigns,
     addCampaign,
     fault: (f) => faults.push({ ...f, left: f.times ?? 1 }),

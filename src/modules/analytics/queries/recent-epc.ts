@@ -26,18 +26,18 @@ export interface RecentEpcRow {
 
 /**
  * Clicks, revenue and EPC per destination with at least one click in
- * `[sinceMs, untilMs)`, `sinceMs` rounded down to a quarter-hour.
- * @param opts.untilMs default now.
+ * `[sinceMs, untilMs)` (epoch ms, UTC), `sinceMs` rounded down to a quarter-hour. The caller
+ * reads the time (from its clock): a query never does.
  * @param opts.workspaceIds only these workspaces (default: all).
  * @throws the ClickHouse error when the store is unreachable.
  */
 export async function recentEpc(
   handle: ClickHouseHandle,
-  opts: { sinceMs: number; untilMs?: number; workspaceIds?: readonly string[] },
+  opts: { sinceMs: number; untilMs: number; workspaceIds?: readonly string[] },
 ): Promise<RecentEpcRow[]> {
   const db = assertIdentifier(handle.database)
   const from = Math.floor(opts.sinceMs / ROLLUP_BUCKET_MS) * ROLLUP_BUCKET_MS
-  const to = opts.untilMs ?? Date.now()
+  const to = opts.untilMs
   const wsFilter = opts.workspaceIds ? ' AND workspace_id IN {ws:Array(String)}' : ''
   const since = `(SELECT argMax(since, set_at) FROM ${db}.rollup_state WHERE name = 'clicks')`
   const A = `least(greatest({from:DateTime64(3, 'UTC')}, ${since}), {to:DateTime64(3, 'UTC')})`
