@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { buildReportSql, type ReportSpec } from './report-sql.ts'
+import {
+  buildReportSql,
+  DIMENSION_COLUMNS,
+  FILTER_PARAMS,
+  REPORT_DIMENSIONS,
+  type ReportSpec,
+} from './report-sql.ts'
 
 const day = {
   tz: 'UTC',
@@ -56,5 +62,18 @@ describe('buildReportSql', () => {
   it('needs the network map for network reports', () => {
     expect(() => build({ dims: ['network'] })).toThrow(/network map/)
     expect(() => build({ filters: { network: ['n'] } })).toThrow(/network map/)
+  })
+
+  it.each(REPORT_DIMENSIONS)('groups and filters by %s with a column on every table it reads', (d) => {
+    const networks = { destinationIds: [], networkIds: [] }
+    const sql = build({ dims: [d], filters: { [d]: ['v'] }, trafficback: true, networks })
+    expect(sql.query).not.toMatch(/\b(undefined|null)\b/)
+    expect(sql.query).toContain(`IN {f_${d}:Array(String)}`)
+    expect(sql.trafficback).toBe(DIMENSION_COLUMNS[d].trafficback !== null)
+  })
+
+  it('names every filter parameter once', () => {
+    const names = REPORT_DIMENSIONS.map((d) => FILTER_PARAMS[d])
+    expect(new Set(names).size).toBe(names.length)
   })
 })
