@@ -28,9 +28,9 @@ import {
   conversionsApiRoutes,
   createConversionsService,
   pendingEventCount,
+  postbackLogRetentionHandlers,
   postbackRoutes,
   recentClicksOf,
-  registerPostbackLogRetention,
 } from './modules/conversions/index.ts'
 import {
   createOutboundPostbacks,
@@ -148,7 +148,6 @@ export async function startServer(
     allowPrivate: config.OUTBOUND_ALLOW_PRIVATE,
     logger,
   })
-  outbound.registerJobs()
   await jobs.start({ workers: false })
   // Live feed (SSE, GET /api/v1/live); listens to the pipeline only while a client is
   // connected. Other modules publish their own events with live.publish(workspaceId, event).
@@ -176,13 +175,13 @@ export async function startServer(
     logger,
     callsPerTick: config.AUTOPILOT_CALLS_PER_TICK,
   })
-  jobs.register('autopilot-tick', async () => {
-    if (opts.autopilotSchedule !== false) await autopilot.tickAll()
-  })
-  registerPostbackLogRetention(jobs, {
-    db: db.db,
-    retentionDays: config.POSTBACK_LOG_RETENTION_DAYS,
-    logger,
+  // One handler per catalog entry: a new job kind does not compile until it is handled here.
+  jobs.registerAll({
+    ...outbound.jobHandlers(),
+    ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
+    'autopilot-tick': async () => {
+      if (opts.autopilotSchedule !== false) await autopilot.tickAll()
+    },
   })
   metrics.setConversionSource({
     postbackOutcomes: () => conversions.stats().outcomes,

@@ -1,5 +1,5 @@
 /**
- * pg-boss 10 on the application's own connection, on PGlite and PostgreSQL: the features
+ * pg-boss 12 on the application's own connection, on PGlite and PostgreSQL: the features
  * the jobs runtime relies on (schema creation, queues with policies, send with
  * deterministic IDs, fetch, complete/fail with retries and backoff, expiry through
  * maintenance, the dead letter queue, send inside a Drizzle transaction), then the runtime
@@ -75,6 +75,7 @@ describe.each(['pglite', 'postgres'] as const)('pg-boss on %s', (kind) => {
   })
 
   const dbRows = async (q: string) => (await h.raw.executeSql(q)).rows
+  const jobOf = async (queue: string, id: string) => (await jobs.boss.findJobs(queue, { id }))[0] ?? null
 
   it('creates its schema and the catalog queues with their policies', async () => {
     const [v] = await dbRows('SELECT version FROM pgboss.version')
@@ -102,7 +103,7 @@ describe.each(['pglite', 'postgres'] as const)('pg-boss on %s', (kind) => {
     const [first, second] = await Promise.all([jobs.boss.fetch('test-dead'), jobs.boss.fetch('test-dead')])
     expect([...first, ...second].map((j) => j.id)).toEqual([a])
     await jobs.boss.complete('test-dead', a!)
-    expect((await jobs.boss.getJobById('test-dead', a!))?.state).toBe('completed')
+    expect((await jobOf('test-dead', a!))?.state).toBe('completed')
   })
 
   it('a payload outside the catalog schema is refused at enqueue', async () => {
@@ -117,7 +118,7 @@ describe.each(['pglite', 'postgres'] as const)('pg-boss on %s', (kind) => {
       expect(job?.id).toBe(id)
       const t0 = Date.now()
       await jobs.boss.fail('test-backoff', id, { message: `boom ${i}` })
-      const j = await jobs.boss.getJobById('test-backoff', id)
+      const j = await jobOf('test-backoff', id)
       if (i < 2) {
         expect(j).toMatchObject({ state: 'retry', retryCount: i })
         delays.push((j!.startAfter as Date).getTime() - t0)
@@ -131,7 +132,7 @@ describe.each(['pglite', 'postgres'] as const)('pg-boss on %s', (kind) => {
     expect(delays[1]!).toBeGreaterThanOrEqual(1900)
     expect(delays[1]!).toBeLessThanOrEqual(4100)
     const dead = await jobs.boss.fetch<{ n: number }>('test-dead')
-    expect(dead.map((j) => j.data)).toEqual([{ n: 7 }])
+    expect(dead.map((j: { data: unknown }) => j.data)).toEqual([{ n: 7 }])
     await jobs.boss.complete('test-dead', dead[0]!.id)
   })
 
@@ -143,7 +144,7 @@ describe.each(['pglite', 'postgres'] as const)('pg-boss on %s', (kind) => {
     expect(job?.id).toBe(id)
     await sleep(1300)
     await jobs.maintain()
-    expect((await jobs.boss.getJobById('test-backoff', id))?.state).toBe('retry')
+    expect((await jobOf('test-backoff', id))?.state).toBe('retry')
     const [again] = await jobs.boss.fetch('test-backoff', { ignoreStartAfter: true, includeMetadata: true })
     expect(again).toMatchObject({ id, retryCount: 1 })
     await jobs.boss.complete('test-backoff', id)
@@ -153,14 +154,14 @@ describe.each(['pglite', 'postgres'] as const)('pg-boss on %s', (kind) => {
     await h.db.transaction(async (tx) => {
       await jobs.enqueue('test-dead', { n: 10 }, { key: 'tx-commit', tx })
     })
-    expect(await jobs.boss.getJobById('test-dead', jobIdFor('test-dead', 'tx-commit'))).toBeTruthy()
+    expect(await jobOf('test-dead', jobIdFor('test-dead', 'tx-commit'))).toBeTruthy()
     await expect(
       h.db.transaction(async (tx) => {
         await jobs.enqueue('test-dead', { n: 11 }, { key: 'tx-rollback', tx })
         throw new Error('roll back')
       }),
     ).rejects.toThrow('roll back')
-    expect(await jobs.boss.getJobById('test-dead', jobIdFor('test-dead', 'tx-rollback'))).toBeNull()
+    expect(await jobOf('test-dead', jobIdFor('test-dead', 'tx-rollback'))).toBeNull()
     // The executor really is the transaction's connection: it sees uncommitted rows.
     await h.db.transaction(async (tx) => {
       await tx.execute(sql`CREATE TEMP TABLE tx_probe (x int) ON COMMIT DROP`)
@@ -219,7 +220,7 @@ describe.each(['pglite', 'postgres'] as const)('jobs runtime on %s', (kind) => {
     jobs.kick('test-work')
     await until(
       'bad payload completed',
-      async () => (await jobs.boss.getJobById('test-work', bad))?.state === 'completed',
+      async () => (await jobs.boss.findJobs('test-work', { id: bad }))[0]?.state === 'completed',
     )
     await until('stats', () => (jobs.stats()['test-work']?.completed ?? 0) >= 2)
     expect(jobs.stats()['test-work']).toMatchObject({ completed: 2, failed: 1, active: 0 })
@@ -276,5 +277,54 @@ describe.each(['pglite', 'postgres'] as const)('jobs runtime on %s', (kind) => {
     await b.stop()
     expect(runs.length).toBeGreaterThanOrEqual(2)
     expect(new Set(runs).size).toBe(runs.length)
+  })
+})
+
+describe.each(['pglite', 'postgres'] as const)('upgrade from a pg-boss 10 schema on %s', (kind) => {
+  let h: Handle
+  beforeAll(async () => {
+    h = await throwawayDb(kind)
+  })
+  afterAll(async () => {
+    await h?.drop()
+  })
+
+  it('moves the unfinished jobs of catalog queues into the new schema and drops the old one', async () => {
+    // The columns of pg-boss 10's schema (version 24) that the handover reads.
+    await h.raw.executeSql(`
+      CREATE SCHEMA pgboss;
+      CREATE TABLE pgboss.version (version int PRIMARY KEY);
+      INSERT INTO pgboss.version VALUES (24);
+      CREATE TABLE pgboss.job (
+        id uuid NOT NULL, name text NOT NULL, data jsonb, state text NOT NULL,
+        start_after timestamptz NOT NULL DEFAULT now(), singleton_key text,
+        created_on timestamptz NOT NULL DEFAULT now());`)
+    const later = new Date(Date.now() + 3_600_000)
+    const keyed = jobIdFor('test-work', 'k')
+    await h.raw.executeSql(
+      `INSERT INTO pgboss.job (id, name, data, state, start_after, singleton_key) VALUES
+        ($1, 'test-work', '{"n":1}', 'created', $2, 'k'),
+        (gen_random_uuid(), 'test-work', '{"n":2}', 'retry', now(), NULL),
+        (gen_random_uuid(), 'test-work', '{"n":3}', 'completed', now(), NULL),
+        (gen_random_uuid(), 'gone-queue', '{"n":4}', 'created', now(), NULL)`,
+      [keyed, later],
+    )
+    const jobs = createJobs({ executor: h.raw, catalog: testCatalog })
+    await jobs.start({ workers: false })
+    const moved = await jobs.boss.findJobs<{ n: number }>('test-work')
+    expect(moved.map((j) => j.data.n).sort()).toEqual([1, 2])
+    const first = moved.find((j) => j.id === keyed)!
+    expect(first).toMatchObject({ state: 'created', singletonKey: 'k' })
+    expect(Math.abs(new Date(first.startAfter).getTime() - later.getTime())).toBeLessThan(1_000)
+    const schemas = await h.raw.executeSql("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pgboss%'")
+    expect(schemas.rows.map((r) => r.nspname)).toEqual(['pgboss'])
+    // The same key still deduplicates against the moved job.
+    expect(await jobs.enqueue('test-work', { n: 9 }, { key: 'k' })).toBeNull()
+    await jobs.stop()
+    // Nothing left to hand over on the next start.
+    const again = createJobs({ executor: h.raw, catalog: testCatalog })
+    await again.start({ workers: false })
+    expect(await again.boss.findJobs('test-work')).toHaveLength(2)
+    await again.stop()
   })
 })

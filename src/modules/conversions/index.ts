@@ -13,5 +13,5 @@ export {
   createConversionsService,
 } from './conversions.service.ts'
 export { conversionEvents, conversions } from './conversions.tables.ts'
-export { registerPostbackLogRetention } from './postback-log.retention.ts'
+export { postbackLogRetentionHandlers, registerPostbackLogRetention } from './postback-log.retention.ts'
 export { postbackRoutes } from './postback.routes.ts'

@@ -12,7 +12,7 @@
 import { setImmediate as yieldLoop } from 'node:timers/promises'
 import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
-import type { Jobs } from '../../platform/jobs/jobs.ts'
+import type { AppJobHandlers, Jobs } from '../../platform/jobs/jobs.ts'
 import type { JOB_CATALOG } from '../../platform/jobs/jobs.catalog.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { deletePostbackLogBefore } from './conversions.repository.ts'
@@ -75,12 +75,21 @@ export async function prunePostbackLog(
   return { deleted, batches, done, cutoff }
 }
 
-/** Registers the handler of {@link POSTBACK_LOG_RETENTION_JOB} (its hourly schedule is in the catalog). */
+/** The handler of {@link POSTBACK_LOG_RETENTION_JOB} (its hourly schedule is in the catalog), for `jobs.registerAll`. */
+export function postbackLogRetentionHandlers(
+  opts: PostbackLogRetentionOptions,
+): Pick<AppJobHandlers, typeof POSTBACK_LOG_RETENTION_JOB> {
+  return {
+    [POSTBACK_LOG_RETENTION_JOB]: async (_payload, ctx) => {
+      await prunePostbackLog(opts, ctx.signal)
+    },
+  }
+}
+
+/** Registers the handler of {@link POSTBACK_LOG_RETENTION_JOB} on its own (a runtime without the other jobs). */
 export function registerPostbackLogRetention(
   jobs: Pick<Jobs<typeof JOB_CATALOG>, 'register'>,
   opts: PostbackLogRetentionOptions,
 ): void {
-  jobs.register(POSTBACK_LOG_RETENTION_JOB, async (_payload, ctx) => {
-    await prunePostbackLog(opts, ctx.signal)
-  })
+  jobs.register(POSTBACK_LOG_RETENTION_JOB, postbackLogRetentionHandlers(opts)[POSTBACK_LOG_RETENTION_JOB])
 }

@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks'
 import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { conflict } from '../../platform/errors.ts'
-import type { Jobs } from '../../platform/jobs/jobs.ts'
+import type { AppJobHandlers, Jobs } from '../../platform/jobs/jobs.ts'
 import type { JOB_CATALOG } from '../../platform/jobs/jobs.catalog.ts'
 import type { Logger } from '../../platform/logger.ts'
 import {
@@ -112,7 +112,9 @@ export interface OutboundStats {
 export interface OutboundPostbacks {
   /** Plug into `createConversionsService({ outbox })`. */
   readonly outbox: ConversionOutbox
-  /** Registers the delivery, dead-letter and sweep handlers on the jobs runtime (once). */
+  /** The delivery, dead-letter and sweep handlers, for `jobs.registerAll`. */
+  jobHandlers(): Pick<AppJobHandlers, typeof DELIVER_JOB | typeof DEAD_JOB | typeof SWEEP_JOB>
+  /** Registers {@link jobHandlers} on the jobs runtime (once; a runtime without the other jobs). */
   registerJobs(): void
   /** One delivery attempt (the `outbound-postback-deliver` handler). */
   deliver(
@@ -396,13 +398,10 @@ export function createOutboundPostbacks(deps: OutboundPostbacksDeps): OutboundPo
     return out.row
   }
 
-  return {
-    outbox,
-    registerJobs() {
-      if (registered) return
-      registered = true
-      jobs.register(DELIVER_JOB, (p, ctx) => deliver(p, ctx.signal))
-      jobs.register(DEAD_JOB, async (p) => {
+  function jobHandlers(): Pick<AppJobHandlers, typeof DELIVER_JOB | typeof DEAD_JOB | typeof SWEEP_JOB> {
+    return {
+      [DELIVER_JOB]: (p, ctx) => deliver(p, ctx.signal),
+      [DEAD_JOB]: async (p) => {
         const changed = await markDead(db, {
           id: p.outbound_id,
           generation: p.generation,
@@ -410,10 +409,23 @@ export function createOutboundPostbacks(deps: OutboundPostbacksDeps): OutboundPo
           now: clock.now(),
         })
         if (changed) stats.dead++
-      })
-      jobs.register(SWEEP_JOB, async (p) => {
+      },
+      [SWEEP_JOB]: async (p) => {
         await sweep(p.slot)
-      })
+      },
+    }
+  }
+
+  return {
+    outbox,
+    jobHandlers,
+    registerJobs() {
+      if (registered) return
+      registered = true
+      const h = jobHandlers()
+      jobs.register(DELIVER_JOB, h[DELIVER_JOB])
+      jobs.register(DEAD_JOB, h[DEAD_JOB])
+      jobs.register(SWEEP_JOB, h[SWEEP_JOB])
     },
     deliver,
     sweep,

@@ -25,7 +25,8 @@ export type Db = PgDatabase<PgQueryResultHKT>
  * Raw parameterised SQL over the app's own connection, in the shape pg-boss accepts as its
  * `db` option (`{ executeSql(text, values) }` answering `{ rows }`). Placeholders are
  * `$1…$n`. A call without values may hold several `;`-separated statements (pg-boss runs its
- * schema migrations that way, wrapped in `BEGIN … COMMIT`).
+ * schema migrations and maintenance that way, wrapped in `BEGIN … COMMIT`); the answer then
+ * holds the rows of every statement in order, as pg-boss requires.
  */
 export interface SqlExecutor {
   executeSql(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>
@@ -100,7 +101,7 @@ function poolExecutor(pool: pg.Pool): SqlExecutor {
       try {
         const r = (await client.query(text)) as unknown as Rows | Rows[]
         client.release()
-        return Array.isArray(r) ? (r.at(-1) ?? { rows: [] }) : r
+        return Array.isArray(r) ? { rows: r.flatMap((x) => x.rows ?? []) } : r
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {})
         client.release(true)
@@ -112,8 +113,8 @@ function poolExecutor(pool: pg.Pool): SqlExecutor {
 
 /**
  * PGlite as a {@link SqlExecutor}: with values, one extended-protocol query; without, the
- * simple protocol (`exec`, several statements allowed; the last statement's rows are
- * returned). A failed multi-statement text that left a transaction open is rolled back, so
+ * simple protocol (`exec`, several statements allowed; the rows of all of them are
+ * returned in order). A failed multi-statement text that left a transaction open is rolled back, so
  * the single connection is not left in an aborted transaction.
  */
 function pgliteExecutor(client: PGlite): SqlExecutor {
@@ -122,7 +123,7 @@ function pgliteExecutor(client: PGlite): SqlExecutor {
       if (values && values.length > 0) return (await client.query(text, values as unknown[])) as Rows
       try {
         const r = await client.exec(text)
-        return (r.at(-1) as Rows | undefined) ?? { rows: [] }
+        return { rows: r.flatMap((x) => (x.rows ?? []) as Record<string, unknown>[]) }
       } catch (err) {
         if (client.isInTransaction()) await client.exec('ROLLBACK').catch(() => {})
         throw err

@@ -1,8 +1,10 @@
 /**
  * The typed catalog of background jobs: every queue's name, payload schema (zod, checked on
  * enqueue and again when a worker picks the job up), pg-boss retry policy for handler
- * failures, expiry and optional schedule. Handlers are registered by the modules that own
- * them (`jobs.register(name, handler)`); enqueueing a name that is not here does not compile.
+ * failures, expiry and optional schedule. The modules that own a queue build its handler;
+ * the composition root (`src/server.ts`) registers one handler per entry in a single
+ * `jobs.registerAll({...})`, typed so that an entry without a handler does not compile (see
+ * `README.md` here: how to add a job kind). Enqueueing a name that is not here does not compile.
  *
  * Retries here are pg-boss's, for *handler failures* (the handler threw or outran
  * `expireInSeconds`, e.g. the database was unreachable). Business retries with their own
@@ -19,7 +21,8 @@ export interface JobRetryPolicy {
   delaySeconds: number
   /**
    * pg-boss exponential backoff: the n-th retry waits `delaySeconds × 2^(n−1) × (1 + random())`
-   * seconds (pg-boss 10 `failJobs` SQL), i.e. between 1× and 2× the doubled delay.
+   * seconds (pg-boss 12 `failJobsById` SQL, no `retryDelayMax`), i.e. between 1× and 2× the
+   * doubled delay.
    */
   backoff: boolean
 }
@@ -102,7 +105,7 @@ export const JOB_CATALOG = {
     schedule: { everyMs: 3_600_000 },
   }),
   'autopilot-tick': defineJob({
-    description: 'one autopilot tick: every TrafficStars account with enabled campaigns (SPEC §4)',
+    description: 'one autopilot tick: every TrafficStars account with enabled campaigns',
     payload: scheduledPayload,
     // A failed tick is not retried: the next minute's tick observes afresh.
     retry: { limit: 0, delaySeconds: 0, backoff: false },

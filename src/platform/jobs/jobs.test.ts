@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { JOB_CATALOG } from './jobs.catalog.ts'
-import { jobIdFor } from './jobs.ts'
+import { type JobHandlers, jobIdFor } from './jobs.ts'
 
 const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -36,5 +36,13 @@ describe('JOB_CATALOG', () => {
       expect(Number.isInteger(def.retry.delaySeconds)).toBe(true)
       expect(def.expireInSeconds).toBeGreaterThanOrEqual(1)
     }
+  })
+})
+
+describe('JobHandlers', () => {
+  it('needs a handler for every catalog entry (checked by tsc)', () => {
+    // @ts-expect-error a catalog entry without its handler does not compile
+    const partial: JobHandlers<typeof JOB_CATALOG> = { 'autopilot-tick': async () => {} }
+    expect(Object.keys(partial)).toEqual(['autopilot-tick'])
   })
 })

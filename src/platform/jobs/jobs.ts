@@ -1,5 +1,5 @@
 /**
- * Durable background jobs on pg-boss 10, in the application's own database: the PGlite
+ * Durable background jobs on pg-boss 12, in the application's own database: the PGlite
  * instance (embedded default) or the `pg.Pool` (PostgreSQL), passed to pg-boss as its `db`
  * adapter — no second connection, and on PGlite no second process.
  *
@@ -7,31 +7,46 @@
  * the catalog's retry/expiry/dead-letter policy, `send` (delayed start, deterministic job
  * IDs for deduplication, optionally inside the caller's transaction), `fetch` (`FOR UPDATE
  * SKIP LOCKED`, safe across processes), `complete`/`fail` (retries with backoff, dead letter
- * queue) and its maintenance (expiring jobs whose worker died, archiving).
+ * queue) and its supervision (expiring jobs whose worker died, deleting old jobs).
  *
  * What it does not do here, and why:
- * - `work()`: pg-boss 10's worker loop calls `complete()`/`fail()` without awaiting them
- *   (manager.js `watch`), so a database error at that moment is an unhandled rejection,
- *   which ends a Node 20 process, and `stop()` can return while they are in flight. The
- *   loop below fetches, runs the handler and *awaits* `complete`/`fail`, and can be woken by
- *   an enqueue in this process (no LISTEN/NOTIFY — pg-boss 10 does not use it either).
- * - the cron timekeeper (`schedule()`): it runs through `work()` as well. Catalog schedules
- *   are interval slots enqueued with deterministic IDs, which gives the same one-run-per-
- *   slot result across processes.
+ * - `work()`: the loop below is this project's own so that it can be woken by an enqueue in
+ *   this process at once (`kick`; pg-boss's polling floor is 500 ms and its LISTEN/NOTIFY
+ *   needs a dedicated session the shared PGlite connection does not have), poll with jitter
+ *   (queues started together would otherwise poll in the same instant, and on PGlite those
+ *   queries block the redirect for their sum), abort a handler at `expireInSeconds`, and
+ *   wait for running handlers on `stop()` with a bound.
+ * - the cron timekeeper (`schedule()`): catalog schedules are interval slots enqueued with
+ *   deterministic IDs, which gives one run per slot across processes without another timer.
  *
  * Deduplication: `enqueue(name, payload, { key })` derives the job ID from (name, key), and
  * pg-boss inserts with `ON CONFLICT DO NOTHING`, so the same key enqueues once while the job
- * row exists (pg-boss archives completed jobs after 12 h; handlers must still be idempotent).
+ * row exists (pg-boss deletes finished jobs after the queue's `deleteAfterSeconds`, 7 days by
+ * default; handlers must still be idempotent).
+ *
+ * Upgrade from pg-boss 10 (schema version 24): pg-boss 11+ has no migration from it. At
+ * start the old schema is renamed to `pgboss_v10`, pg-boss installs a fresh `pgboss`, the old
+ * schema's unfinished jobs of catalog queues are copied over (same IDs, payloads and start
+ * times; retry counts restart at 0) and `pgboss_v10` is dropped. See {@link LEGACY_SCHEMA}.
  */
 import { createHash } from 'node:crypto'
-import PgBoss from 'pg-boss'
+import { type Db as BossDb, type JobWithMetadata, PgBoss, type SendOptions } from 'pg-boss'
 import type { z } from 'zod'
 import { type Db, executorOf, type SqlExecutor } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
-import type { JobCatalog } from './jobs.catalog.ts'
+import type { JOB_CATALOG, JobCatalog } from './jobs.catalog.ts'
 
 /** pg-boss's schema name. */
 export const JOBS_SCHEMA = 'pgboss'
+
+/**
+ * Where a pg-boss 10 schema found at start is moved while its unfinished jobs are copied into
+ * the new `pgboss` schema; dropped once they are (a restart in between resumes the copy).
+ */
+export const LEGACY_SCHEMA = 'pgboss_v10'
+
+/** Oldest pg-boss schema version pg-boss 12 migrates itself (11.0's); older ones are handed over. */
+const OLDEST_MIGRATABLE_VERSION = 25
 
 /** What a handler gets besides its payload. */
 export interface JobContext {
@@ -46,6 +61,18 @@ export interface JobContext {
 
 /** A job handler. Throwing (or outrunning `expireInSeconds`) fails the job: pg-boss retries it per the catalog. */
 export type JobHandler<P> = (payload: P, ctx: JobContext) => Promise<void>
+
+/**
+ * One handler for every queue of catalog `C`, keyed by queue name. Registering through this
+ * type ({@link Jobs.registerAll}) is what makes a new catalog entry fail to compile until
+ * its handler exists.
+ */
+export type JobHandlers<C extends JobCatalog> = {
+  [N in keyof C & string]: JobHandler<z.output<C[N]['payload']>>
+}
+
+/** Handlers of the application's catalog ({@link JOB_CATALOG}); modules build slices of it with `Pick`. */
+export type AppJobHandlers = JobHandlers<typeof JOB_CATALOG>
 
 /** Options of {@link Jobs.enqueue}. */
 export interface EnqueueOptions {
@@ -72,8 +99,18 @@ export interface Jobs<C extends JobCatalog> {
   readonly catalog: C
   /** The pg-boss instance (queue inspection in tests and tools). */
   readonly boss: PgBoss
-  /** Registers the handler of a queue (before or after `start`). */
+  /**
+   * Registers the handler of a queue (before or after `start`); a partial runtime (tests, a
+   * module on its own). The application registers all at once with {@link registerAll}.
+   * @throws Error for a name outside the catalog or a second handler of the same queue.
+   */
   register<N extends keyof C & string>(name: N, handler: JobHandler<z.output<C[N]['payload']>>): void
+  /**
+   * Registers one handler per catalog queue; the type requires every queue, so a catalog
+   * entry without a handler does not compile.
+   * @throws Error when a queue already has a handler.
+   */
+  registerAll(handlers: JobHandlers<C>): void
   /**
    * Creates/migrates the pg-boss schema and the catalog's queues; with `workers` (default
    * true) starts the registered handlers' fetch loops and the schedules.
@@ -100,7 +137,11 @@ export interface Jobs<C extends JobCatalog> {
   kick(name: keyof C & string): void
   /** Runs one scheduled slot of `name` now (tests; the schedule timer does this by itself). */
   runSchedule(name: keyof C & string): Promise<void>
-  /** pg-boss maintenance now: expire timed-out active jobs (→ retry), archive, drop. */
+  /**
+   * pg-boss supervision of every catalog queue now (`boss.supervise()`): active jobs past
+   * `expireInSeconds` fail (→ retry or dead letter), and old finished jobs are deleted. A queue
+   * supervised less than pg-boss's monitor interval (60 s) ago, by any process, is skipped.
+   */
   maintain(): Promise<void>
   stats(): Record<string, QueueStats>
 }
@@ -113,8 +154,11 @@ export interface JobsOptions<C extends JobCatalog> {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
   /** Idle poll interval of each worker, ms (default 1,000; pg-boss's own minimum does not apply). */
   pollIntervalMs?: number
-  /** pg-boss maintenance interval, seconds (default 120). */
-  maintenanceIntervalSeconds?: number
+  /**
+   * How often pg-boss supervises the queues (expires jobs whose worker died), seconds
+   * (default 60, pg-boss's own).
+   */
+  superviseIntervalSeconds?: number
   /** Per-queue overrides of the catalog's schedules (tests run a 60 s sweep every 200 ms). */
   scheduleOverrides?: Partial<Record<keyof C & string, { everyMs: number }>>
 }
@@ -165,6 +209,77 @@ class JobTimeoutError extends Error {
   }
 }
 
+/** Whether `schema` exists. */
+async function schemaExists(executor: SqlExecutor, schema: string): Promise<boolean> {
+  const r = await executor.executeSql('SELECT 1 AS x FROM pg_namespace WHERE nspname = $1', [schema])
+  return r.rows.length > 0
+}
+
+/**
+ * Moves a pg-boss 10 schema (version < 25, which pg-boss 12 cannot migrate) out of the way:
+ * `pgboss` → {@link LEGACY_SCHEMA}, so that pg-boss installs a fresh `pgboss`. Its jobs are
+ * copied by {@link importLegacyJobs} once the new queues exist. No-op on a new database or a
+ * pg-boss 11+ schema.
+ * @throws Error when both `pgboss` (old) and {@link LEGACY_SCHEMA} exist (a manual state to sort out).
+ */
+async function retireLegacySchema(
+  executor: SqlExecutor,
+  log: JobsOptions<JobCatalog>['logger'],
+): Promise<void> {
+  const found = await executor.executeSql(`SELECT to_regclass('${JOBS_SCHEMA}.version')::text AS t`, [])
+  if (!found.rows[0]?.t) return
+  const v = await executor.executeSql(`SELECT max(version)::int AS version FROM ${JOBS_SCHEMA}.version`, [])
+  const version = Number(v.rows[0]?.version ?? 0)
+  if (version >= OLDEST_MIGRATABLE_VERSION) return
+  if (await schemaExists(executor, LEGACY_SCHEMA)) {
+    throw new Error(
+      `jobs: schema ${JOBS_SCHEMA} holds pg-boss schema version ${version} and ${LEGACY_SCHEMA} exists too; drop one of them`,
+    )
+  }
+  log?.info(
+    { version },
+    `jobs: moving the pg-boss 10 schema to ${LEGACY_SCHEMA} (pg-boss 12 installs a new one)`,
+  )
+  await executor.executeSql(`ALTER SCHEMA ${JOBS_SCHEMA} RENAME TO ${LEGACY_SCHEMA}`, [])
+}
+
+/**
+ * Copies the unfinished jobs (created, retry, active) of catalog queues from
+ * {@link LEGACY_SCHEMA} into the new queues — same ID, payload, start time and singleton key;
+ * the retry count restarts at 0 — then drops that schema. Idempotent (inserts skip existing
+ * IDs), so a restart after a crash in between finishes the copy. Jobs of queues no longer in
+ * the catalog are dropped with the schema.
+ */
+async function importLegacyJobs(
+  executor: SqlExecutor,
+  boss: PgBoss,
+  catalog: JobCatalog,
+  log: JobsOptions<JobCatalog>['logger'],
+): Promise<void> {
+  if (!(await schemaExists(executor, LEGACY_SCHEMA))) return
+  const r = await executor.executeSql(
+    `SELECT id::text AS id, name, data, start_after AS "startAfter", singleton_key AS "singletonKey"
+       FROM ${LEGACY_SCHEMA}.job
+      WHERE state IN ('created', 'retry', 'active') AND name = ANY($1::text[])
+      ORDER BY created_on`,
+    [Object.keys(catalog)],
+  )
+  const byQueue = new Map<string, { id: string; data: object; startAfter: Date; singletonKey?: string }[]>()
+  for (const row of r.rows) {
+    const list = byQueue.get(String(row.name)) ?? []
+    list.push({
+      id: String(row.id),
+      data: (row.data ?? {}) as object,
+      startAfter: new Date(row.startAfter as string | Date),
+      ...(row.singletonKey ? { singletonKey: String(row.singletonKey) } : {}),
+    })
+    byQueue.set(String(row.name), list)
+  }
+  for (const [name, list] of byQueue) await boss.insert(name, list)
+  await executor.executeSql(`DROP SCHEMA IF EXISTS ${LEGACY_SCHEMA} CASCADE`, [])
+  log?.info({ jobs: r.rows.length }, `jobs: copied unfinished pg-boss 10 jobs, dropped ${LEGACY_SCHEMA}`)
+}
+
 /**
  * Creates the jobs runtime over the application's connection. Nothing touches the database
  * until `start()`.
@@ -174,16 +289,22 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
   const log = opts.logger
   const pollMs = opts.pollIntervalMs ?? 1000
   const boss = new PgBoss({
-    db: executor as PgBoss.Db,
+    db: executor as BossDb,
     schema: JOBS_SCHEMA,
     migrate: true,
     supervise: true,
-    // pg-boss's cron runs through work(); schedules are slots here (see file comment).
+    ...(opts.superviseIntervalSeconds ? { superviseIntervalSeconds: opts.superviseIntervalSeconds } : {}),
+    // Schedules are slots here (see file comment), not pg-boss's cron.
     schedule: false,
-    maintenanceIntervalSeconds: opts.maintenanceIntervalSeconds ?? 120,
+    // The instance registry (a heartbeat row per process every 30 s) feeds pg-boss's dashboard,
+    // which is not used; on PGlite every such write runs on the redirect's thread.
+    registerInstance: false,
+    // No OpenTelemetry SDK is installed; skip even the no-op spans and trace context columns.
+    openTelemetry: { enabled: false },
   })
-  // An EventEmitter without an 'error' listener throws; pg-boss reports maintenance errors here.
+  // An EventEmitter without an 'error' listener throws; pg-boss reports supervision errors here.
   boss.on('error', (err) => log?.warn({ err }, 'pg-boss error'))
+  boss.on('warning', (w) => log?.warn({ data: w.data }, `pg-boss: ${w.message}`))
 
   const handlers = new Map<string, JobHandler<unknown>>()
   const wakers = new Map<string, Set<() => void>>()
@@ -200,11 +321,14 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
     return s
   }
 
-  async function runOne(name: string, job: PgBoss.JobWithMetadata<unknown>): Promise<void> {
+  async function runOne(name: string, job: JobWithMetadata<unknown>): Promise<void> {
     const def = catalog[name]!
     const handler = handlers.get(name)!
     const s = stat(name)
     const controller = new AbortController()
+    // Settling by (id, retryCount) touches only this attempt: if supervision already expired it
+    // and a retry is running elsewhere, this late result leaves that retry alone.
+    const attempt = { id: job.id, retryCount: job.retryCount }
     let timer: NodeJS.Timeout | undefined
     s.active++
     try {
@@ -215,7 +339,7 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
           { queue: name, job: job.id, issues: parsed.error.issues },
           'job payload does not match the catalog',
         )
-        await boss.complete(name, job.id, { error: 'invalid payload' })
+        await boss.complete(name, attempt, { error: 'invalid payload' })
         return
       }
       const timeout = new Promise<never>((_, reject) => {
@@ -233,10 +357,10 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
       } catch (err) {
         s.failed++
         log?.warn({ err, queue: name, job: job.id, retryCount: job.retryCount }, 'job failed')
-        await boss.fail(name, job.id, { message: err instanceof Error ? err.message : String(err) })
+        await boss.fail(name, attempt, { message: err instanceof Error ? err.message : String(err) })
         return
       }
-      await boss.complete(name, job.id)
+      await boss.complete(name, attempt)
       s.completed++
     } catch (err) {
       // complete/fail did not reach the database: the job stays active until it expires,
@@ -267,7 +391,7 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
           await Promise.race(inflight)
           continue
         }
-        let jobs: PgBoss.JobWithMetadata<unknown>[] = []
+        let jobs: JobWithMetadata<unknown>[] = []
         try {
           jobs = await boss.fetch(name, { batchSize: free, includeMetadata: true })
         } catch (err) {
@@ -307,13 +431,13 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
     const def = catalog[name]
     if (!def) throw new Error(`unknown job ${name}`)
     const data = def.payload.parse(payload)
-    const options: PgBoss.SendOptions & { db?: PgBoss.Db } = {}
+    const options: SendOptions = {}
     if (o.key !== undefined) {
       options.id = jobIdFor(name, o.key)
       options.singletonKey = o.key
     }
     if (o.startAfter) options.startAfter = o.startAfter
-    if (o.tx) options.db = executorOf(o.tx) as PgBoss.Db
+    if (o.tx) options.db = executorOf(o.tx) as BossDb
     return boss.send(name, data as object, options)
   }
 
@@ -330,8 +454,16 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
       handlers.set(name, handler as JobHandler<unknown>)
       if (running) loops.push(loop(name))
     },
+    registerAll(all) {
+      for (const name of Object.keys(catalog)) {
+        const handler = all[name as keyof C & string]
+        if (!handler) throw new Error(`job ${name} has no handler`)
+        this.register(name as keyof C & string, handler)
+      }
+    },
     async start(o = {}) {
       if (!started) {
+        await retireLegacySchema(executor, log)
         await boss.start()
         // Dead letter queues first: a queue's dead_letter column references an existing queue.
         const names = Object.keys(catalog).sort(
@@ -351,6 +483,7 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
           // createQueue keeps an existing queue's policy; apply catalog changes.
           await boss.updateQueue(name, queue)
         }
+        await importLegacyJobs(executor, boss, catalog, log)
         started = true
       }
       if (o.workers === false || running) return
@@ -382,7 +515,7 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
       if (timer) clearTimeout(timer)
       if (!waited) log?.warn({}, 'jobs still running at stop; pg-boss will expire and retry them')
       if (started) {
-        await boss.stop({ graceful: false, close: false, wait: true })
+        await boss.stop({ graceful: false, close: false })
         started = false
       }
     },
@@ -390,7 +523,7 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
     kick,
     runSchedule,
     async maintain() {
-      await (boss as unknown as { maintain(): Promise<void> }).maintain()
+      await boss.supervise()
     },
     stats: () => Object.fromEntries([...counters].map(([k, v]) => [k, { ...v }])),
   }
