@@ -181,7 +181,12 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`web: build failed: ${err?.stack ?? err}`)
+  if (err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes("'vite'")) {
+    // An install with --omit=dev: Vite and the UI libraries are devDependencies.
+    console.error('web: Vite is not installed (npm install --omit=dev?): build web/dist where devDependencies are installed (npm run build:web)')
+  } else {
+    console.error(`web: build failed: ${err?.stack ?? err}`)
+  }
   if (!force && fs.existsSync(path.join(DIST, 'index.html'))) {
     console.error('web: serving the previous build in web/dist')
     return

@@ -19,91 +19,99 @@ const optionalUrl = z
   .transform((v) => (v === '' ? undefined : v))
   .pipe(z.url().optional())
 
-export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  /** HTTP port for the admin UI, API, redirects and postbacks. */
-  PORT: int(3000),
-  HOST: z.string().default('0.0.0.0'),
-  /** Public base URL printed in campaign links; defaults to http://localhost:PORT. */
-  PUBLIC_URL: optionalUrl.optional(),
-  /** Embedded data lives here: PGlite in DATA_DIR/pg, chDB in DATA_DIR/ch, the click spool in DATA_DIR/spool. */
-  DATA_DIR: z.string().default('./data'),
-  /** PostgreSQL connection string; when unset the embedded PGlite is used. */
-  DATABASE_URL: optionalUrl.optional(),
-  /** ClickHouse server URL (e.g. http://127.0.0.1:8123); when unset the embedded chDB is used. */
-  CLICKHOUSE_URL: optionalUrl.optional(),
-  CLICKHOUSE_DATABASE: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-    .default('traffoflex'),
-  CLICKHOUSE_USER: z.string().default('default'),
-  CLICKHOUSE_PASSWORD: z.string().default(''),
-  /** Comma-separated CIDRs whose X-Forwarded-For is trusted (e.g. "127.0.0.1/32,10.0.0.0/8"). */
-  TRUSTED_PROXIES: z.string().default(''),
-  /** Allow health checks to private, loopback and link-local addresses (SSRF guard off). */
-  HEALTHCHECK_ALLOW_PRIVATE: bool.default(false),
-  /** Allow outbound postbacks to private, loopback and link-local addresses (SSRF guard off). */
-  OUTBOUND_ALLOW_PRIVATE: bool.default(false),
-  /**
-   * How often (ms) an idle job worker polls its pg-boss queue (an enqueue in this process
-   * wakes it at once). Unset: 1000 on PostgreSQL, 5000 on the embedded PGlite (see `jobsPollMs`).
-   */
-  JOBS_POLL_MS: int(1_000, 50).optional(),
-  /** Days the inbound postback log is kept; older rows are deleted by an hourly job. */
-  POSTBACK_LOG_RETENTION_DAYS: int(90, 1),
-  /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
-  ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
-  ADMIN_PASSWORD: z.string().default(''),
-  /** Seed the labelled sample campaign on an empty database. */
-  SEED_SAMPLE: bool.default(true),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** How often (ms) each process polls the configuration version to rebuild its routing snapshot. */
-  SNAPSHOT_POLL_MS: int(500, 50),
-  /** Click pipeline: max events held in memory before backpressure, batch size and flush interval. */
-  PIPELINE_QUEUE_MAX: int(200_000, 100),
-  PIPELINE_BATCH_SIZE: int(20_000, 1),
-  PIPELINE_FLUSH_MS: int(1_000, 10),
-  /** Megabytes of inserted click lines kept in memory so a postback for a recent click needs no ClickHouse query (0 = none). */
-  PIPELINE_RECENT_MB: int(64, 0),
-  /**
-   * V8 heap growing factor of the serving process as (1 + percent / 100) after each major
-   * GC; 0 keeps V8's heuristics. Higher means rarer major-GC pauses on the redirect for more
-   * memory (see src/platform/gc.ts).
-   */
-  GC_HEAP_GROWING_PERCENT: int(200, 0).pipe(z.number().max(1000)),
-  /**
-   * Scheduling of the serving process's helper threads (Linux): `idle` runs every thread but
-   * the event loop under SCHED_IDLE (nice 19 where `chrt` is missing), `engine` lowers only
-   * chDB's threads to nice 10, `off` changes nothing (see src/platform/thread-priority.ts).
-   */
-  THREAD_PRIORITY: z.enum(['idle', 'engine', 'off']).default('idle'),
-  /** How often (ms) in-memory cap counters are persisted to the configuration store. */
-  CAP_PERSIST_MS: int(2_000, 100),
-  /** Max trafficback hops (campaign → campaign) before answering 404. */
-  TRAFFICBACK_MAX_HOPS: int(3, 1),
-  /** Session cookie lifetime in hours. */
-  SESSION_TTL_HOURS: int(24 * 14, 1),
-  /** Set the Secure flag on the session cookie (enable behind HTTPS). */
-  COOKIE_SECURE: bool.default(false),
-  /**
-   * SMTP server for account email (password reset), a nodemailer URL such as
-   * smtp://user:pass@host:587 or smtps://host:465. Unset: reset links are logged at info level instead.
-   */
-  SMTP_URL: optionalUrl.optional(),
-  /**
-   * 32-byte key (64 hex or base64 characters) that encrypts stored API keys of external
-   * accounts (TrafficStars). Unset: DATA_DIR/secret.key is created once and used.
-   */
-  SECRETS_KEY: z.string().trim().optional(),
-  /** `npm run demo`: real milliseconds per simulated minute of the TrafficStars simulator. */
-  DEMO_MINUTE_MS: int(1_000, 50),
-  /** Allow TrafficStars base URLs on private or loopback addresses (the local simulator). */
-  AUTOPILOT_ALLOW_PRIVATE: bool.default(false),
-  /** TrafficStars API calls the autopilot may make per account and tick (the API allows ~100 per 60 s). */
-  AUTOPILOT_CALLS_PER_TICK: int(60, 5),
-  /** From header of account email. */
-  MAIL_FROM: z.string().trim().min(3).default('traffoflex <no-reply@traffoflex.local>'),
-})
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** HTTP port for the admin UI, API, redirects and postbacks. */
+    PORT: int(3000),
+    HOST: z.string().default('0.0.0.0'),
+    /** Public base URL printed in campaign links; defaults to http://localhost:PORT. */
+    PUBLIC_URL: optionalUrl.optional(),
+    /** Embedded data lives here: PGlite in DATA_DIR/pg, chDB in DATA_DIR/ch, the click spool in DATA_DIR/spool. */
+    DATA_DIR: z.string().default('./data'),
+    /** PostgreSQL connection string; when unset the embedded PGlite is used. */
+    DATABASE_URL: optionalUrl.optional(),
+    /** ClickHouse server URL (e.g. http://127.0.0.1:8123); when unset the embedded chDB is used. */
+    CLICKHOUSE_URL: optionalUrl.optional(),
+    CLICKHOUSE_DATABASE: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .default('traffoflex'),
+    CLICKHOUSE_USER: z.string().default('default'),
+    CLICKHOUSE_PASSWORD: z.string().default(''),
+    /** Comma-separated CIDRs whose X-Forwarded-For is trusted (e.g. "127.0.0.1/32,10.0.0.0/8"). */
+    TRUSTED_PROXIES: z.string().default(''),
+    /** Allow health checks to private, loopback and link-local addresses (SSRF guard off). */
+    HEALTHCHECK_ALLOW_PRIVATE: bool.default(false),
+    /** Allow outbound postbacks to private, loopback and link-local addresses (SSRF guard off). */
+    OUTBOUND_ALLOW_PRIVATE: bool.default(false),
+    /**
+     * How often (ms) an idle job worker polls its pg-boss queue (an enqueue in this process
+     * wakes it at once). Unset: 1000 on PostgreSQL, 5000 on the embedded PGlite (see `jobsPollMs`).
+     */
+    JOBS_POLL_MS: int(1_000, 50).optional(),
+    /** Days the inbound postback log is kept; older rows are deleted by an hourly job. */
+    POSTBACK_LOG_RETENTION_DAYS: int(90, 1),
+    /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
+    ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
+    ADMIN_PASSWORD: z.string().default(''),
+    /** Seed the labelled sample campaign on an empty database. */
+    SEED_SAMPLE: bool.default(true),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** How often (ms) each process polls the configuration version to rebuild its routing snapshot. */
+    SNAPSHOT_POLL_MS: int(500, 50),
+    /** Click pipeline: max events held in memory before backpressure, batch size and flush interval. */
+    PIPELINE_QUEUE_MAX: int(200_000, 100),
+    PIPELINE_BATCH_SIZE: int(20_000, 1),
+    PIPELINE_FLUSH_MS: int(1_000, 10),
+    /** Megabytes of inserted click lines kept in memory so a postback for a recent click needs no ClickHouse query (0 = none). */
+    PIPELINE_RECENT_MB: int(64, 0),
+    /**
+     * V8 heap growing factor of the serving process as (1 + percent / 100) after each major
+     * GC; 0 keeps V8's heuristics. Higher means rarer major-GC pauses on the redirect for more
+     * memory (see src/platform/gc.ts).
+     */
+    GC_HEAP_GROWING_PERCENT: int(200, 0).pipe(z.number().max(1000)),
+    /**
+     * Scheduling of the serving process's helper threads (Linux): `idle` runs every thread but
+     * the event loop under SCHED_IDLE (nice 19 where `chrt` is missing), `engine` lowers only
+     * chDB's threads to nice 10, `off` changes nothing (see src/platform/thread-priority.ts).
+     * Unset: `idle` with the embedded chDB, `off` when CLICKHOUSE_URL names a server (no
+     * embedded engine threads compete with the redirects then).
+     */
+    THREAD_PRIORITY: z.enum(['idle', 'engine', 'off']).optional(),
+    /** How often (ms) in-memory cap counters are persisted to the configuration store. */
+    CAP_PERSIST_MS: int(2_000, 100),
+    /** Max trafficback hops (campaign → campaign) before answering 404. */
+    TRAFFICBACK_MAX_HOPS: int(3, 1),
+    /** Session cookie lifetime in hours. */
+    SESSION_TTL_HOURS: int(24 * 14, 1),
+    /** Set the Secure flag on the session cookie (enable behind HTTPS). */
+    COOKIE_SECURE: bool.default(false),
+    /**
+     * SMTP server for account email (password reset), a nodemailer URL such as
+     * smtp://user:pass@host:587 or smtps://host:465. Unset: reset links are logged at info level instead.
+     */
+    SMTP_URL: optionalUrl.optional(),
+    /**
+     * 32-byte key (64 hex or base64 characters) that encrypts stored API keys of external
+     * accounts (TrafficStars). Unset: DATA_DIR/secret.key is created once and used.
+     */
+    SECRETS_KEY: z.string().trim().optional(),
+    /** `npm run demo`: real milliseconds per simulated minute of the TrafficStars simulator. */
+    DEMO_MINUTE_MS: int(1_000, 50),
+    /** Allow TrafficStars base URLs on private or loopback addresses (the local simulator). */
+    AUTOPILOT_ALLOW_PRIVATE: bool.default(false),
+    /** TrafficStars API calls the autopilot may make per account and tick (the API allows ~100 per 60 s). */
+    AUTOPILOT_CALLS_PER_TICK: int(60, 5),
+    /** From header of account email. */
+    MAIL_FROM: z.string().trim().min(3).default('traffoflex <no-reply@traffoflex.local>'),
+  })
+  .transform((env) => ({
+    ...env,
+    // Defaults that depend on another variable; an explicit value wins.
+    THREAD_PRIORITY: env.THREAD_PRIORITY ?? (env.CLICKHOUSE_URL ? ('off' as const) : ('idle' as const)),
+  }))
 
 export type Env = z.infer<typeof envSchema>
 

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './config.ts'
+
+describe('THREAD_PRIORITY', () => {
+  it.each([
+    { env: {}, expected: 'idle' },
+    { env: { CLICKHOUSE_URL: '' }, expected: 'idle' },
+    { env: { CLICKHOUSE_URL: 'http://127.0.0.1:8123' }, expected: 'off' },
+    { env: { CLICKHOUSE_URL: 'http://127.0.0.1:8123', THREAD_PRIORITY: 'idle' }, expected: 'idle' },
+    { env: { CLICKHOUSE_URL: 'http://127.0.0.1:8123', THREAD_PRIORITY: 'engine' }, expected: 'engine' },
+    { env: { THREAD_PRIORITY: 'off' }, expected: 'off' },
+  ])('$env → $expected', ({ env, expected }) => {
+    expect(loadConfig(env).THREAD_PRIORITY).toBe(expected)
+  })
+
+  it('refuses an unknown mode, naming the variable', () => {
+    expect(() => loadConfig({ THREAD_PRIORITY: 'low' })).toThrow(/THREAD_PRIORITY/)
+  })
+})
