@@ -154,11 +154,6 @@ export interface JobsOptions<C extends JobCatalog> {
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
   /** Idle poll interval of each worker, ms (default 1,000; pg-boss's own minimum does not apply). */
   pollIntervalMs?: number
-  /**
-   * How often pg-boss supervises the queues (expires jobs whose worker died), seconds
-   * (default 60, pg-boss's own).
-   */
-  superviseIntervalSeconds?: number
   /** Per-queue overrides of the catalog's schedules (tests run a 60 s sweep every 200 ms). */
   scheduleOverrides?: Partial<Record<keyof C & string, { everyMs: number }>>
 }
@@ -293,7 +288,7 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
     schema: JOBS_SCHEMA,
     migrate: true,
     supervise: true,
-    ...(opts.superviseIntervalSeconds ? { superviseIntervalSeconds: opts.superviseIntervalSeconds } : {}),
+    // Supervision (expiring jobs whose worker died) every 60 s: pg-boss's default interval.
     // Schedules are slots here (see file comment), not pg-boss's cron.
     schedule: false,
     // The instance registry (a heartbeat row per process every 30 s) feeds pg-boss's dashboard,
