@@ -291,6 +291,10 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
     // Supervision (expiring jobs whose worker died) every 60 s: pg-boss's default interval.
     // Schedules are slots here (see file comment), not pg-boss's cron.
     schedule: false,
+    // No job here depends on another (no `flow()`/`dependsOn`), so pg-boss's dependency
+    // resolver has nothing to do; its default pass every 5 s would be two queries on the
+    // redirect's thread (PGlite) for nothing.
+    flowIntervalSeconds: 3600,
     // The instance registry (a heartbeat row per process every 30 s) feeds pg-boss's dashboard,
     // which is not used; on PGlite every such write runs on the redirect's thread.
     registerInstance: false,
