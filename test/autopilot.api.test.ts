@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { autopilotRoutes, createAutopilotService } from '../src/modules/autopilot/index.ts'
 import type { RemainingProvider } from '../src/modules/autopilot/autopilot.service.ts'
-import { createCampaign } from '../src/modules/routing/routing.repository.ts'
+import { createCampaign } from '../src/modules/routing/routing.api.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import {
   startTrafficStarsSimulator,

@@ -20,7 +20,7 @@ import {
   insertAutopilotCampaign,
   updateAutopilotCampaign,
 } from '../src/modules/autopilot/autopilot.repository.ts'
-import { createCampaign } from '../src/modules/routing/routing.repository.ts'
+import { createCampaign } from '../src/modules/routing/routing.api.ts'
 import type { DbHandle } from '../src/platform/db/client.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import {

@@ -1,47 +1,59 @@
 /**
  * Public surface of the routing configuration store and its admin API (the lead owns the
  * module's `index.ts`; it re-exports from here). Import repositories and `loadConfigRows`
- * from this file, not from `routing.repository.ts` directly.
+ * from this file, not from `repository/*.repository.ts` directly.
  */
+export {
+  createSource,
+  deleteSource,
+  getSource,
+  listSources,
+  type SourceInput,
+  type SourceRecord,
+  updateSource,
+} from './repository/sources.repository.ts'
+export {
+  createNetwork,
+  deleteNetwork,
+  getNetwork,
+  listNetworks,
+  type NetworkInput,
+  type NetworkRecord,
+  updateNetwork,
+} from './repository/networks.repository.ts'
+export {
+  createDestination,
+  deleteDestination,
+  type DestinationInput,
+  type DestinationRecord,
+  getDestination,
+  listDestinations,
+  updateDestination,
+} from './repository/destinations.repository.ts'
 export {
   type CampaignInput,
   type CampaignRecord,
   createCampaign,
-  createDestination,
-  createNetwork,
-  createSource,
-  createStream,
-  type DestinationInput,
-  type DestinationRecord,
   deleteCampaign,
-  deleteDestination,
-  deleteNetwork,
-  deleteSource,
-  deleteStream,
   getCampaign,
-  getDestination,
-  getNetwork,
-  getSource,
-  getStream,
-  type ListQuery,
   listCampaigns,
-  listDestinations,
-  listNetworks,
-  listSources,
+  updateCampaign,
+} from './repository/campaigns.repository.ts'
+export {
+  createStream,
+  deleteStream,
+  getStream,
   listStreams,
-  loadConfigRows,
-  type NetworkInput,
-  type NetworkRecord,
-  type Page,
-  readConfigVersion,
-  type SourceInput,
-  type SourceRecord,
   type StreamInput,
   type StreamRecord,
-  updateCampaign,
-  updateDestination,
-  updateNetwork,
-  updateSource,
   updateStream,
-} from './routing.repository.ts'
+} from './repository/streams.repository.ts'
+export {
+  loadConfigRows,
+  readConfigVersion,
+} from './repository/config-rows.repository.ts'
+export type {
+  ListQuery,
+  Page,
+} from './repository/scoped.repository.ts'
 export { patchSchema, type RoutingRoutesDeps, routingApiRoutes } from './routing.routes.ts'

@@ -13,38 +13,46 @@ import { errorBody, idParams, pageResponse } from '../../platform/http/schemas.t
 import type { AppConfig } from '../../config.ts'
 import type { Db } from '../../platform/db/client.ts'
 import {
+  createSource,
+  deleteSource,
+  getSource,
+  listSources,
+  type SourceRecord,
+  updateSource,
+} from './repository/sources.repository.ts'
+import {
+  createNetwork,
+  deleteNetwork,
+  getNetwork,
+  listNetworks,
+  type NetworkRecord,
+  updateNetwork,
+} from './repository/networks.repository.ts'
+import {
+  createDestination,
+  deleteDestination,
+  type DestinationRecord,
+  getDestination,
+  listDestinations,
+  updateDestination,
+} from './repository/destinations.repository.ts'
+import {
   type CampaignRecord,
   createCampaign,
-  createDestination,
-  createNetwork,
-  createSource,
-  createStream,
-  type DestinationRecord,
   deleteCampaign,
-  deleteDestination,
-  deleteNetwork,
-  deleteSource,
-  deleteStream,
   getCampaign,
-  getDestination,
-  getNetwork,
-  getSource,
-  getStream,
   listCampaigns,
-  listDestinations,
-  listNetworks,
-  listSources,
-  listStreams,
-  type NetworkRecord,
-  type Page,
-  type SourceRecord,
-  type StreamRecord,
   updateCampaign,
-  updateDestination,
-  updateNetwork,
-  updateSource,
+} from './repository/campaigns.repository.ts'
+import {
+  createStream,
+  deleteStream,
+  getStream,
+  listStreams,
+  type StreamRecord,
   updateStream,
-} from './routing.repository.ts'
+} from './repository/streams.repository.ts'
+import type { Page } from './repository/scoped.repository.ts'
 import {
   affiliateNetworkInput,
   antiRepeatSchema,

@@ -1,14 +1,17 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { manualClock } from '../../../platform/clock.ts'
 import type { PipelineEvent } from '../../analytics/index.ts'
-import { compileSnapshot, type Snapshot } from '../core/index.ts'
+import { clickIdTime, compileSnapshot, type Snapshot } from '../core/index.ts'
 import { campaignRow, destinationRow, only, rows, sourceRow, streamRow, uid } from '../core/test-fixtures.ts'
 import { createRedirectHandler, HOP_PARAM } from './redirect.handler.ts'
 import { createContextBuilder } from './request-context.ts'
 import { createRuntimeState } from './router-state.ts'
 
 const PUBLIC = 'http://tracker.test'
+const NOW = Date.parse('2026-03-02T12:00:00Z')
+const clock = manualClock(NOW)
 const events: PipelineEvent[] = []
 let snapshot: Snapshot
 let server: http.Server
@@ -74,6 +77,7 @@ beforeAll(async () => {
     },
     publicUrl: PUBLIC,
     maxHops: 3,
+    clock,
   })
   server = http.createServer(handler)
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -108,6 +112,14 @@ describe('redirect handler over real HTTP', () => {
       campaign_id: uid(1),
     })
     expect(loc.searchParams.get('c')).toBe(click!.click_id)
+  })
+
+  it('reads the time of a click from the injected clock', async () => {
+    clock.set(NOW + 1234)
+    await get('/c/main', '8.8.8.8')
+    const click = events.find((e) => e.type === 'click')!
+    expect(click.ts).toBe(NOW + 1234)
+    expect(clickIdTime(click.click_id)).toBe(NOW + 1234)
   })
 
   it('uses the source cost model when the click has no cost parameter', async () => {

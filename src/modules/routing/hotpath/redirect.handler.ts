@@ -10,13 +10,22 @@
 import { randomFillSync } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from '../../analytics/index.ts'
-import { type CompiledCampaign, findCampaign, newClickId, route, type Snapshot } from '../core/index.ts'
+import type { Clock } from '../../../platform/clock.ts'
+import {
+  type CompiledCampaign,
+  findCampaign,
+  HOP_PARAM,
+  newClickId,
+  parseHops,
+  route,
+  type Snapshot,
+  trafficbackStep,
+} from '../core/index.ts'
 import type { Decision, RequestContext } from '../routing.types.ts'
 import type { ContextBuilder } from './request-context.ts'
 import type { RuntimeState } from './router-state.ts'
 
-/** Query parameter carrying the trafficback hop count on redirects back into our own links. */
-export const HOP_PARAM = '_tfhop'
+export { HOP_PARAM }
 const MAX_QUERY_PARAMS = 64
 const MAX_PARAM_LENGTH = 1024
 
@@ -29,8 +38,8 @@ export interface RedirectDeps {
   /** Our public base URL: trafficback URLs under it get the hop counter. */
   publicUrl: string
   maxHops: number
-  /** Epoch ms (injected for tests). */
-  now?: () => number
+  /** Read once per request: the click's time (its ID, event `ts`, schedules, caps). */
+  clock: Clock
   onOutcome?: (outcome: 'redirect' | 'trafficback' | 'not_found' | 'error') => void
 }
 
@@ -167,14 +176,6 @@ function trafficbackEvent(
   }
 }
 
-/** Adds the hop counter to a trafficback URL that points back into our own campaign links. */
-function withHop(url: string, publicUrl: string, hops: number): string {
-  if (!url.startsWith(`${publicUrl}/c/`)) return url
-  const u = new URL(url)
-  u.searchParams.set(HOP_PARAM, String(hops))
-  return u.toString()
-}
-
 /**
  * Creates the `(req, res)` handler for `/c/:alias`. It never throws: an unexpected error
  * answers 500 and is counted.
@@ -182,7 +183,6 @@ function withHop(url: string, publicUrl: string, hops: number): string {
 export function createRedirectHandler(
   deps: RedirectDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const now = deps.now ?? Date.now
   const random = randomSource()
   const count = deps.onOutcome ?? (() => {})
 
@@ -232,8 +232,8 @@ export function createRedirectHandler(
       alias = ''
     }
     const query = parseQuery(qi === -1 ? '' : url.slice(qi + 1))
-    const ts = now()
-    const at = new Date(ts)
+    const at = deps.clock.now()
+    const ts = at.getTime()
     const snap = deps.snapshot()
     const ctx = deps.context.fromFacts({
       ip: deps.context.clientIp(req),
@@ -243,8 +243,7 @@ export function createRedirectHandler(
       query,
     })
     const clickId = newClickId(ts, random())
-    // Clamped to a UInt8 (the trafficback.hops column); any value past maxHops means 404 anyway.
-    let hops = Math.max(0, Math.min(Number.parseInt(query[HOP_PARAM] ?? '0', 10) || 0, 255))
+    let hops = parseHops(query[HOP_PARAM])
     let campaign = findCampaign(snap, alias)
     if (!campaign) {
       count('not_found')
@@ -260,19 +259,24 @@ export function createRedirectHandler(
         count('redirect')
         return redirect(res, clickEvent(clickId, ts, ctx, campaign, decision), decision.url)
       }
-      const tb = decision.target
-      const next = tb.type === 'campaign' ? snap.campaignsById.get(tb.campaign_id) : undefined
-      const overLimit = hops + 1 > deps.maxHops
-      const targetType = overLimit && tb.type !== 'none' ? 'loop' : tb.type
-      const target = tb.type === 'url' ? tb.url : tb.type === 'campaign' ? tb.campaign_id : ''
-      const event = trafficbackEvent(clickId, ts, ctx, campaign, decision.reason, targetType, target, hops)
+      const step = trafficbackStep(decision.target, hops, deps.maxHops, snap.campaignsById, deps.publicUrl)
+      const event = trafficbackEvent(
+        clickId,
+        ts,
+        ctx,
+        campaign,
+        decision.reason,
+        step.targetType,
+        step.target,
+        hops,
+      )
       count('trafficback')
-      if (tb.type === 'none' || overLimit || (tb.type === 'campaign' && !next)) return notFound(res, event)
-      hops++
-      if (tb.type === 'url') return redirect(res, event, withHop(tb.url, deps.publicUrl, hops))
+      if (step.action === 'not_found') return notFound(res, event)
+      if (step.action === 'redirect') return redirect(res, event, step.url)
       // A campaign trafficback is followed in process: record this hop, route the next campaign.
       events.push(event)
-      campaign = next!
+      hops = step.hops
+      campaign = snap.campaignsById.get(step.target)!
     }
   }
 

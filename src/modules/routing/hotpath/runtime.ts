@@ -6,12 +6,13 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppConfig } from '../../../config.ts'
 import type { PipelineEvent } from '../../analytics/index.ts'
+import { type Clock, systemClock } from '../../../platform/clock.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { readConfigVersion } from '../../../platform/db/config-version.ts'
 import type { Logger } from '../../../platform/logger.ts'
 import type { Metrics } from '../../../platform/metrics.ts'
 import { compileSnapshot, newClickId, route, type Snapshot } from '../core/index.ts'
-import { loadConfigRows } from '../routing.repository.ts'
+import { loadConfigRows } from '../repository/config-rows.repository.ts'
 import type { Decision, RequestContext } from '../routing.types.ts'
 import { loadCapCounters, persistCapDeltas } from './cap.repository.ts'
 import { createRedirectHandler } from './redirect.handler.ts'
@@ -41,6 +42,8 @@ export interface RoutingRuntime {
   snapshots: SnapshotManager<Snapshot>
   state: RuntimeState
   context: ContextBuilder
+  /** The runtime's one time source (clicks, cap days, snapshot timings, previews without a time). */
+  clock: Clock
   /**
    * Routes a described request through campaign `campaignId` without recording anything:
    * no click event, no counter or memory changes. Undefined when the campaign is not in
@@ -81,8 +84,11 @@ export async function createRoutingRuntime(deps: {
   epc?: () => Promise<Map<string, { epcMicros: number; clicks: number }>>
   /** Default 60 s. */
   epcRefreshMs?: number
+  /** Default the system clock. */
+  clock?: Clock
 }): Promise<RoutingRuntime> {
   const { db, config, logger } = deps
+  const clock = deps.clock ?? systemClock
   const state = createRuntimeState()
   const snapshots = await createSnapshotManager({
     readVersion: () => readConfigVersion(db),
@@ -90,13 +96,14 @@ export async function createRoutingRuntime(deps: {
     compile: compileSnapshot,
     pollMs: config.SNAPSHOT_POLL_MS,
     logger,
+    clock,
     onSwap: (snap, rows) => {
       state.setCapTimezones(new Map(rows.destinations.map((d) => [d.id, d.capTimezone])))
       if (snap.warnings.length > 0)
         logger.warn({ warnings: snap.warnings.slice(0, 20) }, 'routing snapshot warnings')
     },
   })
-  state.load(await loadCapCounters(db), Date.now())
+  state.load(await loadCapCounters(db), clock.now().getTime())
 
   const context = createContextBuilder({
     trustedProxies: parseTrustedProxies(config.TRUSTED_PROXIES),
@@ -109,6 +116,7 @@ export async function createRoutingRuntime(deps: {
     pipeline: deps.pipeline,
     publicUrl: config.publicUrl,
     maxHops: config.TRAFFICBACK_MAX_HOPS,
+    clock,
     onOutcome: deps.metrics
       ? (o) => {
           deps.metrics!.redirects[o]++
@@ -144,6 +152,7 @@ export async function createRoutingRuntime(deps: {
     snapshots,
     state,
     context,
+    clock,
     preview(workspaceId, campaignId, facts, at) {
       const snap = snapshots.current()
       const campaign = snap.campaignsById.get(campaignId)

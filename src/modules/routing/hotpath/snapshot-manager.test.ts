@@ -1,5 +1,6 @@
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
+import { manualClock } from '../../../platform/clock.ts'
 import type { ConfigRows } from '../routing.types.ts'
 import { createSnapshotManager } from './snapshot-manager.ts'
 
@@ -25,6 +26,7 @@ describe('snapshot manager', () => {
       compile: (rows) => ({ compiledAt: rows.version }),
       pollMs: 1000,
       logger: silent,
+      clock: manualClock(0),
     })
     expect(m.current()).toEqual({ compiledAt: 1 })
     await m.refresh()
@@ -50,6 +52,7 @@ describe('snapshot manager', () => {
       compile: (rows) => rows.version,
       pollMs: 1000,
       logger: silent,
+      clock: manualClock(0),
     })
     fail = true
     version = 2
@@ -63,19 +66,28 @@ describe('snapshot manager', () => {
   it('coalesces concurrent refreshes into one reload', async () => {
     let version = 1
     let loads = 0
+    // Reloads after the first wait for the gate, so the three refreshes overlap for sure.
+    let open: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      open = r
+    })
     const m = await createSnapshotManager({
       readVersion: async () => version,
       loadRows: async () => {
         loads++
-        await new Promise((r) => setTimeout(r, 20))
+        if (loads > 1) await gate
         return rowsAt(version)
       },
       compile: (rows) => rows.version,
       pollMs: 1000,
       logger: silent,
+      clock: manualClock(0),
     })
     version = 2
-    await Promise.all([m.refresh(), m.refresh(), m.refresh()])
+    const refreshes = Promise.all([m.refresh(), m.refresh(), m.refresh()])
+    await expect.poll(() => loads).toBe(2)
+    open()
+    await refreshes
     expect(loads).toBe(2) // the first load at creation, one reload
     expect(m.current()).toBe(2)
   })
@@ -88,11 +100,32 @@ describe('snapshot manager', () => {
       compile: (rows) => rows.version,
       pollMs: 20,
       logger: silent,
+      clock: manualClock(0),
     })
     m.start()
     version = 5
-    for (let i = 0; i < 50 && m.current() !== 5; i++) await new Promise((r) => setTimeout(r, 10))
+    await expect.poll(() => m.current()).toBe(5)
     m.stop()
-    expect(m.current()).toBe(5)
+  })
+
+  it('times a rebuild on the injected clock', async () => {
+    let version = 1
+    const clock = manualClock('2026-01-01T00:00:00Z')
+    const logged: { ms?: number }[] = []
+    const logger = pino({ level: 'debug' }, { write: (line: string) => logged.push(JSON.parse(line)) })
+    const m = await createSnapshotManager({
+      readVersion: async () => version,
+      loadRows: async () => {
+        clock.advance(250)
+        return rowsAt(version)
+      },
+      compile: (rows) => rows.version,
+      pollMs: 1000,
+      logger,
+      clock,
+    })
+    version = 2
+    await m.refresh()
+    expect(logged.map((l) => l.ms)).toEqual([250])
   })
 })

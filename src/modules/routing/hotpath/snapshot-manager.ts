@@ -3,6 +3,7 @@
  * `pollMs` and, when it moved, reloads the rows and swaps in a newly compiled snapshot.
  * The hot path only ever calls `current()`, a plain field read.
  */
+import type { Clock } from '../../../platform/clock.ts'
 import type { Logger } from '../../../platform/logger.ts'
 import type { ConfigRows } from '../routing.types.ts'
 
@@ -23,6 +24,7 @@ export interface SnapshotManager<S> {
  * @param deps.loadRows full configuration load.
  * @param deps.compile pure compile of rows into the router's snapshot.
  * @param deps.onSwap called after each swap with the rows (e.g. to update cap timezones).
+ * @param deps.clock times a rebuild for the debug log.
  */
 export async function createSnapshotManager<S>(deps: {
   readVersion: () => Promise<number>
@@ -30,6 +32,7 @@ export async function createSnapshotManager<S>(deps: {
   compile: (rows: ConfigRows) => S
   pollMs: number
   logger: Logger
+  clock: Clock
   onSwap?: (snapshot: S, rows: ConfigRows) => void
 }): Promise<SnapshotManager<S>> {
   const swap = (rows: ConfigRows) => {
@@ -54,9 +57,10 @@ export async function createSnapshotManager<S>(deps: {
       try {
         const v = await deps.readVersion()
         if (!force && v === loadedVersion) return
-        const started = Date.now()
+        const started = deps.clock.now().getTime()
         swap(await deps.loadRows())
-        deps.logger.debug({ version: loadedVersion, ms: Date.now() - started }, 'routing snapshot rebuilt')
+        const ms = deps.clock.now().getTime() - started
+        deps.logger.debug({ version: loadedVersion, ms }, 'routing snapshot rebuilt')
       } catch (err) {
         // Keep serving the last good snapshot; the next poll retries.
         deps.logger.error({ err }, 'routing snapshot refresh failed')

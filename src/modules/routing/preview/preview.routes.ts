@@ -70,7 +70,7 @@ export function previewRoutes(deps: { db: Db; runtime: RoutingRuntime }): Fastif
         // A campaign saved a moment ago must be previewable: catch the snapshot up first.
         await deps.runtime.snapshots.refresh()
         const b = req.body
-        const at = b.time ? new Date(b.time) : new Date()
+        const at = b.time ? new Date(b.time) : deps.runtime.clock.now()
         const out = deps.runtime.preview(
           req.auth.workspaceId,
           req.params.id,
