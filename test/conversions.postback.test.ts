@@ -454,6 +454,34 @@ describe.each(['pglite', 'postgres'] as const)('postbacks on %s', (kind) => {
     expect(Number(row!.click_ts)).toBe(c3.ts)
   })
 
+  it("caches a network's settings for networkCacheMs on the injected clock", async () => {
+    const { createConversionsService } = await import('../src/modules/conversions/index.ts')
+    const { manualClock } = await import('../src/platform/clock.ts')
+    const clock = manualClock('2026-05-01T00:00:00Z')
+    const cached = createConversionsService({
+      db: f.h.db,
+      clickhouse: ch,
+      recentClicks: f.recentClicks,
+      networkCacheMs: 1000,
+      clock,
+    })
+    const n = await f.network(f.A.apiKey, { postback_secret: 'old-secret' })
+    const c = f.click(f.A.workspaceId)
+    const post = (secret: string) =>
+      cached.handlePostback({
+        method: 'GET',
+        rawQuery: new URLSearchParams({ network: n.id, secret, subid: c.click_id, tid: 'T-ttl' }).toString(),
+        headers: {},
+        ip: '127.0.0.1',
+      })
+    expect((await post('new-secret')).outcome).toBe('bad_secret') // loads and caches 'old-secret'
+    await f.h.db.execute(sql`UPDATE affiliate_networks SET postback_secret = 'new-secret' WHERE id = ${n.id}`)
+    clock.advance(1000)
+    expect((await post('new-secret')).outcome).toBe('bad_secret') // still the cached settings
+    clock.advance(1)
+    expect((await post('new-secret')).outcome).toBe('accepted') // older than 1,000 ms: reloaded
+  })
+
   it('a failed ClickHouse insert is retried later with the same token (no loss, no double)', async () => {
     const { createWorkspaceWithKey } = await import('./helpers/auth.ts')
     const { createConversionsService } = await import('../src/modules/conversions/index.ts')

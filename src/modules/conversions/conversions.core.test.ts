@@ -1,11 +1,20 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
+  ADMISSION_ORDER,
+  type AdmissionCheck,
+  type AdmissionRefusal,
+  admitPostback,
+  clickRefusal,
   type ConversionState,
   type ConversionStatus,
   type DecideDefaults,
   decide,
+  destinationDefaults,
+  isNetworkRef,
+  type KnownNetworkFacts,
   type NormalizedPostback,
+  needsDestinationDefaults,
 } from './conversions.core.ts'
 
 const CLICK = '01J0000000AAAAAAAAAAAAAAAA'
@@ -457,5 +466,160 @@ describe('decide: properties over replayed and reordered postbacks', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('admitPostback: the order of the checks', () => {
+  const ok: KnownNetworkFacts = {
+    network: 'known',
+    ip: '203.0.113.7',
+    ipAllowed: true,
+    secret: 'match',
+    body: { ok: true },
+    parsed: { ok: true, clickId: CLICK, clickIdValid: true },
+  }
+  const badBody = { ok: false, reason: 'body is not valid JSON' } as const
+  const badFields = { ok: false, outcome: 'bad_status', reason: 'unknown status "weird"' } as const
+  const foreignClick = { ok: true, clickId: 'their-click-123', clickIdValid: false } as const
+  const cases: [string, Parameters<typeof admitPostback>[0], AdmissionRefusal | undefined][] = [
+    [
+      'no network parameter',
+      { network: 'missing' },
+      { check: 'network', outcome: 'unknown_network', reason: 'missing network parameter' },
+    ],
+    [
+      'a network that does not exist',
+      { network: 'unknown' },
+      { check: 'network', outcome: 'unknown_network', reason: 'no such network' },
+    ],
+    ['everything in order', ok, undefined],
+    ['no secret configured', { ...ok, secret: 'none' }, undefined],
+    [
+      'an IP outside the allowlist, before the secret',
+      { ...ok, ipAllowed: false, secret: 'mismatch' },
+      {
+        check: 'ip_allowlist',
+        outcome: 'ip_not_allowed',
+        reason: "IP 203.0.113.7 is not in the network's allowlist",
+      },
+    ],
+    [
+      'no IP at all',
+      { ...ok, ip: '', ipAllowed: false },
+      {
+        check: 'ip_allowlist',
+        outcome: 'ip_not_allowed',
+        reason: "IP (none) is not in the network's allowlist",
+      },
+    ],
+    [
+      'a wrong secret, before an unreadable body',
+      { ...ok, secret: 'mismatch', body: badBody },
+      { check: 'secret', outcome: 'bad_secret', reason: 'secret missing or wrong' },
+    ],
+    [
+      'an unreadable body, before the fields',
+      { ...ok, body: badBody, parsed: badFields },
+      { check: 'body', outcome: 'malformed', reason: 'body is not valid JSON' },
+    ],
+    [
+      'fields the template refuses keep their outcome',
+      { ...ok, parsed: badFields },
+      { check: 'fields', outcome: 'bad_status', reason: 'unknown status "weird"' },
+    ],
+    [
+      'a click ID that is not ours',
+      { ...ok, parsed: foreignClick },
+      {
+        check: 'click_id',
+        outcome: 'malformed',
+        reason: 'click ID "their-click-123" is not a traffoflex click ID',
+      },
+    ],
+  ]
+  it.each(cases)('%s', (_name, facts, expected) => {
+    expect(admitPostback(facts)).toEqual(expected)
+  })
+
+  it('always names the first failing check of ADMISSION_ORDER', () => {
+    const failing = (f: KnownNetworkFacts): Record<AdmissionCheck, boolean> => ({
+      network: false,
+      ip_allowlist: !f.ipAllowed,
+      secret: f.secret === 'mismatch',
+      body: !f.body.ok,
+      fields: !f.parsed.ok,
+      click_id: f.parsed.ok && !f.parsed.clickIdValid,
+    })
+    const facts = fc.record({
+      network: fc.constant('known' as const),
+      ip: fc.constantFrom('', '198.51.100.1'),
+      ipAllowed: fc.boolean(),
+      secret: fc.constantFrom('none' as const, 'match' as const, 'mismatch' as const),
+      body: fc.constantFrom<KnownNetworkFacts['body']>({ ok: true }, badBody),
+      parsed: fc.constantFrom<KnownNetworkFacts['parsed']>(ok.parsed, badFields, foreignClick),
+    })
+    fc.assert(
+      fc.property(facts, (f) => {
+        const fails = failing(f)
+        expect(admitPostback(f)?.check).toBe(ADMISSION_ORDER.find((c) => fails[c]))
+      }),
+    )
+  })
+})
+
+describe('isNetworkRef', () => {
+  it.each([
+    ['6f1c2b9e-3d4a-4e5f-8a7b-1c2d3e4f5a6b', true],
+    ['6F1C2B9E-3D4A-4E5F-8A7B-1C2D3E4F5A6B', true],
+    ['', false],
+    ['net-1', false],
+    ['6f1c2b9e-3d4a-4e5f-8a7b-1c2d3e4f5a6b-x', false],
+  ])('%j → %s', (ref, expected) => {
+    expect(isNetworkRef(ref)).toBe(expected)
+  })
+})
+
+describe('clickRefusal', () => {
+  it.each([
+    ['found', undefined],
+    ['absent', { outcome: 'unknown_click', reason: 'no such click in this workspace (yet)' }],
+    ['failed', { outcome: 'error', reason: 'click lookup unavailable; retry later' }],
+  ] as const)('%s', (lookup, expected) => {
+    expect(clickRefusal(lookup)).toEqual(expected)
+  })
+})
+
+describe('payout defaults from the destination', () => {
+  it.each([
+    ['payout and currency present', 5 * M, 'EUR', false],
+    ['payout missing', undefined, 'EUR', true],
+    ['currency missing', 5 * M, undefined, true],
+    ['both missing', undefined, undefined, true],
+  ])('%s → needed: %s', (_name, payoutMicros, currency, needed) => {
+    expect(needsDestinationDefaults({ payoutMicros, currency })).toBe(needed)
+  })
+
+  it.each<[string, { payoutCents: number; currency: string } | undefined, DecideDefaults]>([
+    [
+      'cents become micros',
+      { payoutCents: 1250, currency: 'EUR' },
+      { payoutMicros: 12_500_000, currency: 'EUR' },
+    ],
+    [
+      'no default payout leaves the payout open',
+      { payoutCents: 0, currency: 'GBP' },
+      { payoutMicros: undefined, currency: 'GBP' },
+    ],
+    ['no destination, no defaults', undefined, { payoutMicros: undefined, currency: undefined }],
+  ])('%s', (_name, dest, expected) => {
+    expect(destinationDefaults(dest)).toEqual(expected)
+  })
+
+  it('a new conversion without payout or currency takes the destination defaults, else 0 USD', () => {
+    const bare = pb('lead', { payoutMicros: undefined, currency: undefined })
+    const withDest = decide(undefined, bare, NOW, destinationDefaults({ payoutCents: 1250, currency: 'EUR' }))
+    expect(withDest.next).toMatchObject({ payoutMicros: 12_500_000, currency: 'EUR' })
+    const without = decide(undefined, bare, NOW, destinationDefaults(undefined))
+    expect(without.next).toMatchObject({ payoutMicros: 0, currency: 'USD' })
   })
 })

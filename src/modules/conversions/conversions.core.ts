@@ -168,6 +168,135 @@ export interface DecideDefaults {
   currency?: string | undefined
 }
 
+/** Query/body parameter naming the network (its ID): `/postback?network=<uuid>&…`. */
+export const NETWORK_PARAM = 'network'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** True when `ref` (the trimmed {@link NETWORK_PARAM} value) can name a network, so it is worth a lookup. */
+export function isNetworkRef(ref: string): boolean {
+  return UUID.test(ref)
+}
+
+/** Why a postback is refused before its conversion is decided. */
+export interface Refusal {
+  outcome: Exclude<PostbackOutcome, 'accepted' | 'duplicate'>
+  /** Human-readable reason (stored in `postback_log.reason`). */
+  reason: string
+}
+
+/** Admission facts when no network was found: the parameter was missing, or names none. */
+export interface NoNetworkFacts {
+  network: 'missing' | 'unknown'
+}
+
+/** Admission facts of a postback whose network was found (the shell gathers them all first). */
+export interface KnownNetworkFacts {
+  network: 'known'
+  /** Client IP, for the reason text ('' when the socket had none). */
+  ip: string
+  /** The network's IP allowlist admits `ip` (an empty list admits everyone). */
+  ipAllowed: boolean
+  /** `none` when the network has no secret; else whether the presented one matches. */
+  secret: 'none' | 'match' | 'mismatch'
+  /** Whether the body could be read (`postbackFields`). */
+  body: { ok: true } | { ok: false; reason: string }
+  /** The template parse (`parsePostback`); `clickIdValid` is whether the click ID is one of ours. */
+  parsed:
+    | { ok: true; clickId: string; clickIdValid: boolean }
+    | { ok: false; outcome: 'malformed' | 'bad_status'; reason: string }
+}
+
+/** What {@link admitPostback} decides on. */
+export type AdmissionFacts = NoNetworkFacts | KnownNetworkFacts
+
+/**
+ * The checks of an inbound postback, in the order they are applied: the first that fails
+ * decides the outcome. The network comes first (nothing else can be judged without its
+ * settings); the caller's credentials (IP, secret) before anything about the content, so an
+ * unauthenticated caller learns nothing about what a valid postback would look like.
+ */
+export const ADMISSION_ORDER = ['network', 'ip_allowlist', 'secret', 'body', 'fields', 'click_id'] as const
+
+/** One of {@link ADMISSION_ORDER}. */
+export type AdmissionCheck = (typeof ADMISSION_ORDER)[number]
+
+/** A refusal by {@link admitPostback}, naming the check that failed. */
+export interface AdmissionRefusal extends Refusal {
+  check: AdmissionCheck
+}
+
+/**
+ * Admission of one postback, checks in {@link ADMISSION_ORDER}: the first refusal, or
+ * undefined when the postback may go on to the click lookup. Pure; never throws.
+ */
+export function admitPostback(facts: NoNetworkFacts): AdmissionRefusal
+export function admitPostback(facts: AdmissionFacts): AdmissionRefusal | undefined
+export function admitPostback(facts: AdmissionFacts): AdmissionRefusal | undefined {
+  const refuse = (check: AdmissionCheck, outcome: Refusal['outcome'], reason: string) => ({
+    check,
+    outcome,
+    reason,
+  })
+  if (facts.network !== 'known') {
+    return refuse(
+      'network',
+      'unknown_network',
+      facts.network === 'missing' ? `missing ${NETWORK_PARAM} parameter` : 'no such network',
+    )
+  }
+  if (!facts.ipAllowed) {
+    return refuse(
+      'ip_allowlist',
+      'ip_not_allowed',
+      `IP ${facts.ip || '(none)'} is not in the network's allowlist`,
+    )
+  }
+  if (facts.secret === 'mismatch') return refuse('secret', 'bad_secret', 'secret missing or wrong')
+  if (!facts.body.ok) return refuse('body', 'malformed', facts.body.reason)
+  const p = facts.parsed
+  if (!p.ok) return refuse('fields', p.outcome, p.reason)
+  if (!p.clickIdValid) {
+    const shown = JSON.stringify(p.clickId.slice(0, 40))
+    return refuse('click_id', 'malformed', `click ID ${shown} is not a traffoflex click ID`)
+  }
+  return undefined
+}
+
+/**
+ * The refusal after the click lookup of an admitted postback: `failed` (ClickHouse
+ * unreachable) → error (503, the network retries); `absent` → unknown_click (404: the click
+ * may still be on its way from another node).
+ */
+export function clickRefusal(lookup: 'found' | 'absent' | 'failed'): Refusal | undefined {
+  if (lookup === 'failed') return { outcome: 'error', reason: 'click lookup unavailable; retry later' }
+  if (lookup === 'absent')
+    return { outcome: 'unknown_click', reason: 'no such click in this workspace (yet)' }
+  return undefined
+}
+
+/** Whether {@link decide} may need the click's destination defaults (payout or currency missing). */
+export function needsDestinationDefaults(
+  postback: Pick<NormalizedPostback, 'payoutMicros' | 'currency'>,
+): boolean {
+  return postback.payoutMicros === undefined || postback.currency === undefined
+}
+
+/**
+ * The {@link DecideDefaults} of a click's destination: its default payout (`payout_cents`,
+ * converted to micros: × 10,000) when above 0 — a destination without a default payout
+ * leaves a status change's payout unchanged — and its currency. No destination (gone, or
+ * another workspace's): no defaults, so a new conversion gets payout 0 in USD.
+ */
+export function destinationDefaults(
+  dest: { payoutCents: number; currency: string } | undefined,
+): DecideDefaults {
+  return {
+    payoutMicros: dest && dest.payoutCents > 0 ? dest.payoutCents * 10_000 : undefined,
+    currency: dest?.currency,
+  }
+}
+
 /** Allowed status changes of an existing conversion (`from → to`). */
 export const ALLOWED_TRANSITIONS: Readonly<Record<ConversionStatus, readonly ConversionStatus[]>> = {
   lead: ['sale', 'rejected'],

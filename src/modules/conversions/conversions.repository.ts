@@ -56,20 +56,20 @@ export async function loadNetwork(db: Db, id: string): Promise<NetworkForPostbac
 }
 
 /**
- * The default payout (micros; `payout_cents` × 10,000) and currency of a destination of
- * `workspaceId`. Undefined when the destination is gone or not in the workspace.
+ * The default payout (cents) and currency of a destination of `workspaceId`. Undefined when
+ * the destination is gone or not in the workspace (see `destinationDefaults` in the core).
  */
-export async function destinationDefaults(
+export async function loadDestinationPayout(
   db: Db,
   workspaceId: string,
   destinationId: string,
-): Promise<{ payoutMicros: number; currency: string } | undefined> {
+): Promise<{ payoutCents: number; currency: string } | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(destinationId)) return undefined
   const [r] = await db
     .select({ payoutCents: destinations.payoutCents, currency: destinations.currency })
     .from(destinations)
     .where(and(eq(destinations.id, destinationId), eq(destinations.workspaceId, workspaceId)))
-  return r ? { payoutMicros: r.payoutCents * 10_000, currency: r.currency } : undefined
+  return r
 }
 
 /** Writes one postback log row. */

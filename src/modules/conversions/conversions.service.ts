@@ -1,6 +1,8 @@
 /**
- * The imperative shell of inbound postbacks: network → IP allowlist → secret → parse →
- * click lookup → one PostgreSQL transaction (conversion + event + log) → ClickHouse outbox.
+ * The imperative shell of inbound postbacks: gathers the admission facts (network, IP
+ * allowlist, secret, parse; the order and the refusals are `admitPostback` in
+ * conversions.core.ts) → click lookup → one PostgreSQL transaction (conversion + event +
+ * log) → ClickHouse outbox.
  *
  * Every request ends in exactly one `postback_log` row, written in the same transaction as
  * the conversion change when there is one (so an accepted conversion always has its log).
@@ -10,6 +12,7 @@
  * identical postbacks arriving together count once, on PostgreSQL and on PGlite.
  */
 import { randomUUID } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
@@ -17,10 +20,16 @@ import type { Logger } from '../../platform/logger.ts'
 import { isClickId } from '../routing/index.ts'
 import { type ClickInfo, NO_RECENT_CLICKS, findClickInClickHouse, type RecentClicks } from './click.lookup.ts'
 import {
+  admitPostback,
+  clickRefusal,
   type ConversionEvent,
   type Decision,
   decide,
+  destinationDefaults,
+  isNetworkRef,
   type LiveConversion,
+  NETWORK_PARAM,
+  needsDestinationDefaults,
   type NormalizedPostback,
   OUTCOME_HTTP_STATUS,
   type PostbackOutcome,
@@ -30,10 +39,10 @@ import {
 import {
   type ConversionKey,
   type ConversionRow,
-  destinationDefaults,
   insertConversion,
   insertConversionEvent,
   insertPostbackLog,
+  loadDestinationPayout,
   loadNetwork,
   lockConversion,
   type NetworkForPostback,
@@ -51,7 +60,7 @@ import {
   redactSecrets,
   secretMatches,
 } from './network.auth.ts'
-import { NETWORK_PARAM, parsePostback, postbackFields } from './postback.parse.ts'
+import { parsePostback, postbackFields } from './postback.parse.ts'
 
 /** One inbound HTTP request at `/postback`, as the route hands it over. */
 export interface InboundPostback {
@@ -144,7 +153,10 @@ export interface ConversionsServiceDeps {
   syncIntervalMs?: number
   /** Delay between an accepted postback and the sync it triggers, ms (default 100; batches bursts). */
   syncDelayMs?: number
-  /** How long a network's settings are cached, ms (default 1,000; 0 = no cache). */
+  /**
+   * How long a network's settings (or its absence) are cached, ms on `clock` (default 1,000;
+   * 0 = no cache). At most 10,000 networks are cached, least recently used evicted first.
+   */
   networkCacheMs?: number
   /** Max events per ClickHouse insert (default 5,000). */
   syncBatchSize?: number
@@ -176,8 +188,6 @@ export interface ConversionsService {
   stats(): ConversionsStats
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /**
  * Creates the conversions service. Nothing runs in the background until `start()`.
  */
@@ -197,17 +207,23 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     Object.keys(OUTCOME_HTTP_STATUS).map((k) => [k, 0]),
   ) as ConversionsStats['outcomes']
 
-  const networkCache = new Map<string, { at: number; value: NetworkForPostback | undefined }>()
+  // Bounded: random unknown IDs from the internet must not grow it without limit. Entries
+  // are boxed because an unknown network (undefined) is cached too. Expiry reads `clock`
+  // on every check (ttlResolution 0), so a manual clock in tests moves it.
+  const networkCache =
+    networkCacheMs > 0
+      ? new LRUCache<string, { value: NetworkForPostback | undefined }>({
+          max: 10_000,
+          ttl: networkCacheMs,
+          ttlResolution: 0,
+          perf: { now: () => clock.now().getTime() },
+        })
+      : undefined
   async function network(id: string): Promise<NetworkForPostback | undefined> {
-    const now = Date.now()
-    const hit = networkCache.get(id)
-    if (hit && now - hit.at < networkCacheMs) return hit.value
+    const hit = networkCache?.get(id)
+    if (hit) return hit.value
     const value = await loadNetwork(db, id)
-    if (networkCacheMs > 0) {
-      // Bounded: random unknown IDs from the internet must not grow it without limit.
-      if (networkCache.size >= 10_000) networkCache.clear()
-      networkCache.set(id, { at: now, value })
-    }
+    networkCache?.set(id, { value })
     return value
   }
 
@@ -268,14 +284,11 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       // When the body is unreadable, the query alone may still name the network (for the log).
       const fields = parsedFields.ok ? parsedFields.fields : postbackFieldsQueryOnly(req.rawQuery)
       const ref = (fields[NETWORK_PARAM] ?? '').trim()
-      if (!UUID.test(ref)) {
-        return finish(
-          'unknown_network',
-          ref === '' ? `missing ${NETWORK_PARAM} parameter` : 'no such network',
-        )
+      const net = isNetworkRef(ref) ? await network(ref.toLowerCase()) : undefined
+      if (!net) {
+        const refusal = admitPostback({ network: ref === '' ? 'missing' : 'unknown' })
+        return finish(refusal.outcome, refusal.reason)
       }
-      const net = await network(ref.toLowerCase())
-      if (!net) return finish('unknown_network', 'no such network')
       log.workspaceId = net.workspaceId
       log.networkId = net.id
       // Now that the secret is known, also redact its literal occurrences.
@@ -287,47 +300,45 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       const parsed = parsePostback(fields, net.settings)
       log.clickId = parsed.ok ? parsed.postback.clickId.slice(0, 200) : parsed.clickId
       log.transactionId = parsed.ok ? parsed.postback.transactionId : parsed.transactionId
-
-      const allow = compileAllowlist(net.ipAllowlist)
-      if (!allow.allows(req.ip)) {
-        return finish('ip_not_allowed', `IP ${req.ip || '(none)'} is not in the network's allowlist`)
+      const refusal = admitPostback({
+        network: 'known',
+        ip: req.ip,
+        ipAllowed: compileAllowlist(net.ipAllowlist).allows(req.ip),
+        secret: !net.secret
+          ? 'none'
+          : secretMatches(net.secret, presentedSecret(req.headers, fields))
+            ? 'match'
+            : 'mismatch',
+        body: parsedFields.ok ? { ok: true } : parsedFields,
+        parsed: parsed.ok
+          ? { ok: true, clickId: parsed.postback.clickId, clickIdValid: isClickId(parsed.postback.clickId) }
+          : parsed,
+      })
+      // The claimed status and payout are logged once the fields parsed from a caller that
+      // passed the credential checks.
+      if (parsed.ok && (!refusal || refusal.check === 'click_id')) {
+        log.status = parsed.postback.status
+        log.payoutMicros = parsed.postback.payoutMicros ?? null
       }
-      if (net.secret) {
-        if (!secretMatches(net.secret, presentedSecret(req.headers, fields))) {
-          return finish('bad_secret', 'secret missing or wrong')
-        }
-      }
-      if (!parsedFields.ok) return finish('malformed', parsedFields.reason)
-
-      if (!parsed.ok) return finish(parsed.outcome, parsed.reason)
+      if (refusal || !parsed.ok) return finish(refusal?.outcome ?? 'error', refusal?.reason ?? '')
       const pb = parsed.postback
-      log.status = pb.status
-      log.payoutMicros = pb.payoutMicros ?? null
-      if (!isClickId(pb.clickId)) {
-        return finish(
-          'malformed',
-          `click ID ${JSON.stringify(pb.clickId.slice(0, 40))} is not a traffoflex click ID`,
-        )
-      }
 
       let click: ClickInfo | undefined
+      let lookupFailed = false
       try {
         click = await findClick(net.workspaceId, pb.clickId)
       } catch (err) {
         deps.logger?.warn({ err }, 'click lookup in ClickHouse failed')
-        return finish('error', 'click lookup unavailable; retry later')
+        lookupFailed = true
       }
-      if (!click) return finish('unknown_click', 'no such click in this workspace (yet)')
+      const missing = clickRefusal(lookupFailed ? 'failed' : click ? 'found' : 'absent')
+      if (missing || !click) return finish(missing?.outcome ?? 'error', missing?.reason ?? '')
 
-      const needDefaults = pb.payoutMicros === undefined || pb.currency === undefined
-      const dest = needDefaults
-        ? await destinationDefaults(db, net.workspaceId, click.destination_id)
-        : undefined
-      const defaults = {
-        // A destination without a default payout (0) leaves a status change's payout unchanged.
-        payoutMicros: dest && dest.payoutMicros > 0 ? dest.payoutMicros : undefined,
-        currency: dest?.currency,
-      }
+      const defaults = destinationDefaults(
+        needsDestinationDefaults(pb)
+          ? await loadDestinationPayout(db, net.workspaceId, click.destination_id)
+          : undefined,
+      )
 
       const applied = await applyInTransaction(net, pb, click, defaults, receivedAt.getTime(), log)
       outcomes[applied.outcome]++

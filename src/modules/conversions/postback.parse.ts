@@ -7,7 +7,13 @@
  * a repeated parameter counts; nested JSON values are ignored; numbers and booleans become
  * their string form.
  */
-import { type ConversionStatus, type NormalizedPostback, SUB_KEYS, type SubKey } from './conversions.core.ts'
+import {
+  type ConversionStatus,
+  NETWORK_PARAM,
+  type NormalizedPostback,
+  SUB_KEYS,
+  type SubKey,
+} from './conversions.core.ts'
 import type { PostbackParams, PostbackTemplate, StatusMap } from './conversions.schema.ts'
 
 /** A network's postback settings, as stored on `affiliate_networks`. */
@@ -81,8 +87,7 @@ export const DEFAULT_STATUS_MAP: Readonly<Record<string, ConversionStatus>> = {
   recurring: 'rebill',
 }
 
-/** Query/body parameter naming the network (its ID): `/postback?network=<uuid>&…`. */
-export const NETWORK_PARAM = 'network'
+export { NETWORK_PARAM }
 
 /** Largest accepted payout, in currency units (anything above is refused as absurd). */
 export const MAX_PAYOUT_UNITS = 1_000_000
