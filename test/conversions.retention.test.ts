@@ -8,10 +8,7 @@ import { sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
 import { registerPostbackLogRetention } from '../src/modules/conversions/index.ts'
-import {
-  POSTBACK_LOG_RETENTION_JOB,
-  prunePostbackLog,
-} from '../src/modules/conversions/postback-log.retention.ts'
+import { prunePostbackLog } from '../src/modules/conversions/postback-log.retention.ts'
 import { manualClock } from '../src/platform/clock.ts'
 import { JOB_CATALOG } from '../src/platform/jobs/jobs.catalog.ts'
 import { createJobs } from '../src/platform/jobs/jobs.ts'
@@ -48,10 +45,6 @@ describe('POSTBACK_LOG_RETENTION_DAYS', () => {
     expect(loadConfig({ POSTBACK_LOG_RETENTION_DAYS: '7' }).POSTBACK_LOG_RETENTION_DAYS).toBe(7)
     expect(() => loadConfig({ POSTBACK_LOG_RETENTION_DAYS: '0' })).toThrow(/POSTBACK_LOG_RETENTION_DAYS/)
     expect(() => loadConfig({ POSTBACK_LOG_RETENTION_DAYS: 'x' })).toThrow(/POSTBACK_LOG_RETENTION_DAYS/)
-  })
-
-  it('is an hourly job in the catalog', () => {
-    expect(JOB_CATALOG[POSTBACK_LOG_RETENTION_JOB].schedule).toEqual({ everyMs: 3_600_000 })
   })
 })
 

@@ -16,6 +16,8 @@ beforeAll(async () => {
       res.end('hello')
     } else if (req.url === '/redirect') {
       res.writeHead(302, { location: '/ok' }).end()
+    } else if (req.url === '/after-100ms') {
+      setTimeout(() => res.end('hello'), 100).unref()
     } else if (req.url === '/slow') {
       setTimeout(() => res.end('late'), 3000).unref()
     } else if (req.url === '/big') {
@@ -53,7 +55,13 @@ describe('guardedFetch against a loopback server', () => {
     expect(res.body.toString()).toBe('hello')
     expect(res.address).toBe('127.0.0.1')
     expect(res.truncated).toBe(false)
-    expect(res.latencyMs).toBeGreaterThanOrEqual(0)
+  })
+
+  it('measures latency up to the response headers', async () => {
+    const res = await guardedFetch(`${base}/after-100ms`, { timeoutMs: 2000, allowPrivate: true })
+    expect(res.status).toBe(200)
+    // A lower bound only: a latency that is not measured (0) or measured from the wrong point fails.
+    expect(res.latencyMs).toBeGreaterThanOrEqual(90)
   })
 
   it('refuses a host name that resolves to loopback ("localhost")', async () => {
