@@ -35,7 +35,7 @@ import { type TestRecentClicks, testRecentClicks } from './helpers/recent-clicks
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 export type Json = Record<string, any>
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Polls `cond` every 20 ms until it holds. @throws after `timeoutMs`. */
 export async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 15_000) {

@@ -23,7 +23,6 @@ import {
   type Json,
   type Receiver,
   type Stack,
-  sleep,
   stack,
   startReceiver,
   until,
@@ -61,6 +60,31 @@ async function convert(
   return { conversionId: r.body.conversion_id as string, click: c }
 }
 
+/** pg-boss jobs of one outbound postback in `states` (and, with `due`, already due). */
+async function jobsOf(
+  s: Stack,
+  outboundId: string,
+  states: string[],
+  opts: { due?: boolean; except?: string } = {},
+): Promise<number> {
+  const r = await s.h.raw.executeSql(
+    `SELECT count(*) AS n FROM pgboss.job WHERE name = $1 AND data->>'outbound_id' = $2
+       AND state::text = ANY($3::text[]) AND id::text <> $4 ${opts.due ? 'AND start_after <= now()' : ''}`,
+    [DELIVER_JOB, outboundId, states, opts.except ?? ''],
+  )
+  return Number(r.rows[0]!.n)
+}
+
+/**
+ * Waits until no delivery job of the outbound postback is queued, scheduled or running, so
+ * nothing more can reach the receiver for it: what "nothing else arrives later" means,
+ * without sleeping for a guessed while. `except` leaves out one job (one taken by a worker that died).
+ */
+async function quiet(s: Stack, outboundId: string, except?: string): Promise<void> {
+  const pending = () => jobsOf(s, outboundId, ['created', 'retry', 'active'], { except })
+  await expect.poll(pending, { timeout: 10_000 }).toBe(0)
+}
+
 /** Waits until the conversion's only outbound postback leaves `pending`; @returns its detail. */
 async function settled(s: Stack, conversionId: string, state = 'delivered'): Promise<Json> {
   let row: Json | undefined
@@ -85,7 +109,7 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks on %s', (kind
     const src = await s.source(`${rx.base}/pb?cid={external_id}&status={status}`)
     const { conversionId } = await convert(s, src, {}, { external_id: 'ext-1' })
     const d = await settled(s, conversionId)
-    await sleep(300) // nothing else arrives later
+    await quiet(s, d.id) // nothing else can arrive later
     expect(rx.hits.map((h) => h.status)).toEqual([503, 503, 503, 200])
     expect(rx.delivered()).toBe(1)
     expect(rx.hits[0]!.userAgent).toBe(OUTBOUND_USER_AGENT)
@@ -151,7 +175,7 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks on %s', (kind
     expect(Number(queued.rows[0]!.n)).toBe(1)
     await s.restart()
     const done = await settled(s, conversionId)
-    await sleep(300)
+    await quiet(s, dead.id)
     expect(rx.delivered()).toBe(1)
     expect(rx.hits).toHaveLength(5)
     expect(done.attempt_log.map((a: Json) => [a.round, a.attempt, a.outcome])).toEqual([
@@ -172,7 +196,7 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks on %s', (kind
     const failed = await settled(s, conversionId, 'failed')
     expect(failed).toMatchObject({ attempts: 1, last_status_code: 404, next_attempt_at: null })
     expect(failed.attempt_log.map((a: Json) => a.outcome)).toEqual(['failed'])
-    await sleep(400)
+    await quiet(s, failed.id)
     expect(rx.hits).toHaveLength(1)
 
     const patch = await s.api(s.A.apiKey, 'PATCH', `/sources/${src}`, {
@@ -351,7 +375,7 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks on %s', (kind
     const src = await s.source(null)
     const { conversionId } = await convert(s, src)
     const none = await convert(s, '')
-    await sleep(200)
+    // Outbound rows are written in the conversion's own transaction: none now means none ever.
     expect(await s.outboundOf(conversionId)).toEqual([])
     expect(await s.outboundOf(none.conversionId)).toEqual([])
   })
@@ -425,11 +449,15 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks, isolated cas
       const { conversionId } = await convert(s, src)
       await until('first attempt recorded', () => rx.hits.length === 1)
       await s.restart({ workers: false })
-      await sleep(400) // the retry falls due while no worker runs
+      const [first] = await s.outboundOf(conversionId)
+      // The retry falls due while no worker runs.
+      await expect
+        .poll(() => jobsOf(s, first!.id, ['created', 'retry'], { due: true }), { timeout: 10_000 })
+        .toBe(1)
       expect(rx.hits).toHaveLength(1)
       await s.restart()
       const d = await settled(s, conversionId)
-      await sleep(300)
+      await quiet(s, d.id)
       expect(rx.delivered()).toBe(1)
       expect(d.attempt_log.map((a: Json) => a.outcome)).toEqual(['retry', 'delivered'])
 
@@ -449,7 +477,8 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks, isolated cas
       )
       await s.restart()
       const done = await settled(s, second.conversionId)
-      await sleep(300)
+      // The dead worker's job stays active until pg-boss expires it; it finds nothing to send then.
+      await quiet(s, row!.id, job!.id)
       expect(rx2.delivered()).toBe(1)
       expect(rx2.hits).toHaveLength(1)
       expect(done.attempt_log.map((a: Json) => [a.attempt, a.outcome])).toEqual([[1, 'delivered']])
