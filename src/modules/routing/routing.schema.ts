@@ -84,6 +84,12 @@ export const conditionSchema = z.discriminatedUnion('type', [
   }),
 ])
 export type Condition = z.infer<typeof conditionSchema>
+/**
+ * The kinds of condition (`type`). Code that must handle every kind is keyed by this type
+ * (`Record<ConditionKind, …>` maps, `never` checks in switches), so a new kind does not
+ * compile until each such place handles it (README.md: "To add a condition").
+ */
+export type ConditionKind = Condition['type']
 
 /** Groups of rules: rules inside a group joined by `group.join`, groups joined by `join`. Empty = match all. */
 export const conditionsSchema = z

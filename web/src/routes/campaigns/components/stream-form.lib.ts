@@ -3,14 +3,49 @@
  * rule types (from the API's own `conditionSchema`), and conversions between the editor's
  * draft state and the API's `conditions` / `destinations` shapes.
  */
-import { conditionSchema } from '../../../../../src/modules/routing/routing.schema.ts'
+import { type ConditionKind, conditionSchema } from '../../../../../src/modules/routing/routing.schema.ts'
 import type { ConditionRule, Conditions, Stream, StreamDestination } from '@/hooks/api/streams'
 
 /** Every condition `type` the API accepts, in its declared order. */
-export const RULE_TYPES: string[] = conditionSchema.options.map((o) => o.shape.type.value)
+export const RULE_TYPES: ConditionKind[] = conditionSchema.options.map((o) => o.shape.type.value)
+
+/** The inputs the editor shows for a rule: values, a parameter name and values, none, a schedule, a window. */
+export type RuleFields = 'values' | 'name_values' | 'none' | 'schedule' | 'window'
+
+/**
+ * The inputs of each rule type. Keyed by every kind of `conditionSchema`, like the labels and
+ * hints below: a new condition kind does not compile until it has its place here.
+ */
+export const RULE_FIELDS = {
+  country: 'values',
+  language: 'values',
+  device: 'values',
+  os: 'values',
+  browser: 'values',
+  ip: 'values',
+  user_agent: 'values',
+  referrer: 'values',
+  param: 'name_values',
+  source: 'values',
+  bot: 'none',
+  schedule: 'schedule',
+  unique: 'window',
+} as const satisfies Record<ConditionKind, RuleFields>
+
+/** Rule types edited with a values list. */
+type ValueKind = {
+  [K in ConditionKind]: (typeof RULE_FIELDS)[K] extends 'values' | 'name_values' ? K : never
+}[ConditionKind]
+
+const isKind = (type: string): type is ConditionKind => Object.hasOwn(RULE_FIELDS, type)
+
+/** The inputs of a rule type; a type this build does not know is edited as plain values. */
+export function ruleFields(type: string): RuleFields {
+  return isKind(type) ? RULE_FIELDS[type] : 'values'
+}
 
 /** Human labels of rule types. */
-export const RULE_LABELS: Record<string, string> = {
+export const RULE_LABELS: Record<ConditionKind, string> = {
   country: 'Country',
   language: 'Language',
   device: 'Device',
@@ -37,7 +72,7 @@ export const PARAM_NAMES = [
 ]
 
 /** Placeholder of the values input per rule type. */
-export const VALUE_HINTS: Record<string, string> = {
+export const VALUE_HINTS: Record<ValueKind, string> = {
   country: 'US, CA, GB',
   language: 'en, de',
   device: 'desktop, mobile, tablet, other',
@@ -49,6 +84,14 @@ export const VALUE_HINTS: Record<string, string> = {
   param: 'value1, value2',
   source: 'source name or id',
 }
+
+/** Placeholder of the values input of a rule type (undefined for a type without values). */
+export function valueHint(type: string): string | undefined {
+  return isKind(type) && Object.hasOwn(VALUE_HINTS, type) ? VALUE_HINTS[type as ValueKind] : undefined
+}
+
+/** Label of a rule type (the raw type for one this build does not know). */
+export const ruleLabel = (type: string): string => (isKind(type) ? RULE_LABELS[type] : type)
 
 /** Rule as edited: values as comma-separated text. */
 export interface RuleDraft {
@@ -123,17 +166,22 @@ export function conditionsToDraft(c: Conditions | undefined): ConditionsDraft {
 
 /** API rule of a draft: only the fields its type takes. */
 export function draftToRule(r: RuleDraft): ConditionRule {
-  switch (r.type) {
-    case 'bot':
+  const fields = ruleFields(r.type)
+  switch (fields) {
+    case 'none':
       return { type: r.type, op: r.op }
     case 'schedule':
       return { type: r.type, op: r.op, schedule: { days: [...r.days].sort(), from: r.from, to: r.to } }
-    case 'unique':
+    case 'window':
       return { type: r.type, op: r.op, window_seconds: Number(r.window_seconds) || 86400 }
-    case 'param':
+    case 'name_values':
       return { type: r.type, op: r.op, name: r.name.trim(), values: splitValues(r.values) }
-    default:
+    case 'values':
       return { type: r.type, op: r.op, values: splitValues(r.values) }
+    default: {
+      const unhandled: never = fields
+      return unhandled
+    }
   }
 }
 
@@ -181,7 +229,7 @@ export function orderStreams<T extends Pick<Stream, 'kind' | 'priority' | 'creat
 
 /** One-line description of a rule, e.g. "Country is US, CA". */
 export function describeRule(r: ConditionRule): string {
-  const label = r.type === 'param' ? (r.name ?? 'param') : (RULE_LABELS[r.type] ?? r.type)
+  const label = r.type === 'param' ? (r.name ?? 'param') : ruleLabel(r.type)
   const op = r.op === 'is_not' ? 'is not' : 'is'
   if (r.type === 'bot') return r.op === 'is_not' ? 'Not a bot' : 'Is a bot'
   if (r.type === 'schedule' && r.schedule)

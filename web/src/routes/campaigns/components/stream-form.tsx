@@ -35,7 +35,8 @@ import {
   RULE_LABELS,
   RULE_TYPES,
   type RuleDraft,
-  VALUE_HINTS,
+  ruleFields,
+  valueHint,
 } from './stream-form.lib'
 
 const schema = z.object({
@@ -83,7 +84,8 @@ function RuleEditor({
   testId: string
 }) {
   const set = (patch: Partial<RuleDraft>) => onChange({ ...rule, ...patch })
-  const hasValues = !['bot', 'schedule', 'unique'].includes(rule.type)
+  const fields = ruleFields(rule.type)
+  const hasValues = fields === 'values' || fields === 'name_values'
   return (
     <div className="flex flex-wrap items-start gap-2 rounded-md bg-muted/50 p-2" data-testid={testId}>
       <Select
@@ -94,11 +96,11 @@ function RuleEditor({
       >
         {RULE_TYPES.map((t) => (
           <option key={t} value={t}>
-            {RULE_LABELS[t] ?? t}
+            {RULE_LABELS[t]}
           </option>
         ))}
       </Select>
-      {rule.type === 'param' && (
+      {fields === 'name_values' && (
         <>
           <Input
             aria-label="Parameter name"
@@ -127,12 +129,12 @@ function RuleEditor({
         <Input
           aria-label="Values"
           className="min-w-40 flex-1"
-          placeholder={VALUE_HINTS[rule.type] ?? 'comma-separated values'}
+          placeholder={valueHint(rule.type) ?? 'comma-separated values'}
           value={rule.values}
           onChange={(e) => set({ values: e.target.value })}
         />
       )}
-      {rule.type === 'schedule' && (
+      {fields === 'schedule' && (
         <div className="flex flex-1 flex-wrap items-center gap-2">
           {WEEKDAYS.map((d, i) => (
             <CheckboxField
@@ -160,7 +162,7 @@ function RuleEditor({
           />
         </div>
       )}
-      {rule.type === 'unique' && (
+      {fields === 'window' && (
         <Input
           aria-label="Window (seconds)"
           inputMode="numeric"
