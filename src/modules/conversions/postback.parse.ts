@@ -87,8 +87,6 @@ export const DEFAULT_STATUS_MAP: Readonly<Record<string, ConversionStatus>> = {
   recurring: 'rebill',
 }
 
-export { NETWORK_PARAM }
-
 /** Largest accepted payout, in currency units (anything above is refused as absurd). */
 export const MAX_PAYOUT_UNITS = 1_000_000
 /** Max length of a click ID or transaction ID value. */

@@ -36,8 +36,7 @@ export type {
   Snapshot,
 } from './snapshot.ts'
 export { compareStreams, compileSnapshot, findCampaign } from './snapshot.ts'
-export type { TrafficbackStep, TrafficbackTargetType } from './trafficback.ts'
-export { HOP_PARAM, MAX_HOP_VALUE, parseHops, trafficbackStep } from './trafficback.ts'
+export { HOP_PARAM, parseHops, trafficbackStep } from './trafficback.ts'
 export type { Candidate, EpcSource, RandomSource, Selection, SelectionInput } from './strategies.ts'
 export {
   MIN_EPC_CLICKS,

@@ -16,7 +16,7 @@ import type { Trafficback } from '../routing.schema.ts'
 export const HOP_PARAM = '_tfhop'
 
 /** Largest hop count carried (the `trafficback.hops` column is a UInt8). */
-export const MAX_HOP_VALUE = 255
+const MAX_HOP_VALUE = 255
 
 /**
  * Hops already taken, read from the {@link HOP_PARAM} query value: an integer prefix clamped

@@ -25,7 +25,6 @@ import type { Decision, RequestContext } from '../routing.types.ts'
 import type { ContextBuilder } from './request-context.ts'
 import type { RuntimeState } from './router-state.ts'
 
-export { HOP_PARAM }
 const MAX_QUERY_PARAMS = 64
 const MAX_PARAM_LENGTH = 1024
 

@@ -2,13 +2,7 @@
 import { asc } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { readConfigVersion } from '../../../platform/db/config-version.ts'
-import {
-  campaigns,
-  destinations,
-  streamDestinations,
-  streams,
-  trafficSources,
-} from '../routing.tables.ts'
+import { campaigns, destinations, streamDestinations, streams, trafficSources } from '../routing.tables.ts'
 import type { ConfigRows } from '../routing.types.ts'
 import { groupLinks } from './streams.repository.ts'
 
