@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
-import { type Clock, systemClock } from '../../platform/clock.ts'
+import { type Clock, nowMs, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { isClickId } from '../routing/index.ts'
@@ -216,7 +216,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           max: 10_000,
           ttl: networkCacheMs,
           ttlResolution: 0,
-          perf: { now: () => clock.now().getTime() },
+          perf: { now: () => nowMs(clock) },
         })
       : undefined
   async function network(id: string): Promise<NetworkForPostback | undefined> {

@@ -4,6 +4,7 @@
  * effects to it. Cap counters are loaded from and periodically persisted to the
  * configuration store (`cap_counters`), so caps survive restarts.
  */
+import { systemRandom } from '../../../platform/clock.ts'
 import type { RouteEffects, RouterState } from '../routing.types.ts'
 
 /** Day key YYYY-MM-DD of `ms` in `timezone`, cached per minute (UTC offsets are whole minutes). */
@@ -232,7 +233,7 @@ export interface RuntimeState extends RouterState {
 /**
  * @param opts.memory visitors (user keys) remembered at least for anti-repeat and uniqueness
  *   (default 500,000; least recently touched forgotten first, per bucket; see createVisitorMemory).
- * @param opts.random uniform [0,1) source (Math.random in production).
+ * @param opts.random uniform [0,1) source (the platform's `systemRandom` by default).
  */
 export function createRuntimeState(opts: { memory?: number; random?: () => number } = {}): RuntimeState {
   const dayKey = createDayKeyer()
@@ -268,7 +269,7 @@ export function createRuntimeState(opts: { memory?: number; random?: () => numbe
     lastSeenCampaign: visitors.lastCampaign,
     roundRobinCursor: (id) => rr.get(id) ?? 0,
     epc: (id) => epc.get(id),
-    random: opts.random ?? Math.random,
+    random: opts.random ?? systemRandom.next,
 
     apply(effects, nowMs) {
       if (effects.countDestination) {

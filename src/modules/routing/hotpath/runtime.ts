@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppConfig } from '../../../config.ts'
 import type { PipelineEvent } from '../../analytics/index.ts'
-import { type Clock, systemClock } from '../../../platform/clock.ts'
+import { type Clock, nowMs, systemClock } from '../../../platform/clock.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { readConfigVersion } from '../../../platform/db/config-version.ts'
 import type { Logger } from '../../../platform/logger.ts'
@@ -103,7 +103,7 @@ export async function createRoutingRuntime(deps: {
         logger.warn({ warnings: snap.warnings.slice(0, 20) }, 'routing snapshot warnings')
     },
   })
-  state.load(await loadCapCounters(db), clock.now().getTime())
+  state.load(await loadCapCounters(db), nowMs(clock))
 
   const context = createContextBuilder({
     trustedProxies: parseTrustedProxies(config.TRUSTED_PROXIES),

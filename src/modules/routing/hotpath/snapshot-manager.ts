@@ -3,7 +3,7 @@
  * `pollMs` and, when it moved, reloads the rows and swaps in a newly compiled snapshot.
  * The hot path only ever calls `current()`, a plain field read.
  */
-import type { Clock } from '../../../platform/clock.ts'
+import { type Clock, nowMs } from '../../../platform/clock.ts'
 import type { Logger } from '../../../platform/logger.ts'
 import type { ConfigRows } from '../routing.types.ts'
 
@@ -57,9 +57,9 @@ export async function createSnapshotManager<S>(deps: {
       try {
         const v = await deps.readVersion()
         if (!force && v === loadedVersion) return
-        const started = deps.clock.now().getTime()
+        const started = nowMs(deps.clock)
         swap(await deps.loadRows())
-        const ms = deps.clock.now().getTime() - started
+        const ms = nowMs(deps.clock) - started
         deps.logger.debug({ version: loadedVersion, ms }, 'routing snapshot rebuilt')
       } catch (err) {
         // Keep serving the last good snapshot; the next poll retries.
