@@ -9,11 +9,12 @@ import type { AppConfig } from './config.ts'
 import {
   accountsRoutes,
   apiGuard,
-  createLoginLimiter,
+  createMemoryLoginLimiter,
   type LoginLimiter,
   SESSION_COOKIE,
 } from './modules/accounts/index.ts'
 import { routingApiRoutes } from './modules/routing/index.ts'
+import { type Clock, systemClock } from './platform/clock.ts'
 import type { Db } from './platform/db/client.ts'
 import { type ApiPlugin, createApiApp } from './platform/http/app.ts'
 import type { Logger } from './platform/logger.ts'
@@ -27,8 +28,14 @@ export interface AdminApiDeps {
   plugins?: ApiPlugin[]
   /** Passed to Fastify, e.g. to share one `node:http` server with the redirect listener. */
   serverFactory?: FastifyServerFactory
-  /** Login rate limiter; default 10 attempts per IP+email per 15 minutes, per app instance. */
+  /**
+   * Attempt limiter of the auth routes (10 per IP+email per 15 minutes for login). The server
+   * passes the database-backed one shared by all processes (`createLoginLimiter`); default:
+   * in this app's memory (tests, tools).
+   */
   loginLimiter?: LoginLimiter
+  /** Time source of the auth guard and the accounts routes; default `systemClock`. */
+  clock?: Clock
 }
 
 /**
@@ -38,13 +45,15 @@ export interface AdminApiDeps {
  */
 export function createAdminApi(deps: AdminApiDeps): Promise<FastifyInstance> {
   const { db, config } = deps
+  const clock = deps.clock ?? systemClock
+  const limiter = deps.loginLimiter ?? createMemoryLoginLimiter()
   return createApiApp({
     config,
     logger: deps.logger,
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
-    auth: { guard: apiGuard(db), sessionCookie: SESSION_COOKIE },
+    auth: { guard: apiGuard(db, clock), sessionCookie: SESSION_COOKIE },
     plugins: [
-      { plugin: accountsRoutes({ db, config, limiter: deps.loginLimiter ?? createLoginLimiter() }) },
+      { plugin: accountsRoutes({ db, config, limiter, clock }) },
       { plugin: routingApiRoutes({ db, config }) },
       ...(deps.plugins ?? []),
     ],

@@ -7,7 +7,7 @@ import http from 'node:http'
 import { sql } from 'drizzle-orm'
 import { createAdminApi } from './api.ts'
 import type { AppConfig } from './config.ts'
-import { bootstrapAdmin } from './modules/accounts/index.ts'
+import { bootstrapAdmin, createLoginLimiter } from './modules/accounts/index.ts'
 import {
   type AutopilotService,
   autopilotRoutes,
@@ -204,6 +204,9 @@ export async function startServer(
     db: db.db,
     config,
     logger,
+    clock: systemClock,
+    // Counts in the database, so every process behind the same database shares them.
+    loginLimiter: await createLoginLimiter({ sql: db.raw }),
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         // The redirect never enters Fastify: a plain handler on the hot path.

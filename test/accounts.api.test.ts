@@ -66,7 +66,7 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
     h = await throwawayDb(kind)
     admin = await createWorkspaceWithKey(h.db, { role: 'admin', workspaceName: 'Admin WS' })
     // Generous limits: this file signs up and logs in many times from one address.
-    app = await testApiApp(h.db, { loginLimiter: createLoginLimiter({ max: 1000 }) })
+    app = await testApiApp(h.db, { loginLimiter: await createLoginLimiter({ sql: h.raw, max: 1000 }) })
   })
   afterAll(async () => {
     await app?.close()

@@ -1,7 +1,7 @@
 /**
  * Password reset by email through a real SMTP server (`smtp-server` on loopback, messages
  * parsed with postal-mime), and the logged link when SMTP_URL is unset — on PGlite and
- * PostgreSQL.
+ * PostgreSQL. Token expiry runs on the app's manual clock, no waiting.
  */
 import { Writable } from 'node:stream'
 import { eq } from 'drizzle-orm'
@@ -15,6 +15,7 @@ import { createMailer } from '../src/modules/accounts/accounts.mailer.ts'
 import { setUserStatus } from '../src/modules/accounts/accounts.repository.ts'
 import { RESET_TOKEN_TTL_MS, requestPasswordReset } from '../src/modules/accounts/accounts.reset.ts'
 import { sha256Hex } from '../src/modules/accounts/accounts.service.ts'
+import { manualClock } from '../src/platform/clock.ts'
 import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp, testConfig } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
@@ -83,6 +84,8 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
   let h: Handle
   let smtp: Awaited<ReturnType<typeof startSmtp>>
   let app: FastifyInstance
+  const clock = manualClock('2031-05-01T08:00:00Z')
+  const smtpConfig = () => testConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'TF Test <robot@tf.test>' })
 
   const post = async (url: string, payload: object, cookie?: string) => {
     const res = await app.inject({
@@ -107,8 +110,9 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
     h = await throwawayDb(kind)
     smtp = await startSmtp()
     app = await testApiApp(h.db, {
-      config: testConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'TF Test <robot@tf.test>' }),
-      loginLimiter: createLoginLimiter({ max: 1000 }),
+      config: smtpConfig(),
+      loginLimiter: await createLoginLimiter({ sql: h.raw, max: 1000 }),
+      clock,
     })
   })
   afterAll(async () => {
@@ -119,6 +123,28 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
   beforeEach(() => {
     smtp.inbox.length = 0
   })
+
+  /**
+   * Posts reset requests to an app of their own, then closes it: closing waits for the
+   * requests' background work, so afterwards the inbox holds every message they caused.
+   */
+  const requestOnOwnApp = async (emails: string[]) => {
+    const own = await testApiApp(h.db, { config: smtpConfig(), clock })
+    try {
+      const answers = []
+      for (const email of emails) {
+        const r = await own.inject({
+          method: 'POST',
+          url: '/api/v1/auth/password-reset/request',
+          payload: { email },
+        })
+        answers.push({ status: r.statusCode, body: r.json() })
+      }
+      return answers
+    } finally {
+      await own.close()
+    }
+  }
 
   it('emails a single-use link; confirming sets the password and ends every session', async () => {
     const u = await createWorkspaceWithKey(h.db)
@@ -142,8 +168,7 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
     expect(rows).toHaveLength(1)
     expect(rows[0]!.tokenHash).toBe(sha256Hex(token))
     expect(JSON.stringify(rows)).not.toContain(token)
-    const ttl = rows[0]!.expiresAt.getTime() - rows[0]!.createdAt.getTime()
-    expect(Math.abs(ttl - RESET_TOKEN_TTL_MS)).toBeLessThan(5_000)
+    expect(rows[0]!.expiresAt.getTime()).toBe(clock.now().getTime() + RESET_TOKEN_TTL_MS)
 
     const short = await post('/auth/password-reset/confirm', { token, password: 'short' })
     expect(short.status).toBe(400)
@@ -171,13 +196,9 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
 
   it('answers unknown emails exactly like known ones and sends them nothing', async () => {
     const u = await createWorkspaceWithKey(h.db)
-    const unknown = await post('/auth/password-reset/request', { email: 'nobody-here@test.local' })
-    const known = await post('/auth/password-reset/request', { email: u.email })
-    expect(unknown.status).toBe(202)
-    expect(unknown.body).toEqual(known.body)
-    await mailTo(u.email)
-    // The unknown one was handled first; give a stray message time to arrive anyway.
-    await new Promise((r) => setTimeout(r, 300))
+    const [unknown, known] = await requestOnOwnApp(['nobody-here@test.local', u.email])
+    expect(unknown!.status).toBe(202)
+    expect(unknown).toEqual(known)
     expect(smtp.inbox.map((m) => m.to)).toEqual([[u.email]])
   })
 
@@ -186,11 +207,9 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
     await setUserStatus(h.db, s.userId, 'suspended')
     const p = await createWorkspaceWithKey(h.db)
     await setUserStatus(h.db, p.userId, 'pending')
-    await post('/auth/password-reset/request', { email: s.email })
-    await post('/auth/password-reset/request', { email: p.email })
-    const mail = await mailTo(p.email)
-    await new Promise((r) => setTimeout(r, 300))
+    await requestOnOwnApp([s.email, p.email])
     expect(smtp.inbox.map((m) => m.to[0])).toEqual([p.email])
+    const mail = smtp.inbox[0]!
     expect(
       (await post('/auth/password-reset/confirm', { token: tokenIn(mail.text), password: 'pending-pw-123' }))
         .status,
@@ -199,15 +218,29 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
     expect(l.status).toBe(403)
   })
 
-  it('expired, unknown and concurrently reused tokens are refused', async () => {
+  it('a link works until RESET_TOKEN_TTL_MS has passed on the clock, then is refused', async () => {
+    const u = await createWorkspaceWithKey(h.db)
+    await post('/auth/password-reset/request', { email: u.email })
+    const first = tokenIn((await mailTo(u.email)).text)
+    clock.advance(RESET_TOKEN_TTL_MS - 1)
+    expect(
+      (await post('/auth/password-reset/confirm', { token: first, password: 'in-time-123' })).status,
+    ).toBe(204)
+    const n = smtp.inbox.length
+    await post('/auth/password-reset/request', { email: u.email })
+    const second = tokenIn((await mailTo(u.email, n)).text)
+    clock.advance(RESET_TOKEN_TTL_MS)
+    const expired = await post('/auth/password-reset/confirm', { token: second, password: 'too-late-123' })
+    expect(expired.status).toBe(400)
+    expect(expired.body.error.code).toBe('invalid_token')
+    expect((await login(u.email, 'in-time-123')).status).toBe(200)
+  })
+
+  it('unknown and concurrently reused tokens are refused', async () => {
     const u = await createWorkspaceWithKey(h.db)
     const mailer = createMailer({ smtpUrl: smtp.url, from: 'robot@tf.test' })!
-    const deps = { db: h.db, mailer, log: { info() {} }, publicUrl: 'http://tf.test' }
+    const deps = { db: h.db, mailer, log: { info() {} }, publicUrl: 'http://tf.test', clock }
     try {
-      await requestPasswordReset(deps, u.email, new Date(Date.now() - RESET_TOKEN_TTL_MS - 1_000))
-      const old = tokenIn((await mailTo(u.email)).text)
-      const expired = await post('/auth/password-reset/confirm', { token: old, password: 'whatever-123' })
-      expect(expired.body.error.code).toBe('invalid_token')
       expect(
         (await post('/auth/password-reset/confirm', { token: 'x'.repeat(43), password: 'whatever-123' }))
           .status,
@@ -228,7 +261,7 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
   })
 
   it('request and confirm are rate limited', async () => {
-    const limited = await testApiApp(h.db, { config: testConfig({ SMTP_URL: smtp.url }) })
+    const limited = await testApiApp(h.db, { config: testConfig({ SMTP_URL: smtp.url }), clock })
     try {
       const codes: number[] = []
       for (let i = 0; i < 11; i++) {
@@ -254,7 +287,7 @@ describe.each(['pglite', 'postgres'] as const)('password reset on %s', (kind) =>
         cb()
       },
     })
-    const logApp = await testApiApp(h.db, { logger: pino({ level: 'info' }, sink) })
+    const logApp = await testApiApp(h.db, { logger: pino({ level: 'info' }, sink), clock })
     try {
       const u = await createWorkspaceWithKey(h.db)
       const r = await logApp.inject({

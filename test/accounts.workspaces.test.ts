@@ -56,7 +56,7 @@ describe.each(['pglite', 'postgres'] as const)('workspace switching on %s', (kin
     admin = await createWorkspaceWithKey(h.db, { role: 'admin', workspaceName: 'Admin HQ' })
     alice = await createWorkspaceWithKey(h.db, { workspaceName: 'Alice Media' })
     bob = await createWorkspaceWithKey(h.db, { workspaceName: 'bob traffic' })
-    app = await testApiApp(h.db, { loginLimiter: createLoginLimiter({ max: 1000 }) })
+    app = await testApiApp(h.db, { loginLimiter: await createLoginLimiter({ sql: h.raw, max: 1000 }) })
     bobSource = (await call({ key: bob.apiKey }, 'POST', '/sources', { name: 'Bob push source' })).body
     bobCampaign = (
       await call({ key: bob.apiKey }, 'POST', '/campaigns', {

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { forbidden } from '../../platform/errors.ts'
 import { pageResponse } from '../../platform/http/schemas.ts'
@@ -14,8 +15,8 @@ import { adminUsersQuery } from './accounts.schema.ts'
 import { adminUserJson, adminUserOut, errorBody } from './accounts.wire.ts'
 
 /** `GET /admin/users`, `POST /admin/users/:id/approve|suspend|reactivate`. */
-export function adminRoutes(deps: { db: Db }): FastifyPluginAsync {
-  const { db } = deps
+export function adminRoutes(deps: { db: Db; clock: Clock }): FastifyPluginAsync {
+  const { db, clock } = deps
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>()
     // Runs after the API's auth hook (onRequest) has set req.auth, before validation.
@@ -71,7 +72,12 @@ export function adminRoutes(deps: { db: Db }): FastifyPluginAsync {
         },
         async (req) =>
           adminUserJson(
-            await changeUserStatus(db, { actorId: req.auth.userId, userId: req.params.id, action }),
+            await changeUserStatus(db, {
+              actorId: req.auth.userId,
+              userId: req.params.id,
+              action,
+              now: clock.now(),
+            }),
           ),
       )
     }

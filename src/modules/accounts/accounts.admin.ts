@@ -32,14 +32,15 @@ export function adminListUsers(
  * admins acting at once serialise). Approval stamps `approved_at`/`approved_by` the first
  * time; suspension deletes every session of the user (their API keys are refused from then
  * on because every request checks the status). Repeating an action is a no-op.
+ * @param opts.now the current time (from the caller's clock), stamped as `approved_at`.
  * @returns the user row after the action.
  * @throws AppError 404 when the user does not exist; 409 as {@link nextStatus} decides.
  */
 export async function changeUserStatus(
   db: Db,
-  opts: { actorId: string; userId: string; action: StatusAction; now?: Date },
+  opts: { actorId: string; userId: string; action: StatusAction; now: Date },
 ): Promise<UserRow> {
-  const now = opts.now ?? new Date()
+  const { now } = opts
   return db.transaction(async (tx) => {
     const [user] = await tx.select().from(users).where(eq(users.id, opts.userId)).for('update')
     if (!user) throw notFound('user')

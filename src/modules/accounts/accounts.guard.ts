@@ -13,6 +13,7 @@
  * exempt (no ambient credential to forge).
  */
 import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
 import {
@@ -26,22 +27,23 @@ import {
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
- * Builds the guard: sets `req.auth` or throws.
+ * Builds the guard: sets `req.auth` or throws. `clock` decides session expiry and the API
+ * key's `last_used_at`.
  * @throws AppError 401 `unauthorized` (no or bad credentials), 403 (pending/suspended user,
  *   or `csrf_failed` for a cookie-authenticated unsafe request without the CSRF header).
  */
-export function apiGuard(db: Db): (req: FastifyRequest) => Promise<void> {
+export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
     const authz = req.headers.authorization
     if (authz !== undefined) {
       const m = /^Bearer +(\S+) *$/i.exec(authz)
       if (!m) throw unauthorized()
-      req.auth = await authenticateApiKey(db, m[1]!)
+      req.auth = await authenticateApiKey(db, m[1]!, clock.now())
       return
     }
     const token = req.cookies[SESSION_COOKIE]
     if (!token) throw unauthorized()
-    req.auth = await authenticateSession(db, token)
+    req.auth = await authenticateSession(db, token, clock.now())
     if (UNSAFE_METHODS.has(req.method)) {
       const h = req.headers[CSRF_HEADER]
       if (typeof h !== 'string' || h.toLowerCase() !== CSRF_HEADER_VALUE) {

@@ -7,6 +7,7 @@
  * the server log at info level instead — the only place the plain token then exists.
  */
 import { randomBytes } from 'node:crypto'
+import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError } from '../../platform/errors.ts'
 import type { Mailer } from './accounts.mailer.ts'
@@ -37,6 +38,8 @@ export interface ResetDeps {
   log: ResetLog
   /** Base URL of the admin UI without a trailing slash, e.g. `https://tds.example.com`. */
   publicUrl: string
+  /** Time source: a token expires {@link RESET_TOKEN_TTL_MS} after `clock.now()`. */
+  clock: Clock
 }
 
 /** The link a reset email carries: `{publicUrl}/reset-password#token={token}`. */
@@ -52,7 +55,8 @@ export function resetLink(publicUrl: string, token: string): string {
  * Earlier unused links of the user stay valid until they expire or one is used.
  * @throws when the database or the SMTP server fails (the route runs this in the background and logs it).
  */
-export async function requestPasswordReset(deps: ResetDeps, email: string, now = new Date()): Promise<void> {
+export async function requestPasswordReset(deps: ResetDeps, email: string): Promise<void> {
+  const now = deps.clock.now()
   const user = await findUserByEmail(deps.db, normaliseEmail(email))
   await deleteExpiredResetTokens(deps.db, now)
   if (!user || user.status === 'suspended') return
@@ -89,13 +93,14 @@ export async function requestPasswordReset(deps: ResetDeps, email: string, now =
  * sets the new password, ends every session of the user and voids their other reset links.
  * API keys keep working.
  * @param input.token the raw token from the link; @param input.password the new password (≥ 10 chars).
+ * @param now the current time (from the caller's clock); tokens with `expires_at <= now` are refused.
  * @returns the user's id.
  * @throws AppError 400 `invalid_token` when the token is unknown, used or expired.
  */
 export async function confirmPasswordReset(
   db: Db,
   input: { token: string; password: string },
-  now = new Date(),
+  now: Date,
 ): Promise<{ userId: string }> {
   // Hash before the transaction: argon2 takes tens of milliseconds, no lock held meanwhile.
   const passwordHash = await hashPassword(input.password)

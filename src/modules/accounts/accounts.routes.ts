@@ -8,9 +8,11 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { AppConfig } from '../../config.ts'
+import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
 import { adminRoutes } from './accounts.admin.routes.ts'
+import type { LoginLimiter } from './accounts.limiter.ts'
 import { createMailer, type Mailer } from './accounts.mailer.ts'
 import { getWorkspaceAccess, listMyWorkspaces, switchWorkspace } from './accounts.members.ts'
 import { findUserById, findWorkspace } from './accounts.repository.ts'
@@ -28,7 +30,6 @@ import {
   type ApiKeyInfo,
   changePassword,
   createApiKey,
-  type LoginLimiter,
   listApiKeys,
   login,
   logout,
@@ -45,8 +46,13 @@ import { workspaceRoutes } from './accounts.workspace.routes.ts'
 export interface AccountsRoutesDeps {
   db: Db
   config: Pick<AppConfig, 'SESSION_TTL_HOURS' | 'COOKIE_SECURE' | 'SMTP_URL' | 'MAIL_FROM' | 'publicUrl'>
-  /** Attempts per key (`ip|email` for login; see README for the others); one limiter per app instance. */
+  /**
+   * Attempts per key (`ip|email` for login; see README for the others). The server's keeps
+   * its counts in the database, shared by every process (`createLoginLimiter`).
+   */
   limiter: LoginLimiter
+  /** Time source for sessions, reset tokens, key revocation and approvals. */
+  clock: Clock
   /** Account email; default: SMTP from `config.SMTP_URL`, none (links logged) when unset. */
   mailer?: Mailer
 }
@@ -98,7 +104,7 @@ const keyJson = (k: ApiKeyInfo) => ({
  * (`/workspace`). See `src/modules/accounts/README.md`.
  */
 export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
-  const { db, config, limiter } = deps
+  const { db, config, limiter, clock } = deps
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>()
     const mailer = deps.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM })
@@ -118,8 +124,8 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     })
 
     /** Counts an attempt for `key`; 429 with Retry-After beyond the limit. */
-    const gate = (reply: FastifyReply, key: string): string => {
-      const g = limiter.consume(key)
+    const gate = async (reply: FastifyReply, key: string): Promise<string> => {
+      const g = await limiter.consume(key)
       if (!g.allowed) {
         reply.header('retry-after', String(g.retryAfterSeconds))
         throw new AppError(429, 'rate_limited', 'too many attempts, try again later')
@@ -157,9 +163,9 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const limitKey = gate(reply, `${req.ip}|${normaliseEmail(req.body.email)}`)
-        const res = await login(db, req.body, { ttlHours: config.SESSION_TTL_HOURS })
-        limiter.reset(limitKey)
+        const limitKey = await gate(reply, `${req.ip}|${normaliseEmail(req.body.email)}`)
+        const res = await login(db, req.body, { ttlHours: config.SESSION_TTL_HOURS, now: clock.now() })
+        await limiter.reset(limitKey)
         setSessionCookie(reply, res.token, res.expiresAt)
         return { user: res.user, workspace: res.workspace, expires_at: res.expiresAt.toISOString() }
       },
@@ -184,7 +190,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        gate(reply, `signup|${req.ip}`)
+        await gate(reply, `signup|${req.ip}`)
         const { email, password, ...profile } = req.body
         const user = await signup(db, { email, password, profile: profileToColumns(profile) })
         return reply.code(201).send({ user })
@@ -263,7 +269,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const key = gate(reply, `password|${req.auth.userId}`)
+        const key = await gate(reply, `password|${req.auth.userId}`)
         const token = req.auth.via === 'session' ? req.cookies[SESSION_COOKIE] : undefined
         await changePassword(db, {
           userId: req.auth.userId,
@@ -271,7 +277,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
           newPassword: req.body.new_password,
           ...(token ? { keepSessionToken: token } : {}),
         })
-        limiter.reset(key)
+        await limiter.reset(key)
         return reply.code(204).send()
       },
     )
@@ -292,10 +298,10 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        gate(reply, `reset|${req.ip}|${normaliseEmail(req.body.email)}`)
+        await gate(reply, `reset|${req.ip}|${normaliseEmail(req.body.email)}`)
         const email = req.body.email
         background('password reset request', () =>
-          requestPasswordReset({ db, mailer, log: app.log, publicUrl: config.publicUrl }, email),
+          requestPasswordReset({ db, mailer, log: app.log, publicUrl: config.publicUrl, clock }, email),
         )
         return reply
           .code(202)
@@ -316,8 +322,8 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        gate(reply, `reset-confirm|${req.ip}`)
-        await confirmPasswordReset(db, req.body)
+        await gate(reply, `reset-confirm|${req.ip}`)
+        await confirmPasswordReset(db, req.body, clock.now())
         return reply.code(204).send()
       },
     )
@@ -425,12 +431,12 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        await revokeApiKey(db, req.auth.workspaceId, req.auth.userId, req.params.id)
+        await revokeApiKey(db, req.auth.workspaceId, req.auth.userId, req.params.id, clock.now())
         return reply.code(204).send()
       },
     )
 
-    await app.register(adminRoutes({ db }))
+    await app.register(adminRoutes({ db, clock }))
     await app.register(workspaceRoutes({ db }))
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Accounts orchestration: passwords (argon2id), login sessions, API keys, the first admin
- * and the login rate limiter.
+ * Accounts orchestration: passwords (argon2id), login sessions, API keys, the first admin.
+ * The attempt limiter is in `accounts.limiter.ts`. Time comes in as an explicit `now` that
+ * callers read from their injected `Clock`.
  *
  * Secrets policy: session tokens and API keys are 32 random bytes; only their SHA-256 is
  * stored (they are high-entropy, so a fast hash is enough and lookups stay O(1) by index).
@@ -204,7 +205,7 @@ export interface LoginResult {
 
 /**
  * Verifies email + password and opens a session in the user's first workspace.
- * @param opts.ttlHours session lifetime in hours. @param opts.now clock (default `new Date()`).
+ * @param opts.ttlHours session lifetime in hours. @param opts.now the current time (from the caller's clock).
  * @throws AppError 401 `invalid_credentials` for an unknown email or wrong password (same
  *   message and similar time for both); after a correct password, 403 `pending_approval`
  *   or `suspended` for such users and 403 `forbidden` for one without a workspace.
@@ -212,9 +213,9 @@ export interface LoginResult {
 export async function login(
   db: Db,
   creds: { email: string; password: string },
-  opts: { ttlHours: number; now?: Date },
+  opts: { ttlHours: number; now: Date },
 ): Promise<LoginResult> {
-  const now = opts.now ?? new Date()
+  const { now } = opts
   const user = await findUserByEmail(db, normaliseEmail(creds.email))
   const ok = await verifyPassword(user?.passwordHash ?? (await getDummyHash()), creds.password)
   if (!user || !ok) throw new AppError(401, 'invalid_credentials', 'invalid email or password')
@@ -259,10 +260,11 @@ function toAuth(p: Principal, via: AuthContext['via']): AuthContext {
 
 /**
  * Resolves a raw session token (cookie value) to the request's auth context.
+ * @param now the current time (from the caller's clock); a session is valid while `expires_at > now`.
  * @throws AppError 401 when unknown, expired or the membership is gone; 403
  *   `pending_approval` / `suspended` when the user is not active.
  */
-export async function authenticateSession(db: Db, token: string, now = new Date()): Promise<AuthContext> {
+export async function authenticateSession(db: Db, token: string, now: Date): Promise<AuthContext> {
   if (!token || token.length > 200) throw unauthorized()
   const p = await findSessionPrincipal(db, sha256Hex(token), now)
   if (!p) throw unauthorized()
@@ -272,10 +274,11 @@ export async function authenticateSession(db: Db, token: string, now = new Date(
 /**
  * Resolves a raw API key (`tfk_…`) to the request's auth context and records its use
  * (at most once per {@link API_KEY_TOUCH_INTERVAL_MS}).
+ * @param now the current time (from the caller's clock), written as `last_used_at`.
  * @throws AppError 401 when malformed, unknown or revoked; 403 `pending_approval` /
  *   `suspended` when the user is not active.
  */
-export async function authenticateApiKey(db: Db, key: string, now = new Date()): Promise<AuthContext> {
+export async function authenticateApiKey(db: Db, key: string, now: Date): Promise<AuthContext> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw unauthorized()
   const p = await findApiKeyPrincipal(db, sha256Hex(key))
   if (!p) throw unauthorized()
@@ -407,6 +410,7 @@ export async function listApiKeys(db: Db, workspaceId: string, userId: string): 
 
 /**
  * Revokes one of the caller's keys (idempotent).
+ * @param now the current time (from the caller's clock), written as `revoked_at`.
  * @throws AppError 404 when the key is not the caller's in this workspace.
  */
 export async function revokeApiKey(
@@ -414,64 +418,7 @@ export async function revokeApiKey(
   workspaceId: string,
   userId: string,
   keyId: string,
-  now = new Date(),
+  now: Date,
 ): Promise<void> {
   if (!(await revokeApiKeyOf(db, workspaceId, userId, keyId, now))) throw notFound('api key')
-}
-
-/** In-memory fixed-window attempt counter (per process; resets on restart). */
-export interface LoginLimiter {
-  /**
-   * Counts an attempt for `key` (e.g. `ip|email`).
-   * @returns `allowed: false` and the seconds until the window ends once more than `max`
-   *   attempts were made inside the window.
-   */
-  consume(key: string): { allowed: boolean; retryAfterSeconds: number }
-  /** Forgets `key` (call after a successful login). */
-  reset(key: string): void
-}
-
-/**
- * Creates a login rate limiter: at most `max` attempts (default 10) per key per
- * `windowMs` (default 15 min). Memory is bounded: expired windows are pruned when the map
- * grows past `maxKeys` (default 10,000).
- */
-export function createLoginLimiter(
-  opts: { max?: number; windowMs?: number; maxKeys?: number; now?: () => number } = {},
-): LoginLimiter {
-  const max = opts.max ?? 10
-  const windowMs = opts.windowMs ?? 15 * 60_000
-  const maxKeys = opts.maxKeys ?? 10_000
-  const now = opts.now ?? Date.now
-  const windows = new Map<string, { start: number; count: number }>()
-  const prune = (t: number) => {
-    for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k)
-    // Still too many live windows (a spray of distinct emails): drop the oldest ones.
-    if (windows.size > maxKeys) {
-      const excess = windows.size - maxKeys
-      let i = 0
-      for (const k of windows.keys()) {
-        if (i++ >= excess) break
-        windows.delete(k)
-      }
-    }
-  }
-  return {
-    consume(key) {
-      const t = now()
-      let w = windows.get(key)
-      if (!w || t - w.start >= windowMs) {
-        w = { start: t, count: 0 }
-        windows.set(key, w)
-        if (windows.size > maxKeys) prune(t)
-      }
-      w.count++
-      if (w.count > max)
-        return { allowed: false, retryAfterSeconds: Math.ceil((w.start + windowMs - t) / 1000) }
-      return { allowed: true, retryAfterSeconds: 0 }
-    },
-    reset(key) {
-      windows.delete(key)
-    },
-  }
 }

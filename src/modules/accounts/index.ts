@@ -4,5 +4,6 @@
  */
 export { apiGuard } from './accounts.guard.ts'
 export { accountsRoutes } from './accounts.routes.ts'
-export { bootstrapAdmin, createLoginLimiter, type LoginLimiter, SESSION_COOKIE } from './accounts.service.ts'
+export { createLoginLimiter, createMemoryLoginLimiter, type LoginLimiter } from './accounts.limiter.ts'
+export { bootstrapAdmin, SESSION_COOKIE } from './accounts.service.ts'
 export { workspaceRef, workspaces } from './accounts.tables.ts'

@@ -1,0 +1,125 @@
+/**
+ * Attempt limiter for login, sign-up, password change and password reset: fixed windows
+ * counted by `rate-limiter-flexible`. The server's limiter keeps its counters in the
+ * configuration database (`RateLimiterPostgres`), so every process over the same database
+ * shares them; a limiter in memory is only for apps built without one (tests, tools).
+ *
+ * Keys are stored as SHA-256 hex (64 chars): no email or IP address lands in the table, and
+ * an email of up to 320 characters still fits the library's `varchar(255)` key column.
+ *
+ * Time: the library reads the system time itself (`Date.now()`, milliseconds) to start and
+ * end windows — it takes no clock. The window lengths are this module's; the instants are
+ * the library's. Several nodes therefore need synchronised clocks (NTP), as for sessions.
+ */
+import { createHash } from 'node:crypto'
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+} from 'rate-limiter-flexible'
+import type { SqlExecutor } from '../../platform/db/client.ts'
+
+/** Counts attempts per key (e.g. `ip|email`) in fixed windows. */
+export interface LoginLimiter {
+  /**
+   * Counts an attempt for `key`.
+   * @returns `allowed: false` and the whole seconds until the window ends (≥ 1) once more
+   *   than `max` attempts were made inside the window.
+   * @throws the store's error when the database cannot be reached (the request then fails
+   *   with 500, as the login itself would).
+   */
+  consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>
+  /** Forgets `key` (call after a successful login or password change). */
+  reset(key: string): Promise<void>
+}
+
+/** Limiter sizing: `max` attempts per key per `windowMs` milliseconds (a whole number of seconds). */
+export interface LoginLimitOptions {
+  /** Attempts allowed per window; default 10. */
+  max?: number
+  /** Window length in milliseconds, a multiple of 1000; default 15 minutes. */
+  windowMs?: number
+}
+
+/** Table the PostgreSQL limiter keeps its counters in (created by the library when missing). */
+export const LOGIN_LIMIT_TABLE = 'accounts_attempt_limits'
+
+const DEFAULT_MAX = 10
+const DEFAULT_WINDOW_MS = 15 * 60_000
+
+function sizing(opts: LoginLimitOptions): { points: number; duration: number } {
+  const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS
+  if (!Number.isInteger(windowMs / 1000) || windowMs <= 0)
+    throw new Error(`login limiter: windowMs must be a positive multiple of 1000, got ${windowMs}`)
+  return { points: opts.max ?? DEFAULT_MAX, duration: windowMs / 1000 }
+}
+
+const storedKey = (key: string) => createHash('sha256').update(key).digest('hex')
+
+function wrap(rl: RateLimiterAbstract): LoginLimiter {
+  return {
+    async consume(key) {
+      try {
+        await rl.consume(storedKey(key))
+        return { allowed: true, retryAfterSeconds: 0 }
+      } catch (err) {
+        // The library rejects with a RateLimiterRes when the points are used up, with an
+        // Error when the store fails.
+        if (err instanceof RateLimiterRes)
+          return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) }
+        throw err
+      }
+    },
+    async reset(key) {
+      await rl.delete(storedKey(key))
+    },
+  }
+}
+
+/**
+ * The limiter the server uses: counters in PostgreSQL or PGlite through `sql` (the app's own
+ * connection, `DbHandle.raw`), shared by every process over that database. Creates its table
+ * ({@link LOGIN_LIMIT_TABLE}: `key varchar(255) PRIMARY KEY, points integer, expire bigint`
+ * — epoch ms) when missing, safely when several processes start at once; every 5 minutes
+ * (an unref'd timer) each process deletes rows expired more than an hour ago.
+ * @param opts.sql the database; @param opts.tableName default {@link LOGIN_LIMIT_TABLE}.
+ * @throws when the table cannot be created (database unreachable), or on a bad `windowMs`.
+ */
+export async function createLoginLimiter(
+  opts: LoginLimitOptions & { sql: SqlExecutor; tableName?: string },
+): Promise<LoginLimiter> {
+  // The library calls `query({ text, values, name })` and reads `rows` and `rowCount`; the
+  // statement name (a node-postgres prepared-statement cache key) is not needed here.
+  // `rowCount` is the number of returned rows: the library only uses it on SELECT (found or
+  // not) and for the boolean `delete()` result, which `reset` ignores.
+  const client = {
+    async query(q: { text: string; values?: unknown[] }) {
+      const r = await opts.sql.executeSql(q.text, q.values)
+      return { rows: r.rows, rowCount: r.rows.length }
+    },
+  }
+  const rl = await new Promise<RateLimiterPostgres>((resolve, reject) => {
+    const limiter: RateLimiterPostgres = new RateLimiterPostgres(
+      {
+        ...sizing(opts),
+        storeClient: client,
+        storeType: 'client',
+        tableName: opts.tableName ?? LOGIN_LIMIT_TABLE,
+        keyPrefix: 'attempts',
+      },
+      (err?: unknown) => (err ? reject(err) : resolve(limiter)),
+    )
+  })
+  return wrap(rl)
+}
+
+/**
+ * A limiter in this process's memory only (the same windows, nothing shared): the default of
+ * an API app built without a limiter — tests and tools. The server passes
+ * {@link createLoginLimiter}'s.
+ * @throws on a bad `windowMs`.
+ */
+export function createMemoryLoginLimiter(opts: LoginLimitOptions = {}): LoginLimiter {
+  return wrap(new RateLimiterMemory(sizing(opts)))
+}
