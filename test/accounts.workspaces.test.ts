@@ -1,5 +1,5 @@
 /**
- * Switching workspace and "admins see all" (SPEC §1): every query stays scoped to the
+ * Switching workspace and "admins see all" (accounts README, "Admin view"): every query stays scoped to the
  * workspace a request acts in; a platform admin may list every workspace and switch a cookie
  * session into any of them (admin view, acting as an owner), a user only into their own;
  * API keys stay bound to their workspace — on PGlite and PostgreSQL.

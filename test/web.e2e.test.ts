@@ -234,7 +234,7 @@ describe('dashboard', () => {
     await phone.getByRole('button', { name: 'Open navigation' }).click()
     await phone.getByRole('dialog').getByRole('link', { name: 'Reports' }).waitFor()
     await phone.screenshot({ path: path.join(SHOTS, 'nav-drawer-390.png') })
-    // Visitors (SPEC §6) is not built yet: its section shows what it will offer.
+    // Visitors (the visitor engine) is not built yet: its section shows what it will offer.
     await phone.getByRole('dialog').getByRole('link', { name: 'Visitors' }).click()
     await phone.getByTestId('coming-soon').waitFor()
     expect(await phone.getByRole('dialog').count()).toBe(0)

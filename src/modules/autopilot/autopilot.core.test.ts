@@ -373,7 +373,7 @@ describe('decide: status verification', () => {
   })
 })
 
-describe('resolveSpent (seed 001 order, unknown instead of 0)', () => {
+describe('resolveSpent (lookup order, unknown instead of 0)', () => {
   const report = new Map([[7, 3 * USD]])
   const stored = { micros: 4 * USD, at: T0 }
   it.each([

@@ -1,5 +1,5 @@
 /**
- * The autopilot's decisions (SPEC §4, seeds 000 and 001): a pure function of
+ * The autopilot's decisions (rules: `autopilot/README.md`): a pure function of
  * (settings, state, observation, now) → (next state, actions, events). No I/O, no clock:
  * the scheduler (`autopilot.service.ts`) observes TrafficStars and the router, calls
  * {@link decide}, persists the state and performs the actions.
@@ -14,26 +14,26 @@
  * and a budget raise re-sent after a crash sets the same absolute value (it cannot add twice).
  */
 
-/** The states of SPEC §4. */
+/** The states of the state machine (`autopilot/README.md`). */
 export type Phase = 'IDLE' | 'WAITING' | 'CONDITION_ONE' | 'CONDITION_TWO'
 
-/** Per-campaign thresholds; {@link DEFAULT_SETTINGS} holds the seed values. */
+/** Per-campaign thresholds; {@link DEFAULT_SETTINGS} holds the defaults. */
 export interface AutopilotSettings {
-  /** Minutes to wait after a pause before reading spent (seed: 2). */
+  /** Minutes to wait after a pause before reading spent (default: 2). */
   waitMinutes: number
   /** What the TrafficStars campaign pays per 1,000 clicks, micros of USD. */
   pricePer1000Micros: number
-  /** Spent below this → CONDITION_ONE, at or above → CONDITION_TWO (seed: $10). */
+  /** Spent below this → CONDITION_ONE, at or above → CONDITION_TWO (default: $10). */
   spentThresholdMicros: number
-  /** CONDITION_ONE starts the campaign when remaining clicks are **above** this (seed: 15,000). */
+  /** CONDITION_ONE starts the campaign when remaining clicks are **above** this (default: 15,000). */
   startAboveClicks: number
-  /** The campaign is paused when remaining clicks are **at or below** this (seed: 5,000). */
+  /** The campaign is paused when remaining clicks are **at or below** this (default: 5,000). */
   pauseAtClicks: number
-  /** Daily budget at or above this is "high": new budgets queue as pending (seed: $50). */
+  /** Daily budget at or above this is "high": new budgets queue as pending (default: $50). */
   highBudgetMicros: number
-  /** Below the high-budget line, new destinations are budgeted this often (seed: 10 min). */
+  /** Below the high-budget line, new destinations are budgeted this often (default: 10 min). */
   budgetIntervalMinutes: number
-  /** Pending budgets are added when spent ≥ daily budget − this margin (seed: $1). */
+  /** Pending budgets are added when spent ≥ daily budget − this margin (default: $1). */
   thresholdMarginMicros: number
   /** The daily budget is never set above this, micros of USD. */
   dailyBudgetCapMicros: number
@@ -41,7 +41,7 @@ export interface AutopilotSettings {
   maxCyclesPerDay: number
 }
 
-/** Seed values (000/001) plus our guards: a $500 daily budget cap and 10 starts a day. */
+/** The defaults, with two guards: a $500 daily budget cap and 10 starts a day. */
 export const DEFAULT_SETTINGS: Omit<AutopilotSettings, 'pricePer1000Micros'> = {
   waitMinutes: 2,
   spentThresholdMicros: 10_000_000,
@@ -79,7 +79,7 @@ export interface AutopilotState {
   lastBudgetAt: number | null
   /** Starts made today. */
   cycles: number
-  /** Last known spent of `day` (the seed 001 "stored value"), micros. */
+  /** Last known spent of `day` (the last resort of {@link resolveSpent}), micros. */
   spent: { micros: number; at: number } | null
   /** Repeated corrections of a mismatch: attempts so far and when the next may go out, ms. */
   correction: { attempts: number; nextAt: number } | null
@@ -168,7 +168,7 @@ export function initialState(now: number): AutopilotState {
 }
 
 /**
- * Spent lookup of seed 001, with SPEC §4's deviation: (1) the campaign object's own `spent`
+ * Spent lookup (`autopilot/README.md`, "Spent"): (1) the campaign object's own `spent`
  * field, (2) the by-campaign report (a campaign missing from a report that answered has spent
  * 0 today), (3) the last value stored today. None → `null` (unknown), never 0.
  *
@@ -201,9 +201,8 @@ function usdToMicros(v: unknown): number | undefined {
 }
 
 /**
- * Budget for `remaining` clicks at `pricePer1000Micros`: price/1000 × remaining (seed 000
- * "calculateRequiredBudget"), rounded up to a whole micro. Undefined for NaN, negative or
- * absurd inputs (refused, never spent).
+ * Budget for `remaining` clicks at `pricePer1000Micros`: price/1000 × remaining, rounded up
+ * to a whole micro. Undefined for NaN, negative or absurd inputs (refused, never spent).
  */
 export function requiredBudgetMicros(pricePer1000Micros: number, remaining: number): number | undefined {
   if (!Number.isSafeInteger(pricePer1000Micros) || pricePer1000Micros <= 0) return undefined

@@ -8,7 +8,7 @@ import { type AutopilotSettings, DEFAULT_SETTINGS } from './autopilot.core.ts'
 const USD = 1_000_000
 const micros = (max: number) => z.int().min(0).max(max)
 
-/** Per-campaign settings (API names). Absent fields take the seed defaults. */
+/** Per-campaign settings (API names). Absent fields take `DEFAULT_SETTINGS`. */
 export const settingsInput = z.strictObject({
   price_per_1000_micros: z
     .int()

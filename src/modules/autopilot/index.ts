@@ -1,5 +1,5 @@
 /**
- * Public surface of the autopilot module (SPEC §4): TrafficStars campaigns run by remaining
+ * Public surface of the autopilot module (`README.md` beside it): TrafficStars campaigns run by remaining
  * clicks and today's spend. Other modules and the platform import from here only.
  */
 export { DEFAULT_SETTINGS, initialState } from './autopilot.core.ts'

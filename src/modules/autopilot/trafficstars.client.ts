@@ -6,7 +6,7 @@
  * once when an account is saved is not enough: the name could later resolve elsewhere (DNS
  * rebinding).
  *
- * API shapes come from public client code, not an official spec (SPEC §4, seeds 000/001);
+ * API shapes come from public client code (TrafficStars publishes no official specification);
  * they live here and in `src/simulators/trafficstars/trafficstars.simulator.ts` only:
  * - `POST /v1/auth/token` (form: `grant_type=refresh_token`, `refresh_token=<API key>`)
  *   → `{access_token, expires_in (s), token_type}`; Bearer access tokens.
@@ -228,7 +228,7 @@ export interface TrafficStarsCampaign {
   priceMicros: number
   /** `YYYY-MM-DD HH:MM:SS` UTC as sent by the API, or null. */
   scheduleEndTime: string | null
-  /** The raw object (the seed 001 spent lookup reads a `spent` field when present). */
+  /** The raw object (the spent lookup, `resolveSpent`, reads a `spent` field when present). */
   raw: Record<string, unknown>
 }
 

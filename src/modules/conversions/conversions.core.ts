@@ -13,7 +13,7 @@
  *
  * Statuses and transitions:
  * - `lead → sale`, `lead → rejected`, `sale → rejected`, and `rebill → rejected` (a refund or
- *   chargeback of a rebill; an extension of the spec's list, same meaning as sale → rejected);
+ *   chargeback of a rebill, with the same meaning as sale → rejected);
  * - the same status again, or a status the conversion already went through (a replayed lead
  *   after the sale), is a **duplicate**: nothing changes, the answer is 2xx;
  * - any other change (sale → lead when no lead was ever recorded, rejected → sale, …) is

@@ -1,7 +1,7 @@
 /**
  * TrafficStars advertiser API simulator: a real `node:http` server on 127.0.0.1 (random port)
  * speaking the endpoints and shapes of `src/modules/autopilot/trafficstars.client.ts` (shapes
- * from public client code, SPEC §4):
+ * from public client code; see `src/modules/autopilot/README.md`):
  * - `POST /v1/auth/token` (form or JSON: `grant_type=refresh_token`, `refresh_token`) →
  *   `{access_token, expires_in (s), token_type: 'bearer'}`; 401 `invalid_grant` for unknown keys.
  * - `GET /v1.1/campaigns`, `GET|PATCH /v1.1/campaigns/{id}` (`max_daily`, `schedule_end_time`).

@@ -1,5 +1,5 @@
 /**
- * The sidebar: every section of the admin UI (SPEC §8) in groups. A section whose page is
+ * The sidebar: every section the admin UI will have, in groups. A section whose page is
  * not built yet points at a "coming soon" route folder; building it does not change this
  * list. `adminOnly` entries show only to platform admins.
  */

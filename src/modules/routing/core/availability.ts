@@ -1,5 +1,5 @@
 /**
- * Destination availability (SPEC §2 steps 4–5): why a stream's destination cannot take
+ * Destination availability (steps 4–5 of a click, `routing/README.md`): why a stream's destination cannot take
  * this click, checked cheapest first (static config before state look-ups).
  */
 import type { DropReason } from '../routing.types.ts'

@@ -1,5 +1,5 @@
 /**
- * The router (SPEC §2 steps 3–7 and the decision of step 9): a pure function from
+ * The router (steps 3–7 and the decision of step 9 in `routing/README.md`): a pure function from
  * (snapshot, campaign, request, state, time, click ID) to a redirect or trafficback
  * decision plus the effects the shell applies afterwards. It never throws.
  */

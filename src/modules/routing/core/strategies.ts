@@ -1,5 +1,5 @@
 /**
- * Destination selection strategies (SPEC §2 step 6). Each takes the available candidates
+ * Destination selection strategies (step 6 of a click, `routing/README.md`). Each takes the available candidates
  * in configured order and returns the index of the chosen one. All randomness comes from
  * the injected `random()`; values outside [0, 1) are clamped so a broken source of
  * randomness degrades to a deterministic pick instead of an exception.

@@ -59,7 +59,7 @@ export interface RoutingRuntime {
    * Remaining clicks (total click cap − clicks delivered) of the campaign's capped
    * destinations: those linked from its active streams by active links, with status
    * `active` and a total click cap. Read from memory; undefined for an unknown campaign or
-   * another workspace's. Used by the autopilot (SPEC §4).
+   * another workspace's. Used by the autopilot (`autopilot/README.md`, "Remaining clicks").
    */
   remainingClicks(workspaceId: string, campaignId: string): RemainingClicks[] | undefined
   /** Starts snapshot polling and cap persistence. */

@@ -1,6 +1,6 @@
 /**
  * `/autopilot` — TrafficStars campaigns run from the router's remaining clicks and today's
- * spend (SPEC §4): the accounts, and a live panel per autopilot campaign (refreshed every 2 s).
+ * spend (rules: `src/modules/autopilot/README.md`): the accounts, and a live panel per autopilot campaign (refreshed every 2 s).
  */
 import { Plus, Rocket } from 'lucide-react'
 import { useState } from 'react'
