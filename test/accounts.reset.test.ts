@@ -64,14 +64,10 @@ async function startSmtp(): Promise<{ url: string; inbox: Received[]; close(): P
   }
 }
 
-async function waitFor<T>(fn: () => T | undefined, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = fn()
-    if (v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
+/** Polls `fn` (vitest's `expect.poll`, 10 s) until it returns a value, and returns it. */
+async function waitFor<T>(fn: () => T | undefined, what: string): Promise<T> {
+  await expect.poll(() => fn() !== undefined, { message: `waiting for ${what}`, timeout: 10_000 }).toBe(true)
+  return fn()!
 }
 
 const tokenIn = (text: string): string => {
