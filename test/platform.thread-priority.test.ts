@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SCHED_IDLE, type TaskInfo } from '../src/platform/thread-priority.ts'
+import { isNodeThread, SCHED_IDLE, type TaskInfo } from '../src/platform/thread-priority.ts'
 import { ROOT, tempDataDir } from './helpers/server.ts'
 
 interface ChildReport {
@@ -65,18 +65,18 @@ describe.runIf(existsSync('/proc/self/task'))('THREAD_PRIORITY on a real process
     const { main, others } = split(r)
     expect(r.fallback).toBeNull()
     expect(main).toMatchObject({ policy: 0, nice: 0 })
-    expect(others.some((t) => t.name !== 'node')).toBe(true) // the engine's threads are there
-    expect(others.some((t) => t.name === 'node')).toBe(true) // and Node's helpers
+    expect(others.some((t) => !isNodeThread(t.name))).toBe(true) // the engine's threads are there
+    expect(others.some((t) => isNodeThread(t.name))).toBe(true) // and Node's helpers
     expect(others.filter((t) => t.policy !== SCHED_IDLE)).toEqual([])
   }, 60_000)
 
   it("engine: only the engine's named threads, at nice 10", async () => {
     const { main, others } = split(await runChild('engine'))
     expect(main).toMatchObject({ policy: 0, nice: 0 })
-    const engine = others.filter((t) => t.name !== 'node')
+    const engine = others.filter((t) => !isNodeThread(t.name))
     expect(engine.length).toBeGreaterThan(0)
     expect(engine.filter((t) => t.nice !== 10)).toEqual([])
-    expect(others.filter((t) => t.name === 'node' && (t.nice !== 0 || t.policy !== 0))).toEqual([])
+    expect(others.filter((t) => isNodeThread(t.name) && (t.nice !== 0 || t.policy !== 0))).toEqual([])
   }, 60_000)
 
   it('idle without chrt: says so once and uses nice 19', async () => {

@@ -32,6 +32,19 @@ describe('priorityActions', () => {
       want: [{ tid: 102, set: 'nice', nice: 10 }],
     },
     {
+      name: "engine: Node 24's named threads are Node's, not the engine's",
+      mode: 'engine' as const,
+      tasks: [
+        task(100, 'MainThread'),
+        task(101, 'V8Worker'),
+        task(102, 'libuv-worker'),
+        task(103, 'DelayedTaskSche'),
+        task(104, 'SignalInspector'),
+        task(105, 'ThreadPool'),
+      ],
+      want: [{ tid: 105, set: 'nice', nice: 10 }],
+    },
+    {
       name: 'engine: a thread already at nice 10 or lower priority is left alone',
       mode: 'engine' as const,
       tasks: [main, helper, task(102, 'ThreadPool', 10), task(103, 'MergeMutate', 19)],

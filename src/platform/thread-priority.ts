@@ -15,8 +15,8 @@
  *   processes leave free. Where `chrt` is missing or refused, nice 19 instead. Measured on
  *   2 cores (bench:redirect, paced to half the peak): p99 4.4–4.8 ms against 6.0 ms with
  *   `engine`.
- * - `engine`: only chDB's named threads, at nice 10 (every thread Node, V8 or libuv starts
- *   is called `node`; those keep their priority).
+ * - `engine`: only chDB's threads, at nice 10 (Node's, V8's and libuv's own threads — see
+ *   {@link isNodeThread} — keep their priority).
  * - `off`: nothing changes.
  *
  * Threads start lazily (chDB grows its pools under load), so the scan repeats. A thread
@@ -38,12 +38,32 @@ export const FALLBACK_NICE = 19
 /** A thread of this process as /proc lists it. */
 export interface TaskInfo {
   tid: number
-  /** `comm`: chDB names its threads; Node's, V8's and libuv's are all `node`. */
+  /** `comm` (at most 15 characters): chDB names its threads; see {@link isNodeThread} for Node's. */
   name: string
   /** Current nice value, −20…19. */
   nice: number
   /** Scheduling policy number (0 normal, 3 batch, 5 idle). */
   policy: number
+}
+
+/**
+ * Thread names (`comm`) of Node's own threads: before Node 24 all of them were `node`;
+ * Node 24 names them (`MainThread`, `V8Worker`, `libuv-worker`, `DelayedTaskScheduler` cut to
+ * 15 characters, `SignalInspector`, `WorkerThread`). Anything else in the process is chDB's.
+ */
+const NODE_THREAD_NAMES = new Set([
+  'node',
+  'MainThread',
+  'V8Worker',
+  'libuv-worker',
+  'DelayedTaskSche',
+  'SignalInspector',
+  'WorkerThread',
+])
+
+/** Whether a thread of this process is one Node, V8 or libuv started (not chDB's). */
+export function isNodeThread(name: string): boolean {
+  return NODE_THREAD_NAMES.has(name)
 }
 
 /** A change to make to one thread. */
@@ -66,7 +86,8 @@ export function priorityActions(
   for (const t of tasks) {
     if (t.tid === mainTid) continue
     if (mode === 'engine') {
-      if (t.name !== 'node' && t.nice < ENGINE_NICE) out.push({ tid: t.tid, set: 'nice', nice: ENGINE_NICE })
+      if (!isNodeThread(t.name) && t.nice < ENGINE_NICE)
+        out.push({ tid: t.tid, set: 'nice', nice: ENGINE_NICE })
     } else if (noIdle === true || noIdle.has(t.tid)) {
       if (t.policy !== SCHED_IDLE && t.nice < FALLBACK_NICE)
         out.push({ tid: t.tid, set: 'nice', nice: FALLBACK_NICE })
