@@ -1,7 +1,8 @@
 /**
- * Public surface of the routing configuration store and its admin API (the lead owns the
- * module's `index.ts`; it re-exports from here). Import repositories and `loadConfigRows`
- * from this file, not from `repository/*.repository.ts` directly.
+ * The routing configuration repositories (`repository/*.repository.ts`) in one import, for
+ * medium tests and tools that write configuration without HTTP. Other modules and the
+ * composition root use the module's `index.ts`; the admin routes import the repositories
+ * themselves.
  */
 export {
   createSource,
