@@ -7,6 +7,7 @@ import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import type { Clock, Random } from '../../platform/clock.ts'
 import type { Logger } from '../../platform/logger.ts'
 import type { ClickEvent, PipelineEvent } from './events.ts'
+import type { IngestionErrorRow } from './queries/ingestion-errors.ts'
 import type { SegmentRange } from './spool.ts'
 
 /** Log methods the pipeline uses (a pino logger fits). */
@@ -211,13 +212,5 @@ export interface Batch extends SegmentRange {
   fromQueue: boolean
 }
 
-/** A row of `<db>.ingestion_errors`. */
-export interface ErrorRow {
-  ts: string
-  node: string
-  stage: string
-  error: string
-  events: number
-  attempts: number
-  sample: string
-}
+/** A row of `<db>.ingestion_errors` (the shape the report query reads back). */
+export type ErrorRow = IngestionErrorRow
