@@ -21,6 +21,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort, login, ROOT, startServerProcess, tempDataDir } from '../test/helpers/server.ts'
+import { isNodeThread } from '../src/platform/thread-priority.ts'
 import { configureBenchCampaign } from './redirect.setup.ts'
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10)
@@ -102,7 +103,7 @@ function cpuSeconds(pid: number): { total: number; main: number; clickhouse: num
     const sec = (Number(f[11]) + Number(f[12])) / 100
     out.total += sec
     if (Number(tid) === pid) out.main += sec
-    else if (name === 'node') out.other += sec
+    else if (isNodeThread(name)) out.other += sec
     else out.clickhouse += sec
   }
   return out
