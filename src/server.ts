@@ -7,7 +7,7 @@ import http from 'node:http'
 import { sql } from 'drizzle-orm'
 import { createAdminApi } from './api.ts'
 import type { AppConfig } from './config.ts'
-import { bootstrapAdmin, createLoginLimiter } from './modules/accounts/index.ts'
+import { bootstrapAdmin, createLoginLimiter, credentialStillValid } from './modules/accounts/index.ts'
 import {
   type AutopilotService,
   autopilotRoutes,
@@ -151,6 +151,8 @@ export async function startServer(
   await jobs.start({ workers: false })
   // Live feed (SSE, GET /api/v1/live); listens to the pipeline only while a client is
   // connected. Other modules publish their own events with live.publish(workspaceId, event).
+  // Each stream's credential is re-checked against the database every 3 s (the hub's
+  // default recheckMs), so a revocation made by any process ends it.
   const live = createLiveHub({ source: pipeline })
   const conversions = createConversionsService({
     db: db.db,
@@ -232,7 +234,7 @@ export async function startServer(
           },
         }),
       },
-      { plugin: liveRoutes(live) },
+      { plugin: liveRoutes(live, { stillAllowed: credentialStillValid(db.db, systemClock) }) },
       { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
       { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
       {

@@ -16,6 +16,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
+import type { AuthContext } from '../../platform/http/types.ts'
 import {
   authenticateApiKey,
   authenticateSession,
@@ -34,17 +35,8 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
  */
 export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
-    const authz = req.headers.authorization
-    if (authz !== undefined) {
-      const m = /^Bearer +(\S+) *$/i.exec(authz)
-      if (!m) throw unauthorized()
-      req.auth = await authenticateApiKey(db, m[1]!, clock.now())
-      return
-    }
-    const token = req.cookies[SESSION_COOKIE]
-    if (!token) throw unauthorized()
-    req.auth = await authenticateSession(db, token, clock.now())
-    if (UNSAFE_METHODS.has(req.method)) {
+    req.auth = await authenticateRequest(db, req, clock.now())
+    if (req.auth.via === 'session' && UNSAFE_METHODS.has(req.method)) {
       const h = req.headers[CSRF_HEADER]
       if (typeof h !== 'string' || h.toLowerCase() !== CSRF_HEADER_VALUE) {
         throw new AppError(
@@ -55,4 +47,43 @@ export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise
       }
     }
   }
+}
+
+/**
+ * Builds a re-check for a request that already passed {@link apiGuard} and lasts (the live
+ * feed's SSE stream): it authenticates the request's own credential again, as the guard
+ * would now, and answers whether it still acts as the same user in the same workspace.
+ * False when the API key was revoked, the session ended (logout, expiry, suspension), the
+ * user is no longer active, the membership is gone (or, in admin view, the admin role), or
+ * the session moved to another workspace. Reads the database, so a change made by any
+ * process is seen.
+ * @throws whatever the database throws (the caller decides; the live feed ends the stream).
+ */
+export function credentialStillValid(db: Db, clock: Clock): (req: FastifyRequest) => Promise<boolean> {
+  return async (req) => {
+    try {
+      const now = await authenticateRequest(db, req, clock.now())
+      return now.userId === req.auth.userId && now.workspaceId === req.auth.workspaceId
+    } catch (err) {
+      if (err instanceof AppError && (err.status === 401 || err.status === 403)) return false
+      throw err
+    }
+  }
+}
+
+/**
+ * The request's credential → its auth context: the API key when an `Authorization` header
+ * is present (alone), otherwise the session cookie.
+ * @throws AppError 401 / 403 as {@link apiGuard}.
+ */
+async function authenticateRequest(db: Db, req: FastifyRequest, now: Date): Promise<AuthContext> {
+  const authz = req.headers.authorization
+  if (authz !== undefined) {
+    const m = /^Bearer +(\S+) *$/i.exec(authz)
+    if (!m) throw unauthorized()
+    return authenticateApiKey(db, m[1]!, now)
+  }
+  const token = req.cookies[SESSION_COOKIE]
+  if (!token) throw unauthorized()
+  return authenticateSession(db, token, now)
 }

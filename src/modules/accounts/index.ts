@@ -2,7 +2,7 @@
  * Public surface of the accounts module: users, workspaces, sessions, API keys, the first
  * admin. Other modules and the platform import from here only.
  */
-export { apiGuard } from './accounts.guard.ts'
+export { apiGuard, credentialStillValid } from './accounts.guard.ts'
 export { accountsRoutes } from './accounts.routes.ts'
 export { createLoginLimiter, createMemoryLoginLimiter, type LoginLimiter } from './accounts.limiter.ts'
 export { bootstrapAdmin, SESSION_COOKIE } from './accounts.service.ts'

@@ -151,4 +151,58 @@ describe('live hub', () => {
     expect(source.listener).toBeNull()
     expect(hub.hasRoom()).toBe(false)
   })
+
+  it('asks each client whether it may still receive, and ends the ones that may not', async () => {
+    const { hub } = setup({ recheckMs: 5 })
+    const answers = { ok: true, broken: true, gone: true }
+    let calls = 0
+    let inFlight = 0
+    let overlapped = false
+    const subscribe = (name: keyof typeof answers) => {
+      const res = new PassThrough()
+      let text = ''
+      res.on('data', (d) => (text += d))
+      hub.subscribe(name, res as unknown as ServerResponse, {
+        stillAllowed: async () => {
+          calls++
+          if (++inFlight > 1 && name === 'ok') overlapped = true
+          // Slower than the interval: a check is never started while the last one runs.
+          await new Promise((r) => setTimeout(r, name === 'ok' ? 12 : 0))
+          inFlight--
+          if (name === 'broken' && !answers.broken) throw new Error('database unreachable')
+          return answers[name]
+        },
+      })
+      return { res, text: () => text }
+    }
+    const ok = subscribe('ok')
+    const broken = subscribe('broken')
+    const gone = subscribe('gone')
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    /** Polls `cond` (a loaded machine may delay timers); @throws after 5 s. */
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; !cond(); i++) {
+        if (i > 1000) throw new Error('condition not met within 5 s')
+        await wait(5)
+      }
+    }
+    await until(() => calls >= 6)
+    expect(hub.stats().clients).toBe(3)
+    answers.gone = false
+    answers.broken = false
+    // Refused and failed checks end the stream and remove the client: nothing more reaches it.
+    await until(() => gone.res.writableEnded && broken.res.writableEnded)
+    expect(ok.res.writableEnded).toBe(false)
+    expect(hub.stats().clients).toBe(1)
+    hub.publish('gone', { type: 'probe' })
+    hub.publish('ok', { type: 'probe' })
+    await until(() => ok.text().includes('event: probe'))
+    expect(gone.text()).toBe('')
+    expect(overlapped).toBe(false)
+    // Closing the hub stops the checks too.
+    hub.close()
+    const before = calls
+    await wait(30)
+    expect(calls).toBe(before)
+  })
 })

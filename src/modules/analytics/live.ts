@@ -28,9 +28,16 @@
  * data: {"count":12}
  * ```
  * plus a `: ping` comment every `heartbeatMs` so proxies keep the connection open.
+ *
+ * Access: a stream lasts longer than the credential that opened it may. Every `recheckMs`
+ * the hub asks each client's `stillAllowed` (for `GET /live`, the composition root's
+ * re-authentication of the request's own API key or session against the database, so a
+ * revocation made by any process counts); on `false` or an error the client is removed
+ * (it gets nothing more) and its response ended. A browser's `EventSource` then reconnects
+ * and gets the guard's 401/403.
  */
 import type { ServerResponse } from 'node:http'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { AppError } from '../../platform/errors.ts'
 import '../../platform/http/types.ts'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
@@ -64,6 +71,17 @@ export interface LiveHubOptions {
   maxClientBufferBytes?: number
   /** Comment sent to every client this often (ms); default 15 000. */
   heartbeatMs?: number
+  /** Each client's `stillAllowed` is asked this often (ms); default 3 000. */
+  recheckMs?: number
+}
+
+/** Options of {@link LiveHub.subscribe}. */
+export interface LiveSubscribeOptions {
+  /**
+   * Whether the client may still receive its workspace's events; asked every `recheckMs`
+   * (never twice at once). `false`, or a rejection, removes the client and ends its response.
+   */
+  stillAllowed?: () => Promise<boolean>
 }
 
 /** Counters of {@link LiveHub.stats}. */
@@ -86,9 +104,10 @@ export interface LiveHub {
   publish(workspaceId: string, event: LiveEvent): void
   /**
    * Adds a client stream (already answered with SSE headers). The returned function removes
-   * it; it is also removed when the socket closes or a write fails.
+   * it; it is also removed when the socket closes or a write fails, and removed and ended
+   * when `opts.stillAllowed` says no.
    */
-  subscribe(workspaceId: string, res: ServerResponse): () => void
+  subscribe(workspaceId: string, res: ServerResponse, opts?: LiveSubscribeOptions): () => void
   /** True while another client can connect. */
   hasRoom(): boolean
   stats(): LiveHubStats
@@ -101,6 +120,8 @@ interface Client {
   res: ServerResponse
   /** Events this client missed since its last successful write. */
   dropped: number
+  /** The access re-check's timer (none without `stillAllowed`). */
+  recheck: NodeJS.Timeout | null
 }
 
 interface Pending {
@@ -164,6 +185,7 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
   const maxClients = opts.maxClients ?? 500
   const maxBuffer = opts.maxClientBufferBytes ?? 256 * 1024
   const heartbeatMs = opts.heartbeatMs ?? 15_000
+  const recheckMs = opts.recheckMs ?? 3_000
 
   const byWorkspace = new Map<string, Set<Client>>()
   let clientCount = 0
@@ -230,6 +252,8 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
   function remove(c: Client): void {
     const set = byWorkspace.get(c.workspaceId)
     if (!set?.delete(c)) return
+    if (c.recheck) clearInterval(c.recheck)
+    c.recheck = null
     if (set.size === 0) byWorkspace.delete(c.workspaceId)
     clientCount--
     if (clientCount === 0) {
@@ -249,8 +273,8 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
       pending.push({ workspaceId, event, raw: false })
       schedule()
     },
-    subscribe(workspaceId, res) {
-      const c: Client = { workspaceId, res, dropped: 0 }
+    subscribe(workspaceId, res, sub = {}) {
+      const c: Client = { workspaceId, res, dropped: 0, recheck: null }
       let set = byWorkspace.get(workspaceId)
       if (!set) {
         set = new Set()
@@ -268,6 +292,31 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
       const off = () => remove(c)
       res.once('close', off)
       res.once('error', off)
+      const stillAllowed = sub.stillAllowed
+      if (stillAllowed) {
+        let checking = false
+        // Per client, so the checks of many streams spread over the interval.
+        c.recheck = setInterval(() => {
+          if (checking) return
+          checking = true
+          const revoke = () => {
+            if (c.recheck === null) return // already removed
+            remove(c)
+            res.end()
+          }
+          stillAllowed().then(
+            (ok) => {
+              checking = false
+              if (!ok) revoke()
+            },
+            () => {
+              checking = false
+              revoke()
+            },
+          )
+        }, recheckMs)
+        c.recheck.unref()
+      }
       return off
     },
     hasRoom: () => !closed && clientCount < maxClients,
@@ -292,8 +341,15 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
  * `GET /live` (mounted under `/api/v1`, behind the auth hook): the SSE stream of the
  * caller's workspace. 429 `too_many_streams` when the hub is full. The hub is closed (every
  * stream ended) before the server stops accepting, so shutdown never waits on a stream.
+ * @param deps.stillAllowed re-authenticates a request that passed the auth hook (its own
+ *   credential, now): true while it still acts as the same user in the same workspace. Asked
+ *   every `recheckMs` of the hub; the stream ends when it answers false or throws. The
+ *   composition root passes the accounts module's `credentialStillValid`.
  */
-export function liveRoutes(hub: LiveHub): FastifyPluginAsync {
+export function liveRoutes(
+  hub: LiveHub,
+  deps: { stillAllowed: (req: FastifyRequest) => Promise<boolean> },
+): FastifyPluginAsync {
   return async (app) => {
     app.addHook('preClose', async () => hub.close())
     app.get(
@@ -312,7 +368,7 @@ export function liveRoutes(hub: LiveHub): FastifyPluginAsync {
         const res = reply.raw
         // Subscribed before the headers leave, so a client that sees the response is already
         // receiving events.
-        hub.subscribe(req.auth.workspaceId, res)
+        hub.subscribe(req.auth.workspaceId, res, { stillAllowed: () => deps.stillAllowed(req) })
         res.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-store',
