@@ -463,6 +463,37 @@ const cases: Case[] = [
     'destinations',
   ),
   c('DELETE /streams/:id', 'DELETE', () => '/streams/zzz', undefined, 'id'),
+  // Issue 13: storable text and numbers everywhere, unknown keys at every depth.
+  c('GET /campaigns', 'GET', () => '/campaigns?q=%00', undefined, 'q'),
+  c('GET /sources/:id', 'GET', () => '/sources/%00', undefined, 'id'),
+  c(
+    'POST /sources',
+    'POST',
+    () => '/sources',
+    () => ({ name: 'lone \ud800 surrogate' }),
+    'name',
+  ),
+  c(
+    'PATCH /streams/:id',
+    'PATCH',
+    (i) => `/streams/${i.stream}`,
+    () => ({ exploration: 1e-320 }),
+    'exploration',
+  ),
+  c(
+    'PATCH /destinations/:id',
+    'PATCH',
+    (i) => `/destinations/${i.destination}`,
+    () => ({ health_check: { enabled: false, enabeld: true } }),
+    'health_check.enabeld',
+  ),
+  c(
+    'PATCH /streams/:id',
+    'PATCH',
+    (i) => `/streams/${i.stream}`,
+    (i) => ({ destinations: [{ destination_id: i.destination, wieght: 5 }] }),
+    'destinations.0.wieght',
+  ),
   // accounts
   c(
     'POST /api-keys',
@@ -478,6 +509,13 @@ const cases: Case[] = [
     () => ({ name: 'k', scopes: ['all'] }),
     'scopes',
   ),
+  c(
+    'POST /api-keys',
+    'POST',
+    () => '/api-keys',
+    () => ({ name: '\u0000' }),
+    'name',
+  ),
   c('DELETE /api-keys/:id', 'DELETE', () => '/api-keys/nope', undefined, 'id'),
   c(
     'POST /auth/login',
@@ -491,6 +529,13 @@ const cases: Case[] = [
     'POST',
     () => '/auth/login',
     () => ({ email: 5, password: 'x' }),
+    'email',
+  ),
+  c(
+    'POST /auth/login',
+    'POST',
+    () => '/auth/login',
+    () => ({ email: 'a\u0000@b.test', password: 'x' }),
     'email',
   ),
 ]

@@ -257,6 +257,47 @@ describe.each(['pglite', 'postgres'] as const)('postbacks on %s', (kind) => {
         status: 400,
         send: (f) => f.post(`network=${net.id}&secret=${secret}`, '{"subid":', 'application/json'),
       },
+      // Issue 13: a NUL (or an unpaired surrogate) is a logged refusal, never an unlogged 503.
+      {
+        name: 'NUL in the click ID',
+        outcome: 'malformed',
+        status: 400,
+        send: (f, id) => f.get(`network=${net.id}&secret=${secret}&subid=${id}%00&tid=N1`),
+      },
+      {
+        name: 'NUL in the transaction ID',
+        outcome: 'malformed',
+        status: 400,
+        send: (f, id) => f.get(`network=${net.id}&secret=${secret}&subid=${id}&tid=N2%00`),
+      },
+      {
+        name: 'NUL bytes in a form body',
+        outcome: 'malformed',
+        status: 400,
+        send: (f, id) =>
+          f.post(
+            `network=${net.id}&secret=${secret}`,
+            `subid=${id}&tid=N3\0\0`,
+            'application/x-www-form-urlencoded',
+          ),
+      },
+      {
+        name: 'unpaired surrogate in a JSON body',
+        outcome: 'malformed',
+        status: 400,
+        send: (f, id) =>
+          f.post(
+            `network=${net.id}&secret=${secret}`,
+            `{"subid":"${id}","tid":"\\ud800"}`,
+            'application/json',
+          ),
+      },
+      {
+        name: 'NUL in the click ID with a wrong secret (credentials are checked first)',
+        outcome: 'bad_secret',
+        status: 403,
+        send: (f, id) => f.get(`network=${net.id}&secret=wrong&subid=${id}%00&tid=N4`),
+      },
       {
         name: 'unknown status',
         outcome: 'bad_status',

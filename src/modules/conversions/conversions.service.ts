@@ -282,7 +282,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     try {
       const parsedFields = postbackFields(req.rawQuery, req.body, req.contentType)
       // When the body is unreadable, the query alone may still name the network (for the log).
-      const fields = parsedFields.ok ? parsedFields.fields : postbackFieldsQueryOnly(req.rawQuery)
+      const fields = parsedFields.fields
       const ref = (fields[NETWORK_PARAM] ?? '').trim()
       const net = isNetworkRef(ref) ? await network(ref.toLowerCase()) : undefined
       if (!net) {
@@ -460,11 +460,6 @@ function applied(row: ConversionRow, next: NonNullable<Decision['next']>): Conve
     version: next.version,
     updatedAt: new Date(next.updatedAt),
   }
-}
-
-function postbackFieldsQueryOnly(rawQuery: string): Record<string, string> {
-  const r = postbackFields(rawQuery, undefined, undefined)
-  return r.ok ? r.fields : Object.create(null)
 }
 
 function newConversionRow(

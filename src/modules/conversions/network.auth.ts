@@ -91,9 +91,13 @@ export const LOG_BODY_MAX = 4096
  * Removes secrets from a query string, form body or JSON body before it is logged: the
  * values of `secret`/`token` parameters and JSON keys, and any literal occurrence of the
  * network's secret (when at least 4 characters, raw or URL-encoded). Then truncates to `max`.
+ * NULs become `\0` and unpaired surrogates U+FFFD, so the text can be stored (PostgreSQL
+ * refuses 0x00 in text) and the request is logged whatever its bytes.
  */
 export function redactSecrets(text: string, max: number, secret?: string | null): string {
   let out = text
+    .replaceAll('\0', '\\0')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
     .replace(/(^|[?&])(secret|token)=[^&]*/gi, '$1$2=***')
     .replace(/("(?:secret|token)"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)/gi, '$1"***"')
   if (secret && secret.length >= 4) {

@@ -254,11 +254,38 @@ describe('postbackFields', () => {
     expect(postbackFields('', '{bad', 'application/json')).toEqual({
       ok: false,
       reason: 'body is not valid JSON',
+      fields: {},
     })
     expect(postbackFields('', '[1,2]', 'application/json')).toEqual({
       ok: false,
       reason: 'JSON body must be an object',
+      fields: {},
     })
+  })
+  it.each([
+    ['NUL in a query value', 'network=n1&subid=a%00b', undefined, undefined, /"subid" contains a NUL/],
+    [
+      'NUL in a form body',
+      'network=n1',
+      'tid=%00',
+      'application/x-www-form-urlencoded',
+      /"tid" contains a NUL/,
+    ],
+    [
+      'NUL in a JSON value',
+      'network=n1',
+      '{"subid":"\\u0000"}',
+      'application/json',
+      /"subid" contains a NUL/,
+    ],
+    ['lone surrogate in JSON', 'network=n1', '{"subid":"\\ud800"}', 'application/json', /unpaired surrogate/],
+    ['raw NUL byte in the body', 'network=n1', 'subid=x\0', undefined, /body contains a NUL/],
+  ])('%s is malformed; the other fields are still read', (_n, q, body, ct, reason) => {
+    const r = postbackFields(q, body, ct)
+    expect(r.ok).toBe(false)
+    if (!r.ok) expect(r.reason).toMatch(reason)
+    expect(r.fields.network).toBe('n1')
+    expect(Object.values(r.fields).join('')).not.toMatch(/\0|[\uD800-\uDFFF]/)
   })
   it('a __proto__ parameter is just a name', () => {
     const r = postbackFields('__proto__=x&constructor=y', '{"__proto__":{"polluted":1}}', 'application/json')

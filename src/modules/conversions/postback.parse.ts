@@ -261,19 +261,36 @@ export function parsePostback(
   return { ok: true, postback: { clickId, transactionId, status, rawStatus, payoutMicros, currency, subs } }
 }
 
-/** Result of {@link postbackFields}. */
-export type FieldsParse = { ok: true; fields: Record<string, string> } | { ok: false; reason: string }
+/**
+ * Result of {@link postbackFields}. On failure, `fields` are the ones that could be read
+ * (the query's when the body is unreadable; never a value that failed the text check), so
+ * the network and the IDs can still be named in the log.
+ */
+export type FieldsParse =
+  | { ok: true; fields: Record<string, string> }
+  | { ok: false; reason: string; fields: Record<string, string> }
 
-function addField(
-  out: Record<string, string>,
-  count: { n: number },
-  k: string,
-  v: string,
-  override: boolean,
-) {
-  if (count.n >= MAX_FIELDS) return
+/**
+ * NUL, or an unpaired UTF-16 surrogate: not storable as PostgreSQL text (the admin API
+ * refuses the same at its boundary, see src/platform/http/input.ts).
+ */
+const UNSAFE_TEXT = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+interface FieldsAcc {
+  n: number
+  /** The first field that failed the text check, as a reason. */
+  unsafe?: string
+}
+
+function addField(out: Record<string, string>, acc: FieldsAcc, k: string, v: string, override: boolean) {
+  if (UNSAFE_TEXT.test(k) || UNSAFE_TEXT.test(v)) {
+    const what = UNSAFE_TEXT.exec(`${k}${v}`)![0] === '\0' ? 'a NUL character' : 'an unpaired surrogate'
+    acc.unsafe ??= `parameter ${JSON.stringify(k.slice(0, 64))} contains ${what}`
+    return
+  }
+  if (acc.n >= MAX_FIELDS) return
   if (!override && Object.hasOwn(out, k)) return
-  if (!Object.hasOwn(out, k)) count.n++
+  if (!Object.hasOwn(out, k)) acc.n++
   out[k] = v.length > MAX_FIELD_LENGTH ? v.slice(0, MAX_FIELD_LENGTH) : v
 }
 
@@ -284,7 +301,8 @@ function addField(
  * @param body the raw body text (undefined or '' for none).
  * @param contentType the request's Content-Type (JSON when it says json or the body starts
  *   with `{`; form otherwise).
- * @returns `ok: false` with a reason for a body that is not a JSON object or not parsable.
+ * @returns `ok: false` with a reason for a body that is not a JSON object or not parsable,
+ *   and for a parameter name or value with a NUL or an unpaired surrogate (malformed).
  */
 export function postbackFields(
   rawQuery: string,
@@ -292,33 +310,41 @@ export function postbackFields(
   contentType: string | undefined,
 ): FieldsParse {
   const out: Record<string, string> = Object.create(null)
-  const count = { n: 0 }
-  for (const [k, v] of new URLSearchParams(rawQuery)) addField(out, count, k, v, false)
+  const acc: FieldsAcc = { n: 0 }
+  const done = (): FieldsParse =>
+    acc.unsafe === undefined ? { ok: true, fields: out } : { ok: false, reason: acc.unsafe, fields: out }
+  for (const [k, v] of new URLSearchParams(rawQuery)) addField(out, acc, k, v, false)
   const text = body?.trim() ?? ''
-  if (text === '') return { ok: true, fields: out }
+  if (text === '') return done()
+  if (UNSAFE_TEXT.test(text)) {
+    acc.unsafe ??=
+      UNSAFE_TEXT.exec(text)![0] === '\0'
+        ? 'body contains a NUL character'
+        : 'body contains an unpaired surrogate'
+    return done()
+  }
   const ct = (contentType ?? '').toLowerCase()
   if (ct.includes('json') || (!ct.includes('form') && text.startsWith('{'))) {
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
     } catch {
-      return { ok: false, reason: 'body is not valid JSON' }
+      return { ok: false, reason: 'body is not valid JSON', fields: out }
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      return { ok: false, reason: 'JSON body must be an object' }
+      return { ok: false, reason: 'JSON body must be an object', fields: out }
     const seen = new Set<string>()
     for (const [k, v] of Object.entries(parsed)) {
-      if (typeof v === 'string') addField(out, count, k, v, !seen.has(k))
-      else if (typeof v === 'number' || typeof v === 'boolean')
-        addField(out, count, k, String(v), !seen.has(k))
+      if (typeof v === 'string') addField(out, acc, k, v, !seen.has(k))
+      else if (typeof v === 'number' || typeof v === 'boolean') addField(out, acc, k, String(v), !seen.has(k))
       seen.add(k)
     }
-    return { ok: true, fields: out }
+    return done()
   }
   const seen = new Set<string>()
   for (const [k, v] of new URLSearchParams(text)) {
-    addField(out, count, k, v, !seen.has(k))
+    addField(out, acc, k, v, !seen.has(k))
     seen.add(k)
   }
-  return { ok: true, fields: out }
+  return done()
 }

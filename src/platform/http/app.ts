@@ -6,6 +6,12 @@
  * validation failures, `[{ path, message }]` naming each bad field (`"destinations.0.weight"`).
  * 5xx never leak internals: `{ error: { code: 'internal', message: 'internal error' } }`.
  *
+ * Input rules for every `/api/v1` route, checked here once (src/platform/http/input.ts), not
+ * per route: every string in the query, the path parameters and the body is storable text
+ * (no NUL, no unpaired surrogate) and every number fits a `real` column (no denormals like
+ * `1e-320`) — a `preValidation` hook; and a body key that a schema would silently drop, at
+ * any depth, is refused as `unknown field` — the validator compiler.
+ *
  * Auth: an injected guard (`ApiAppDeps.auth.guard`, the accounts module's) runs before every
  * `/api/v1/*` route; it sets `req.auth` or throws. Routes declared with
  * `config: { public: true }` skip it — login, sign-up and password reset (they have no session
@@ -20,21 +26,19 @@ import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, {
   type FastifyError,
+  type FastifySchemaCompiler,
+  type FastifySchemaValidationError,
   type FastifyInstance,
   type FastifyPluginAsync,
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerFactory,
 } from 'fastify'
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { AppConfig } from '../../config.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
+import { droppedKeys, type FieldError, unsafeInput } from './input.ts'
 import './types.ts'
 
 declare module 'fastify' {
@@ -99,6 +103,41 @@ function dotted(instancePath: string | undefined): string {
   return (instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
 }
 
+/** `invalid <where>: path: message; …` (the first five). */
+function summarize(where: string, details: FieldError[]): string {
+  const summary = details
+    .slice(0, 5)
+    .map((d) => `${d.path}: ${d.message}`)
+    .join('; ')
+  return `invalid ${where}: ${summary}`
+}
+
+/**
+ * zod validation (fastify-type-provider-zod) made strict for bodies: a key that a nested
+ * non-strict `z.object` would silently drop is a validation error naming it (unknown keys
+ * are refused at every depth, whatever each module's schema says). Query strings keep
+ * their schema's own policy.
+ */
+const strictValidatorCompiler: FastifySchemaCompiler<unknown> = (route) => {
+  const validate = validatorCompiler(route as Parameters<typeof validatorCompiler>[0])
+  if (route.httpPart !== 'body') return validate
+  return (data: unknown) => {
+    const r = validate(data) as { value?: unknown; error?: FastifySchemaValidationError[] }
+    if (r.error !== undefined) return r
+    const unknown = droppedKeys(data, r.value)
+    if (unknown.length === 0) return r
+    return {
+      error: unknown.map((d) => ({
+        keyword: 'unknown_field',
+        instancePath: `/${d.path.replace(/\./g, '/')}`,
+        schemaPath: '#',
+        message: d.message,
+        params: {},
+      })),
+    }
+  }
+}
+
 /**
  * Builds the admin API application (not yet listening, not yet `ready()`: callers may add
  * routes — UI, redirects — before `listen`). Routes: `/api/docs` (Swagger UI),
@@ -114,7 +153,7 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
   }) as unknown as FastifyInstance
 
-  app.setValidatorCompiler(validatorCompiler)
+  app.setValidatorCompiler(strictValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorateRequest('auth', null as never)
 
@@ -155,23 +194,19 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' })
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
+    if (Array.isArray(err.validation)) {
       const where = err.validationContext ?? 'body'
-      const details = err.validation.flatMap((v) => {
+      const details = err.validation.flatMap((v): FieldError[] => {
         const at = dotted(v.instancePath)
         // zod reports unknown keys on the parent object; name each key instead.
-        const keys = (v.params as { keys?: unknown }).keys
+        const keys = (v.params as { keys?: unknown } | undefined)?.keys
         if (v.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
           return keys.map((k) => ({ path: at ? `${at}.${String(k)}` : String(k), message: 'unknown field' }))
         }
         return [{ path: at || where, message: v.message ?? 'invalid' }]
       })
-      const summary = details
-        .slice(0, 5)
-        .map((d) => `${d.path}: ${d.message}`)
-        .join('; ')
       return sendError(reply, 400, {
-        error: { code: 'validation_failed', message: `invalid ${where}: ${summary}`, details },
+        error: { code: 'validation_failed', message: summarize(where, details), details },
       })
     }
     if (err instanceof AppError) {
@@ -182,14 +217,6 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       const body: ErrorBody = { error: { code: err.code, message: err.message } }
       if (err.details !== undefined) body.error.details = err.details
       return sendError(reply, err.status, body)
-    }
-    if (Array.isArray(err.validation)) {
-      // Non-zod (JSON schema) validation from a plugin that brought its own compiler.
-      const details = err.validation.map((v) => ({
-        path: dotted(v.instancePath) || (err.validationContext ?? ''),
-        message: v.message ?? 'invalid',
-      }))
-      return sendError(reply, 400, { error: { code: 'validation_failed', message: err.message, details } })
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500
     if (status >= 400 && status < 500) {
@@ -213,6 +240,22 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     async (api) => {
       api.addHook('onRequest', async (req) => {
         if (req.routeOptions.config.public !== true) await deps.auth.guard(req)
+      })
+      // Every string of every route (query, path parameters, body) is checked here, before
+      // any schema or handler, so a NUL or an unpaired surrogate never reaches PostgreSQL
+      // (which refuses 0x00 in text) whatever a route's schema says — routes added later
+      // included. The route's own validation follows.
+      api.addHook('preValidation', async (req) => {
+        for (const [where, value] of [
+          ['query', req.query],
+          ['params', req.params],
+          ['body', req.body],
+        ] as const) {
+          const details = unsafeInput(value)
+          if (details.length === 0) continue
+          for (const d of details) if (d.path === '') d.path = where
+          throw new AppError(400, 'validation_failed', summarize(where, details), details)
+        }
       })
       for (const p of deps.plugins) {
         await api.register(p.plugin, p.prefix ? { prefix: p.prefix } : {})
