@@ -355,6 +355,8 @@ export function liveRoutes(
     app.get(
       '/live',
       {
+        // A stream has no HEAD form: Fastify's automatic HEAD route would hijack and never answer.
+        exposeHeadRoute: false,
         schema: {
           tags: ['reports'],
           summary:
