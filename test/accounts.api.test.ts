@@ -399,7 +399,7 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
   })
 
   describe('workspace members', () => {
-    it('owners and admins add, re-role and remove members; the last owner stays', async () => {
+    it('owners and admins invite, re-role and remove members; the last owner stays', async () => {
       const owner = await createWorkspaceWithKey(h.db, { workspaceName: 'Team' })
       const bob = await createWorkspaceWithKey(h.db)
       const carol = await createWorkspaceWithKey(h.db)
@@ -412,32 +412,38 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
         members: [{ user_id: owner.userId, role: 'owner', status: 'active', email: owner.email }],
       })
 
-      const added = await call(O, 'POST', '/workspace/members', {
+      // Members join by invitation only: Bob is invited (any case of his email) and accepts.
+      const invited = await call(O, 'POST', '/workspace/invitations', {
         email: bob.email.toUpperCase(),
         role: 'admin',
       })
-      expect(added.status).toBe(201)
-      expect(added.body).toMatchObject({ user_id: bob.userId, role: 'admin', email: bob.email })
+      expect(invited.status).toBe(202)
+      expect(invited.body).toMatchObject({ email: bob.email, role: 'admin' })
+      expect((await call(bearer(bob.apiKey), 'POST', `/invitations/${invited.body.id}/accept`)).body).toEqual(
+        { workspace: { id: owner.workspaceId, name: 'Team' }, role: 'admin' },
+      )
       expect(
-        (await call(O, 'POST', '/workspace/members', { email: bob.email, role: 'member' })).body.error.code,
+        (await call(O, 'POST', '/workspace/invitations', { email: bob.email, role: 'member' })).body.error
+          .code,
       ).toBe('already_member')
-      const unknown = await call(O, 'POST', '/workspace/members', {
+      // An unknown and a pending address are invited alike (nobody learns which exists).
+      const unknown = await call(O, 'POST', '/workspace/invitations', {
         email: 'nobody@test.local',
         role: 'member',
       })
-      expect(unknown.status).toBe(404)
+      expect(unknown.status).toBe(202)
       const pendingUser = await call({}, 'POST', '/auth/signup', {
         email: uniqueEmail('pm'),
         password: 'long-enough-pw',
       })
-      const pend = await call(O, 'POST', '/workspace/members', {
+      const pend = await call(O, 'POST', '/workspace/invitations', {
         email: pendingUser.body.user.email,
         role: 'member',
       })
-      expect(pend.status).toBe(404)
-      expect(pend.body.error.message).toBe(unknown.body.error.message)
+      expect(pend.status).toBe(202)
+      expect(Object.keys(pend.body)).toEqual(Object.keys(unknown.body))
       expect(
-        (await call(O, 'POST', '/workspace/members', { email: carol.email, role: 'owner' })).status,
+        (await call(O, 'POST', '/workspace/invitations', { email: carol.email, role: 'owner' })).status,
       ).toBe(400)
 
       // Bob (admin) acts in Team with a session switched to it.
@@ -456,9 +462,11 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
         role: 'admin',
       })
       const B = { cookie: bobCookie }
+      const carolInv = await call(B, 'POST', '/workspace/invitations', { email: carol.email, role: 'member' })
+      expect(carolInv.status).toBe(202)
       expect(
-        (await call(B, 'POST', '/workspace/members', { email: carol.email, role: 'member' })).status,
-      ).toBe(201)
+        (await call(bearer(carol.apiKey), 'POST', `/invitations/${carolInv.body.id}/accept`)).status,
+      ).toBe(200)
       // An admin cannot touch the owner role.
       expect((await call(B, 'PATCH', `/workspace/members/${carol.userId}`, { role: 'owner' })).status).toBe(
         403,
@@ -480,7 +488,7 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
       const C = { cookie: carolCookie }
       expect((await call(C, 'GET', '/workspace')).body.role).toBe('member')
       expect(
-        (await call(C, 'POST', '/workspace/members', { email: admin.email, role: 'member' })).status,
+        (await call(C, 'POST', '/workspace/invitations', { email: admin.email, role: 'member' })).status,
       ).toBe(403)
       expect((await call(C, 'DELETE', `/workspace/members/${bob.userId}`)).status).toBe(403)
 
@@ -512,7 +520,11 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
     it('two owners demoting each other at once leave exactly one owner', async () => {
       const o1 = await createWorkspaceWithKey(h.db)
       const o2 = await createWorkspaceWithKey(h.db)
-      await call(bearer(o1.apiKey), 'POST', '/workspace/members', { email: o2.email, role: 'admin' })
+      const inv = await call(bearer(o1.apiKey), 'POST', '/workspace/invitations', {
+        email: o2.email,
+        role: 'admin',
+      })
+      await call(bearer(o2.apiKey), 'POST', `/invitations/${inv.body.id}/accept`)
       await call(bearer(o1.apiKey), 'PATCH', `/workspace/members/${o2.userId}`, { role: 'owner' })
       // o2's key is bound to its own workspace; give it one acting in o1's workspace.
       const k2 = (await createApiKey(h.db, { workspaceId: o1.workspaceId, userId: o2.userId, name: 't' })).key

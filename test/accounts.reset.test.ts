@@ -7,8 +7,6 @@ import { Writable } from 'node:stream'
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
-import PostalMime from 'postal-mime'
-import { SMTPServer } from 'smtp-server'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createLoginLimiter } from '../src/modules/accounts/index.ts'
 import { createMailer } from '../src/modules/accounts/accounts.mailer.ts'
@@ -19,56 +17,9 @@ import { manualClock } from '../src/platform/clock.ts'
 import { schema } from './helpers/schema.ts'
 import { createWorkspaceWithKey, testApiApp, testConfig } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
+import { startSmtp, waitFor } from './helpers/smtp.ts'
 
 type Handle = Awaited<ReturnType<typeof throwawayDb>>
-
-interface Received {
-  from: string
-  to: string[]
-  subject: string
-  text: string
-}
-
-/** A loopback SMTP server that keeps every message it accepts (no TLS, no auth). */
-async function startSmtp(): Promise<{ url: string; inbox: Received[]; close(): Promise<void> }> {
-  const inbox: Received[] = []
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        PostalMime.parse(Buffer.concat(chunks)).then(
-          (mail) => {
-            inbox.push({
-              from: mail.from?.address ?? '',
-              to: session.envelope.rcptTo.map((r) => r.address),
-              subject: mail.subject ?? '',
-              text: mail.text ?? '',
-            })
-            callback()
-          },
-          (err: Error) => callback(err),
-        )
-      })
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.server.address() as { port: number }
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    inbox,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
-
-/** Polls `fn` (vitest's `expect.poll`, 10 s) until it returns a value, and returns it. */
-async function waitFor<T>(fn: () => T | undefined, what: string): Promise<T> {
-  await expect.poll(() => fn() !== undefined, { message: `waiting for ${what}`, timeout: 10_000 }).toBe(true)
-  return fn()!
-}
 
 const tokenIn = (text: string): string => {
   const m = /http:\/\/tf\.test\/reset-password#token=([A-Za-z0-9_-]+)/.exec(text)

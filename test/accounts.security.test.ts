@@ -222,9 +222,12 @@ describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind)
     A = await createWorkspaceWithKey(h.db, { workspaceName: 'A' })
     B = await createWorkspaceWithKey(h.db, { workspaceName: 'B' })
     aMember = await createWorkspaceWithKey(h.db)
-    expect(
-      (await call(A.apiKey, 'POST', '/workspace/members', { email: aMember.email, role: 'admin' })).status,
-    ).toBe(201)
+    const inv = await call(A.apiKey, 'POST', '/workspace/invitations', {
+      email: aMember.email,
+      role: 'admin',
+    })
+    expect(inv.status).toBe(202)
+    expect((await call(aMember.apiKey, 'POST', `/invitations/${inv.body.id}/accept`)).status).toBe(200)
     aMemberKeyInA = (
       await createApiKey(h.db, { workspaceId: A.workspaceId, userId: aMember.userId, name: 'in A' })
     ).key
@@ -311,7 +314,8 @@ describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind)
 
   it("a removed member's key stops working in that workspace at once", async () => {
     const extra = await createWorkspaceWithKey(h.db)
-    await call(A.apiKey, 'POST', '/workspace/members', { email: extra.email, role: 'member' })
+    const inv = await call(A.apiKey, 'POST', '/workspace/invitations', { email: extra.email, role: 'member' })
+    await call(extra.apiKey, 'POST', `/invitations/${inv.body.id}/accept`)
     const k = (await createApiKey(h.db, { workspaceId: A.workspaceId, userId: extra.userId, name: 'x' })).key
     expect((await call(k, 'GET', '/workspace')).status).toBe(200)
     expect((await call(A.apiKey, 'DELETE', `/workspace/members/${extra.userId}`)).status).toBe(204)

@@ -144,9 +144,12 @@ describe.each(['pglite', 'postgres'] as const)('workspace switching on %s', (kin
     const view = await call(S, 'GET', '/workspace')
     expect(view.body).toMatchObject({ role: 'owner', member: false, workspace: { id: bob.workspaceId } })
     expect(view.body.members.map((m: Json) => m.user_id)).toEqual([bob.userId])
-    // Admin view acts as an owner: may add a member …
-    const added = await call(S, 'POST', '/workspace/members', { email: alice.email, role: 'member' })
-    expect(added.status).toBe(201)
+    // Admin view acts as an owner: may invite a member (who joins on accepting) …
+    const invited = await call(S, 'POST', '/workspace/invitations', { email: alice.email, role: 'member' })
+    expect(invited.status).toBe(202)
+    expect((await call({ key: alice.apiKey }, 'POST', `/invitations/${invited.body.id}/accept`)).status).toBe(
+      200,
+    )
     expect((await call(S, 'DELETE', `/workspace/members/${alice.userId}`)).status).toBe(204)
     // … but makes no API key (keys belong to members and would outlive the session).
     const key = await call(S, 'POST', '/api-keys', { name: 'backdoor' })

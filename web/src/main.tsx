@@ -9,6 +9,7 @@ import { RouterProvider } from 'react-router'
 import { meQuery } from '@/hooks/api/auth'
 import { setAuthHandlers } from '@/lib/api'
 import { redirectForAuthFailure } from '@/lib/auth-paths'
+import { captureInvitationToken } from '@/lib/invitation-token'
 import { queryClient } from '@/lib/query-client'
 import { router } from './router'
 import './index.css'
@@ -21,6 +22,8 @@ const go = (kind: 'unauthorized' | 'pending') => {
   queryClient.clear()
   void router.navigate(to, { replace: true })
 }
+// Before the router can redirect to sign-in and drop the link's fragment.
+captureInvitationToken()
 setAuthHandlers({ onUnauthorized: () => go('unauthorized'), onPendingApproval: () => go('pending') })
 // Who is signed in, asked at once: in parallel with the route's lazy chunks, not after them.
 void queryClient.prefetchQuery(meQuery)

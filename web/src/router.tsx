@@ -41,6 +41,7 @@ const appRoutes: RouteObject[] = [
   { path: 'settings/api-keys', lazy: () => import('./routes/settings/api-keys') },
   { path: 'settings/profile', lazy: () => import('./routes/settings/profile') },
   { path: 'users/*', lazy: () => import('./routes/users') },
+  { path: 'invitations/accept', lazy: () => import('./routes/invitations') },
   { path: '*', lazy: () => import('./routes/not-found') },
 ]
 

@@ -1,22 +1,20 @@
 /**
- * Workspace membership: the current workspace and its members, adding existing users,
- * role changes, removal, the caller's workspaces and switching a session's workspace.
- * Who may do what is decided by {@link checkMemberChange}; every change runs in a
+ * Workspace membership: the current workspace and its members, role changes, removal, the
+ * caller's workspaces and switching a session's workspace. Members join only by accepting an
+ * invitation (`accounts.invitations.ts`). Who may do what is decided by {@link checkMemberChange}; every change runs in a
  * transaction that locks the workspace row, so the owner count it checks stays true.
  * The role a user acts with comes from {@link workspaceAccess}: a platform admin who is not
  * a member acts as an owner ("admin view").
  */
 import type { Db } from '../../platform/db/client.ts'
-import { AppError, forbidden, notFound } from '../../platform/errors.ts'
+import { forbidden, notFound } from '../../platform/errors.ts'
 import { checkMemberChange, type WorkspaceAccess, workspaceAccess } from './accounts.core.ts'
 import {
   countOwners,
   deleteMember,
   findAccessFacts,
   findMemberRole,
-  findUserByEmail,
   findWorkspace,
-  insertMember,
   listAllWorkspacesFor,
   listMembers,
   listWorkspacesOf,
@@ -27,7 +25,7 @@ import {
   updateMemberRole,
   type WorkspaceRow,
 } from './accounts.repository.ts'
-import { normaliseEmail, sha256Hex } from './accounts.service.ts'
+import { sha256Hex } from './accounts.service.ts'
 
 /**
  * How `userId` may act in `workspaceId` (see {@link workspaceAccess}); undefined when they
@@ -67,9 +65,13 @@ export async function getWorkspaceView(db: Db, workspaceId: string, userId: stri
   return { workspace, ...access, members }
 }
 
-// Runs `fn` in a transaction holding the workspace lock, with the actor's and target's roles
-// and the owner count read under it.
-async function withMembership<T>(
+/**
+ * Runs `fn` in a transaction holding the workspace lock, with the actor's role (its access:
+ * membership, or owner in admin view), the target's membership role and the owner count
+ * read under it.
+ * @throws AppError 404 when the workspace is gone.
+ */
+export async function withMembership<T>(
   db: Db,
   workspaceId: string,
   actorId: string,
@@ -87,38 +89,6 @@ async function withMembership<T>(
       ...(targetRole ? { targetRole } : {}),
       owners,
     })
-  })
-}
-
-/**
- * Adds an existing, active user (by email) to the workspace as `admin` or `member`.
- * @returns the new member.
- * @throws AppError 403 when the actor is not an owner/admin; 404 `user_not_found` when no
- *   active user has the email (same answer for unknown, pending and suspended); 409
- *   `already_member`.
- */
-export async function addMember(
-  db: Db,
-  opts: { workspaceId: string; actorId: string; email: string; role: 'admin' | 'member' },
-): Promise<MemberRow> {
-  const user = await findUserByEmail(db, normaliseEmail(opts.email))
-  return withMembership(db, opts.workspaceId, opts.actorId, user?.id, async (tx, c) => {
-    // Check the actor's right first, so a plain member learns nothing about other accounts.
-    checkMemberChange({
-      actorRole: c.actorRole,
-      self: false,
-      from: null,
-      to: opts.role,
-      ownerCount: c.owners,
-    })
-    if (user?.status !== 'active')
-      throw new AppError(404, 'user_not_found', 'no active user with this email', [
-        { path: 'email', message: 'no active user with this email' },
-      ])
-    if (c.targetRole) throw new AppError(409, 'already_member', 'this user is already a member')
-    await insertMember(tx, opts.workspaceId, user.id, opts.role)
-    const added = (await listMembers(tx, opts.workspaceId)).find((m) => m.userId === user.id)
-    return added!
   })
 }
 

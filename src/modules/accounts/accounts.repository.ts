@@ -26,6 +26,7 @@ import {
   passwordResetTokens,
   sessions,
   users,
+  workspaceInvitations,
   workspaceMembers,
   workspaces,
 } from './accounts.tables.ts'
@@ -554,4 +555,109 @@ export async function listAllWorkspacesFor(
       sql`lower(${workspaces.name})`,
       asc(workspaces.id),
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// issue 13: invitations (membership only with the invitee's consent)
+
+/** An invitation row (`tokenHash` is the SHA-256 hex of the emailed token). */
+export type InvitationRow = typeof workspaceInvitations.$inferSelect
+
+/**
+ * Stores the invitation of `email` to `workspaceId`, replacing a pending one of the same
+ * address (new token, role, inviter, expiry; the id is kept).
+ * @returns the stored row.
+ */
+export async function upsertInvitation(
+  db: Db,
+  values: {
+    workspaceId: string
+    email: string
+    role: 'admin' | 'member'
+    invitedBy: string
+    tokenHash: string
+    expiresAt: Date
+    now: Date
+  },
+): Promise<InvitationRow> {
+  const { now, ...row } = values
+  const [out] = await db
+    .insert(workspaceInvitations)
+    .values({ ...row, createdAt: now })
+    .onConflictDoUpdate({
+      target: [workspaceInvitations.workspaceId, workspaceInvitations.email],
+      set: {
+        role: row.role,
+        invitedBy: row.invitedBy,
+        tokenHash: row.tokenHash,
+        expiresAt: row.expiresAt,
+        createdAt: now,
+      },
+    })
+    .returning()
+  return out!
+}
+
+/** An invitation with the names a list shows: the workspace and who invited. */
+export interface InvitationView extends InvitationRow {
+  workspaceName: string
+  inviterEmail: string | null
+  inviterName: string | null
+}
+
+const invitationView = {
+  id: workspaceInvitations.id,
+  workspaceId: workspaceInvitations.workspaceId,
+  email: workspaceInvitations.email,
+  role: workspaceInvitations.role,
+  invitedBy: workspaceInvitations.invitedBy,
+  tokenHash: workspaceInvitations.tokenHash,
+  expiresAt: workspaceInvitations.expiresAt,
+  createdAt: workspaceInvitations.createdAt,
+  workspaceName: workspaces.name,
+  inviterEmail: users.email,
+  inviterName: users.name,
+}
+
+/** The invitations of a workspace (expired ones included), newest first. */
+export async function listInvitationsOfWorkspace(db: Db, workspaceId: string): Promise<InvitationView[]> {
+  return db
+    .select(invitationView)
+    .from(workspaceInvitations)
+    .innerJoin(workspaces, eq(workspaces.id, workspaceInvitations.workspaceId))
+    .leftJoin(users, eq(users.id, workspaceInvitations.invitedBy))
+    .where(eq(workspaceInvitations.workspaceId, workspaceId))
+    .orderBy(desc(workspaceInvitations.createdAt), asc(workspaceInvitations.email))
+}
+
+/** The unexpired invitations addressed to `email` (normalised), newest first. */
+export async function listInvitationsToEmail(db: Db, email: string, now: Date): Promise<InvitationView[]> {
+  return db
+    .select(invitationView)
+    .from(workspaceInvitations)
+    .innerJoin(workspaces, eq(workspaces.id, workspaceInvitations.workspaceId))
+    .leftJoin(users, eq(users.id, workspaceInvitations.invitedBy))
+    .where(and(eq(workspaceInvitations.email, email), gt(workspaceInvitations.expiresAt, now)))
+    .orderBy(desc(workspaceInvitations.createdAt), asc(workspaces.name))
+}
+
+/**
+ * Deletes the invitation picked by `by` (its token hash, or its id) and returns it — one
+ * DELETE, so of two concurrent uses of a token only one gets the row. Inside a transaction
+ * the caller rolls back to keep the row when it refuses the use (wrong account, expired).
+ * @param by.workspaceId only an invitation of this workspace (revocation).
+ */
+export async function takeInvitation(
+  db: Db,
+  by: { tokenHash: string } | { id: string; workspaceId?: string },
+): Promise<InvitationRow | undefined> {
+  const where =
+    'tokenHash' in by
+      ? eq(workspaceInvitations.tokenHash, by.tokenHash)
+      : and(
+          eq(workspaceInvitations.id, by.id),
+          by.workspaceId ? eq(workspaceInvitations.workspaceId, by.workspaceId) : undefined,
+        )
+  const [row] = await db.delete(workspaceInvitations).where(where).returning()
+  return row
 }

@@ -13,6 +13,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
 import { adminRoutes } from './accounts.admin.routes.ts'
 import type { LoginLimiter } from './accounts.limiter.ts'
+import { invitationRoutes } from './accounts.invitations.routes.ts'
 import { createMailer, type Mailer } from './accounts.mailer.ts'
 import { getWorkspaceAccess, listMyWorkspaces, switchWorkspace } from './accounts.members.ts'
 import { findUserById, findWorkspace } from './accounts.repository.ts'
@@ -53,7 +54,7 @@ export interface AccountsRoutesDeps {
   limiter: LoginLimiter
   /** Time source for sessions, reset tokens, key revocation and approvals. */
   clock: Clock
-  /** Account email; default: SMTP from `config.SMTP_URL`, none (links logged) when unset. */
+  /** Account email (resets, invitations); default: SMTP from `config.SMTP_URL`, none (links logged) when unset. */
   mailer?: Mailer
 }
 
@@ -100,8 +101,8 @@ const keyJson = (k: ApiKeyInfo) => ({
 
 /**
  * Auth (`/auth/login|signup|logout|me|password|password-reset/*|workspaces|workspace`), API
- * keys (`/api-keys`), admin user management (`/admin/users`) and workspace membership
- * (`/workspace`). See `src/modules/accounts/README.md`.
+ * keys (`/api-keys`), admin user management (`/admin/users`), workspace membership
+ * (`/workspace`) and invitations (`/workspace/invitations`, `/invitations`). See `src/modules/accounts/README.md`.
  */
 export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
   const { db, config, limiter, clock } = deps
@@ -110,7 +111,8 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     const mailer = deps.mailer ?? createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM })
 
     // Reset requests are answered at once and handled in the background, so the answer's
-    // timing does not tell whether the email has an account. Closing the app waits for them.
+    // timing does not tell whether the email has an account; invitation emails go the same
+    // way, so a slow SMTP server does not hold the answer. Closing the app waits for them.
     const inflight = new Set<Promise<void>>()
     const background = (what: string, work: () => Promise<void>) => {
       const task: Promise<void> = work()
@@ -438,5 +440,8 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
 
     await app.register(adminRoutes({ db, clock }))
     await app.register(workspaceRoutes({ db }))
+    await app.register(
+      invitationRoutes({ db, clock, mailer, log: app.log, publicUrl: config.publicUrl, background }),
+    )
   }
 }

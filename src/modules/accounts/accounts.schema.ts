@@ -99,11 +99,14 @@ export const adminUsersQuery = z.object({
   offset: z.coerce.number().int().min(0).optional().describe('instead of page'),
 })
 
-/** `POST /workspace/members`. */
-export const addMemberBody = z.strictObject({
-  email: z.string().trim().min(3).max(320),
+/** `POST /workspace/invitations`: whom to invite, with which role. */
+export const inviteBody = z.strictObject({
+  email: emailInput,
   role: z.enum(['admin', 'member']).default('member'),
 })
+
+/** `POST /invitations/accept|decline`: the token from the emailed link. */
+export const invitationTokenBody = z.strictObject({ token: z.string().min(1).max(200) })
 
 /** `PATCH /workspace/members/:userId`. */
 export const memberRoleBody = z.strictObject({ role: z.enum(['owner', 'admin', 'member']) })

@@ -1,9 +1,18 @@
 /**
- * Drizzle tables of the accounts module: workspaces, users, members, sessions, API keys,
- * password-reset tokens. `workspaceRef()` is the `workspace_id` column every other module's
+ * Drizzle tables of the accounts module: workspaces, users, members, invitations, sessions,
+ * API keys, password-reset tokens. `workspaceRef()` is the `workspace_id` column every other module's
  * workspace-scoped table uses (exported through this module's index.ts).
  */
-import { type AnyPgColumn, index, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import {
+  type AnyPgColumn,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core'
 import { createdAt, pk } from '../../platform/db/columns.ts'
 
 export const workspaces = pgTable('workspaces', {
@@ -112,4 +121,30 @@ export const passwordResetTokens = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('password_reset_tokens_user').on(t.userId)],
+)
+
+/**
+ * Pending invitations to join a workspace (issue 13): membership needs the invitee's consent.
+ * One per (workspace, email): inviting the address again replaces the row (new token, new
+ * expiry). The token (32 random bytes, emailed) is stored as SHA-256 only. Accepting or
+ * declining deletes the row, so a token works once; expired rows stay listed for the
+ * workspace's managers until they are revoked or replaced.
+ */
+export const workspaceInvitations = pgTable(
+  'workspace_invitations',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    /** Normalised (trimmed, lower case), like `users.email`; need not belong to an account. */
+    email: text('email').notNull(),
+    role: text('role', { enum: ['admin', 'member'] }).notNull(),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    unique('workspace_invitations_workspace_email').on(t.workspaceId, t.email),
+    index('workspace_invitations_email').on(t.email),
+  ],
 )

@@ -1,6 +1,6 @@
 /** JSON shapes (zod, snake_case) the accounts routes answer with, and row → JSON mappers. */
 import { z } from 'zod'
-import type { MemberRow, UserRow } from './accounts.repository.ts'
+import type { InvitationView, MemberRow, UserRow } from './accounts.repository.ts'
 
 export { errorBody } from '../../platform/http/schemas.ts'
 
@@ -70,5 +70,34 @@ export function memberJson(m: MemberRow): z.infer<typeof memberOut> {
     status: m.status,
     role: m.role,
     joined_at: m.joinedAt.toISOString(),
+  }
+}
+
+/**
+ * An invitation to a workspace. The same shape whether or not the invited address has an
+ * account: it names the address, never a user.
+ */
+export const invitationOut = z.object({
+  id: z.uuid(),
+  email: z.string().describe('the invited address'),
+  role: z.enum(['admin', 'member']),
+  workspace: z.object({ id: z.uuid(), name: z.string() }),
+  invited_by: z.object({ email: z.string(), name: z.string().nullable() }).nullable(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  expired: z.boolean(),
+})
+
+/** An invitation row as {@link invitationOut} JSON; `now` decides `expired`. */
+export function invitationJson(i: InvitationView, now: Date): z.infer<typeof invitationOut> {
+  return {
+    id: i.id,
+    email: i.email,
+    role: i.role,
+    workspace: { id: i.workspaceId, name: i.workspaceName },
+    invited_by: i.inviterEmail ? { email: i.inviterEmail, name: i.inviterName } : null,
+    created_at: i.createdAt.toISOString(),
+    expires_at: i.expiresAt.toISOString(),
+    expired: i.expiresAt.getTime() <= now.getTime(),
   }
 }

@@ -7,11 +7,14 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../platform/db/client.ts'
-import { addMember, getWorkspaceView, removeMember, setMemberRole } from './accounts.members.ts'
-import { addMemberBody, memberRoleBody } from './accounts.schema.ts'
+import { getWorkspaceView, removeMember, setMemberRole } from './accounts.members.ts'
+import { memberRoleBody } from './accounts.schema.ts'
 import { errorBody, memberJson, memberOut, memberRoleOut } from './accounts.wire.ts'
 
-/** `GET /workspace`, `POST /workspace/members`, `PATCH|DELETE /workspace/members/:userId`. */
+/**
+ * `GET /workspace`, `PATCH|DELETE /workspace/members/:userId`. Members are added by
+ * invitation only (`accounts.invitations.routes.ts`).
+ */
 export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
   const { db } = deps
   return async (app0) => {
@@ -48,27 +51,6 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
           member: v.member,
           members: v.members.map(memberJson),
         }
-      },
-    )
-
-    app.post(
-      '/workspace/members',
-      {
-        schema: {
-          tags: ['workspace'],
-          summary: 'Add an existing active user by email as admin or member (owners and admins)',
-          body: addMemberBody,
-          response: { 201: memberOut, 403: errorBody, 404: errorBody, 409: errorBody },
-        },
-      },
-      async (req, reply) => {
-        const m = await addMember(db, {
-          workspaceId: req.auth.workspaceId,
-          actorId: req.auth.userId,
-          email: req.body.email,
-          role: req.body.role,
-        })
-        return reply.code(201).send(memberJson(m))
       },
     )
 

@@ -3,7 +3,8 @@
  * laptops (≥ 1024 px), a top bar with the switcher and a drawer on phones and tablets, a
  * thin progress bar while a lazy page loads, and the page in `<Outlet />`. While a
  * workspace switch is in flight the page is replaced by a "switching" state (its data
- * belongs to the old workspace); in admin view a banner says so above every page.
+ * belongs to the old workspace); in admin view a banner says so above every page, and so
+ * does one for each invitation waiting for the user (Accept / Decline).
  */
 import { Eye, LogOut, Menu } from 'lucide-react'
 import { useEffect, useState } from 'react'
@@ -17,6 +18,7 @@ import { errorMessage } from '@/lib/api'
 import { navFor } from '@/lib/nav'
 import { cn } from '@/lib/utils'
 import { Brand } from './brand'
+import { InvitationsBanner } from './invitations-banner'
 import { WorkspaceSwitcher } from './workspace-switcher'
 
 function SidebarNav({ me }: { me: Me }) {
@@ -189,6 +191,7 @@ export function AppLayout() {
           ) : (
             <>
               {me.workspace.member === false && <AdminViewBanner me={me} />}
+              <InvitationsBanner />
               <Outlet />
             </>
           )}

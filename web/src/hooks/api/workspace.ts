@@ -1,6 +1,7 @@
 /**
- * The current workspace and its members (`/api/v1/workspace`): read, add an active user by
- * email, change a member's role, remove a member (or leave). And the workspace switcher:
+ * The current workspace and its members (`/api/v1/workspace`): read, change a member's role,
+ * remove a member (or leave). Invitations: the workspace's (invite an email address, list,
+ * revoke) and the signed-in user's own (`/invitations`: accept or decline). And the workspace switcher:
  * the workspaces the user can act in (`GET /auth/workspaces`; for a platform admin every
  * workspace, those they are not a member of in "admin view") and switching the session
  * (`POST /auth/workspace`), which drops every cached query so each page reloads its data.
@@ -41,12 +42,83 @@ export function useWorkspace() {
   })
 }
 
-export function useAddMember() {
+/** An invitation (`/workspace/invitations` and `/invitations`). */
+export interface Invitation {
+  id: string
+  email: string
+  role: 'admin' | 'member'
+  workspace: { id: string; name: string }
+  invited_by: { email: string; name: string | null } | null
+  created_at: string
+  expires_at: string
+  expired: boolean
+}
+
+export const invitationKeys = queryKeys('workspace-invitations')
+export const myInvitationsKey = ['auth', 'invitations'] as const
+
+/** The workspace's invitations (owners and admins; `enabled` false for the others). */
+export function useWorkspaceInvitations(enabled: boolean) {
+  return useQuery({
+    queryKey: invitationKeys.lists(),
+    queryFn: ({ signal }) =>
+      api.get<{ items: Invitation[] }>('/workspace/invitations', undefined, { signal }),
+    select: (d) => d.items,
+    enabled,
+  })
+}
+
+/** `POST /workspace/invitations`: emails the address a link; re-inviting replaces the pending one. */
+export function useInvite() {
   const qc = useQueryClient()
   return useMutation({
     mutationFn: (body: { email: string; role: 'admin' | 'member' }) =>
-      api.post<WorkspaceMember>('/workspace/members', body),
-    onSuccess: () => qc.invalidateQueries({ queryKey: workspaceKeys.all }),
+      api.post<Invitation>('/workspace/invitations', body),
+    onSuccess: () => qc.invalidateQueries({ queryKey: invitationKeys.all }),
+  })
+}
+
+export function useRevokeInvitation() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (id: string) => api.delete(`/workspace/invitations/${encodeURIComponent(id)}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: invitationKeys.all }),
+  })
+}
+
+/** The invitations addressed to the signed-in user's email (`GET /invitations`). */
+export function useMyInvitations() {
+  return useQuery({
+    queryKey: myInvitationsKey,
+    queryFn: ({ signal }) => api.get<{ items: Invitation[] }>('/invitations', undefined, { signal }),
+    select: (d) => d.items,
+  })
+}
+
+/** What accepting answers: the workspace joined and your role there. */
+export interface JoinedWorkspace {
+  workspace: { id: string; name: string }
+  role: WorkspaceRole
+}
+
+/**
+ * Accepts or declines an invitation, by its id (from {@link useMyInvitations}) or by the
+ * token of the emailed link; then refreshes your invitations and workspaces.
+ */
+export function useAnswerInvitation() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: ({
+      answer,
+      ...by
+    }: { answer: 'accept' | 'decline' } & ({ id: string } | { token: string })) =>
+      'id' in by
+        ? api.post<JoinedWorkspace | undefined>(`/invitations/${encodeURIComponent(by.id)}/${answer}`)
+        : api.post<JoinedWorkspace | undefined>(`/invitations/${answer}`, { token: by.token }),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: myInvitationsKey })
+      await qc.invalidateQueries({ queryKey: myWorkspacesKey })
+    },
   })
 }
 

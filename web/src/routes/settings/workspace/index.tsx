@@ -1,9 +1,10 @@
 /**
- * `/settings/workspace` — the workspace and its members: add an active user by email with a
- * role, change roles, remove (or leave). Owners and admins manage; only owners touch owners.
+ * `/settings/workspace` — the workspace and its members: invite an email address with a role
+ * (they join when they accept the emailed link), the pending invitations (revoke), change
+ * roles, remove (or leave). Owners and admins manage; only owners touch owners.
  */
 import { zodResolver } from '@hookform/resolvers/zod'
-import { CircleAlert, UserPlus, Users } from 'lucide-react'
+import { CircleAlert, Mail, Send, Users } from 'lucide-react'
 import { useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { z } from 'zod'
@@ -29,10 +30,13 @@ import { Spinner } from '@/components/ui/spinner'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { useMe } from '@/hooks/api/auth'
 import {
-  useAddMember,
+  type Invitation,
   useChangeMemberRole,
+  useInvite,
   useRemoveMember,
+  useRevokeInvitation,
   useWorkspace,
+  useWorkspaceInvitations,
   type WorkspaceMember,
   type WorkspaceRole,
 } from '@/hooks/api/workspace'
@@ -46,8 +50,8 @@ const addSchema = z.object({
 })
 type AddValues = z.infer<typeof addSchema>
 
-function AddMemberForm() {
-  const add = useAddMember()
+function InviteForm() {
+  const invite = useInvite()
   const form = useForm<AddValues>({
     resolver: zodResolver(addSchema),
     defaultValues: { email: '', role: 'member' },
@@ -55,15 +59,15 @@ function AddMemberForm() {
   const { errors, isSubmitting } = form.formState
   const onSubmit = form.handleSubmit(async (v) => {
     try {
-      await add.mutateAsync(v)
-      toast.success(`${v.email} added`)
+      await invite.mutateAsync(v)
+      toast.success(`Invitation sent to ${v.email}`)
       form.reset({ email: '', role: v.role })
     } catch (e) {
       applyApiErrors(e, form.setError, ['email', 'role'])
     }
   })
   return (
-    <form onSubmit={onSubmit} noValidate className="grid gap-3" data-testid="add-member">
+    <form onSubmit={onSubmit} noValidate className="grid gap-3" data-testid="invite-member">
       {errors.root?.server && (
         <Alert variant="destructive">
           <CircleAlert />
@@ -75,7 +79,7 @@ function AddMemberForm() {
           id="member-email"
           label="Email"
           error={errors.email?.message}
-          hint="An existing, approved user."
+          hint="They join when they accept the emailed link."
         >
           <Input
             type="email"
@@ -91,10 +95,78 @@ function AddMemberForm() {
           </Select>
         </FormField>
         <Button type="submit" disabled={isSubmitting} className="sm:mt-[1.375rem]">
-          {isSubmitting ? <Spinner /> : <UserPlus />} Add member
+          {isSubmitting ? <Spinner /> : <Send />} Invite
         </Button>
       </div>
     </form>
+  )
+}
+
+/** The workspace's pending invitations, each with Revoke; expired ones say so. */
+function InvitationsCard() {
+  const list = useWorkspaceInvitations(true)
+  const revoke = useRevokeInvitation()
+  const items = list.data ?? []
+  if (list.isSuccess && items.length === 0) return null
+  return (
+    <Card className="gap-0 py-2" data-testid="invitations">
+      <CardHeader className="py-3">
+        <CardTitle>Pending invitations</CardTitle>
+      </CardHeader>
+      <QueryStates query={list} skeleton={{ rows: 2, columns: 3 }}>
+        <Table>
+          <TableHeader>
+            <TableRow className="hover:bg-transparent">
+              <TableHead>Email</TableHead>
+              <TableHead>Role</TableHead>
+              <TableHead className="hidden md:table-cell">Expires</TableHead>
+              <TableHead className="w-0">
+                <span className="sr-only">Actions</span>
+              </TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {items.map((i: Invitation) => (
+              <TableRow key={i.id} data-testid="invitation-row" data-email={i.email}>
+                <TableCell className="max-w-36 sm:max-w-72">
+                  <p className="flex items-center gap-2 truncate font-medium">
+                    <Mail className="size-4 shrink-0 text-muted-foreground" aria-hidden="true" />
+                    <span className="truncate">{i.email}</span>
+                  </p>
+                  {i.expired && (
+                    <Badge variant="warning" className="mt-1">
+                      expired
+                    </Badge>
+                  )}
+                </TableCell>
+                <TableCell>
+                  <Badge variant="secondary">{i.role}</Badge>
+                </TableCell>
+                <TableCell className="hidden text-muted-foreground md:table-cell">
+                  {formatDateTime(i.expires_at)}
+                </TableCell>
+                <TableCell className="text-right">
+                  <Button
+                    variant="ghost"
+                    size="sm"
+                    className="text-destructive hover:text-destructive"
+                    disabled={revoke.isPending}
+                    onClick={() =>
+                      revoke.mutate(i.id, {
+                        onSuccess: () => toast.success(`Invitation to ${i.email} revoked`),
+                        onError: (e) => toast.error(errorMessage(e)),
+                      })
+                    }
+                  >
+                    Revoke
+                  </Button>
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </QueryStates>
+    </Card>
   )
 }
 
@@ -159,17 +231,19 @@ export function Component() {
         <Card>
           <CardHeader>
             <div>
-              <CardTitle>Add a member</CardTitle>
+              <CardTitle>Invite a member</CardTitle>
               <CardDescription className="mt-1">
-                They see and change everything in this workspace.
+                We email them a link valid for 7 days. Once they accept, they see and change everything in
+                this workspace.
               </CardDescription>
             </div>
           </CardHeader>
           <CardContent>
-            <AddMemberForm />
+            <InviteForm />
           </CardContent>
         </Card>
       )}
+      {manager && <InvitationsCard />}
       <Card className="gap-0 py-2">
         <QueryStates
           query={ws}
