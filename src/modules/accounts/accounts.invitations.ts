@@ -19,12 +19,12 @@ import type { Mailer } from './accounts.mailer.ts'
 import { getWorkspaceAccess, withMembership } from './accounts.members.ts'
 import {
   findMemberRole,
-  findUserByEmail,
   findUserById,
   findWorkspace,
   type InvitationRow,
   type InvitationView,
   insertMember,
+  isMemberEmail,
   listInvitationsOfWorkspace,
   listInvitationsToEmail,
   type MemberRole,
@@ -71,8 +71,7 @@ export async function createInvitation(
       to: opts.role,
       ownerCount: c.owners,
     })
-    const user = await findUserByEmail(tx, email)
-    if (user && (await findMemberRole(tx, opts.workspaceId, user.id)))
+    if (await isMemberEmail(tx, opts.workspaceId, email))
       throw new AppError(409, 'already_member', 'someone with this email is already a member', [
         { path: 'email', message: 'already a member of this workspace' },
       ])

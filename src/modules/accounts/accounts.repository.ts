@@ -598,6 +598,19 @@ export async function upsertInvitation(
   return out!
 }
 
+/**
+ * True when a member of `workspaceId` has the (normalised) `email` — one query whether or not
+ * the address has an account, so inviting takes the same time either way.
+ */
+export async function isMemberEmail(db: Db, workspaceId: string, email: string): Promise<boolean> {
+  const rows = await db
+    .select({ u: workspaceMembers.userId })
+    .from(workspaceMembers)
+    .innerJoin(users, eq(users.id, workspaceMembers.userId))
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(users.email, email)))
+  return rows.length > 0
+}
+
 /** An invitation with the names a list shows: the workspace and who invited. */
 export interface InvitationView extends InvitationRow {
   workspaceName: string
