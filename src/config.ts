@@ -52,6 +52,14 @@ export const envSchema = z
     JOBS_POLL_MS: int(1_000, 50).optional(),
     /** Days the inbound postback log is kept; older rows are deleted by an hourly job. */
     POSTBACK_LOG_RETENTION_DAYS: int(90, 1),
+    /**
+     * Unauthenticated postback refusals (unknown network, IP outside the allowlist, wrong
+     * secret) allowed per client IP and per network per minute before 429 (0 = no limit), and
+     * how many of them per (outcome, network) per minute are written to the postback log.
+     */
+    POSTBACK_REFUSED_PER_IP_PER_MIN: int(60, 0),
+    POSTBACK_REFUSED_PER_NETWORK_PER_MIN: int(600, 0),
+    POSTBACK_REFUSED_LOG_PER_MIN: int(10, 0),
     /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
     ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
     ADMIN_PASSWORD: z.string().default(''),

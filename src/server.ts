@@ -163,6 +163,11 @@ export async function startServer(
     logger,
     outbox: outbound.outbox,
     live,
+    refusals: {
+      perIpPerMinute: config.POSTBACK_REFUSED_PER_IP_PER_MIN,
+      perNetworkPerMinute: config.POSTBACK_REFUSED_PER_NETWORK_PER_MIN,
+      logPerMinute: config.POSTBACK_REFUSED_LOG_PER_MIN,
+    },
   })
   // The autopilot ticks every minute through one scheduled job (exactly one per slot across processes).
   const secretBox = createSecretBox(

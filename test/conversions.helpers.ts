@@ -12,7 +12,7 @@ import {
   createConversionsService,
   postbackRoutes,
 } from '../src/modules/conversions/index.ts'
-import type { ConversionsService } from '../src/modules/conversions/conversions.service.ts'
+import type { ConversionsService, RefusalLimits } from '../src/modules/conversions/conversions.service.ts'
 import { newClickId } from '../src/modules/routing/core/index.ts'
 import type { ClickHouseHandle } from '../src/platform/clickhouse.ts'
 import { createAdminApi } from '../src/api.ts'
@@ -76,11 +76,13 @@ export interface PostbackReply {
 /**
  * Builds the fixture on a new database of `kind`, sharing the file's ClickHouse handle.
  * @param env extra configuration (e.g. TRUSTED_PROXIES).
+ * @param refusals budgets and log sampling of unauthenticated refusals (the service's defaults otherwise).
  */
 export async function fixture(
   kind: 'pglite' | 'postgres',
   ch: ClickHouseHandle,
   env: Record<string, string> = {},
+  refusals?: Partial<RefusalLimits>,
 ): Promise<Fixture> {
   const h = await throwawayDb(kind)
   const recentClicks = testRecentClicks()
@@ -91,6 +93,7 @@ export async function fixture(
     recentClicks,
     networkCacheMs: 0,
     syncLeaseMs: 0,
+    ...(refusals ? { refusals } : {}),
   })
   const config = testConfig(env)
   const app = await createAdminApi({

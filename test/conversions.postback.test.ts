@@ -507,7 +507,8 @@ describe.each(['pglite', 'postgres'] as const)('postbacks on %s', (kind) => {
       clock,
     })
     const n = await f.network(f.A.apiKey, { postback_secret: 'old-secret' })
-    const c = f.click(f.A.workspaceId)
+    // A click of the manual clock's time: one from the future would be refused as malformed.
+    const c = f.click(f.A.workspaceId, { ts: clock.now().getTime() })
     const post = (secret: string) =>
       cached.handlePostback({
         method: 'GET',

@@ -11,10 +11,17 @@ import {
   type DecideDefaults,
   decide,
   destinationDefaults,
+  isFutureClickTime,
   isNetworkRef,
+  isUnauthenticatedOutcome,
   type KnownNetworkFacts,
+  MAX_CLICK_ID_LEAD_MS,
   type NormalizedPostback,
   needsDestinationDefaults,
+  POSTBACK_OUTCOMES,
+  type RefusalLogWindow,
+  refusalLogKey,
+  sampleRefusalLog,
 } from './conversions.core.ts'
 
 const CLICK = '01J0000000AAAAAAAAAAAAAAAA'
@@ -481,6 +488,12 @@ describe('admitPostback: the order of the checks', () => {
   const badBody = { ok: false, reason: 'body is not valid JSON' } as const
   const badFields = { ok: false, outcome: 'bad_status', reason: 'unknown status "weird"' } as const
   const foreignClick = { ok: true, clickId: 'their-click-123', clickIdValid: false } as const
+  const futureClick = {
+    ok: true,
+    clickId: '7ZZZZZZZZZAAAAAAAAAAAAAAAA',
+    clickIdValid: true,
+    clickIdFuture: true,
+  } as const
   const cases: [string, Parameters<typeof admitPostback>[0], AdmissionRefusal | undefined][] = [
     [
       'no network parameter',
@@ -536,6 +549,20 @@ describe('admitPostback: the order of the checks', () => {
         reason: 'click ID "their-click-123" is not a traffoflex click ID',
       },
     ],
+    [
+      'a click ID from the far future (400, not a lookup that fails with 503)',
+      { ...ok, parsed: futureClick },
+      {
+        check: 'click_id',
+        outcome: 'malformed',
+        reason: 'click ID "7ZZZZZZZZZAAAAAAAAAAAAAAAA" carries a time in the future; no such click exists',
+      },
+    ],
+    [
+      'a far-future click ID behind a wrong secret is a bad secret',
+      { ...ok, secret: 'mismatch', parsed: futureClick },
+      { check: 'secret', outcome: 'bad_secret', reason: 'secret missing or wrong' },
+    ],
   ]
   it.each(cases)('%s', (_name, facts, expected) => {
     expect(admitPostback(facts)).toEqual(expected)
@@ -548,7 +575,7 @@ describe('admitPostback: the order of the checks', () => {
       secret: f.secret === 'mismatch',
       body: !f.body.ok,
       fields: !f.parsed.ok,
-      click_id: f.parsed.ok && !f.parsed.clickIdValid,
+      click_id: f.parsed.ok && (!f.parsed.clickIdValid || f.parsed.clickIdFuture === true),
     })
     const facts = fc.record({
       network: fc.constant('known' as const),
@@ -556,13 +583,128 @@ describe('admitPostback: the order of the checks', () => {
       ipAllowed: fc.boolean(),
       secret: fc.constantFrom('none' as const, 'match' as const, 'mismatch' as const),
       body: fc.constantFrom<KnownNetworkFacts['body']>({ ok: true }, badBody),
-      parsed: fc.constantFrom<KnownNetworkFacts['parsed']>(ok.parsed, badFields, foreignClick),
+      parsed: fc.constantFrom<KnownNetworkFacts['parsed']>(ok.parsed, badFields, foreignClick, futureClick),
     })
     fc.assert(
       fc.property(facts, (f) => {
         const fails = failing(f)
         expect(admitPostback(f)?.check).toBe(ADMISSION_ORDER.find((c) => fails[c]))
       }),
+    )
+  })
+})
+
+describe('isFutureClickTime', () => {
+  it.each<[string, number | undefined, boolean]>([
+    ['no embedded time', undefined, false],
+    ['now', NOW, false],
+    ['a day ago', NOW - 86_400_000, false],
+    ['within the clock-skew lead', NOW + MAX_CLICK_ID_LEAD_MS, false],
+    ['past the lead', NOW + MAX_CLICK_ID_LEAD_MS + 1, true],
+    ['7ZZZZZZZZZ… (year 10889)', 2 ** 48 - 1, true],
+  ])('%s → %s', (_name, clickMs, expected) => {
+    expect(isFutureClickTime(clickMs, NOW)).toBe(expected)
+  })
+})
+
+describe('refused postbacks: which are unauthenticated, and which are logged', () => {
+  it('unauthenticated outcomes are the credential refusals and the rate limit, nothing after them', () => {
+    expect(POSTBACK_OUTCOMES.filter(isUnauthenticatedOutcome)).toEqual([
+      'bad_secret',
+      'unknown_network',
+      'ip_not_allowed',
+      'rate_limited',
+    ])
+  })
+
+  it('keys by outcome and network, never by the caller-chosen network parameter', () => {
+    expect(refusalLogKey('unknown_network', null)).toBe('unknown_network:')
+    expect(refusalLogKey('bad_secret', 'n1')).toBe('bad_secret:n1')
+    expect(refusalLogKey('bad_secret', 'n1')).not.toBe(refusalLogKey('ip_not_allowed', 'n1'))
+  })
+
+  const policy = { windowMs: 60_000, perWindow: 2 }
+  const cases: [string, RefusalLogWindow | undefined, number, ReturnType<typeof sampleRefusalLog>][] = [
+    [
+      'the first refusal of a key',
+      undefined,
+      NOW,
+      { log: true, suppressedBefore: 0, next: { start: NOW, logged: 1, suppressed: 0 } },
+    ],
+    [
+      'the second in the window',
+      { start: NOW, logged: 1, suppressed: 0 },
+      NOW + 10,
+      { log: true, suppressedBefore: 0, next: { start: NOW, logged: 2, suppressed: 0 } },
+    ],
+    [
+      'past the window budget: counted only',
+      { start: NOW, logged: 2, suppressed: 5 },
+      NOW + 59_999,
+      { log: false, suppressedBefore: 0, next: { start: NOW, logged: 2, suppressed: 6 } },
+    ],
+    [
+      'a new window logs again and reports what was left out',
+      { start: NOW, logged: 2, suppressed: 6 },
+      NOW + 60_000,
+      { log: true, suppressedBefore: 6, next: { start: NOW + 60_000, logged: 1, suppressed: 0 } },
+    ],
+    [
+      'a clock that went back starts a new window',
+      { start: NOW, logged: 2, suppressed: 3 },
+      NOW - 1,
+      { log: true, suppressedBefore: 3, next: { start: NOW - 1, logged: 1, suppressed: 0 } },
+    ],
+  ]
+  it.each(cases)('%s', (_name, state, now, expected) => {
+    expect(sampleRefusalLog(state, now, policy)).toEqual(expected)
+  })
+
+  it('perWindow 0 logs nothing and counts everything', () => {
+    let s: RefusalLogWindow | undefined
+    for (let i = 0; i < 5; i++) {
+      const d = sampleRefusalLog(s, NOW + i * 100_000, { windowMs: 60_000, perWindow: 0 })
+      expect(d.log).toBe(false)
+      s = d.next
+    }
+    expect(s?.suppressed).toBe(5)
+  })
+
+  it('at most perWindow rows per key per window, and every refusal is logged or reported', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1_000, max: 120_000 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 30_000 })), {
+          maxLength: 300,
+        }),
+        (windowMs, perWindow, steps) => {
+          const states = new Map<string, RefusalLogWindow>()
+          const loggedAt = new Map<string, number[]>()
+          const reported = new Map<string, number>()
+          let now = NOW
+          for (const [key, dt] of steps) {
+            now += dt
+            const d = sampleRefusalLog(states.get(key), now, { windowMs, perWindow })
+            states.set(key, d.next)
+            if (d.log) {
+              loggedAt.set(key, [...(loggedAt.get(key) ?? []), now])
+              reported.set(key, (reported.get(key) ?? 0) + 1 + d.suppressedBefore)
+            }
+          }
+          for (const [key, times] of loggedAt) {
+            // A span of windowMs overlaps at most two fixed windows of perWindow rows each.
+            for (let i = 0; i < times.length; i++) {
+              const within = times.filter((t) => t >= times[i]! && t < times[i]! + windowMs).length
+              expect(within).toBeLessThanOrEqual(2 * perWindow)
+            }
+            // Every refusal is either logged, reported by a later logged row, or still pending.
+            const total = steps.filter(([k]) => k === key).length
+            expect((reported.get(key) ?? 0) + (states.get(key)?.suppressed ?? 0)).toBe(total)
+          }
+          for (const s of states.values()) expect(s.logged).toBeLessThanOrEqual(perWindow)
+        },
+      ),
     )
   })
 })

@@ -44,6 +44,8 @@ export type ConversionStatus = (typeof CONVERSION_STATUSES)[number]
  * - `malformed` a required field missing or unparsable (click ID, payout, currency, …);
  * - `unknown_network` no such network;
  * - `ip_not_allowed` the client IP is outside the network's allowlist;
+ * - `rate_limited` too many refused postbacks from this IP, or refused ones for this network
+ *   (see {@link UNAUTHENTICATED_OUTCOMES});
  * - `error` an infrastructure failure (database, ClickHouse); the network should retry.
  */
 export const POSTBACK_OUTCOMES = [
@@ -55,6 +57,7 @@ export const POSTBACK_OUTCOMES = [
   'malformed',
   'unknown_network',
   'ip_not_allowed',
+  'rate_limited',
   'error',
 ] as const
 /** One of {@link POSTBACK_OUTCOMES}. */
@@ -65,7 +68,8 @@ export type PostbackOutcome = (typeof POSTBACK_OUTCOMES)[number]
  * accepted and duplicate are 200 (stop retrying); unknown_click is 404 because the click may
  * still be on its way to ClickHouse from another node (a retry a few seconds later matches);
  * bad_secret and ip_not_allowed 403; unknown_network 404; malformed and bad_status 400
- * (a retry after the operator fixed the template or status map succeeds); error 503.
+ * (a retry after the operator fixed the template or status map succeeds); rate_limited 429;
+ * error 503.
  */
 export const OUTCOME_HTTP_STATUS: Readonly<Record<PostbackOutcome, number>> = {
   accepted: 200,
@@ -76,7 +80,98 @@ export const OUTCOME_HTTP_STATUS: Readonly<Record<PostbackOutcome, number>> = {
   malformed: 400,
   unknown_network: 404,
   ip_not_allowed: 403,
+  rate_limited: 429,
   error: 503,
+}
+
+/**
+ * Refusals of a caller that did not authenticate (no such network, IP outside the allowlist,
+ * wrong secret) and the answer to one that kept trying (`rate_limited`). Anyone on the
+ * internet can produce them at any rate, so they must cost almost nothing: they are counted,
+ * only a sample of them is written to the postback log ({@link sampleRefusalLog}), and they
+ * use up the per-IP and per-network refusal budgets (README "Refused postbacks").
+ */
+export const UNAUTHENTICATED_OUTCOMES = [
+  'unknown_network',
+  'ip_not_allowed',
+  'bad_secret',
+  'rate_limited',
+] as const satisfies readonly PostbackOutcome[]
+
+/** True when `outcome` is one of {@link UNAUTHENTICATED_OUTCOMES}. */
+export function isUnauthenticatedOutcome(
+  outcome: PostbackOutcome,
+): outcome is (typeof UNAUTHENTICATED_OUTCOMES)[number] {
+  return (UNAUTHENTICATED_OUTCOMES as readonly PostbackOutcome[]).includes(outcome)
+}
+
+/** How many refusals of one key are written to the postback log per window. */
+export interface RefusalLogPolicy {
+  /** Window length, ms (> 0). */
+  windowMs: number
+  /** Log rows per key per window (0 = none; they are still counted). */
+  perWindow: number
+}
+
+/** The sampling state of one key: the current window and what happened in it. */
+export interface RefusalLogWindow {
+  /** Epoch ms the window started. */
+  start: number
+  /** Refusals of this key written to the log in this window. */
+  logged: number
+  /** Refusals of this key not written since its last logged one (counted only). */
+  suppressed: number
+}
+
+/** What {@link sampleRefusalLog} decides for one refusal. */
+export interface RefusalLogDecision {
+  /** Write this refusal's postback_log row. */
+  log: boolean
+  /**
+   * When `log`: refusals of this key left out of the log since its previous logged one
+   * (reported in the row's reason, so the log shows the flood's size); else 0.
+   */
+  suppressedBefore: number
+  next: RefusalLogWindow
+}
+
+/**
+ * The sampling key of a refusal: its outcome and network. Not the network *parameter* of an
+ * unknown network (a flood of random IDs would make every key new) nor the client IP (the
+ * same for an IP spread): the number of keys is bounded by the outcomes × the known networks.
+ */
+export function refusalLogKey(outcome: PostbackOutcome, networkId: string | null): string {
+  return `${outcome}:${networkId ?? ''}`
+}
+
+/**
+ * Whether one more refusal of a key is written to the postback log: the first
+ * `policy.perWindow` of each fixed window of `policy.windowMs` (starting at the first refusal
+ * after the previous window ended) are, the rest are only counted. A clock that went back
+ * starts a new window. Pure; never throws.
+ * @param state the key's window (undefined for a key not seen, or forgotten).
+ * @param now epoch ms of the refusal.
+ */
+export function sampleRefusalLog(
+  state: RefusalLogWindow | undefined,
+  now: number,
+  policy: RefusalLogPolicy,
+): RefusalLogDecision {
+  const current = state !== undefined && now >= state.start && now < state.start + policy.windowMs
+  // A new window keeps the count of what was left out since the last logged row.
+  const w = current ? state : { start: now, logged: 0, suppressed: state?.suppressed ?? 0 }
+  if (w.logged < policy.perWindow) {
+    return {
+      log: true,
+      suppressedBefore: w.suppressed,
+      next: { start: w.start, logged: w.logged + 1, suppressed: 0 },
+    }
+  }
+  return {
+    log: false,
+    suppressedBefore: 0,
+    next: { start: w.start, logged: w.logged, suppressed: w.suppressed + 1 },
+  }
 }
 
 /** A postback after template parsing and status mapping (see `postback.parse.ts`). */
@@ -201,9 +296,12 @@ export interface KnownNetworkFacts {
   secret: 'none' | 'match' | 'mismatch'
   /** Whether the body could be read (`postbackFields`). */
   body: { ok: true } | { ok: false; reason: string }
-  /** The template parse (`parsePostback`); `clickIdValid` is whether the click ID is one of ours. */
+  /**
+   * The template parse (`parsePostback`); `clickIdValid` is whether the click ID is one of
+   * ours, `clickIdFuture` whether the time it embeds is too far ahead ({@link isFutureClickTime}).
+   */
   parsed:
-    | { ok: true; clickId: string; clickIdValid: boolean }
+    | { ok: true; clickId: string; clickIdValid: boolean; clickIdFuture?: boolean }
     | { ok: false; outcome: 'malformed' | 'bad_status'; reason: string }
 }
 
@@ -260,7 +358,32 @@ export function admitPostback(facts: AdmissionFacts): AdmissionRefusal | undefin
     const shown = JSON.stringify(p.clickId.slice(0, 40))
     return refuse('click_id', 'malformed', `click ID ${shown} is not a traffoflex click ID`)
   }
+  if (p.clickIdFuture) {
+    const shown = JSON.stringify(p.clickId.slice(0, 40))
+    return refuse(
+      'click_id',
+      'malformed',
+      `click ID ${shown} carries a time in the future; no such click exists`,
+    )
+  }
   return undefined
+}
+
+/**
+ * How far ahead of now the time embedded in a click ID may be, ms (1 hour): clock skew
+ * between the node that made the click and the one receiving its postback. A later one
+ * (`7ZZZ…` decodes to the year 10889) names no click that can exist, and is refused as
+ * `malformed` (400) before any lookup rather than sent to ClickHouse, whose date range
+ * ends in 2299.
+ */
+export const MAX_CLICK_ID_LEAD_MS = 3600_000
+
+/**
+ * True when a click ID's embedded time (epoch ms; undefined when it has none) is more than
+ * {@link MAX_CLICK_ID_LEAD_MS} after `now` (epoch ms).
+ */
+export function isFutureClickTime(clickMs: number | undefined, now: number): boolean {
+  return clickMs !== undefined && clickMs > now + MAX_CLICK_ID_LEAD_MS
 }
 
 /**

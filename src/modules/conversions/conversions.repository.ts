@@ -55,6 +55,12 @@ export async function loadNetwork(db: Db, id: string): Promise<NetworkForPostbac
   }
 }
 
+/** The IDs of all networks, every workspace (lower-case UUIDs). */
+export async function loadNetworkIds(db: Db): Promise<Set<string>> {
+  const rows = await db.select({ id: affiliateNetworks.id }).from(affiliateNetworks)
+  return new Set(rows.map((r) => r.id.toLowerCase()))
+}
+
 /**
  * The default payout (cents) and currency of a destination of `workspaceId`. Undefined when
  * the destination is gone or not in the workspace (see `destinationDefaults` in the core).

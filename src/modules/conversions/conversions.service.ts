@@ -5,7 +5,10 @@
  * log) → ClickHouse outbox.
  *
  * Every request ends in exactly one `postback_log` row, written in the same transaction as
- * the conversion change when there is one (so an accepted conversion always has its log).
+ * the conversion change when there is one (so an accepted conversion always has its log) —
+ * except unauthenticated refusals past their sample (`sampleRefusalLog`), which are only
+ * counted: they use the per-IP and per-network refusal budgets (429 past them) and touch no
+ * database beyond the cached network lookup (README "Refused postbacks").
  * Concurrency: the conversion of a key is row-locked (`SELECT … FOR UPDATE`); a new one is
  * inserted with `ON CONFLICT DO NOTHING` on the partial unique indexes, and the loser of an
  * insert race re-reads the winner's committed row and decides again (→ duplicate). So N
@@ -13,11 +16,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { type Clock, nowMs, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
-import { isClickId } from '../routing/index.ts'
+import { clickIdTime, isClickId } from '../routing/index.ts'
 import { type ClickInfo, NO_RECENT_CLICKS, findClickInClickHouse, type RecentClicks } from './click.lookup.ts'
 import {
   admitPostback,
@@ -26,14 +30,19 @@ import {
   type Decision,
   decide,
   destinationDefaults,
+  isFutureClickTime,
   isNetworkRef,
+  isUnauthenticatedOutcome,
   type LiveConversion,
   NETWORK_PARAM,
   needsDestinationDefaults,
   type NormalizedPostback,
   OUTCOME_HTTP_STATUS,
   type PostbackOutcome,
+  type RefusalLogWindow,
+  refusalLogKey,
   SUB_KEYS,
+  sampleRefusalLog,
   type SubKey,
 } from './conversions.core.ts'
 import {
@@ -44,6 +53,7 @@ import {
   insertPostbackLog,
   loadDestinationPayout,
   loadNetwork,
+  loadNetworkIds,
   lockConversion,
   type NetworkForPostback,
   type PostbackLogInsert,
@@ -85,7 +95,7 @@ export interface PostbackResult {
   reason: string
   /** The conversion created, changed or duplicated (accepted / duplicate). */
   conversionId?: string
-  /** The `postback_log` row ID ('' when even the log write failed). */
+  /** The `postback_log` row ID ('' when the log write failed or the refusal was not sampled into the log). */
   logId: string
 }
 
@@ -162,6 +172,28 @@ export interface ConversionsServiceDeps {
   syncBatchSize?: number
   /** Lease before another process re-sends an unsynced batch, ms (default 30,000). */
   syncLeaseMs?: number
+  /** Budgets and log sampling of unauthenticated refusals (README "Refused postbacks"). */
+  refusals?: Partial<RefusalLimits>
+}
+
+/**
+ * How much unauthenticated refusals (`UNAUTHENTICATED_OUTCOMES`) may cost. Defaults in
+ * {@link DEFAULT_REFUSAL_LIMITS}; the server takes them from `POSTBACK_REFUSED_*` (src/config.ts).
+ */
+export interface RefusalLimits {
+  /** Refusals per client IP per minute; past it the IP is answered 429 before any lookup (0 = no limit). */
+  perIpPerMinute: number
+  /** Refusals per network per minute; past it that network's refusals are answered 429 (0 = no limit). */
+  perNetworkPerMinute: number
+  /** Postback log rows per (outcome, network) per minute for these refusals; the rest are only counted. */
+  logPerMinute: number
+}
+
+/** Defaults of {@link RefusalLimits}. */
+export const DEFAULT_REFUSAL_LIMITS: Readonly<RefusalLimits> = {
+  perIpPerMinute: 60,
+  perNetworkPerMinute: 600,
+  logPerMinute: 10,
 }
 
 /** Counters of the service. */
@@ -219,13 +251,66 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           perf: { now: () => nowMs(clock) },
         })
       : undefined
+  // The IDs of all networks, read at most once per networkCacheMs and only when an ID misses
+  // the settings cache: a flood of random network IDs costs one small query per period
+  // instead of one per request (on PGlite every query runs on the event loop the redirects
+  // share). An ID created since the last read is unknown for up to networkCacheMs, as a
+  // cached unknown network already was.
+  let directory: { ids: Set<string>; readAt: number } | undefined
+  let directoryRead: Promise<unknown> | undefined
+  async function networkMayExist(id: string): Promise<boolean> {
+    const now = nowMs(clock)
+    if (!directory || now < directory.readAt || now - directory.readAt >= networkCacheMs) {
+      directoryRead ??= loadNetworkIds(db)
+        .then((ids) => {
+          directory = { ids, readAt: nowMs(clock) }
+        })
+        .finally(() => {
+          directoryRead = undefined
+        })
+      await directoryRead
+    }
+    return directory?.ids.has(id) ?? true
+  }
   async function network(id: string): Promise<NetworkForPostback | undefined> {
     const hit = networkCache?.get(id)
     if (hit) return hit.value
+    if (networkCache && !(await networkMayExist(id))) {
+      networkCache.set(id, { value: undefined })
+      return undefined
+    }
     const value = await loadNetwork(db, id)
     networkCache?.set(id, { value })
     return value
   }
+
+  const limits: RefusalLimits = { ...DEFAULT_REFUSAL_LIMITS, ...deps.refusals }
+  // rate-limiter-flexible reads the system time itself (it takes no clock): the budgets are
+  // per wall-clock minute. In memory, per process: a flood spread over N processes gets N
+  // budgets, which still bounds it; the point is that no refusal waits on the database.
+  const limiter = (points: number) =>
+    points > 0 ? new RateLimiterMemory({ points, duration: 60, keyPrefix: '' }) : undefined
+  const ipLimiter = limiter(limits.perIpPerMinute)
+  const networkLimiter = limiter(limits.perNetworkPerMinute)
+  /** Uses one point of `key`; false once the budget is spent. */
+  async function withinBudget(rl: RateLimiterMemory | undefined, key: string): Promise<boolean> {
+    if (!rl) return true
+    try {
+      await rl.consume(key)
+      return true
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return false
+      throw err
+    }
+  }
+  /** True when `ip` has already spent its refusal budget (uses nothing). */
+  async function ipBlocked(ip: string): Promise<boolean> {
+    if (!ipLimiter) return false
+    const r = await ipLimiter.get(ip)
+    return r !== null && r.consumedPoints > limits.perIpPerMinute
+  }
+  // Keys are (outcome, known network): bounded by the networks; the cap is a safety net.
+  const refusalLogWindows = new LRUCache<string, RefusalLogWindow>({ max: 10_000 })
 
   async function findClick(workspaceId: string, clickId: string): Promise<ClickInfo | undefined> {
     const cached = recentClicks.find(clickId)
@@ -247,6 +332,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
 
   async function handlePostback(req: InboundPostback): Promise<PostbackResult> {
     const receivedAt = clock.now()
+    const ip = req.ip.slice(0, 64)
     const log: PostbackLogInsert = {
       id: randomUUID(),
       receivedAt,
@@ -255,16 +341,44 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       method: req.method.toUpperCase().slice(0, 10),
       query: redactSecrets(req.rawQuery, LOG_QUERY_MAX),
       body: redactSecrets(req.body ?? '', LOG_BODY_MAX),
-      ip: req.ip.slice(0, 64),
+      ip,
       outcome: 'error',
       httpStatus: 500,
       reason: '',
     }
-    const finish = async (outcome: PostbackOutcome, reason: string): Promise<PostbackResult> => {
+    const finish = async (refused: PostbackOutcome, why: string): Promise<PostbackResult> => {
+      let outcome = refused
+      let reason = why
+      if (isUnauthenticatedOutcome(outcome) && outcome !== 'rate_limited') {
+        // Both budgets are used (no short-circuit) so that either limit sees every refusal.
+        const ipOk = await withinBudget(ipLimiter, ip)
+        const netOk = log.networkId ? await withinBudget(networkLimiter, log.networkId) : true
+        if (!ipOk || !netOk) {
+          outcome = 'rate_limited'
+          reason = !ipOk
+            ? 'too many refused postbacks from this IP; retry later'
+            : 'too many refused postbacks for this network; retry later'
+        }
+      }
       log.outcome = outcome
       log.httpStatus = OUTCOME_HTTP_STATUS[outcome]
       log.reason = reason.slice(0, 500)
       outcomes[outcome]++
+      if (isUnauthenticatedOutcome(outcome)) {
+        // Anyone can send these at any rate: only a sample reaches the database.
+        const key = refusalLogKey(outcome, log.networkId ?? null)
+        const d = sampleRefusalLog(refusalLogWindows.get(key), receivedAt.getTime(), {
+          windowMs: 60_000,
+          perWindow: limits.logPerMinute,
+        })
+        refusalLogWindows.set(key, d.next)
+        if (!d.log) return { outcome, httpStatus: log.httpStatus, reason: log.reason, logId: '' }
+        if (d.suppressedBefore > 0)
+          log.reason = `${reason} (${d.suppressedBefore} more like it not logged since the last)`.slice(
+            0,
+            500,
+          )
+      }
       try {
         await insertPostbackLog(db, log)
       } catch (err) {
@@ -276,10 +390,13 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           logId: '',
         }
       }
-      return { outcome, httpStatus: log.httpStatus, reason: log.reason, logId: log.id }
+      return { outcome, httpStatus: log.httpStatus, reason: reason.slice(0, 500), logId: log.id }
     }
 
     try {
+      // An IP that spent its refusal budget is answered before any parsing or lookup.
+      if (await ipBlocked(ip))
+        return finish('rate_limited', 'too many refused postbacks from this IP; retry later')
       const parsedFields = postbackFields(req.rawQuery, req.body, req.contentType)
       // When the body is unreadable, the query alone may still name the network (for the log).
       const fields = parsedFields.fields
@@ -311,7 +428,12 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
             : 'mismatch',
         body: parsedFields.ok ? { ok: true } : parsedFields,
         parsed: parsed.ok
-          ? { ok: true, clickId: parsed.postback.clickId, clickIdValid: isClickId(parsed.postback.clickId) }
+          ? {
+              ok: true,
+              clickId: parsed.postback.clickId,
+              clickIdValid: isClickId(parsed.postback.clickId),
+              clickIdFuture: isFutureClickTime(clickIdTime(parsed.postback.clickId), receivedAt.getTime()),
+            }
           : parsed,
       })
       // The claimed status and payout are logged once the fields parsed from a caller that

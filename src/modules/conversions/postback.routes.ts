@@ -6,7 +6,8 @@
  * Why no zod schema on the route: a Fastify validation error would answer before the
  * handler and the request would not be logged. The handler takes the raw query string and
  * body and the service parses them (zod-free but strict, see `postback.parse.ts`), so every
- * request, however broken, ends in a `postback_log` row with its outcome.
+ * request, however broken, is counted by outcome and (past the sampling of unauthenticated
+ * refusals, see README "Refused postbacks") ends in a `postback_log` row.
  *
  * Answers: 2xx `{"outcome":"accepted"|"duplicate","conversion_id":"…"}`; 4xx/5xx
  * `{"error":{"code":"<outcome>","message":"<reason>"}}` (see README for the status table).
@@ -27,7 +28,7 @@ export interface PostbackRoutesDeps {
  * for its own routes only (every body is read as text, whatever its content type, so a bad
  * JSON body is logged as `malformed` instead of being refused by Fastify).
  * Request logging is at `warn` for these routes: the URL carries the network's secret, and
- * `postback_log` (redacted) is the record of every request.
+ * `postback_log` (redacted) is the record.
  */
 export function postbackRoutes(deps: PostbackRoutesDeps): FastifyPluginAsync {
   return async (app) => {
@@ -64,10 +65,24 @@ export function postbackRoutes(deps: PostbackRoutesDeps): FastifyPluginAsync {
         'Identify the network with `?network=<network id>`; send its secret as `secret`/`token` ' +
         '(query or body) or the `X-Postback-Secret` header. Parameters follow the network template. ' +
         '200 accepted/duplicate; 400 malformed/bad_status; 403 bad_secret/ip_not_allowed; ' +
-        '404 unknown_network/unknown_click; 503 error.',
+        '404 unknown_network/unknown_click; 429 rate_limited; 503 error. HEAD answers 405.',
       security: [],
     }
-    app.get('/postback', { logLevel: 'warn', schema }, handler)
+    // No automatic HEAD route: Fastify would run the GET handler for it, and a HEAD (a link
+    // checker, a prefetch) would record a conversion. HEAD must change nothing.
+    app.get('/postback', { logLevel: 'warn', schema, exposeHeadRoute: false }, handler)
     app.post('/postback', { logLevel: 'warn', schema }, handler)
+    app.head('/postback', { logLevel: 'warn' }, async (_req, reply) =>
+      reply
+        .code(405)
+        .header('allow', 'GET, POST')
+        .header('cache-control', 'no-store')
+        .type('application/json; charset=utf-8')
+        .send(
+          JSON.stringify({
+            error: { code: 'method_not_allowed', message: 'HEAD does not send a postback; use GET or POST' },
+          }),
+        ),
+    )
   }
 }

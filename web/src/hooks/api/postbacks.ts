@@ -20,6 +20,7 @@ export const POSTBACK_OUTCOMES = [
   'unknown_network',
   'malformed',
   'bad_status',
+  'rate_limited',
   'error',
 ] as const
 export type PostbackOutcome = (typeof POSTBACK_OUTCOMES)[number]

@@ -23,6 +23,7 @@ export const OUTCOME_VARIANT: Record<PostbackOutcome, Variant> = {
   unknown_network: 'destructive',
   malformed: 'destructive',
   bad_status: 'warning',
+  rate_limited: 'destructive',
   error: 'destructive',
 }
 
