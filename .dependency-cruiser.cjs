@@ -14,6 +14,7 @@ const WEB_SHARED = [
   '^src/modules/conversions/postback[.]parse[.]ts$',
   '^src/modules/routing/core/macros[.]ts$',
   '^src/modules/routing/routing[.]schema[.]ts$',
+  '^src/platform/net/url[.]schema[.]ts$',
 ]
 
 /** @type {import('dependency-cruiser').IConfiguration} */

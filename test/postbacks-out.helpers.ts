@@ -183,7 +183,10 @@ export async function stack(
       committed: () => rt.outbound.outbox.committed?.(),
     },
   })
-  const config = testConfig()
+  // The API saves private postback URLs (loopback receivers) whatever `allowPrivate` says:
+  // the delivery's own fetch-time guard is what `allowPrivate: false` tests (a URL whose DNS
+  // changed after it was saved). The save-time check has its own test (api.urls.test.ts).
+  const config = testConfig({ OUTBOUND_ALLOW_PRIVATE: 'true' })
   const app = await createAdminApi({
     db: h.db,
     config,

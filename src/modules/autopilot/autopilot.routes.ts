@@ -3,15 +3,13 @@
  * write-only), per-campaign settings and toggle, the panel data, the audit log, the dry run
  * (`/campaigns/:id/plan`) and the replay. See `src/modules/autopilot/README.md`.
  */
-import { lookup } from 'node:dns/promises'
-import { isIP } from 'node:net'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { type Clock, nowMs } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest } from '../../platform/errors.ts'
 import { errorBody, idParams } from '../../platform/http/schemas.ts'
-import { isPublicAddress } from '../../platform/net/ssrf.ts'
+import { refusePrivateTargets } from '../../platform/net/ssrf.ts'
 import { actionDetail } from './autopilot.calls.ts'
 import { type AutopilotState, initialState, type Observation, sumRemaining } from './autopilot.core.ts'
 import { replay, replayInput } from './autopilot.replay.ts'
@@ -105,18 +103,13 @@ function observationJson(o: Observation) {
 export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZod {
   const { db, box } = deps
 
-  const checkBaseUrl = async (raw: string) => {
-    if (deps.allowPrivate) return
-    const host = new URL(raw).hostname.replace(/^\[|\]$/g, '')
-    const addrs = isIP(host)
-      ? [host]
-      : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address)
-    if (addrs.length === 0 || !addrs.every(isPublicAddress)) {
-      throw badRequest('base_url must resolve to public addresses', [
-        { path: 'base_url', message: 'private, loopback or unresolvable host' },
-      ])
-    }
-  }
+  // The account is used at once (enable, plan), so a host that does not resolve is refused too.
+  const checkBaseUrl = (url: string) =>
+    refusePrivateTargets([{ path: 'base_url', url }], {
+      allowPrivate: deps.allowPrivate,
+      setting: 'AUTOPILOT_ALLOW_PRIVATE',
+      refuseUnresolved: true,
+    })
 
   const campaignJson = (r: AutopilotCampaignRecord) => {
     const remaining = deps.remaining(r.workspaceId, r.campaignId)

@@ -3,6 +3,7 @@
  * `cost_micros` elsewhere in the API; clicks are counts; times are ISO 8601 UTC.
  */
 import { z } from 'zod'
+import { httpUrl } from '../../platform/net/url.schema.ts'
 import { type AutopilotSettings, DEFAULT_SETTINGS } from './autopilot.core.ts'
 
 const USD = 1_000_000
@@ -61,8 +62,7 @@ export const fromSettings = (s: AutopilotSettings): SettingsInput => ({
   max_cycles_per_day: s.maxCyclesPerDay,
 })
 
-const baseUrl = z
-  .url({ protocol: /^https?$/ })
+const baseUrl = httpUrl
   .max(500)
   .describe('TrafficStars API base URL, e.g. https://api.trafficstars.com (or a simulator)')
 

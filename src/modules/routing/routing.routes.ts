@@ -6,12 +6,20 @@
  * Bodies are the zod inputs of `routing.schema.ts`, made strict (unknown top-level keys are
  * a 400, so a typo never silently does nothing). PATCH takes any subset of the same fields:
  * absent = unchanged, `null` = clear (for nullable fields); defaults are *not* re-applied.
+ *
+ * Configured URLs: every one is http(s) (the schemas' `httpUrl`). URLs the platform fetches
+ * are also refused at save time when their host is private (`refusePrivateTargets`): a
+ * source's `postback_url` unless OUTBOUND_ALLOW_PRIVATE, a destination's health-check target
+ * (`health_check.url`, or the destination `url` an enabled check without its own URL probes)
+ * unless HEALTHCHECK_ALLOW_PRIVATE. Destination and trafficback URLs are only redirect
+ * targets — the visitor's browser goes there, the server never does — so any host is fine.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { errorBody, idParams, pageResponse } from '../../platform/http/schemas.ts'
 import type { AppConfig } from '../../config.ts'
 import type { Db } from '../../platform/db/client.ts'
+import { refusePrivateTargets } from '../../platform/net/ssrf.ts'
 import {
   createSource,
   deleteSource,
@@ -68,8 +76,11 @@ import {
 /** Dependencies of {@link routingApiRoutes}. */
 export interface RoutingRoutesDeps {
   db: Db
-  /** `publicUrl` builds campaign links: `${publicUrl}/c/${alias}`. */
-  config: Pick<AppConfig, 'publicUrl'>
+  /**
+   * `publicUrl` builds campaign links: `${publicUrl}/c/${alias}`; the `*_ALLOW_PRIVATE`
+   * settings decide whether fetched URLs may name private hosts (checked at save time).
+   */
+  config: Pick<AppConfig, 'publicUrl' | 'HEALTHCHECK_ALLOW_PRIVATE' | 'OUTBOUND_ALLOW_PRIVATE'>
 }
 
 /**
@@ -272,6 +283,11 @@ interface CrudSpec<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.Zo
   json(r: R): z.output<O>
   list(ws: string, q: z.output<Q>): Promise<Page<R>>
   get(ws: string, id: string): Promise<R>
+  /**
+   * Checks that need I/O (DNS) before a create (`id` undefined) or an update; throws an
+   * AppError (400 naming the field) to refuse. Nothing is written when it throws.
+   */
+  check?(ws: string, body: z.output<C> | z.output<P>, id?: string): Promise<void>
   insert(ws: string, body: z.output<C>): Promise<R>
   update(ws: string, id: string, body: z.output<P>): Promise<R>
   remove(ws: string, id: string): Promise<void>
@@ -309,6 +325,7 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
     s.path,
     { schema: { tags: [s.tag], summary: `Create`, body: s.create, response: { 201: s.out, ...err } } },
     async (req, reply) => {
+      await s.check?.(req.auth.workspaceId, req.body as z.output<C>)
       const row = await s.insert(req.auth.workspaceId, req.body as z.output<C>)
       return reply.code(201).send(s.json(row))
     },
@@ -329,8 +346,10 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
         response: { 200: s.out, ...err },
       },
     },
-    async (req: IdReq) =>
-      s.json(await s.update(req.auth.workspaceId, req.params.id, req.body as z.output<P>)),
+    async (req: IdReq) => {
+      await s.check?.(req.auth.workspaceId, req.body as z.output<P>, req.params.id)
+      return s.json(await s.update(req.auth.workspaceId, req.params.id, req.body as z.output<P>))
+    },
   )
   app.delete(
     `${s.path}/:id`,
@@ -355,7 +374,31 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
  * the auth hook.
  */
 export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
-  const { db } = deps
+  const { db, config } = deps
+  const outboundTargets = (b: { postback_url?: string | null | undefined }) =>
+    refusePrivateTargets([{ path: 'postback_url', url: b.postback_url }], {
+      allowPrivate: config.OUTBOUND_ALLOW_PRIVATE,
+      setting: 'OUTBOUND_ALLOW_PRIVATE',
+    })
+  // The health checker probes `health_check.url`, else the destination's own URL (macros
+  // emptied) while the check is enabled: check what would be probed after this save.
+  const healthTargets = async (
+    ws: string,
+    b: Partial<Pick<z.output<typeof destinationInput>, 'url' | 'health_check'>>,
+    id?: string,
+  ) => {
+    if (config.HEALTHCHECK_ALLOW_PRIVATE || (b.url === undefined && b.health_check === undefined)) return
+    const cur = id === undefined ? undefined : await getDestination(db, ws, id)
+    const hc = b.health_check !== undefined ? b.health_check : cur?.healthCheck
+    if (!hc) return
+    const target = hc.url
+      ? { path: 'health_check.url', url: hc.url }
+      : hc.enabled
+        ? { path: b.url !== undefined ? 'url' : 'health_check.enabled', url: b.url ?? cur?.url }
+        : undefined
+    if (target)
+      await refusePrivateTargets([target], { allowPrivate: false, setting: 'HEALTHCHECK_ALLOW_PRIVATE' })
+  }
   return async (app) => {
     crud(app, {
       path: '/sources',
@@ -365,6 +408,7 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       patch: patchSchema(trafficSourceInput),
       out: sourceOut,
       json: sourceJson,
+      check: (_ws, b) => outboundTargets(b),
       list: (ws, q) => listSources(db, ws, q),
       get: (ws, id) => getSource(db, ws, id),
       insert: (ws, b) => createSource(db, ws, b),
@@ -393,6 +437,7 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       patch: patchSchema(destinationInput),
       out: destinationOut,
       json: destinationJson,
+      check: healthTargets,
       list: (ws, q) => listDestinations(db, ws, q),
       get: (ws, id) => getDestination(db, ws, id),
       insert: (ws, b) => createDestination(db, ws, b),

@@ -7,6 +7,7 @@
  * campaign's IANA timezone; weekdays ISO 1 = Monday … 7 = Sunday.
  */
 import { z } from 'zod'
+import { httpUrl } from '../../platform/net/url.schema.ts'
 
 export const id = z.uuid()
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (00:00–23:59)')
@@ -110,8 +111,11 @@ export type Conditions = z.infer<typeof conditionsSchema>
 
 export const healthCheckSchema = z.object({
   enabled: z.boolean().default(false),
-  /** URL to probe; defaults to the destination URL with macros emptied. */
-  url: z.url().optional(),
+  /**
+   * http(s) URL to probe; defaults to the destination URL with macros emptied. A private
+   * host is refused at save time unless HEALTHCHECK_ALLOW_PRIVATE (routing.routes.ts).
+   */
+  url: httpUrl.optional(),
   method: z.enum(['GET', 'HEAD']).default('GET'),
   expected_statuses: z.array(z.number().int().min(100).max(599)).min(1).default([200, 301, 302]),
   interval_seconds: z.number().int().min(10).max(86400).default(60),
@@ -124,7 +128,8 @@ export type HealthCheck = z.infer<typeof healthCheckSchema>
 export const trafficbackSchema = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('none') }),
-    z.object({ type: z.literal('url'), url: z.url() }),
+    /** A redirect target, never fetched: http(s) only, any host (the visitor's browser goes there). */
+    z.object({ type: z.literal('url'), url: httpUrl }),
     z.object({ type: z.literal('campaign'), campaign_id: id }),
   ])
   .default({ type: 'none' })
@@ -161,8 +166,11 @@ export const trafficSourceInput = z.object({
   currency,
   /** Source's click-ID parameter name copied to `{external_id}` (e.g. "clickid"). */
   external_id_param: z.string().max(64).default('external_id'),
-  /** Outbound postback URL template (used by conversions). */
-  postback_url: z.url().optional().nullable(),
+  /**
+   * Outbound postback URL template (used by conversions): http(s); a private host is refused
+   * at save time unless OUTBOUND_ALLOW_PRIVATE (routing.routes.ts).
+   */
+  postback_url: httpUrl.optional().nullable(),
 })
 
 export const affiliateNetworkInput = z.object({
@@ -176,7 +184,10 @@ export const affiliateNetworkInput = z.object({
 
 export const destinationInput = z.object({
   name,
-  /** http(s) URL template with macros such as {click_id}, {sub1}, {country}. */
+  /**
+   * http(s) URL template with macros such as {click_id}, {sub1}, {country}: a redirect target,
+   * never fetched (unless its health check probes it, see `health_check`), so any host.
+   */
   url: z
     .string()
     .max(4000)

@@ -13,6 +13,11 @@
  *   connect, so a DNS-rebinding answer cannot slip a private address in (no TOCTOU).
  *   It never follows redirects: a 3xx is returned to the caller, whose next URL would go
  *   through the guard again.
+ *
+ * And one check at save time: {@link refusePrivateTargets} answers a 400 naming the field when
+ * a configured URL's host is, or resolves to, a non-public address — so a private target is
+ * refused when it is entered, not only later when it is fetched (the fetch-time guard stays:
+ * DNS answers change).
  */
 import { lookup as dnsLookup } from 'node:dns/promises'
 import http, { type IncomingHttpHeaders } from 'node:http'
@@ -20,6 +25,7 @@ import https from 'node:https'
 import type { LookupAddress, LookupOptions } from 'node:dns'
 import { performance } from 'node:perf_hooks'
 import ipaddr from 'ipaddr.js'
+import { badRequest } from '../errors.ts'
 
 type Addr = ipaddr.IPv4 | ipaddr.IPv6
 
@@ -403,5 +409,95 @@ function safeOrigin(url: string): string {
     return `${u.protocol}//${u.host}`
   } catch {
     return '<invalid url>'
+  }
+}
+
+/** What {@link targetVerdict} found about a URL's host. */
+export type TargetVerdict =
+  /** Every address the host is or resolves to is public. */
+  | { kind: 'public' }
+  /** The host is, or resolves to, this non-public address (the first one found). */
+  | { kind: 'private'; address: string }
+  /** The URL does not parse, the name does not resolve, or DNS took longer than the deadline. */
+  | { kind: 'unresolved' }
+
+/**
+ * Classifies the host of `url` by the addresses it is or resolves to, with the same address
+ * policy as {@link guardedFetch} (any non-public address makes the host private). An IP
+ * literal is judged without DNS. Never throws.
+ * @param opts.resolve resolver, default `dns.lookup` (all addresses).
+ * @param opts.timeoutMs DNS deadline in milliseconds, default 2000; past it `unresolved`.
+ */
+export async function targetVerdict(
+  url: string,
+  opts: { resolve?: (hostname: string) => Promise<LookupAddress[]>; timeoutMs?: number } = {},
+): Promise<TargetVerdict> {
+  const u = URL.parse(url)
+  if (!u) return { kind: 'unresolved' }
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
+  let addresses: string[]
+  if (ipaddr.isValid(host)) {
+    addresses = [host]
+  } else {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<LookupAddress[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), opts.timeoutMs ?? 2000)
+      timer.unref()
+    })
+    const found = await Promise.race([(opts.resolve ?? defaultResolve)(host).catch(() => []), deadline])
+    clearTimeout(timer)
+    addresses = found.map((a) => a.address)
+  }
+  if (addresses.length === 0) return { kind: 'unresolved' }
+  const bad = addresses.find((a) => !isPublicAddress(a))
+  return bad === undefined ? { kind: 'public' } : { kind: 'private', address: bad }
+}
+
+/** A configured URL to check before it is saved. */
+export interface TargetField {
+  /** Dotted path of the field in the request body, named in the 400 (e.g. `health_check.url`). */
+  path: string
+  /** The URL; `null`/`undefined` (not given, or cleared) is skipped. */
+  url: string | null | undefined
+}
+
+/**
+ * Save-time SSRF check of configured URLs: refuses every field whose host is, or resolves
+ * to, a non-public address (see {@link isPublicAddress}) unless the operator allows private
+ * targets. A host that does not resolve now is accepted unless `refuseUnresolved` (DNS may
+ * not exist yet; the fetch-time guard of {@link guardedFetch} refuses it later if it then
+ * points inside). The scheme is the schema's business (`httpUrl` in `url.schema.ts`).
+ *
+ * @param opts.allowPrivate the operator's `*_ALLOW_PRIVATE` setting: `true` skips the check.
+ * @param opts.setting that setting's name, for the message.
+ * @param opts.refuseUnresolved also refuse a host that does not resolve (default false).
+ * @throws AppError 400 `validation_failed` with `details: [{ path, message }]`, one per refused field.
+ */
+export async function refusePrivateTargets(
+  fields: readonly TargetField[],
+  opts: {
+    allowPrivate: boolean
+    setting: string
+    refuseUnresolved?: boolean
+    resolve?: (hostname: string) => Promise<LookupAddress[]>
+    timeoutMs?: number
+  },
+): Promise<void> {
+  if (opts.allowPrivate) return
+  const given = fields.filter((f): f is TargetField & { url: string } => typeof f.url === 'string')
+  const verdicts = await Promise.all(given.map((f) => targetVerdict(f.url, opts)))
+  const details = given.flatMap((f, i) => {
+    const v = verdicts[i]!
+    if (v.kind === 'private')
+      return [{ path: f.path, message: `host is a private, loopback or reserved address (${v.address})` }]
+    if (v.kind === 'unresolved' && opts.refuseUnresolved)
+      return [{ path: f.path, message: 'host does not resolve' }]
+    return []
+  })
+  if (details.length > 0) {
+    throw badRequest(
+      `${details.map((d) => d.path).join(', ')}: private targets are refused unless ${opts.setting}=true`,
+      details,
+    )
   }
 }

@@ -112,6 +112,27 @@ describe('trafficbackStep', () => {
         hops: 1,
       },
     ],
+    [
+      'a javascript: URL (a row saved before the schema was strict) is a 404, never a Location',
+      url('javascript:alert(document.domain)'),
+      0,
+      3,
+      { action: 'not_found', targetType: 'url', target: 'javascript:alert(document.domain)' },
+    ],
+    [
+      'so is a data: URL',
+      url('data:text/html,<script>alert(1)</script>'),
+      0,
+      3,
+      { action: 'not_found', targetType: 'url', target: 'data:text/html,<script>alert(1)</script>' },
+    ],
+    [
+      'and a URL with a blank before the scheme',
+      url(' https://elsewhere.example/'),
+      0,
+      3,
+      { action: 'not_found', targetType: 'url', target: ' https://elsewhere.example/' },
+    ],
   ]
   it.each(cases)('%s', (_name, target, hops, maxHops, expected) => {
     expect(trafficbackStep(target, hops, maxHops, known, PUBLIC)).toEqual(expected)
@@ -140,6 +161,25 @@ describe('trafficbackStep', () => {
               hops = parseHops(new URL(step.url).searchParams.get(HOP_PARAM) ?? undefined)
             } else hops = step.hops
           }
+        },
+      ),
+    )
+  })
+})
+
+describe('trafficbackStep redirects only to http(s)', () => {
+  it('every redirect it decides starts with http:// or https://, whatever the stored URL', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.webUrl(),
+          fc.string(),
+          fc.constantFrom('javascript:x', 'JAVASCRIPT:x', 'file:///etc/passwd'),
+        ),
+        fc.integer({ min: 0, max: 5 }),
+        (u, hops) => {
+          const step = trafficbackStep(url(u), hops, 5, known, PUBLIC)
+          if (step.action === 'redirect') expect(step.url).toMatch(/^https?:\/\//i)
         },
       ),
     )

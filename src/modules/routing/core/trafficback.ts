@@ -9,7 +9,11 @@
  * - Each followed trafficback is one hop. A step that would take the visitor past `maxHops`
  *   hops answers 404 instead, logged with `target_type` `loop`.
  * - `none`, and a campaign trafficback to a campaign the snapshot does not hold, answer 404.
+ * - A URL trafficback that is not written as an http(s) URL answers 404 too: the API refuses
+ *   such URLs at save time, this keeps a row saved before that (`javascript:…`) from ever
+ *   becoming a `Location`.
  */
+import { isHttpUrl } from '../../../platform/net/url.schema.ts'
 import type { Trafficback } from '../routing.schema.ts'
 
 /** Query parameter carrying the trafficback hop count on redirects back into our own links. */
@@ -39,8 +43,8 @@ export type TrafficbackStep =
   | { action: 'follow'; targetType: 'campaign'; target: string; hops: number }
 
 /**
- * Decides one trafficback step. Pure; never throws (a URL that does not parse is redirected
- * to as it is, without the hop counter).
+ * Decides one trafficback step. Pure; never throws (an http(s) URL that does not parse is
+ * redirected to as it is, without the hop counter; any other URL answers 404).
  * @param target the campaign's trafficback.
  * @param hops hops already taken (≥ 0) before this one.
  * @param maxHops most hops a visitor may take (`TRAFFICBACK_MAX_HOPS`, ≥ 1).
@@ -60,6 +64,7 @@ export function trafficbackStep(
   const next = hops + 1
   switch (target.type) {
     case 'url':
+      if (!isHttpUrl(id)) return { action: 'not_found', targetType: 'url', target: id }
       return {
         action: 'redirect',
         targetType: 'url',

@@ -41,6 +41,12 @@ function configure() {
         campaignRow({ id: B, alias: 'backup', trafficback: { type: 'url', url: `${PUBLIC}/c/loop?x=1` } }),
         campaignRow({ id: C, alias: 'loop', trafficback: { type: 'campaign', campaign_id: uid(4) } }),
         campaignRow({ id: uid(4), alias: 'loop-back', trafficback: { type: 'campaign', campaign_id: C } }),
+        // A row saved before the API refused non-http(s) URLs.
+        campaignRow({
+          id: uid(5),
+          alias: 'old-js',
+          trafficback: { type: 'url', url: 'javascript:alert(document.domain)' },
+        }),
       ],
       streams: [
         streamRow(10, {
@@ -157,6 +163,19 @@ describe('redirect handler over real HTTP', () => {
     expect(events.filter((e) => e.type === 'trafficback')).toHaveLength(4)
     const hopped = await get(`/c/backup?${HOP_PARAM}=3`, '9.9.9.9')
     expect(hopped.status).toBe(404)
+  })
+
+  it('never answers a javascript: trafficback with a Location (404, logged)', async () => {
+    const res = await get('/c/old-js', '9.9.9.9')
+    expect(res.status).toBe(404)
+    expect(res.headers.get('location')).toBeNull()
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'trafficback',
+        target_type: 'url',
+        target: 'javascript:alert(document.domain)',
+      }),
+    ])
   })
 
   it('answers 404 for an unknown alias and still logs it', async () => {

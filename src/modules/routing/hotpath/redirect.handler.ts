@@ -11,6 +11,7 @@ import { randomFillSync } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from '../../analytics/index.ts'
 import type { Clock } from '../../../platform/clock.ts'
+import { isHttpUrl } from '../../../platform/net/url.schema.ts'
 import {
   type CompiledCampaign,
   findCampaign,
@@ -210,7 +211,10 @@ export function createRedirectHandler(
   }
   const reply = (res: ServerResponse, event: PipelineEvent, location: string | null) => {
     events.push(event)
-    replies.push({ res, location: location === null ? null : safeLocation(location) })
+    // Last line: only an http(s) URL is ever a Location (the schemas refuse anything else
+    // at save time; this covers rows saved before they did). Anything else is a 404.
+    const safe = location !== null && isHttpUrl(location) ? safeLocation(location) : null
+    replies.push({ res, location: safe })
     if (!scheduled) {
       scheduled = true
       setImmediate(flush)
