@@ -1,7 +1,9 @@
 /**
  * Replay: a recorded or simulated day (spend curve, click curve, destinations added) run
  * minute by minute through {@link decide} against a small model of one TrafficStars campaign.
- * Pure and synchronous; used by `POST /api/v1/autopilot/replay` and `npm run autopilot:replay`.
+ * Pure and synchronous; used by `npm run autopilot:replay` and, on a worker thread
+ * (`autopilot.replay.pool.ts`), by `POST /api/v1/autopilot/replay`. Every list is bounded
+ * (a point per minute of the longest replay at most), so one replay's work is bounded too.
  *
  * Model per minute, after the tick's calls are applied: a campaign that runs, has not passed
  * its end time and has spent less than its daily budget buys `clicks_per_minute` clicks, taken
@@ -23,19 +25,18 @@ import {
 import { settingsInput, toSettings } from './autopilot.schema.ts'
 
 const MIN = 60_000
+/** Longest replay in minutes (two days); also the most points a per-minute list may hold. */
+const MAX_MINUTES = 2 * 1440
 
 const curve = z
   .array(z.strictObject({ from_minute: z.int().min(0), per_minute: z.number().min(0).max(1e7) }))
   .min(1)
+  .max(MAX_MINUTES)
 
 /** A replay request. Minutes count from `start`. */
 export const replayInput = z.strictObject({
   start: z.iso.datetime().describe('UTC start of the replay, e.g. 2026-11-21T00:00:00Z'),
-  minutes: z
-    .int()
-    .min(1)
-    .max(2 * 1440)
-    .default(1440),
+  minutes: z.int().min(1).max(MAX_MINUTES).default(1440),
   settings: settingsInput,
   initial: z
     .strictObject({
@@ -47,6 +48,7 @@ export const replayInput = z.strictObject({
   clicks_per_minute: z.union([z.number().min(0).max(1e7), curve]).default(100),
   spend: z
     .array(z.strictObject({ minute: z.int().min(0), spent_micros: z.int().min(0).max(1e12) }))
+    .max(MAX_MINUTES)
     .optional()
     .describe('recorded cumulative spent of the day; when given it replaces the model'),
   destinations: z
@@ -59,7 +61,10 @@ export const replayInput = z.strictObject({
     )
     .max(1000),
   /** Minutes when TrafficStars cannot be read (observation fails). */
-  outages: z.array(z.strictObject({ from_minute: z.int().min(0), to_minute: z.int().min(0) })).default([]),
+  outages: z
+    .array(z.strictObject({ from_minute: z.int().min(0), to_minute: z.int().min(0) }))
+    .max(MAX_MINUTES)
+    .default([]),
 })
 export type ReplayInput = z.input<typeof replayInput>
 

@@ -4,15 +4,22 @@
  * (`/campaigns/:id/plan`) and the replay. See `src/modules/autopilot/README.md`.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import { z } from 'zod'
 import { type Clock, nowMs } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
-import { badRequest } from '../../platform/errors.ts'
+import { AppError, badRequest } from '../../platform/errors.ts'
 import { errorBody, idParams } from '../../platform/http/schemas.ts'
 import { refusePrivateTargets } from '../../platform/net/ssrf.ts'
 import { actionDetail } from './autopilot.calls.ts'
 import { type AutopilotState, initialState, type Observation, sumRemaining } from './autopilot.core.ts'
-import { replay, replayInput } from './autopilot.replay.ts'
+import { replayInput } from './autopilot.replay.ts'
+import {
+  createReplayPool,
+  ReplayBusyError,
+  type ReplayPool,
+  ReplayTimeoutError,
+} from './autopilot.replay.pool.ts'
 import {
   type AccountRecord,
   type AutopilotCampaignRecord,
@@ -56,9 +63,28 @@ export interface AutopilotRoutesDeps {
   allowPrivate: boolean
   /** The autopilot's time (next check of a campaign never ticked, the state of a new one). */
   clock: Clock
+  /** `POST /replay` limits; see {@link ReplayLimits}. */
+  replay?: ReplayLimits
 }
 
+/**
+ * Limits of `POST /autopilot/replay`, which runs on a worker thread (`autopilot.replay.pool.ts`).
+ * The rate is counted in this process's memory: each process has its own replay workers.
+ */
+export interface ReplayLimits {
+  /** The pool to run on; default one made here (1 thread, 4 waiting, 10 s each), closed with the app. */
+  pool?: ReplayPool
+  /** Replay requests per workspace per minute, default 10; past it 429 with Retry-After. */
+  perMinute?: number
+  /** Largest request body in bytes, default {@link REPLAY_BODY_LIMIT}; past it 413. */
+  bodyLimit?: number
+}
+
+/** Default body limit of a replay request (512 KiB): a two-day trace with a point every minute fits. */
+export const REPLAY_BODY_LIMIT = 512 * 1024
+
 const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody }
+const replayErr = { 413: errorBody, 422: errorBody, 429: errorBody }
 const tag = ['autopilot']
 
 export function accountJson(a: AccountRecord) {
@@ -133,6 +159,10 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
   }
 
   return async (app) => {
+    const replayPool = deps.replay?.pool ?? createReplayPool()
+    if (!deps.replay?.pool) app.addHook('onClose', () => replayPool.close())
+    const replayRate = new RateLimiterMemory({ points: deps.replay?.perMinute ?? 10, duration: 60 })
+
     // -- accounts --
     app.get(
       '/autopilot/accounts',
@@ -386,11 +416,37 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
         schema: {
           tags: tag,
           summary: 'Replay a recorded or simulated day through the decisions',
+          description:
+            'Runs on a worker thread. 413 past the body limit (512 KiB), 429 past 10 replays per ' +
+            'workspace per minute or when the replay workers are busy, 422 when a replay runs past 10 s.',
           body: replayInput,
-          response: { 200: z.record(z.string(), z.unknown()), ...err },
+          response: { 200: z.record(z.string(), z.unknown()), ...err, ...replayErr },
+        },
+        bodyLimit: deps.replay?.bodyLimit ?? REPLAY_BODY_LIMIT,
+        // Counted before the body is read: a flood of large bodies costs no parsing either.
+        preParsing: async (req, reply) => {
+          try {
+            await replayRate.consume(req.auth.workspaceId)
+          } catch (e) {
+            if (!(e instanceof RateLimiterRes)) throw e
+            reply.header('retry-after', String(Math.max(1, Math.ceil(e.msBeforeNext / 1000))))
+            throw new AppError(429, 'rate_limited', 'too many replays from this workspace, try again later')
+          }
         },
       },
-      async (req) => ({ ...replay(req.body) }),
+      async (req, reply) => {
+        try {
+          return { ...(await replayPool.run(req.body)) }
+        } catch (e) {
+          if (e instanceof ReplayBusyError) {
+            reply.header('retry-after', '5')
+            throw new AppError(429, 'rate_limited', e.message)
+          }
+          if (e instanceof ReplayTimeoutError)
+            throw new AppError(422, 'replay_timeout', `${e.message}: replay fewer minutes or destinations`)
+          throw e
+        }
+      },
     )
   }
 }
