@@ -9,6 +9,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { type Clock, systemClock } from '../../platform/clock.ts'
+import { forbidden } from '../../platform/errors.ts'
+import { errorBody } from '../../platform/http/schemas.ts'
 import '../../platform/http/types.ts'
 import {
   breakdownQuerySchema,
@@ -131,7 +133,10 @@ const errorOut = z.object({
   error: z.string(),
   events: z.number(),
   attempts: z.number(),
-  sample: z.string().nullable().describe('first event of the batch; admins only'),
+  sample: z
+    .string()
+    .nullable()
+    .describe('first event of the batch (any workspace: the route is admins only)'),
 })
 
 const statusOut = z.object({
@@ -340,18 +345,21 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['ingestion'],
-          summary: "This process's click pipeline counters and the recent ingestion errors of all nodes",
+          summary:
+            "Admins only: this process's click pipeline counters and the recent ingestion errors of all nodes",
+          description:
+            "Platform-wide (every workspace's clicks, every node), so 403 for non-admin users: the " +
+            'pipeline is shared infrastructure whose counters cannot be split by workspace.',
           querystring: ingestionStatusQuerySchema,
-          response: { 200: statusOut },
+          response: { 200: statusOut, 403: errorBody },
         },
       },
       async (request) => {
+        if (request.auth.role !== 'admin') throw forbidden('ingestion status is platform-wide: admins only')
         const pipeline = deps.pipeline.stats()
-        // Samples are raw events of any workspace: admins only.
-        const admin = request.auth.role === 'admin'
         try {
           const rows = await recentIngestionErrors(deps.handle, { limit: request.query.limit })
-          return { pipeline, recent_errors: rows.map((r) => ({ ...r, sample: admin ? r.sample : null })) }
+          return { pipeline, recent_errors: rows }
         } catch (err) {
           // The status page matters most when ClickHouse is failing: still answer.
           return {
