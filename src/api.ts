@@ -29,7 +29,7 @@ export interface AdminApiDeps {
   /** Passed to Fastify, e.g. to share one `node:http` server with the redirect listener. */
   serverFactory?: FastifyServerFactory
   /**
-   * Attempt limiter of the auth routes (10 per IP+email per 15 minutes for login). The server
+   * Attempt limiter of the auth routes (for login: 10 per IP+email and 30 failed per IP across emails, per 15 minutes). The server
    * passes the database-backed one shared by all processes (`createLoginLimiter`); default:
    * in this app's memory (tests, tools).
    */

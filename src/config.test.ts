@@ -17,3 +17,20 @@ describe('THREAD_PRIORITY', () => {
     expect(() => loadConfig({ THREAD_PRIORITY: 'low' })).toThrow(/THREAD_PRIORITY/)
   })
 })
+
+describe('COOKIE_SECURE', () => {
+  it.each([
+    { env: {}, expected: false },
+    { env: { PUBLIC_URL: 'http://tf.example' }, expected: false },
+    { env: { PUBLIC_URL: 'https://tf.example' }, expected: true },
+    { env: { PUBLIC_URL: 'https://tf.example', COOKIE_SECURE: '' }, expected: true },
+    { env: { PUBLIC_URL: 'https://tf.example', COOKIE_SECURE: 'false' }, expected: false },
+    { env: { PUBLIC_URL: 'http://tf.example', COOKIE_SECURE: 'true' }, expected: true },
+  ])('$env → $expected (https PUBLIC_URL turns it on; an explicit value wins)', ({ env, expected }) => {
+    expect(loadConfig(env).COOKIE_SECURE).toBe(expected)
+  })
+
+  it('refuses a value that is not a boolean, naming the variable', () => {
+    expect(() => loadConfig({ COOKIE_SECURE: 'maybe' })).toThrow(/COOKIE_SECURE/)
+  })
+})

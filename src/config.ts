@@ -94,8 +94,16 @@ export const envSchema = z
     TRAFFICBACK_MAX_HOPS: int(3, 1),
     /** Session cookie lifetime in hours. */
     SESSION_TTL_HOURS: int(24 * 14, 1),
-    /** Set the Secure flag on the session cookie (enable behind HTTPS). */
-    COOKIE_SECURE: bool.default(false),
+    /**
+     * Set the Secure flag on the session cookie. Unset or empty: on when PUBLIC_URL is https
+     * (the browser then never sends the session over plain HTTP), off otherwise.
+     */
+    COOKIE_SECURE: z
+      .string()
+      .trim()
+      .transform((v) => (v === '' ? undefined : v))
+      .pipe(bool.optional())
+      .optional(),
     /**
      * SMTP server for account email (password reset), a nodemailer URL such as
      * smtp://user:pass@host:587 or smtps://host:465. Unset: reset links are logged at info level instead.
@@ -119,6 +127,7 @@ export const envSchema = z
     ...env,
     // Defaults that depend on another variable; an explicit value wins.
     THREAD_PRIORITY: env.THREAD_PRIORITY ?? (env.CLICKHOUSE_URL ? ('off' as const) : ('idle' as const)),
+    COOKIE_SECURE: env.COOKIE_SECURE ?? /^https:/i.test(env.PUBLIC_URL ?? ''),
   }))
 
 export type Env = z.infer<typeof envSchema>

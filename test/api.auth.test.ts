@@ -50,8 +50,8 @@ describe.each(['pglite', 'postgres'] as const)('admin API auth on %s', (kind) =>
     await h?.drop()
   })
 
-  const loginAs = async (email: string, password: string) =>
-    app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } })
+  const loginAs = async (email: string, password: string, ip = '127.0.0.1') =>
+    app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: ip })
 
   it('login sets an HttpOnly SameSite=Lax cookie that authenticates, storing only its SHA-256', async () => {
     const res = await loginAs(a.email.toUpperCase(), a.password)
@@ -88,6 +88,27 @@ describe.each(['pglite', 'postgres'] as const)('admin API auth on %s', (kind) =>
       payload: { name: 'via cookie' },
     })
     expect(created.statusCode).toBe(201)
+  })
+
+  it('the session cookie is Secure when PUBLIC_URL is https (unless COOKIE_SECURE says otherwise)', async () => {
+    expect(String((await loginAs(a.email, a.password)).headers['set-cookie'])).not.toMatch(/Secure/)
+    for (const [env, secure] of [
+      [{ PUBLIC_URL: 'https://tf.example' }, true],
+      [{ PUBLIC_URL: 'https://tf.example', COOKIE_SECURE: 'false' }, false],
+    ] as const) {
+      const other = await testApiApp(h.db, { config: testConfig(env) })
+      try {
+        const res = await other.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email: a.email, password: a.password },
+        })
+        expect(res.statusCode).toBe(200)
+        expect(/;\s*Secure/i.test(String(res.headers['set-cookie'])), JSON.stringify(env)).toBe(secure)
+      } finally {
+        await other.close()
+      }
+    }
   })
 
   it('passwords are stored as argon2id', async () => {
@@ -394,10 +415,27 @@ describe.each(['pglite', 'postgres'] as const)('admin API auth on %s', (kind) =>
 
   it('a successful login clears its IP+email count', async () => {
     const u = await createWorkspaceWithKey(h.db)
-    for (let i = 0; i < 9; i++) expect((await loginAs(u.email, `wrong-${i}`)).statusCode).toBe(401)
-    expect((await loginAs(u.email, u.password)).statusCode).toBe(200)
-    for (let i = 0; i < 10; i++) expect((await loginAs(u.email, `wrong-${i}`)).statusCode).toBe(401)
-    expect((await loginAs(u.email, u.password)).statusCode).toBe(429)
+    const ip = '198.51.100.2'
+    for (let i = 0; i < 9; i++) expect((await loginAs(u.email, `wrong-${i}`, ip)).statusCode).toBe(401)
+    expect((await loginAs(u.email, u.password, ip)).statusCode).toBe(200)
+    for (let i = 0; i < 10; i++) expect((await loginAs(u.email, `wrong-${i}`, ip)).statusCode).toBe(401)
+    expect((await loginAs(u.email, u.password, ip)).statusCode).toBe(429)
+  })
+
+  it('login is also limited per IP across emails (30 failures per 15 min: password spraying) → 429', async () => {
+    const ip = '203.0.113.77'
+    const victims = await Promise.all(Array.from({ length: 31 }, () => createWorkspaceWithKey(h.db)))
+    // Successful logins from the address do not count against it.
+    for (let i = 0; i < 5; i++) expect((await loginAs(a.email, a.password, ip)).statusCode).toBe(200)
+    for (const v of victims.slice(0, 30))
+      expect((await loginAs(v.email, 'Spring2026!', ip)).statusCode).toBe(401)
+    // The 31st email has never been tried: its IP+email count is 0, the address's is spent.
+    const blocked = await loginAs(victims[30]!.email, victims[30]!.password, ip)
+    expect(blocked.statusCode).toBe(429)
+    expect(blocked.json().error.code).toBe('rate_limited')
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0)
+    // Another address is unaffected.
+    expect((await loginAs(victims[30]!.email, victims[30]!.password, '203.0.113.78')).statusCode).toBe(200)
   })
 
   it('errors have one shape: unknown route 404, bad JSON 400, big body 413, 5xx without leaks', async () => {

@@ -1,6 +1,8 @@
 /**
  * Attempt limiter for login, sign-up, password change and password reset: fixed windows
- * counted by `rate-limiter-flexible`. The server's limiter keeps its counters in the
+ * counted by `rate-limiter-flexible`. Two counts: attempts per key (login: IP + email, 10
+ * per 15 minutes — guessing one account's password) and failed logins per client IP across
+ * every email (30 per 15 minutes — password spraying: one password tried on many accounts). The server's limiter keeps its counters in the
  * configuration database (`RateLimiterPostgres`), so every process over the same database
  * shares them; a limiter in memory is only for apps built without one (tests, tools).
  *
@@ -32,6 +34,15 @@ export interface LoginLimiter {
   consume(key: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>
   /** Forgets `key` (call after a successful login or password change). */
   reset(key: string): Promise<void>
+  /**
+   * Counts a login attempt from client address `ip`, whatever the email; call
+   * {@link LoginLimiter.refundIp} when it succeeds, so only failures add up.
+   * @returns like {@link LoginLimiter.consume}, against `ipMax` per window.
+   * @throws the store's error when the database cannot be reached.
+   */
+  consumeIp(ip: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>
+  /** Gives back the attempt {@link LoginLimiter.consumeIp} counted for a login that succeeded. */
+  refundIp(ip: string): Promise<void>
 }
 
 /** Limiter sizing: `max` attempts per key per `windowMs` milliseconds (a whole number of seconds). */
@@ -40,39 +51,48 @@ export interface LoginLimitOptions {
   max?: number
   /** Window length in milliseconds, a multiple of 1000; default 15 minutes. */
   windowMs?: number
+  /** Failed logins allowed per client IP across all emails per window; default 30. */
+  ipMax?: number
 }
 
 /** Table the PostgreSQL limiter keeps its counters in (created by the library when missing). */
 export const LOGIN_LIMIT_TABLE = 'accounts_attempt_limits'
 
 const DEFAULT_MAX = 10
+const DEFAULT_IP_MAX = 30
 const DEFAULT_WINDOW_MS = 15 * 60_000
 
-function sizing(opts: LoginLimitOptions): { points: number; duration: number } {
+function sizing(opts: LoginLimitOptions, points: number): { points: number; duration: number } {
   const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS
   if (!Number.isInteger(windowMs / 1000) || windowMs <= 0)
     throw new Error(`login limiter: windowMs must be a positive multiple of 1000, got ${windowMs}`)
-  return { points: opts.max ?? DEFAULT_MAX, duration: windowMs / 1000 }
+  return { points, duration: windowMs / 1000 }
 }
 
 const storedKey = (key: string) => createHash('sha256').update(key).digest('hex')
 
-function wrap(rl: RateLimiterAbstract): LoginLimiter {
+async function consumeFrom(rl: RateLimiterAbstract, key: string) {
+  try {
+    await rl.consume(storedKey(key))
+    return { allowed: true, retryAfterSeconds: 0 }
+  } catch (err) {
+    // The library rejects with a RateLimiterRes when the points are used up, with an
+    // Error when the store fails.
+    if (err instanceof RateLimiterRes)
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) }
+    throw err
+  }
+}
+
+function wrap(rl: RateLimiterAbstract, perIp: RateLimiterAbstract): LoginLimiter {
   return {
-    async consume(key) {
-      try {
-        await rl.consume(storedKey(key))
-        return { allowed: true, retryAfterSeconds: 0 }
-      } catch (err) {
-        // The library rejects with a RateLimiterRes when the points are used up, with an
-        // Error when the store fails.
-        if (err instanceof RateLimiterRes)
-          return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) }
-        throw err
-      }
-    },
+    consume: (key) => consumeFrom(rl, key),
     async reset(key) {
       await rl.delete(storedKey(key))
+    },
+    consumeIp: (ip) => consumeFrom(perIp, ip),
+    async refundIp(ip) {
+      await perIp.reward(storedKey(ip), 1)
     },
   }
 }
@@ -99,19 +119,24 @@ export async function createLoginLimiter(
       return { rows: r.rows, rowCount: r.rows.length }
     },
   }
-  const rl = await new Promise<RateLimiterPostgres>((resolve, reject) => {
-    const limiter: RateLimiterPostgres = new RateLimiterPostgres(
-      {
-        ...sizing(opts),
-        storeClient: client,
-        storeType: 'client',
-        tableName: opts.tableName ?? LOGIN_LIMIT_TABLE,
-        keyPrefix: 'attempts',
-      },
-      (err?: unknown) => (err ? reject(err) : resolve(limiter)),
-    )
-  })
-  return wrap(rl)
+  const open = (keyPrefix: string, points: number, clearExpiredByTimeout: boolean) =>
+    new Promise<RateLimiterPostgres>((resolve, reject) => {
+      const limiter: RateLimiterPostgres = new RateLimiterPostgres(
+        {
+          ...sizing(opts, points),
+          storeClient: client,
+          storeType: 'client',
+          tableName: opts.tableName ?? LOGIN_LIMIT_TABLE,
+          keyPrefix,
+          clearExpiredByTimeout,
+        },
+        (err?: unknown) => (err ? reject(err) : resolve(limiter)),
+      )
+    })
+  // One table, two key prefixes; the first limiter's timer clears expired rows of both.
+  const rl = await open('attempts', opts.max ?? DEFAULT_MAX, true)
+  const perIp = await open('ip-attempts', opts.ipMax ?? DEFAULT_IP_MAX, false)
+  return wrap(rl, perIp)
 }
 
 /**
@@ -121,5 +146,8 @@ export async function createLoginLimiter(
  * @throws on a bad `windowMs`.
  */
 export function createMemoryLoginLimiter(opts: LoginLimitOptions = {}): LoginLimiter {
-  return wrap(new RateLimiterMemory(sizing(opts)))
+  return wrap(
+    new RateLimiterMemory(sizing(opts, opts.max ?? DEFAULT_MAX)),
+    new RateLimiterMemory(sizing(opts, opts.ipMax ?? DEFAULT_IP_MAX)),
+  )
 }

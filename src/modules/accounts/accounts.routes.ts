@@ -165,8 +165,16 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
+        // Two limits: failed logins from this address across every email (password spraying),
+        // then attempts on this email from this address (guessing one password).
+        const ip = await limiter.consumeIp(req.ip)
+        if (!ip.allowed) {
+          reply.header('retry-after', String(ip.retryAfterSeconds))
+          throw new AppError(429, 'rate_limited', 'too many attempts, try again later')
+        }
         const limitKey = await gate(reply, `${req.ip}|${normaliseEmail(req.body.email)}`)
         const res = await login(db, req.body, { ttlHours: config.SESSION_TTL_HOURS, now: clock.now() })
+        await limiter.refundIp(req.ip)
         await limiter.reset(limitKey)
         setSessionCookie(reply, res.token, res.expiresAt)
         return { user: res.user, workspace: res.workspace, expires_at: res.expiresAt.toISOString() }
