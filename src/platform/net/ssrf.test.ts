@@ -1,7 +1,16 @@
 import fc from 'fast-check'
 import ipaddr from 'ipaddr.js'
 import { describe, expect, it } from 'vitest'
-import { BLOCKED_RANGES, guardedFetch, isPublicAddress, SsrfBlockedError } from './ssrf.ts'
+import { AppError } from '../errors.ts'
+import {
+  BLOCKED_RANGES,
+  guardedFetch,
+  isPublicAddress,
+  refusePrivateTargets,
+  SsrfBlockedError,
+  targetVerdict,
+} from './ssrf.ts'
+import { httpUrl, isHttpUrl } from './url.schema.ts'
 
 describe('isPublicAddress', () => {
   const refused = [
@@ -175,5 +184,91 @@ describe('guardedFetch without the network', () => {
     expect(err).toBeInstanceOf(SsrfBlockedError)
     expect((err as SsrfBlockedError).reason).toBe('private_address')
     expect((err as SsrfBlockedError).address).toBe(address)
+  })
+})
+
+describe('save-time checks', () => {
+  const dns: Record<string, string[]> = {
+    'public.test': ['93.184.216.34'],
+    'inside.test': ['10.0.0.8'],
+    'both.test': ['93.184.216.34', '127.0.0.1'],
+  }
+  const resolve = async (host: string) => {
+    const list = dns[host]
+    if (!list) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' })
+    return list.map((address) => ({ address, family: 4 }))
+  }
+
+  it.each([
+    ['http://public.test/x', { kind: 'public' }],
+    ['http://inside.test/x', { kind: 'private', address: '10.0.0.8' }],
+    ['http://both.test/x', { kind: 'private', address: '127.0.0.1' }],
+    ['http://nowhere.test/x', { kind: 'unresolved' }],
+    ['http://127.0.0.1:9/', { kind: 'private', address: '127.0.0.1' }],
+    ['http://2130706433/', { kind: 'private', address: '127.0.0.1' }],
+    ['http://[::ffff:169.254.169.254]/', { kind: 'private', address: '::ffff:a9fe:a9fe' }],
+    ['http://8.8.8.8/', { kind: 'public' }],
+    ['not a url', { kind: 'unresolved' }],
+  ])('targetVerdict(%s)', async (url, expected) => {
+    expect(await targetVerdict(url, { resolve })).toEqual(expected)
+  })
+
+  it('a resolver slower than the deadline counts as unresolved', async () => {
+    const slow = () => new Promise<never>(() => {})
+    expect(await targetVerdict('http://slow.test/', { resolve: slow, timeoutMs: 20 })).toEqual({
+      kind: 'unresolved',
+    })
+  })
+
+  it('refusePrivateTargets: a 400 naming each refused field; nothing when allowed', async () => {
+    const fields = [
+      { path: 'a', url: 'http://inside.test/' },
+      { path: 'b', url: 'http://public.test/' },
+      { path: 'c', url: null },
+      { path: 'd', url: 'http://nowhere.test/' },
+    ]
+    const err = await refusePrivateTargets(fields, {
+      allowPrivate: false,
+      setting: 'X_ALLOW_PRIVATE',
+      resolve,
+    }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AppError)
+    expect(err).toMatchObject({ status: 400, code: 'validation_failed', details: [{ path: 'a' }] })
+    expect((err as AppError).message).toContain('X_ALLOW_PRIVATE')
+    await expect(
+      refusePrivateTargets(fields, { allowPrivate: false, setting: 'X', resolve, refuseUnresolved: true }),
+    ).rejects.toMatchObject({ details: [{ path: 'a' }, { path: 'd', message: 'host does not resolve' }] })
+    await expect(
+      refusePrivateTargets(fields, { allowPrivate: true, setting: 'X', resolve }),
+    ).resolves.toBeUndefined()
+  })
+})
+
+describe('httpUrl', () => {
+  it.each([
+    ['https://x.example/a?b={click_id}', true],
+    ['HTTP://X.EXAMPLE/', true],
+    ['http://127.0.0.1:8080/', true],
+    ['javascript:alert(1)', false],
+    ['JavaScript:alert(1)', false],
+    ['data:text/html,hi', false],
+    ['file:///etc/passwd', false],
+    ['gopher://x/', false],
+    ['ftp://x/', false],
+    ['http:x.example', false],
+    [`https://x.example/${'a'.repeat(4000)}`, false],
+  ])('%s → %s', (url, ok) => {
+    expect(httpUrl.safeParse(url).success).toBe(ok)
+  })
+
+  it.each([
+    ['https://x.example/', true],
+    ['Http://x.example/', true],
+    ['javascript:alert(1)', false],
+    [' https://x.example/', false],
+    ['//x.example/', false],
+    ['', false],
+  ])('isHttpUrl(%j) → %s', (url, ok) => {
+    expect(isHttpUrl(url)).toBe(ok)
   })
 })
