@@ -133,9 +133,21 @@ export async function createLoginLimiter(
         (err?: unknown) => (err ? reject(err) : resolve(limiter)),
       )
     })
+  // Processes starting together race on the library's `CREATE TABLE IF NOT EXISTS`, which
+  // PostgreSQL does not serialise: the loser gets a duplicate table/type error (42P07, 42710,
+  // or 23505 on pg_type). By then the table exists, so a second attempt succeeds.
+  const openRetrying = async (keyPrefix: string, points: number, clearExpiredByTimeout: boolean) => {
+    try {
+      return await open(keyPrefix, points, clearExpiredByTimeout)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (code !== '42P07' && code !== '42710' && code !== '23505') throw err
+      return open(keyPrefix, points, clearExpiredByTimeout)
+    }
+  }
   // One table, two key prefixes; the first limiter's timer clears expired rows of both.
-  const rl = await open('attempts', opts.max ?? DEFAULT_MAX, true)
-  const perIp = await open('ip-attempts', opts.ipMax ?? DEFAULT_IP_MAX, false)
+  const rl = await openRetrying('attempts', opts.max ?? DEFAULT_MAX, true)
+  const perIp = await openRetrying('ip-attempts', opts.ipMax ?? DEFAULT_IP_MAX, false)
   return wrap(rl, perIp)
 }
 
