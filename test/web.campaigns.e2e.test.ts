@@ -42,7 +42,14 @@ beforeAll(async () => {
   browser = await launchForUi()
   server = await startServerProcess({
     dataDir: tempDataDir('tf-web-campaigns-'),
-    env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, PIPELINE_FLUSH_MS: '50' },
+    // The destinations point at this server's own sample landing on loopback, with a health
+    // check: private health-check targets are refused at save time unless allowed.
+    env: {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      PIPELINE_FLUSH_MS: '50',
+      HEALTHCHECK_ALLOW_PRIVATE: 'true',
+    },
   })
   desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })
   page = await desktop.newPage()
