@@ -34,3 +34,22 @@ describe('COOKIE_SECURE', () => {
     expect(() => loadConfig({ COOKIE_SECURE: 'maybe' })).toThrow(/COOKIE_SECURE/)
   })
 })
+
+describe('URL settings', () => {
+  it.each([
+    ['PUBLIC_URL', 'javascript:alert(1)'],
+    ['PUBLIC_URL', 'ftp://tf.example'],
+    ['CLICKHOUSE_URL', 'file:///etc/passwd'],
+    ['CLICKHOUSE_URL', 'gopher://127.0.0.1:8123'],
+  ])('%s=%s is refused, naming the variable (only http(s))', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name))
+  })
+
+  it('accepts http(s) and treats empty as unset', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://tf.example/' }).publicUrl).toBe('https://tf.example')
+    expect(loadConfig({ CLICKHOUSE_URL: 'http://127.0.0.1:8123' }).CLICKHOUSE_URL).toBe(
+      'http://127.0.0.1:8123',
+    )
+    expect(loadConfig({ CLICKHOUSE_URL: '' }).CLICKHOUSE_URL).toBeUndefined()
+  })
+})

@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import { httpUrl } from './platform/net/url.schema.ts'
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -19,6 +20,13 @@ const optionalUrl = z
   .transform((v) => (v === '' ? undefined : v))
   .pipe(z.url().optional())
 
+/** Like `optionalUrl`, but only http(s): URLs the platform links to or talks HTTP with. */
+const optionalHttpUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(httpUrl.optional())
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -26,13 +34,13 @@ export const envSchema = z
     PORT: int(3000),
     HOST: z.string().default('0.0.0.0'),
     /** Public base URL printed in campaign links; defaults to http://localhost:PORT. */
-    PUBLIC_URL: optionalUrl.optional(),
+    PUBLIC_URL: optionalHttpUrl.optional(),
     /** Embedded data lives here: PGlite in DATA_DIR/pg, chDB in DATA_DIR/ch, the click spool in DATA_DIR/spool. */
     DATA_DIR: z.string().default('./data'),
     /** PostgreSQL connection string; when unset the embedded PGlite is used. */
     DATABASE_URL: optionalUrl.optional(),
     /** ClickHouse server URL (e.g. http://127.0.0.1:8123); when unset the embedded chDB is used. */
-    CLICKHOUSE_URL: optionalUrl.optional(),
+    CLICKHOUSE_URL: optionalHttpUrl.optional(),
     CLICKHOUSE_DATABASE: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)

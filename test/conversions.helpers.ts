@@ -71,6 +71,7 @@ export interface Fixture {
 export interface PostbackReply {
   status: number
   body: Json
+  headers: Record<string, unknown>
 }
 
 /**
@@ -115,9 +116,10 @@ export async function fixture(
     })
     return { status: res.statusCode, body: res.body ? (res.json() as Json) : {} }
   }
-  const reply = (res: { statusCode: number; body: string }) => ({
+  const reply = (res: { statusCode: number; body: string; headers: Record<string, unknown> }) => ({
     status: res.statusCode,
     body: res.body ? (JSON.parse(res.body) as Json) : {},
+    headers: res.headers,
   })
   let n = 0
   return {

@@ -59,6 +59,19 @@ describe('unauthenticated refusals are counted, and only sampled into the log', 
     for (const r of badSecretRows) expect(r.query).toContain('secret=***')
   })
 
+  it('a NUL behind a wrong secret is a 400 malformed, counted, and sampled like the other refusals', async () => {
+    const N = 20
+    const before = f.service.stats().outcomes
+    const rowsBefore = (await f.logs(f.A.workspaceId)).filter((r) => r.outcome === 'malformed').length
+    for (let i = 0; i < N; i++) {
+      const r = await f.get(`network=${net.id}&secret=wrong-${i}&subid=n${i}%00`)
+      expect(r).toMatchObject({ status: 400, body: { error: { code: 'malformed' } } })
+    }
+    expect(f.service.stats().outcomes.malformed - before.malformed).toBe(N)
+    const rows = (await f.logs(f.A.workspaceId)).filter((r) => r.outcome === 'malformed')
+    expect(rows.length - rowsBefore).toBe(3)
+  })
+
   it('an authenticated postback is still logged every time', async () => {
     const c = f.click(f.A.workspaceId)
     for (let i = 0; i < 5; i++) {
@@ -94,6 +107,10 @@ describe('refusal budgets answer 429 per IP and per network', () => {
     const limited = await f.get(`network=${UNKNOWN}&secret=wrong`, ip)
     expect(limited).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } })
     expect(limited.body.error.message).toMatch(/this IP/)
+    // Retry-After says when the budget refills (per minute: 1..60 s).
+    const wait = Number(limited.headers['retry-after'])
+    expect(wait).toBeGreaterThanOrEqual(1)
+    expect(wait).toBeLessThanOrEqual(60)
     // Even a valid postback from that IP waits for the window to end.
     const c = f.click(f.A.workspaceId)
     const valid = await f.get(`network=${other.id}&secret=${SECRET}&subid=${c.click_id}`, ip)
@@ -122,6 +139,9 @@ describe('refusal budgets answer 429 per IP and per network', () => {
     const limited = await f.get(`network=${net.id}&secret=wrong`, { remoteAddress: '203.0.113.100' })
     expect(limited).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } })
     expect(limited.body.error.message).toMatch(/this network/)
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    // A refusal within budget carries no Retry-After.
+    expect(statuses[0]).toBe(403)
     const c = f.click(f.A.workspaceId)
     const valid = await f.get(`network=${net.id}&secret=${SECRET}&subid=${c.click_id}`, {
       remoteAddress: '203.0.113.101',

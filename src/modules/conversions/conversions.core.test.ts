@@ -526,8 +526,13 @@ describe('admitPostback: the order of the checks', () => {
       },
     ],
     [
-      'a wrong secret, before an unreadable body',
+      'an unreadable body behind a wrong secret is malformed, flagged unauthenticated',
       { ...ok, secret: 'mismatch', body: badBody },
+      { check: 'body', outcome: 'malformed', reason: 'body is not valid JSON', unauthenticated: true },
+    ],
+    [
+      'a wrong secret, before fields the template refuses',
+      { ...ok, secret: 'mismatch', parsed: badFields },
       { check: 'secret', outcome: 'bad_secret', reason: 'secret missing or wrong' },
     ],
     [

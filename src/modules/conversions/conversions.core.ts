@@ -311,10 +311,13 @@ export type AdmissionFacts = NoNetworkFacts | KnownNetworkFacts
 /**
  * The checks of an inbound postback, in the order they are applied: the first that fails
  * decides the outcome. The network comes first (nothing else can be judged without its
- * settings); the caller's credentials (IP, secret) before anything about the content, so an
- * unauthenticated caller learns nothing about what a valid postback would look like.
+ * settings), then the IP allowlist. A body or parameter that cannot be read at all (broken
+ * JSON, a NUL, an unpaired surrogate) is a 400 `malformed` even behind a wrong secret: the
+ * request is broken whoever sent it, and saying so reveals nothing about a valid postback.
+ * The secret comes before anything about the content's meaning (template fields, click ID),
+ * so an unauthenticated caller learns nothing about what a valid postback looks like.
  */
-export const ADMISSION_ORDER = ['network', 'ip_allowlist', 'secret', 'body', 'fields', 'click_id'] as const
+export const ADMISSION_ORDER = ['network', 'ip_allowlist', 'body', 'secret', 'fields', 'click_id'] as const
 
 /** One of {@link ADMISSION_ORDER}. */
 export type AdmissionCheck = (typeof ADMISSION_ORDER)[number]
@@ -322,6 +325,12 @@ export type AdmissionCheck = (typeof ADMISSION_ORDER)[number]
 /** A refusal by {@link admitPostback}, naming the check that failed. */
 export interface AdmissionRefusal extends Refusal {
   check: AdmissionCheck
+  /**
+   * True when the caller has not shown the network's secret (an unreadable body behind a
+   * missing or wrong secret): the refusal is then treated like the
+   * {@link UNAUTHENTICATED_OUTCOMES} (refusal budgets, sampled log) whatever its outcome.
+   */
+  unauthenticated?: boolean
 }
 
 /**
@@ -350,8 +359,11 @@ export function admitPostback(facts: AdmissionFacts): AdmissionRefusal | undefin
       `IP ${facts.ip || '(none)'} is not in the network's allowlist`,
     )
   }
+  if (!facts.body.ok) {
+    const r: AdmissionRefusal = refuse('body', 'malformed', facts.body.reason)
+    return facts.secret === 'mismatch' ? { ...r, unauthenticated: true } : r
+  }
   if (facts.secret === 'mismatch') return refuse('secret', 'bad_secret', 'secret missing or wrong')
-  if (!facts.body.ok) return refuse('body', 'malformed', facts.body.reason)
   const p = facts.parsed
   if (!p.ok) return refuse('fields', p.outcome, p.reason)
   if (!p.clickIdValid) {

@@ -97,6 +97,8 @@ export interface PostbackResult {
   conversionId?: string
   /** The `postback_log` row ID ('' when the log write failed or the refusal was not sampled into the log). */
   logId: string
+  /** For `rate_limited`: whole seconds until the spent budget refills (the `Retry-After` header). */
+  retryAfterSeconds?: number
 }
 
 /** An accepted conversion change, as handed to a {@link ConversionOutbox}. */
@@ -292,22 +294,22 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     points > 0 ? new RateLimiterMemory({ points, duration: 60, keyPrefix: '' }) : undefined
   const ipLimiter = limiter(limits.perIpPerMinute)
   const networkLimiter = limiter(limits.perNetworkPerMinute)
-  /** Uses one point of `key`; false once the budget is spent. */
-  async function withinBudget(rl: RateLimiterMemory | undefined, key: string): Promise<boolean> {
-    if (!rl) return true
+  /** Uses one point of `key`: undefined while within budget, else ms until it refills. */
+  async function overBudget(rl: RateLimiterMemory | undefined, key: string): Promise<number | undefined> {
+    if (!rl) return undefined
     try {
       await rl.consume(key)
-      return true
+      return undefined
     } catch (err) {
-      if (err instanceof RateLimiterRes) return false
+      if (err instanceof RateLimiterRes) return err.msBeforeNext
       throw err
     }
   }
-  /** True when `ip` has already spent its refusal budget (uses nothing). */
-  async function ipBlocked(ip: string): Promise<boolean> {
-    if (!ipLimiter) return false
+  /** When `ip` has already spent its refusal budget (uses nothing): ms until it refills. */
+  async function ipBlocked(ip: string): Promise<number | undefined> {
+    if (!ipLimiter) return undefined
     const r = await ipLimiter.get(ip)
-    return r !== null && r.consumedPoints > limits.perIpPerMinute
+    return r !== null && r.consumedPoints > limits.perIpPerMinute ? r.msBeforeNext : undefined
   }
   // Keys are (outcome, known network): bounded by the networks; the cap is a safety net.
   const refusalLogWindows = new LRUCache<string, RefusalLogWindow>({ max: 10_000 })
@@ -346,25 +348,40 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       httpStatus: 500,
       reason: '',
     }
-    const finish = async (refused: PostbackOutcome, why: string): Promise<PostbackResult> => {
+    /**
+     * Answers and logs a refusal. `unauthenticated` marks one whose outcome is not in
+     * UNAUTHENTICATED_OUTCOMES but whose caller did not show the secret (an unreadable body
+     * behind a wrong secret): it uses the refusal budgets and the sampled log all the same.
+     */
+    /** Set when a refusal budget is spent: ms until it refills. */
+    let retryAfterMs: number | undefined
+    const retry = () =>
+      retryAfterMs === undefined ? {} : { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) }
+    const finish = async (
+      refused: PostbackOutcome,
+      why: string,
+      unauthenticated = isUnauthenticatedOutcome(refused),
+    ): Promise<PostbackResult> => {
       let outcome = refused
       let reason = why
-      if (isUnauthenticatedOutcome(outcome) && outcome !== 'rate_limited') {
+      if (unauthenticated && outcome !== 'rate_limited') {
         // Both budgets are used (no short-circuit) so that either limit sees every refusal.
-        const ipOk = await withinBudget(ipLimiter, ip)
-        const netOk = log.networkId ? await withinBudget(networkLimiter, log.networkId) : true
-        if (!ipOk || !netOk) {
+        const ipWait = await overBudget(ipLimiter, ip)
+        const netWait = log.networkId ? await overBudget(networkLimiter, log.networkId) : undefined
+        if (ipWait !== undefined || netWait !== undefined) {
           outcome = 'rate_limited'
-          reason = !ipOk
-            ? 'too many refused postbacks from this IP; retry later'
-            : 'too many refused postbacks for this network; retry later'
+          retryAfterMs = Math.max(ipWait ?? 0, netWait ?? 0)
+          reason =
+            ipWait !== undefined
+              ? 'too many refused postbacks from this IP; retry later'
+              : 'too many refused postbacks for this network; retry later'
         }
       }
       log.outcome = outcome
       log.httpStatus = OUTCOME_HTTP_STATUS[outcome]
       log.reason = reason.slice(0, 500)
       outcomes[outcome]++
-      if (isUnauthenticatedOutcome(outcome)) {
+      if (unauthenticated || isUnauthenticatedOutcome(outcome)) {
         // Anyone can send these at any rate: only a sample reaches the database.
         const key = refusalLogKey(outcome, log.networkId ?? null)
         const d = sampleRefusalLog(refusalLogWindows.get(key), receivedAt.getTime(), {
@@ -372,7 +389,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           perWindow: limits.logPerMinute,
         })
         refusalLogWindows.set(key, d.next)
-        if (!d.log) return { outcome, httpStatus: log.httpStatus, reason: log.reason, logId: '' }
+        if (!d.log) return { outcome, httpStatus: log.httpStatus, reason: log.reason, logId: '', ...retry() }
         if (d.suppressedBefore > 0)
           log.reason = `${reason} (${d.suppressedBefore} more like it not logged since the last)`.slice(
             0,
@@ -390,13 +407,16 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           logId: '',
         }
       }
-      return { outcome, httpStatus: log.httpStatus, reason: reason.slice(0, 500), logId: log.id }
+      return { outcome, httpStatus: log.httpStatus, reason: reason.slice(0, 500), logId: log.id, ...retry() }
     }
 
     try {
       // An IP that spent its refusal budget is answered before any parsing or lookup.
-      if (await ipBlocked(ip))
+      const blockedMs = await ipBlocked(ip)
+      if (blockedMs !== undefined) {
+        retryAfterMs = blockedMs
         return finish('rate_limited', 'too many refused postbacks from this IP; retry later')
+      }
       const parsedFields = postbackFields(req.rawQuery, req.body, req.contentType)
       // When the body is unreadable, the query alone may still name the network (for the log).
       const fields = parsedFields.fields
@@ -442,7 +462,8 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
         log.status = parsed.postback.status
         log.payoutMicros = parsed.postback.payoutMicros ?? null
       }
-      if (refusal || !parsed.ok) return finish(refusal?.outcome ?? 'error', refusal?.reason ?? '')
+      if (refusal) return finish(refusal.outcome, refusal.reason, refusal.unauthenticated)
+      if (!parsed.ok) return finish('error', '')
       const pb = parsed.postback
 
       let click: ClickInfo | undefined

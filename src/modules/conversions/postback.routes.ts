@@ -52,6 +52,7 @@ export function postbackRoutes(deps: PostbackRoutesDeps): FastifyPluginAsync {
         r.httpStatus < 400
           ? { outcome: r.outcome, conversion_id: r.conversionId ?? null }
           : { error: { code: r.outcome, message: r.reason } }
+      if (r.retryAfterSeconds !== undefined) reply.header('retry-after', String(r.retryAfterSeconds))
       return reply
         .code(r.httpStatus)
         .header('cache-control', 'no-store')
