@@ -7,6 +7,7 @@
  * stored (they are high-entropy, so a fast hash is enough and lookups stay O(1) by index).
  * Passwords are low-entropy, hence argon2id.
  */
+import { isUniqueViolation } from '../../platform/db/errors.ts'
 import { createHash, randomBytes } from 'node:crypto'
 import { hash, verify } from '@node-rs/argon2'
 import type { Db } from '../../platform/db/client.ts'
@@ -134,16 +135,6 @@ export async function createAccount(
     if (isUniqueViolation(err)) throw taken()
     throw err
   }
-}
-
-/** True for PostgreSQL's unique_violation (23505), also when drizzle wrapped the driver error. */
-function isUniqueViolation(err: unknown): boolean {
-  let e: unknown = err
-  for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
-    if ((e as { code?: unknown }).code === '23505') return true
-    e = (e as { cause?: unknown }).cause
-  }
-  return false
 }
 
 /** Outcome of {@link bootstrapAdmin}. */

@@ -8,7 +8,7 @@
  * its own; everything after that is scoped to the network's workspace.
  */
 import { and, asc, count, desc, eq, gte, isNull, lt, or, type SQL, sql } from 'drizzle-orm'
-import type { Db } from '../../platform/db/client.ts'
+import { type Db, rowsOf } from '../../platform/db/client.ts'
 import { affiliateNetworks, destinations } from '../routing/index.ts'
 import { conversionEvents, conversions, postbackLog } from './conversions.tables.ts'
 import { notFound } from '../../platform/errors.ts'
@@ -269,13 +269,6 @@ export async function deletePostbackLogBefore(db: Db, before: Date, limit: numbe
     )
     RETURNING id`)
   return rowsOf(r).length
-}
-
-function rowsOf(r: unknown): unknown[] {
-  // node-postgres answers a QueryResult ({rows}), PGlite a Results ({rows}) too; be lenient.
-  if (Array.isArray(r)) return r
-  const rows = (r as { rows?: unknown[] } | null)?.rows
-  return Array.isArray(rows) ? rows : []
 }
 
 // ---------------------------------------------------------------------------------------

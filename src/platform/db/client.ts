@@ -159,3 +159,15 @@ export function executorOf(dbOrTx: Db): SqlExecutor {
     },
   }
 }
+
+/**
+ * The rows of a `db.execute(sql…)` answer, typed by the caller: node-postgres answers a
+ * QueryResult (`{rows}`), PGlite a Results (`{rows}`) too. Column names are as in SQL
+ * (snake_case); `bigint` columns arrive as strings from node-postgres and as bigints or
+ * numbers from PGlite, so convert them explicitly.
+ */
+export function rowsOf<T = Record<string, unknown>>(r: unknown): T[] {
+  if (Array.isArray(r)) return r as T[]
+  const rows = (r as { rows?: unknown[] } | null)?.rows
+  return Array.isArray(rows) ? (rows as T[]) : []
+}

@@ -15,6 +15,7 @@
  * defaults applied); patches are `Partial` of those (absent = unchanged, `null` = clear).
  * Records are Drizzle rows (camelCase).
  */
+import { pgError } from '../../../platform/db/errors.ts'
 import { and, asc, count, eq, ilike, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { Db } from '../../../platform/db/client.ts'
@@ -228,19 +229,6 @@ export function defined<I extends object, O>(
   return out as Partial<O>
 }
 
-function pgCode(err: unknown): { code?: string; constraint?: string } {
-  // drizzle-orm ≥0.44 wraps driver errors in DrizzleQueryError with the original as `cause`.
-  let e: unknown = err
-  for (let i = 0; i < 3 && e && typeof e === 'object'; i++) {
-    const o = e as { code?: unknown; constraint?: unknown; cause?: unknown }
-    if (typeof o.code === 'string' && /^[0-9A-Z]{5}$/.test(o.code)) {
-      return { code: o.code, constraint: typeof o.constraint === 'string' ? o.constraint : undefined }
-    }
-    e = o.cause
-  }
-  return {}
-}
-
 /** 409 for a campaign alias already used (in any workspace: `/c/:alias` carries none). */
 export const aliasTaken = (): AppError =>
   conflict('alias: already in use', [{ path: 'alias', message: 'already in use' }])
@@ -260,7 +248,7 @@ export async function write<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
     })
   } catch (err) {
     if (err instanceof AppError) throw err
-    const { code, constraint } = pgCode(err)
+    const { code, constraint } = pgError(err)
     if (code === '23505' && constraint === 'campaigns_alias') throw aliasTaken()
     // A referenced row deleted concurrently between our check and the insert.
     if (code === '23503')
