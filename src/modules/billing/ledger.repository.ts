@@ -3,16 +3,17 @@
  * balances updated in the same transaction as the transfers, and holds. The rules come from
  * `ledger.core.ts`; this file only applies them.
  *
- * Concurrency: a posting updates each account's cached balance with one
- * `UPDATE … SET balance = balance + Δ WHERE … AND (allow_negative OR balance + Δ >= 0)`, in
- * the sorted order of {@link netChanges} (so two postings never wait on each other in a
- * cycle). The row lock taken by that UPDATE serialises postings on one account until commit;
- * the condition makes "never negative" hold under any interleaving, and the table's CHECK is
- * the backstop. The idempotency key is claimed first with `INSERT … ON CONFLICT DO NOTHING`:
+ * Concurrency: a posting updates each cached balance with one
+ * `UPDATE … SET balance = balance + Δ WHERE id = … AND (allow_negative OR balance + Δ >= 0)`,
+ * in the sorted order of {@link netChanges} (so two postings never wait on each other in a
+ * cycle), as its last statements. The row lock taken by that UPDATE serialises postings on
+ * one account until commit; the condition makes "never negative" hold under any
+ * interleaving, and the table's CHECK is the backstop. System accounts cache no balance
+ * (`cachesBalance`), so the platform-wide `spent` or `issued` rows are never a lock. The idempotency key is claimed first with `INSERT … ON CONFLICT DO NOTHING`:
  * a concurrent duplicate waits for the first to commit, then finds it.
  */
 import { createHash } from 'node:crypto'
-import { and, eq, type SQL, sql } from 'drizzle-orm'
+import { eq, type SQL, sql } from 'drizzle-orm'
 import { type Db, rowsOf } from '../../platform/db/client.ts'
 import { AppError, badRequest } from '../../platform/errors.ts'
 import { ledgerAccounts, ledgerHolds, ledgerPostings, ledgerTransfers } from './billing.tables.ts'
@@ -21,6 +22,7 @@ import {
   accountKey,
   accounts,
   allowsNegative,
+  cachesBalance,
   type InvariantViolation,
   checkInvariants,
   netChanges,
@@ -98,6 +100,11 @@ export function uuidFromKey(key: string): string {
 const big = (v: unknown): bigint => (typeof v === 'bigint' ? v : BigInt(v as string | number))
 const date = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string))
 
+/** Σ credits − Σ debits of the account aliased `a` (for accounts that cache no balance). */
+const transferSum = sql`(
+  COALESCE((SELECT SUM(amount) FROM ledger_transfers WHERE credit_account_id = a.id), 0)
+  - COALESCE((SELECT SUM(amount) FROM ledger_transfers WHERE debit_account_id = a.id), 0))`
+
 function ownerCond(a: AccountRef): SQL {
   return a.ownerId === null ? sql`owner_id IS NULL` : sql`owner_id = ${a.ownerId}`
 }
@@ -171,37 +178,62 @@ export function createLedgerRepository(db: Db): LedgerRepository {
   const inTx = <T>(tx: Db | undefined, fn: (tx: Db) => Promise<T>): Promise<T> =>
     tx ? fn(tx) : db.transaction((t) => fn(t as unknown as Db))
 
-  /** Applies Δ to an account, creating it on first use; answers its ID. Throws 422 when it may not go negative. */
-  async function applyDelta(tx: Db, a: AccountRef, delta: bigint): Promise<string> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const upd = rowsOf<{ id: string }>(
+  // Account IDs never change (accounts are never deleted): cached once read from a committed
+  // row. An ID this transaction inserted is not cached, since the transaction may roll back.
+  const accountIds = new Map<string, string>()
+
+  /** The ID of an account, creating it (balance 0) on first use. */
+  async function accountId(tx: Db, a: AccountRef): Promise<string> {
+    const key = accountKey(a)
+    const hit = accountIds.get(key)
+    if (hit) return hit
+    const find = async () =>
+      rowsOf<{ id: string }>(
         await tx.execute(sql`
-          UPDATE ledger_accounts SET balance = balance + ${delta}
-          WHERE owner_type = ${a.ownerType} AND ${ownerCond(a)} AND purpose = ${a.purpose} AND asset = ${a.asset}
-            AND (allow_negative OR balance + ${delta} >= 0)
-          RETURNING id`),
-      )
-      if (upd[0]) return upd[0].id
-      const cur = rowsOf<{ id: string; balance: unknown }>(
-        await tx.execute(sql`
-          SELECT id, balance FROM ledger_accounts
+          SELECT id FROM ledger_accounts
           WHERE owner_type = ${a.ownerType} AND ${ownerCond(a)} AND purpose = ${a.purpose} AND asset = ${a.asset}`),
-      )
-      if (cur[0]) throw insufficientFunds(a, big(cur[0].balance), delta)
-      if (delta < 0n && !allowsNegative(a)) throw insufficientFunds(a, 0n, delta)
-      const ins = rowsOf<{ id: string }>(
-        await tx.execute(sql`
-          INSERT INTO ledger_accounts (owner_type, owner_id, purpose, asset, allow_negative, balance)
-          VALUES (${a.ownerType}, ${a.ownerId}, ${a.purpose}, ${a.asset}, ${allowsNegative(a)}, ${delta})
-          ON CONFLICT ON CONSTRAINT ledger_accounts_key DO NOTHING
-          RETURNING id`),
-      )
-      if (ins[0]) return ins[0].id
-      // Another transaction created it meanwhile (and has committed: ON CONFLICT waited); update it.
+      )[0]?.id
+    const found = await find()
+    if (found) {
+      accountIds.set(key, found)
+      return found
     }
-    throw new Error(`ledger account ${accountKey(a)} could not be created`)
+    const ins = rowsOf<{ id: string }>(
+      await tx.execute(sql`
+        INSERT INTO ledger_accounts (owner_type, owner_id, purpose, asset, allow_negative)
+        VALUES (${a.ownerType}, ${a.ownerId}, ${a.purpose}, ${a.asset}, ${allowsNegative(a)})
+        ON CONFLICT ON CONSTRAINT ledger_accounts_key DO NOTHING
+        RETURNING id`),
+    )
+    if (ins[0]) return ins[0].id
+    // Another transaction created it meanwhile (ON CONFLICT waited for it to commit).
+    const again = await find()
+    if (!again) throw new Error(`ledger account ${key} could not be created`)
+    accountIds.set(key, again)
+    return again
   }
 
+  /** Applies Δ to a cached balance; throws 422 (nothing written) when the account may not go negative. */
+  async function applyDelta(tx: Db, id: string, a: AccountRef, delta: bigint): Promise<void> {
+    const upd = rowsOf<{ id: string }>(
+      await tx.execute(sql`
+        UPDATE ledger_accounts SET balance = balance + ${delta}
+        WHERE id = ${id} AND (allow_negative OR balance + ${delta} >= 0)
+        RETURNING id`),
+    )
+    if (upd[0]) return
+    const cur = rowsOf<{ balance: unknown }>(
+      await tx.execute(sql`SELECT balance FROM ledger_accounts WHERE id = ${id}`),
+    )
+    throw insufficientFunds(a, big(cur[0]?.balance ?? 0), delta)
+  }
+
+  /**
+   * One posting inside `tx`. Statement order keeps row locks short: the key is claimed, the
+   * account IDs resolved and the transfers inserted before any balance is touched; cached
+   * balances are updated last, in sorted order, so a hot account's row lock is held only
+   * from its UPDATE to the commit.
+   */
   async function postIn(tx: Db, spec: PostingSpec, now: Date): Promise<PostingResult> {
     const problems = validatePosting(spec)
     if (problems.length > 0)
@@ -226,10 +258,9 @@ export function createLedgerRepository(db: Db): LedgerRepository {
       return { postingId: first.id, created: false, createdAt: date(first.created_at) }
     }
     const postingId = claimed[0].id
+    const changes = netChanges(spec.transfers)
     const ids = new Map<string, string>()
-    for (const { account, delta } of netChanges(spec.transfers)) {
-      ids.set(accountKey(account), await applyDelta(tx, account, delta))
-    }
+    for (const { account } of changes) ids.set(accountKey(account), await accountId(tx, account))
     const values = spec.transfers.map(
       (t) =>
         sql`(${postingId}, ${ids.get(accountKey(t.debit))}, ${ids.get(accountKey(t.credit))}, ${t.amount}, ${t.debit.asset}, ${now.toISOString()})`,
@@ -237,6 +268,10 @@ export function createLedgerRepository(db: Db): LedgerRepository {
     await tx.execute(sql`
       INSERT INTO ledger_transfers (posting_id, debit_account_id, credit_account_id, amount, asset, created_at)
       VALUES ${sql.join(values, sql`, `)}`)
+    for (const { account, delta } of changes) {
+      if (delta !== 0n && cachesBalance(account))
+        await applyDelta(tx, ids.get(accountKey(account))!, account, delta)
+    }
     return { postingId, created: true, createdAt: now }
   }
 
@@ -273,25 +308,20 @@ export function createLedgerRepository(db: Db): LedgerRepository {
     post: (spec, now, tx) => inTx(tx, (t) => postIn(t, spec, now)),
 
     async balances(ownerType, ownerId, tx) {
-      const where =
-        ownerId === null
-          ? and(eq(ledgerAccounts.ownerType, ownerType), sql`${ledgerAccounts.ownerId} IS NULL`)
-          : and(eq(ledgerAccounts.ownerType, ownerType), eq(ledgerAccounts.ownerId, ownerId))
-      const rows = await (tx ?? db)
-        .select({
-          purpose: ledgerAccounts.purpose,
-          asset: ledgerAccounts.asset,
-          balance: ledgerAccounts.balance,
-        })
-        .from(ledgerAccounts)
-        .where(where)
+      const owner = ownerId === null ? sql`owner_id IS NULL` : sql`owner_id = ${ownerId}`
+      const value = ownerType === 'system' ? transferSum : sql`a.balance`
+      const rows = rowsOf<{ purpose: string; asset: string; balance: unknown }>(
+        await (tx ?? db).execute(sql`
+          SELECT a.purpose, a.asset, ${value} AS balance FROM ledger_accounts a
+          WHERE owner_type = ${ownerType} AND ${owner} ORDER BY a.purpose, a.asset`),
+      )
       return rows.map((r) => ({ purpose: r.purpose, asset: r.asset, balance: big(r.balance) }))
     },
 
     async balance(a, tx) {
       const rows = rowsOf<{ balance: unknown }>(
         await (tx ?? db).execute(sql`
-          SELECT balance FROM ledger_accounts
+          SELECT ${cachesBalance(a) ? sql`a.balance` : transferSum} AS balance FROM ledger_accounts a
           WHERE owner_type = ${a.ownerType} AND ${ownerCond(a)} AND purpose = ${a.purpose} AND asset = ${a.asset}`),
       )
       return rows[0] ? big(rows[0].balance) : 0n
