@@ -9,7 +9,8 @@
  *    what any design pays that serialises on one row per commit; the ledger is reported as
  *    a ratio of it;
  * 2. **spend postings**: `post()` of a 1-visit `spend` (workspace available → system spent),
- *    each with its own idempotency key;
+ *    each with its own idempotency key, group-committed (the default), then the same with a
+ *    transaction per posting (`groupCommit: false`);
  * 3. **hold commits**: `commit()` of 1 visit against one of 32 open holds (one per writer) of
  *    the same workspace (reserved → spent), each with its own key;
  * 4. **replays**: the spend postings again with keys already used (the idempotent path).
@@ -131,6 +132,20 @@ async function benchOne(kind: 'pglite' | 'postgres') {
       maxSpend = Math.max(maxSpend, i)
       await spend(w, i)
     })
+    const batching = L.stats()
+    // The same without group commit: a transaction per posting.
+    const single = createLedgerRepository(db, { groupCommit: false })
+    const singlePostings = await phase((w, i) =>
+      single.post(
+        {
+          idempotencyKey: `single:${ws}:${w}:${i}`,
+          type: 'spend',
+          workspaceId: ws,
+          transfers: [{ debit: acct.visitsAvailable(ws), credit: acct.visitsSpent(), amount: 1n }],
+        },
+        NOW,
+      ),
+    )
     const holds = await Promise.all(
       Array.from({ length: WRITERS }, (_, w) =>
         L.reserve({ workspaceId: ws, amount: 10n ** 9n, idempotencyKey: `bench-hold:${w}` }, NOW),
@@ -151,6 +166,12 @@ async function benchOne(kind: 'pglite' | 'postgres') {
     return {
       baseline_single_row_tx: baseline,
       spend_postings: postings,
+      group_commit: {
+        batches: batching.batches,
+        postings_per_batch: Math.round((batching.batchedPostings / Math.max(1, batching.batches)) * 10) / 10,
+        fallbacks: batching.fallbacks,
+      },
+      spend_postings_tx_each: singlePostings,
       hold_commits: commits,
       idempotent_replays: replays,
       ratio_postings_to_baseline: Math.round((postings.per_s / Math.max(1, baseline.per_s)) * 100) / 100,
@@ -174,7 +195,8 @@ async function main() {
   for (const [kind, r] of Object.entries(results)) {
     for (const [name, p] of [
       ['baseline (1-row tx)', r.baseline_single_row_tx],
-      ['spend postings', r.spend_postings],
+      ['spend postings (group commit)', r.spend_postings],
+      ['spend postings (tx each)', r.spend_postings_tx_each],
       ['hold commits', r.hold_commits],
       ['idempotent replays', r.idempotent_replays],
     ] as const) {

@@ -150,13 +150,20 @@ async function run(L: LedgerRepository, ws: string, scenario: Op[][]) {
   return unexpected
 }
 
-for (const kind of ['pglite', 'postgres'] as const) {
-  describe(`ledger invariants on ${kind}`, () => {
+const CONFIGS = [
+  { kind: 'pglite', groupCommit: true },
+  { kind: 'postgres', groupCommit: true },
+  { kind: 'pglite', groupCommit: false },
+  { kind: 'postgres', groupCommit: false },
+] as const
+
+for (const { kind, groupCommit } of CONFIGS) {
+  describe(`ledger invariants on ${kind}${groupCommit ? ' (group commit)' : ', a transaction per posting'}`, () => {
     let h: Awaited<ReturnType<typeof throwawayDb>>
     let L: LedgerRepository
     beforeAll(async () => {
       h = await throwawayDb(kind)
-      L = createLedgerRepository(h.db)
+      L = createLedgerRepository(h.db, { groupCommit })
     })
     afterAll(async () => h?.drop())
 
@@ -195,6 +202,8 @@ for (const kind of ['pglite', 'postgres'] as const) {
         }),
         { numRuns: kind === 'pglite' ? 25 : 20 },
       )
+      // Concurrent postings were group-committed (when on).
+      expect(L.stats().batches > 0).toBe(groupCommit)
     }, 120_000)
 
     it('32 concurrent writers on one account: every posting lands once, none is lost', async () => {
@@ -228,6 +237,7 @@ for (const kind of ['pglite', 'postgres'] as const) {
         }),
       )
       expect(results.reduce((a, b) => a + b, 0)).toBe(320)
+      expect(L.stats().batchedPostings > 0).toBe(groupCommit)
       expect(await L.balance(accounts.visitsAvailable(ws))).toBe(10_000n - 320n * 7n)
       expect(await L.audit()).toEqual([])
     }, 120_000)
