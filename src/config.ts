@@ -27,6 +27,53 @@ const optionalHttpUrl = z
   .transform((v) => (v === '' ? undefined : v))
   .pipe(httpUrl.optional())
 
+/** A comma-separated list of secrets (rotation: several valid at once); empty entries dropped. */
+const secretList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  )
+
+const RATE = /^(0|[1-9]\d{0,6})(?:\.(\d{1,2}))?$/
+/**
+ * `BILLING_PRICE_TIERS`: `from:rate,…` in major units (`0:0.58,129:0.43,399:0.40`) → tiers in
+ * minor units (`{fromMinor: 12900, rateMinorPer1000: 43}`); the first from 0, bounds
+ * increasing, rates ≥ 0.01 with at most two decimals (an integer rate in cents keeps the
+ * visit arithmetic exact). The billing module's `pricing.core.ts` documents the curve.
+ */
+const priceTiers = z
+  .string()
+  .default('0:0.58,129:0.43,399:0.40,999:0.33,1249:0.25,2999:0.20')
+  .transform((v, ctx) => {
+    const cents = (t: string) => {
+      const m = RATE.exec(t.trim())
+      return m ? Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0')) : undefined
+    }
+    const tiers: { fromMinor: number; rateMinorPer1000: number }[] = []
+    for (const part of v.split(',')) {
+      const [from, rate, extra] = part.split(':')
+      const f = from === undefined ? undefined : cents(from)
+      const r = rate === undefined ? undefined : cents(rate)
+      if (extra !== undefined || f === undefined || r === undefined || r < 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `bad tier ${JSON.stringify(part)}: want from:rate, e.g. 129:0.43`,
+        })
+        return z.NEVER
+      }
+      tiers.push({ fromMinor: f, rateMinorPer1000: r })
+    }
+    if (tiers[0]?.fromMinor !== 0 || tiers.some((t, i) => i > 0 && t.fromMinor <= tiers[i - 1]!.fromMinor)) {
+      ctx.addIssue({ code: 'custom', message: 'tiers must start at 0 and increase' })
+      return z.NEVER
+    }
+    return tiers
+  })
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -130,6 +177,36 @@ export const envSchema = z
     AUTOPILOT_CALLS_PER_TICK: int(60, 5),
     /** From header of account email. */
     MAIL_FROM: z.string().trim().min(3).default('traffoflex <no-reply@traffoflex.local>'),
+    /** Billing currency (ISO 4217, two-decimal): quotes, orders and payments. */
+    BILLING_CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .default('EUR'),
+    /** Quote curve `from:rate,…` in major units per 1,000 visits (see priceTiers above). */
+    BILLING_PRICE_TIERS: priceTiers,
+    /** Smallest and largest order/quote amount, in major units (whole). */
+    BILLING_MIN_AMOUNT: int(1, 1),
+    BILLING_MAX_AMOUNT: int(100_000, 1),
+    /** Minutes an order's locked quote is honoured (a later payment still credits it, noted). */
+    BILLING_QUOTE_TTL_MINUTES: int(60, 1),
+    /** Payment links shown with an order (the link gets `reference` and `amount` query parameters); unset = provider not offered. */
+    BILLING_STRIPE_LINK: optionalHttpUrl.optional(),
+    BILLING_REVOLUT_LINK: optionalHttpUrl.optional(),
+    BILLING_WISE_LINK: optionalHttpUrl.optional(),
+    /** Bank-transfer instructions shown with an order (`{reference}` and `{amount}` are replaced). */
+    BILLING_BANK_INSTRUCTIONS: z.string().trim().max(2000).optional(),
+    /** Stripe webhook signing secrets (whsec_…), comma-separated during rotation. */
+    STRIPE_WEBHOOK_SECRET: secretList,
+    /** Stripe API key (optional; the webhook check needs only the signing secret). */
+    STRIPE_API_KEY: z.string().trim().optional(),
+    /** Revolut Business webhook signing secrets, comma-separated during rotation. */
+    REVOLUT_WEBHOOK_SECRET: secretList,
+    /** Wise's webhook public key (PEM); unset = Wise's official key of BILLING_WISE_ENV. */
+    BILLING_WISE_PUBLIC_KEY: z.string().trim().optional(),
+    BILLING_WISE_ENV: z.enum(['production', 'sandbox']).default('production'),
+    /** Affiliate commission on each credited payment of a referred user (0..1), and its hold in days. */
+    AFFILIATE_COMMISSION_RATE: z.coerce.number().min(0).max(1).default(0.2),
+    AFFILIATE_HOLD_DAYS: int(30, 0),
   })
   .transform((env) => ({
     ...env,

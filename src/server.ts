@@ -25,6 +25,12 @@ import {
   recentEpc,
 } from './modules/analytics/index.ts'
 import {
+  billingRoutes,
+  billingSettingsFromEnv,
+  createBillingService,
+  webhookRoutes,
+} from './modules/billing/index.ts'
+import {
   conversionsApiRoutes,
   createConversionsService,
   pendingEventCount,
@@ -207,6 +213,14 @@ export async function startServer(
     allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
   })
 
+  // Billing: quotes, orders, payment webhooks (public, signature-verified) and admin actions.
+  const billing = createBillingService({
+    db: db.db,
+    clock: systemClock,
+    settings: billingSettingsFromEnv(config),
+    logger,
+  })
+
   const app = await createAdminApi({
     db: db.db,
     config,
@@ -241,6 +255,8 @@ export async function startServer(
       },
       { plugin: liveRoutes(live, { stillAllowed: credentialStillValid(db.db, systemClock) }) },
       { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
+      { plugin: billingRoutes({ service: billing }) },
+      { plugin: webhookRoutes({ service: billing }) },
       { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
       {
         plugin: autopilotRoutes({

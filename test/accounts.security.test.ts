@@ -36,6 +36,9 @@ const PUBLIC_ROUTES = new Set([
   'POST /api/v1/auth/signup',
   'POST /api/v1/auth/password-reset/request',
   'POST /api/v1/auth/password-reset/confirm',
+  // Payment providers cannot log in: each delivery is verified by its signature instead
+  // (Stripe/Revolut HMAC, Wise RSA); an unsigned request is refused and changes nothing.
+  'POST /api/v1/webhooks/:provider',
 ])
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 

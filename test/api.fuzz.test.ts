@@ -37,7 +37,9 @@ type Json = Record<string, any>
 /** fast-check runs per route (each run is one request). */
 const RUNS = 6
 /** Tables whose job is to record refused requests. */
-const RECORDS_REFUSALS = new Set(['postback_log', LOGIN_LIMIT_TABLE])
+// payment_events: every webhook delivery is stored with its verification outcome, refused ones
+// included (status 'rejected', never applied).
+const RECORDS_REFUSALS = new Set(['postback_log', LOGIN_LIMIT_TABLE, 'payment_events'])
 
 interface SeenRoute {
   method: string

@@ -5,3 +5,14 @@
  */
 export { accounts as ledgerAccounts, type AccountRef, type PostingSpec, VISITS } from './ledger.core.ts'
 export { createLedgerRepository, type Hold, type LedgerRepository } from './ledger.repository.ts'
+export { commissionMinor } from './affiliates.core.ts'
+export { billingRoutes, type BillingRoutesDeps, webhookRoutes } from './billing.routes.ts'
+export { PROVIDERS, type Provider } from './payments.core.ts'
+export { revolutSignature } from './payments.verify.ts'
+export {
+  type BillingService,
+  type BillingSettings,
+  billingSettingsFromEnv,
+  createBillingService,
+} from './payments.service.ts'
+export { DEFAULT_PRICE_TIERS, type PriceTier, quote } from './pricing.core.ts'
