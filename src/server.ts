@@ -38,6 +38,12 @@ import {
   undeliveredByState,
 } from './modules/postbacks-out/index.ts'
 import {
+  affiliateRoutes,
+  commissionReleaseHandlers,
+  referralRoutes,
+  referralSignupHook,
+} from './modules/billing/index.ts'
+import {
   createRoutingRuntime,
   createHealthChecker,
   healthRoutes,
@@ -186,6 +192,7 @@ export async function startServer(
   jobs.registerAll({
     ...outbound.jobHandlers(),
     ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
+    ...commissionReleaseHandlers({ db: db.db, logger }),
     'autopilot-tick': async () => {
       if (opts.autopilotSchedule !== false) await autopilot.tickAll()
     },
@@ -214,6 +221,13 @@ export async function startServer(
     clock: systemClock,
     // Counts in the database, so every process behind the same database shares them.
     loginLimiter: await createLoginLimiter({ sql: db.raw }),
+    // Affiliates: records the referrer (tf_ref cookie) and sign-up IP of each new user.
+    onSignup: referralSignupHook({
+      db: db.db,
+      clock: systemClock,
+      cookieDays: config.AFFILIATE_COOKIE_DAYS,
+      logger,
+    }),
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         // The redirect never enters Fastify: a plain handler on the hot path.
@@ -242,6 +256,7 @@ export async function startServer(
       { plugin: liveRoutes(live, { stillAllowed: credentialStillValid(db.db, systemClock) }) },
       { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
       { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
+      { plugin: affiliateRoutes({ db: db.db, config }) },
       {
         plugin: autopilotRoutes({
           db: db.db,
@@ -260,6 +275,7 @@ export async function startServer(
     ],
   })
   await app.register(landingRoutes)
+  await app.register(referralRoutes({ db: db.db, config }))
   await app.register(postbackRoutes({ service: conversions }))
   await app.register(homeRoutes)
   await app.register(

@@ -5,5 +5,6 @@
 export { apiGuard, credentialStillValid } from './accounts.guard.ts'
 export { accountsRoutes } from './accounts.routes.ts'
 export { createLoginLimiter, createMemoryLoginLimiter, type LoginLimiter } from './accounts.limiter.ts'
+export { userEmailsByIds } from './accounts.repository.ts'
 export { bootstrapAdmin, SESSION_COOKIE } from './accounts.service.ts'
 export { workspaceRef, workspaces } from './accounts.tables.ts'

@@ -5,3 +5,7 @@
  */
 export { accounts as ledgerAccounts, type AccountRef, type PostingSpec, VISITS } from './ledger.core.ts'
 export { createLedgerRepository, type Hold, type LedgerRepository } from './ledger.repository.ts'
+// Affiliates (issue 5): routes, the public referral link, the sign-up hook, the release job.
+export { affiliateRoutes, referralRoutes } from './affiliates.routes.ts'
+export { commissionReleaseHandlers } from './referrals.jobs.ts'
+export { referralSignupHook, releaseDueCommissions } from './referrals.service.ts'

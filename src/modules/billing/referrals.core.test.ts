@@ -69,7 +69,12 @@ describe('decideReferral', () => {
     ['no referrer', user('new@example.com'), undefined, { kind: 'none' }],
     ['same user', user('x@example.com', null, 'r'), referrer, { kind: 'refused', reason: 'self_referral' }],
     ['same email', user('referrer@gmail.com'), referrer, { kind: 'refused', reason: 'self_referral' }],
-    ['+tag variant', user('REFERRER+2@googlemail.com'), referrer, { kind: 'refused', reason: 'self_referral' }],
+    [
+      '+tag variant',
+      user('REFERRER+2@googlemail.com'),
+      referrer,
+      { kind: 'refused', reason: 'self_referral' },
+    ],
     ['dotted variant', user('r.e.f.errer@gmail.com'), referrer, { kind: 'refused', reason: 'self_referral' }],
     ['same IP', user('friend@example.com', '203.0.113.7'), referrer, { kind: 'accepted', flag: 'same_ip' }],
     ['other IP', user('friend@example.com'), referrer, { kind: 'accepted', flag: null }],
@@ -106,7 +111,16 @@ describe('referral cookie and first touch', () => {
       code: 'abcd2345',
       at: NOW_S,
     })
-    for (const bad of [undefined, '', 'abcd2345', 'abcd2345.', 'ABCD2345.1', 'abcd234l.1', 'abc.1', 'abcd2345.1.2'])
+    for (const bad of [
+      undefined,
+      '',
+      'abcd2345',
+      'abcd2345.',
+      'ABCD2345.1',
+      'abcd234l.1',
+      'abc.1',
+      'abcd2345.1.2',
+    ])
       expect(parseRefCookie(bad)).toBeUndefined()
   })
 
@@ -165,13 +179,34 @@ describe('codeFromBytes', () => {
 
 describe('decidePayout', () => {
   it.each([
-    [{ availableMinor: 6000, minMinor: 5000 }, { ok: true, amountMinor: 6000 }],
-    [{ availableMinor: 5000, minMinor: 5000 }, { ok: true, amountMinor: 5000 }],
-    [{ availableMinor: 4999, minMinor: 5000 }, { ok: false, code: 'below_minimum' }],
-    [{ availableMinor: -300, minMinor: 5000 }, { ok: false, code: 'below_minimum' }],
-    [{ requestedMinor: 5500, availableMinor: 9000, minMinor: 5000 }, { ok: true, amountMinor: 5500 }],
-    [{ requestedMinor: 4000, availableMinor: 9000, minMinor: 5000 }, { ok: false, code: 'below_minimum' }],
-    [{ requestedMinor: 9001, availableMinor: 9000, minMinor: 5000 }, { ok: false, code: 'insufficient_funds' }],
+    [
+      { availableMinor: 6000, minMinor: 5000 },
+      { ok: true, amountMinor: 6000 },
+    ],
+    [
+      { availableMinor: 5000, minMinor: 5000 },
+      { ok: true, amountMinor: 5000 },
+    ],
+    [
+      { availableMinor: 4999, minMinor: 5000 },
+      { ok: false, code: 'below_minimum' },
+    ],
+    [
+      { availableMinor: -300, minMinor: 5000 },
+      { ok: false, code: 'below_minimum' },
+    ],
+    [
+      { requestedMinor: 5500, availableMinor: 9000, minMinor: 5000 },
+      { ok: true, amountMinor: 5500 },
+    ],
+    [
+      { requestedMinor: 4000, availableMinor: 9000, minMinor: 5000 },
+      { ok: false, code: 'below_minimum' },
+    ],
+    [
+      { requestedMinor: 9001, availableMinor: 9000, minMinor: 5000 },
+      { ok: false, code: 'insufficient_funds' },
+    ],
   ])('%j', (input, out) => {
     expect(decidePayout(input)).toMatchObject(out)
   })
@@ -242,9 +277,13 @@ describe('formatting', () => {
 
   it('round-trips cursors and refuses foreign ones', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date(0), max: new Date('2200-01-01'), noInvalidDate: true }), fc.uuid(), (at, id) => {
-        expect(decodeCursor(encodeCursor({ at, id }))).toEqual({ at, id })
-      }),
+      fc.property(
+        fc.date({ min: new Date(0), max: new Date('2200-01-01'), noInvalidDate: true }),
+        fc.uuid(),
+        (at, id) => {
+          expect(decodeCursor(encodeCursor({ at, id }))).toEqual({ at, id })
+        },
+      ),
     )
     for (const bad of ['', 'x', '!!!', Buffer.from('12|nope').toString('base64url'), 'a'.repeat(300)])
       expect(decodeCursor(bad)).toBeUndefined()
