@@ -4,7 +4,7 @@
  * and the caller's further module plugins. src/server.ts mounts every module through it;
  * tests build the same API over a throwaway database.
  */
-import type { FastifyInstance, FastifyServerFactory } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifyServerFactory } from 'fastify'
 import type { AppConfig } from './config.ts'
 import {
   accountsRoutes,
@@ -36,6 +36,8 @@ export interface AdminApiDeps {
   loginLimiter?: LoginLimiter
   /** Time source of the auth guard and the accounts routes; default `systemClock`. */
   clock?: Clock
+  /** Called after each successful sign-up (billing's referral hook); see `AccountsRoutesDeps.onSignup`. */
+  onSignup?: (user: { id: string; email: string }, req: FastifyRequest) => Promise<void>
 }
 
 /**
@@ -53,7 +55,15 @@ export function createAdminApi(deps: AdminApiDeps): Promise<FastifyInstance> {
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
     auth: { guard: apiGuard(db, clock), sessionCookie: SESSION_COOKIE },
     plugins: [
-      { plugin: accountsRoutes({ db, config, limiter, clock }) },
+      {
+        plugin: accountsRoutes({
+          db,
+          config,
+          limiter,
+          clock,
+          ...(deps.onSignup ? { onSignup: deps.onSignup } : {}),
+        }),
+      },
       { plugin: routingApiRoutes({ db, config }) },
       ...(deps.plugins ?? []),
     ],

@@ -175,6 +175,10 @@ export const envSchema = z
     AUTOPILOT_ALLOW_PRIVATE: bool.default(false),
     /** TrafficStars API calls the autopilot may make per account and tick (the API allows ~100 per 60 s). */
     AUTOPILOT_CALLS_PER_TICK: int(60, 5),
+    /** Days the referral cookie `tf_ref` of `GET /r/:code` counts (first touch wins inside it). */
+    AFFILIATE_COOKIE_DAYS: int(30, 1).pipe(z.number().max(3650)),
+    /** Smallest affiliate payout request, in minor units (cents) of the billing currency. */
+    AFFILIATE_MIN_PAYOUT_MINOR: int(5000, 1),
     /** From header of account email. */
     MAIL_FROM: z.string().trim().min(3).default('traffoflex <no-reply@traffoflex.local>'),
     /** Billing currency (ISO 4217, two-decimal): quotes, orders and payments. */

@@ -25,9 +25,13 @@ import {
   recentEpc,
 } from './modules/analytics/index.ts'
 import {
+  affiliateRoutes,
   billingRoutes,
   billingSettingsFromEnv,
+  commissionReleaseHandlers,
   createBillingService,
+  referralRoutes,
+  referralSignupHook,
   webhookRoutes,
 } from './modules/billing/index.ts'
 import {
@@ -192,6 +196,7 @@ export async function startServer(
   jobs.registerAll({
     ...outbound.jobHandlers(),
     ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
+    ...commissionReleaseHandlers({ db: db.db, logger }),
     'autopilot-tick': async () => {
       if (opts.autopilotSchedule !== false) await autopilot.tickAll()
     },
@@ -228,6 +233,13 @@ export async function startServer(
     clock: systemClock,
     // Counts in the database, so every process behind the same database shares them.
     loginLimiter: await createLoginLimiter({ sql: db.raw }),
+    // Affiliates: records the referrer (tf_ref cookie) and sign-up IP of each new user.
+    onSignup: referralSignupHook({
+      db: db.db,
+      clock: systemClock,
+      cookieDays: config.AFFILIATE_COOKIE_DAYS,
+      logger,
+    }),
     serverFactory: (handler) =>
       http.createServer((req, res) => {
         // The redirect never enters Fastify: a plain handler on the hot path.
@@ -259,6 +271,15 @@ export async function startServer(
       { plugin: webhookRoutes({ service: billing }) },
       { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
       {
+        plugin: affiliateRoutes({
+          db: db.db,
+          config,
+          currency: config.BILLING_CURRENCY,
+          holdDays: config.AFFILIATE_HOLD_DAYS,
+          commissionRate: config.AFFILIATE_COMMISSION_RATE,
+        }),
+      },
+      {
         plugin: autopilotRoutes({
           db: db.db,
           box: secretBox,
@@ -276,6 +297,7 @@ export async function startServer(
     ],
   })
   await app.register(landingRoutes)
+  await app.register(referralRoutes({ db: db.db, config }))
   await app.register(postbackRoutes({ service: conversions }))
   await app.register(homeRoutes)
   await app.register(

@@ -12,6 +12,7 @@ import {
   eq,
   gt,
   ilike,
+  inArray,
   isNotNull,
   isNull,
   lt,
@@ -95,6 +96,19 @@ export async function findUserByEmail(db: Db, email: string): Promise<UserRow | 
 export async function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
   const [row] = await db.select().from(users).where(eq(users.id, id))
   return row
+}
+
+/**
+ * Emails of users by ID (other modules show whose row it is: billing's affiliate lists and
+ * payout exports). Unknown IDs are absent from the map.
+ */
+export async function userEmailsByIds(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(inArray(users.id, [...new Set(ids)]))
+  return new Map(rows.map((r) => [r.id, r.email]))
 }
 
 /** Sets a user's status (approval / suspension). */

@@ -4,7 +4,7 @@
  * the hook lets through unauthenticated. Admin user management and workspace membership
  * live in `accounts.admin.routes.ts` and `accounts.workspace.routes.ts`, mounted from here.
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { AppConfig } from '../../config.ts'
@@ -56,6 +56,12 @@ export interface AccountsRoutesDeps {
   clock: Clock
   /** Account email (resets, invitations); default: SMTP from `config.SMTP_URL`, none (links logged) when unset. */
   mailer?: Mailer
+  /**
+   * Called after a successful sign-up with the new user (normalised email) and the request
+   * (cookies, client IP), e.g. billing's referral hook. Injected so that accounts depends on
+   * no other module. Its failure is logged and never fails the sign-up.
+   */
+  onSignup?: (user: { id: string; email: string }, req: FastifyRequest) => Promise<void>
 }
 
 const loginBody = z.strictObject({
@@ -203,6 +209,13 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         await gate(reply, `signup|${req.ip}`)
         const { email, password, ...profile } = req.body
         const user = await signup(db, { email, password, profile: profileToColumns(profile) })
+        if (deps.onSignup) {
+          try {
+            await deps.onSignup({ id: user.id, email: user.email }, req)
+          } catch (err) {
+            req.log.error({ err, userId: user.id }, 'sign-up hook failed (sign-up kept)')
+          }
+        }
         return reply.code(201).send({ user })
       },
     )

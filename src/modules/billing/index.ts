@@ -16,3 +16,7 @@ export {
   createBillingService,
 } from './payments.service.ts'
 export { DEFAULT_PRICE_TIERS, type PriceTier, quote } from './pricing.core.ts'
+// Affiliates: routes, the public referral link, the sign-up hook, the release job.
+export { affiliateRoutes, referralRoutes } from './affiliates.routes.ts'
+export { commissionReleaseHandlers } from './referrals.jobs.ts'
+export { referralSignupHook, releaseDueCommissions } from './referrals.service.ts'

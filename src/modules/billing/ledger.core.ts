@@ -87,6 +87,12 @@ export const accounts = {
   /** Affiliate money that may be paid out; may go negative when a paid commission is reversed. */
   affiliateAvailable: (userId: string, currency: string): AccountRef =>
     user(userId, 'affiliate_available', currency),
+  /**
+   * Affiliate money of payout requests awaiting an admin (never negative): paid → {@link accounts.affiliatePaid},
+   * rejected → back to available.
+   */
+  affiliatePayoutRequested: (userId: string, currency: string): AccountRef =>
+    user(userId, 'affiliate_payout_requested', currency),
   /** Affiliate money paid out so far (never negative). */
   affiliatePaid: (userId: string, currency: string): AccountRef => user(userId, 'affiliate_paid', currency),
   /** System: source of visit credits sold (goes negative by what was sold). */

@@ -112,6 +112,14 @@ export const JOB_CATALOG = {
     expireInSeconds: 300,
     schedule: { everyMs: 60_000 },
   }),
+  'affiliate-commission-release': defineJob({
+    description: 'moves affiliate commissions whose hold has ended from pending to available (billing)',
+    payload: scheduledPayload,
+    // A failed run is not retried: the next slot releases whatever is still due (idempotent).
+    retry: { limit: 0, delaySeconds: 0, backoff: false },
+    expireInSeconds: 300,
+    schedule: { everyMs: 600_000 },
+  }),
 } satisfies JobCatalog
 
 /** Names of the application's jobs. */

@@ -1,0 +1,32 @@
+/**
+ * The scheduled job of the affiliate program: `affiliate-commission-release` (every 10
+ * minutes, catalog: `src/platform/jobs/jobs.catalog.ts`) releases commissions whose hold
+ * has ended ({@link releaseDueCommissions}).
+ */
+import { type Clock, systemClock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db/client.ts'
+import type { AppJobHandlers } from '../../platform/jobs/jobs.ts'
+import type { Logger } from '../../platform/logger.ts'
+import { releaseDueCommissions } from './referrals.service.ts'
+
+/** Queue name of the release job. */
+export const COMMISSION_RELEASE_JOB = 'affiliate-commission-release'
+
+/**
+ * The handler of {@link COMMISSION_RELEASE_JOB}, for `jobs.registerAll` in `src/server.ts`.
+ * Stops between commissions when the job's expiry aborts it; what is left waits for the next slot.
+ */
+export function commissionReleaseHandlers(deps: {
+  db: Db
+  clock?: Clock
+  logger?: Pick<Logger, 'info' | 'error'>
+}): Pick<AppJobHandlers, typeof COMMISSION_RELEASE_JOB> {
+  return {
+    [COMMISSION_RELEASE_JOB]: async (_payload, ctx) => {
+      await releaseDueCommissions(
+        { db: deps.db, clock: deps.clock ?? systemClock, ...(deps.logger ? { logger: deps.logger } : {}) },
+        { signal: ctx.signal },
+      )
+    },
+  }
+}
