@@ -1,5 +1,5 @@
 /**
- * HTTP routes of the affiliate program (API contract: `billing-api.md`, "Affiliates"):
+ * HTTP routes of the affiliate program (module README "API"):
  * - {@link affiliateRoutes}, under `/api/v1` behind the auth guard: the caller's own
  *   affiliate summary, referrals, commissions and payouts (scoped by `req.auth.userId`:
  *   affiliate money is a user's, not a workspace's), and the admins' payout queue (list,

@@ -1,6 +1,5 @@
 /**
- * Billing API under `/api/v1` (contract: the "Payments helper" part of the billing API
- * notes; README "Billing"): quote, balance, orders, transactions (JSON or CSV), the admin
+ * Billing API under `/api/v1` (module README "API"): quote, balance, orders, transactions (JSON or CSV), the admin
  * payment queue, adjustments and audit log — and, in {@link webhookRoutes}, the public
  * payment webhooks.
  */

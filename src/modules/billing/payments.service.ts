@@ -122,7 +122,7 @@ export interface BillingServiceDeps {
 type OrderRow = typeof billingOrders.$inferSelect
 type EventRow = typeof paymentEvents.$inferSelect
 
-/** An order as the API answers it (contract: /work/notes/billing-api.md "Order"). */
+/** An order as the API answers it (module README "API"). */
 export interface OrderJson {
   id: string
   reference: string

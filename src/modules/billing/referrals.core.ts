@@ -1,5 +1,5 @@
 /**
- * Pure rules of the affiliate program (seed 002 "20% Lifetime Commission"; issue 5): the
+ * Pure rules of the affiliate program ("20 % lifetime commission", module README "Affiliates"): the
  * referral cookie and its first-touch rule, email normalisation for the self-referral check,
  * the referral decision at sign-up (refuse, flag or accept), the payout decision, and small
  * formatting helpers (masked emails, money in major units, CSV fields, list cursors).

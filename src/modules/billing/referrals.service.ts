@@ -1,5 +1,5 @@
 /**
- * The affiliate program's shell (issue 5): affiliate rows and codes, the sign-up hook that
+ * The affiliate program's shell: affiliate rows and codes, the sign-up hook that
  * records who referred a new user, the release of commissions whose hold has ended, payout
  * requests and the admins' decisions on them. Decisions come from `referrals.core.ts`;
  * money moves only through ledger postings, in the same transaction as the row it concerns.
