@@ -14,6 +14,12 @@
  * Every simulated minute the driver advances the simulator, ticks the autopilot on the
  * simulator's clock and sends the clicks TrafficStars sold in that minute to `/c/sample` as
  * real requests (desktop and mobile user agents), so the router's remaining clicks fall.
+ *
+ * Billing: a payments simulator plays Stripe, Revolut and Wise. The orders' payment links
+ * (Billing → Buy credits) open its pay page, whose Pay button sends the provider's signed
+ * webhook to this server. At start the demo buys €500 of visit credits for the first
+ * admin's workspace through it (once per data directory), so the Billing page shows a
+ * balance, a paid order and its transaction.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { AppConfig } from './config.ts'
@@ -26,15 +32,21 @@ import {
   loadSecretKey,
 } from './modules/autopilot/index.ts'
 import { campaigns, destinations, SAMPLE_ALIAS } from './modules/routing/index.ts'
+import { rowsOf } from './platform/db/client.ts'
 import { bumpConfigVersion } from './platform/db/config-version.ts'
 import type { Logger } from './platform/logger.ts'
 import { type RunningServer, startServer } from './server.ts'
+import { type PaymentsSimulator, startPaymentsSimulator } from './simulators/payments/payments.simulator.ts'
 import {
   startTrafficStarsSimulator,
   type TrafficStarsSimulator,
 } from './simulators/trafficstars/trafficstars.simulator.ts'
 
 const DEMO_KEY = 'demo-trafficstars-key-0001'
+const DEMO_STRIPE_SECRET = 'whsec_demo_payments_simulator'
+const DEMO_REVOLUT_SECRET = 'demo-revolut-signing-secret'
+/** The demo purchase: €500 (0.40 per 1,000 visits → 1,250,000 visits). */
+const DEMO_PURCHASE_MINOR = 50_000
 const TS_ID = 1001
 const USD = 1_000_000
 const CAPS: Record<string, number> = { A: 12_000, B: 8_000, C: 5_000, D: 6_000 }
@@ -47,6 +59,9 @@ const AGENTS = [
 export interface Demo {
   server: RunningServer
   sim: TrafficStarsSimulator
+  payments: PaymentsSimulator
+  /** The demo purchase's order reference, when it was made at this start. */
+  purchase?: { reference: string; visits: number }
   stop(): Promise<void>
 }
 
@@ -64,16 +79,33 @@ export async function startDemo(
       { id: TS_ID, name: '[Demo] TrafficStars campaign', priceMicros: 2 * USD, maxDailyMicros: 20 * USD },
     ],
   })
+  // The server's port is known only once it listens: the webhook target is set after.
+  const payments = await startPaymentsSimulator({
+    target: 'http://127.0.0.1:9/api/v1/webhooks',
+    stripeSecret: DEMO_STRIPE_SECRET,
+    revolutSecret: DEMO_REVOLUT_SECRET,
+  })
   // The autopilot talks to the simulator on 127.0.0.1: private targets are allowed here.
   const server = await startServer(
-    { ...config, AUTOPILOT_ALLOW_PRIVATE: true },
+    {
+      ...config,
+      AUTOPILOT_ALLOW_PRIVATE: true,
+      BILLING_STRIPE_LINK: payments.links.stripe,
+      BILLING_REVOLUT_LINK: payments.links.revolut,
+      BILLING_WISE_LINK: payments.links.wise,
+      STRIPE_WEBHOOK_SECRET: [DEMO_STRIPE_SECRET],
+      REVOLUT_WEBHOOK_SECRET: [DEMO_REVOLUT_SECRET],
+      BILLING_WISE_PUBLIC_KEY: payments.wisePublicKeyPem,
+    },
     {
       logger: opts.logger,
       autopilotClock: sim.clock,
       autopilotSchedule: false,
     },
   )
+  payments.setTarget(`${server.url}/api/v1/webhooks`)
   await seedDemo(server, config, sim.url)
+  const purchase = await demoPurchase(server, payments, opts.logger)
 
   let sent = 0
   let busy = false
@@ -106,12 +138,56 @@ export async function startDemo(
   return {
     server,
     sim,
+    payments,
+    ...(purchase ? { purchase } : {}),
     async stop() {
       clearInterval(timer)
       await server.close()
       await sim.stop()
+      await payments.stop()
     },
   }
+}
+
+/**
+ * Buys €500 of visit credits for the first admin's workspace through the payments simulator
+ * (a Stripe Checkout payment: its two signed webhooks credit the order once). Skipped when
+ * that workspace already has a paid order (a restarted demo).
+ */
+async function demoPurchase(
+  server: RunningServer,
+  payments: PaymentsSimulator,
+  logger: Logger,
+): Promise<{ reference: string; visits: number } | undefined> {
+  const db = server.db.db
+  const [admin] = rowsOf<{ user_id: string; workspace_id: string; email: string }>(
+    await db.execute(sql`
+      SELECT u.id AS user_id, m.workspace_id, u.email FROM users u
+      JOIN workspace_members m ON m.user_id = u.id
+      WHERE u.role = 'admin' ORDER BY u.created_at, m.created_at LIMIT 1`),
+  )
+  if (!admin) return undefined
+  const [paid] = rowsOf(
+    await db.execute(
+      sql`SELECT 1 FROM billing_orders WHERE workspace_id = ${admin.workspace_id} AND status = 'paid' LIMIT 1`,
+    ),
+  )
+  if (paid) return undefined
+  const order = await server.billing.createOrder({
+    workspaceId: admin.workspace_id,
+    userId: admin.user_id,
+    amountMinor: DEMO_PURCHASE_MINOR,
+  })
+  const r = await payments.pay('stripe', {
+    reference: order.reference,
+    amountMinor: DEMO_PURCHASE_MINOR,
+    email: admin.email,
+  })
+  logger.info(
+    { reference: order.reference, visits: order.visits, webhooks: r.statuses },
+    'demo purchase paid through the payments simulator',
+  )
+  return { reference: order.reference, visits: order.visits }
 }
 
 async function seedDemo(server: RunningServer, config: AppConfig, simUrl: string): Promise<void> {

@@ -26,6 +26,7 @@ import {
 } from './modules/analytics/index.ts'
 import {
   affiliateRoutes,
+  type BillingService,
   billingRoutes,
   billingSettingsFromEnv,
   commissionReleaseHandlers,
@@ -77,6 +78,8 @@ export interface RunningServer {
   pipeline: Pipeline
   routing: RoutingRuntime
   autopilot: AutopilotService
+  /** Orders, payment webhooks and balances (the demo places and pays an order through it). */
+  billing: BillingService
   /** Background jobs (pg-boss in the same database). */
   jobs: Jobs<typeof JOB_CATALOG>
   logger: Logger
@@ -356,6 +359,7 @@ export async function startServer(
     pipeline,
     routing,
     autopilot,
+    billing,
     jobs,
     logger,
     close,

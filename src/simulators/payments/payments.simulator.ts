@@ -77,6 +77,7 @@ const esc = (s: string) =>
 /** Starts the simulator. @returns its URL, payment links, programmatic API and `stop()`. */
 export async function startPaymentsSimulator(opts: PaymentsSimulatorOptions) {
   const wise = opts.wiseKeyPair ?? generateKeyPairSync('rsa', { modulusLength: 2048 })
+  let target = opts.target
   const retries = opts.retries ?? 3
   const retryDelayMs = opts.retryDelayMs ?? 50
   const log: Delivery[] = []
@@ -136,7 +137,7 @@ export async function startPaymentsSimulator(opts: PaymentsSimulatorOptions) {
     let status = 0
     for (let attempt = 1; attempt <= retries + 1; attempt++) {
       try {
-        const res = await fetch(`${opts.target}/${w.provider}`, {
+        const res = await fetch(`${target}/${w.provider}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
           body: w.body,
@@ -452,6 +453,10 @@ export async function startPaymentsSimulator(opts: PaymentsSimulatorOptions) {
     deliver,
     /** Signs a raw body as the provider would, with optional overrides. */
     sign: signHeaders,
+    /** Points deliveries at another webhook base URL (e.g. a server started after the simulator). */
+    setTarget: (url: string) => {
+      target = url
+    },
     /** Every delivery attempt so far. */
     deliveries: (): Delivery[] => [...log],
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
