@@ -41,7 +41,7 @@ import { cn } from '@/lib/utils'
 import { formatMajor, formatMinor, formatRate, formatVisits } from '../money.lib'
 import { type AmountLimits, parseAmount, QUOTE_DEBOUNCE_MS, tierRanges } from '../quote.lib'
 import { type BuyValues, buySchema } from '../schemas'
-import { DateCell, LoadMore, OrderStatusBadge, StatCard } from './shared'
+import { DateCell, LoadMore, OrderStatusBadge, StatCard, VisitsFigure } from './shared'
 
 /** `value`, `ms` after it last changed. */
 function useDebounced<T>(value: T, ms: number): T {
@@ -73,13 +73,13 @@ function Balances() {
     <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5" data-testid="billing-balances">
       <StatCard
         label="Visits available"
-        value={b && formatVisits(b.visits.available)}
+        value={b && <VisitsFigure n={b.visits.available} />}
         hint="Ready to spend"
         testId="balance-visits-available"
       />
       <StatCard
         label="Visits reserved"
-        value={b && formatVisits(b.visits.reserved)}
+        value={b && <VisitsFigure n={b.visits.reserved} />}
         hint="Held by running projects"
         testId="balance-visits-reserved"
       />
@@ -110,8 +110,9 @@ function Balances() {
   )
 }
 
-function TierTable({ quote }: { quote: Quote }) {
-  const current = quote.tiers[quote.tier]?.from
+/** The price tiers; `current` (the typed amount's tier) highlighted, none while the amount is invalid. */
+function TierTable({ quote, highlight }: { quote: Quote; highlight: boolean }) {
+  const current = highlight ? quote.tiers[quote.tier]?.from : undefined
   return (
     <Table data-testid="tier-table">
       <TableHeader>
@@ -247,7 +248,7 @@ function BuyCredits({ currency, onOrder }: { currency: string | undefined; onOrd
             <div className="col-span-3 min-w-0 rounded-lg border bg-muted/40 px-3 py-2 sm:col-span-1">
               <dt className="text-xs text-muted-foreground">Estimated visits</dt>
               <dd className="font-semibold break-words tabular-nums" data-testid="quote-visits">
-                {showQuote ? formatVisits(q.estimated_visits) : '—'}
+                {showQuote ? <VisitsFigure n={q.estimated_visits} /> : '—'}
               </dd>
             </div>
           </dl>
@@ -264,7 +265,7 @@ function BuyCredits({ currency, onOrder }: { currency: string | undefined; onOrd
         </form>
         <div className="min-w-0 rounded-lg border">
           {q ? (
-            <TierTable quote={q} />
+            <TierTable quote={q} highlight={!!showQuote} />
           ) : quote.isPending && check.ok ? (
             <div className="flex h-full items-center justify-center p-6 text-sm text-muted-foreground">
               <Spinner /> <span className="ml-2">Loading prices…</span>

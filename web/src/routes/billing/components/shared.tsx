@@ -14,7 +14,7 @@ import { Spinner } from '@/components/ui/spinner'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import type { Commission, OrderStatus, PayoutStatus } from '@/hooks/api/billing'
 import { ApiError } from '@/lib/api'
-import { formatDateTime, formatRelative } from '@/lib/format'
+import { formatDateTime, formatInt, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 
 type Variant = 'success' | 'secondary' | 'warning' | 'destructive' | 'outline'
@@ -123,6 +123,16 @@ export function PaymentStatusBadge({ status }: { status: string }) {
           ? 'destructive'
           : 'secondary'
   return <Badge variant={v}>{status.replace(/_/g, ' ')}</Badge>
+}
+
+/** A visit count for big figures: the number, then the unit in small print ("1,131,123 visits"). */
+export function VisitsFigure({ n }: { n: number }) {
+  return (
+    <>
+      {formatInt(n)}{' '}
+      <span className="text-sm font-medium text-muted-foreground">{Math.abs(n) === 1 ? 'visit' : 'visits'}</span>
+    </>
+  )
 }
 
 /** A date with the relative time as a tooltip ("12 May 2025, 14:03"). */
