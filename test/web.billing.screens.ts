@@ -171,14 +171,41 @@ const affiliate = {
 
 const referrals = [
   { email_masked: 'j***@acme.io', joined_at: iso(40), paying: true, earned_minor: 59_980, flagged: false },
-  { email_masked: 'm***@growthlab.de', joined_at: iso(22), paying: true, earned_minor: 30_000, flagged: false },
+  {
+    email_masked: 'm***@growthlab.de',
+    joined_at: iso(22),
+    paying: true,
+    earned_minor: 30_000,
+    flagged: false,
+  },
   { email_masked: 'p***@gmail.com', joined_at: iso(9), paying: false, earned_minor: 0, flagged: true },
   { email_masked: 's***@shop-42.com', joined_at: iso(3), paying: false, earned_minor: 0, flagged: false },
 ]
 const commissions = [
-  { id: 'c1', amount_minor: 30_000, currency: CURRENCY, status: 'pending', available_at: iso(-28), created_at: iso(2) },
-  { id: 'c2', amount_minor: 59_980, currency: CURRENCY, status: 'available', available_at: iso(10), created_at: iso(40) },
-  { id: 'c3', amount_minor: 2_598, currency: CURRENCY, status: 'reversed', available_at: iso(15), created_at: iso(45) },
+  {
+    id: 'c1',
+    amount_minor: 30_000,
+    currency: CURRENCY,
+    status: 'pending',
+    available_at: iso(-28),
+    created_at: iso(2),
+  },
+  {
+    id: 'c2',
+    amount_minor: 59_980,
+    currency: CURRENCY,
+    status: 'available',
+    available_at: iso(10),
+    created_at: iso(40),
+  },
+  {
+    id: 'c3',
+    amount_minor: 2_598,
+    currency: CURRENCY,
+    status: 'reversed',
+    available_at: iso(15),
+    created_at: iso(45),
+  },
 ]
 const payouts = [
   {
@@ -322,14 +349,23 @@ function answer(
     return { status: 200, body: quote(amount) }
   }
   if (method === 'GET' && path === '/billing/balance') {
-    if (opts.failBalance) return { status: 500, body: { error: { code: 'internal', message: 'Database unavailable' } } }
+    if (opts.failBalance)
+      return { status: 500, body: { error: { code: 'internal', message: 'Database unavailable' } } }
     return {
       status: 200,
       body: opts.empty
-        ? { visits: { available: 0, reserved: 0 }, affiliate: { currency: CURRENCY, pending_minor: 0, available_minor: 0, paid_minor: 0 } }
+        ? {
+            visits: { available: 0, reserved: 0 },
+            affiliate: { currency: CURRENCY, pending_minor: 0, available_minor: 0, paid_minor: 0 },
+          }
         : {
             visits: { available: 1_131_123, reserved: 56_123 },
-            affiliate: { currency: CURRENCY, pending_minor: 30_000, available_minor: 128_450, paid_minor: 1_034_500 },
+            affiliate: {
+              currency: CURRENCY,
+              pending_minor: 30_000,
+              available_minor: 128_450,
+              paid_minor: 1_034_500,
+            },
           },
     }
   }
@@ -355,7 +391,10 @@ function answer(
     const type = q.get('type')
     const items = state.transactions.filter((t) => !type || t.type === type)
     if (q.get('format') === 'csv') {
-      const csv = ['id,type,created_at,reference,visits_delta', ...items.map((t) => `${t.id},${t.type},${t.created_at},${t.reference ?? ''},${t.visits_delta}`)].join('\n')
+      const csv = [
+        'id,type,created_at,reference,visits_delta',
+        ...items.map((t) => `${t.id},${t.type},${t.created_at},${t.reference ?? ''},${t.visits_delta}`),
+      ].join('\n')
       return { status: 200, body: null, csv }
     }
     return { status: 200, body: page(items) }
@@ -364,7 +403,12 @@ function answer(
     return {
       status: 200,
       body: opts.empty
-        ? { ...affiliate, signups: 0, paying_referrals: 0, earnings: { pending_minor: 0, available_minor: 0, paid_minor: 0 } }
+        ? {
+            ...affiliate,
+            signups: 0,
+            paying_referrals: 0,
+            earnings: { pending_minor: 0, available_minor: 0, paid_minor: 0 },
+          }
         : affiliate,
     }
   if (method === 'GET' && path === '/billing/affiliate/referrals') return list(referrals)
@@ -377,7 +421,14 @@ function answer(
       return validation('amount_minor', 'must be at least 5000 (the minimum payout)')
     return {
       status: 201,
-      body: { id: 'p9', amount_minor: body.amount_minor ?? 128_450, currency: CURRENCY, status: 'requested', destination: body.destination, created_at: iso(0) },
+      body: {
+        id: 'p9',
+        amount_minor: body.amount_minor ?? 128_450,
+        currency: CURRENCY,
+        status: 'requested',
+        destination: body.destination,
+        created_at: iso(0),
+      },
     }
   }
   if (method === 'GET' && path === '/billing/admin/payments') {
@@ -387,7 +438,8 @@ function answer(
   const assign = /^\/billing\/admin\/payments\/([^/]+)\/assign$/.exec(path)
   if (method === 'POST' && assign) return validation('order_id', 'no pending order with this ID')
   if (method === 'POST' && path === '/billing/admin/adjustments') {
-    if (String(body.reason ?? '').trim().length < 10) return validation('reason', 'say more: at least 10 characters here (fake rule)')
+    if (String(body.reason ?? '').trim().length < 10)
+      return validation('reason', 'say more: at least 10 characters here (fake rule)')
     return { status: 201, body: { id: 'posting-1' } }
   }
   if (method === 'GET' && path === '/billing/admin/payouts') {
@@ -401,7 +453,10 @@ function answer(
 }
 
 /** Fulfils `/api/v1/billing/**` of every page of `ctx` from a fresh fake state. */
-async function installFake(ctx: BrowserContext, opts: { empty?: boolean; failBalance?: boolean; asUser?: boolean } = {}) {
+async function installFake(
+  ctx: BrowserContext,
+  opts: { empty?: boolean; failBalance?: boolean; asUser?: boolean } = {},
+) {
   const state = fakeState(opts.empty ?? false)
   const o = { empty: opts.empty ?? false, failBalance: opts.failBalance ?? false }
   await ctx.route('**/api/v1/billing/**', async (route: Route) => {
@@ -410,7 +465,8 @@ async function installFake(ctx: BrowserContext, opts: { empty?: boolean; failBal
     const path = url.pathname.replace(/^\/api\/v1/, '')
     const body = (req.postDataJSON() as Record<string, unknown> | null) ?? {}
     const a = answer(state, req.method(), path, url.searchParams, body, o)
-    if (!a) return route.fulfill({ status: 404, json: { error: { code: 'not_found', message: `fake: ${path}` } } })
+    if (!a)
+      return route.fulfill({ status: 404, json: { error: { code: 'not_found', message: `fake: ${path}` } } })
     if (a.csv !== undefined) return route.fulfill({ status: 200, contentType: 'text/csv', body: a.csv })
     // A little latency, so the quote's debounce and loading states behave as they would.
     await new Promise((r) => setTimeout(r, 60))
@@ -430,7 +486,10 @@ let server: ServerProcess | undefined
 let browser: Browser | undefined
 const errors: string[] = []
 
-async function newContext(viewport: typeof DESKTOP, storageState?: Awaited<ReturnType<BrowserContext['storageState']>>) {
+async function newContext(
+  viewport: typeof DESKTOP,
+  storageState?: Awaited<ReturnType<BrowserContext['storageState']>>,
+) {
   const ctx = await browser!.newContext({
     viewport,
     timezoneId: 'UTC',
@@ -481,7 +540,9 @@ async function main() {
     await p.getByTestId('quote-visits').filter({ hasText: '6,000,000' }).waitFor()
     await p.getByRole('button', { name: 'Create order' }).click()
     await p.getByTestId('order-panel').waitFor()
-    await p.getByTestId('order-panel').scrollIntoViewIfNeeded()
+    // The panel scrolls itself into view; full-page shots are easier to read from the top.
+    await p.waitForTimeout(600)
+    await p.evaluate(() => window.scrollTo(0, 0))
     await shot(p, 'billing-order')
 
     await p.goto(`${base}/billing/transactions`)
@@ -497,7 +558,9 @@ async function main() {
     await p.fill('#payout-amount', '12')
     await p.getByRole('button', { name: 'Request payout' }).click()
     await p.locator('#payout-amount-error').waitFor()
-    await p.getByTestId('payout-form').screenshot({ path: path.join(SHOTS, `billing-payout-error-${viewport.width}.png`) })
+    await p
+      .getByTestId('payout-form')
+      .screenshot({ path: path.join(SHOTS, `billing-payout-error-${viewport.width}.png`) })
 
     await p.goto(`${base}/billing/admin`)
     await p.getByTestId('admin-payments-table').waitFor()
@@ -545,6 +608,7 @@ async function main() {
     watch(e)
     await e.goto(`${base}/billing`)
     await e.getByTestId('orders').getByTestId('empty-state').waitFor()
+    await e.getByText('Could not load the balance').waitFor()
     await shot(e, 'billing-empty')
     await e.goto(`${base}/billing/affiliate`)
     await e.getByTestId('referrals').getByTestId('empty-state').waitFor()

@@ -436,7 +436,7 @@ function PayoutsTab() {
               <TableHead className="hidden md:table-cell">Affiliate</TableHead>
               <TableHead className="text-right">Amount</TableHead>
               <TableHead className="hidden lg:table-cell">Pay to</TableHead>
-              <TableHead>Status</TableHead>
+              <TableHead className="hidden sm:table-cell">Status</TableHead>
               <TableHead className="w-0">
                 <span className="sr-only">Actions</span>
               </TableHead>
@@ -457,12 +457,12 @@ function PayoutsTab() {
                 <TableCell className="hidden max-w-64 truncate lg:table-cell" title={p.destination}>
                   {p.destination}
                 </TableCell>
-                <TableCell>
+                <TableCell className="hidden sm:table-cell">
                   <PayoutStatusBadge status={p.status} />
                 </TableCell>
                 <TableCell>
                   {p.status === 'requested' && (
-                    <div className="flex justify-end gap-1">
+                    <div className="flex flex-col items-end gap-1 sm:flex-row sm:justify-end">
                       <Button
                         size="sm"
                         variant="outline"
@@ -588,7 +588,7 @@ function AuditTab() {
                 <TableCell className="max-w-40 truncate sm:max-w-72" title={a.reason ?? undefined}>
                   {a.reason ?? '—'}
                 </TableCell>
-                <TableCell className="hidden max-w-56 lg:table-cell">
+                <TableCell className="hidden max-w-44 lg:table-cell">
                   <div className="truncate font-mono text-xs" title={a.actor_user_id ?? undefined}>
                     {a.actor_user_id ?? 'system'}
                   </div>
@@ -599,7 +599,7 @@ function AuditTab() {
                     {a.workspace_id ?? '—'}
                   </div>
                 </TableCell>
-                <TableCell className="hidden max-w-80 xl:table-cell">
+                <TableCell className="hidden max-w-56 xl:table-cell">
                   <code
                     className="block truncate font-mono text-xs text-muted-foreground"
                     title={JSON.stringify(a.details)}

@@ -252,14 +252,14 @@ function Payouts() {
                 <TableCell className="text-right whitespace-nowrap tabular-nums">
                   {formatMinor(p.amount_minor, p.currency)}
                 </TableCell>
-                <TableCell className="hidden max-w-56 truncate md:table-cell" title={p.destination}>
+                <TableCell className="hidden max-w-40 truncate md:table-cell" title={p.destination}>
                   {p.destination}
                 </TableCell>
                 <TableCell>
                   <PayoutStatusBadge status={p.status} />
                   {(p.paid_reference || p.note) && (
                     <p
-                      className="mt-1 max-w-48 truncate text-xs text-muted-foreground"
+                      className="mt-1 max-w-28 sm:max-w-36 truncate text-xs text-muted-foreground"
                       title={p.paid_reference ?? p.note ?? ''}
                     >
                       {p.paid_reference ?? p.note}

@@ -61,10 +61,12 @@ function Balances() {
       <Alert variant="destructive">
         <CircleAlert />
         <AlertDescription>
-          Could not load the balance: {errorMessage(balance.error)}{' '}
-          <button type="button" className="underline" onClick={() => void balance.refetch()}>
-            Try again
-          </button>
+          <p>
+            Could not load the balance: {errorMessage(balance.error)}{' '}
+            <button type="button" className="font-medium underline" onClick={() => void balance.refetch()}>
+              Try again
+            </button>
+          </p>
         </AlertDescription>
       </Alert>
     )
@@ -118,7 +120,10 @@ function TierTable({ quote, highlight }: { quote: Quote; highlight: boolean }) {
       <TableHeader>
         <TableRow className="hover:bg-transparent">
           <TableHead>You pay</TableHead>
-          <TableHead className="text-right">Per 1,000 visits</TableHead>
+          <TableHead className="text-right">
+            <span className="sm:hidden">Per 1,000</span>
+            <span className="hidden sm:inline">Per 1,000 visits</span>
+          </TableHead>
         </TableRow>
       </TableHeader>
       <TableBody>
@@ -130,14 +135,14 @@ function TierTable({ quote, highlight }: { quote: Quote; highlight: boolean }) {
               data-current={active || undefined}
               className={cn(active && 'bg-accent font-medium text-accent-foreground hover:bg-accent')}
             >
-              <TableCell className="whitespace-nowrap tabular-nums">
+              <TableCell className="whitespace-normal tabular-nums">
                 {t.to === null
                   ? `${formatMajor(t.from, quote.currency)} or more`
                   : t.from === 0
                     ? `Under ${formatMajor(t.to, quote.currency)}`
                     : `${formatMajor(t.from, quote.currency)} – ${formatMajor(t.to - 0.01, quote.currency)}`}
                 {active && (
-                  <Badge variant="default" className="ml-2">
+                  <Badge variant="default" className="ml-2 hidden sm:inline-flex">
                     Your tier
                   </Badge>
                 )}
@@ -229,7 +234,10 @@ function BuyCredits({ currency, onOrder }: { currency: string | undefined; onOrd
             />
           </FormField>
           <dl
-            className={cn('grid grid-cols-3 gap-3 transition-opacity', settling && 'opacity-60')}
+            className={cn(
+              'grid grid-cols-2 gap-3 transition-opacity sm:grid-cols-3',
+              settling && 'opacity-60',
+            )}
             data-testid="quote-result"
             aria-live="polite"
           >
@@ -245,7 +253,7 @@ function BuyCredits({ currency, onOrder }: { currency: string | undefined; onOrd
                 {showQuote ? `${q.tier + 1} of ${q.tiers.length}` : '—'}
               </dd>
             </div>
-            <div className="col-span-3 min-w-0 rounded-lg border bg-muted/40 px-3 py-2 sm:col-span-1">
+            <div className="col-span-2 min-w-0 rounded-lg border bg-muted/40 px-3 py-2 sm:col-span-1">
               <dt className="text-xs text-muted-foreground">Estimated visits</dt>
               <dd className="font-semibold break-words tabular-nums" data-testid="quote-visits">
                 {showQuote ? <VisitsFigure n={q.estimated_visits} /> : '—'}
@@ -329,8 +337,8 @@ function OrderPanel({ order, onClose }: { order: Order; onClose: () => void }) {
   const pending = order.status === 'pending'
   return (
     <Card ref={ref} data-testid="order-panel" className="border-primary/40">
-      <CardHeader>
-        <div className="grid min-w-0 gap-1">
+      <CardHeader className="flex-nowrap">
+        <div className="grid min-w-0 flex-1 gap-1">
           <CardTitle className="flex flex-wrap items-center gap-2">
             Order <span className="font-mono break-all">{order.reference}</span>
             <OrderStatusBadge status={order.status} />
@@ -343,7 +351,13 @@ function OrderPanel({ order, onClose }: { order: Order; onClose: () => void }) {
                 : 'This order can no longer be paid.'}
           </CardDescription>
         </div>
-        <Button variant="ghost" size="icon" onClick={onClose} aria-label="Close the order">
+        <Button
+          variant="ghost"
+          size="icon"
+          className="-mt-2 -mr-2"
+          onClick={onClose}
+          aria-label="Close the order"
+        >
           <X />
         </Button>
       </CardHeader>

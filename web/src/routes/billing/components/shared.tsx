@@ -130,16 +130,29 @@ export function VisitsFigure({ n }: { n: number }) {
   return (
     <>
       {formatInt(n)}{' '}
-      <span className="text-sm font-medium text-muted-foreground">{Math.abs(n) === 1 ? 'visit' : 'visits'}</span>
+      <span className="text-sm font-medium text-muted-foreground">
+        {Math.abs(n) === 1 ? 'visit' : 'visits'}
+      </span>
     </>
   )
 }
 
-/** A date with the relative time as a tooltip ("12 May 2025, 14:03"). */
+/**
+ * A date and time ("12 May 2025, 14:03"); phones show the date only (the time is in the
+ * tooltip, with the relative time) so tables keep their figures in view.
+ */
 export function DateCell({ iso }: { iso: string | null | undefined }) {
+  const d = iso ? new Date(iso) : null
+  if (!iso || !d || Number.isNaN(d.getTime())) return <span className="text-muted-foreground">—</span>
+  const date = d.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
   return (
-    <span className="whitespace-nowrap text-muted-foreground" title={iso ? formatRelative(iso) : undefined}>
-      {formatDateTime(iso)}
+    <span
+      className="whitespace-nowrap text-muted-foreground"
+      title={`${formatDateTime(iso)} (${formatRelative(iso)})`}
+    >
+      {date}
+      <span className="hidden sm:inline">, {time}</span>
     </span>
   )
 }

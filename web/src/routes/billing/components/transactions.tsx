@@ -42,23 +42,23 @@ export function Transactions() {
             </option>
           ))}
         </Select>
-        <div className="flex w-full items-center gap-2 sm:w-auto">
+        <div className="grid w-full grid-cols-1 gap-2 sm:flex sm:w-auto sm:items-center">
           <Input
             type="date"
             aria-label="From"
             value={form.from}
             max={form.to || undefined}
             onChange={(e) => set({ from: e.target.value })}
-            className="min-w-0 flex-1 sm:w-40"
+            className="min-w-0 sm:w-40"
           />
-          <span className="text-muted-foreground">–</span>
+          <span className="hidden text-muted-foreground sm:inline">–</span>
           <Input
             type="date"
             aria-label="To"
             value={form.to}
             min={form.from || undefined}
             onChange={(e) => set({ to: e.target.value })}
-            className="min-w-0 flex-1 sm:w-40"
+            className="min-w-0 sm:w-40"
           />
         </div>
         {filtered && (
@@ -92,7 +92,7 @@ export function Transactions() {
           <TableHeader>
             <TableRow className="hover:bg-transparent">
               <TableHead>Date</TableHead>
-              <TableHead>Type</TableHead>
+              <TableHead className="hidden sm:table-cell">Type</TableHead>
               <TableHead className="hidden md:table-cell">Reference</TableHead>
               <TableHead className="text-right">Visits</TableHead>
               <TableHead className="hidden lg:table-cell">Changes</TableHead>
@@ -103,17 +103,21 @@ export function Transactions() {
               <TableRow key={t.id} data-testid="transaction-row">
                 <TableCell>
                   <DateCell iso={t.created_at} />
-                </TableCell>
-                <TableCell>
-                  <Badge variant="outline">{typeLabel(t.type)}</Badge>
+                  {/* Phones: the type and description under the date (the columns are hidden). */}
+                  <div className="mt-1 sm:hidden">
+                    <Badge variant="outline">{typeLabel(t.type)}</Badge>
+                  </div>
                   {t.description && (
                     <p
-                      className="mt-1 max-w-48 truncate text-xs text-muted-foreground md:hidden"
+                      className="mt-1 max-w-40 truncate text-xs text-muted-foreground md:hidden"
                       title={t.description}
                     >
                       {t.description}
                     </p>
                   )}
+                </TableCell>
+                <TableCell className="hidden sm:table-cell">
+                  <Badge variant="outline">{typeLabel(t.type)}</Badge>
                 </TableCell>
                 <TableCell className="hidden max-w-64 md:table-cell">
                   {t.reference && <div className="truncate font-mono text-xs">{t.reference}</div>}
