@@ -542,7 +542,7 @@ async function main() {
     await p.getByTestId('order-panel').waitFor()
     // The panel scrolls itself into view; full-page shots are easier to read from the top.
     await p.waitForTimeout(600)
-    await p.evaluate(() => window.scrollTo(0, 0))
+    await p.evaluate('window.scrollTo(0, 0)')
     await shot(p, 'billing-order')
 
     await p.goto(`${base}/billing/transactions`)

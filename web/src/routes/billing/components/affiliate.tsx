@@ -177,7 +177,7 @@ function PayoutForm({ a }: { a: AffiliateSummary }) {
           >
             <Input
               autoComplete="off"
-              placeholder="DE89 3704 0044 0532 0130 00, Jane Doe"
+              placeholder="e.g. DE89 3704 0044 0532 0130 00, Jane Doe"
               {...fieldAria('payout-destination', errors.destination?.message)}
               {...form.register('destination')}
             />

@@ -43,23 +43,33 @@ export function Transactions() {
           ))}
         </Select>
         <div className="grid w-full grid-cols-1 gap-2 sm:flex sm:w-auto sm:items-center">
-          <Input
-            type="date"
-            aria-label="From"
-            value={form.from}
-            max={form.to || undefined}
-            onChange={(e) => set({ from: e.target.value })}
-            className="min-w-0 sm:w-40"
-          />
+          <div className="grid gap-1">
+            <label htmlFor="tx-from" className="text-xs text-muted-foreground sm:sr-only">
+              From
+            </label>
+            <Input
+              id="tx-from"
+              type="date"
+              value={form.from}
+              max={form.to || undefined}
+              onChange={(e) => set({ from: e.target.value })}
+              className="min-w-0 sm:w-40"
+            />
+          </div>
           <span className="hidden text-muted-foreground sm:inline">–</span>
-          <Input
-            type="date"
-            aria-label="To"
-            value={form.to}
-            min={form.from || undefined}
-            onChange={(e) => set({ to: e.target.value })}
-            className="min-w-0 sm:w-40"
-          />
+          <div className="grid gap-1">
+            <label htmlFor="tx-to" className="text-xs text-muted-foreground sm:sr-only">
+              To
+            </label>
+            <Input
+              id="tx-to"
+              type="date"
+              value={form.to}
+              min={form.from || undefined}
+              onChange={(e) => set({ to: e.target.value })}
+              className="min-w-0 sm:w-40"
+            />
+          </div>
         </div>
         {filtered && (
           <Button variant="ghost" onClick={() => setForm({ type: '', from: '', to: '' })}>
