@@ -64,6 +64,12 @@ const payment = (reference: string, amount: number) => [
   { provider: 'revolut', kind: 'link', url: `https://revolut.me/traffoflex/${amount}eur?note=${reference}` },
   {
     provider: 'wise',
+    kind: 'link',
+    url: `https://wise.com/pay/r/traffoflex?amount=${amount}&reference=${reference}`,
+  },
+  {
+    // The payments branch names the bank-transfer instructions provider `bank`.
+    provider: 'bank',
     kind: 'instructions',
     instructions: `Account holder: Traffoflex OÜ\nIBAN: BE68 5390 0754 7034\nBIC: TRWIBEB1XXX\nAmount: €${amount.toFixed(2)}\nReference: ${reference}`,
   },
@@ -166,7 +172,7 @@ const affiliate = {
   currency: CURRENCY,
   signups: 14,
   paying_referrals: 5,
-  earnings: { pending_minor: 30_000, available_minor: 128_450, paid_minor: 1_034_500 },
+  earnings: { pending_minor: 30_000, available_minor: 128_450, requested_minor: 0, paid_minor: 1_034_500 },
 }
 
 const referrals = [
@@ -217,7 +223,7 @@ const payouts = [
     paid_reference: 'SEPA-2025-06-02-0042',
     note: null,
     decided_at: iso(18),
-    created_at: iso(20),
+    requested_at: iso(20),
   },
   {
     id: 'p2',
@@ -228,7 +234,7 @@ const payouts = [
     paid_reference: null,
     note: 'PayPal account could not receive EUR',
     decided_at: iso(50),
-    created_at: iso(52),
+    requested_at: iso(52),
   },
 ]
 const adminPayments = [
@@ -276,7 +282,7 @@ const adminPayouts = [
     currency: CURRENCY,
     status: 'requested',
     destination: 'DE89 3704 0044 0532 0130 00, Jane Doe',
-    created_at: iso(1),
+    requested_at: iso(1),
   },
   {
     id: 'ap2',
@@ -286,7 +292,7 @@ const adminPayouts = [
     currency: CURRENCY,
     status: 'requested',
     destination: 'payouts@a-very-long-company-name.example (PayPal)',
-    created_at: iso(2),
+    requested_at: iso(2),
   },
 ]
 const adminReferrals = [

@@ -131,7 +131,8 @@ export interface AffiliateSummary {
   currency: string
   signups: number
   paying_referrals: number
-  earnings: { pending_minor: number; available_minor: number; paid_minor: number }
+  /** `available_minor` < 0 is a debt (a commission reversed after payout); `requested_minor` = in open payout requests. */
+  earnings: { pending_minor: number; available_minor: number; requested_minor?: number; paid_minor: number }
 }
 
 export interface Referral {
@@ -154,8 +155,9 @@ export interface Commission {
 export type PayoutStatus = 'requested' | 'paid' | 'rejected'
 
 /**
- * A payout request. The contract does not spell out its fields; these follow the
- * `affiliate_payouts` table (`billing.tables.ts`), the optional ones are read when present.
+ * A payout request. The contract does not spell out its fields; these follow the affiliates
+ * helper's `payoutOut` (branch of `affiliates.routes.ts` seen while building this page):
+ * `requested_at`, with `created_at` read as a fallback.
  */
 export interface Payout {
   id: string
@@ -164,13 +166,25 @@ export interface Payout {
   status: PayoutStatus
   destination: string
   paid_reference?: string | null
+  /** Why it was rejected. */
   note?: string | null
   decided_at?: string | null
-  created_at: string
+  requested_at?: string
+  created_at?: string
   /** Admin list: whose payout. */
   user_id?: string
   user_email?: string | null
 }
+
+/** Statuses of payment events (`GET /billing/admin/payments?status=`). */
+export const PAYMENT_EVENT_STATUSES = [
+  'unmatched',
+  'deferred',
+  'received',
+  'applied',
+  'ignored',
+  'rejected',
+] as const
 
 /** `GET /billing/admin/payments` item: a provider payment event. */
 export interface PaymentEvent {

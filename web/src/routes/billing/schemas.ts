@@ -32,7 +32,7 @@ export const payoutSchema = z.object({
     .string()
     .trim()
     .min(3, 'Say where to pay (IBAN, PayPal email, …)')
-    .max(500, 'At most 500 characters'),
+    .max(200, 'At most 200 characters'),
   amount: amountText(true),
 })
 export type PayoutValues = z.infer<typeof payoutSchema>

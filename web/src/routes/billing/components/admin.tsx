@@ -33,6 +33,7 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import {
   adminPayoutsCsvUrl,
   itemsOf,
+  PAYMENT_EVENT_STATUSES,
   type PaymentEvent,
   type Payout,
   useAdjustment,
@@ -156,8 +157,11 @@ function PaymentsTab() {
           onChange={(e) => setStatus(e.target.value)}
           className="w-full sm:w-48"
         >
-          <option value="unmatched">Unmatched</option>
-          <option value="applied">Applied</option>
+          {PAYMENT_EVENT_STATUSES.map((st) => (
+            <option key={st} value={st}>
+              {st[0]!.toUpperCase() + st.slice(1)}
+            </option>
+          ))}
           <option value="">All</option>
         </Select>
       </Toolbar>
@@ -446,7 +450,7 @@ function PayoutsTab() {
             {items.map((p) => (
               <TableRow key={p.id} data-testid="admin-payout-row">
                 <TableCell>
-                  <DateCell iso={p.created_at} />
+                  <DateCell iso={p.requested_at ?? p.created_at} />
                 </TableCell>
                 <TableCell className="hidden max-w-48 truncate md:table-cell" title={p.user_id}>
                   {p.user_email ?? <span className="font-mono text-xs">{p.user_id ?? '—'}</span>}

@@ -86,7 +86,7 @@ function LinkCard({ a }: { a: AffiliateSummary | undefined }) {
 function Stats({ a }: { a: AffiliateSummary | undefined }) {
   const cur = a?.currency
   return (
-    <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5" data-testid="affiliate-stats">
+    <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6" data-testid="affiliate-stats">
       <StatCard label="Sign-ups" value={a && formatInt(a.signups)} hint="People who joined via your link" />
       <StatCard
         label="Paying referrals"
@@ -104,11 +104,11 @@ function Stats({ a }: { a: AffiliateSummary | undefined }) {
         hint="Ready to pay out"
       />
       <StatCard
-        label="Paid"
-        value={a && formatMinor(a.earnings.paid_minor, cur)}
-        hint="Paid out so far"
-        className="col-span-2 md:col-span-1"
+        label="Requested"
+        value={a && formatMinor(a.earnings.requested_minor ?? 0, cur)}
+        hint="In open payout requests"
       />
+      <StatCard label="Paid" value={a && formatMinor(a.earnings.paid_minor, cur)} hint="Paid out so far" />
     </div>
   )
 }
@@ -247,7 +247,7 @@ function Payouts() {
             {items.map((p) => (
               <TableRow key={p.id} data-testid="payout-row">
                 <TableCell>
-                  <DateCell iso={p.created_at} />
+                  <DateCell iso={p.requested_at ?? p.created_at} />
                 </TableCell>
                 <TableCell className="text-right whitespace-nowrap tabular-nums">
                   {formatMinor(p.amount_minor, p.currency)}

@@ -287,7 +287,12 @@ function BuyCredits({ currency, onOrder }: { currency: string | undefined; onOrd
   )
 }
 
-const PROVIDER_LABEL: Record<string, string> = { stripe: 'Stripe', revolut: 'Revolut', wise: 'Wise' }
+const PROVIDER_LABEL: Record<string, string> = {
+  stripe: 'Stripe',
+  revolut: 'Revolut',
+  wise: 'Wise',
+  bank: 'bank',
+}
 const providerLabel = (p: string) => PROVIDER_LABEL[p] ?? p
 
 function PaymentOptions({ options }: { options: PaymentOption[] }) {
