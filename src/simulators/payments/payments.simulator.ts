@@ -161,11 +161,16 @@ export async function startPaymentsSimulator(opts: PaymentsSimulatorOptions) {
     return status
   }
 
+  /** Every payment, refund and dispute made so far, with its webhooks (for replays). */
+  const made: SimulatedPayment[] = []
   async function run(ws: PreparedWebhook[], paymentRef: string, o: SendOptions): Promise<SimulatedPayment> {
     const list = o.reverse ? [...ws].reverse() : ws
+    const entry: SimulatedPayment = { paymentRef, webhooks: list, statuses: [] }
+    made.push(entry)
     const statuses: number[] = []
     if (o.send !== false) for (const w of list) statuses.push(await deliver(w))
-    return { paymentRef, webhooks: list, statuses }
+    entry.statuses = statuses
+    return entry
   }
 
   const created = () => Math.floor(Date.now() / 1000)
@@ -457,6 +462,8 @@ export async function startPaymentsSimulator(opts: PaymentsSimulatorOptions) {
     setTarget: (url: string) => {
       target = url
     },
+    /** Every payment, refund and dispute so far (also those made on the pay page), oldest first. */
+    payments: (): SimulatedPayment[] => [...made],
     /** Every delivery attempt so far. */
     deliveries: (): Delivery[] => [...log],
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
