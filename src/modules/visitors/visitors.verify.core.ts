@@ -109,7 +109,8 @@ export function txtProves(records: readonly (readonly string[])[], token: string
  * each start and at least hourly while running, so a running project's never gets stale).
  */
 export function isStale(verifiedAt: Date | null, now: Date, staleHours = DEFAULT_STALE_HOURS): boolean {
-  return verifiedAt === null || now.getTime() - verifiedAt.getTime() > staleHours * 3_600_000
+  // Written so that an invalid date (NaN) counts as stale.
+  return verifiedAt === null || !(now.getTime() - verifiedAt.getTime() <= staleHours * 3_600_000)
 }
 
 /** What a user must do to verify a host (shown by `GET /projects/:id/verification`). */
