@@ -179,12 +179,13 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
       .filter((t) => !verifiedNow(byHost.get(t.host), now))
       .map((t) => {
         const row = byHost.get(t.host)
+        const stale = row?.status === 'verified'
         const why = !row
           ? 'never checked'
-          : row.status === 'verified'
+          : stale
             ? `verification older than ${staleHours} h`
             : (row.lastError ?? row.status)
-        return { host: t.host, error: why }
+        return { host: t.host, error: why, stale }
       })
   }
 
@@ -369,7 +370,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
         const targets = hostTargets(urls)
         // Never-verified hosts are refused without a network call (and nothing is written).
         const stored = await unverifiedHosts(ws, targets, now)
-        const neverOk = stored.filter((f) => !f.error.startsWith('verification older'))
+        const neverOk = stored.filter((f) => !f.stale)
         if (neverOk.length > 0) throw notVerified(urls, neverOk)
         const r = await recheckHosts(verifyDeps, ws, targets, now)
         if (!r.ok) throw notVerified(urls, r.failed)
