@@ -211,6 +211,20 @@ export const envSchema = z
     /** Affiliate commission on each credited payment of a referred user (0..1), and its hold in days. */
     AFFILIATE_COMMISSION_RATE: z.coerce.number().min(0).max(1).default(0.2),
     AFFILIATE_HOLD_DAYS: int(30, 0),
+    /**
+     * Visitor engine: arrival rate at traffic speed 0 and at 100 (the plan's maximum), visits
+     * per minute; speed maps linearly between them (visitors.settings.ts, `visitsPerMinute`).
+     */
+    VISITORS_MIN_PER_MINUTE: int(1, 1),
+    VISITORS_MAX_PER_MINUTE: int(600, 1),
+    /** Let ownership checks (and visits) reach private, loopback and link-local addresses (SSRF guard off). */
+    VISITORS_ALLOW_PRIVATE: bool.default(false),
+    /** Hours after which a host's ownership verification is stale (counts as not verified until checked again). */
+    VISITORS_VERIFY_STALE_HOURS: int(24, 1),
+  })
+  .refine((env) => env.VISITORS_MAX_PER_MINUTE >= env.VISITORS_MIN_PER_MINUTE, {
+    path: ['VISITORS_MAX_PER_MINUTE'],
+    message: 'must be at least VISITORS_MIN_PER_MINUTE',
   })
   .transform((env) => ({
     ...env,

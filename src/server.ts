@@ -57,6 +57,7 @@ import {
   seedSample,
   type RoutingRuntime,
 } from './modules/routing/index.ts'
+import { deriveVerifyKey, visitorProjectRoutes } from './modules/visitors/index.ts'
 import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { type Clock, systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
@@ -183,9 +184,8 @@ export async function startServer(
     },
   })
   // The autopilot ticks every minute through one scheduled job (exactly one per slot across processes).
-  const secretBox = createSecretBox(
-    loadSecretKey({ secretsKey: config.SECRETS_KEY, dataDir: config.dataDir }),
-  )
+  const secretKey = loadSecretKey({ secretsKey: config.SECRETS_KEY, dataDir: config.dataDir })
+  const secretBox = createSecretBox(secretKey)
   const autopilot = createAutopilotService({
     db: db.db,
     box: secretBox,
@@ -280,6 +280,21 @@ export async function startServer(
           currency: config.BILLING_CURRENCY,
           holdDays: config.AFFILIATE_HOLD_DAYS,
           commissionRate: config.AFFILIATE_COMMISSION_RATE,
+        }),
+      },
+      // Visitor projects and ownership verification of their hosts (tokens keyed by an HKDF
+      // derivative of the secret key).
+      {
+        plugin: visitorProjectRoutes({
+          db: db.db,
+          clock: systemClock,
+          verify: { key: deriveVerifyKey(secretKey), allowPrivate: config.VISITORS_ALLOW_PRIVATE },
+          speedRange: {
+            minPerMinute: config.VISITORS_MIN_PER_MINUTE,
+            maxPerMinute: config.VISITORS_MAX_PER_MINUTE,
+          },
+          priceTiers: config.BILLING_PRICE_TIERS,
+          staleHours: config.VISITORS_VERIFY_STALE_HOURS,
         }),
       },
       {

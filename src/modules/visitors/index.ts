@@ -4,3 +4,19 @@
  * metered visits. Other modules and the platform import from here only.
  */
 export { visitorProjects } from './visitors.tables.ts'
+// Projects and ownership verification (visitors.routes.ts, visitors.settings.ts, visitors.verify*.ts).
+export { visitorProjectRoutes, type VisitorProjectRoutesDeps } from './visitors.routes.ts'
+export {
+  DEFAULT_SPEED_RANGE,
+  type EngineSettings,
+  engineSettingsSchema,
+  estimateDaily,
+  parseEngineSettings,
+  parseTimeOnPage,
+  SETTINGS_MAX_BYTES,
+  SETTINGS_MAX_DEPTH,
+  type SpeedRange,
+  visitsPerMinute,
+} from './visitors.settings.ts'
+export { deriveVerifyKey, type HostTarget, hostTargets } from './visitors.verify.core.ts'
+export { checkHost, type RecheckResult, recheckHosts, type VerifyDeps } from './visitors.verify.ts'
