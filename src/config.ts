@@ -171,6 +171,8 @@ export const envSchema = z
     SECRETS_KEY: z.string().trim().optional(),
     /** `npm run demo`: real milliseconds per simulated minute of the TrafficStars simulator. */
     DEMO_MINUTE_MS: int(1_000, 50),
+    /** Allow the visitor engine to visit private, loopback and link-local addresses (local sites; SSRF guard off). */
+    VISITORS_ALLOW_PRIVATE: bool.default(false),
     /** Allow TrafficStars base URLs on private or loopback addresses (the local simulator). */
     AUTOPILOT_ALLOW_PRIVATE: bool.default(false),
     /** TrafficStars API calls the autopilot may make per account and tick (the API allows ~100 per 60 s). */

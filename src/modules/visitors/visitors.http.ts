@@ -206,7 +206,11 @@ export interface VisitHttp {
   close(): Promise<void>
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void
 
 /** Classifies a request error. */
 export function errorKind(err: unknown): VisitErrorKind {
@@ -215,7 +219,8 @@ export function errorKind(err: unknown): VisitErrorKind {
     const code = e.code ?? ''
     const name = e.name ?? ''
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'dns'
-    if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)) return 'connect'
+    if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code))
+      return 'connect'
     if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL')) return 'tls'
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError')
       return 'timeout'
@@ -299,7 +304,14 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
     } catch (err) {
       bodyError = err
     }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), size, headersAtMs, bodyError }
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: Buffer.concat(chunks),
+      size,
+      headersAtMs,
+      bodyError,
+    }
   }
 
   return {

@@ -102,7 +102,10 @@ describe('meter (table)', () => {
   })
 
   it('never starts past the total target, counting visits in flight', () => {
-    let s = apply(fresh({ totalTarget: 2 }), [{ type: 'tick' }, { type: 'reserved', holdId: 'h1', amount: 2 }]).state
+    let s = apply(fresh({ totalTarget: 2 }), [
+      { type: 'tick' },
+      { type: 'reserved', holdId: 'h1', amount: 2 },
+    ]).state
     const r = apply(s, [
       { type: 'start_requested', visitId: 'a' },
       { type: 'start_requested', visitId: 'b' },
@@ -137,8 +140,16 @@ describe('meter (table)', () => {
     ])
     expect(r.state.phase).toBe('draining')
     expect(r.state.reason).toBe('credits_exhausted')
-    r = apply(r.state, ['a', 'b', 'c'].map((v) => ({ type: 'visit_settled', visitId: v, holdId: 'h1', charged: true }) as const))
-    r = apply(r.state, ['a', 'b', 'c'].map((v) => ({ type: 'committed', visitId: v, holdId: 'h1' }) as const))
+    r = apply(
+      r.state,
+      ['a', 'b', 'c'].map(
+        (v) => ({ type: 'visit_settled', visitId: v, holdId: 'h1', charged: true }) as const,
+      ),
+    )
+    r = apply(
+      r.state,
+      ['a', 'b', 'c'].map((v) => ({ type: 'committed', visitId: v, holdId: 'h1' }) as const),
+    )
     expect(r.actions.slice(-2)).toEqual([
       { type: 'release', holdId: 'h1' },
       { type: 'finish', reason: 'credits_exhausted' },
@@ -149,7 +160,14 @@ describe('meter (table)', () => {
   it('daily limit in the project zone: stops at the limit; the next day starts from 0', () => {
     const tz = 'Europe/Berlin'
     const s = {
-      ...initMeter({ runId: 'r', limits: limits({ dailyLimit: 5, timezone: tz }), blockSize: 10, visitsDone: 0, dayVisits: 5, nowMs: T0 }),
+      ...initMeter({
+        runId: 'r',
+        limits: limits({ dailyLimit: 5, timezone: tz }),
+        blockSize: 10,
+        visitsDone: 0,
+        dayVisits: 5,
+        nowMs: T0,
+      }),
     }
     const r = meter(s, { type: 'tick' }, T0)
     expect(r.actions).toEqual([{ type: 'finish', reason: 'daily_limit' }])
@@ -193,8 +211,14 @@ describe('meter properties', () => {
     | { k: 'stop' }
   const op: fc.Arbitrary<Op> = fc.oneof(
     { weight: 5, arbitrary: fc.constant({ k: 'start' as const }) },
-    { weight: 4, arbitrary: fc.record({ k: fc.constant('settle' as const), charged: fc.boolean(), pick: fc.nat() }) },
-    { weight: 4, arbitrary: fc.record({ k: fc.constant('confirm' as const), pick: fc.nat(), replay: fc.boolean() }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({ k: fc.constant('settle' as const), charged: fc.boolean(), pick: fc.nat() }),
+    },
+    {
+      weight: 4,
+      arbitrary: fc.record({ k: fc.constant('confirm' as const), pick: fc.nat(), replay: fc.boolean() }),
+    },
     { weight: 2, arbitrary: fc.constant({ k: 'tick' as const }) },
     { weight: 1, arbitrary: fc.constant({ k: 'restart' as const }) },
     { weight: 1, arbitrary: fc.constant({ k: 'stop' as const }) },
@@ -215,7 +239,14 @@ describe('meter properties', () => {
           const commitKeys = new Set<string>()
           let holdN = 0
           let run = 0
-          let s = initMeter({ runId: `r${run}`, limits: limits({ totalTarget }), blockSize, visitsDone: 0, dayVisits: 0, nowMs: T0 })
+          let s = initMeter({
+            runId: `r${run}`,
+            limits: limits({ totalTarget }),
+            blockSize,
+            visitsDone: 0,
+            dayVisits: 0,
+            nowMs: T0,
+          })
           let inFlight: { visitId: string; holdId: string }[] = []
           let toConfirm: { visitId: string; holdId: string; key: string }[] = []
           let visitN = 0
@@ -287,13 +318,22 @@ describe('meter properties', () => {
               inFlight = []
               toConfirm = []
               run++
-              s = initMeter({ runId: `r${run}`, limits: limits({ totalTarget }), blockSize, visitsDone: spent, dayVisits: spent, nowMs: T0 })
+              s = initMeter({
+                runId: `r${run}`,
+                limits: limits({ totalTarget }),
+                blockSize,
+                visitsDone: spent,
+                dayVisits: spent,
+                nowMs: T0,
+              })
               step({ type: 'tick' })
             }
             // Invariants after every step.
             if (totalTarget > 0) expect(spent + s.inFlight + s.committing).toBeLessThanOrEqual(totalTarget)
             expect(inFlight.length).toBe(s.inFlight)
-            const reservedOpen = [...holds.values()].filter((h) => h.open).reduce((n, h) => n + h.amount - h.committed, 0)
+            const reservedOpen = [...holds.values()]
+              .filter((h) => h.open)
+              .reduce((n, h) => n + h.amount - h.committed, 0)
             expect(available + reservedOpen + spent).toBe(credits) // conservation
             expect(available).toBeGreaterThanOrEqual(0)
             // Every in-flight visit holds a reserved credit of an open hold.

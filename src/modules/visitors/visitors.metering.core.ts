@@ -125,7 +125,12 @@ export function dayIn(timezone: string, nowMs: number): string {
   let f = formatters.get(timezone)
   if (!f) {
     // en-CA formats dates as YYYY-MM-DD.
-    f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    })
     formatters.set(timezone, f)
   }
   return f.format(nowMs)

@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { initSchedule, mulberry32, retarget, type ScheduleState, stepSchedule } from './visitors.schedule.core.ts'
+import {
+  initSchedule,
+  mulberry32,
+  retarget,
+  type ScheduleState,
+  stepSchedule,
+} from './visitors.schedule.core.ts'
 
 /** Runs a schedule in steps of `tickMs` from its origin for `durationMs`, with unlimited slots. */
 function run(state: ScheduleState, durationMs: number, tickMs: number, freeSlots = Number.POSITIVE_INFINITY) {
@@ -66,7 +72,9 @@ describe('initSchedule / stepSchedule (table)', () => {
 
   it('refuses a rate that is not positive', () => {
     expect(() => initSchedule({ mode: 'even', perMinute: 0, originMs: 0, seed: 1 })).toThrow(RangeError)
-    expect(() => initSchedule({ mode: 'even', perMinute: Number.NaN, originMs: 0, seed: 1 })).toThrow(RangeError)
+    expect(() => initSchedule({ mode: 'even', perMinute: Number.NaN, originMs: 0, seed: 1 })).toThrow(
+      RangeError,
+    )
   })
 
   it('retarget changes the rate from now, keeping sequence numbers and totals', () => {
@@ -126,7 +134,12 @@ describe('schedule properties', () => {
         const expected = 4_000
         const windowMs = (expected / perMinute) * 60_000
         let st = initSchedule({ mode: 'poisson', perMinute, originMs: 0, seed })
-        const r = stepSchedule(st, { nowMs: windowMs, freeSlots: Number.POSITIVE_INFINITY, maxWaitMs: 1e15, maxDue: 1e9 })
+        const r = stepSchedule(st, {
+          nowMs: windowMs,
+          freeSlots: Number.POSITIVE_INFINITY,
+          maxWaitMs: 1e15,
+          maxDue: 1e9,
+        })
         st = r.state
         expect(Math.abs(r.start.length - expected)).toBeLessThan(5 * Math.sqrt(expected))
       }),
@@ -140,9 +153,12 @@ describe('schedule properties', () => {
         fc.constantFrom('even' as const, 'poisson' as const),
         fc.integer({ min: 1, max: 100_000 }),
         fc.integer(),
-        fc.array(fc.record({ dt: fc.integer({ min: 0, max: 300 }), slots: fc.integer({ min: 0, max: 20 }) }), {
-          maxLength: 200,
-        }),
+        fc.array(
+          fc.record({ dt: fc.integer({ min: 0, max: 300 }), slots: fc.integer({ min: 0, max: 20 }) }),
+          {
+            maxLength: 200,
+          },
+        ),
         fc.integer({ min: 0, max: 1_000 }),
         (mode, perMinute, seed, steps, maxWaitMs) => {
           let st = initSchedule({ mode, perMinute, originMs: 0, seed })

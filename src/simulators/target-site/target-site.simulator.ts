@@ -88,7 +88,8 @@ export async function startTargetSite(
       headers: req.headers,
       at: Date.now(),
     })
-    if (path === '/' || path.startsWith('/page/')) return send(res, 200, 'text/html; charset=utf-8', page(path))
+    if (path === '/' || path.startsWith('/page/'))
+      return send(res, 200, 'text/html; charset=utf-8', page(path))
     if (path === '/slow' || path.startsWith('/slow/')) {
       const t = setTimeout(() => {
         timers.delete(t)
