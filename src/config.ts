@@ -217,7 +217,7 @@ export const envSchema = z
      */
     VISITORS_MIN_PER_MINUTE: int(1, 1),
     VISITORS_MAX_PER_MINUTE: int(600, 1),
-    /** Let ownership checks (and visits) reach private, loopback and link-local addresses (SSRF guard off). */
+    /** Let ownership checks and visits reach private, loopback and link-local addresses (local sites; SSRF guard off). */
     VISITORS_ALLOW_PRIVATE: bool.default(false),
     /** Hours after which a host's ownership verification is stale (counts as not verified until checked again). */
     VISITORS_VERIFY_STALE_HOURS: int(24, 1),

@@ -142,11 +142,13 @@ export interface LedgerRepository {
   ): Promise<{ hold: Hold; created: boolean }>
   /**
    * Spends `amount` of an open hold (reserved → spent). Idempotent per key.
+   * @param tx the caller's transaction (e.g. the visitor engine's counters commit with it).
    * @throws AppError 404 unknown hold, 409 `hold_closed`, 422 `hold_exceeded` past what is left.
    */
   commit(
     req: { holdId: string; amount: bigint; idempotencyKey: string },
     now: Date,
+    tx?: Db,
   ): Promise<{ hold: Hold; created: boolean }>
   /** Returns what is left of a hold to `available` and closes it. Idempotent (a closed hold answers as is). */
   release(
@@ -155,6 +157,8 @@ export interface LedgerRepository {
   ): Promise<{ hold: Hold; created: boolean }>
   /** One hold, or undefined. */
   hold(holdId: string, tx?: Db): Promise<Hold | undefined>
+  /** The open holds whose `reference` is exactly this text (oldest first). */
+  openHolds(reference: string, tx?: Db): Promise<Hold[]>
   /**
    * Postings of a workspace (or of the accounts of a user, for affiliates), newest first.
    * @param q.before keyset cursor: postings created before this posting's time and ID.
@@ -580,9 +584,8 @@ export function createLedgerRepository(
       })
     },
 
-    async commit(req, now) {
-      return db.transaction(async (t) => {
-        const tx = t as unknown as Db
+    async commit(req, now, outer) {
+      return inTx(outer, async (tx) => {
         const h = await lockHold(tx, req.holdId)
         const key = `hold_commit:${req.holdId}:${req.idempotencyKey}`
         const spec: PostingSpec = {
@@ -660,6 +663,15 @@ export function createLedgerRepository(
     async hold(holdId, tx) {
       const [r] = await (tx ?? db).select().from(ledgerHolds).where(eq(ledgerHolds.id, holdId))
       return r ? toHold(r) : undefined
+    },
+
+    async openHolds(reference, tx) {
+      const rows = await (tx ?? db)
+        .select()
+        .from(ledgerHolds)
+        .where(sql`${ledgerHolds.reference} = ${reference} AND ${ledgerHolds.status} = 'open'`)
+        .orderBy(ledgerHolds.createdAt)
+      return rows.map(toHold)
     },
 
     async postings(q, tx) {

@@ -20,3 +20,24 @@ export {
 } from './visitors.settings.ts'
 export { deriveVerifyKey, type HostTarget, hostTargets } from './visitors.verify.core.ts'
 export { checkHost, type RecheckResult, recheckHosts, type VerifyDeps } from './visitors.verify.ts'
+// The engine (README "Engine").
+export {
+  createVisitorEngine,
+  type EngineProject,
+  holdReference,
+  minimalEngineProject,
+  type RecheckHosts,
+  type RunStats,
+  type VisitHit,
+  type VisitorEngine,
+  type VisitorEngineDeps,
+} from './visitors.engine.ts'
+export {
+  createVisitHttp,
+  type VisitHttp,
+  type VisitHttpOptions,
+  verifyVisitHeader,
+  visitHeader,
+  visitSignature,
+  visitUaSuffix,
+} from './visitors.http.ts'

@@ -1,0 +1,705 @@
+/**
+ * The visitor engine (imperative shell): one scheduler for every active project. It reads
+ * `visitor_projects` (status `active`) on an interval, and per project runs the arrival
+ * schedule (`visitors.schedule.core.ts`), the metering decisions (`visitors.metering.core.ts`)
+ * and the HTTP visits (`visitors.http.ts`), performing the metering actions on the ledger
+ * (holds) and the counters (`visits_done`, `visitor_daily`, `visitor_runs`).
+ *
+ * Time comes from the injected `Clock`; timers are real (`tickMs`). Latency is measured from
+ * each visit's scheduled start (no coordinated omission). README "Engine" documents the rules.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import * as hdr from 'hdr-histogram-js'
+import type { Clock, Random } from '../../platform/clock.ts'
+import { systemRandom } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db/client.ts'
+import { AppError } from '../../platform/errors.ts'
+import type { Logger } from '../../platform/logger.ts'
+import { type LedgerRepository, ledgerAccounts } from '../billing/index.ts'
+import type { Device, VisitErrorKind, VisitHttp, VisitOutcome } from './visitors.http.ts'
+import {
+  dayIn,
+  initMeter,
+  type MeterAction,
+  type MeterObservation,
+  type MeterState,
+  meter,
+  type StopReason,
+  statusAfter,
+} from './visitors.metering.core.ts'
+import {
+  type ArrivalMode,
+  initSchedule,
+  retarget,
+  type ScheduleState,
+  stepSchedule,
+} from './visitors.schedule.core.ts'
+import { visitorDaily, visitorProjects, visitorRuns } from './visitors.tables.ts'
+
+/** What the engine needs of a project (built from its row and settings). */
+export interface EngineProject {
+  id: string
+  workspaceId: string
+  /** Absolute http(s) URLs with relative weights (> 0). */
+  urls: { url: string; weight: number }[]
+  /** Target arrival rate, visits per minute (> 0). */
+  perMinute: number
+  /** Share of desktop visits, 0..1 (the rest mobile). */
+  desktopShare: number
+  /** Nominal engaged time per visit, ms (reported; HTTP mode holds nothing open). */
+  timeOnPageMs: number
+  /** Visits in flight at most (from the traffic speed); default the engine's `concurrency`. */
+  concurrency?: number
+  dailyLimit: number
+  totalTarget: number
+  expiresAt: Date | null
+  timezone: string
+  visitsDone: number
+}
+
+/** A row of `visitor_projects`. */
+export type VisitorProjectRow = typeof visitorProjects.$inferSelect
+
+/**
+ * Re-checks that the project's hosts are still verified (before each run). Injected: the
+ * projects part of the module implements it (`recheckHosts`).
+ */
+export type RecheckHosts = (project: EngineProject) => Promise<{ ok: true } | { ok: false; reason: string }>
+
+/**
+ * The engine's reading of a row when no settings parser is injected: `settings.urls`
+ * (strings or `{url, weight}`), `settings.visits_per_minute`, `settings.desktop_share` (0..1),
+ * `settings.time_on_page_ms`, `settings.concurrency`. Returns null when no usable URL or rate is present.
+ */
+export function minimalEngineProject(row: VisitorProjectRow): EngineProject | null {
+  const s = row.settings as Record<string, unknown>
+  const raw = Array.isArray(s.urls) ? s.urls : []
+  const urls = raw.flatMap((u) => {
+    if (typeof u === 'string') return [{ url: u, weight: 1 }]
+    if (u && typeof u === 'object' && typeof (u as { url?: unknown }).url === 'string') {
+      const w = Number((u as { weight?: unknown }).weight ?? 1)
+      return [{ url: (u as { url: string }).url, weight: Number.isFinite(w) && w > 0 ? w : 1 }]
+    }
+    return []
+  })
+  const perMinute = Number(s.visits_per_minute)
+  if (urls.length === 0 || !Number.isFinite(perMinute) || perMinute <= 0) return null
+  const share = Number(s.desktop_share ?? 0.5)
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    urls,
+    perMinute,
+    desktopShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.5,
+    timeOnPageMs: Number(s.time_on_page_ms ?? 0) || 0,
+    concurrency: Number(s.concurrency) > 0 ? Math.floor(Number(s.concurrency)) : undefined,
+    dailyLimit: row.dailyLimit,
+    totalTarget: row.totalTarget,
+    expiresAt: row.expiresAt,
+    timezone: row.timezone,
+    visitsDone: row.visitsDone,
+  }
+}
+
+/** One hit, for the live pulse. */
+export interface VisitHit {
+  visitId: string
+  projectId: string
+  runId: string
+  url: string
+  device: Device
+  status: number | null
+  error: VisitErrorKind | null
+  /** ms from the scheduled start to the response headers (null when unanswered). */
+  latencyMs: number | null
+  charged: boolean
+  at: Date
+}
+
+/** Counters and latency of one run (a later run panel reads these). */
+export interface RunStats {
+  projectId: string
+  runId: string
+  startedAt: Date
+  /** Present once the run finished. */
+  stoppedAt: Date | null
+  stopReason: StopReason | null
+  perMinuteTarget: number
+  /** Visits launched, and launched per second since the run's start. */
+  started: number
+  achievedPerSecond: number
+  answered: number
+  charged: number
+  /** Unanswered visits by kind (not charged), plus answered ones whose page failed later. */
+  errors: Partial<Record<VisitErrorKind, number>>
+  /** Status classes of answered visits: `2xx`, `3xx`, `4xx`, `5xx`. */
+  statuses: Record<string, number>
+  /** Scheduled starts that found no slot within `maxWaitMs` (concurrency cap). */
+  dropped: number
+  /** Scheduled starts refused for want of a reserved credit (counted as dropped too). */
+  droppedNoCredit: number
+  /** Scheduled starts not made because a limit was about to be reached. */
+  limited: number
+  desktop: number
+  mobile: number
+  /** ms from the scheduled start to the response headers. */
+  latencyMs: { p50: number; p95: number; p99: number; max: number }
+  /** ms from the scheduled start to the visit's launch (the scheduler's own lag). */
+  scheduleLagMs: { p50: number; p95: number; p99: number; max: number }
+}
+
+/** Dependencies of {@link createVisitorEngine}. */
+export interface VisitorEngineDeps {
+  db: Db
+  ledger: LedgerRepository
+  clock: Clock
+  http: VisitHttp
+  recheck: RecheckHosts
+  /** The workspace's visit-signing key (HMAC-SHA256 of `X-Traffoflex-Visit`). */
+  signingKey: (workspaceId: string) => Buffer | string
+  /** Row → engine input (default {@link minimalEngineProject}; the settings schema at merge). */
+  toEngineProject?: (row: VisitorProjectRow) => EngineProject | null
+  logger?: Pick<Logger, 'warn' | 'info'>
+  /** Random source for URL, device and UA picks (default system). */
+  random?: Random
+  /** Seed of the arrival schedules (default random). */
+  seed?: number
+  /** `poisson` (default) or `even` arrivals. */
+  mode?: ArrivalMode
+  /** How often active projects are read, ms (default 5000). */
+  pollMs?: number
+  /** Scheduler tick, ms (default 5). */
+  tickMs?: number
+  /** Visits in flight per project at most (default 256). */
+  concurrency?: number
+  /** Longest a due start waits for a slot before it is dropped, ms (default 250). */
+  maxWaitMs?: number
+  /** Credits per hold (default: 10 s of the project's rate, at least 20). */
+  blockSize?: (perMinute: number) => number
+  /** Longest `stop()` waits for runs to drain, ms (default 30000); the rest is abandoned. */
+  stopTimeoutMs?: number
+  /** Called for every settled visit (the live pulse). */
+  onHit?: (hit: VisitHit) => void
+}
+
+/** The engine. */
+export interface VisitorEngine {
+  /** Reads the projects now and starts timers. */
+  start(): Promise<void>
+  /** Reads the projects once (also called by the timer): starts, retargets and stops runs. */
+  poll(): Promise<void>
+  /** Graceful stop: no new visits, in-flight ones settle, holds released, runs closed (projects stay active). */
+  stop(): Promise<void>
+  /** Crash stand-in for tests: timers stop and visits are abandoned; nothing is released or closed. */
+  kill(): void
+  /** Stats of running and finished runs (newest last), optionally of one project. */
+  stats(projectId?: string): RunStats[]
+}
+
+/** The hold reference of a project's holds (how a restart finds them). */
+export const holdReference = (projectId: string): string => `visitors:project:${projectId}`
+
+const pct = (h: hdr.Histogram) => ({
+  p50: h.getValueAtPercentile(50) / 1000,
+  p95: h.getValueAtPercentile(95) / 1000,
+  p99: h.getValueAtPercentile(99) / 1000,
+  max: h.maxValue / 1000,
+})
+
+/**
+ * Creates the engine. Nothing runs until `start()`.
+ * @throws nothing at creation; run-time failures are logged and retried on the next poll.
+ */
+export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
+  const { db, ledger, clock } = deps
+  const random = deps.random ?? systemRandom
+  const toProject = deps.toEngineProject ?? minimalEngineProject
+  const tickMs = deps.tickMs ?? 5
+  const pollMs = deps.pollMs ?? 5000
+  const concurrency = deps.concurrency ?? 256
+  const maxWaitMs = deps.maxWaitMs ?? 250
+  const blockSize = deps.blockSize ?? ((pm: number) => Math.max(20, Math.ceil(pm / 6)))
+  const mode = deps.mode ?? 'poisson'
+  const runners = new Map<string, Runner>()
+  const finished: RunStats[] = []
+  const abort = new AbortController()
+  let tickTimer: NodeJS.Timeout | undefined
+  let pollTimer: NodeJS.Timeout | undefined
+  let dead = false
+  let polling: Promise<void> | undefined
+
+  interface Runner {
+    project: EngineProject
+    runId: string
+    sched: ScheduleState
+    meter: MeterState
+    stats: RunStats
+    latency: hdr.Histogram
+    lag: hdr.Histogram
+    startedMs: number
+    visits: Map<string, { holdId: string }>
+    pending: Set<Promise<unknown>>
+    done: Promise<void>
+    resolveDone: () => void
+  }
+
+  const now = () => clock.now().getTime()
+
+  function track(r: Runner, p: Promise<unknown>) {
+    r.pending.add(p)
+    p.finally(() => r.pending.delete(p)).catch(() => {})
+  }
+
+  /** Feeds an observation to the runner's meter and performs the actions. */
+  function observe(r: Runner, obs: MeterObservation) {
+    if (dead) return
+    const out = meter(r.meter, obs, now())
+    r.meter = out.state
+    perform(r, out.actions)
+  }
+
+  function perform(r: Runner, actions: MeterAction[]) {
+    const releases: Promise<unknown>[] = []
+    for (const a of actions) {
+      switch (a.type) {
+        case 'reserve':
+          track(r, doReserve(r, a.amount, a.idempotencyKey))
+          break
+        case 'start':
+          r.visits.set(a.visitId, { holdId: a.holdId })
+          break
+        case 'refuse':
+          if (a.reason === 'no_credit') {
+            r.stats.droppedNoCredit++
+            r.stats.dropped++
+          } else r.stats.limited++
+          break
+        case 'commit':
+          track(r, doCommit(r, a.visitId, a.holdId, a.idempotencyKey))
+          break
+        case 'release': {
+          const p = ledger
+            .release({ holdId: a.holdId, idempotencyKey: `visitors:release:${a.holdId}` }, clock.now())
+            .catch((err) => deps.logger?.warn({ err, holdId: a.holdId }, 'visitors: hold release failed'))
+          releases.push(p)
+          track(r, p)
+          break
+        }
+        case 'finish':
+          track(
+            r,
+            Promise.all(releases).then(() => finish(r, a.reason)),
+          )
+          break
+      }
+    }
+  }
+
+  async function doReserve(r: Runner, amount: number, key: string) {
+    const { workspaceId, id } = r.project
+    try {
+      const { hold } = await ledger.reserve(
+        { workspaceId, amount: BigInt(amount), idempotencyKey: key, reference: holdReference(id) },
+        clock.now(),
+      )
+      await db.update(visitorProjects).set({ holdId: hold.id }).where(eq(visitorProjects.id, id))
+      observe(r, {
+        type: 'reserved',
+        holdId: hold.id,
+        amount: Number(hold.amount - hold.committed - hold.released),
+      })
+    } catch (err) {
+      let available = 0
+      if (err instanceof AppError && err.code === 'insufficient_funds') {
+        available = Number((err.details as { balance?: string } | undefined)?.balance ?? 0)
+      } else {
+        deps.logger?.warn({ err, projectId: id }, 'visitors: reserve failed')
+        available = Number(await ledger.balance(ledgerAccounts.visitsAvailable(workspaceId)).catch(() => 0n))
+      }
+      observe(r, { type: 'reserve_failed', available })
+    }
+  }
+
+  async function doCommit(r: Runner, visitId: string, holdId: string, key: string) {
+    for (let attempt = 0; attempt < 5 && !dead; attempt++) {
+      try {
+        const at = clock.now()
+        const day = dayIn(r.project.timezone, at.getTime())
+        await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const c = await ledger.commit({ holdId, amount: 1n, idempotencyKey: key }, at, tx)
+          if (!c.created) return // charged before: the counters were written with it
+          await tx
+            .update(visitorProjects)
+            .set({ visitsDone: sql`${visitorProjects.visitsDone} + 1` })
+            .where(eq(visitorProjects.id, r.project.id))
+          await tx
+            .insert(visitorDaily)
+            .values({ projectId: r.project.id, day, visits: 1 })
+            .onConflictDoUpdate({
+              target: [visitorDaily.projectId, visitorDaily.day],
+              set: { visits: sql`${visitorDaily.visits} + 1` },
+            })
+          await tx
+            .update(visitorRuns)
+            .set({ visits: sql`${visitorRuns.visits} + 1` })
+            .where(eq(visitorRuns.id, r.runId))
+        })
+        r.stats.charged++
+        observe(r, { type: 'committed', visitId, holdId })
+        return
+      } catch (err) {
+        deps.logger?.warn({ err, visitId }, 'visitors: commit failed, retrying with the same key')
+        await new Promise((res) => setTimeout(res, 50 * 2 ** attempt))
+      }
+    }
+    observe(r, { type: 'commit_lost', visitId, holdId })
+  }
+
+  function pickUrl(p: EngineProject): string {
+    const total = p.urls.reduce((n, u) => n + u.weight, 0)
+    let x = random.next() * total
+    for (const u of p.urls) {
+      x -= u.weight
+      if (x < 0) return u.url
+    }
+    return p.urls[p.urls.length - 1]!.url
+  }
+
+  function launch(r: Runner, visitId: string, scheduledMs: number) {
+    const entry = r.visits.get(visitId)
+    if (!entry) return
+    const launchedMs = now()
+    r.lag.recordValue(Math.max(0, Math.round((launchedMs - scheduledMs) * 1000)))
+    r.stats.started++
+    const device: Device = random.next() < r.project.desktopShare ? 'desktop' : 'mobile'
+    r.stats[device]++
+    const url = pickUrl(r.project)
+    const allowedHosts = new Set(r.project.urls.map((u) => new URL(u.url).host.toLowerCase()))
+    const p = deps.http
+      .visit({
+        url,
+        device,
+        uaIndex: Math.floor(random.next() * 1000),
+        runId: r.runId,
+        signingKey: deps.signingKey(r.project.workspaceId),
+        allowedHosts,
+        signal: abort.signal,
+      })
+      .then((o) => settle(r, visitId, entry.holdId, url, device, scheduledMs, o))
+    track(r, p)
+  }
+
+  function settle(
+    r: Runner,
+    visitId: string,
+    holdId: string,
+    url: string,
+    device: Device,
+    scheduledMs: number,
+    o: VisitOutcome,
+  ) {
+    if (dead) return
+    r.visits.delete(visitId)
+    if (o.error) r.stats.errors[o.error] = (r.stats.errors[o.error] ?? 0) + 1
+    let latencyMs: number | null = null
+    if (o.answered) {
+      r.stats.answered++
+      const cls = `${Math.floor((o.status ?? 0) / 100)}xx`
+      r.stats.statuses[cls] = (r.stats.statuses[cls] ?? 0) + 1
+      latencyMs = Math.max(0, (o.headersAtMs ?? o.doneAtMs) - scheduledMs)
+      r.latency.recordValue(Math.round(latencyMs * 1000))
+    }
+    deps.onHit?.({
+      visitId,
+      projectId: r.project.id,
+      runId: r.runId,
+      url,
+      device,
+      status: o.status ?? null,
+      error: o.error ?? null,
+      latencyMs,
+      charged: o.answered,
+      at: clock.now(),
+    })
+    observe(r, { type: 'visit_settled', visitId, holdId, charged: o.answered })
+  }
+
+  function tick(r: Runner) {
+    const t = now()
+    observe(r, { type: 'tick' })
+    if (r.meter.phase !== 'running') return
+    if (r.stats.started === 0 && r.meter.holds.length === 0 && r.meter.reserving) {
+      // Not paid for yet: the schedule starts when the first credits are reserved, instead of
+      // counting the starts due meanwhile as dropped for want of a credit.
+      r.sched = initSchedule({ mode, perMinute: r.project.perMinute, originMs: t, seed: r.sched.rng })
+      return
+    }
+    const step = stepSchedule(r.sched, {
+      nowMs: t,
+      freeSlots: (r.project.concurrency ?? concurrency) - r.meter.inFlight,
+      maxWaitMs,
+    })
+    r.sched = step.state
+    r.stats.dropped += step.drop.length
+    for (const s of step.start) {
+      const visitId = randomUUID()
+      observe(r, { type: 'start_requested', visitId })
+      launch(r, visitId, s.atMs)
+    }
+  }
+
+  function snapshot(r: Runner): RunStats {
+    const elapsed = Math.max(1, (r.stats.stoppedAt?.getTime() ?? now()) - r.startedMs) / 1000
+    return {
+      ...r.stats,
+      errors: { ...r.stats.errors },
+      statuses: { ...r.stats.statuses },
+      achievedPerSecond: r.stats.started / elapsed,
+      latencyMs: pct(r.latency),
+      scheduleLagMs: pct(r.lag),
+    }
+  }
+
+  async function finish(r: Runner, reason: StopReason) {
+    try {
+      await finishRun(r, reason)
+    } catch (err) {
+      deps.logger?.warn({ err, projectId: r.project.id }, 'visitors: closing the run failed')
+    } finally {
+      runners.delete(r.project.id)
+      r.resolveDone()
+    }
+  }
+
+  async function finishRun(r: Runner, reason: StopReason) {
+    if (dead) return
+    const at = clock.now()
+    r.stats.stoppedAt = at
+    r.stats.stopReason = reason
+    const failed = Object.values(r.stats.errors).reduce((n, v) => n + (v ?? 0), 0)
+    await db
+      .update(visitorRuns)
+      .set({ stoppedAt: at, stopReason: reason, failed, dropped: r.stats.dropped })
+      .where(eq(visitorRuns.id, r.runId))
+    const status = statusAfter(reason)
+    await db
+      .update(visitorProjects)
+      .set({
+        holdId: null,
+        updatedAt: at,
+        ...(status ? { status, pauseReason: status === 'paused' ? reason : null } : {}),
+      })
+      .where(eq(visitorProjects.id, r.project.id))
+    finished.push(snapshot(r))
+  }
+
+  /** Releases holds and closes runs a crashed engine left behind. */
+  async function cleanUp(projectId: string, at: Date) {
+    for (const h of await ledger.openHolds(holdReference(projectId)))
+      await ledger.release({ holdId: h.id, idempotencyKey: `visitors:release:${h.id}` }, at)
+    await db
+      .update(visitorRuns)
+      .set({ stoppedAt: at, stopReason: 'interrupted' })
+      .where(and(eq(visitorRuns.projectId, projectId), isNull(visitorRuns.stoppedAt)))
+  }
+
+  async function startRun(row: VisitorProjectRow) {
+    const project = toProject(row)
+    const at = clock.now()
+    await cleanUp(row.id, at)
+    if (!project) {
+      await db
+        .update(visitorProjects)
+        .set({ status: 'paused', pauseReason: 'invalid_settings', holdId: null, updatedAt: at })
+        .where(eq(visitorProjects.id, row.id))
+      return
+    }
+    const check = await deps.recheck(project)
+    if (!check.ok) {
+      deps.logger?.info({ projectId: row.id, reason: check.reason }, 'visitors: verification failed')
+      await db
+        .update(visitorProjects)
+        .set({ status: 'paused', pauseReason: 'verification_failed', holdId: null, updatedAt: at })
+        .where(eq(visitorProjects.id, row.id))
+      return
+    }
+    const [run] = await db
+      .insert(visitorRuns)
+      .values({ workspaceId: project.workspaceId, projectId: project.id, startedAt: at })
+      .returning({ id: visitorRuns.id })
+    const nowMs = at.getTime()
+    const day = dayIn(project.timezone, nowMs)
+    const [d] = await db
+      .select({ visits: visitorDaily.visits })
+      .from(visitorDaily)
+      .where(and(eq(visitorDaily.projectId, project.id), eq(visitorDaily.day, day)))
+    let resolveDone = () => {}
+    const done = new Promise<void>((res) => {
+      resolveDone = res
+    })
+    const r: Runner = {
+      project,
+      runId: run!.id,
+      sched: initSchedule({
+        mode,
+        perMinute: project.perMinute,
+        originMs: nowMs,
+        seed: deps.seed ?? randomBytes(4).readUInt32LE(0),
+      }),
+      meter: initMeter({
+        runId: run!.id,
+        limits: {
+          dailyLimit: project.dailyLimit,
+          totalTarget: project.totalTarget,
+          expiresAtMs: project.expiresAt?.getTime() ?? null,
+          timezone: project.timezone,
+        },
+        blockSize: blockSize(project.perMinute),
+        visitsDone: project.visitsDone,
+        dayVisits: d?.visits ?? 0,
+        nowMs,
+      }),
+      stats: {
+        projectId: project.id,
+        runId: run!.id,
+        startedAt: at,
+        stoppedAt: null,
+        stopReason: null,
+        perMinuteTarget: project.perMinute,
+        started: 0,
+        achievedPerSecond: 0,
+        answered: 0,
+        charged: 0,
+        errors: {},
+        statuses: {},
+        dropped: 0,
+        droppedNoCredit: 0,
+        limited: 0,
+        desktop: 0,
+        mobile: 0,
+        latencyMs: { p50: 0, p95: 0, p99: 0, max: 0 },
+        scheduleLagMs: { p50: 0, p95: 0, p99: 0, max: 0 },
+      },
+      latency: hdr.build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 3_600_000_000,
+        numberOfSignificantValueDigits: 3,
+      }),
+      lag: hdr.build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 3_600_000_000,
+        numberOfSignificantValueDigits: 3,
+      }),
+      startedMs: nowMs,
+      visits: new Map(),
+      pending: new Set(),
+      done,
+      resolveDone,
+    }
+    runners.set(project.id, r)
+    tick(r)
+  }
+
+  async function pollOnce() {
+    if (dead) return
+    const at = clock.now()
+    // Projects paused by their daily limit resume when the limit's day has turned over.
+    const limited = await db
+      .select()
+      .from(visitorProjects)
+      .where(and(eq(visitorProjects.status, 'paused'), eq(visitorProjects.pauseReason, 'daily_limit')))
+    for (const row of limited) {
+      const day = dayIn(row.timezone, at.getTime())
+      const [d] = await db
+        .select({ visits: visitorDaily.visits })
+        .from(visitorDaily)
+        .where(and(eq(visitorDaily.projectId, row.id), eq(visitorDaily.day, day)))
+      if ((d?.visits ?? 0) < row.dailyLimit)
+        await db
+          .update(visitorProjects)
+          .set({ status: 'active', pauseReason: null, updatedAt: at })
+          .where(and(eq(visitorProjects.id, row.id), eq(visitorProjects.status, 'paused')))
+    }
+    const rows = await db.select().from(visitorProjects).where(eq(visitorProjects.status, 'active'))
+    const active = new Map(rows.map((r) => [r.id, r]))
+    for (const [id, r] of runners) {
+      const row = active.get(id)
+      if (!row) observe(r, { type: 'stop_requested', reason: 'stopped' })
+      else {
+        const p = toProject(row)
+        if (p && p.perMinute !== r.project.perMinute) {
+          r.sched = retarget(r.sched, p.perMinute, at.getTime())
+          r.project = { ...r.project, perMinute: p.perMinute }
+          r.stats.perMinuteTarget = p.perMinute
+        }
+        // Counters of failures and drops reach the run row on every poll.
+        const failed = Object.values(r.stats.errors).reduce((n, v) => n + (v ?? 0), 0)
+        await db
+          .update(visitorRuns)
+          .set({ failed, dropped: r.stats.dropped })
+          .where(eq(visitorRuns.id, r.runId))
+      }
+    }
+    for (const row of rows) {
+      if (runners.has(row.id) || dead) continue
+      try {
+        await startRun(row)
+      } catch (err) {
+        deps.logger?.warn({ err, projectId: row.id }, 'visitors: run start failed')
+      }
+    }
+  }
+
+  const poll = () => {
+    polling ??= pollOnce().finally(() => {
+      polling = undefined
+    })
+    return polling
+  }
+
+  return {
+    async start() {
+      await poll()
+      tickTimer = setInterval(() => {
+        for (const r of runners.values()) tick(r)
+      }, tickMs)
+      pollTimer = setInterval(() => {
+        poll().catch((err) => deps.logger?.warn({ err }, 'visitors: poll failed'))
+      }, pollMs)
+    },
+    poll,
+    async stop() {
+      clearInterval(pollTimer)
+      await polling
+      const all = [...runners.values()]
+      for (const r of all) observe(r, { type: 'stop_requested', reason: 'shutdown' })
+      // Visits in flight settle (bounded by the HTTP timeout); keep ticking so nothing stalls.
+      // Past `stopTimeoutMs` the rest is abandoned as in a crash (the next start cleans up).
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((res) => {
+        timer = setTimeout(() => res('late'), deps.stopTimeoutMs ?? 30_000)
+      })
+      const outcome = await Promise.race([Promise.all(all.map((r) => r.done)), late])
+      clearTimeout(timer)
+      clearInterval(tickTimer)
+      if (outcome === 'late') {
+        deps.logger?.warn({ runs: runners.size }, 'visitors: runs did not drain in time; abandoned')
+        dead = true
+        abort.abort(new Error('engine stopped'))
+      }
+    },
+    kill() {
+      dead = true
+      clearInterval(tickTimer)
+      clearInterval(pollTimer)
+      abort.abort(new Error('engine killed'))
+      runners.clear()
+    },
+    stats(projectId) {
+      const list = [...finished, ...[...runners.values()].map(snapshot)]
+      return projectId ? list.filter((s) => s.projectId === projectId) : list
+    },
+  }
+}

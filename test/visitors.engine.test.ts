@@ -1,0 +1,324 @@
+/**
+ * The visitor engine on PGlite against the target-site simulator (real HTTP on loopback),
+ * real clock: rate, device split, labels, drops under a slow site, metering through the
+ * ledger (credits fall by exactly the charged visits, unanswered visits free), limits and
+ * pauses, a crash and restart without a double charge, and the ledger audit.
+ */
+import { randomUUID } from 'node:crypto'
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ledgerAccounts,
+  createLedgerRepository,
+  type LedgerRepository,
+} from '../src/modules/billing/index.ts'
+import { workspaces } from '../src/modules/accounts/index.ts'
+import {
+  createVisitHttp,
+  createVisitorEngine,
+  type VisitHit,
+  type VisitHttp,
+  verifyVisitHeader,
+  visitorProjects,
+} from '../src/modules/visitors/index.ts'
+import { visitorDaily, visitorRuns } from '../src/modules/visitors/visitors.tables.ts'
+import { systemClock } from '../src/platform/clock.ts'
+import type { Db } from '../src/platform/db/client.ts'
+import { startTargetSite, type TargetSite } from '../src/simulators/target-site/target-site.simulator.ts'
+import { throwawayDb } from './helpers/pg.ts'
+
+const PUBLIC_URL = 'http://tf.test'
+const keyOf = (ws: string) => `visit-key-${ws}`
+
+let h: Awaited<ReturnType<typeof throwawayDb>>
+let db: Db
+let ledger: LedgerRepository
+let site: TargetSite
+let http: VisitHttp
+
+async function workspace(credits: number): Promise<string> {
+  const [w] = await db
+    .insert(workspaces)
+    .values({ name: `ws ${randomUUID()}` })
+    .returning({ id: workspaces.id })
+  if (credits > 0)
+    await ledger.post(
+      {
+        idempotencyKey: `deposit:${w!.id}`,
+        type: 'deposit',
+        workspaceId: w!.id,
+        transfers: [
+          {
+            debit: ledgerAccounts.visitsIssued(),
+            credit: ledgerAccounts.visitsAvailable(w!.id),
+            amount: BigInt(credits),
+          },
+        ],
+      },
+      new Date(),
+    )
+  return w!.id
+}
+
+async function project(
+  ws: string,
+  settings: Record<string, unknown>,
+  extra: Partial<typeof visitorProjects.$inferInsert> = {},
+): Promise<string> {
+  const [p] = await db
+    .insert(visitorProjects)
+    .values({ workspaceId: ws, name: 'p', status: 'active', settings, ...extra })
+    .returning({ id: visitorProjects.id })
+  return p!.id
+}
+
+const credits = async (ws: string) => ({
+  available: Number(await ledger.balance(ledgerAccounts.visitsAvailable(ws))),
+  reserved: Number(await ledger.balance(ledgerAccounts.visitsReserved(ws))),
+})
+const row = async (id: string) =>
+  (await db.select().from(visitorProjects).where(eq(visitorProjects.id, id)))[0]!
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+beforeAll(async () => {
+  h = await throwawayDb('pglite')
+  db = h.db
+  ledger = createLedgerRepository(db)
+  site = await startTargetSite({ slowMs: 1000 })
+  http = createVisitHttp({
+    allowPrivate: true,
+    publicUrl: PUBLIC_URL,
+    nowMs: () => Date.now(),
+    timeoutMs: 5000,
+  })
+})
+afterAll(async () => {
+  await http?.close()
+  await site?.stop()
+  await h?.drop()
+})
+
+describe('visitor engine', () => {
+  it('runs several projects for 10 s: rate, split, labels, drops, metering, limits, pauses', async () => {
+    const u = (p: string) => `${site.url}${p}`
+    const wsRate = await workspace(100_000)
+    const pRate = await project(wsRate, {
+      urls: [
+        { url: u('/page/a'), weight: 3 },
+        { url: u('/page/b'), weight: 1 },
+      ],
+      visits_per_minute: 3000, // 50/s
+      desktop_share: 0.7,
+    })
+    const wsFail = await workspace(10_000)
+    const pFail = await project(wsFail, {
+      urls: [u('/page/x'), u('/error/reset'), u('/error/500')],
+      visits_per_minute: 600,
+    })
+    const wsSlow = await workspace(10_000)
+    const pSlow = await project(wsSlow, { urls: [u('/slow')], visits_per_minute: 1200, concurrency: 5 })
+    const wsOut = await workspace(30)
+    const pOut = await project(wsOut, { urls: [u('/page/c')], visits_per_minute: 1200 })
+    const wsTotal = await workspace(1000)
+    const pTotal = await project(
+      wsTotal,
+      { urls: [u('/page/t')], visits_per_minute: 3000 },
+      { totalTarget: 37 },
+    )
+    const wsDaily = await workspace(1000)
+    const pDaily = await project(
+      wsDaily,
+      { urls: [u('/page/d')], visits_per_minute: 1200 },
+      { dailyLimit: 25, timezone: 'Europe/Berlin' },
+    )
+    const wsUnv = await workspace(1000)
+    const pUnv = await project(wsUnv, { urls: [u('/page/u')], visits_per_minute: 600 })
+    const wsExp = await workspace(1000)
+    const pExp = await project(
+      wsExp,
+      { urls: [u('/page/e')], visits_per_minute: 600 },
+      { expiresAt: new Date(Date.now() - 1000) },
+    )
+
+    const hits: VisitHit[] = []
+    const engine = createVisitorEngine({
+      db,
+      ledger,
+      clock: systemClock,
+      http,
+      recheck: async (p) => (p.id === pUnv ? { ok: false, reason: 'token file missing' } : { ok: true }),
+      signingKey: keyOf,
+      mode: 'even',
+      seed: 7,
+      pollMs: 1000,
+      tickMs: 5,
+      maxWaitMs: 250,
+      onHit: (x) => hits.push(x),
+    })
+    await engine.start()
+    const t0 = Date.now()
+    await sleep(10_000)
+    await engine.stop()
+    const elapsed = (Date.now() - t0) / 1000
+
+    // Rate: 50/s asked.
+    const [sRate] = engine.stats(pRate)
+    expect(sRate).toBeDefined()
+    const rate = sRate!.started / ((sRate!.stoppedAt!.getTime() - sRate!.startedAt.getTime()) / 1000)
+    console.log(
+      `visitors.engine: asked 50/s, achieved ${rate.toFixed(2)}/s over ${elapsed.toFixed(1)} s (${sRate!.started} visits);`,
+      `schedule lag p50/p99/max ${sRate!.scheduleLagMs.p50}/${sRate!.scheduleLagMs.p99}/${sRate!.scheduleLagMs.max} ms;`,
+      `latency p50/p95/p99 ${sRate!.latencyMs.p50}/${sRate!.latencyMs.p95}/${sRate!.latencyMs.p99} ms; dropped ${sRate!.dropped}`,
+    )
+    expect(Math.abs(rate - 50) / 50).toBeLessThan(0.02)
+    expect(sRate!.dropped).toBe(0)
+    expect(sRate!.answered).toBe(sRate!.started)
+    // Device split 0.7 (binomial, 5 σ).
+    const n = sRate!.started
+    expect(Math.abs(sRate!.desktop / n - 0.7)).toBeLessThan(5 * Math.sqrt((0.7 * 0.3) / n))
+
+    // Labels on every request the site received: identifying UA suffix, valid signed header.
+    const reqs = site.requests()
+    expect(reqs.length).toBeGreaterThan(n)
+    const wsOfRun = new Map<string, string>()
+    for (const s of engine.stats()) wsOfRun.set(s.runId, (await row(s.projectId)).workspaceId)
+    for (const r of reqs) {
+      const m = / traffoflex-visit\/1\.0 \(\+http:\/\/tf\.test\/visits; run=([0-9a-f-]{36})\)$/.exec(r.ua)
+      expect(m, r.ua).not.toBeNull()
+      const ws = wsOfRun.get(m![1]!)
+      expect(ws).toBeDefined()
+      expect(
+        verifyVisitHeader(keyOf(ws!), String(r.headers['x-traffoflex-visit']), Math.floor(r.at / 1000)),
+      ).toBe(m![1])
+    }
+    // Subresources (same-origin only) were fetched with the pages.
+    expect(reqs.some((r) => r.path === '/assets/site.css')).toBe(true)
+    expect(reqs.some((r) => r.path === '/assets/logo.png')).toBe(true)
+    expect(reqs.every((r) => !r.path.includes('cdn.example'))).toBe(true)
+
+    // Metering: credits fall by exactly the charged visits; the run's hold is released.
+    for (const [ws, p, start] of [
+      [wsRate, pRate, 100_000],
+      [wsFail, pFail, 10_000],
+      [wsSlow, pSlow, 10_000],
+    ] as const) {
+      const pr = await row(p)
+      const c = await credits(ws)
+      expect(c.reserved).toBe(0)
+      expect(c.available).toBe(start - pr.visitsDone)
+      const charged = engine.stats(p).reduce((k, s) => k + s.charged, 0)
+      expect(pr.visitsDone).toBe(charged)
+      expect(pr.status).toBe('active') // a shutdown leaves projects active
+      expect(pr.holdId).toBeNull()
+    }
+    // Failed before any response (reset) is not charged; a 500 is (the site answered).
+    const [sFail] = engine.stats(pFail)
+    expect(sFail!.errors.reset).toBeGreaterThan(10)
+    expect(sFail!.statuses['5xx']).toBeGreaterThan(10)
+    expect(sFail!.charged).toBe(sFail!.answered)
+    expect(sFail!.answered + (sFail!.errors.reset ?? 0)).toBe(sFail!.started)
+    expect((await row(pFail)).visitsDone).toBe(sFail!.started - sFail!.errors.reset!)
+
+    // Slow site, 5 slots: most scheduled starts are dropped (counted), none launched late.
+    const [sSlow] = engine.stats(pSlow)
+    console.log(
+      `visitors.engine: slow site (1 s, 5 slots, 20/s asked): started ${sSlow!.started}, dropped ${sSlow!.dropped}, latency p99 ${sSlow!.latencyMs.p99} ms`,
+    )
+    expect(sSlow!.dropped).toBeGreaterThan(100)
+    expect(sSlow!.started).toBeLessThanOrEqual(5 * 11 + 5)
+    expect(sSlow!.scheduleLagMs.max).toBeLessThanOrEqual(250 + 50)
+
+    // Credits out → paused with the reason; all 30 spent, none unpaid.
+    const out = await row(pOut)
+    expect(out.status).toBe('paused')
+    expect(out.pauseReason).toBe('credits_exhausted')
+    expect(out.visitsDone).toBe(30)
+    expect(await credits(wsOut)).toEqual({ available: 0, reserved: 0 })
+    expect(engine.stats(pOut)[0]!.started).toBe(30)
+
+    // Total target: exactly reached, never exceeded → completed.
+    const tot = await row(pTotal)
+    expect(tot.status).toBe('completed')
+    expect(tot.visitsDone).toBe(37)
+    expect(engine.stats(pTotal)[0]!.started).toBe(37)
+    expect(await credits(wsTotal)).toEqual({ available: 1000 - 37, reserved: 0 })
+
+    // Daily limit in the project's zone → paused until tomorrow.
+    const daily = await row(pDaily)
+    expect(daily.status).toBe('paused')
+    expect(daily.pauseReason).toBe('daily_limit')
+    const days = await db.select().from(visitorDaily).where(eq(visitorDaily.projectId, pDaily))
+    expect(days).toHaveLength(1)
+    expect(days[0]!.visits).toBe(25)
+
+    // Verification failed → paused, nothing visited; expired → completed.
+    expect((await row(pUnv)).pauseReason).toBe('verification_failed')
+    expect(reqs.some((r) => r.path === '/page/u')).toBe(false)
+    const exp = await row(pExp)
+    expect(exp.status).toBe('completed')
+    expect(reqs.some((r) => r.path === '/page/e')).toBe(false)
+
+    // Runs are recorded with their totals.
+    const runs = await db.select().from(visitorRuns).where(eq(visitorRuns.projectId, pRate))
+    expect(runs).toHaveLength(1)
+    expect(runs[0]!.stopReason).toBe('shutdown')
+    expect(runs[0]!.visits).toBe(sRate!.charged)
+    expect(hits.filter((x) => x.projectId === pRate)).toHaveLength(sRate!.started)
+
+    expect(await ledger.audit()).toEqual([])
+  }, 45_000)
+
+  it('a crash mid-run and a restart never double-charge; replayed commits change nothing', async () => {
+    const ws = await workspace(5000)
+    const p = await project(ws, { urls: [`${site.url}/page/r`], visits_per_minute: 1200 })
+    const deps = {
+      db,
+      ledger,
+      clock: systemClock,
+      http,
+      recheck: async () => ({ ok: true as const }),
+      signingKey: keyOf,
+      pollMs: 1000,
+    }
+    const a = createVisitorEngine(deps)
+    await a.start()
+    await sleep(2000)
+    a.kill() // no release, no run closed: as if the process died
+    const mid = await row(p)
+    expect(mid.holdId).not.toBeNull()
+    expect((await credits(ws)).reserved).toBeGreaterThan(0)
+
+    const b = createVisitorEngine(deps)
+    await b.start()
+    await sleep(2000)
+    await b.stop()
+
+    const pr = await row(p)
+    const c = await credits(ws)
+    expect(c.reserved).toBe(0)
+    expect(c.available).toBe(5000 - pr.visitsDone)
+    const [daySum] = await db
+      .select({ n: sql<string>`sum(${visitorDaily.visits})` })
+      .from(visitorDaily)
+      .where(eq(visitorDaily.projectId, p))
+    expect(Number(daySum!.n)).toBe(pr.visitsDone)
+    const runs = await db.select().from(visitorRuns).where(eq(visitorRuns.projectId, p))
+    expect(runs.map((r) => r.stopReason).sort()).toEqual(['interrupted', 'shutdown'])
+    expect(runs.reduce((n, r) => n + r.visits, 0)).toBe(pr.visitsDone)
+
+    // Replay every commit with its visit key: all answer the first posting, nothing moves.
+    const commits = (await h.raw.executeSql(
+      `SELECT p.idempotency_key, p.reference FROM ledger_postings p WHERE p.type = 'hold_commit' AND p.workspace_id = $1`,
+      [ws],
+    )) as { rows: { idempotency_key: string; reference: string }[] }
+    expect(commits.rows.length).toBe(pr.visitsDone)
+    for (const cm of commits.rows.slice(0, 20)) {
+      const key = cm.idempotency_key.slice(`hold_commit:${cm.reference}:`.length)
+      expect(key).toMatch(/^visit:[0-9a-f-]{36}$/)
+      const r = await ledger.commit({ holdId: cm.reference, amount: 1n, idempotencyKey: key }, new Date())
+      expect(r.created).toBe(false)
+    }
+    expect(await credits(ws)).toEqual(c)
+    expect(await ledger.audit()).toEqual([])
+  }, 20_000)
+})
