@@ -57,7 +57,12 @@ import {
   seedSample,
   type RoutingRuntime,
 } from './modules/routing/index.ts'
-import { deriveVerifyKey, visitorProjectRoutes } from './modules/visitors/index.ts'
+import {
+  createVisitorRuntime,
+  deriveVerifyKey,
+  type VisitorEngine,
+  visitorProjectRoutes,
+} from './modules/visitors/index.ts'
 import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { type Clock, systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
@@ -81,6 +86,8 @@ export interface RunningServer {
   autopilot: AutopilotService
   /** Orders, payment webhooks and balances (the demo places and pays an order through it). */
   billing: BillingService
+  /** The visitor engine (started). */
+  visitors: VisitorEngine
   /** Background jobs (pg-boss in the same database). */
   jobs: Jobs<typeof JOB_CATALOG>
   logger: Logger
@@ -228,6 +235,28 @@ export async function startServer(
     settings: billingSettingsFromEnv(config),
     logger,
   })
+  const visitSpeed = {
+    minPerMinute: config.VISITORS_MIN_PER_MINUTE,
+    maxPerMinute: config.VISITORS_MAX_PER_MINUTE,
+  }
+  const visitVerify = {
+    db: db.db,
+    key: deriveVerifyKey(secretKey),
+    allowPrivate: config.VISITORS_ALLOW_PRIVATE,
+  }
+  // The visitor engine: one scheduler for every active project, spending visit credits
+  // through the same ledger as billing (one group-commit queue and account cache).
+  const visitors = createVisitorRuntime({
+    db: db.db,
+    ledger: billing.ledger,
+    clock: systemClock,
+    secretKey,
+    verify: visitVerify,
+    speed: visitSpeed,
+    allowPrivate: config.VISITORS_ALLOW_PRIVATE,
+    publicUrl: config.publicUrl,
+    logger,
+  })
 
   const app = await createAdminApi({
     db: db.db,
@@ -288,11 +317,8 @@ export async function startServer(
         plugin: visitorProjectRoutes({
           db: db.db,
           clock: systemClock,
-          verify: { key: deriveVerifyKey(secretKey), allowPrivate: config.VISITORS_ALLOW_PRIVATE },
-          speedRange: {
-            minPerMinute: config.VISITORS_MIN_PER_MINUTE,
-            maxPerMinute: config.VISITORS_MAX_PER_MINUTE,
-          },
+          verify: visitVerify,
+          speedRange: visitSpeed,
           priceTiers: config.BILLING_PRICE_TIERS,
           staleHours: config.VISITORS_VERIFY_STALE_HOURS,
         }),
@@ -343,11 +369,14 @@ export async function startServer(
   health.start()
   conversions.start()
   await jobs.start()
+  await visitors.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       await app.close()
+      // In-flight visits settle and their holds are released before the database closes.
+      await visitors.stop()
       await conversions.stop()
       // After the API and postbacks stopped (nothing enqueues any more), before the database closes.
       await jobs.stop()
@@ -375,6 +404,7 @@ export async function startServer(
     routing,
     autopilot,
     billing,
+    visitors,
     jobs,
     logger,
     close,

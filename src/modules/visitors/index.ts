@@ -41,3 +41,10 @@ export {
   visitSignature,
   visitUaSuffix,
 } from './visitors.http.ts'
+export {
+  createVisitorRuntime,
+  engineProjectOf,
+  engineRecheck,
+  type VisitorRuntimeDeps,
+  visitSigningKeys,
+} from './visitors.runtime.ts'

@@ -1,0 +1,107 @@
+/**
+ * The visitor engine as the server runs it: the engine (`visitors.engine.ts`) joined to the
+ * project settings (`visitors.settings.ts`), the ownership re-check (`visitors.verify.ts`)
+ * and a per-workspace visit-signing key derived from the server's secret key.
+ */
+import { createHmac, hkdfSync } from 'node:crypto'
+import type { Clock } from '../../platform/clock.ts'
+import type { Db } from '../../platform/db/client.ts'
+import type { Logger } from '../../platform/logger.ts'
+import type { LedgerRepository } from '../billing/index.ts'
+import {
+  createVisitorEngine,
+  type EngineProject,
+  type RecheckHosts,
+  type VisitHit,
+  type VisitorEngine,
+  type VisitorProjectRow,
+} from './visitors.engine.ts'
+import { createVisitHttp } from './visitors.http.ts'
+import { parseEngineSettings, type SpeedRange, visitsPerMinute } from './visitors.settings.ts'
+import { hostTargets } from './visitors.verify.core.ts'
+import { recheckHosts, type VerifyDeps } from './visitors.verify.ts'
+
+/**
+ * A stored project → the engine's input: the settings parsed by the same schema as at save
+ * time, `trafficSpeed` mapped to visits per minute by {@link visitsPerMinute} over `speed`,
+ * `deviceSplit` (percent) → desktop share 0..1, `timeOnPage` → ms. Null when the stored
+ * settings no longer parse (the engine then leaves the project alone).
+ */
+export function engineProjectOf(speed: SpeedRange): (row: VisitorProjectRow) => EngineProject | null {
+  return (row) => {
+    const r = parseEngineSettings(row.settings)
+    if (!r.ok) return null
+    const s = r.settings
+    return {
+      id: row.id,
+      workspaceId: row.workspaceId,
+      urls: s.urls,
+      perMinute: visitsPerMinute(s.trafficSpeed, speed),
+      desktopShare: s.deviceSplit / 100,
+      timeOnPageMs: s.timeOnPageSeconds * 1000,
+      dailyLimit: row.dailyLimit,
+      totalTarget: row.totalTarget,
+      expiresAt: row.expiresAt,
+      timezone: row.timezone,
+      visitsDone: row.visitsDone,
+    }
+  }
+}
+
+/** The engine's re-check of a project's hosts, through {@link recheckHosts}; the reason names each failed host. */
+export function engineRecheck(verify: VerifyDeps, clock: Clock): RecheckHosts {
+  return async (p) => {
+    const r = await recheckHosts(verify, p.workspaceId, hostTargets(p.urls.map((u) => u.url)), clock.now())
+    if (r.ok) return { ok: true }
+    return {
+      ok: false,
+      reason: `ownership check failed: ${r.failed.map((f) => `${f.host} (${f.error})`).join(', ')}`,
+    }
+  }
+}
+
+/**
+ * The key a workspace's visits are signed with (`X-Traffoflex-Visit`): HMAC-SHA256 of the
+ * workspace ID under a key derived (HKDF-SHA256) from the server's secret key. The owner is
+ * shown it on the verification page to check the header (README "Engine").
+ */
+export function visitSigningKeys(secretKey: Buffer): (workspaceId: string) => Buffer {
+  const root = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'traffoflex visit signing v1', 32))
+  return (workspaceId) => createHmac('sha256', root).update(workspaceId).digest()
+}
+
+/** Dependencies of {@link createVisitorRuntime}. */
+export interface VisitorRuntimeDeps {
+  db: Db
+  ledger: LedgerRepository
+  clock: Clock
+  /** The server's secret key (`loadSecretKey`): signing keys derive from it. */
+  secretKey: Buffer
+  verify: VerifyDeps
+  speed: SpeedRange
+  allowPrivate: boolean
+  /** PUBLIC_URL, named in every visit's User-Agent. */
+  publicUrl: string
+  logger?: Pick<Logger, 'warn' | 'info'>
+  /** Every settled visit (the live pulse, the visits events). */
+  onHit?: (hit: VisitHit) => void
+}
+
+/** The engine with the server's adapters (not started: call `start()`). */
+export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
+  return createVisitorEngine({
+    db: deps.db,
+    ledger: deps.ledger,
+    clock: deps.clock,
+    http: createVisitHttp({
+      allowPrivate: deps.allowPrivate,
+      publicUrl: deps.publicUrl,
+      nowMs: () => deps.clock.now().getTime(),
+    }),
+    recheck: engineRecheck(deps.verify, deps.clock),
+    signingKey: visitSigningKeys(deps.secretKey),
+    toEngineProject: engineProjectOf(deps.speed),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.onHit ? { onHit: deps.onHit } : {}),
+  })
+}
