@@ -19,10 +19,13 @@ import {
   analyticsRoutes,
   createLiveHub,
   createPipeline,
+  createVisitPulse,
+  createVisitsWriter,
   liveRoutes,
   migrateClickHouse,
   type Pipeline,
   recentEpc,
+  visitReport,
 } from './modules/analytics/index.ts'
 import {
   affiliateRoutes,
@@ -62,6 +65,7 @@ import {
   deriveVerifyKey,
   type VisitorEngine,
   visitorProjectRoutes,
+  visitorRunRoutes,
 } from './modules/visitors/index.ts'
 import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { type Clock, systemClock } from './platform/clock.ts'
@@ -244,6 +248,23 @@ export async function startServer(
     key: deriveVerifyKey(secretKey),
     allowPrivate: config.VISITORS_ALLOW_PRIVATE,
   }
+  // Results and live pulse of the visitor engine: every settled visit is spooled into the
+  // click pipeline (ClickHouse `visits`, exactly once) and published on the live feed
+  // (`hit`, and once a second per running project `visit_rate`).
+  const visitsWriter = createVisitsWriter(pipeline)
+  const visitPulse = createVisitPulse({
+    hub: live,
+    clock: systemClock,
+    running: () =>
+      visitors
+        .stats()
+        .filter((r) => r.stoppedAt === null)
+        .map((r) => ({
+          workspaceId: r.workspaceId,
+          projectId: r.projectId,
+          targetPerSecond: r.perMinuteTarget / 60,
+        })),
+  })
   // The visitor engine: one scheduler for every active project, spending visit credits
   // through the same ledger as billing (one group-commit queue and account cache).
   const visitors = createVisitorRuntime({
@@ -256,6 +277,10 @@ export async function startServer(
     allowPrivate: config.VISITORS_ALLOW_PRIVATE,
     publicUrl: config.publicUrl,
     logger,
+    onHit: (hit) => {
+      visitsWriter.push(hit)
+      visitPulse.hit(hit)
+    },
   })
 
   const app = await createAdminApi({
@@ -323,6 +348,16 @@ export async function startServer(
           staleHours: config.VISITORS_VERIFY_STALE_HOURS,
         }),
       },
+      // Run stats (the engine's counters, visit credits) and the per-project ClickHouse report.
+      {
+        plugin: visitorRunRoutes({
+          engine: visitors,
+          ledger: billing.ledger,
+          db: db.db,
+          clock: systemClock,
+          report: (workspaceId, projectId, range) => visitReport(clickhouse, workspaceId, projectId, range),
+        }),
+      },
       {
         plugin: autopilotRoutes({
           db: db.db,
@@ -370,13 +405,17 @@ export async function startServer(
   conversions.start()
   await jobs.start()
   await visitors.start()
+  visitPulse.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
       await app.close()
-      // In-flight visits settle and their holds are released before the database closes.
+      // In-flight visits settle and their holds are released before the database closes;
+      // their hits are spooled before the pipeline closes.
       await visitors.stop()
+      visitPulse.stop()
+      visitsWriter.flush()
       await conversions.stop()
       // After the API and postbacks stopped (nothing enqueues any more), before the database closes.
       await jobs.stop()

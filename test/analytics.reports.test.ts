@@ -35,6 +35,7 @@ beforeAll(async () => {
     '003_ingestion_errors.sql',
     '004_conversions.sql',
     '005_click_rollups.sql',
+    '006_visits.sql',
   ])
   pipeline = createPipeline({
     handle: h,
@@ -147,6 +148,7 @@ describe('ClickHouse migrations', () => {
       '003_ingestion_errors.sql',
       '004_conversions.sql',
       '005_click_rollups.sql',
+      '006_visits.sql',
     ])
     const tables = await rows<{ name: string }>(
       h,
@@ -163,6 +165,7 @@ describe('ClickHouse migrations', () => {
       'rollup_state',
       'schema_migrations',
       'trafficback',
+      'visits',
     ])
   })
 })

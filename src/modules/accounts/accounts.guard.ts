@@ -52,10 +52,11 @@ export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise
 /**
  * Builds a re-check for a request that already passed {@link apiGuard} and lasts (the live
  * feed's SSE stream): it authenticates the request's own credential again, as the guard
- * would now, and answers whether it still acts as the same user in the same workspace.
+ * would now, and answers whether it still acts as the same user, with the same platform
+ * role (`user`/`admin`), in the same workspace.
  * False when the API key was revoked, the session ended (logout, expiry, suspension), the
  * user is no longer active, the membership is gone (or, in admin view, the admin role), or
- * the session moved to another workspace. Reads the database, so a change made by any
+ * the session moved to another workspace, or the platform role changed. Reads the database, so a change made by any
  * process is seen.
  * @throws whatever the database throws (the caller decides; the live feed ends the stream).
  */
@@ -63,7 +64,12 @@ export function credentialStillValid(db: Db, clock: Clock): (req: FastifyRequest
   return async (req) => {
     try {
       const now = await authenticateRequest(db, req, clock.now())
-      return now.userId === req.auth.userId && now.workspaceId === req.auth.workspaceId
+      // The role too: the admin live stream must end when its user stops being an admin.
+      return (
+        now.userId === req.auth.userId &&
+        now.workspaceId === req.auth.workspaceId &&
+        now.role === req.auth.role
+      )
     } catch (err) {
       if (err instanceof AppError && (err.status === 401 || err.status === 403)) return false
       throw err

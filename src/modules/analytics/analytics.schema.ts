@@ -301,3 +301,17 @@ export function parseTrafficbackQuery(
   if (f.device) filters.device = f.device
   return { range: toRange(q, now), filters, format: q.format }
 }
+
+/** Query string of `GET /projects/:id/report` (visitor projects): `from`, `to` (default today), `tz`. */
+export const visitReportQuerySchema = z.strictObject({ ...baseShape })
+
+/**
+ * Validates a visit report query and resolves its range at `now` (the same rules as the
+ * click reports: dates are whole local days in `tz`, span ≤ 400 days).
+ * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
+ */
+export function parseVisitReportQuery(input: unknown, now: Date): { range: ReportRange } {
+  const parsed = visitReportQuerySchema.safeParse(input)
+  if (!parsed.success) fail(zodIssues(parsed.error))
+  return { range: toRange(parsed.data, now) }
+}

@@ -71,4 +71,41 @@ export interface TrafficbackEvent {
   source: string
 }
 
-export type PipelineEvent = ClickEvent | TrafficbackEvent
+/**
+ * One settled visit of the visitor engine (table `visits`, migration 006). Times are epoch
+ * ms, UTC; `ts` is the visit's scheduled start. Built from the engine's hit by
+ * `visitEventOf` (visits.ts).
+ */
+export interface VisitEvent {
+  type: 'visit'
+  visit_id: string
+  /** Scheduled start (the arrival time of the open model). */
+  ts: number
+  /** Actual launch. */
+  started_at: number
+  /** When the visit settled (answered and done, or failed). */
+  settled_at: number
+  workspace_id: string
+  project_id: string
+  run_id: string
+  url: string
+  /** ISO 3166-1 alpha-2 of the egress, '' when unknown / any. */
+  country: string
+  /** 'desktop' | 'mobile' */
+  device: string
+  /** 'http' | 'browser' */
+  mode: string
+  /** 1 when a status line arrived (the visit is charged). */
+  answered: 0 | 1
+  /** Final HTTP status; 0 when unanswered. */
+  status: number
+  /** ms from the scheduled start to the response headers; 0 when unanswered. */
+  latency_ms: number
+  /** Body bytes read (page + subresources). */
+  bytes: number
+  /** Error kind, '' when none. */
+  error: string
+  charged: 0 | 1
+}
+
+export type PipelineEvent = ClickEvent | TrafficbackEvent | VisitEvent

@@ -4,10 +4,16 @@
  * See README.md in this folder for the rules and the schema.
  */
 export { analyticsRoutes } from './analytics.routes.ts'
-export type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
-export { createLiveHub, liveRoutes } from './live.ts'
+export { parseVisitReportQuery, visitReportQuerySchema } from './analytics.schema.ts'
+export type { ClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
+export { createLiveHub, type LiveHub, liveRoutes } from './live.ts'
+export type { LiveHit, LiveVisitRate } from './live.types.ts'
+export { createVisitPulse, type RunningVisitProject, type VisitPulse } from './live.visits.ts'
 export { migrateClickHouse } from './migrate.ts'
 export { createPipeline } from './pipeline.ts'
 export type { Pipeline } from './pipeline.types.ts'
 export { recentEpc } from './queries/recent-epc.ts'
+export type { ReportRange } from './range.ts'
+export { type VisitReport, visitReport } from './queries/visit-report.ts'
 export { backfillClickRollups } from './rollups.ts'
+export { createVisitsWriter, type VisitRecord, type VisitsWriter, visitEventOf } from './visits.ts'

@@ -4,7 +4,11 @@
  * Other modules publish their own event types into the same hub with
  * {@link LiveHub.publish}: the conversions module sends `conversion` (a conversion created
  * or changed status, after its commit; shape `LiveConversion` in
- * src/modules/conversions/conversions.service.ts); the visitor engine will send its hits.
+ * src/modules/conversions/conversions.service.ts); the visitor pulse (`live.visits.ts`) sends
+ * `hit` and `visit_rate`.
+ *
+ * Admins: `GET /admin/live-stream` carries the event types named in `allWorkspacesTypes`
+ * (default `hit`, `visit_rate`) of every workspace, each with its `workspace_id`.
  *
  * Cost on the redirect path: the hub attaches a listener to the pipeline only while at
  * least one client is connected; the listener keeps references to the events of a group
@@ -38,19 +42,24 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
-import { AppError } from '../../platform/errors.ts'
+import { AppError, forbidden } from '../../platform/errors.ts'
 import '../../platform/http/types.ts'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
-import type { LiveClick, LiveTrafficback } from './live.types.ts'
+import type { LiveClick, LiveHit, LiveTrafficback, LiveVisitRate } from './live.types.ts'
 import type { PipelineListener } from './pipeline.types.ts'
 
-export type { LiveClick, LiveTrafficback } from './live.types.ts'
+export type { LiveClick, LiveHit, LiveTrafficback, LiveVisitRate } from './live.types.ts'
 
 /**
  * Anything the live stream carries. Other modules may publish their own `type`s (e.g.
  * `conversion` from the conversions module); the `type` is the SSE event name.
  */
-export type LiveEvent = LiveClick | LiveTrafficback | { type: string; [field: string]: unknown }
+export type LiveEvent =
+  | LiveClick
+  | LiveTrafficback
+  | LiveHit
+  | LiveVisitRate
+  | { type: string; [field: string]: unknown }
 
 /** Where the hub gets pipeline events from (a {@link import('./pipeline.types.ts').Pipeline}). */
 export interface LiveSource {
@@ -73,6 +82,11 @@ export interface LiveHubOptions {
   heartbeatMs?: number
   /** Each client's `stillAllowed` is asked this often (ms); default 3 000. */
   recheckMs?: number
+  /**
+   * Published event types also sent to all-workspaces clients ({@link LiveHub.subscribeAll},
+   * the admin stream), with `workspace_id` added; default `['hit', 'visit_rate']`.
+   */
+  allWorkspacesTypes?: readonly string[]
 }
 
 /** Options of {@link LiveHub.subscribe}. */
@@ -108,6 +122,11 @@ export interface LiveHub {
    * when `opts.stillAllowed` says no.
    */
   subscribe(workspaceId: string, res: ServerResponse, opts?: LiveSubscribeOptions): () => void
+  /**
+   * Adds an all-workspaces client (the admin stream): it gets every published event whose type
+   * is in `allWorkspacesTypes`, with `workspace_id` added. Removal as {@link subscribe}.
+   */
+  subscribeAll(res: ServerResponse, opts?: LiveSubscribeOptions): () => void
   /** True while another client can connect. */
   hasRoom(): boolean
   stats(): LiveHubStats
@@ -116,7 +135,8 @@ export interface LiveHub {
 }
 
 interface Client {
-  workspaceId: string
+  /** Null for an all-workspaces client. */
+  workspaceId: string | null
   res: ServerResponse
   /** Events this client missed since its last successful write. */
   dropped: number
@@ -129,10 +149,12 @@ interface Pending {
   event: PipelineEvent | LiveEvent
   /** From the pipeline (needs {@link toLive}) or already a live event. */
   raw: boolean
+  /** Also for the all-workspaces clients. */
+  toAll: boolean
 }
 
 /** The public shape of a pipeline event (drops IP, user agent, referrer, user key). */
-export function toLive(e: PipelineEvent): LiveClick | LiveTrafficback {
+export function toLive(e: ClickEvent | TrafficbackEvent): LiveClick | LiveTrafficback {
   if (e.type === 'click') return liveClick(e)
   return liveTrafficback(e)
 }
@@ -186,8 +208,10 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
   const maxBuffer = opts.maxClientBufferBytes ?? 256 * 1024
   const heartbeatMs = opts.heartbeatMs ?? 15_000
   const recheckMs = opts.recheckMs ?? 3_000
+  const allTypes = new Set(opts.allWorkspacesTypes ?? ['hit', 'visit_rate'])
 
   const byWorkspace = new Map<string, Set<Client>>()
+  const allClients = new Set<Client>()
   let clientCount = 0
   let pending: Pending[] = []
   let flushTimer: NodeJS.Timeout | null = null
@@ -205,12 +229,13 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
   /** The pipeline listener: references only, on the redirect path. */
   const onPipeline: PipelineListener = (events) => {
     for (const e of events) {
-      if (!byWorkspace.has(e.workspace_id)) continue
+      // Visits reach the live feed through the visitor pulse (`hit`), not as rows.
+      if (e.type === 'visit' || !byWorkspace.has(e.workspace_id)) continue
       if (pending.length >= maxPending) {
         s.droppedPending++
         continue
       }
-      pending.push({ workspaceId: e.workspace_id, event: e, raw: true })
+      pending.push({ workspaceId: e.workspace_id, event: e, raw: true, toAll: false })
     }
     schedule()
   }
@@ -238,23 +263,32 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
     pending = []
     // One chunk per workspace per fan-out: fewer syscalls than a write per event.
     const chunks = new Map<string, string>()
+    let allChunk = ''
     for (const p of batch) {
-      if (!byWorkspace.has(p.workspaceId)) continue
-      const event = p.raw ? toLive(p.event as PipelineEvent) : (p.event as LiveEvent)
-      chunks.set(p.workspaceId, (chunks.get(p.workspaceId) ?? '') + sseMessage(event.type, event))
+      const mine = byWorkspace.has(p.workspaceId)
+      const toAll = p.toAll && allClients.size > 0
+      if (!mine && !toAll) continue
+      const event = p.raw ? toLive(p.event as ClickEvent | TrafficbackEvent) : (p.event as LiveEvent)
+      if (mine) chunks.set(p.workspaceId, (chunks.get(p.workspaceId) ?? '') + sseMessage(event.type, event))
+      if (toAll) allChunk += sseMessage(event.type, { ...event, workspace_id: p.workspaceId })
       s.published++
     }
     for (const [ws, chunk] of chunks) {
       for (const c of byWorkspace.get(ws) ?? []) write(c, chunk)
     }
+    if (allChunk) for (const c of allClients) write(c, allChunk)
   }
 
   function remove(c: Client): void {
-    const set = byWorkspace.get(c.workspaceId)
-    if (!set?.delete(c)) return
+    if (c.workspaceId === null) {
+      if (!allClients.delete(c)) return
+    } else {
+      const set = byWorkspace.get(c.workspaceId)
+      if (!set?.delete(c)) return
+      if (set.size === 0) byWorkspace.delete(c.workspaceId)
+    }
     if (c.recheck) clearInterval(c.recheck)
     c.recheck = null
-    if (set.size === 0) byWorkspace.delete(c.workspaceId)
     clientCount--
     if (clientCount === 0) {
       opts.source?.setListener(null)
@@ -265,27 +299,50 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
 
   return {
     publish(workspaceId, event) {
-      if (!byWorkspace.has(workspaceId)) return
+      const toAll = allClients.size > 0 && allTypes.has(event.type)
+      if (!toAll && !byWorkspace.has(workspaceId)) return
       if (pending.length >= maxPending) {
         s.droppedPending++
         return
       }
-      pending.push({ workspaceId, event, raw: false })
+      pending.push({ workspaceId, event, raw: false, toAll })
       schedule()
     },
-    subscribe(workspaceId, res, sub = {}) {
-      const c: Client = { workspaceId, res, dropped: 0, recheck: null }
-      let set = byWorkspace.get(workspaceId)
+    subscribe: (workspaceId, res, sub = {}) => add({ workspaceId, res, dropped: 0, recheck: null }, sub),
+    subscribeAll: (res, sub = {}) => add({ workspaceId: null, res, dropped: 0, recheck: null }, sub),
+    hasRoom: () => !closed && clientCount < maxClients,
+    stats: () => ({ clients: clientCount, ...s }),
+    close() {
+      closed = true
+      if (flushTimer) clearTimeout(flushTimer)
+      flushTimer = null
+      pending = []
+      for (const c of [...allClients, ...[...byWorkspace.values()].flatMap((set) => [...set])]) {
+        remove(c)
+        c.res.end()
+      }
+      opts.source?.setListener(null)
+    },
+  }
+
+  function add(c: Client, sub: LiveSubscribeOptions): () => void {
+    const res = c.res
+    if (c.workspaceId === null) allClients.add(c)
+    else {
+      let set = byWorkspace.get(c.workspaceId)
       if (!set) {
         set = new Set()
-        byWorkspace.set(workspaceId, set)
+        byWorkspace.set(c.workspaceId, set)
       }
       set.add(c)
+    }
+    {
       clientCount++
       if (clientCount === 1) {
         opts.source?.setListener(onPipeline)
         heartbeat = setInterval(() => {
           for (const clients of byWorkspace.values()) for (const cl of clients) write(cl, ': ping\n\n')
+          for (const cl of allClients) write(cl, ': ping\n\n')
         }, heartbeatMs)
         heartbeat.unref()
       }
@@ -318,32 +375,32 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
         c.recheck.unref()
       }
       return off
-    },
-    hasRoom: () => !closed && clientCount < maxClients,
-    stats: () => ({ clients: clientCount, ...s }),
-    close() {
-      closed = true
-      if (flushTimer) clearTimeout(flushTimer)
-      flushTimer = null
-      pending = []
-      for (const clients of [...byWorkspace.values()]) {
-        for (const c of [...clients]) {
-          remove(c)
-          c.res.end()
-        }
-      }
-      opts.source?.setListener(null)
-    },
+    }
   }
+}
+
+/** Answers an SSE request: status line and headers, then the opening comment. */
+function openStream(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    // nginx: do not buffer the stream.
+    'x-accel-buffering': 'no',
+  })
+  res.write('retry: 3000\n: connected\n\n')
 }
 
 /**
  * `GET /live` (mounted under `/api/v1`, behind the auth hook): the SSE stream of the
- * caller's workspace. 429 `too_many_streams` when the hub is full. The hub is closed (every
- * stream ended) before the server stops accepting, so shutdown never waits on a stream.
+ * caller's workspace; and `GET /admin/live-stream`: the visitor events (`hit`, `visit_rate`)
+ * of every workspace, each with `workspace_id`, for platform admins (403 `forbidden`
+ * otherwise). 429 `too_many_streams` when the hub is full. The hub is closed (every stream
+ * ended) before the server stops accepting, so shutdown never waits on a stream.
  * @param deps.stillAllowed re-authenticates a request that passed the auth hook (its own
- *   credential, now): true while it still acts as the same user in the same workspace. Asked
- *   every `recheckMs` of the hub; the stream ends when it answers false or throws. The
+ *   credential, now): true while it still acts as the same user, with the same role, in the
+ *   same workspace. Asked every `recheckMs` of the hub for both streams; the stream ends when
+ *   it answers false or throws (so an admin demoted meanwhile loses the admin stream). The
  *   composition root passes the accounts module's `credentialStillValid`.
  */
 export function liveRoutes(
@@ -360,25 +417,36 @@ export function liveRoutes(
         schema: {
           tags: ['reports'],
           summary:
-            "Server-Sent Events: the workspace's clicks (`event: click`), trafficback requests (`event: trafficback`) and conversion changes (`event: conversion`) as they happen",
+            "Server-Sent Events: the workspace's clicks (`event: click`), trafficback requests (`event: trafficback`), conversion changes (`event: conversion`), visitor hits (`event: hit`) and per-project visit rates once a second (`event: visit_rate`) as they happen",
           produces: ['text/event-stream'],
         },
       },
       async (req, reply) => {
         if (!hub.hasRoom()) throw new AppError(429, 'too_many_streams', 'too many live streams open')
         reply.hijack()
-        const res = reply.raw
         // Subscribed before the headers leave, so a client that sees the response is already
         // receiving events.
-        hub.subscribe(req.auth.workspaceId, res, { stillAllowed: () => deps.stillAllowed(req) })
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          // nginx: do not buffer the stream.
-          'x-accel-buffering': 'no',
-        })
-        res.write('retry: 3000\n: connected\n\n')
+        hub.subscribe(req.auth.workspaceId, reply.raw, { stillAllowed: () => deps.stillAllowed(req) })
+        openStream(reply.raw)
+      },
+    )
+    app.get(
+      '/admin/live-stream',
+      {
+        exposeHeadRoute: false,
+        schema: {
+          tags: ['reports'],
+          summary:
+            'Server-Sent Events for platform admins: visitor hits (`event: hit`) and visit rates (`event: visit_rate`) of every workspace, each with `workspace_id`; 403 for other users',
+          produces: ['text/event-stream'],
+        },
+      },
+      async (req, reply) => {
+        if (req.auth.role !== 'admin') throw forbidden('the all-workspaces live stream is for admins only')
+        if (!hub.hasRoom()) throw new AppError(429, 'too_many_streams', 'too many live streams open')
+        reply.hijack()
+        hub.subscribeAll(reply.raw, { stillAllowed: () => deps.stillAllowed(req) })
+        openStream(reply.raw)
       },
     )
   }

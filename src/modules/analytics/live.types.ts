@@ -38,3 +38,51 @@ export interface LiveTrafficback {
   device: string
   is_bot: boolean
 }
+
+/**
+ * One settled visit of the visitor engine (`event: hit`), sent to the project's workspace
+ * (and, with `workspace_id`, to admins' `GET /api/v1/admin/live-stream`).
+ */
+export interface LiveHit {
+  type: 'hit'
+  /** When the visit settled, ISO 8601 UTC. */
+  ts: string
+  project_id: string
+  run_id: string
+  url: string
+  /** ISO 3166-1 alpha-2 of the egress; null when unknown (any country). */
+  country: string | null
+  /** 'desktop' | 'mobile' */
+  device: string
+  /** 'http' | 'browser' */
+  mode: string
+  /** Final HTTP status; null when the site never answered. */
+  status: number | null
+  /** ms from the scheduled start to the response headers; null when unanswered. */
+  latency_ms: number | null
+  /** Error kind (dns, connect, tls, timeout, reset, blocked, redirects, other); null when none. */
+  error: string | null
+  /** Present on the admin stream only. */
+  workspace_id?: string
+}
+
+/**
+ * Once per second per running project (`event: visit_rate`): the visits that settled in the
+ * last second.
+ */
+export interface LiveVisitRate {
+  type: 'visit_rate'
+  /** End of the second, ISO 8601 UTC. */
+  ts: string
+  project_id: string
+  /** Visits settled in the last second. */
+  rate_per_s: number
+  /** Of them, visits with an error (unanswered, or whose page failed later). */
+  errors: number
+  /** 95th percentile latency (ms, from the scheduled start) of the answered ones; null when none. */
+  p95_ms: number | null
+  /** The run's target arrival rate, visits per second. */
+  target_per_s: number
+  /** Present on the admin stream only. */
+  workspace_id?: string
+}

@@ -12,7 +12,8 @@ import type { Entry, EventTable } from './pipeline.types.ts'
 import type { SegmentRange } from './spool.ts'
 
 /** The table an event is inserted into. */
-export const tableOf = (e: PipelineEvent): EventTable => (e.type === 'click' ? 'clicks' : 'trafficback')
+export const tableOf = (e: PipelineEvent): EventTable =>
+  e.type === 'click' ? 'clicks' : e.type === 'trafficback' ? 'trafficback' : 'visits'
 
 export class PipelineQueue {
   #q: Entry[] = []

@@ -136,6 +136,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     pushed: 0,
     clicks: 0,
     trafficback: 0,
+    visits: 0,
     batches: 0,
     recovered: 0,
     tornLines: 0,
@@ -378,21 +379,23 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       if (!b.replay) await spool.saveCheckpoint(checkpoint(committed, range), fsync)
       if (stopped) throw new Stopped()
       const token = `${spool.spoolId}:${b.seg}:${b.start}-${b.end}`
-      const clicks: Buffer[] = []
-      const tbs: Buffer[] = []
-      let clickRows = 0
-      for (const e of b.events) {
-        if (e.table === 'clicks') {
-          clicks.push(e.bytes)
-          clickRows += e.rows
-        } else tbs.push(e.bytes)
+      // One insert per table, all with the range's token (deduplication is per table).
+      const byTable: Record<EventTable, { lines: Buffer[]; rows: number }> = {
+        clicks: { lines: [], rows: 0 },
+        trafficback: { lines: [], rows: 0 },
+        visits: { lines: [], rows: 0 },
       }
-      if (clicks.length > 0) await insertLines('clicks', clicks, token)
-      if (tbs.length > 0) await insertLines('trafficback', tbs, token)
+      for (const e of b.events) {
+        byTable[e.table].lines.push(e.bytes)
+        byTable[e.table].rows += e.rows
+      }
+      for (const table of ['clicks', 'trafficback', 'visits'] as const)
+        if (byTable[table].lines.length > 0) await insertLines(table, byTable[table].lines, token)
       await hooks.afterInsert?.(range)
       if (stopped) throw new Stopped()
-      s.clicks += clickRows
-      s.trafficback += rows - clickRows
+      s.clicks += byTable.clicks.rows
+      s.trafficback += byTable.trafficback.rows
+      s.visits += byTable.visits.rows
     }
     // Stored: from here on a postback finds the click among the recent runs or in ClickHouse.
     inflight = null
@@ -591,7 +594,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         pendingBytes: stopped ? 0 : spool.bytesAfter(committed),
         segments: stopped ? 0 : spool.segmentCount(),
         pushed: s.pushed,
-        inserted: { clicks: s.clicks, trafficback: s.trafficback },
+        inserted: { clicks: s.clicks, trafficback: s.trafficback, visits: s.visits },
         batches: s.batches,
         recovered: s.recovered,
         backpressure: queue.backpressure,

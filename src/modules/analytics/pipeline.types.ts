@@ -92,7 +92,7 @@ export interface PipelineStats {
   /** Events accepted by `push` since start. */
   pushed: number
   /** Rows inserted since start, per table (replays that ClickHouse deduplicated included). */
-  inserted: { clicks: number; trafficback: number }
+  inserted: { clicks: number; trafficback: number; visits: number }
   /** Batches committed since start. */
   batches: number
   /** Events re-inserted from the backlog found at start-up. */
@@ -174,7 +174,7 @@ export interface Pipeline {
 export type PipelineListener = (events: readonly PipelineEvent[]) => void
 
 /** The ClickHouse table a spooled event goes to. */
-export type EventTable = 'clicks' | 'trafficback'
+export type EventTable = 'clicks' | 'trafficback' | 'visits'
 
 /**
  * Spooled events of one table as ClickHouse-ready JSON lines (see serialize.ts), kept in

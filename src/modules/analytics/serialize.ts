@@ -9,7 +9,7 @@
  * (the redirect handler clamps cost and hops).
  */
 import fastJson from 'fast-json-stringify'
-import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
+import type { ClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
 
 type Props<T> = Record<keyof T, { type: 'string' | 'number' | 'integer' }>
 
@@ -78,6 +78,27 @@ const trafficbackProps: Props<TrafficbackEvent> = {
   source: s,
 }
 
+const visitProps: Props<VisitEvent> = {
+  type: s,
+  visit_id: s,
+  ts: n,
+  started_at: n,
+  settled_at: n,
+  workspace_id: s,
+  project_id: s,
+  run_id: s,
+  url: s,
+  country: s,
+  device: s,
+  mode: s,
+  answered: i,
+  status: i,
+  latency_ms: n,
+  bytes: i,
+  error: s,
+  charged: i,
+}
+
 const schema = (properties: Record<string, { type: 'string' | 'number' | 'integer' }>) => ({
   type: 'object' as const,
   properties,
@@ -88,13 +109,21 @@ const schema = (properties: Record<string, { type: 'string' | 'number' | 'intege
 
 const clickJson = fastJson(schema(clickProps))
 const trafficbackJson = fastJson(schema(trafficbackProps))
+const visitJson = fastJson(schema(visitProps))
 
 /**
  * One event as a JSON string (no trailing newline).
  * @throws Error when a required field is missing (a bug in the producer).
  */
 export function serializeEvent(event: PipelineEvent): string {
-  return event.type === 'click' ? clickJson(event) : trafficbackJson(event)
+  switch (event.type) {
+    case 'click':
+      return clickJson(event)
+    case 'trafficback':
+      return trafficbackJson(event)
+    case 'visit':
+      return visitJson(event)
+  }
 }
 
 /** Latest timestamp accepted on replay (2200-01-01), well inside DateTime64(3)'s range. */
@@ -102,13 +131,13 @@ const MAX_TS = 7_258_118_400_000
 
 /**
  * Checks that a parsed spool line is an event the pipeline can store: `type` is `click` or
- * `trafficback` and `ts` is epoch ms in [1970, 2200). Anything else is a corrupt line.
+ * `trafficback` or `visit` and `ts` is epoch ms in [1970, 2200). Anything else is a corrupt line.
  */
 export function isStorableEvent(v: unknown): v is PipelineEvent {
   if (typeof v !== 'object' || v === null) return false
   const e = v as { type?: unknown; ts?: unknown }
   return (
-    (e.type === 'click' || e.type === 'trafficback') &&
+    (e.type === 'click' || e.type === 'trafficback' || e.type === 'visit') &&
     typeof e.ts === 'number' &&
     Number.isFinite(e.ts) &&
     e.ts >= 0 &&

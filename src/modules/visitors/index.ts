@@ -20,6 +20,8 @@ export {
 } from './visitors.settings.ts'
 export { deriveVerifyKey, type HostTarget, hostTargets } from './visitors.verify.core.ts'
 export { checkHost, type RecheckResult, recheckHosts, type VerifyDeps } from './visitors.verify.ts'
+// Results: stats and the ClickHouse report (README "Results and live pulse").
+export { runStatsJson, visitorRunRoutes, type VisitorRunRoutesDeps } from './visitors.run.routes.ts'
 // The engine (README "Engine").
 export {
   createVisitorEngine,

@@ -102,9 +102,10 @@ export function minimalEngineProject(row: VisitorProjectRow): EngineProject | nu
   }
 }
 
-/** One hit, for the live pulse. */
+/** One settled visit: the live pulse and the `visits` rows (README "Results and live pulse"). */
 export interface VisitHit {
   visitId: string
+  workspaceId: string
   projectId: string
   runId: string
   url: string
@@ -114,11 +115,19 @@ export interface VisitHit {
   /** ms from the scheduled start to the response headers (null when unanswered). */
   latencyMs: number | null
   charged: boolean
+  /** Body bytes read (page + subresources). */
+  bytes: number
+  /** The visit's scheduled start (open-model arrival time). */
+  scheduledAt: Date
+  /** When it was actually launched. */
+  startedAt: Date
+  /** When it settled. */
   at: Date
 }
 
 /** Counters and latency of one run (a later run panel reads these). */
 export interface RunStats {
+  workspaceId: string
   projectId: string
   runId: string
   startedAt: Date
@@ -387,7 +396,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
         allowedHosts,
         signal: abort.signal,
       })
-      .then((o) => settle(r, visitId, entry.holdId, url, device, scheduledMs, o))
+      .then((o) => settle(r, visitId, entry.holdId, url, device, scheduledMs, o, launchedMs))
     track(r, p)
   }
 
@@ -399,6 +408,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     device: Device,
     scheduledMs: number,
     o: VisitOutcome,
+    launchedMs: number,
   ) {
     if (dead) return
     r.visits.delete(visitId)
@@ -413,6 +423,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     }
     deps.onHit?.({
       visitId,
+      workspaceId: r.project.workspaceId,
       projectId: r.project.id,
       runId: r.runId,
       url,
@@ -421,6 +432,9 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       error: o.error ?? null,
       latencyMs,
       charged: o.answered,
+      bytes: o.bytes,
+      scheduledAt: new Date(scheduledMs),
+      startedAt: new Date(launchedMs),
       at: clock.now(),
     })
     observe(r, { type: 'visit_settled', visitId, holdId, charged: o.answered })
@@ -562,6 +576,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
         nowMs,
       }),
       stats: {
+        workspaceId: project.workspaceId,
         projectId: project.id,
         runId: run!.id,
         startedAt: at,
