@@ -61,7 +61,7 @@ export async function visitReport(
   const [totals, errors, hours, countries, devices] = await Promise.all([
     q<Record<string, unknown>>(
       `SELECT count() AS visits, countIf(${FAILED}) AS failed, sum(charged) AS credits,
-         countIf(answered = 1) AS answered,
+         countIf(answered = 1) AS n_answered,
          quantilesExactIf(0.5, 0.95, 0.99)(latency_ms, answered = 1) AS q
        FROM ${db}.visits WHERE ${where}`,
     ),
@@ -86,7 +86,7 @@ export async function visitReport(
   const t = totals[0] ?? {}
   const visits = n(t.visits)
   const failed = n(t.failed)
-  const answered = n(t.answered)
+  const answered = n(t.n_answered)
   const quant = (Array.isArray(t.q) ? t.q : []) as unknown[]
   const lat = (i: number) => (answered > 0 ? n(quant[i]) : null)
   return {
