@@ -288,7 +288,7 @@ describe('visits in ClickHouse', () => {
       hit('2024-06-01T11:10:01Z', null, null, 'mobile', null, 'timeout'),
       hit('2024-06-01T11:10:02Z', 500, 1000, 'desktop', 'US'),
       // Answered (charged) but its page failed later.
-      { ...hit('2024-06-01T11:10:03Z', 200, 10, 'desktop', 'DE', 'other'), mode: 'browser' },
+      { ...hit('2024-06-01T11:10:03Z', 200, 10, 'desktop', 'DE', 'other'), mode: 'browser' as const },
       // Outside the range.
       hit('2024-06-02T10:00:00Z', 200, 5, 'desktop', 'US'),
     ]

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { manualClock } from '../../platform/clock.ts'
 import type { LiveEvent } from './live.ts'
+import type { LiveVisitRate } from './live.types.ts'
 import { createVisitPulse, liveHitOf, percentile } from './live.visits.ts'
 import { visitEventOf, type VisitRecord } from './visits.ts'
 
@@ -128,7 +129,7 @@ describe('visit pulse', () => {
     // A new window: the stopped project is gone, the running ones report zeros.
     sent.length = 0
     pulse.tick()
-    expect(sent.map(([, e]) => [e.project_id, e.rate_per_s])).toEqual([
+    expect(sent.map(([, e]) => [(e as LiveVisitRate).project_id, (e as LiveVisitRate).rate_per_s])).toEqual([
       ['p', 0],
       ['idle', 0],
     ])
