@@ -256,6 +256,11 @@ export async function startServer(
     allowPrivate: config.VISITORS_ALLOW_PRIVATE,
     publicUrl: config.publicUrl,
     logger,
+    browser: {
+      chromiumPath: config.VISITORS_CHROMIUM_PATH,
+      maxPages: config.VISITORS_BROWSER_PAGES,
+      maxRssMb: config.VISITORS_BROWSER_MAX_RSS_MB,
+    },
   })
 
   const app = await createAdminApi({

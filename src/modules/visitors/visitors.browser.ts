@@ -752,7 +752,14 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
       closing = true
       wrapUp.abort()
       // Waiting visits are not granted any more: their `maxWaitMs` runs out and they come back dropped.
-      await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, timeoutMs + 5000))])
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(inFlight),
+        new Promise((r) => {
+          timer = setTimeout(r, timeoutMs + 5000)
+        }),
+      ])
+      clearTimeout(timer)
       current = undefined
       await Promise.all([...gens].map(closeGen))
       const p = await proxy?.catch(() => undefined)
