@@ -221,6 +221,10 @@ export const envSchema = z
     VISITORS_ALLOW_PRIVATE: bool.default(false),
     /** Hours after which a host's ownership verification is stale (counts as not verified until checked again). */
     VISITORS_VERIFY_STALE_HOURS: int(24, 1),
+    /** Browser mode: Chromium binary, pages open at once at most (all projects), memory past which the browser is replaced (MiB). */
+    VISITORS_CHROMIUM_PATH: z.string().trim().min(1).default('/usr/bin/chromium'),
+    VISITORS_BROWSER_PAGES: int(4, 1),
+    VISITORS_BROWSER_MAX_RSS_MB: int(1024, 64),
   })
   .refine((env) => env.VISITORS_MAX_PER_MINUTE >= env.VISITORS_MIN_PER_MINUTE, {
     path: ['VISITORS_MAX_PER_MINUTE'],

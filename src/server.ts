@@ -281,6 +281,11 @@ export async function startServer(
       visitsWriter.push(hit)
       visitPulse.hit(hit)
     },
+    browser: {
+      chromiumPath: config.VISITORS_CHROMIUM_PATH,
+      maxPages: config.VISITORS_BROWSER_PAGES,
+      maxRssMb: config.VISITORS_BROWSER_MAX_RSS_MB,
+    },
   })
 
   const app = await createAdminApi({

@@ -44,6 +44,19 @@ export {
   visitUaSuffix,
 } from './visitors.http.ts'
 export {
+  browserErrorKind,
+  CHROMIUM_ARGS,
+  createVisitBrowser,
+  deviceProfile,
+  type ProcessTreeUsage,
+  processTreeUsage,
+  type VisitBrowser,
+  type VisitBrowserOptions,
+  type Visitor,
+  type VisitorOutcome,
+  type VisitorRequest,
+} from './visitors.browser.ts'
+export {
   createVisitorRuntime,
   engineProjectOf,
   engineRecheck,

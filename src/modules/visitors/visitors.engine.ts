@@ -17,7 +17,8 @@ import type { Db } from '../../platform/db/client.ts'
 import { AppError } from '../../platform/errors.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { type LedgerRepository, ledgerAccounts } from '../billing/index.ts'
-import type { Device, VisitErrorKind, VisitHttp, VisitOutcome } from './visitors.http.ts'
+import type { Visitor, VisitorOutcome } from './visitors.browser.ts'
+import type { Device, VisitErrorKind, VisitHttp } from './visitors.http.ts'
 import {
   dayIn,
   initMeter,
@@ -51,6 +52,8 @@ export interface EngineProject {
   timeOnPageMs: number
   /** Visits in flight at most (from the traffic speed); default the engine's `concurrency`. */
   concurrency?: number
+  /** `http` (default) or `browser` (Chromium, `deps.browser`). */
+  mode?: 'http' | 'browser'
   dailyLimit: number
   totalTarget: number
   expiresAt: Date | null
@@ -94,6 +97,7 @@ export function minimalEngineProject(row: VisitorProjectRow): EngineProject | nu
     desktopShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.5,
     timeOnPageMs: Number(s.time_on_page_ms ?? 0) || 0,
     concurrency: Number(s.concurrency) > 0 ? Math.floor(Number(s.concurrency)) : undefined,
+    mode: s.mode === 'browser' ? 'browser' : 'http',
     dailyLimit: row.dailyLimit,
     totalTarget: row.totalTarget,
     expiresAt: row.expiresAt,
@@ -110,6 +114,8 @@ export interface VisitHit {
   runId: string
   url: string
   device: Device
+  /** How the visit was made. */
+  mode: 'http' | 'browser'
   status: number | null
   error: VisitErrorKind | null
   /** ms from the scheduled start to the response headers (null when unanswered). */
@@ -164,6 +170,8 @@ export interface VisitorEngineDeps {
   ledger: LedgerRepository
   clock: Clock
   http: VisitHttp
+  /** Browser-mode visits (projects with `mode: 'browser'`); without it they fail as `other`, uncharged. */
+  browser?: Visitor
   recheck: RecheckHosts
   /** The workspace's visit-signing key (HMAC-SHA256 of `X-Traffoflex-Visit`). */
   signingKey: (workspaceId: string) => Buffer | string
@@ -386,17 +394,33 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     r.stats[device]++
     const url = pickUrl(r.project)
     const allowedHosts = new Set(r.project.urls.map((u) => new URL(u.url).host.toLowerCase()))
-    const p = deps.http
-      .visit({
-        url,
-        device,
-        uaIndex: Math.floor(random.next() * 1000),
-        runId: r.runId,
-        signingKey: deps.signingKey(r.project.workspaceId),
-        allowedHosts,
-        signal: abort.signal,
-      })
-      .then((o) => settle(r, visitId, entry.holdId, url, device, scheduledMs, o, launchedMs))
+    const mode = r.project.mode ?? 'http'
+    const visitor: Visitor | undefined = mode === 'browser' ? deps.browser : deps.http
+    const req = {
+      url,
+      device,
+      uaIndex: Math.floor(random.next() * 1000),
+      runId: r.runId,
+      signingKey: deps.signingKey(r.project.workspaceId),
+      allowedHosts,
+      signal: abort.signal,
+      timeOnPageMs: r.project.timeOnPageMs,
+    }
+    const visit: Promise<VisitorOutcome> = visitor
+      ? visitor.visit(req)
+      : Promise.resolve({
+          answered: false,
+          error: 'other',
+          doneAtMs: now(),
+          redirects: 0,
+          subresources: 0,
+          subresourceErrors: 0,
+          bytes: 0,
+          finalUrl: url,
+        })
+    const p = visit.then((o) =>
+      settle(r, visitId, entry.holdId, url, device, mode, scheduledMs, o, launchedMs),
+    )
     track(r, p)
   }
 
@@ -406,12 +430,21 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     holdId: string,
     url: string,
     device: Device,
+    mode: 'http' | 'browser',
     scheduledMs: number,
-    o: VisitOutcome,
+    o: VisitorOutcome,
     launchedMs: number,
   ) {
     if (dead) return
     r.visits.delete(visitId)
+    if (o.dropped) {
+      // No page slot (browser mode's cap): not launched after all — counted as dropped, not charged.
+      r.stats.started--
+      r.stats[device]--
+      r.stats.dropped++
+      observe(r, { type: 'visit_settled', visitId, holdId, charged: false })
+      return
+    }
     if (o.error) r.stats.errors[o.error] = (r.stats.errors[o.error] ?? 0) + 1
     let latencyMs: number | null = null
     if (o.answered) {
@@ -428,6 +461,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       runId: r.runId,
       url,
       device,
+      mode,
       status: o.status ?? null,
       error: o.error ?? null,
       latencyMs,

@@ -16,6 +16,7 @@ import {
   type VisitorEngine,
   type VisitorProjectRow,
 } from './visitors.engine.ts'
+import { createVisitBrowser } from './visitors.browser.ts'
 import { createVisitHttp } from './visitors.http.ts'
 import { parseEngineSettings, type SpeedRange, visitsPerMinute } from './visitors.settings.ts'
 import { hostTargets } from './visitors.verify.core.ts'
@@ -39,6 +40,7 @@ export function engineProjectOf(speed: SpeedRange): (row: VisitorProjectRow) => 
       perMinute: visitsPerMinute(s.trafficSpeed, speed),
       desktopShare: s.deviceSplit / 100,
       timeOnPageMs: s.timeOnPageSeconds * 1000,
+      mode: s.mode,
       dailyLimit: row.dailyLimit,
       totalTarget: row.totalTarget,
       expiresAt: row.expiresAt,
@@ -85,11 +87,26 @@ export interface VisitorRuntimeDeps {
   logger?: Pick<Logger, 'warn' | 'info'>
   /** Every settled visit (the live pulse, the visits events). */
   onHit?: (hit: VisitHit) => void
+  /**
+   * Browser mode (README "Browser mode"): VISITORS_CHROMIUM_PATH, VISITORS_BROWSER_PAGES,
+   * VISITORS_BROWSER_MAX_RSS_MB. Chromium is launched at the first browser-mode visit only.
+   */
+  browser?: { chromiumPath?: string; maxPages?: number; maxRssMb?: number }
 }
 
 /** The engine with the server's adapters (not started: call `start()`). */
 export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
-  return createVisitorEngine({
+  // Lazy: no process until a browser-mode project makes its first visit.
+  const browser = createVisitBrowser({
+    allowPrivate: deps.allowPrivate,
+    publicUrl: deps.publicUrl,
+    nowMs: () => deps.clock.now().getTime(),
+    ...(deps.browser?.chromiumPath ? { chromiumPath: deps.browser.chromiumPath } : {}),
+    ...(deps.browser?.maxPages ? { maxPages: deps.browser.maxPages } : {}),
+    ...(deps.browser?.maxRssMb ? { maxRssMb: deps.browser.maxRssMb } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  })
+  const engine = createVisitorEngine({
     db: deps.db,
     ledger: deps.ledger,
     clock: deps.clock,
@@ -103,5 +120,16 @@ export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
     toEngineProject: engineProjectOf(deps.speed),
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.onHit ? { onHit: deps.onHit } : {}),
+    browser,
   })
+  return {
+    ...engine,
+    async stop() {
+      // The browser's close ends every time on page at once, so the engine's drain is not
+      // held up by open pages (their visits settle and are charged as answered).
+      const stopping = engine.stop()
+      await browser.close()
+      await stopping
+    },
+  }
 }

@@ -39,6 +39,8 @@ export interface TargetSite {
   clear(): void
   /** Sets the delay of `/slow*` in ms. */
   setSlowMs(ms: number): void
+  /** Most `/slow*` requests in flight at once so far (a client's concurrency, e.g. a browser's page cap). */
+  slowPeak(): number
   /** Sets the body of `/.well-known/traffoflex-verify.txt` (null = 404). */
   setVerifyBody(body: string | null): void
   /** Closes the server and every open connection. */
@@ -72,6 +74,8 @@ export async function startTargetSite(
   const big = Buffer.alloc(opts.bigBytes ?? 1024 * 1024, 0x61)
   let recorded: RecordedRequest[] = []
   const timers = new Set<NodeJS.Timeout>()
+  let slowNow = 0
+  let slowPeak = 0
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
@@ -91,6 +95,9 @@ export async function startTargetSite(
     if (path === '/' || path.startsWith('/page/'))
       return send(res, 200, 'text/html; charset=utf-8', page(path))
     if (path === '/slow' || path.startsWith('/slow/')) {
+      slowNow++
+      slowPeak = Math.max(slowPeak, slowNow)
+      res.on('close', () => slowNow--)
       const t = setTimeout(() => {
         timers.delete(t)
         if (!res.destroyed) send(res, 200, 'text/html; charset=utf-8', page(path))
@@ -133,6 +140,7 @@ export async function startTargetSite(
     setSlowMs: (ms) => {
       slowMs = ms
     },
+    slowPeak: () => slowPeak,
     setVerifyBody: (b) => {
       verifyBody = b
     },
