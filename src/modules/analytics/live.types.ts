@@ -38,3 +38,43 @@ export interface LiveTrafficback {
   device: string
   is_bot: boolean
 }
+
+/**
+ * One settled visit of the visitor engine as sent to live clients (SSE event `hit`). Shape:
+ * `/work/notes/visitors-api.md` ("Results/live helper").
+ */
+export interface LiveHit {
+  type: 'hit'
+  /** ISO 8601, UTC. */
+  ts: string
+  project_id: string
+  run_id: string
+  url: string
+  /** ISO 3166-1 alpha-2 of the egress the visit left from; null when not geo-targeted. */
+  country: string | null
+  /** 'desktop' | 'mobile' */
+  device: string
+  mode: 'http' | 'browser'
+  /** HTTP status of the page; null when the visit failed before any response. */
+  status: number | null
+  /** From the scheduled start to the response headers, ms; null without a response. */
+  latency_ms: number | null
+  /** Error kind (timeout, dns, reset, …) or null. */
+  error: string | null
+}
+
+/** Once per second per running project (SSE event `visit_rate`). */
+export interface LiveVisitRate {
+  type: 'visit_rate'
+  /** ISO 8601, UTC. */
+  ts: string
+  project_id: string
+  /** Visits settled in the last second. */
+  rate_per_s: number
+  /** Failed visits in the last second. */
+  errors: number
+  /** p95 latency of the last second's visits, ms (null when none). */
+  p95_ms: number | null
+  /** The project's target arrival rate, visits per second. */
+  target_per_s: number
+}
