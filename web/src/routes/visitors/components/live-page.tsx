@@ -194,8 +194,10 @@ export function LivePage() {
         </Card>
         <Card className="min-w-0">
           <CardHeader>
-            <CardTitle>Countries</CardTitle>
-            <CardDescription>Visits since this page opened.</CardDescription>
+            <div>
+              <CardTitle>Countries</CardTitle>
+              <CardDescription>Visits since this page opened.</CardDescription>
+            </div>
           </CardHeader>
           <CardContent>
             {bars.length === 0 ? (

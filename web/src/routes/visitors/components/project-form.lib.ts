@@ -197,6 +197,7 @@ export const projectFormSchema = z
         flag(`urls.${i}.weight`, 'A weight above 0 (empty = 1)')
     })
     v.geoTargets.forEach((g, i) => {
+      if (!g.cc.trim()) flag(`geoTargets.${i}.cc`, 'Choose a country')
       if (g.w.trim() && (!POSITIVE.test(g.w.trim()) || Number(g.w) <= 0))
         flag(`geoTargets.${i}.w`, 'A weight above 0')
     })

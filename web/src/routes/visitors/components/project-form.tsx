@@ -464,7 +464,7 @@ export function ProjectForm({
 function Figure({ label, value, testId }: { label: React.ReactNode; value: string; testId: string }) {
   return (
     <div className="min-w-0">
-      <p className="truncate text-xs text-muted-foreground">{label}</p>
+      <p className="text-xs text-muted-foreground">{label}</p>
       <p className="font-semibold tabular-nums" data-testid={testId}>
         {value}
       </p>

@@ -30,6 +30,7 @@ import { toast } from '@/components/ui/sonner'
 import { useBalance, useQuote } from '@/hooks/api/billing'
 import {
   type HostVerification,
+  LIVE_REFRESH_MS,
   type Project,
   useCheckVerification,
   useDeleteProject,
@@ -130,7 +131,12 @@ function RunPanel({ project: p }: { project: Project }) {
   const running = p.status === 'active'
   const action = useRunAction(p.id)
   const stats = useProjectStats(p.id, running)
-  const balance = useBalance()
+  // The workspace's credits when the stats endpoint does not report them (before its merge):
+  // polled while running and while a stopped run's reserved credits are being released.
+  const balance = useBalance({
+    refetchMs: (b) =>
+      !stats.data?.credits && (running || (b?.visits.reserved ?? 0) > 0) ? LIVE_REFRESH_MS : false,
+  })
   const run = stats.data?.run ?? stats.data?.runs[0] ?? null
   const f = run ? runFigures(run) : null
   const credits = stats.data?.credits ?? balance.data?.visits
@@ -391,14 +397,16 @@ function SettingsSummary({ project: p }: { project: Project }) {
   return (
     <Card data-testid="project-settings">
       <CardHeader>
-        <CardTitle>Settings</CardTitle>
-        {e && (
-          <CardDescription data-testid="server-estimate">
-            ≈ {rateText(e.visits_per_minute)} · {formatInt(e.visits_per_day)} visits and credits per day ·{' '}
-            {formatMoney(e.cost_minor_per_day / 100)} per day at {formatMoney(e.rate_minor_per_1000 / 100)}{' '}
-            CPM
-          </CardDescription>
-        )}
+        <div>
+          <CardTitle>Settings</CardTitle>
+          {e && (
+            <CardDescription data-testid="server-estimate">
+              ≈ {rateText(e.visits_per_minute)} · {formatInt(e.visits_per_day)} visits and credits per day ·{' '}
+              {formatMoney(e.cost_minor_per_day / 100, currency)} per day at{' '}
+              {formatMoney(e.rate_minor_per_1000 / 100, currency)} CPM
+            </CardDescription>
+          )}
+        </div>
       </CardHeader>
       <CardContent className="grid gap-4 text-sm md:grid-cols-2">
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5">
