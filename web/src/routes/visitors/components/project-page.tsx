@@ -39,7 +39,7 @@ import {
   useRunAction,
   useVerification,
 } from '@/hooks/api/visitors'
-import { errorMessage } from '@/lib/api'
+import { ApiError, errorMessage } from '@/lib/api'
 import { formatDateTime, formatInt, formatMoney, formatRelative } from '@/lib/format'
 import { ConfirmDialog } from '../../campaigns/components/shared'
 import { countryName } from './project-form.lib'
@@ -182,7 +182,11 @@ function RunPanel({ project: p }: { project: Project }) {
         {action.isError && (
           <Alert variant="destructive" data-testid="run-error">
             <CircleAlert />
-            <AlertDescription>{errorMessage(action.error)}</AlertDescription>
+            <AlertDescription>
+              {action.error instanceof ApiError && action.error.code === 'host_not_verified'
+                ? `Not verified: ${action.error.fieldErrors.map((f) => f.message).join('; ') || action.error.message}. Place the token file shown under Ownership, then Check now.`
+                : errorMessage(action.error)}
+            </AlertDescription>
           </Alert>
         )}
         {p.status === 'paused' && reason && (
@@ -409,7 +413,7 @@ function SettingsSummary({ project: p }: { project: Project }) {
         </div>
       </CardHeader>
       <CardContent className="grid gap-4 text-sm md:grid-cols-2">
-        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5">
+        <dl className="grid content-start grid-cols-[auto_1fr] gap-x-4 gap-y-1.5">
           <dt className="text-muted-foreground">URLs</dt>
           <dd className="min-w-0">
             <ul className="grid gap-0.5">
@@ -434,7 +438,7 @@ function SettingsSummary({ project: p }: { project: Project }) {
               : 'Any (default egress)'}
           </dd>
         </dl>
-        <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1.5">
+        <dl className="grid content-start grid-cols-[auto_1fr] gap-x-4 gap-y-1.5">
           <dt className="text-muted-foreground">Time on page</dt>
           <dd>{s.timeOnPage ?? '30 seconds'}</dd>
           <dt className="text-muted-foreground">Referrer</dt>
