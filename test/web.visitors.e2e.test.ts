@@ -147,7 +147,7 @@ describe('a visitor project from creation to stop', () => {
     await page.getByTestId('start-project').click()
     await page
       .getByTestId('run-error')
-      .getByText(/not verified/)
+      .getByText(/not verified/i)
       .waitFor()
     const host = page.getByTestId('host-row')
     await expect(host.getByTestId('host-status').getAttribute('data-status')).resolves.toBe('pending')
