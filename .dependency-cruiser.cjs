@@ -14,6 +14,8 @@ const WEB_SHARED = [
   '^src/modules/conversions/postback[.]parse[.]ts$',
   '^src/modules/routing/core/macros[.]ts$',
   '^src/modules/routing/routing[.]schema[.]ts$',
+  // The visitor settings rules (zod + parse-duration): the project form validates with them.
+  '^src/modules/visitors/visitors[.]settings[.]ts$',
   '^src/platform/net/url[.]schema[.]ts$',
 ]
 

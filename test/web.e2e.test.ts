@@ -234,13 +234,13 @@ describe('dashboard', () => {
     await phone.getByRole('button', { name: 'Open navigation' }).click()
     await phone.getByRole('dialog').getByRole('link', { name: 'Reports' }).waitFor()
     await phone.screenshot({ path: path.join(SHOTS, 'nav-drawer-390.png') })
-    // Visitors (the visitor engine) is not built yet: its section shows what it will offer.
-    await phone.getByRole('dialog').getByRole('link', { name: 'Visitors' }).click()
+    // Outreach is not built yet: its section shows what it will offer.
+    await phone.getByRole('dialog').getByRole('link', { name: 'Outreach' }).click()
     await phone.getByTestId('coming-soon').waitFor()
     expect(await phone.getByRole('dialog').count()).toBe(0)
     await shot(phone, 'coming-soon')
     await ctx.close()
-    await page.goto(`${server.url}/visitors`)
+    await page.goto(`${server.url}/outreach`)
     await page.getByTestId('coming-soon').waitFor()
     await shot(page, 'coming-soon')
   })

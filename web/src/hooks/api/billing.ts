@@ -270,10 +270,18 @@ export function useQuote(amount: number | null) {
   })
 }
 
-export function useBalance() {
+/**
+ * `GET /billing/balance`; `refetchMs` polls it (e.g. while visits are being spent): a delay
+ * in ms, or a function of the last balance giving one (false = no polling).
+ */
+export function useBalance(
+  opts: { refetchMs?: number | false | ((b: Balance | undefined) => number | false) } = {},
+) {
+  const r = opts.refetchMs ?? false
   return useQuery({
     queryKey: keys.balance,
     queryFn: ({ signal }) => api.get<Balance>('/billing/balance', undefined, { signal }),
+    refetchInterval: typeof r === 'function' ? (q) => r(q.state.data) : r,
   })
 }
 

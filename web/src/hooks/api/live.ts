@@ -1,15 +1,22 @@
 /**
  * The live feed: `GET /api/v1/live` (Server-Sent Events) of the workspace's clicks,
- * trafficback requests and conversion changes. Events are buffered and applied once per
+ * trafficback requests and conversion changes (`useLiveFeed`, the dashboard), and the
+ * visitor engine's `hit` and `visit_rate` events (`useVisitorLiveFeed`, the Visitors live
+ * page; shapes: `/work/notes/visitors-api.md`). Events are buffered and applied once per
  * animation frame, so a burst of clicks re-renders once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { LiveConversion } from '../../../../src/modules/conversions/conversions.core.ts'
-import type { LiveClick, LiveTrafficback } from '../../../../src/modules/analytics/live.types.ts'
+import type {
+  LiveClick,
+  LiveHit,
+  LiveTrafficback,
+  LiveVisitRate,
+} from '../../../../src/modules/analytics/live.types.ts'
 import { apiUrl } from '@/lib/api'
 
 // The event shapes are the server's own (import-free files the UI can read).
-export type { LiveClick, LiveConversion, LiveTrafficback }
+export type { LiveClick, LiveConversion, LiveHit, LiveTrafficback, LiveVisitRate }
 
 export type LiveItem = LiveClick | LiveTrafficback | LiveConversion
 
@@ -32,33 +39,50 @@ export interface LiveFeedOptions {
   onEvents?: (events: LiveItem[]) => void
 }
 
-/** Subscribes to the live feed while mounted. */
-export function useLiveFeed(opts: LiveFeedOptions = {}) {
-  const max = opts.max ?? 50
-  const enabled = opts.enabled ?? true
-  const [events, setEvents] = useState<LiveItem[]>([])
+/** What {@link useSseFeed} is told: which events, how many kept, and a batch callback. */
+interface SseFeedOptions<T> {
+  /** SSE event names whose JSON data become items. */
+  names: readonly string[]
+  max: number
+  enabled: boolean
+  /** Keeps an item in the list (all events still reach `onEvents`). */
+  keep?: ((e: T) => boolean) | undefined
+  onEvents?: ((events: T[]) => void) | undefined
+}
+
+/**
+ * One EventSource on `/api/v1/live` listening to `names`: items newest first (at most
+ * `max`), the connection status, the count of events the server dropped for this client.
+ */
+function useSseFeed<T>(opts: SseFeedOptions<T>) {
+  const { max, enabled } = opts
+  const namesKey = opts.names.join(',')
+  const [events, setEvents] = useState<T[]>([])
   const [status, setStatus] = useState<LiveStatus>('connecting')
   const [generation, setGeneration] = useState(0)
   const [missed, setMissed] = useState(0)
   const onEvents = useRef(opts.onEvents)
   onEvents.current = opts.onEvents
+  const keep = useRef(opts.keep)
+  keep.current = opts.keep
 
   useEffect(() => {
     if (!enabled || generation < 0) return
     setStatus('connecting')
     const es = new EventSource(apiUrl('/live'))
-    let buffer: LiveItem[] = []
+    let buffer: T[] = []
     let frame = 0
     const apply = () => {
       frame = 0
       const batch = buffer
       buffer = []
-      setEvents((prev) => [...batch.slice().reverse(), ...prev].slice(0, max))
+      const kept = keep.current ? batch.filter(keep.current) : batch
+      if (kept.length > 0) setEvents((prev) => [...kept.slice().reverse(), ...prev].slice(0, max))
       onEvents.current?.(batch)
     }
     const onMessage = (e: MessageEvent<string>) => {
       try {
-        buffer.push(JSON.parse(e.data) as LiveItem)
+        buffer.push(JSON.parse(e.data) as T)
       } catch {
         return
       }
@@ -72,7 +96,7 @@ export function useLiveFeed(opts: LiveFeedOptions = {}) {
         // ignore a malformed notice
       }
     }
-    for (const name of ITEM_EVENTS) es.addEventListener(name, onMessage)
+    for (const name of namesKey.split(',')) es.addEventListener(name, onMessage)
     es.addEventListener('dropped', onDropped)
     es.onopen = () => setStatus('live')
     es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting')
@@ -80,9 +104,55 @@ export function useLiveFeed(opts: LiveFeedOptions = {}) {
       if (frame !== 0) cancelAnimationFrame(frame)
       es.close()
     }
-  }, [enabled, generation, max])
+  }, [enabled, generation, max, namesKey])
 
   /** Opens a new connection (after `closed`). */
   const reconnect = useCallback(() => setGeneration((g) => g + 1), [])
+  /** Empties the kept list (e.g. when the filter changes). */
+  const clear = useCallback(() => setEvents([]), [])
+  return { events, status, missed, reconnect, clear }
+}
+
+/** Subscribes to the live feed while mounted. */
+export function useLiveFeed(opts: LiveFeedOptions = {}) {
+  const { events, status, missed, reconnect } = useSseFeed<LiveItem>({
+    names: ITEM_EVENTS,
+    max: opts.max ?? 50,
+    enabled: opts.enabled ?? true,
+    onEvents: opts.onEvents,
+  })
   return { events, status, missed, reconnect }
+}
+
+/** A visitor-engine event of the live feed. */
+export type VisitorLiveEvent = LiveHit | LiveVisitRate
+
+/** SSE event names of the visitor engine. */
+const VISITOR_EVENTS = ['hit', 'visit_rate'] as const
+
+export interface VisitorLiveOptions {
+  /** Hits kept, newest first; default 100. */
+  max?: number
+  enabled?: boolean
+  /** Only this project's hits are kept (every event still reaches `onEvents`). */
+  projectId?: string | undefined
+  /** Called with each applied batch (oldest first): hits and rate samples. */
+  onEvents?: (events: VisitorLiveEvent[]) => void
+}
+
+/**
+ * Subscribes to the visitor engine's live events while mounted: `hits` (newest first, of
+ * `projectId` when given) and every event through `onEvents` (the rate chart reads the
+ * `visit_rate` samples there). Before the server sends these events the feed just stays empty.
+ */
+export function useVisitorLiveFeed(opts: VisitorLiveOptions = {}) {
+  const projectId = opts.projectId
+  const feed = useSseFeed<VisitorLiveEvent>({
+    names: VISITOR_EVENTS,
+    max: opts.max ?? 100,
+    enabled: opts.enabled ?? true,
+    keep: (e) => e.type === 'hit' && (!projectId || e.project_id === projectId),
+    onEvents: opts.onEvents,
+  })
+  return { ...feed, hits: feed.events as LiveHit[] }
 }
