@@ -255,6 +255,7 @@ export async function startServer(
     speed: visitSpeed,
     allowPrivate: config.VISITORS_ALLOW_PRIVATE,
     publicUrl: config.publicUrl,
+    egress: config.VISITORS_EGRESS,
     logger,
   })
 
@@ -321,6 +322,7 @@ export async function startServer(
           speedRange: visitSpeed,
           priceTiers: config.BILLING_PRICE_TIERS,
           staleHours: config.VISITORS_VERIFY_STALE_HOURS,
+          egressCountries: Object.keys(config.VISITORS_EGRESS),
         }),
       },
       {

@@ -17,6 +17,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { AppError } from '../../platform/errors.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { type LedgerRepository, ledgerAccounts } from '../billing/index.ts'
+import { type GeoTarget, missingEgress, pickCountry } from './visitors.geo.core.ts'
 import type { Device, VisitErrorKind, VisitHttp, VisitOutcome } from './visitors.http.ts'
 import {
   dayIn,
@@ -51,6 +52,8 @@ export interface EngineProject {
   timeOnPageMs: number
   /** Visits in flight at most (from the traffic speed); default the engine's `concurrency`. */
   concurrency?: number
+  /** Weighted countries (each visit leaves through its country's egress); empty/absent = direct. */
+  geoTargets?: GeoTarget[]
   dailyLimit: number
   totalTarget: number
   expiresAt: Date | null
@@ -70,7 +73,8 @@ export type RecheckHosts = (project: EngineProject) => Promise<{ ok: true } | { 
 /**
  * The engine's reading of a row when no settings parser is injected: `settings.urls`
  * (strings or `{url, weight}`), `settings.visits_per_minute`, `settings.desktop_share` (0..1),
- * `settings.time_on_page_ms`, `settings.concurrency`. Returns null when no usable URL or rate is present.
+ * `settings.time_on_page_ms`, `settings.concurrency`, `settings.geoTargets` (`[{cc, w}]`, bad
+ * entries skipped). Returns null when no usable URL or rate is present.
  */
 export function minimalEngineProject(row: VisitorProjectRow): EngineProject | null {
   const s = row.settings as Record<string, unknown>
@@ -94,6 +98,10 @@ export function minimalEngineProject(row: VisitorProjectRow): EngineProject | nu
     desktopShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.5,
     timeOnPageMs: Number(s.time_on_page_ms ?? 0) || 0,
     concurrency: Number(s.concurrency) > 0 ? Math.floor(Number(s.concurrency)) : undefined,
+    geoTargets: (Array.isArray(s.geoTargets) ? (s.geoTargets as unknown[]) : []).flatMap((g) => {
+      const { cc, w } = (g ?? {}) as { cc?: unknown; w?: unknown }
+      return typeof cc === 'string' && typeof w === 'number' && w > 0 ? [{ cc, w }] : []
+    }),
     dailyLimit: row.dailyLimit,
     totalTarget: row.totalTarget,
     expiresAt: row.expiresAt,
@@ -109,6 +117,8 @@ export interface VisitHit {
   runId: string
   url: string
   device: Device
+  /** The country the visit left from (its egress), ISO 3166-1 alpha-2; null = direct egress. */
+  country: string | null
   status: number | null
   error: VisitErrorKind | null
   /** ms from the scheduled start to the response headers (null when unanswered). */
@@ -376,6 +386,9 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     const device: Device = random.next() < r.project.desktopShare ? 'desktop' : 'mobile'
     r.stats[device]++
     const url = pickUrl(r.project)
+    // Drawn only for geo-targeted projects, so other projects' random sequences are unchanged.
+    const geo = r.project.geoTargets ?? []
+    const country = geo.length > 0 ? pickCountry(geo, random.next()) : null
     const allowedHosts = new Set(r.project.urls.map((u) => new URL(u.url).host.toLowerCase()))
     const p = deps.http
       .visit({
@@ -386,8 +399,9 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
         signingKey: deps.signingKey(r.project.workspaceId),
         allowedHosts,
         signal: abort.signal,
+        country,
       })
-      .then((o) => settle(r, visitId, entry.holdId, url, device, scheduledMs, o))
+      .then((o) => settle(r, visitId, entry.holdId, url, device, country, scheduledMs, o))
     track(r, p)
   }
 
@@ -397,6 +411,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     holdId: string,
     url: string,
     device: Device,
+    country: string | null,
     scheduledMs: number,
     o: VisitOutcome,
   ) {
@@ -417,6 +432,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       runId: r.runId,
       url,
       device,
+      country,
       status: o.status ?? null,
       error: o.error ?? null,
       latencyMs,
@@ -513,6 +529,17 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       await db
         .update(visitorProjects)
         .set({ status: 'paused', pauseReason: 'invalid_settings', holdId: null, updatedAt: at })
+        .where(eq(visitorProjects.id, row.id))
+      return
+    }
+    // Geo is never faked: a country without egress (e.g. removed from VISITORS_EGRESS after the
+    // project was saved) pauses the project instead of sending its visits out direct.
+    const noEgress = missingEgress(project.geoTargets ?? [], deps.http.egressCountries ?? [])
+    if (noEgress.length > 0) {
+      deps.logger?.info({ projectId: row.id, missing: noEgress }, 'visitors: no egress for a target country')
+      await db
+        .update(visitorProjects)
+        .set({ status: 'paused', pauseReason: 'no_egress', holdId: null, updatedAt: at })
         .where(eq(visitorProjects.id, row.id))
       return
     }
@@ -634,6 +661,10 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
           r.project = { ...r.project, perMinute: p.perMinute }
           r.stats.perMinuteTarget = p.perMinute
         }
+        // New country weights apply from the next visit (countries without egress: kept out by
+        // the API at save time; should one slip through, its visits fail as `egress`, uncharged).
+        if (p && JSON.stringify(p.geoTargets ?? []) !== JSON.stringify(r.project.geoTargets ?? []))
+          r.project = { ...r.project, geoTargets: p.geoTargets ?? [] }
         // Counters of failures and drops reach the run row on every poll.
         const failed = Object.values(r.stats.errors).reduce((n, v) => n + (v ?? 0), 0)
         await db

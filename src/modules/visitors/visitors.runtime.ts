@@ -17,7 +17,7 @@ import {
   type VisitorProjectRow,
 } from './visitors.engine.ts'
 import { createVisitHttp } from './visitors.http.ts'
-import { parseEngineSettings, type SpeedRange, visitsPerMinute } from './visitors.settings.ts'
+import { ISO_COUNTRIES, parseEngineSettings, type SpeedRange, visitsPerMinute } from './visitors.settings.ts'
 import { hostTargets } from './visitors.verify.core.ts'
 import { recheckHosts, type VerifyDeps } from './visitors.verify.ts'
 
@@ -39,6 +39,7 @@ export function engineProjectOf(speed: SpeedRange): (row: VisitorProjectRow) => 
       perMinute: visitsPerMinute(s.trafficSpeed, speed),
       desktopShare: s.deviceSplit / 100,
       timeOnPageMs: s.timeOnPageSeconds * 1000,
+      geoTargets: s.geoTargets,
       dailyLimit: row.dailyLimit,
       totalTarget: row.totalTarget,
       expiresAt: row.expiresAt,
@@ -85,10 +86,29 @@ export interface VisitorRuntimeDeps {
   logger?: Pick<Logger, 'warn' | 'info'>
   /** Every settled visit (the live pulse, the visits events). */
   onHit?: (hit: VisitHit) => void
+  /** `VISITORS_EGRESS`: egress proxy URL per country (`{US: 'http://…'}`); default none. */
+  egress?: Readonly<Record<string, string>>
 }
 
-/** The engine with the server's adapters (not started: call `start()`). */
+/**
+ * Checks that every country of `VISITORS_EGRESS` is an assigned ISO 3166-1 alpha-2 code (the
+ * codes `geoTargets` accept), so a misspelt country (`UK` for `GB`) stops the server at start.
+ * @throws Error naming VISITORS_EGRESS and the code.
+ */
+export function checkEgressCountries(egress: Readonly<Record<string, string>>): void {
+  const bad = Object.keys(egress).filter((cc) => !ISO_COUNTRIES.has(cc))
+  if (bad.length > 0)
+    throw new Error(
+      `Invalid environment:\n  VISITORS_EGRESS: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not ISO 3166-1 alpha-2 (e.g. GB, not UK)`,
+    )
+}
+
+/**
+ * The engine with the server's adapters (not started: call `start()`).
+ * @throws Error naming VISITORS_EGRESS when one of its countries is not an ISO code.
+ */
 export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
+  checkEgressCountries(deps.egress ?? {})
   return createVisitorEngine({
     db: deps.db,
     ledger: deps.ledger,
@@ -97,6 +117,7 @@ export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
       allowPrivate: deps.allowPrivate,
       publicUrl: deps.publicUrl,
       nowMs: () => deps.clock.now().getTime(),
+      ...(deps.egress ? { egress: deps.egress } : {}),
     }),
     recheck: engineRecheck(deps.verify, deps.clock),
     signingKey: visitSigningKeys(deps.secretKey),
