@@ -100,7 +100,9 @@ const egressMap = z
       const eq = part.indexOf('=')
       const cc = eq < 0 ? part : part.slice(0, eq).trim()
       if (eq < 0 || !/^[A-Z]{2}$/.test(cc))
-        return fail(`bad entry ${JSON.stringify(cc)}: want CC=proxy-url with an upper-case country code, e.g. US=http://127.0.0.1:8001`)
+        return fail(
+          `bad entry ${JSON.stringify(cc)}: want CC=proxy-url with an upper-case country code, e.g. US=http://127.0.0.1:8001`,
+        )
       if (Object.hasOwn(out, cc)) return fail(`${cc} is listed twice`)
       const u = URL.parse(part.slice(eq + 1).trim())
       if (!u || !EGRESS_SCHEMES.has(u.protocol) || u.hostname === '')

@@ -118,7 +118,10 @@ beforeAll(async () => {
   site = await startTargetSite()
   proxies.US = await startEgressProxy({ localAddress: COUNTRY_ADDR.US })
   // DE's proxy wants credentials (taken from the URL's user-info, sent only to the proxy).
-  proxies.DE = await startEgressProxy({ localAddress: COUNTRY_ADDR.DE, auth: { user: 'geo', pass: 'p@ss,1' } })
+  proxies.DE = await startEgressProxy({
+    localAddress: COUNTRY_ADDR.DE,
+    auth: { user: 'geo', pass: 'p@ss,1' },
+  })
   proxies.FR = await startEgressProxy({ localAddress: COUNTRY_ADDR.FR })
   http = createVisitHttp({
     allowPrivate: true,
@@ -201,7 +204,11 @@ describe('geo egress', () => {
     const geoRuns = new Set(geoHits.map((x) => x.runId))
     for (const r of reqs) {
       const run = /run=([0-9a-f-]{36})\)$/.exec(r.ua)?.[1]
-      if (run && geoRuns.has(run)) expect(egressAddrs.some((a) => r.remote.endsWith(a)), r.path).toBe(true)
+      if (run && geoRuns.has(run))
+        expect(
+          egressAddrs.some((a) => r.remote.endsWith(a)),
+          r.path,
+        ).toBe(true)
     }
     const directHits = hits.filter((x) => x.projectId === pDirect)
     expect(directHits.length).toBeGreaterThan(0)

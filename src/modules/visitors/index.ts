@@ -41,7 +41,11 @@ export {
   visitSignature,
   visitUaSuffix,
 } from './visitors.http.ts'
+// Geo: country per visit, egress per country (README "Engine", "Geo").
+export { countryShares, type GeoTarget, missingEgress, pickCountry } from './visitors.geo.core.ts'
+export { createEgress, type Egress } from './visitors.egress.ts'
 export {
+  checkEgressCountries,
   createVisitorRuntime,
   engineProjectOf,
   engineRecheck,

@@ -24,7 +24,10 @@ describe('pickCountry', () => {
   it('property: the share of each country over an even grid of draws is w/Σw within 1/n', () => {
     const targets = fc
       .uniqueArray(
-        fc.record({ cc: fc.constantFrom('US', 'DE', 'FR', 'BR', 'JP', 'GB'), w: fc.integer({ min: 1, max: 50 }) }),
+        fc.record({
+          cc: fc.constantFrom('US', 'DE', 'FR', 'BR', 'JP', 'GB'),
+          w: fc.integer({ min: 1, max: 50 }),
+        }),
         { selector: (g) => g.cc, minLength: 1, maxLength: 6 },
       )
       .filter((a) => a.length > 0)
@@ -46,10 +49,16 @@ describe('pickCountry', () => {
   it('property: the pick is always one of the targets, whatever u', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ cc: fc.constantFrom('US', 'DE', 'FR'), w: fc.double({ min: 1e-3, max: 1e6, noNaN: true }) }), {
-          minLength: 1,
-          maxLength: 5,
-        }),
+        fc.array(
+          fc.record({
+            cc: fc.constantFrom('US', 'DE', 'FR'),
+            w: fc.double({ min: 1e-3, max: 1e6, noNaN: true }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 5,
+          },
+        ),
         fc.double({ min: -1, max: 2, noNaN: true }),
         (ts, u) => {
           expect(ts.map((x) => x.cc)).toContain(pickCountry(ts, u))
@@ -61,11 +70,14 @@ describe('pickCountry', () => {
   it('property: seeded uniform draws give shares within 5σ (binomial)', () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.record({ cc: fc.constantFrom('US', 'DE', 'FR'), w: fc.integer({ min: 1, max: 10 }) }), {
-          selector: (g) => g.cc,
-          minLength: 1,
-          maxLength: 3,
-        }),
+        fc.uniqueArray(
+          fc.record({ cc: fc.constantFrom('US', 'DE', 'FR'), w: fc.integer({ min: 1, max: 10 }) }),
+          {
+            selector: (g) => g.cc,
+            minLength: 1,
+            maxLength: 3,
+          },
+        ),
         fc.integer(),
         (ts, seed) => {
           // mulberry32: a seeded uniform source, as the engine's random would be.
@@ -84,7 +96,9 @@ describe('pickCountry', () => {
             counts.set(cc, (counts.get(cc) ?? 0) + 1)
           }
           for (const [cc, p] of countryShares(ts))
-            expect(Math.abs((counts.get(cc) ?? 0) / n - p)).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / n) + 1e-9)
+            expect(Math.abs((counts.get(cc) ?? 0) / n - p)).toBeLessThanOrEqual(
+              5 * Math.sqrt((p * (1 - p)) / n) + 1e-9,
+            )
         },
       ),
       { numRuns: 30 },

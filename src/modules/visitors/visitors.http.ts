@@ -231,7 +231,8 @@ export function errorKind(err: unknown): VisitErrorKind {
     const name = e.name ?? ''
     // The proxy refused or broke the tunnel (undici: `Proxy response (502) !== 200 …`).
     if (code === 'UND_ERR_PRX_CONN' || code === 'UND_ERR_PRX_TLS' || code === 'EGRESS') return 'egress'
-    if (code === 'UND_ERR_ABORTED' && /^Proxy response \(\d+\)/.test((e as Error).message ?? '')) return 'egress'
+    if (code === 'UND_ERR_ABORTED' && /^Proxy response \(\d+\)/.test((e as Error).message ?? ''))
+      return 'egress'
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'dns'
     if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code))
       return 'connect'

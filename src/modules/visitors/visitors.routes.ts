@@ -392,7 +392,9 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
         // A country whose egress the operator removed since the project was saved.
         const parsed = parseEngineSettings(p.settings)
         const noEgress =
-          parsed.ok && deps.egressCountries ? missingEgress(parsed.settings.geoTargets, deps.egressCountries) : []
+          parsed.ok && deps.egressCountries
+            ? missingEgress(parsed.settings.geoTargets, deps.egressCountries)
+            : []
         if (noEgress.length > 0)
           throw new AppError(
             409,

@@ -53,7 +53,9 @@ export async function startEgressProxy(opts: EgressProxyOptions = {}): Promise<E
   let fault: 'refuse' | null = null
   const sockets = new Set<net.Socket>()
   const open = new Set<net.Socket>() // established tunnels (client side)
-  const want = opts.auth ? `Basic ${Buffer.from(`${opts.auth.user}:${opts.auth.pass}`).toString('base64')}` : null
+  const want = opts.auth
+    ? `Basic ${Buffer.from(`${opts.auth.user}:${opts.auth.pass}`).toString('base64')}`
+    : null
   const authorized = (h: http.IncomingHttpHeaders) => {
     if (want === null || h['proxy-authorization'] === want) return true
     refused++
@@ -67,7 +69,7 @@ export async function startEgressProxy(opts: EgressProxyOptions = {}): Promise<E
   const server = http.createServer((req, res) => {
     // Forward proxy: absolute-form target (RFC 9112 §3.2.2).
     const target = URL.parse(req.url ?? '')
-    if (!target || target.protocol !== 'http:') {
+    if (target?.protocol !== 'http:') {
       res.writeHead(400, { 'content-type': 'text/plain' })
       return res.end('absolute http:// URL expected')
     }
