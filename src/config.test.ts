@@ -53,3 +53,41 @@ describe('URL settings', () => {
     expect(loadConfig({ CLICKHOUSE_URL: '' }).CLICKHOUSE_URL).toBeUndefined()
   })
 })
+
+describe('VISITORS_EGRESS', () => {
+  it.each([
+    ['', {}],
+    [' US=http://127.0.0.1:8001 , ', { US: 'http://127.0.0.1:8001' }],
+    [
+      'US=http://127.0.0.1:8001,DE=http://user:p%2Css@proxy.de:3128/',
+      { US: 'http://127.0.0.1:8001', DE: 'http://user:p%2Css@proxy.de:3128' },
+    ],
+    ['FR=https://fr.proxy.example', { FR: 'https://fr.proxy.example' }],
+    ['JP=socks5://u:p@10.0.0.5:1080', { JP: 'socks5://u:p@10.0.0.5:1080' }],
+  ])('%j → %j', (v, expected) => {
+    expect(loadConfig({ VISITORS_EGRESS: v }).VISITORS_EGRESS).toEqual(expected)
+  })
+
+  it.each([
+    ['us=http://127.0.0.1:8001', /VISITORS_EGRESS: bad entry "us"/],
+    ['USA=http://127.0.0.1:8001', /VISITORS_EGRESS: bad entry/],
+    ['http://127.0.0.1:8001', /VISITORS_EGRESS: bad entry/],
+    ['US=http://a:1,US=http://b:2', /VISITORS_EGRESS: US is listed twice/],
+    ['US=ftp://127.0.0.1:21', /VISITORS_EGRESS: US: want an http/],
+    ['US=not a url', /VISITORS_EGRESS: US: want an http/],
+    ['US=http://127.0.0.1:8001/path', /VISITORS_EGRESS: US: a proxy URL has no path/],
+  ])('refuses %j, naming the variable', (v, re) => {
+    expect(() => loadConfig({ VISITORS_EGRESS: v })).toThrow(re)
+  })
+
+  it('never repeats a password in its message', () => {
+    let msg = ''
+    try {
+      loadConfig({ VISITORS_EGRESS: 'DE=http://user:s3cret@proxy.de:3128/x' })
+    } catch (e) {
+      msg = (e as Error).message
+    }
+    expect(msg).toMatch(/VISITORS_EGRESS/)
+    expect(msg).not.toContain('s3cret')
+  })
+})

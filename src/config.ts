@@ -74,6 +74,46 @@ const priceTiers = z
     return tiers
   })
 
+/** Scheme of an egress proxy URL: HTTP(S) proxies (CONNECT) and SOCKS5 (undici's `Socks5ProxyAgent`). */
+const EGRESS_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks:'])
+
+/**
+ * `VISITORS_EGRESS`: `CC=proxy-url,…` (e.g. `US=http://127.0.0.1:8001,DE=http://user:pass@proxy.de:3128`)
+ * → `{US: 'http://127.0.0.1:8001', …}`. `CC` is an upper-case two-letter country code (the
+ * visitors module checks it is an assigned ISO 3166-1 code when the engine is built); each
+ * country once; the URL is `http:`, `https:`, `socks5:` or `socks:` with a host and no path,
+ * query or fragment; credentials in the user-info part, percent-encoded (a comma as `%2C`).
+ * Messages never repeat a password.
+ */
+const egressMap = z
+  .string()
+  .default('')
+  .transform((v, ctx) => {
+    const out: Record<string, string> = {}
+    const fail = (message: string) => {
+      ctx.addIssue({ code: 'custom', message })
+      return z.NEVER
+    }
+    for (const raw of v.split(',')) {
+      const part = raw.trim()
+      if (part === '') continue
+      const eq = part.indexOf('=')
+      const cc = eq < 0 ? part : part.slice(0, eq).trim()
+      if (eq < 0 || !/^[A-Z]{2}$/.test(cc))
+        return fail(
+          `bad entry ${JSON.stringify(cc)}: want CC=proxy-url with an upper-case country code, e.g. US=http://127.0.0.1:8001`,
+        )
+      if (Object.hasOwn(out, cc)) return fail(`${cc} is listed twice`)
+      const u = URL.parse(part.slice(eq + 1).trim())
+      if (!u || !EGRESS_SCHEMES.has(u.protocol) || u.hostname === '')
+        return fail(`${cc}: want an http://, https://, socks5:// or socks:// proxy URL with a host`)
+      if ((u.pathname !== '/' && u.pathname !== '') || u.search !== '' || u.hash !== '')
+        return fail(`${cc}: a proxy URL has no path, query or fragment`)
+      out[cc] = u.href.replace(/\/$/, '')
+    }
+    return out
+  })
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -225,6 +265,11 @@ export const envSchema = z
     VISITORS_CHROMIUM_PATH: z.string().trim().min(1).default('/usr/bin/chromium'),
     VISITORS_BROWSER_PAGES: int(4, 1),
     VISITORS_BROWSER_MAX_RSS_MB: int(1024, 64),
+    /**
+     * Egress proxy per country, `CC=proxy-url,…` (see egressMap): a visit for country CC leaves
+     * through CC's proxy; projects may target only these countries. Empty: no geo targeting.
+     */
+    VISITORS_EGRESS: egressMap,
   })
   .refine((env) => env.VISITORS_MAX_PER_MINUTE >= env.VISITORS_MIN_PER_MINUTE, {
     path: ['VISITORS_MAX_PER_MINUTE'],

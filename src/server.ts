@@ -276,6 +276,7 @@ export async function startServer(
     speed: visitSpeed,
     allowPrivate: config.VISITORS_ALLOW_PRIVATE,
     publicUrl: config.publicUrl,
+    egress: config.VISITORS_EGRESS,
     logger,
     onHit: (hit) => {
       visitsWriter.push(hit)
@@ -351,6 +352,7 @@ export async function startServer(
           speedRange: visitSpeed,
           priceTiers: config.BILLING_PRICE_TIERS,
           staleHours: config.VISITORS_VERIFY_STALE_HOURS,
+          egressCountries: Object.keys(config.VISITORS_EGRESS),
         }),
       },
       // Run stats (the engine's counters, visit credits) and the per-project ClickHouse report.

@@ -43,6 +43,9 @@ export {
   visitSignature,
   visitUaSuffix,
 } from './visitors.http.ts'
+// Geo: country per visit, egress per country (README "Engine", "Geo").
+export { countryShares, type GeoTarget, missingEgress, pickCountry } from './visitors.geo.core.ts'
+export { createEgress, type Egress } from './visitors.egress.ts'
 export {
   browserErrorKind,
   CHROMIUM_ARGS,
@@ -57,6 +60,7 @@ export {
   type VisitorRequest,
 } from './visitors.browser.ts'
 export {
+  checkEgressCountries,
   createVisitorRuntime,
   engineProjectOf,
   engineRecheck,

@@ -18,6 +18,7 @@ import { AppError } from '../../platform/errors.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { type LedgerRepository, ledgerAccounts } from '../billing/index.ts'
 import type { Visitor, VisitorOutcome } from './visitors.browser.ts'
+import { type GeoTarget, missingEgress, pickCountry } from './visitors.geo.core.ts'
 import type { Device, VisitErrorKind, VisitHttp } from './visitors.http.ts'
 import {
   dayIn,
@@ -54,6 +55,8 @@ export interface EngineProject {
   concurrency?: number
   /** `http` (default) or `browser` (Chromium, `deps.browser`). */
   mode?: 'http' | 'browser'
+  /** Weighted countries (each visit leaves through its country's egress); empty/absent = direct. */
+  geoTargets?: GeoTarget[]
   dailyLimit: number
   totalTarget: number
   expiresAt: Date | null
@@ -73,7 +76,8 @@ export type RecheckHosts = (project: EngineProject) => Promise<{ ok: true } | { 
 /**
  * The engine's reading of a row when no settings parser is injected: `settings.urls`
  * (strings or `{url, weight}`), `settings.visits_per_minute`, `settings.desktop_share` (0..1),
- * `settings.time_on_page_ms`, `settings.concurrency`. Returns null when no usable URL or rate is present.
+ * `settings.time_on_page_ms`, `settings.concurrency`, `settings.geoTargets` (`[{cc, w}]`, bad
+ * entries skipped). Returns null when no usable URL or rate is present.
  */
 export function minimalEngineProject(row: VisitorProjectRow): EngineProject | null {
   const s = row.settings as Record<string, unknown>
@@ -98,6 +102,10 @@ export function minimalEngineProject(row: VisitorProjectRow): EngineProject | nu
     timeOnPageMs: Number(s.time_on_page_ms ?? 0) || 0,
     concurrency: Number(s.concurrency) > 0 ? Math.floor(Number(s.concurrency)) : undefined,
     mode: s.mode === 'browser' ? 'browser' : 'http',
+    geoTargets: (Array.isArray(s.geoTargets) ? (s.geoTargets as unknown[]) : []).flatMap((g) => {
+      const { cc, w } = (g ?? {}) as { cc?: unknown; w?: unknown }
+      return typeof cc === 'string' && typeof w === 'number' && w > 0 ? [{ cc, w }] : []
+    }),
     dailyLimit: row.dailyLimit,
     totalTarget: row.totalTarget,
     expiresAt: row.expiresAt,
@@ -116,6 +124,8 @@ export interface VisitHit {
   device: Device
   /** How the visit was made. */
   mode: 'http' | 'browser'
+  /** The country the visit left from (its egress), ISO 3166-1 alpha-2; null = direct egress. */
+  country: string | null
   status: number | null
   error: VisitErrorKind | null
   /** ms from the scheduled start to the response headers (null when unanswered). */
@@ -393,6 +403,9 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     const device: Device = random.next() < r.project.desktopShare ? 'desktop' : 'mobile'
     r.stats[device]++
     const url = pickUrl(r.project)
+    // Drawn only for geo-targeted projects, so other projects' random sequences are unchanged.
+    const geo = r.project.geoTargets ?? []
+    const country = geo.length > 0 ? pickCountry(geo, random.next()) : null
     const allowedHosts = new Set(r.project.urls.map((u) => new URL(u.url).host.toLowerCase()))
     const mode = r.project.mode ?? 'http'
     const visitor: Visitor | undefined = mode === 'browser' ? deps.browser : deps.http
@@ -405,6 +418,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       allowedHosts,
       signal: abort.signal,
       timeOnPageMs: r.project.timeOnPageMs,
+      country,
     }
     const visit: Promise<VisitorOutcome> = visitor
       ? visitor.visit(req)
@@ -419,7 +433,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
           finalUrl: url,
         })
     const p = visit.then((o) =>
-      settle(r, visitId, entry.holdId, url, device, mode, scheduledMs, o, launchedMs),
+      settle(r, visitId, entry.holdId, url, device, mode, country, scheduledMs, o, launchedMs),
     )
     track(r, p)
   }
@@ -431,6 +445,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     url: string,
     device: Device,
     mode: 'http' | 'browser',
+    country: string | null,
     scheduledMs: number,
     o: VisitorOutcome,
     launchedMs: number,
@@ -462,6 +477,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       url,
       device,
       mode,
+      country,
       status: o.status ?? null,
       error: o.error ?? null,
       latencyMs,
@@ -561,6 +577,17 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       await db
         .update(visitorProjects)
         .set({ status: 'paused', pauseReason: 'invalid_settings', holdId: null, updatedAt: at })
+        .where(eq(visitorProjects.id, row.id))
+      return
+    }
+    // Geo is never faked: a country without egress (e.g. removed from VISITORS_EGRESS after the
+    // project was saved) pauses the project instead of sending its visits out direct.
+    const noEgress = missingEgress(project.geoTargets ?? [], deps.http.egressCountries ?? [])
+    if (noEgress.length > 0) {
+      deps.logger?.info({ projectId: row.id, missing: noEgress }, 'visitors: no egress for a target country')
+      await db
+        .update(visitorProjects)
+        .set({ status: 'paused', pauseReason: 'no_egress', holdId: null, updatedAt: at })
         .where(eq(visitorProjects.id, row.id))
       return
     }
@@ -683,6 +710,10 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
           r.project = { ...r.project, perMinute: p.perMinute }
           r.stats.perMinuteTarget = p.perMinute
         }
+        // New country weights apply from the next visit (countries without egress: kept out by
+        // the API at save time; should one slip through, its visits fail as `egress`, uncharged).
+        if (p && JSON.stringify(p.geoTargets ?? []) !== JSON.stringify(r.project.geoTargets ?? []))
+          r.project = { ...r.project, geoTargets: p.geoTargets ?? [] }
         // Counters of failures and drops reach the run row on every poll.
         const failed = Object.values(r.stats.errors).reduce((n, v) => n + (v ?? 0), 0)
         await db

@@ -9,6 +9,9 @@
  * before the request. Redirects are followed by hand (bounded), each hop re-checked the same
  * way and only to hosts of the project (its verified hosts); elsewhere the visit ends at the
  * 3xx. `allowPrivate` (VISITORS_ALLOW_PRIVATE) turns the address check off, for local sites.
+ * A visit with a `country` leaves through that country's egress proxy (`visitors.egress.ts`,
+ * which also says how the target is checked then); a country without one fails the visit
+ * (`egress`, not charged) rather than going out direct.
  *
  * What it cannot do (README "Engine"): execute JavaScript, fire analytics beacons, keep
  * cookies across pages, scroll or hold a session open for the time on page.
@@ -17,8 +20,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { lookup as dnsLookup } from 'node:dns/promises'
 import type { LookupAddress, LookupOptions } from 'node:dns'
 import ipaddr from 'ipaddr.js'
-import { Agent } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { isPublicAddress, SsrfBlockedError } from '../../platform/net/ssrf.ts'
+import { createEgress, pinTarget } from './visitors.egress.ts'
 
 /** Engine version in the User-Agent suffix. */
 export const VISIT_AGENT_VERSION = '1.0'
@@ -138,6 +142,7 @@ export type VisitErrorKind =
   | 'reset'
   | 'blocked'
   | 'redirects'
+  | 'egress'
   | 'other'
 
 /** The outcome of one visit. */
@@ -182,6 +187,8 @@ export interface VisitHttpOptions {
   connectionsPerOrigin?: number
   /** Resolver (default `dns.lookup`, all addresses); its answers are checked like DNS's. */
   resolve?: (hostname: string) => Promise<LookupAddress[]>
+  /** Egress proxy per country (`VISITORS_EGRESS`: `{US: 'http://…:8001'}`); default none. */
+  egress?: Readonly<Record<string, string>>
 }
 
 /** One visit to make. */
@@ -197,6 +204,8 @@ export interface VisitRequest {
   allowedHosts: ReadonlySet<string>
   /** Aborts the visit (engine shutdown). */
   signal?: AbortSignal
+  /** The visit's country: leaves through its egress proxy; null/absent = direct egress. */
+  country?: string | null
 }
 
 /** The HTTP visitor: `visit()` and `close()` (ends the pools). */
@@ -204,6 +213,8 @@ export interface VisitHttp {
   /** Makes one visit; never throws (failures are in the outcome). */
   visit(req: VisitRequest): Promise<VisitOutcome>
   close(): Promise<void>
+  /** Countries with an egress proxy, sorted (absent: none). */
+  egressCountries?: readonly string[]
 }
 
 type LookupCallback = (
@@ -218,6 +229,10 @@ export function errorKind(err: unknown): VisitErrorKind {
     if (e instanceof SsrfBlockedError) return 'blocked'
     const code = e.code ?? ''
     const name = e.name ?? ''
+    // The proxy refused or broke the tunnel (undici: `Proxy response (502) !== 200 …`).
+    if (code === 'UND_ERR_PRX_CONN' || code === 'UND_ERR_PRX_TLS' || code === 'EGRESS') return 'egress'
+    if (code === 'UND_ERR_ABORTED' && /^Proxy response \(\d+\)/.test((e as Error).message ?? ''))
+      return 'egress'
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'dns'
     if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(code))
       return 'connect'
@@ -266,6 +281,10 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
     bodyTimeout: timeoutMs,
     connect: { lookup: lookup as never, timeout: Math.min(timeoutMs, 10_000) },
   })
+  const egress = createEgress(opts.egress ?? {}, {
+    connectionsPerOrigin: opts.connectionsPerOrigin ?? 64,
+    timeoutMs,
+  })
 
   /** Refuses schemes other than http(s) and private IP literals (they never reach `lookup`). */
   const precheck = (u: URL) => {
@@ -275,14 +294,34 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
       throw new SsrfBlockedError('private_address', u.href, host)
   }
 
-  /** One GET; reads at most `budget` body bytes. */
-  async function get(u: URL, headers: Record<string, string>, signal: AbortSignal, budget: number) {
+  /**
+   * One GET, direct or through `country`'s egress proxy (target checked and, for HTTP(S)
+   * proxies, pinned to the checked address: `pinTarget`); reads at most `budget` body bytes.
+   */
+  async function get(
+    u: URL,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    budget: number,
+    country: string | null,
+  ) {
     precheck(u)
-    const res = await agent.request({
-      origin: u.origin,
+    let dispatcher: Dispatcher = agent
+    let origin = u.origin
+    let sent = headers
+    if (country !== null) {
+      const e = egress.get(country)
+      if (!e) throw Object.assign(new Error(`no egress for ${country}`), { code: 'EGRESS' })
+      const t = await pinTarget(u, { allowPrivate: opts.allowPrivate, pin: !e.socks, resolve })
+      dispatcher = e.dispatcher
+      origin = t.origin
+      if (t.host) sent = { ...headers, host: t.host }
+    }
+    const res = await dispatcher.request({
+      origin,
       path: `${u.pathname}${u.search}`,
       method: 'GET',
-      headers,
+      headers: sent,
       signal,
     })
     const headersAtMs = opts.nowMs()
@@ -334,7 +373,7 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
       // The page, following redirects by hand so each hop is checked.
       for (;;) {
         try {
-          page = await get(url, headers, signal, maxBytes - bytes)
+          page = await get(url, headers, signal, maxBytes - bytes, req.country ?? null)
         } catch (err) {
           // Nothing answered on this hop: charged only if an earlier hop answered.
           return {
@@ -392,7 +431,7 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
           while (next < refs.length && bytes < maxBytes && !signal.aborted) {
             const ref = new URL(refs[next++]!)
             try {
-              const r = await get(ref, subHeaders, signal, maxBytes - bytes)
+              const r = await get(ref, subHeaders, signal, maxBytes - bytes, req.country ?? null)
               bytes += r.size
               subresources++
               if (r.status >= 400 || r.bodyError) subresourceErrors++
@@ -417,6 +456,9 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
         finalUrl: url.href,
       }
     },
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([agent.close(), egress.close()])
+    },
+    egressCountries: egress.countries,
   }
 }

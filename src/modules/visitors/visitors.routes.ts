@@ -9,7 +9,9 @@
  *   of its URLs is verified (re-checked over the network now); then `active`;
  * - `POST /projects/:id/stop` — `stopped`;
  * - `GET /projects/:id/verification` — hosts, status, token and instructions;
- * - `POST /projects/:id/verification/check` — checks every host now ("check now").
+ * - `POST /projects/:id/verification/check` — checks every host now ("check now");
+ * - `GET /visitors/egress` — `{countries}`: the countries with an egress proxy (geo targets
+ *   naming any other country are refused at save, 400, and at start, 409 `no_egress`).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -51,6 +53,7 @@ import {
   verificationToken,
 } from './visitors.verify.core.ts'
 import { checkHost, recheckHosts, type VerifyDeps } from './visitors.verify.ts'
+import { missingEgress } from './visitors.geo.core.ts'
 
 /** Dependencies of {@link visitorProjectRoutes}. */
 export interface VisitorProjectRoutesDeps {
@@ -64,6 +67,12 @@ export interface VisitorProjectRoutesDeps {
   priceTiers: readonly TierLike[]
   /** `VISITORS_VERIFY_STALE_HOURS`: a verification older than this counts as not verified. */
   staleHours?: number
+  /**
+   * Countries with an egress proxy (`VISITORS_EGRESS`'s keys). `geoTargets` naming another
+   * country are refused. Undefined: not checked here (API tests of other concerns); the engine
+   * still never sends such a visit out direct (it pauses the project, `no_egress`).
+   */
+  egressCountries?: readonly string[]
 }
 
 const err = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody }
@@ -82,7 +91,7 @@ function urlsOf(settings: Record<string, unknown>): string[] {
  * the engine fields.
  * @throws AppError 413 `payload_too_large` / 400 `validation_failed` with `details` naming fields.
  */
-function checkSettings(settings: Record<string, unknown>): EngineSettings {
+function checkSettings(settings: Record<string, unknown>, egress?: readonly string[]): EngineSettings {
   const b = settingsBoundsProblem(settings)
   if (b) {
     const details = [{ path: 'settings', message: b.message }]
@@ -90,12 +99,14 @@ function checkSettings(settings: Record<string, unknown>): EngineSettings {
     throw badRequest(`invalid body: settings: ${b.message}`, details)
   }
   const r = parseEngineSettings(settings)
-  if (!r.ok) {
-    const summary = r.details
+  // Countries without egress are field errors too: a visit for X must leave through X's proxy.
+  const details = r.ok ? (egress ? missingEgress(r.settings.geoTargets, egress) : []) : r.details
+  if (!r.ok || details.length > 0) {
+    const summary = details
       .slice(0, 5)
       .map((d) => `${d.path}: ${d.message}`)
       .join('; ')
-    throw badRequest(`invalid body: ${summary}`, r.details)
+    throw badRequest(`invalid body: ${summary}`, details)
   }
   return r.settings
 }
@@ -221,6 +232,18 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
 
   return async (app) => {
     app.get(
+      '/visitors/egress',
+      {
+        schema: {
+          tags,
+          summary: 'Countries visits can leave from (an egress proxy each); geoTargets may name only these',
+          response: { 200: z.strictObject({ countries: z.array(z.string()) }), ...err },
+        },
+      },
+      async () => ({ countries: [...(deps.egressCountries ?? [])].sort() }),
+    )
+
+    app.get(
       '/projects',
       {
         schema: {
@@ -249,7 +272,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
       },
       async (req, reply) => {
         const b = req.body
-        checkSettings(b.settings)
+        checkSettings(b.settings, deps.egressCountries)
         const row = await insertProject(
           db,
           req.auth.workspaceId,
@@ -298,7 +321,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
         const now = clock.now()
         const current = await getProject(db, ws, req.params.id)
         if (b.settings !== undefined) {
-          const s = checkSettings(b.settings)
+          const s = checkSettings(b.settings, deps.egressCountries)
           // A running project may not gain hosts nobody proved control of.
           if (current.status === 'active') {
             const urls = s.urls.map((u) => u.url)
@@ -366,6 +389,19 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
         const now = clock.now()
         if (p.expiresAt !== null && p.expiresAt.getTime() <= nowMs(clock))
           throw conflict('the project has expired: change expires_at first')
+        // A country whose egress the operator removed since the project was saved.
+        const parsed = parseEngineSettings(p.settings)
+        const noEgress =
+          parsed.ok && deps.egressCountries
+            ? missingEgress(parsed.settings.geoTargets, deps.egressCountries)
+            : []
+        if (noEgress.length > 0)
+          throw new AppError(
+            409,
+            'no_egress',
+            `${noEgress.map((d) => d.message).join('; ')}: change settings.geoTargets (GET /visitors/egress lists the countries)`,
+            noEgress,
+          )
         const urls = urlsOf(p.settings)
         const targets = hostTargets(urls)
         // Never-verified hosts are refused without a network call (and nothing is written).

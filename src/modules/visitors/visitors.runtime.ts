@@ -18,7 +18,7 @@ import {
 } from './visitors.engine.ts'
 import { createVisitBrowser } from './visitors.browser.ts'
 import { createVisitHttp } from './visitors.http.ts'
-import { parseEngineSettings, type SpeedRange, visitsPerMinute } from './visitors.settings.ts'
+import { ISO_COUNTRIES, parseEngineSettings, type SpeedRange, visitsPerMinute } from './visitors.settings.ts'
 import { hostTargets } from './visitors.verify.core.ts'
 import { recheckHosts, type VerifyDeps } from './visitors.verify.ts'
 
@@ -41,6 +41,7 @@ export function engineProjectOf(speed: SpeedRange): (row: VisitorProjectRow) => 
       desktopShare: s.deviceSplit / 100,
       timeOnPageMs: s.timeOnPageSeconds * 1000,
       mode: s.mode,
+      geoTargets: s.geoTargets,
       dailyLimit: row.dailyLimit,
       totalTarget: row.totalTarget,
       expiresAt: row.expiresAt,
@@ -92,10 +93,29 @@ export interface VisitorRuntimeDeps {
    * VISITORS_BROWSER_MAX_RSS_MB. Chromium is launched at the first browser-mode visit only.
    */
   browser?: { chromiumPath?: string; maxPages?: number; maxRssMb?: number }
+  /** `VISITORS_EGRESS`: egress proxy URL per country (`{US: 'http://…'}`); default none. */
+  egress?: Readonly<Record<string, string>>
 }
 
-/** The engine with the server's adapters (not started: call `start()`). */
+/**
+ * Checks that every country of `VISITORS_EGRESS` is an assigned ISO 3166-1 alpha-2 code (the
+ * codes `geoTargets` accept), so a misspelt country (`UK` for `GB`) stops the server at start.
+ * @throws Error naming VISITORS_EGRESS and the code.
+ */
+export function checkEgressCountries(egress: Readonly<Record<string, string>>): void {
+  const bad = Object.keys(egress).filter((cc) => !ISO_COUNTRIES.has(cc))
+  if (bad.length > 0)
+    throw new Error(
+      `Invalid environment:\n  VISITORS_EGRESS: ${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} not ISO 3166-1 alpha-2 (e.g. GB, not UK)`,
+    )
+}
+
+/**
+ * The engine with the server's adapters (not started: call `start()`).
+ * @throws Error naming VISITORS_EGRESS when one of its countries is not an ISO code.
+ */
 export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
+  checkEgressCountries(deps.egress ?? {})
   // Lazy: no process until a browser-mode project makes its first visit.
   const browser = createVisitBrowser({
     allowPrivate: deps.allowPrivate,
@@ -114,6 +134,7 @@ export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
       allowPrivate: deps.allowPrivate,
       publicUrl: deps.publicUrl,
       nowMs: () => deps.clock.now().getTime(),
+      ...(deps.egress ? { egress: deps.egress } : {}),
     }),
     recheck: engineRecheck(deps.verify, deps.clock),
     signingKey: visitSigningKeys(deps.secretKey),

@@ -2,7 +2,7 @@
  * A customer's web site for the visitor engine's tests and demo: a real HTTP server on
  * loopback (never a mock) with pages that reference same-origin CSS, JS and images (and one
  * cross-origin script the engine must skip), a slow path, error paths, redirects and the
- * ownership token file. Every request is recorded for assertions.
+ * ownership token file. Every request is recorded for assertions (with the client's address).
  *
  * Paths:
  * - `/` and `/page/<name>`: HTML (links `/assets/site.css`, `/assets/app.js`, `/assets/logo.png`,
@@ -27,6 +27,8 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders
   /** Arrival time, epoch ms. */
   at: number
+  /** The client's address as the site sees it (an egress proxy's source address, when proxied). */
+  remote: string
 }
 
 /** A running simulator. */
@@ -91,6 +93,7 @@ export async function startTargetSite(
       ua: req.headers['user-agent'] ?? '',
       headers: req.headers,
       at: Date.now(),
+      remote: req.socket.remoteAddress ?? '',
     })
     if (path === '/' || path.startsWith('/page/'))
       return send(res, 200, 'text/html; charset=utf-8', page(path))
