@@ -10,23 +10,12 @@
  * page, stops, and finds the credits fell by exactly the visits made — which are exactly the
  * labelled page loads the site received. Screenshots at 1366×800 and 390×844 go to
  * test/screenshots/.
- *
- * AWAITS MERGE: with {@link RESULTS_LIVE_MERGED} false, the assertions that need the
- * results/live helper's `GET /projects/:id/stats` and SSE `hit`/`visit_rate` events are
- * skipped (the UI then shows its "not available" / "waiting" states, asserted instead).
- * Set it to true once that branch is merged.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTargetSite, type TargetSite } from '../src/simulators/target-site/target-site.simulator.ts'
 import { DESKTOP, launchForUi, PHONE, shot, watchErrors } from './helpers/browser.ts'
 import { apiCall, login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
-
-/**
- * AWAITS MERGE of the results/live helper (stats endpoint, live `hit`/`visit_rate` events):
- * flip to true at merge to enable the run-figure and live-hit assertions.
- */
-const RESULTS_LIVE_MERGED = true
 
 const ADMIN = { email: 'visitors-admin@traffoflex.test', password: 'correct horse battery staple' }
 const CREDITS = 1_000
@@ -175,33 +164,25 @@ describe('a visitor project from creation to stop', () => {
     await expect.poll(() => num(page, 'run-visits-done'), { timeout: 10_000 }).toBeGreaterThan(first)
     // Credits left: reserved by the engine's hold, so below what was given.
     await expect.poll(() => num(page, 'run-credits'), { timeout: 10_000 }).toBeLessThan(CREDITS)
-    if (RESULTS_LIVE_MERGED) {
-      await page.getByTestId('run-stats').waitFor()
-      const started = await num(page, 'run-started')
-      await expect.poll(() => num(page, 'run-started'), { timeout: 10_000 }).toBeGreaterThan(started)
-      expect(await num(page, 'run-target')).toBeGreaterThan(0)
-      await expect(page.getByTestId('run-dropped').textContent()).resolves.toBe('0')
-    } else {
-      await page.getByText('Run figures are not available yet').waitFor()
-    }
+    await page.getByTestId('run-stats').waitFor()
+    const started = await num(page, 'run-started')
+    await expect.poll(() => num(page, 'run-started'), { timeout: 10_000 }).toBeGreaterThan(started)
+    expect(await num(page, 'run-target')).toBeGreaterThan(0)
+    await expect(page.getByTestId('run-dropped').textContent()).resolves.toBe('0')
     await shot(page, 'visitors-e2e-running')
     await phoneShot(`${server.url}/visitors/${projectId}`, 'visitors-e2e-running', (p) =>
       p.locator('[data-testid="project-status"][data-status="active"]').waitFor(),
     )
   })
 
-  it('the live page connects (and shows hits, rate and countries once live events exist)', async () => {
+  it('the live page shows the hits, the rate and the countries', async () => {
     await page.goto(`${server.url}/visitors/live?project=${projectId}`)
     await page.getByTestId('live-status').getByText('Live').waitFor({ timeout: 10_000 })
     await expect(page.getByTestId('live-project').inputValue()).resolves.toBe(projectId)
-    if (RESULTS_LIVE_MERGED) {
-      await page.getByTestId('hit-row').first().waitFor({ timeout: 10_000 })
-      await page.getByTestId('rate-chart').waitFor()
-      await page.getByTestId('country-bars').waitFor()
-      await expect(page.getByTestId('hit-row').first().textContent()).resolves.toMatch(/200/)
-    } else {
-      await page.getByText('Waiting for visits').waitFor()
-    }
+    await page.getByTestId('hit-row').first().waitFor({ timeout: 10_000 })
+    await page.getByTestId('rate-chart').waitFor()
+    await page.getByTestId('country-bars').waitFor()
+    await expect(page.getByTestId('hit-row').first().textContent()).resolves.toMatch(/200/)
     await shot(page, 'visitors-e2e-live')
     await phoneShot(`${server.url}/visitors/live?project=${projectId}`, 'visitors-e2e-live', (p) =>
       p.getByTestId('live-status').getByText('Live').waitFor({ timeout: 10_000 }),
@@ -225,12 +206,10 @@ describe('a visitor project from creation to stop', () => {
     await page.reload()
     await expect.poll(() => num(page, 'run-visits-done')).toBe(done)
     await expect.poll(() => num(page, 'run-credits')).toBe(CREDITS - done)
-    if (RESULTS_LIVE_MERGED) {
-      const stats = (await api('GET', `/projects/${projectId}/stats`)).body
-      const charged = (stats.runs as { charged: number }[]).reduce((a, r) => a + r.charged, 0)
-      expect(charged).toBe(done)
-      expect(stats.credits.available).toBe(CREDITS - done)
-    }
+    const stats = (await api('GET', `/projects/${projectId}/stats`)).body
+    const charged = (stats.runs as { charged: number }[]).reduce((a, r) => a + r.charged, 0)
+    expect(charged).toBe(done)
+    expect(stats.credits.available).toBe(CREDITS - done)
     await shot(page, 'visitors-e2e-stopped')
 
     await page.goto(`${server.url}/visitors`)
