@@ -178,6 +178,22 @@ describe('meter (table)', () => {
     expect(t.actions[0]?.type).toBe('reserve')
   })
 
+  it('a duplicate confirmation of one commit changes nothing (found by the property: seed 1969603514)', () => {
+    const s = apply(fresh(), [
+      { type: 'tick' },
+      { type: 'reserved', holdId: 'h1', amount: 3 },
+      { type: 'start_requested', visitId: 'a' },
+      { type: 'visit_settled', visitId: 'a', holdId: 'h1', charged: true },
+      { type: 'start_requested', visitId: 'b' },
+      { type: 'committed', visitId: 'a', holdId: 'h1' },
+      { type: 'visit_settled', visitId: 'b', holdId: 'h1', charged: true },
+    ]).state
+    const again = apply(s, [{ type: 'committed', visitId: 'a', holdId: 'h1' }]).state
+    expect(again).toEqual(s)
+    expect(again.committing).toBe(1)
+    expect(apply(again, [{ type: 'committed', visitId: 'b', holdId: 'h1' }]).state.visitsDone).toBe(2)
+  })
+
   it('expiry completes the run; a stop request drains the visits in flight first', () => {
     expect(meter(fresh({ expiresAtMs: T0 }), { type: 'tick' }, T0).actions).toEqual([
       { type: 'finish', reason: 'expired' },

@@ -84,6 +84,11 @@ export interface MeterState {
   inFlight: number
   /** Visits answered whose commit is not confirmed yet. */
   committing: number
+  /**
+   * Their visit IDs: a confirmation (`committed`, `commit_lost`) counts only for a visit
+   * listed here, so a replayed or duplicate confirmation changes nothing.
+   */
+  awaiting: readonly string[]
   /** Charged visits over the project's life. */
   visitsDone: number
   /** Day (YYYY-MM-DD in `limits.timezone`) of `dayVisits`. */
@@ -163,6 +168,7 @@ export function initMeter(opts: {
     creditsOut: false,
     inFlight: 0,
     committing: 0,
+    awaiting: [],
     visitsDone: opts.visitsDone,
     day: dayIn(opts.limits.timezone, opts.nowMs),
     dayVisits: opts.dayVisits,
@@ -285,7 +291,12 @@ export function meter(
       const h = s.holds[i]!
       const holds = s.holds.slice()
       if (obs.charged) {
-        s = { ...s, inFlight: s.inFlight - 1, committing: s.committing + 1 }
+        s = {
+          ...s,
+          inFlight: s.inFlight - 1,
+          committing: s.committing + 1,
+          awaiting: [...s.awaiting, obs.visitId],
+        }
         actions.push({
           type: 'commit',
           visitId: obs.visitId,
@@ -302,7 +313,8 @@ export function meter(
     case 'committed':
     case 'commit_lost': {
       const i = s.holds.findIndex((h) => h.id === obs.holdId)
-      if (i < 0 || s.committing === 0) break
+      const w = s.awaiting.indexOf(obs.visitId)
+      if (i < 0 || w < 0) break
       const h = s.holds[i]!
       const holds = s.holds.slice()
       holds[i] = { ...h, outstanding: h.outstanding - 1 }
@@ -311,6 +323,7 @@ export function meter(
         ...s,
         holds,
         committing: s.committing - 1,
+        awaiting: [...s.awaiting.slice(0, w), ...s.awaiting.slice(w + 1)],
         visitsDone: s.visitsDone + charged,
         dayVisits: s.dayVisits + charged,
       }
