@@ -206,6 +206,11 @@ export interface VisitorEngineDeps {
   maxWaitMs?: number
   /** Credits per hold (default: 10 s of the project's rate, at least 20). */
   blockSize?: (perMinute: number) => number
+  /**
+   * Least time between the starts of a run's charge groups under load, ms (default 25; 0 = a
+   * group forms as soon as the previous one committed). At low load a group forms at once.
+   */
+  chargeGapMs?: number
   /** Longest `stop()` waits for runs to drain, ms (default 30000); the rest is abandoned. */
   stopTimeoutMs?: number
   /** Called for every settled visit (the live pulse). */
@@ -255,6 +260,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   const pollMs = deps.pollMs ?? 5000
   const concurrency = deps.concurrency ?? 256
   const maxWaitMs = deps.maxWaitMs ?? 250
+  const chargeGapMs = Math.max(0, deps.chargeGapMs ?? 25)
   const blockSize = deps.blockSize ?? ((pm: number) => Math.max(20, Math.ceil(pm / 6)))
   const mode = deps.mode ?? 'poisson'
   const runners = new Map<string, Runner>()
@@ -281,6 +287,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     charging: boolean
     /** Charge groups formed so far (the next group key's suffix). */
     groupSeq: number
+    /** When the last charge group formed, epoch ms (spacing under load). */
+    lastGroupAtMs: number
     pending: Set<Promise<unknown>>
     done: Promise<void>
     resolveDone: () => void
@@ -383,8 +391,15 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
         // a transaction as one chain of promise continuations, during which no socket callback
         // runs, so a group formed synchronously would always be the one visit that started it.
         // `setImmediate` is no timer: it runs right after this turn's I/O (the check phase).
-        await new Promise<void>((res) => setImmediate(res))
+        // Under load the groups are also spaced at least `chargeGapMs` apart (from one group's
+        // start to the next): on PGlite a charge transaction costs ~4.5 ms of this thread's CPU
+        // whatever its size, so back-to-back groups would take the CPU the visits need. At low
+        // load (the last group started longer ago) a group still forms at once.
+        const wait = Math.min(chargeGapMs, Math.max(0, r.lastGroupAtMs + chargeGapMs - now()))
+        if (wait > 0) await new Promise<void>((res) => setTimeout(res, wait))
+        else await new Promise<void>((res) => setImmediate(res))
         if (dead) break
+        r.lastGroupAtMs = now()
         // Everything queued forms the groups now, one per hold; their keys are fixed here, so
         // a retry of a group's transaction reuses its key and charges once.
         const byHold = new Map<string, string[]>()
@@ -743,6 +758,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       charges: [],
       charging: false,
       groupSeq: 0,
+      lastGroupAtMs: 0,
       pending: new Set(),
       done,
       resolveDone,
