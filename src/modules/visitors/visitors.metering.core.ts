@@ -241,8 +241,10 @@ function housekeeping(s: MeterState, actions: MeterAction[]): MeterState {
 
 /**
  * The metering decision for one observation at `nowMs` (epoch ms).
- * Unknown or repeated settlements (a visit already settled, a hold already gone) change
- * nothing, so a replayed observation never charges twice.
+ * Settlements of a hold already gone, or with nothing in flight or being committed, change
+ * nothing. The shell reports each visit's settlement and each `commit` action's outcome once
+ * (the core keeps counts, not visit IDs, so a repeated `committed` would be counted twice);
+ * retries happen below it, on the ledger, under the same key.
  */
 export function meter(
   state: MeterState,
