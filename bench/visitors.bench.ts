@@ -17,8 +17,8 @@
  *    autocannon with `overallRate` = the rate over 64 connections (the engine's pool per
  *    origin): achieved rate and its own latency p99 (from each request's send: autocannon is a
  *    closed loop that sends each second's quota at the start of the second).
- * 3. The metering commit alone on the same kind of PGlite (what bounds the charged rate): the
- *    engine's per-visit transaction vs one transaction per 100 visits; and the HTTP visits
+ * 3. The metering commit alone on the same kind of PGlite (what bounds the charged rate): a
+ *    transaction per visit (the engine before group commit) vs one per 100 visits; and the HTTP visits
  *    alone (no database) at the top rate: what is left once metering is cheap.
  * 4. Browser mode at 4 and 16 pages: visits per minute and peak RSS, when `createVisitBrowser`
  *    is exported by the module; otherwise recorded as not measured.
@@ -130,6 +130,8 @@ async function main() {
           max_wait_ms: 250,
           connections_per_origin: 64,
           stop_timeout_ms: 20_000,
+          charging:
+            'group commit: one transaction per (run, hold) group gathered while the previous one commits',
         },
         autocannon: { version: '9.0.0', connections: 64, option: 'overallRate' },
       },
@@ -153,6 +155,7 @@ async function main() {
       'achieved/s': x.achieved_per_s,
       'error %': x.rate_error_pct,
       'charged/s': x.charged_per_s ?? '',
+      'visits/group': x.visits_per_charge_group ?? '',
       dropped: x.dropped_in_window ?? '',
       'lag p99 ms': x.schedule_lag_ms?.p99 ?? '',
       'latency p99 ms': x.latency_ms.p99,

@@ -6,7 +6,8 @@
  * Env: KIND (`engine` | `autocannon` | `browser`), RATE (visits or requests per second),
  * TARGET_URL and TARGET_PID (the bare target, `bench/visitors.target.mjs`), DURATION (s
  * measured), WARMUP (s before the window), CONCURRENCY (engine slots / browser pages),
- * CONNECTIONS (autocannon connections), STOP_TIMEOUT (ms the engine's stop may take).
+ * CONNECTIONS (autocannon connections), STOP_TIMEOUT (ms the engine's stop may take),
+ * CHARGE_GAP_MS (the engine's `chargeGapMs`; default the engine's).
  *
  * - engine: the real `createVisitorEngine` on an in-memory PGlite (migrated), a workspace with
  *   credits from a deposit posting, one project row inserted directly (`visits_per_minute` =
@@ -46,6 +47,8 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 2048)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
 const STOP_TIMEOUT_MS = Number(process.env.STOP_TIMEOUT ?? 20_000)
 const TICK_MS = 10 // USER_HZ = 100 on Linux
+/** The engine's `chargeGapMs` (default: the engine's). */
+const CHARGE_GAP_MS = process.env.CHARGE_GAP_MS ? Number(process.env.CHARGE_GAP_MS) : undefined
 /** A file: V8 CPU profile of the measured window only (setup and migrations left out). */
 const CPU_PROF = process.env.CPU_PROF ?? ''
 
@@ -164,6 +167,7 @@ async function engineRun(http: VisitHttp, concurrency: number) {
     concurrency,
     maxWaitMs: 250,
     stopTimeoutMs: STOP_TIMEOUT_MS,
+    ...(CHARGE_GAP_MS !== undefined ? { chargeGapMs: CHARGE_GAP_MS } : {}),
   })
   const stats = () => engine.stats(projectId)[0]!
   await engine.start()
@@ -190,6 +194,8 @@ async function engineRun(http: VisitHttp, concurrency: number) {
     dropped_in_window: s1.dropped - s0.dropped,
     charged_per_s: r2((s1.charged - s0.charged) / usage.seconds),
     commit_backlog_at_window_end: s1.answered - s1.charged,
+    charge_groups_per_s: r2((s1.chargeGroups - s0.chargeGroups) / usage.seconds),
+    visits_per_charge_group: r2((s1.charged - s0.charged) / Math.max(1, s1.chargeGroups - s0.chargeGroups)),
     schedule_lag_ms: s2.scheduleLagMs,
     latency_ms: s2.latencyMs,
     ...usage,
@@ -270,12 +276,13 @@ async function browserRun() {
 }
 
 /**
- * The metering commit alone, on the same PGlite: (a) what the engine does per answered visit
- * (`doCommit` in visitors.engine.ts: one transaction = a ledger hold commit of 1 with the key
- * `visit:<id>` + `visits_done`, `visitor_daily` and `visitor_runs` counters), one after the
- * other (PGlite runs one query at a time anyway), for DURATION/2 s; (b) the proposed batched
- * form: one transaction commits BATCH visits (one hold commit of BATCH + the counters + BATCH).
- * Visits per second and CPU per visit of each: the ceiling of the engine's charged rate.
+ * The metering commit alone, on the same PGlite: (a) one transaction per answered visit (what
+ * the engine did before group commit: a ledger hold commit of 1 with the key `visit:<id>` +
+ * `visits_done`, `visitor_daily` and `visitor_runs` counters), one after the other (PGlite
+ * runs one query at a time anyway), for DURATION/2 s; (b) the group-commit form
+ * (`chargeGroup` in visitors.engine.ts) at a fixed group of BATCH visits: one hold commit of
+ * BATCH + the counters + BATCH. Visits per second and CPU per visit of each: the ceiling of
+ * the engine's charged rate (the engine's own groups are whatever gathered meanwhile).
  */
 async function commitsRun() {
   const { db, ledger, ws, projectId, close } = await setup(1)

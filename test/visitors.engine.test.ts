@@ -2,7 +2,8 @@
  * The visitor engine on PGlite against the target-site simulator (real HTTP on loopback),
  * real clock: rate, device split, labels, drops under a slow site, metering through the
  * ledger (credits fall by exactly the charged visits, unanswered visits free), limits and
- * pauses, a crash and restart without a double charge, and the ledger audit.
+ * pauses, charges group-committed (multi-visit groups under load, each group key once), a
+ * crash and restart without a double charge (replayed group keys), and the ledger audit.
  */
 import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
@@ -79,6 +80,30 @@ const credits = async (ws: string) => ({
 const row = async (id: string) =>
   (await db.select().from(visitorProjects).where(eq(visitorProjects.id, id)))[0]!
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** The hold commits (charge groups) of a workspace: hold, the engine's group key, visits charged. */
+async function holdCommits(ws: string): Promise<{ holdId: string; key: string; visits: number }[]> {
+  const res = (await h.raw.executeSql(
+    `SELECT p.idempotency_key, p.reference, t.amount::int AS amount
+       FROM ledger_postings p JOIN ledger_transfers t ON t.posting_id = p.id
+      WHERE p.type = 'hold_commit' AND p.workspace_id = $1`,
+    [ws],
+  )) as { rows: { idempotency_key: string; reference: string; amount: number }[] }
+  return res.rows.map((r) => ({
+    holdId: r.reference,
+    key: r.idempotency_key.slice(`hold_commit:${r.reference}:`.length),
+    visits: Number(r.amount),
+  }))
+}
+
+/** Group keys are `visits:<run id>:<seq>`, each used once; their visits sum to `charged`. */
+async function expectGroupCharges(ws: string, charged: number) {
+  const commits = await holdCommits(ws)
+  for (const c of commits) expect(c.key).toMatch(/^visits:[0-9a-f-]{36}:\d+$/)
+  expect(new Set(commits.map((c) => c.key)).size).toBe(commits.length)
+  expect(commits.reduce((n, c) => n + c.visits, 0)).toBe(charged)
+  return commits
+}
 
 beforeAll(async () => {
   h = await throwawayDb('pglite')
@@ -208,6 +233,8 @@ describe('visitor engine', () => {
       expect(c.available).toBe(start - pr.visitsDone)
       const charged = engine.stats(p).reduce((k, s) => k + s.charged, 0)
       expect(pr.visitsDone).toBe(charged)
+      const groups = await expectGroupCharges(ws, charged)
+      expect(groups.length).toBe(engine.stats(p).reduce((k, s) => k + s.chargeGroups, 0))
       expect(pr.status).toBe('active') // a shutdown leaves projects active
       expect(pr.holdId).toBeNull()
     }
@@ -306,19 +333,57 @@ describe('visitor engine', () => {
     expect(runs.map((r) => r.stopReason).sort()).toEqual(['interrupted', 'shutdown'])
     expect(runs.reduce((n, r) => n + r.visits, 0)).toBe(pr.visitsDone)
 
-    // Replay every commit with its visit key: all answer the first posting, nothing moves.
-    const commits = (await h.raw.executeSql(
-      `SELECT p.idempotency_key, p.reference FROM ledger_postings p WHERE p.type = 'hold_commit' AND p.workspace_id = $1`,
-      [ws],
-    )) as { rows: { idempotency_key: string; reference: string }[] }
-    expect(commits.rows.length).toBe(pr.visitsDone)
-    for (const cm of commits.rows.slice(0, 20)) {
-      const key = cm.idempotency_key.slice(`hold_commit:${cm.reference}:`.length)
-      expect(key).toMatch(/^visit:[0-9a-f-]{36}$/)
-      const r = await ledger.commit({ holdId: cm.reference, amount: 1n, idempotencyKey: key }, new Date())
+    // The charge groups of both runs: keys once each, their visits = the visits charged.
+    const commits = await expectGroupCharges(ws, pr.visitsDone)
+    const runIds = new Set(runs.map((r) => r.id))
+    for (const cm of commits) expect(runIds.has(cm.key.split(':')[1]!)).toBe(true)
+    // Replay every group with its key and size: all answer the first posting, nothing moves.
+    for (const cm of commits) {
+      const r = await ledger.commit(
+        { holdId: cm.holdId, amount: BigInt(cm.visits), idempotencyKey: cm.key },
+        new Date(),
+      )
       expect(r.created).toBe(false)
     }
     expect(await credits(ws)).toEqual(c)
+    expect(await ledger.audit()).toEqual([])
+  }, 20_000)
+
+  it('under load the charges are group-committed: multi-visit groups, each charged once', async () => {
+    const ws = await workspace(50_000)
+    const p = await project(ws, { urls: [`${site.url}/page/g`], visits_per_minute: 24_000 }) // 400/s
+    const engine = createVisitorEngine({
+      db,
+      ledger,
+      clock: systemClock,
+      http,
+      recheck: async () => ({ ok: true as const }),
+      signingKey: keyOf,
+      mode: 'even',
+      pollMs: 1000,
+    })
+    await engine.start()
+    await sleep(3000)
+    await engine.stop()
+
+    const [s] = engine.stats(p)
+    const pr = await row(p)
+    console.log(
+      `visitors.engine: 400/s asked, ${s!.started} started, ${s!.charged} charged in ${s!.chargeGroups} groups`,
+      `(mean ${(s!.charged / s!.chargeGroups).toFixed(1)} visits/group); schedule lag p99 ${s!.scheduleLagMs.p99} ms`,
+    )
+    expect(s!.started).toBeGreaterThan(400) // the box may be shared: the point is the grouping
+    expect(s!.charged).toBe(s!.answered)
+    expect(pr.visitsDone).toBe(s!.charged)
+    const groups = await expectGroupCharges(ws, s!.charged)
+    expect(groups.length).toBe(s!.chargeGroups)
+    // Fewer transactions than visits: at least one group carried several visits.
+    expect(Math.max(...groups.map((g) => g.visits))).toBeGreaterThan(1)
+    expect(s!.chargeGroups).toBeLessThan(s!.charged)
+    // Credits fell by exactly the visits made (all answered); the holds are released.
+    expect(await credits(ws)).toEqual({ available: 50_000 - s!.started, reserved: 0 })
+    const runs = await db.select().from(visitorRuns).where(eq(visitorRuns.projectId, p))
+    expect(runs[0]!.visits).toBe(s!.charged)
     expect(await ledger.audit()).toEqual([])
   }, 20_000)
 })

@@ -26,6 +26,7 @@ export { runStatsJson, visitorRunRoutes, type VisitorRunRoutesDeps } from './vis
 export {
   createVisitorEngine,
   type EngineProject,
+  groupCommitKey,
   holdReference,
   minimalEngineProject,
   type RecheckHosts,

@@ -156,6 +156,8 @@ export interface RunStats {
   achievedPerSecond: number
   answered: number
   charged: number
+  /** Charge transactions committed (group commits; `charged / chargeGroups` = mean group size). */
+  chargeGroups: number
   /** Unanswered visits by kind (not charged), plus answered ones whose page failed later. */
   errors: Partial<Record<VisitErrorKind, number>>
   /** Status classes of answered visits: `2xx`, `3xx`, `4xx`, `5xx`. */
@@ -204,6 +206,11 @@ export interface VisitorEngineDeps {
   maxWaitMs?: number
   /** Credits per hold (default: 10 s of the project's rate, at least 20). */
   blockSize?: (perMinute: number) => number
+  /**
+   * Least time between the starts of a run's charge groups under load, ms (default 25; 0 = a
+   * group forms as soon as the previous one committed). At low load a group forms at once.
+   */
+  chargeGapMs?: number
   /** Longest `stop()` waits for runs to drain, ms (default 30000); the rest is abandoned. */
   stopTimeoutMs?: number
   /** Called for every settled visit (the live pulse). */
@@ -223,6 +230,13 @@ export interface VisitorEngine {
   /** Stats of running and finished runs (newest last), optionally of one project. */
   stats(projectId?: string): RunStats[]
 }
+
+/**
+ * The ledger key of a charge group: the run and the group's sequence number in it, fixed when
+ * the group forms (a retried transaction reuses it, so the group is charged once). Run IDs are
+ * fresh per run, so a restarted engine never reuses a key.
+ */
+export const groupCommitKey = (runId: string, seq: number): string => `visits:${runId}:${seq}`
 
 /** The hold reference of a project's holds (how a restart finds them). */
 export const holdReference = (projectId: string): string => `visitors:project:${projectId}`
@@ -246,6 +260,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   const pollMs = deps.pollMs ?? 5000
   const concurrency = deps.concurrency ?? 256
   const maxWaitMs = deps.maxWaitMs ?? 250
+  const chargeGapMs = Math.max(0, deps.chargeGapMs ?? 25)
   const blockSize = deps.blockSize ?? ((pm: number) => Math.max(20, Math.ceil(pm / 6)))
   const mode = deps.mode ?? 'poisson'
   const runners = new Map<string, Runner>()
@@ -266,6 +281,14 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     lag: hdr.Histogram
     startedMs: number
     visits: Map<string, { holdId: string }>
+    /** Answered visits waiting for their charge group, in order. */
+    charges: { visitId: string; holdId: string }[]
+    /** A charge transaction is in flight (the next group gathers meanwhile). */
+    charging: boolean
+    /** Charge groups formed so far (the next group key's suffix). */
+    groupSeq: number
+    /** When the last charge group formed, epoch ms (spacing under load). */
+    lastGroupAtMs: number
     pending: Set<Promise<unknown>>
     done: Promise<void>
     resolveDone: () => void
@@ -303,7 +326,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
           } else r.stats.limited++
           break
         case 'commit':
-          track(r, doCommit(r, a.visitId, a.holdId, a.idempotencyKey))
+          // The core's per-visit key (`visit:<id>`) is not used: charges are group-committed.
+          queueCharge(r, a.visitId, a.holdId)
           break
         case 'release': {
           const p = ledger
@@ -348,40 +372,100 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     }
   }
 
-  async function doCommit(r: Runner, visitId: string, holdId: string, key: string) {
+  /**
+   * Queues an answered visit's charge. While a charge transaction is in flight the next group
+   * gathers; with none in flight the visit's group forms and commits at once (no timer: at low
+   * load a group is one visit and nothing waits). README "Engine", group commit of charges.
+   */
+  function queueCharge(r: Runner, visitId: string, holdId: string) {
+    r.charges.push({ visitId, holdId })
+    if (!r.charging) track(r, chargeLoop(r))
+  }
+
+  /** Commits the queued charges group by group until the queue is empty. */
+  async function chargeLoop(r: Runner) {
+    r.charging = true
+    try {
+      while (r.charges.length > 0 && !dead) {
+        // Let the I/O callbacks of this event-loop turn queue their charges first: PGlite runs
+        // a transaction as one chain of promise continuations, during which no socket callback
+        // runs, so a group formed synchronously would always be the one visit that started it.
+        // `setImmediate` is no timer: it runs right after this turn's I/O (the check phase).
+        // Under load the groups are also spaced at least `chargeGapMs` apart (from one group's
+        // start to the next): on PGlite a charge transaction costs ~4.5 ms of this thread's CPU
+        // whatever its size, so back-to-back groups would take the CPU the visits need. At low
+        // load (the last group started longer ago) a group still forms at once.
+        const wait = Math.min(chargeGapMs, Math.max(0, r.lastGroupAtMs + chargeGapMs - now()))
+        if (wait > 0) await new Promise<void>((res) => setTimeout(res, wait))
+        else await new Promise<void>((res) => setImmediate(res))
+        if (dead) break
+        r.lastGroupAtMs = now()
+        // Everything queued forms the groups now, one per hold; their keys are fixed here, so
+        // a retry of a group's transaction reuses its key and charges once.
+        const byHold = new Map<string, string[]>()
+        for (const c of r.charges.splice(0)) {
+          const ids = byHold.get(c.holdId)
+          if (ids) ids.push(c.visitId)
+          else byHold.set(c.holdId, [c.visitId])
+        }
+        for (const [holdId, visitIds] of byHold) {
+          const key = groupCommitKey(r.runId, r.groupSeq++)
+          await chargeGroup(r, holdId, visitIds, key)
+        }
+      }
+    } finally {
+      r.charging = false
+    }
+  }
+
+  /**
+   * One group's transaction: a hold commit of `visitIds.length` visits with `key` and the
+   * counters (`visits_done`, `visitor_daily`, `visitor_runs.visits`) `+ n`, retried with the
+   * same key; then each visit is reported `committed` (or `commit_lost` when it failed for good:
+   * those visits stay uncharged and their credits stay reserved until the hold's release).
+   */
+  async function chargeGroup(r: Runner, holdId: string, visitIds: string[], key: string) {
+    const n = visitIds.length
     for (let attempt = 0; attempt < 5 && !dead; attempt++) {
       try {
         const at = clock.now()
         const day = dayIn(r.project.timezone, at.getTime())
         await db.transaction(async (t) => {
           const tx = t as unknown as Db
-          const c = await ledger.commit({ holdId, amount: 1n, idempotencyKey: key }, at, tx)
+          const c = await ledger.commit({ holdId, amount: BigInt(n), idempotencyKey: key }, at, tx)
           if (!c.created) return // charged before: the counters were written with it
           await tx
             .update(visitorProjects)
-            .set({ visitsDone: sql`${visitorProjects.visitsDone} + 1` })
+            .set({ visitsDone: sql`${visitorProjects.visitsDone} + ${n}` })
             .where(eq(visitorProjects.id, r.project.id))
           await tx
             .insert(visitorDaily)
-            .values({ projectId: r.project.id, day, visits: 1 })
+            .values({ projectId: r.project.id, day, visits: n })
             .onConflictDoUpdate({
               target: [visitorDaily.projectId, visitorDaily.day],
-              set: { visits: sql`${visitorDaily.visits} + 1` },
+              set: { visits: sql`${visitorDaily.visits} + ${n}` },
             })
           await tx
             .update(visitorRuns)
-            .set({ visits: sql`${visitorRuns.visits} + 1` })
+            .set({ visits: sql`${visitorRuns.visits} + ${n}` })
             .where(eq(visitorRuns.id, r.runId))
         })
-        r.stats.charged++
-        observe(r, { type: 'committed', visitId, holdId })
+        if (dead) return
+        r.stats.charged += n
+        r.stats.chargeGroups++
+        for (const visitId of visitIds) observe(r, { type: 'committed', visitId, holdId })
         return
       } catch (err) {
-        deps.logger?.warn({ err, visitId }, 'visitors: commit failed, retrying with the same key')
+        deps.logger?.warn({ err, key, visits: n }, 'visitors: charge failed, retrying with the same key')
         await new Promise((res) => setTimeout(res, 50 * 2 ** attempt))
       }
     }
-    observe(r, { type: 'commit_lost', visitId, holdId })
+    if (!dead)
+      deps.logger?.warn(
+        { key, holdId, visits: n },
+        'visitors: charge group failed for good; its visits stay uncharged, credits released at stop',
+      )
+    for (const visitId of visitIds) observe(r, { type: 'commit_lost', visitId, holdId })
   }
 
   function pickUrl(p: EngineProject): string {
@@ -648,6 +732,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
         achievedPerSecond: 0,
         answered: 0,
         charged: 0,
+        chargeGroups: 0,
         errors: {},
         statuses: {},
         dropped: 0,
@@ -670,6 +755,10 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       }),
       startedMs: nowMs,
       visits: new Map(),
+      charges: [],
+      charging: false,
+      groupSeq: 0,
+      lastGroupAtMs: 0,
       pending: new Set(),
       done,
       resolveDone,

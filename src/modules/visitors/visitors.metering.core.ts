@@ -7,8 +7,11 @@
  *   holds (`available → reserved`). A visit starts only when one reserved, unassigned credit
  *   is assigned to it; with none, the start is refused (`no_credit`) and counted as dropped.
  * - **Charged when answered.** A visit the site answered (any HTTP status, also 4xx/5xx, also
- *   when the body or a subresource later failed) is committed (`reserved → spent`) with the
- *   idempotency key `visit:<visitId>`, so a retried commit charges once. A visit that failed
+ *   when the body or a subresource later failed) is committed (`reserved → spent`): the
+ *   `commit` action, whose shell charges such actions in groups (one hold commit of n visits
+ *   per group, keyed by the group, so a retried group charges once; README "Engine") and
+ *   reports `committed` per visit once its group is written — until then the visit counts as
+ *   being committed (the limits count it, its hold stays open). A visit that failed
  *   before any response (DNS, connect, TLS, reset or timeout before the status line, or
  *   refused by the SSRF guard) is not charged: its credit returns to the hold.
  * - **Limits count visits in flight.** Total target: done + in flight + being committed never
@@ -141,7 +144,10 @@ export function dayIn(timezone: string, nowMs: number): string {
   return f.format(nowMs)
 }
 
-/** The ledger commit key of a visit: one charge per visit, whatever the retries. */
+/**
+ * A visit's own commit key (the `commit` action's): one charge per visit. The engine charges
+ * in groups under a group key instead (`groupCommitKey` of `visitors.engine.ts`).
+ */
 export const commitKey = (visitId: string): string => `visit:${visitId}`
 
 /**
@@ -241,8 +247,10 @@ function housekeeping(s: MeterState, actions: MeterAction[]): MeterState {
 
 /**
  * The metering decision for one observation at `nowMs` (epoch ms).
- * Unknown or repeated settlements (a visit already settled, a hold already gone) change
- * nothing, so a replayed observation never charges twice.
+ * Settlements of a hold already gone, or with nothing in flight or being committed, change
+ * nothing. The shell reports each visit's settlement and each `commit` action's outcome once
+ * (the core keeps counts, not visit IDs, so a repeated `committed` would be counted twice);
+ * retries happen below it, on the ledger, under the same key.
  */
 export function meter(
   state: MeterState,
