@@ -313,9 +313,8 @@ describe('meter properties', () => {
             } else if (o.k === 'confirm' && toConfirm.length) {
               const c = toConfirm[o.pick % toConfirm.length]!
               // The ledger commit: idempotent per key; a hold never overspent. A replay is a
-              // retried commit with the same key (the first answer was lost): it moves nothing.
-              // The shell reports each commit action's outcome once (`committed` per visit,
-              // after its charge group's transaction), so the meter sees it once.
+              // retried commit with the same key (the first answer was lost): it moves nothing,
+              // and its confirmation reaches the meter twice, which must change nothing.
               for (let i = o.replay ? 2 : 1; i > 0; i--)
                 if (!commitKeys.has(c.key)) {
                   const h = holds.get(c.holdId)!
@@ -327,6 +326,7 @@ describe('meter properties', () => {
                 }
               toConfirm = toConfirm.filter((x) => x !== c)
               step({ type: 'committed', visitId: c.visitId, holdId: c.holdId })
+              if (o.replay) step({ type: 'committed', visitId: c.visitId, holdId: c.holdId })
             } else if (o.k === 'restart') {
               // Crash: in-flight visits and unconfirmed commits are lost (never charged);
               // the new engine releases the open holds and starts a new run.
