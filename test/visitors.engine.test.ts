@@ -386,4 +386,39 @@ describe('visitor engine', () => {
     expect(runs[0]!.visits).toBe(s!.charged)
     expect(await ledger.audit()).toEqual([])
   }, 20_000)
+
+  it('a running project whose ownership re-check fails is drained and paused (hourly in production)', async () => {
+    const ws = await workspace(5_000)
+    const p = await project(ws, { urls: [`${site.url}/page/r`], visits_per_minute: 600 }) // 10/s
+    let owned = true
+    const engine = createVisitorEngine({
+      db,
+      ledger,
+      clock: systemClock,
+      http,
+      recheck: async () =>
+        owned ? { ok: true as const } : { ok: false as const, reason: 'token file missing' },
+      signingKey: keyOf,
+      mode: 'even',
+      pollMs: 100,
+      recheckMs: 300,
+    })
+    await engine.start()
+    await sleep(1000)
+    expect((await row(p)).status).toBe('active')
+    const before = engine.stats(p)[0]!.started
+    expect(before).toBeGreaterThan(0)
+    owned = false // the owner removed the token file
+    await expect.poll(async () => (await row(p)).status, { timeout: 5_000, interval: 100 }).toBe('paused')
+    expect((await row(p)).pauseReason).toBe('verification_failed')
+    const [s] = engine.stats(p)
+    expect(s!.stopReason).toBe('verification_failed')
+    await sleep(500)
+    expect(engine.stats(p)[0]!.started).toBe(s!.started) // no visit after the pause
+    await engine.stop()
+    // Everything made was charged once; the hold is released.
+    expect((await credits(ws)).reserved).toBe(0)
+    expect((await credits(ws)).available).toBe(5_000 - s!.charged)
+    expect(await ledger.audit()).toEqual([])
+  }, 20_000)
 })

@@ -198,6 +198,11 @@ export interface VisitorEngineDeps {
   mode?: ArrivalMode
   /** How often active projects are read, ms (default 5000). */
   pollMs?: number
+  /**
+   * How often a running project's hosts are verified again, ms (default 1 hour): a failed
+   * re-check stops the run and pauses the project with `verification_failed`.
+   */
+  recheckMs?: number
   /** Scheduler tick, ms (default 5). */
   tickMs?: number
   /** Visits in flight per project at most (default 256). */
@@ -258,6 +263,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   const toProject = deps.toEngineProject ?? minimalEngineProject
   const tickMs = deps.tickMs ?? 5
   const pollMs = deps.pollMs ?? 5000
+  const recheckMs = deps.recheckMs ?? 3_600_000
   const concurrency = deps.concurrency ?? 256
   const maxWaitMs = deps.maxWaitMs ?? 250
   const chargeGapMs = Math.max(0, deps.chargeGapMs ?? 25)
@@ -292,6 +298,10 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     pending: Set<Promise<unknown>>
     done: Promise<void>
     resolveDone: () => void
+    /** When the hosts were last verified for this run (at its start, then every `recheckMs`), epoch ms. */
+    checkedAtMs: number
+    /** A re-check is in flight. */
+    checking: boolean
   }
 
   const now = () => clock.now().getTime()
@@ -762,9 +772,31 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       pending: new Set(),
       done,
       resolveDone,
+      checkedAtMs: nowMs,
+      checking: false,
     }
     runners.set(project.id, r)
     tick(r)
+  }
+
+  function recheckRunning(r: Runner) {
+    r.checking = true
+    const check = deps.recheck(r.project).then(
+      (c) => {
+        r.checking = false
+        r.checkedAtMs = now()
+        if (c.ok || dead) return
+        deps.logger?.info({ projectId: r.project.id, reason: c.reason }, 'visitors: re-check failed')
+        observe(r, { type: 'stop_requested', reason: 'verification_failed' })
+      },
+      (err: unknown) => {
+        // The check itself broke (not the owner's answer): try again at the next interval.
+        r.checking = false
+        r.checkedAtMs = now()
+        deps.logger?.warn({ err, projectId: r.project.id }, 'visitors: re-check errored')
+      },
+    )
+    track(r, check)
   }
 
   async function pollOnce() {
@@ -803,6 +835,9 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
         // the API at save time; should one slip through, its visits fail as `egress`, uncharged).
         if (p && JSON.stringify(p.geoTargets ?? []) !== JSON.stringify(r.project.geoTargets ?? []))
           r.project = { ...r.project, geoTargets: p.geoTargets ?? [] }
+        // Ownership is verified again while the run lasts (in the background: the poll does
+        // not wait on the owner's server); a failure drains the run and pauses the project.
+        if (!r.checking && at.getTime() - r.checkedAtMs >= recheckMs) recheckRunning(r)
         // Counters of failures and drops reach the run row on every poll.
         const failed = Object.values(r.stats.errors).reduce((n, v) => n + (v ?? 0), 0)
         await db

@@ -171,6 +171,10 @@ describe('parseEngineSettings', () => {
     [{ urls: ['https://a.example/'], timeOnPage: 180 }, 'settings.timeOnPage'],
     [{ urls: ['https://a.example/'], referrer: 'https://google.com/' }, 'settings.referrer'],
     [{ urls: ['https://a.example/'], mode: 'bot' }, 'settings.mode'],
+    [
+      { urls: ['https://a.example/'], mode: 'browser', geoTargets: [{ cc: 'DE', w: 1 }] },
+      'settings.geoTargets',
+    ],
   ])('%j → error at %s', (raw, path) => {
     const r = parseEngineSettings(raw)
     expect(r.ok).toBe(false)
