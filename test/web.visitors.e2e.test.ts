@@ -30,8 +30,7 @@ let page: Page
 let cookie = ''
 let projectId = ''
 const pageErrors: string[] = []
-// 404: the stats and egress endpoints before the other helpers' merge; 409: the start refused
-// while unverified (asserted).
+// 409: the start refused while unverified (asserted).
 const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[01349]\b/)
 
 const api = (method: string, path: string, body?: unknown) => apiCall(server.url, cookie, method, path, body)

@@ -1,7 +1,7 @@
 /**
  * Results of visitor projects under `/api/v1` (workspace-scoped: another workspace's
  * project is a 404, checked in PostgreSQL before anything else). README "Results and live
- * pulse"; shapes agreed in /work/notes/visitors-api.md.
+ * pulse" (the shapes).
  *
  * - `GET /projects/:id/stats` — the engine's counters of the project's runs in this process
  *   (`engine.stats(projectId)`): the running one (`run`) and every run since the process

@@ -1,7 +1,6 @@
 /**
- * Billing, affiliate and billing-admin hooks (`/api/v1/billing/**`). Shapes follow the billing
- * API contract (`/work/notes/billing-api.md` at the time of writing; the server side lives in
- * `src/modules/billing/billing.routes.ts` and `affiliates.routes.ts`). Units: `*_minor` are
+ * Billing, affiliate and billing-admin hooks (`/api/v1/billing/**`). Shapes: the billing module's
+ * README "API" and its routes (`src/modules/billing/billing.routes.ts`, `affiliates.routes.ts`). Units: `*_minor` are
  * integer minor units (cents) of `currency`; `amount` of quotes and orders is in major units
  * (euros, ≤ 2 decimals); visits are integers; times are ISO 8601 UTC.
  *
@@ -155,8 +154,7 @@ export interface Commission {
 export type PayoutStatus = 'requested' | 'paid' | 'rejected'
 
 /**
- * A payout request. The contract does not spell out its fields; these follow the affiliates
- * helper's `payoutOut` (branch of `affiliates.routes.ts` seen while building this page):
+ * A payout request, as `payoutOut` of `affiliates.routes.ts` answers it:
  * `requested_at`, with `created_at` read as a fallback.
  */
 export interface Payout {

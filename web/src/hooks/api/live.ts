@@ -2,7 +2,7 @@
  * The live feed: `GET /api/v1/live` (Server-Sent Events) of the workspace's clicks,
  * trafficback requests and conversion changes (`useLiveFeed`, the dashboard), and the
  * visitor engine's `hit` and `visit_rate` events (`useVisitorLiveFeed`, the Visitors live
- * page; shapes: `/work/notes/visitors-api.md`). Events are buffered and applied once per
+ * page; shapes: `LiveHit` / `LiveVisitRate` in src/modules/analytics/live.types.ts). Events are buffered and applied once per
  * animation frame, so a burst of clicks re-renders once.
  */
 import { useCallback, useEffect, useRef, useState } from 'react'

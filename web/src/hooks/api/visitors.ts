@@ -1,9 +1,9 @@
 /**
  * Visitor projects hooks (`/api/v1/projects`, `/api/v1/visitors/egress`). Shapes:
  * `projectOut` / `verificationOut` of src/modules/visitors/visitors.projects.schema.ts (the
- * projects API), and `/work/notes/visitors-api.md` for `GET /projects/:id/stats` and
- * `GET /visitors/egress` (built by other helpers: while they answer 404 the hooks resolve to
- * `null` and the pages show empty states). Times are ISO 8601 UTC; money in minor units.
+ * projects API), and `runStatsJson` of src/modules/visitors/visitors.run.routes.ts for
+ * `GET /projects/:id/stats` (README "Results and live pulse"); a 404 from either resolves to
+ * `null` and the pages show empty states. Times are ISO 8601 UTC; money in minor units.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { ApiError, api } from '@/lib/api'
