@@ -94,14 +94,18 @@ describe.each(['pglite', 'postgres'] as const)('live streams and revoked access 
     return s
   }
 
+  let afterSeq = 0
   /** Waits until node B ended `s`; then an event for `workspaceId` no longer reaches it. */
   async function expectEnded(s: SseStream, workspaceId: string): Promise<void> {
     const deadline = Date.now() + WITHIN_MS
     while (!s.ended && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     expect(s.ended, `stream still open ${WITHIN_MS} ms after its access was gone`).toBe(true)
-    nodeB().hub.publish(workspaceId, { type: 'probe', marker: 'after' })
+    // A marker of its own: another stream's check may have published one to this workspace
+    // while this stream was still open (and rightly received it).
+    const marker = `after-${++afterSeq}`
+    nodeB().hub.publish(workspaceId, { type: 'probe', marker })
     await new Promise((r) => setTimeout(r, 50))
-    expect(s.events.filter((e) => e.data.marker === 'after')).toEqual([])
+    expect(s.events.filter((e) => e.data.marker === marker)).toEqual([])
   }
 
   /** `s` is still open after several re-checks and still receives `workspaceId`'s events. */

@@ -421,4 +421,34 @@ describe('visitor engine', () => {
     expect((await credits(ws)).available).toBe(5_000 - s!.charged)
     expect(await ledger.audit()).toEqual([])
   }, 20_000)
+
+  it("sends the project's own URL as Referer when its settings ask for it, and none otherwise", async () => {
+    const ws = await workspace(1_000)
+    const home = `${site.url}/page/ref-home`
+    const withRef = await project(ws, { urls: [home], visits_per_minute: 600, referrer: home })
+    const third = await project(ws, {
+      urls: [`${site.url}/page/ref-none`],
+      visits_per_minute: 600,
+      referrer: 'https://search.example/', // not one of its URLs: ignored, never sent
+    })
+    const engine = createVisitorEngine({
+      db,
+      ledger,
+      clock: systemClock,
+      http,
+      recheck: async () => ({ ok: true as const }),
+      signingKey: keyOf,
+      mode: 'even',
+      pollMs: 200,
+    })
+    await engine.start()
+    await sleep(1200)
+    await engine.stop()
+    const pages = (path: string) => site.requests().filter((r) => r.path === path)
+    expect(pages('/page/ref-home').length).toBeGreaterThan(0)
+    for (const r of pages('/page/ref-home')) expect(r.headers.referer).toBe(home)
+    expect(pages('/page/ref-none').length).toBeGreaterThan(0)
+    for (const r of pages('/page/ref-none')) expect(r.headers.referer).toBeUndefined()
+    expect(engine.stats(withRef)[0]!.charged + engine.stats(third)[0]!.charged).toBeGreaterThan(0)
+  }, 20_000)
 })

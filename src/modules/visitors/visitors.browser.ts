@@ -689,7 +689,11 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
       })
       let loaded = false
       try {
-        const res = await page.goto(req.url, { waitUntil: 'load', timeout: timeoutMs })
+        const res = await page.goto(req.url, {
+          waitUntil: 'load',
+          timeout: timeoutMs,
+          ...(req.referrer ? { referer: req.referrer } : {}),
+        })
         if (res) status = res.status()
         loaded = true
       } catch (err) {

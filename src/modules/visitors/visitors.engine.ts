@@ -51,6 +51,8 @@ export interface EngineProject {
   desktopShare: number
   /** Nominal engaged time per visit, ms (reported; HTTP mode holds nothing open). */
   timeOnPageMs: number
+  /** `Referer` of each page request: null = none, else one of `urls` (README "Projects"). */
+  referrer?: string | null
   /** Visits in flight at most (from the traffic speed); default the engine's `concurrency`. */
   concurrency?: number
   /** `http` (default) or `browser` (Chromium, `deps.browser`). */
@@ -100,6 +102,8 @@ export function minimalEngineProject(row: VisitorProjectRow): EngineProject | nu
     perMinute,
     desktopShare: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0.5,
     timeOnPageMs: Number(s.time_on_page_ms ?? 0) || 0,
+    // Only one of the project's own URLs (a third-party referrer would be a lie).
+    referrer: typeof s.referrer === 'string' && urls.some((u) => u.url === s.referrer) ? s.referrer : null,
     concurrency: Number(s.concurrency) > 0 ? Math.floor(Number(s.concurrency)) : undefined,
     mode: s.mode === 'browser' ? 'browser' : 'http',
     geoTargets: (Array.isArray(s.geoTargets) ? (s.geoTargets as unknown[]) : []).flatMap((g) => {
@@ -512,6 +516,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       allowedHosts,
       signal: abort.signal,
       timeOnPageMs: r.project.timeOnPageMs,
+      referrer: r.project.referrer ?? null,
       country,
     }
     const visit: Promise<VisitorOutcome> = visitor

@@ -206,6 +206,11 @@ export interface VisitRequest {
   signal?: AbortSignal
   /** The visit's country: leaves through its egress proxy; null/absent = direct egress. */
   country?: string | null
+  /**
+   * `Referer` of the page request: null/absent = none, else one of the project's own URLs
+   * (the settings refuse anything else: a third-party referrer would be a lie).
+   */
+  referrer?: string | null
 }
 
 /** The HTTP visitor: `visit()` and `close()` (ends the pools). */
@@ -365,6 +370,8 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
         accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
         'accept-language': 'en-US,en;q=0.9',
       }
+      // The page request only: subresources carry the page as their referer, as a browser's do.
+      const pageHeaders = req.referrer ? { ...headers, referer: req.referrer } : headers
       let url = new URL(req.url)
       let redirects = 0
       let bytes = 0
@@ -373,7 +380,7 @@ export function createVisitHttp(opts: VisitHttpOptions): VisitHttp {
       // The page, following redirects by hand so each hop is checked.
       for (;;) {
         try {
-          page = await get(url, headers, signal, maxBytes - bytes, req.country ?? null)
+          page = await get(url, pageHeaders, signal, maxBytes - bytes, req.country ?? null)
         } catch (err) {
           // Nothing answered on this hop: charged only if an earlier hop answered.
           return {

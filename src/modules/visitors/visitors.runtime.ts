@@ -40,6 +40,7 @@ export function engineProjectOf(speed: SpeedRange): (row: VisitorProjectRow) => 
       perMinute: visitsPerMinute(s.trafficSpeed, speed),
       desktopShare: s.deviceSplit / 100,
       timeOnPageMs: s.timeOnPageSeconds * 1000,
+      referrer: s.referrer,
       mode: s.mode,
       geoTargets: s.geoTargets,
       dailyLimit: row.dailyLimit,

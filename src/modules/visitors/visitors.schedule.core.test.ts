@@ -117,14 +117,24 @@ describe('schedule properties', () => {
             n += r.start.length
             if (t >= 10_000 + windowMs) break
           }
-          const gap = 60_000 / perMinute
-          // Exact up to the float rounding of k × gap at the window's very edge.
-          const expected = Math.floor(windowMs / gap + 1e-9) + 1
+          // Start k is at k × 60000 / perMinute: exactly floor(W × perMinute / 60000) + 1 in [0, W].
+          const expected = Math.floor((windowMs * perMinute) / 60_000) + 1
           expect(n).toBe(expected)
         },
       ),
       { numRuns: 200 },
     )
+  })
+
+  it('even mode at 24,037/min: the start exactly at 120 s is on time (found by the property)', () => {
+    let st = initSchedule({ mode: 'even', perMinute: 24_037, originMs: 0, seed: 7 })
+    let n = 0
+    for (let t = 0; t <= 120_000; t += 1000) {
+      const r = stepSchedule(st, { nowMs: t, freeSlots: Number.POSITIVE_INFINITY, maxWaitMs: 1e12 })
+      st = r.state
+      n += r.start.length
+    }
+    expect(n).toBe(48_075)
   })
 
   it('poisson mode: the rate over a long window is within 5 σ of the target', () => {

@@ -103,10 +103,17 @@ export function initSchedule(opts: {
   }
 }
 
+/**
+ * Time of even start `seq` after `originMs`: `(seq × 60000) / perMinute`, one rounding (not
+ * `seq × gap`, whose two roundings put start 48,074 at 24,037/min a hair past 120 s).
+ */
+const evenOffsetMs = (seq: number, perMinute: number): number => (seq * 60_000) / perMinute
+
 /** The start after `s` (even: computed from the origin, so no floating-point drift). */
 function advance(state: ScheduleState, s: ScheduledStart): [ScheduledStart, number] {
   const gap = gapMs(state.perMinute)
-  if (state.mode === 'even') return [{ seq: s.seq + 1, atMs: state.originMs + (s.seq + 1) * gap }, state.rng]
+  if (state.mode === 'even')
+    return [{ seq: s.seq + 1, atMs: state.originMs + evenOffsetMs(s.seq + 1, state.perMinute) }, state.rng]
   const [u, rng] = mulberry32(state.rng)
   return [{ seq: s.seq + 1, atMs: s.atMs + expGap(u, gap) }, rng]
 }
@@ -169,7 +176,7 @@ export function retarget(state: ScheduleState, perMinute: number, nowMs: number)
   return {
     ...fresh,
     next: { seq: seq0, atMs: fresh.next.atMs },
-    originMs: fresh.originMs - seq0 * gapMs(perMinute),
+    originMs: fresh.originMs - evenOffsetMs(seq0, perMinute),
     pending: state.pending,
     started: state.started,
     dropped: state.dropped,
