@@ -56,7 +56,7 @@ export interface AffiliateRoutesDeps {
   currency?: string
   /** Days a commission is held before it becomes available (shown; the payments side books it); default 30. */
   holdDays?: number
-  /** Commission share of a referred user's payments (shown); default 0.2 (seed 002: "20% Lifetime Commission"). */
+  /** Commission share of a referred user's payments (shown); default 0.2 (the "20 % lifetime commission", module README "Affiliates"). */
   commissionRate?: number
 }
 

@@ -322,7 +322,7 @@ export function createBillingService(deps: BillingServiceDeps) {
       .select({ referredBy: affiliates.referredBy })
       .from(affiliates)
       .where(eq(affiliates.userId, order.userId))
-    // Self-referral earns nothing (SPEC §5).
+    // Self-referral earns nothing (module README "Affiliates").
     const referrer = aff?.referredBy && aff.referredBy !== order.userId ? aff.referredBy : null
     const commission = referrer ? commissionMinor(paidMinor, settings.commissionRate) : 0
     const transfers: TransferSpec[] = []

@@ -1,5 +1,5 @@
 /**
- * The price-quote curve (seed 002, SPEC §5): euros per 1,000 visits by the amount paid,
+ * The price-quote curve (module README "Price quote"): euros per 1,000 visits by the amount paid,
  * volume pricing — the whole amount at the rate of the tier it falls in. Pure, integer
  * arithmetic only: amounts in minor units (cents), rates in minor units per 1,000 visits,
  * so `visits = floor(amount_minor × 1000 / rate_minor)` has no float error.

@@ -1,5 +1,5 @@
 /**
- * A visitor project's settings (SPEC §6, seed 002): the schema of the fields the engine reads
+ * A visitor project's settings (module README "Projects"): the schema of the fields the engine reads
  * and the pure mappings the API, the engine and (later) the web UI share. Imports only zod,
  * the duration parser and the shared `httpUrl` schema, so the admin UI may import it.
  *
@@ -235,7 +235,7 @@ export function parseEngineSettings(raw: unknown, prefix = 'settings'): EngineSe
   let referrer: string | null = null
   const ref = v.referrer ?? SETTINGS_DEFAULTS.referrer
   if (ref !== 'none') {
-    // Only the project's own pages: a spoofed third-party referrer is what SPEC §6 rules out.
+    // Only the project's own pages: a spoofed third-party referrer would be a lie about the visit.
     if (urls.some((u) => u.url === ref)) referrer = ref
     else details.push({ path: at(['referrer']), message: 'must be "none" or one of the project\'s own URLs' })
   }
