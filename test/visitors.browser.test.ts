@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { workspaces } from '../src/modules/accounts/index.ts'
 import {
   createLedgerRepository,
   type LedgerRepository,
@@ -29,6 +28,7 @@ import { systemClock } from '../src/platform/clock.ts'
 import type { Db } from '../src/platform/db/client.ts'
 import { startTargetSite, type TargetSite } from '../src/simulators/target-site/target-site.simulator.ts'
 import { throwawayDb } from './helpers/pg.ts'
+import { activeProject, fundedWorkspace } from './helpers/visitors.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const PUBLIC_URL = 'http://tf.test'
@@ -56,40 +56,13 @@ const browserFor = (o: Partial<Parameters<typeof createVisitBrowser>[0]> = {}) =
   return b
 }
 
-async function workspace(credits: number): Promise<string> {
-  const [w] = await db
-    .insert(workspaces)
-    .values({ name: `ws ${randomUUID()}` })
-    .returning({ id: workspaces.id })
-  await ledger.post(
-    {
-      idempotencyKey: `deposit:${w!.id}`,
-      type: 'deposit',
-      workspaceId: w!.id,
-      transfers: [
-        {
-          debit: ledgerAccounts.visitsIssued(),
-          credit: ledgerAccounts.visitsAvailable(w!.id),
-          amount: BigInt(credits),
-        },
-      ],
-    },
-    new Date(),
-  )
-  return w!.id
-}
+const workspace = (credits: number) => fundedWorkspace(db, ledger, credits)
 
-async function project(
+const project = (
   ws: string,
   settings: Record<string, unknown>,
   extra: Partial<typeof visitorProjects.$inferInsert> = {},
-): Promise<string> {
-  const [p] = await db
-    .insert(visitorProjects)
-    .values({ workspaceId: ws, name: 'p', status: 'active', settings, ...extra })
-    .returning({ id: visitorProjects.id })
-  return p!.id
-}
+) => activeProject(db, ws, settings, extra)
 
 const row = async (id: string) =>
   (await db.select().from(visitorProjects).where(eq(visitorProjects.id, id)))[0]!

@@ -1,11 +1,3 @@
-/**
- * The visitor engine on PGlite against the target-site simulator (real HTTP on loopback),
- * real clock: rate, device split, labels, drops under a slow site, metering through the
- * ledger (credits fall by exactly the charged visits, unanswered visits free), limits and
- * pauses, charges group-committed (multi-visit groups under load, each group key once), a
- * crash and restart without a double charge (replayed group keys), and the ledger audit.
- */
-import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -13,7 +5,6 @@ import {
   createLedgerRepository,
   type LedgerRepository,
 } from '../src/modules/billing/index.ts'
-import { workspaces } from '../src/modules/accounts/index.ts'
 import {
   createVisitHttp,
   createVisitorEngine,
@@ -27,6 +18,7 @@ import { systemClock } from '../src/platform/clock.ts'
 import type { Db } from '../src/platform/db/client.ts'
 import { startTargetSite, type TargetSite } from '../src/simulators/target-site/target-site.simulator.ts'
 import { throwawayDb } from './helpers/pg.ts'
+import { activeProject, fundedWorkspace } from './helpers/visitors.ts'
 
 const PUBLIC_URL = 'http://tf.test'
 const keyOf = (ws: string) => `visit-key-${ws}`
@@ -37,41 +29,13 @@ let ledger: LedgerRepository
 let site: TargetSite
 let http: VisitHttp
 
-async function workspace(credits: number): Promise<string> {
-  const [w] = await db
-    .insert(workspaces)
-    .values({ name: `ws ${randomUUID()}` })
-    .returning({ id: workspaces.id })
-  if (credits > 0)
-    await ledger.post(
-      {
-        idempotencyKey: `deposit:${w!.id}`,
-        type: 'deposit',
-        workspaceId: w!.id,
-        transfers: [
-          {
-            debit: ledgerAccounts.visitsIssued(),
-            credit: ledgerAccounts.visitsAvailable(w!.id),
-            amount: BigInt(credits),
-          },
-        ],
-      },
-      new Date(),
-    )
-  return w!.id
-}
+const workspace = (credits: number) => fundedWorkspace(db, ledger, credits)
 
-async function project(
+const project = (
   ws: string,
   settings: Record<string, unknown>,
   extra: Partial<typeof visitorProjects.$inferInsert> = {},
-): Promise<string> {
-  const [p] = await db
-    .insert(visitorProjects)
-    .values({ workspaceId: ws, name: 'p', status: 'active', settings, ...extra })
-    .returning({ id: visitorProjects.id })
-  return p!.id
-}
+) => activeProject(db, ws, settings, extra)
 
 const credits = async (ws: string) => ({
   available: Number(await ledger.balance(ledgerAccounts.visitsAvailable(ws))),

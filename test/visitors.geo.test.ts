@@ -12,12 +12,10 @@ import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { workspaces } from '../src/modules/accounts/index.ts'
 import {
   createLedgerRepository,
   DEFAULT_PRICE_TIERS,
   type LedgerRepository,
-  ledgerAccounts,
 } from '../src/modules/billing/index.ts'
 import {
   createVisitHttp,
@@ -35,6 +33,7 @@ import { type EgressProxy, startEgressProxy } from '../src/simulators/egress-pro
 import { startTargetSite, type TargetSite } from '../src/simulators/target-site/target-site.simulator.ts'
 import { createWorkspaceWithKey, testApiApp } from './helpers/auth.ts'
 import { throwawayDb } from './helpers/pg.ts'
+import { activeProject, fundedWorkspace } from './helpers/visitors.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 type Json = any
@@ -80,36 +79,10 @@ function seeded(seed: number) {
   }
 }
 
-async function workspace(credits: number): Promise<string> {
-  const [w] = await db
-    .insert(workspaces)
-    .values({ name: `ws ${randomUUID()}` })
-    .returning({ id: workspaces.id })
-  await ledger.post(
-    {
-      idempotencyKey: `deposit:${w!.id}`,
-      type: 'deposit',
-      workspaceId: w!.id,
-      transfers: [
-        {
-          debit: ledgerAccounts.visitsIssued(),
-          credit: ledgerAccounts.visitsAvailable(w!.id),
-          amount: BigInt(credits),
-        },
-      ],
-    },
-    new Date(),
-  )
-  return w!.id
-}
+const workspace = (credits: number) => fundedWorkspace(db, ledger, credits)
 
-async function project(ws: string, settings: Record<string, unknown>): Promise<string> {
-  const [p] = await db
-    .insert(visitorProjects)
-    .values({ workspaceId: ws, name: 'geo', status: 'active', settings })
-    .returning({ id: visitorProjects.id })
-  return p!.id
-}
+const project = (ws: string, settings: Record<string, unknown>) =>
+  activeProject(db, ws, settings, { name: 'geo' })
 
 beforeAll(async () => {
   h = await throwawayDb('pglite')
