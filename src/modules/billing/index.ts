@@ -3,7 +3,13 @@
  * CPM quotes, orders and payment webhooks, affiliates. Other modules and the platform
  * import from here only.
  */
-export { accounts as ledgerAccounts, type AccountRef, type PostingSpec, VISITS } from './ledger.core.ts'
+export {
+  accounts as ledgerAccounts,
+  type AccountRef,
+  OUTREACH,
+  type PostingSpec,
+  VISITS,
+} from './ledger.core.ts'
 export { createLedgerRepository, type Hold, type LedgerRepository } from './ledger.repository.ts'
 export { commissionMinor } from './affiliates.core.ts'
 export { billingRoutes, type BillingRoutesDeps, webhookRoutes } from './billing.routes.ts'

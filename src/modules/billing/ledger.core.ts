@@ -21,8 +21,14 @@ import { createHash } from 'node:crypto'
 
 /** Visit credits (what the visitor engine spends), in whole visits. */
 export const VISITS = 'visits'
+/**
+ * Asset of outreach credits: a daily allowance per workspace, one account per local day
+ * (`accounts.outreachDay`), so the allowance resets at midnight without moving anything
+ * and nothing rolls over (see `src/modules/outreach/README.md`, "Credits").
+ */
+export const OUTREACH = 'outreach'
 
-/** An ISO 4217 code (money in minor units) or {@link VISITS}. */
+/** An ISO 4217 code (money in minor units), {@link VISITS} or {@link OUTREACH}. */
 export type Asset = string
 
 /** Who an account belongs to. */
@@ -52,6 +58,7 @@ export const POSTING_TYPES = [
   'hold',
   'hold_commit',
   'hold_release',
+  'allowance',
 ] as const
 export type PostingType = (typeof POSTING_TYPES)[number]
 
@@ -109,6 +116,17 @@ export const accounts = {
   commissionExpense: (currency: string): AccountRef => sys('commission_expense', currency),
   /** System: money paid out to affiliates. */
   payoutsOut: (currency: string): AccountRef => sys('payouts_out', currency),
+  /**
+   * A workspace's outreach credits of one local day `YYYY-MM-DD` (never negative). Each day
+   * is its own account: the day's allowance is granted into it, sends and replies spend from
+   * it, and what is left when the day ends stays there unused (no rollover).
+   */
+  outreachDay: (workspaceId: string, day: string): AccountRef =>
+    ws(workspaceId, `outreach_${day.replaceAll('-', '')}`, OUTREACH),
+  /** System: source of the daily outreach allowances. */
+  outreachAllowance: (): AccountRef => sys('outreach_allowance', OUTREACH),
+  /** System: outreach credits spent (emails sent, replies received). */
+  outreachSpent: (): AccountRef => sys('outreach_spent', OUTREACH),
 }
 
 function ws(id: string, purpose: string, asset: Asset): AccountRef {
@@ -145,7 +163,7 @@ export function accountKey(a: AccountRef): string {
   return `${a.ownerType}:${a.ownerId ?? '-'}:${a.purpose}:${a.asset}`
 }
 
-const ASSET = /^(visits|[A-Z]{3})$/
+const ASSET = /^(visits|outreach|[A-Z]{3})$/
 const PURPOSE = /^[a-z][a-z0-9_]{0,63}$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Largest amount of one transfer: 2^53 − 1, so balances stay exact in JavaScript numbers too. */
