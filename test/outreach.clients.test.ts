@@ -344,7 +344,7 @@ describe('Clay enrichment', () => {
     expect(r.submitted).toBe(25)
     expect(r.outcomes.every((o) => o.status === 'submitted' && o.attempts === 1)).toBe(true)
     expect(r.warning).toBeNull()
-    expect(elapsed).toBeGreaterThanOrEqual(2_300) // 24 gaps of ≥ 102 ms
+    expect(elapsed).toBeGreaterThanOrEqual(2_450) // 24 gaps of ≥ 105 ms
     const times = sim.requests().map((q) => q.at)
     expect(sim.requests().every((q) => q.status === 200)).toBe(true)
     for (const t of times) expect(times.filter((x) => x > t - 1000 && x <= t).length).toBeLessThanOrEqual(10)

@@ -9,7 +9,9 @@
  * those public clients; Clay shows the token once). A webhook source accepts at most 50,000
  * submissions in its lifetime, deleted rows included; past that it must be replaced, and
  * it may fail silently, so we count on our side and refuse before reaching it. We pace at
- * 10 records per second (the documented-by-practice limit), 429 beyond.
+ * 10 records per second by default (configurable): a conservative pace for one table, as
+ * Clay's throughput limits depend on the plan and are not published as an API contract; a
+ * 429 is honoured when it comes.
  *
  * Every row carries `correlation_id` (our enrichment row ID) and `callback_url` (with its
  * token, `clay.callback.core.ts`), plus `handle`, `platform`, `full_name`, `profile_url`
@@ -23,7 +25,7 @@
  *   the `outreach_enrichments` rows) is read once per call; if `used + rows.length > cap`
  *   nothing is sent and `ClayCapError` is thrown (with `remaining`, so the caller can send
  *   a smaller batch).
- * - Pacing: one request every `1.02 / ratePerSecond` s (`rate-limiter-flexible`
+ * - Pacing: one request every `1.05 / ratePerSecond` s (`rate-limiter-flexible`
  *   `RateLimiterQueue`, real time: the library reads the system clock), so no 1 s window
  *   holds more than `ratePerSecond` requests even with a little network jitter.
  * - Per row: 2xx → `submitted`; 429 (after `Retry-After` or backoff), 5xx, timeouts and
@@ -220,8 +222,9 @@ export function createClayClient(opts: ClayClientOptions): ClayClient {
   const baseBackoffMs = opts.baseBackoffMs ?? 500
   const maxBackoffMs = opts.maxBackoffMs ?? 30_000
   const sleep = opts.sleep ?? realSleep
-  // 2% slack over 1/rate: evenly spaced requests keep any 1 s window ≤ rate despite jitter.
-  const queue = new RateLimiterQueue(new RateLimiterMemory({ points: 1, duration: 1.02 / rate }))
+  // 5% slack over 1/rate: evenly spaced requests keep any 1 s window ≤ rate even when one
+  // request reaches Clay up to ~50 ms later than the next (loaded event loop, network).
+  const queue = new RateLimiterQueue(new RateLimiterMemory({ points: 1, duration: 1.05 / rate }))
   const backoff = (attempt: number) => Math.min(maxBackoffMs, baseBackoffMs * 2 ** attempt)
   let tail: Promise<unknown> = Promise.resolve()
 

@@ -116,6 +116,11 @@ function localPart(handle: string): string {
   return s === '' ? 'creator' : s.slice(0, 60)
 }
 
+/**
+ * Start the Clay simulator on 127.0.0.1 (random port); see the file header for the
+ * behaviour. Shares are in [0, 1], delays in ms. Stop it with `stop()` (pending callbacks are
+ * discarded, in-flight ones awaited).
+ */
 export async function startClaySimulator(opts: ClaySimulatorOptions = {}): Promise<ClaySimulator> {
   const emailShare = opts.emailShare ?? 0.75
   const [minDelay, maxDelay] = opts.delayMs ?? [20, 200]

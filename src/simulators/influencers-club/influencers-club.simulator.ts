@@ -156,6 +156,11 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 const strList = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
 
+/**
+ * Start the Influencers Club simulator on 127.0.0.1 (random port); see the file header for
+ * the behaviour. The rate limit runs on `now()` (ms), so a test can drive it with a
+ * simulated clock.
+ */
 export async function startInfluencersClubSimulator(
   opts: InfluencersClubSimulatorOptions,
 ): Promise<InfluencersClubSimulator> {
