@@ -28,6 +28,7 @@ import {
   createInfluencersClubClient,
   type InfluencersClubClientOptions,
   InfluencersClubError,
+  retryAfterMs,
 } from '../src/modules/outreach/influencers-club.client.ts'
 import type { IcDiscoveryRequest } from '../src/modules/outreach/influencers-club.contract.ts'
 import {
@@ -224,6 +225,23 @@ describe('Influencers Club discovery', () => {
     const err = await client.discover(discoveryRequest(all(), { page: 0, limit: 5 })).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'rate_limited', status: 429, retryable: true, retryAfterMs: 7000 })
     expect(sleeps).toEqual([7000, 7000])
+  })
+
+  it('paces requests evenly at limitPerMinute (real time)', async () => {
+    const { client } = await ic({}, { limitPerMinute: 600 }) // one per 100 ms
+    const body = discoveryRequest(all(), { page: 0, limit: 1 })
+    const t0 = Date.now()
+    for (let i = 0; i < 5; i++) await client.discover(body)
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(390) // 4 gaps of 100 ms
+  })
+
+  it('Retry-After: delta-seconds or an HTTP date', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0)
+    expect(retryAfterMs('3', now)).toBe(3000)
+    expect(retryAfterMs('0.5', now)).toBe(500)
+    expect(retryAfterMs(new Date(now + 10_000).toUTCString(), now)).toBe(10_000)
+    expect(retryAfterMs('soon', now)).toBeUndefined()
+    expect(retryAfterMs(null, now)).toBeUndefined()
   })
 
   it('5xx then success (backoff); garbage → invalid_response; silence → timeout', async () => {

@@ -141,7 +141,8 @@ export function criteriaIssues(criteria: unknown): CriteriaIssue[] {
     IC_FOLLOWER_KEY[c.platform] === null &&
     (c.min_followers !== undefined || c.max_followers !== undefined)
   ) {
-    issues.push({ path: 'min_followers', message: `${c.platform} has no follower-count filter` })
+    const path = c.min_followers !== undefined ? 'min_followers' : 'max_followers'
+    issues.push({ path, message: `${c.platform} has no follower-count filter` })
   }
   return issues
 }
