@@ -10,33 +10,15 @@ import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
 import type { SecretBox } from '../autopilot/index.ts'
 import type { LedgerRepository } from '../billing/index.ts'
+import type { OutreachCriteria } from './influencers-club.filters.core.ts'
+import type { DiscoveredCreator } from './influencers-club.client.ts'
 import type { OutreachPlan } from './outreach.credits.ts'
 import type { outreachMailboxes } from './outreach.tables.ts'
-
-/** Campaign criteria as stored (`outreach.schema.ts` validates them). */
-export interface Criteria {
-  platform: string
-  keywords: string[]
-  min_followers?: number | undefined
-  max_followers?: number | undefined
-  location?: string | undefined
-  language?: string | undefined
-}
-
-/** A creator as discovery returns it (no email). */
-export interface DiscoveredCreator {
-  user_id: string
-  username: string
-  full_name: string
-  followers: number | null
-  engagement_percent?: number | null
-  profile: Record<string, unknown>
-}
 
 /** Creator discovery: one page of creators matching `criteria`, skipping `excludeHandles`. */
 export interface DiscoveryPort {
   discover(req: {
-    criteria: Criteria
+    criteria: OutreachCriteria
     page: number
     limit: number
     excludeHandles: string[]
@@ -48,7 +30,7 @@ export interface EnrichmentRow {
   correlation_id: string
   callback_url: string
   handle: string
-  platform: string
+  platform: OutreachCriteria['platform']
   full_name: string
 }
 

@@ -12,7 +12,8 @@
 import { and, asc, desc, eq, inArray, isNull, notInArray, or, sql } from 'drizzle-orm'
 import { nowMs } from '../../platform/clock.ts'
 import { callbackUrl } from './clay.callback.core.ts'
-import type { Criteria, EnrichmentRow, OutreachDeps } from './outreach.deps.ts'
+import type { OutreachCriteria } from './influencers-club.filters.core.ts'
+import type { EnrichmentRow, OutreachDeps } from './outreach.deps.ts'
 import { newMessageId } from './outreach.message.core.ts'
 import { localDay, runDue, spreadSends, windowOf } from './outreach.schedule.core.ts'
 import {
@@ -123,7 +124,7 @@ export async function executeRun(deps: OutreachDeps, runId: string): Promise<Run
   try {
     if (!deps.discovery) throw new Error('creator discovery is not configured (OUTREACH_IC_API_KEY)')
     if (!deps.enrichment) throw new Error('email enrichment is not configured (OUTREACH_CLAY_WEBHOOK_URL)')
-    const criteria = c.criteria as unknown as Criteria
+    const criteria = c.criteria as unknown as OutreachCriteria
     const known = await deps.db
       .select({ handle: outreachCreators.handle })
       .from(outreachCreators)
@@ -132,7 +133,8 @@ export async function executeRun(deps: OutreachDeps, runId: string): Promise<Run
       .limit(EXCLUDE_MAX)
     const exclude = known.map((k) => k.handle)
     const found: (typeof outreachCreators.$inferSelect)[] = []
-    for (let page = 1; page <= deps.maxPagesPerRun && found.length < c.dailyQuota; page++) {
+    // Influencers Club pages are 0-indexed.
+    for (let page = 0; page < deps.maxPagesPerRun && found.length < c.dailyQuota; page++) {
       const res = await deps.discovery.discover({ criteria, page, limit: PAGE_SIZE, excludeHandles: exclude })
       const fresh = res.creators.slice(0, c.dailyQuota - found.length)
       if (fresh.length > 0) {
@@ -171,7 +173,7 @@ export async function executeRun(deps: OutreachDeps, runId: string): Promise<Run
           correlation_id: s.id,
           callback_url: callbackUrl(deps.publicUrl, s.id, deps.callbackKey),
           handle: f.handle,
-          platform: f.platform,
+          platform: f.platform as OutreachCriteria['platform'],
           full_name: f.fullName,
         })
       }
