@@ -59,7 +59,7 @@ function plausibleEmail(s: string): boolean {
     at < s.length - 1 &&
     Buffer.byteLength(s) <= MAX_EMAIL_BYTES &&
     !/[\s\u0000-\u001f\u007f]/.test(s) &&
-    s.isWellFormed()
+    Buffer.from(s, 'utf8').toString('utf8') === s // no lone surrogates
   )
 }
 
