@@ -21,7 +21,12 @@ import { replyKey, replyRefundKey } from './outreach.credits.core.ts'
 import { ensureAllowance, refundCredit, spendCredit } from './outreach.credits.ts'
 import type { MailboxRow, OutreachDeps } from './outreach.deps.ts'
 import { parseIncoming } from './outreach.incoming.ts'
-import { outreachCampaigns, outreachEmails, outreachReplies, outreachSuppressions } from './outreach.tables.ts'
+import {
+  outreachCampaigns,
+  outreachEmails,
+  outreachReplies,
+  outreachSuppressions,
+} from './outreach.tables.ts'
 
 /** A reply row. */
 export type ReplyRow = typeof outreachReplies.$inferSelect
@@ -49,7 +54,9 @@ export async function handleIncoming(
     ? await deps.db
         .select()
         .from(outreachEmails)
-        .where(and(eq(outreachEmails.workspaceId, mailbox.workspaceId), inArray(outreachEmails.messageId, refs)))
+        .where(
+          and(eq(outreachEmails.workspaceId, mailbox.workspaceId), inArray(outreachEmails.messageId, refs)),
+        )
     : []
   const verdict = classifyIncoming(parsed, new Set(ours.map((o) => o.messageId)), {
     ...(ours[0] && { sentSubject: ours[0].subject }),
@@ -114,9 +121,15 @@ async function apply(
     if (address)
       await deps.db
         .insert(outreachSuppressions)
-        .values({ workspaceId: row.workspaceId, email: address, reason: 'bounce', detail: row.subject.slice(0, 300) })
+        .values({
+          workspaceId: row.workspaceId,
+          email: address,
+          reason: 'bounce',
+          detail: row.subject.slice(0, 300),
+        })
         .onConflictDoNothing()
-    if (email) await deps.db.update(outreachEmails).set({ error: 'bounced' }).where(eq(outreachEmails.id, email.id))
+    if (email)
+      await deps.db.update(outreachEmails).set({ error: 'bounced' }).where(eq(outreachEmails.id, email.id))
     return uncharge(deps, row, 'bounce')
   }
   const stop = kind === 'reply' || (kind === 'auto_reply' && campaign?.stopOnAutoReply)
@@ -144,7 +157,12 @@ async function apply(
   const credit = await ensureAllowance(deps, row.workspaceId, now)
   const paid = await spendCredit(
     deps,
-    { workspaceId: row.workspaceId, day: credit.day, key: replyKey(row.id), reference: `outreach:reply:${row.id}` },
+    {
+      workspaceId: row.workspaceId,
+      day: credit.day,
+      key: replyKey(row.id),
+      reference: `outreach:reply:${row.id}`,
+    },
     now,
   )
   const [updated] = await deps.db
@@ -159,7 +177,9 @@ async function apply(
     `New reply from ${from}${campaign ? ` (${campaign.name})` : ''}`,
     [
       `${from} replied to your outreach email${campaign ? ` of campaign "${campaign.name}"` : ''}.`,
-      paid ? 'One outreach credit was charged.' : 'No outreach credit was left today: the reply was not charged.',
+      paid
+        ? 'One outreach credit was charged.'
+        : 'No outreach credit was left today: the reply was not charged.',
       '',
       `Subject: ${row.subject}`,
       '',
