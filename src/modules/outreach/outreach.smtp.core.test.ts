@@ -140,6 +140,12 @@ describe('classifySmtpFailure', () => {
       { kind: 'permanent', suppress: false },
     ],
     [
+      'missing credentials (API)',
+      noReply('EAUTH', 'API', 'Missing credentials for "PLAIN"'),
+      false,
+      { kind: 'permanent' },
+    ],
+    [
       'message too large (API)',
       noReply('EMESSAGE', 'MAIL FROM', 'Message size larger than allowed 100'),
       false,
