@@ -52,6 +52,7 @@ export async function startOutreachSmtp(
   const rules: Rule[] = []
   const behaviorOf = new Map<string, SmtpBehavior | undefined>()
   const slowMs = opts.slowMs ?? 3_000
+  const stats = { connections: 0 }
 
   const pick = (to: string): SmtpBehavior | undefined => {
     const i = rules.findIndex((r) => r.remaining > 0 && (r.to === undefined || r.to === to.toLowerCase()))
@@ -76,6 +77,10 @@ export async function startOutreachSmtp(
     disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     logger: false,
     closeTimeout: 100,
+    onConnect(_session, cb) {
+      stats.connections++
+      cb()
+    },
     onMailFrom(_address, session, cb) {
       behaviorOf.delete(session.id)
       cb()
@@ -132,6 +137,8 @@ export async function startOutreachSmtp(
     host: '127.0.0.1',
     port,
     messages,
+    /** Counters: `connections` = SMTP sessions opened so far. */
+    stats,
     /** Answers messages to `to` (every one, or the next `count`) with `behavior`. */
     answerRecipient(to: string, behavior: SmtpBehavior, count = Number.POSITIVE_INFINITY) {
       rules.push({ to: to.toLowerCase(), remaining: count, behavior })
