@@ -167,7 +167,7 @@ async function apply(
   )
   const [updated] = await deps.db
     .update(outreachReplies)
-    .set({ charged: paid, unchargedReason: paid ? null : 'no_credit' })
+    .set({ charged: paid, chargedDay: paid ? credit.day : null, unchargedReason: paid ? null : 'no_credit' })
     .where(eq(outreachReplies.id, row.id))
     .returning()
   const from = row.fromEmail || email?.toEmail || 'a creator'
@@ -194,14 +194,13 @@ async function apply(
 
 /** Marks a message not charged (giving back a credit it had been charged). */
 async function uncharge(deps: OutreachDeps, row: ReplyRow, reason: string): Promise<ReplyRow> {
-  if (row.charged) {
-    const credit = await ensureAllowance(deps, row.workspaceId, row.receivedAt)
+  if (row.charged && row.chargedDay) {
     await refundCredit(
       deps,
       {
         workspaceId: row.workspaceId,
-        day: credit.day,
-        key: replyRefundKey(row.id),
+        day: row.chargedDay,
+        key: `${replyRefundKey(row.id)}:${deps.clock.now().getTime()}`,
         reference: `outreach:reply:${row.id}`,
       },
       deps.clock.now(),
