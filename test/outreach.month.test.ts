@@ -210,7 +210,14 @@ describe('outreach: a month of one recurring campaign', () => {
     const creators = await h.db.select().from(outreachCreators)
     expect(new Set(creators.map((k) => k.externalId)).size).toBe(creators.length)
     if (process.env.DEBUG_MONTH) {
-      console.log(runs.slice(0, 3), emails.slice(0, 3), creators.length, w.clay.submissions().length, w.clay.pending().length, w.clay.deliveries().slice(0, 3))
+      console.log(
+        runs.slice(0, 3),
+        emails.slice(0, 3),
+        creators.length,
+        w.clay.submissions().length,
+        w.clay.pending().length,
+        w.clay.deliveries().slice(0, 3),
+      )
     }
     expect(outreach.length).toBeGreaterThan(60)
 
