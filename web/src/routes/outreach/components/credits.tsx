@@ -1,0 +1,143 @@
+/**
+ * The outreach credits: today's widget (used of the daily limit, left, when the day resets,
+ * what was charged) and the 14-day history (sent vs replies). One credit = one email sent or
+ * one reply received; a reply with no credit left is kept and not charged.
+ */
+import { CircleAlert, Coins } from 'lucide-react'
+import { lazy, Suspense } from 'react'
+import { EmptyState, QueryStates } from '@/components/common/states'
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
+import { Skeleton } from '@/components/ui/skeleton'
+import { useCreditHistory, useCredits, useOutreachSettings } from '@/hooks/api/outreach'
+import { formatInt } from '@/lib/format'
+import { cn } from '@/lib/utils'
+import { resetsText, usedPercent } from './outreach.lib'
+
+const CreditsChart = lazy(() => import('./credits-chart'))
+
+/** Today's credits: a bar of used / limit, what is left and when it resets. */
+export function CreditsWidget({ className }: { className?: string }) {
+  const credits = useCredits()
+  const settings = useOutreachSettings()
+  return (
+    <Card className={cn('min-w-0', className)} data-testid="credits-widget">
+      <CardHeader>
+        <div className="min-w-0">
+          <CardTitle>Credits today</CardTitle>
+          <CardDescription>
+            One per email sent or reply received
+            {settings.data && (
+              <>
+                {' '}
+                · <span className="capitalize">{settings.data.plan}</span> plan
+              </>
+            )}
+          </CardDescription>
+        </div>
+      </CardHeader>
+      <CardContent>
+        <QueryStates query={credits} pending={<Skeleton className="h-24 w-full" />}>
+          {(c) => {
+            const pct = usedPercent(c)
+            return (
+              <div className="grid gap-3">
+                <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+                  <p className="text-2xl font-semibold tabular-nums" data-testid="credits-used">
+                    {formatInt(c.used)}
+                    <span className="text-base font-normal text-muted-foreground">
+                      {' '}
+                      / {formatInt(c.limit)}
+                    </span>
+                  </p>
+                  <p className="text-sm text-muted-foreground" data-testid="credits-resets">
+                    {resetsText(c)}
+                  </p>
+                </div>
+                <div
+                  className="h-2 w-full overflow-hidden rounded-full bg-muted"
+                  role="progressbar"
+                  aria-label="Credits used today"
+                  aria-valuemin={0}
+                  aria-valuemax={c.limit}
+                  aria-valuenow={c.used}
+                >
+                  <div
+                    className={cn(
+                      'h-full rounded-full',
+                      pct >= 100 ? 'bg-destructive' : pct >= 80 ? 'bg-warning' : 'bg-primary',
+                    )}
+                    style={{ width: `${pct}%` }}
+                  />
+                </div>
+                <dl className="grid grid-cols-3 gap-2 text-sm">
+                  <div className="min-w-0">
+                    <dt className="text-xs text-muted-foreground">Left</dt>
+                    <dd className="font-medium tabular-nums" data-testid="credits-left">
+                      {formatInt(c.left)}
+                    </dd>
+                  </div>
+                  <div className="min-w-0">
+                    <dt className="text-xs text-muted-foreground">Sent</dt>
+                    <dd className="font-medium tabular-nums">{formatInt(c.sent)}</dd>
+                  </div>
+                  <div className="min-w-0">
+                    <dt className="text-xs text-muted-foreground">Replies</dt>
+                    <dd className="font-medium tabular-nums">{formatInt(c.replies)}</dd>
+                  </div>
+                </dl>
+                {c.left <= 0 && (
+                  <p className="flex items-start gap-1.5 text-xs text-muted-foreground">
+                    <CircleAlert className="mt-0.5 size-3.5 shrink-0 text-warning" />
+                    No credit left today: emails wait for the next run (unpaid) and replies are kept without
+                    charge.
+                  </p>
+                )}
+                {c.replies_uncharged > 0 && (
+                  <p className="text-xs text-muted-foreground">
+                    {formatInt(c.replies_uncharged)} repl{c.replies_uncharged === 1 ? 'y' : 'ies'} not charged
+                    — no credit left.
+                  </p>
+                )}
+              </div>
+            )
+          }}
+        </QueryStates>
+      </CardContent>
+    </Card>
+  )
+}
+
+/** Sent vs replies over the last `days` credit days. */
+export function CreditsHistory({ days = 14, className }: { days?: number; className?: string }) {
+  const history = useCreditHistory(days)
+  return (
+    <Card className={cn('min-w-0', className)} data-testid="credits-history">
+      <CardHeader>
+        <div className="min-w-0">
+          <CardTitle>Last {days} days</CardTitle>
+          <CardDescription>Emails sent and replies received per credit day</CardDescription>
+        </div>
+      </CardHeader>
+      <CardContent>
+        <QueryStates query={history} pending={<Skeleton className="h-40 w-full" />}>
+          {(items) =>
+            items.every((d) => d.sent === 0 && d.replies === 0) ? (
+              <EmptyState
+                icon={Coins}
+                className="py-6"
+                title="Nothing sent yet"
+                description="Each day’s emails and replies show here once campaigns send."
+              />
+            ) : (
+              <div className="h-40" data-testid="credits-chart">
+                <Suspense fallback={<Skeleton className="h-full w-full" />}>
+                  <CreditsChart days={items} />
+                </Suspense>
+              </div>
+            )
+          }
+        </QueryStates>
+      </CardContent>
+    </Card>
+  )
+}
