@@ -39,7 +39,7 @@ import {
   insertAt,
   MERGE_FIELDS,
 } from './outreach.lib'
-import { Textarea } from './shared'
+import { PLATFORM_LABEL, Textarea } from './shared'
 
 /** Re-addresses the API's field errors to the form's fields (see `campaignFormPathOf`). */
 function toFormError(e: unknown): unknown {
@@ -175,7 +175,7 @@ export function CampaignForm({
                 />
               </FormField>
             </div>
-            <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+            <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
               <FormField id="c-min" label="Min followers" optional error={err(errors.min_followers)}>
                 <Input
                   inputMode="numeric"
@@ -317,9 +317,10 @@ export function CampaignForm({
                 </Select>
               </FormField>
             </div>
-            <div className="grid gap-4 sm:grid-cols-3">
+            <div className="grid grid-cols-2 gap-4 sm:grid-cols-3">
               <FormField
                 id="c-tz"
+                className="col-span-2 sm:col-span-1"
                 label="Time zone"
                 error={err(errors.timezone)}
                 hint="Of the window and the run days."
@@ -450,15 +451,6 @@ export function CampaignForm({
       </Card>
     </form>
   )
-}
-
-const PLATFORM_LABEL: Record<(typeof PLATFORMS)[number], string> = {
-  instagram: 'Instagram',
-  tiktok: 'TikTok',
-  youtube: 'YouTube',
-  twitch: 'Twitch',
-  twitter: 'X (Twitter)',
-  onlyfans: 'OnlyFans',
 }
 
 /** Keyword chips: Enter or comma adds, Backspace on an empty box removes the last, × removes one. */

@@ -16,7 +16,7 @@ import { type Campaign, useCampaigns, useMailboxes } from '@/hooks/api/outreach'
 import { formatInt } from '@/lib/format'
 import { CreditsHistory, CreditsWidget } from './credits'
 import { campaignState, runsText } from './outreach.lib'
-import { CampaignStateBadge } from './shared'
+import { CampaignStateBadge, PLATFORM_LABEL } from './shared'
 
 /** Today's funnel of a campaign: found → emails → sent / scheduled. */
 function TodayCell({ c }: { c: Campaign }) {
@@ -58,7 +58,7 @@ export function CampaignList() {
               {row.original.name}
             </Link>
             <p className="truncate text-xs text-muted-foreground">
-              <span className="capitalize">{row.original.criteria.platform}</span>
+              {PLATFORM_LABEL[row.original.criteria.platform] ?? row.original.criteria.platform}
               {row.original.criteria.keywords.length > 0 && ` · ${row.original.criteria.keywords.join(', ')}`}
             </p>
           </div>

@@ -34,6 +34,7 @@ import {
   CampaignStateBadge,
   EmailStatusBadge,
   Figure,
+  PLATFORM_LABEL,
   ReplyKindBadge,
   RunStatusBadge,
 } from './shared'
@@ -73,8 +74,8 @@ function CampaignView({ campaign: c }: { campaign: Campaign }) {
     c.criteria.min_followers !== undefined || c.criteria.max_followers !== undefined
       ? `${formatInt(c.criteria.min_followers ?? 0)}–${c.criteria.max_followers !== undefined ? formatInt(c.criteria.max_followers) : '∞'} followers`
       : null,
-    c.criteria.location,
-    c.criteria.language,
+    c.criteria.location ? `in ${c.criteria.location}` : null,
+    c.criteria.language ? `language ${c.criteria.language}` : null,
   ].filter(Boolean)
   return (
     <>
@@ -87,7 +88,7 @@ function CampaignView({ campaign: c }: { campaign: Campaign }) {
         }
         description={
           <>
-            <span className="capitalize">{c.criteria.platform}</span> · {criteria.join(' · ')}
+            {PLATFORM_LABEL[c.criteria.platform] ?? c.criteria.platform} · {criteria.join(' · ')}
           </>
         }
         actions={
@@ -202,11 +203,11 @@ function RunsCard({ campaignId }: { campaignId: string }) {
               <TableRow className="hover:bg-transparent">
                 <TableHead>Run</TableHead>
                 <TableHead>Date</TableHead>
+                <TableHead>Status</TableHead>
                 <TableHead className="text-right">Found</TableHead>
                 <TableHead className="text-right">Emails</TableHead>
                 <TableHead className="text-right">Sent</TableHead>
                 <TableHead className="text-right">Credits</TableHead>
-                <TableHead>Status</TableHead>
                 <TableHead>Error</TableHead>
               </TableRow>
             </TableHeader>
@@ -217,14 +218,14 @@ function RunsCard({ campaignId }: { campaignId: string }) {
                   <TableCell className="whitespace-nowrap" title={`Started ${formatDateTime(r.started_at)}`}>
                     {r.run_date}
                   </TableCell>
+                  <TableCell>
+                    <RunStatusBadge status={r.status} />
+                  </TableCell>
                   <TableCell className="text-right tabular-nums">{formatInt(r.creators_found)}</TableCell>
                   <TableCell className="text-right tabular-nums">{formatInt(r.emails_found)}</TableCell>
                   <TableCell className="text-right tabular-nums">{formatInt(r.emails_sent)}</TableCell>
                   <TableCell className="text-right tabular-nums">{formatInt(r.credits_used)}</TableCell>
-                  <TableCell>
-                    <RunStatusBadge status={r.status} />
-                  </TableCell>
-                  <TableCell className="max-w-72 min-w-40 text-xs break-words text-destructive">
+                  <TableCell className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-destructive">
                     {r.error ?? <span className="text-muted-foreground">—</span>}
                   </TableCell>
                 </TableRow>
@@ -307,7 +308,7 @@ function EmailsCard({ campaign: c }: { campaign: Campaign }) {
           <Table data-testid="emails-table">
             <TableHeader>
               <TableRow className="hover:bg-transparent">
-                <TableHead>To</TableHead>
+                <TableHead className="hidden md:table-cell">To</TableHead>
                 <TableHead>Creator</TableHead>
                 <TableHead>Scheduled</TableHead>
                 <TableHead>Status</TableHead>
@@ -317,11 +318,17 @@ function EmailsCard({ campaign: c }: { campaign: Campaign }) {
             <TableBody>
               {items.map((e) => (
                 <TableRow key={e.id} data-testid="email-row">
-                  <TableCell className="max-w-56 truncate font-mono text-xs" title={e.to_email}>
+                  <TableCell
+                    className="hidden max-w-56 truncate font-mono text-xs md:table-cell"
+                    title={e.to_email}
+                  >
                     {e.to_email}
                   </TableCell>
                   <TableCell className="max-w-48">
                     <div className="truncate text-sm">@{e.creator.handle}</div>
+                    <div className="truncate font-mono text-xs md:hidden" title={e.to_email}>
+                      {e.to_email}
+                    </div>
                     <div className="truncate text-xs text-muted-foreground">
                       {e.creator.full_name}
                       {e.creator.followers !== null && ` · ${formatInt(e.creator.followers)}`}
@@ -341,7 +348,7 @@ function EmailsCard({ campaign: c }: { campaign: Campaign }) {
                       <div className="text-xs text-muted-foreground">not charged</div>
                     )}
                   </TableCell>
-                  <TableCell className="max-w-72 min-w-40 text-xs break-words text-muted-foreground">
+                  <TableCell className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-muted-foreground">
                     {e.error ? <span className="text-destructive">{e.error}</span> : (e.smtp_response ?? '—')}
                   </TableCell>
                 </TableRow>

@@ -97,10 +97,10 @@ export function MailboxList() {
             <TableHeader>
               <TableRow className="hover:bg-transparent">
                 <TableHead>Mailbox</TableHead>
-                <TableHead>SMTP</TableHead>
-                <TableHead>IMAP</TableHead>
-                <TableHead className="text-right">Per day</TableHead>
                 <TableHead>Status</TableHead>
+                <TableHead className="hidden sm:table-cell">SMTP</TableHead>
+                <TableHead className="hidden md:table-cell">IMAP</TableHead>
+                <TableHead className="hidden text-right sm:table-cell">Per day</TableHead>
                 <TableHead className="w-0">
                   <span className="sr-only">Actions</span>
                 </TableHead>
@@ -109,30 +109,30 @@ export function MailboxList() {
             <TableBody>
               {items.map((m) => (
                 <TableRow key={m.id} data-testid="mailbox-row">
-                  <TableCell className="max-w-56">
+                  <TableCell className="max-w-40 sm:max-w-56">
                     <Link to={m.id} className="block truncate font-medium hover:underline">
                       {m.name}
                     </Link>
                     <div className="truncate text-xs text-muted-foreground">{m.from_email}</div>
                   </TableCell>
-                  <TableCell className="font-mono text-xs whitespace-nowrap">
+                  <TableCell>
+                    <MailboxStatus m={m} />
+                  </TableCell>
+                  <TableCell className="hidden font-mono text-xs whitespace-nowrap sm:table-cell">
                     {m.smtp_host}:{m.smtp_port}
                   </TableCell>
-                  <TableCell className="font-mono text-xs whitespace-nowrap">
+                  <TableCell className="hidden font-mono text-xs whitespace-nowrap md:table-cell">
                     {m.imap_host ? (
                       `${m.imap_host}:${m.imap_port ?? ''}`
                     ) : (
                       <span className="font-sans text-muted-foreground">not read</span>
                     )}
                   </TableCell>
-                  <TableCell className="text-right tabular-nums whitespace-nowrap">
+                  <TableCell className="hidden text-right tabular-nums whitespace-nowrap sm:table-cell">
                     {formatInt(m.daily_cap)}
                     <div className="text-xs text-muted-foreground">
                       every {formatInt(m.min_gap_seconds)} s+
                     </div>
-                  </TableCell>
-                  <TableCell>
-                    <MailboxStatus m={m} />
                   </TableCell>
                   <TableCell>
                     <div className="flex justify-end gap-1">

@@ -53,8 +53,11 @@ export function RepliesInbox() {
   const selected = items.find((r) => r.id === selectedId) ?? null
   return (
     <div className="grid gap-4 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
-      <Card className={cn('min-w-0 gap-0 py-2', selected && 'hidden lg:flex')} data-testid="replies-list">
-        <div className="flex flex-wrap items-center gap-2 border-b px-4 pt-1 pb-3 [&>*]:w-full sm:[&>*]:w-48">
+      <Card
+        className={cn('min-w-0 gap-0 self-start py-2', selected && 'hidden lg:flex')}
+        data-testid="replies-list"
+      >
+        <div className="grid grid-cols-2 gap-2 border-b px-4 pt-1 pb-3">
           <Select
             aria-label="Campaign"
             value={campaignId}
@@ -122,7 +125,7 @@ export function RepliesInbox() {
       {selected ? (
         <ReplyDetail reply={selected} onClose={() => set('reply', null)} />
       ) : (
-        <Card className="hidden min-w-0 lg:flex">
+        <Card className="hidden min-w-0 self-start lg:flex">
           <EmptyState
             icon={Mail}
             title="Choose a message"
@@ -145,7 +148,7 @@ function ReplyDetail({ reply: r, onClose }: { reply: Reply; onClose: () => void 
       },
     )
   return (
-    <Card className="min-w-0" data-testid="reply-detail">
+    <Card className="min-w-0 self-start" data-testid="reply-detail">
       <CardHeader>
         <div className="grid min-w-0 gap-1">
           <Button variant="ghost" size="sm" className="-ml-2 w-fit lg:hidden" onClick={onClose}>
@@ -227,8 +230,8 @@ function ReplyDetail({ reply: r, onClose }: { reply: Reply; onClose: () => void 
                 variant={r.effective_kind === k ? 'default' : 'outline'}
                 size="sm"
                 aria-pressed={r.effective_kind === k}
-                disabled={classify.isPending || r.effective_kind === k}
-                onClick={() => setKind(k)}
+                disabled={classify.isPending}
+                onClick={() => r.effective_kind !== k && setKind(k)}
                 data-kind={k}
               >
                 {classify.isPending && classify.variables?.kind === k && <Spinner />}

@@ -31,13 +31,23 @@ export function OutreachNav() {
     <Tabs value={current} onValueChange={(v) => navigate(v ? `/outreach/${v}` : '/outreach')}>
       <TabsList aria-label="Outreach sections" data-testid="outreach-nav">
         {SECTIONS.map((s) => (
-          <TabsTrigger key={s.path} value={s.path}>
+          <TabsTrigger key={s.path} value={s.path} className="px-2 sm:px-3">
             {s.label}
           </TabsTrigger>
         ))}
       </TabsList>
     </Tabs>
   )
+}
+
+/** Platform names as the platforms write them. */
+export const PLATFORM_LABEL: Record<string, string> = {
+  instagram: 'Instagram',
+  tiktok: 'TikTok',
+  youtube: 'YouTube',
+  twitch: 'Twitch',
+  twitter: 'X (Twitter)',
+  onlyfans: 'OnlyFans',
 }
 
 const STATE_VARIANT = { active: 'success', paused: 'warning', completed: 'outline' } as const

@@ -96,7 +96,7 @@ export function Suppressions() {
               <TableRow className="hover:bg-transparent">
                 <TableHead>Address</TableHead>
                 <TableHead>Reason</TableHead>
-                <TableHead>Added</TableHead>
+                <TableHead className="hidden sm:table-cell">Added</TableHead>
                 <TableHead className="w-0">
                   <span className="sr-only">Actions</span>
                 </TableHead>
@@ -105,7 +105,7 @@ export function Suppressions() {
             <TableBody>
               {items.map((s) => (
                 <TableRow key={s.email} data-testid="suppression-row">
-                  <TableCell className="max-w-64">
+                  <TableCell className="max-w-40 sm:max-w-64">
                     <div className="truncate font-mono text-xs" title={s.email}>
                       {s.email}
                     </div>
@@ -116,7 +116,7 @@ export function Suppressions() {
                       {REASON_LABEL[s.reason] ?? s.reason}
                     </Badge>
                   </TableCell>
-                  <TableCell className="text-sm whitespace-nowrap text-muted-foreground">
+                  <TableCell className="hidden text-sm whitespace-nowrap text-muted-foreground sm:table-cell">
                     {formatDateTime(s.created_at)}
                   </TableCell>
                   <TableCell>
