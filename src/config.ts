@@ -38,6 +38,26 @@ const secretList = z
       .filter((s) => s !== ''),
   )
 
+/**
+ * `OUTREACH_PLANS`: `name:daily-credits,…` (`free:20,starter:200,pro:1000`) → plans; names are
+ * lower-case words, limits whole numbers ≥ 0, each name once.
+ */
+const outreachPlans = z
+  .string()
+  .default('free:20,starter:200,pro:1000')
+  .transform((v, ctx) => {
+    const plans: { name: string; dailyLimit: number }[] = []
+    for (const part of v.split(',')) {
+      const m = /^\s*([a-z][a-z0-9_-]{0,31}):(\d{1,7})\s*$/.exec(part)
+      if (!m || plans.some((p) => p.name === m[1])) {
+        ctx.addIssue({ code: 'custom', message: `bad plan "${part.trim()}": expected name:daily-credits, each name once` })
+        return z.NEVER
+      }
+      plans.push({ name: m[1]!, dailyLimit: Number(m[2]) })
+    }
+    return plans
+  })
+
 const RATE = /^(0|[1-9]\d{0,6})(?:\.(\d{1,2}))?$/
 /**
  * `BILLING_PRICE_TIERS`: `from:rate,…` in major units (`0:0.58,129:0.43,399:0.40`) → tiers in
@@ -270,10 +290,35 @@ export const envSchema = z
      * through CC's proxy; projects may target only these countries. Empty: no geo targeting.
      */
     VISITORS_EGRESS: egressMap,
+    /**
+     * Outreach plans, `name:daily-credits,…` (credits per local day: one per email sent and per
+     * reply received), and the plan of a workspace that has not chosen one.
+     */
+    OUTREACH_PLANS: outreachPlans,
+    OUTREACH_DEFAULT_PLAN: z.string().trim().min(1).default('starter'),
+    /** Influencers Club API (creator discovery): base URL and API key; no key = runs fail with that reason. */
+    OUTREACH_IC_URL: httpUrl.default('https://api-dashboard.influencers.club'),
+    OUTREACH_IC_API_KEY: z.string().trim().optional(),
+    /** Clay table webhook (email enrichment), its optional auth token, and the source's lifetime cap of rows. */
+    OUTREACH_CLAY_WEBHOOK_URL: optionalHttpUrl.optional(),
+    OUTREACH_CLAY_WEBHOOK_TOKEN: z.string().trim().optional(),
+    OUTREACH_CLAY_LIFETIME_CAP: int(50_000, 1),
+    /** Minutes a run waits for enrichment answers before it schedules the emails it has. */
+    OUTREACH_ENRICH_WAIT_MINUTES: int(30, 0),
+    /** Send loop period in milliseconds. */
+    OUTREACH_SEND_EVERY_MS: int(5_000, 100),
+    /** Let mailboxes use private, loopback and link-local SMTP/IMAP hosts (local servers; SSRF guard off). */
+    OUTREACH_ALLOW_PRIVATE: bool.default(false),
+    /** Domain of generated Message-IDs (default: PUBLIC_URL's host). */
+    OUTREACH_MESSAGE_ID_DOMAIN: z.string().trim().min(1).optional(),
   })
   .refine((env) => env.VISITORS_MAX_PER_MINUTE >= env.VISITORS_MIN_PER_MINUTE, {
     path: ['VISITORS_MAX_PER_MINUTE'],
     message: 'must be at least VISITORS_MIN_PER_MINUTE',
+  })
+  .refine((env) => env.OUTREACH_PLANS.some((p) => p.name === env.OUTREACH_DEFAULT_PLAN), {
+    path: ['OUTREACH_DEFAULT_PLAN'],
+    message: 'must name one of OUTREACH_PLANS',
   })
   .transform((env) => ({
     ...env,

@@ -63,6 +63,9 @@ export const outboundDeliverPayload = z.strictObject({
   attempt: z.int().min(1),
 })
 
+/** Payload of an outreach run's job: the `outreach_runs` row (unique per campaign and local day). */
+export const outreachRunPayload = z.strictObject({ run_id: z.uuid() })
+
 /** Declares a catalog entry (keeps the payload schema's type). */
 export function defineJob<P extends z.ZodType>(d: JobDefinition<P>): JobDefinition<P> {
   return d
@@ -119,6 +122,21 @@ export const JOB_CATALOG = {
     retry: { limit: 0, delaySeconds: 0, backoff: false },
     expireInSeconds: 300,
     schedule: { everyMs: 600_000 },
+  }),
+  'outreach-tick': defineJob({
+    description: 'outreach minute tick: start due daily runs, schedule enriched ones, close ended ones, recover stale claims',
+    payload: scheduledPayload,
+    // A failed tick is not retried: the next minute's tick does the same work (idempotent).
+    retry: { limit: 0, delaySeconds: 0, backoff: false },
+    expireInSeconds: 300,
+    schedule: { everyMs: 60_000 },
+  }),
+  'outreach-run': defineJob({
+    description: "one outreach run's discovery and enrichment (job ID keyed by the run: one per campaign and local day)",
+    payload: outreachRunPayload,
+    // Infrastructure failures only (API failures mark the run failed): after ~1, 2, 4 min.
+    retry: { limit: 3, delaySeconds: 60, backoff: true },
+    expireInSeconds: 900,
   }),
 } satisfies JobCatalog
 
