@@ -211,7 +211,13 @@ export interface OutreachEmail {
 export interface Preview {
   subject: string
   text: string
-  sample: { handle: string; full_name: string; first_name: string; platform: string; followers: number }
+  sample: {
+    handle: string
+    full_name: string | null
+    first_name: string
+    platform: string
+    followers: number | null
+  }
 }
 
 // ── Replies ─────────────────────────────────────────────────────────────────────────────
@@ -310,12 +316,14 @@ export function useCredits() {
   })
 }
 
-/** The last `days` credit days, oldest first as the API gives them. */
+/** The last `days` credit days, oldest first (the API answers newest first). */
 export function useCreditHistory(days = 14) {
   return useQuery({
     queryKey: outreachKeys.history(days),
     queryFn: ({ signal }) =>
-      api.get<{ items: CreditDay[] }>(`${BASE}/credits/history`, { days }, { signal }).then((r) => r.items),
+      api
+        .get<{ items: CreditDay[] }>(`${BASE}/credits/history`, { days }, { signal })
+        .then((r) => [...r.items].sort((a, b) => a.date.localeCompare(b.date))),
   })
 }
 

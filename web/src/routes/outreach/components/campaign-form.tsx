@@ -8,6 +8,7 @@
  * fields.
  */
 import { zodResolver } from '@hookform/resolvers/zod'
+import type * as React from 'react'
 import { CircleAlert, Eye, Mail, Repeat, X } from 'lucide-react'
 import { useEffect, useRef, useState } from 'react'
 import { useForm } from 'react-hook-form'
@@ -21,7 +22,14 @@ import { Input } from '@/components/ui/input'
 import { Select } from '@/components/ui/select'
 import { Skeleton } from '@/components/ui/skeleton'
 import { Spinner } from '@/components/ui/spinner'
-import { type Campaign, type CampaignBody, PLATFORMS, usePreview, useMailboxes } from '@/hooks/api/outreach'
+import {
+  type Campaign,
+  type CampaignBody,
+  PLATFORMS,
+  type Preview,
+  useMailboxes,
+  usePreview,
+} from '@/hooks/api/outreach'
 import { ApiError, errorMessage } from '@/lib/api'
 import { formatInt } from '@/lib/format'
 import { applyApiErrors } from '@/lib/forms'
@@ -36,6 +44,7 @@ import {
   campaignFormSchema,
   campaignToForm,
   formToCampaignBody,
+  hasFollowerFilter,
   insertAt,
   MERGE_FIELDS,
 } from './outreach.lib'
@@ -125,6 +134,7 @@ export function CampaignForm({
   const previewField = (f: 'subject' | 'body') => previewErr?.fieldError(f)
 
   const noMailbox = mailboxes.data?.length === 0
+  const followersOk = hasFollowerFilter(values.platform)
 
   return (
     <form onSubmit={submit} noValidate data-testid="campaign-form">
@@ -153,7 +163,17 @@ export function CampaignForm({
           >
             <div className="grid gap-4 sm:grid-cols-2">
               <FormField id="c-platform" label="Platform" error={err(errors.platform)}>
-                <Select {...fieldAria('c-platform', err(errors.platform))} {...form.register('platform')}>
+                <Select
+                  {...fieldAria('c-platform', err(errors.platform))}
+                  {...form.register('platform', {
+                    onChange: (e: React.ChangeEvent<HTMLSelectElement>) => {
+                      if (!hasFollowerFilter(e.target.value)) {
+                        form.setValue('min_followers', '', { shouldValidate: true })
+                        form.setValue('max_followers', '', { shouldValidate: true })
+                      }
+                    },
+                  })}
+                >
                   {PLATFORMS.map((p) => (
                     <option key={p} value={p}>
                       {PLATFORM_LABEL[p]}
@@ -180,7 +200,8 @@ export function CampaignForm({
                 <Input
                   inputMode="numeric"
                   className="tabular-nums"
-                  placeholder="e.g. 10000"
+                  placeholder={followersOk ? 'e.g. 10000' : 'not on this platform'}
+                  disabled={!followersOk}
                   {...fieldAria('c-min', err(errors.min_followers))}
                   {...form.register('min_followers')}
                 />
@@ -189,7 +210,8 @@ export function CampaignForm({
                 <Input
                   inputMode="numeric"
                   className="tabular-nums"
-                  placeholder="e.g. 500000"
+                  placeholder={followersOk ? 'e.g. 500000' : 'not on this platform'}
+                  disabled={!followersOk}
                   {...fieldAria('c-max', err(errors.max_followers))}
                   {...form.register('max_followers')}
                 />
@@ -526,13 +548,7 @@ function PreviewPanel({
   error,
   empty,
 }: {
-  preview:
-    | {
-        subject: string
-        text: string
-        sample: { handle: string; full_name: string; platform: string; followers: number }
-      }
-    | undefined
+  preview: Preview | undefined
   pending: boolean
   fetching: boolean
   error: unknown
@@ -559,8 +575,9 @@ function PreviewPanel({
       ) : preview ? (
         <>
           <p className="text-xs text-muted-foreground">
-            Sample: {preview.sample.full_name} (@{preview.sample.handle}, {preview.sample.platform},{' '}
-            {formatInt(preview.sample.followers)} followers)
+            Sample creator: {preview.sample.full_name ?? preview.sample.first_name} (@{preview.sample.handle},{' '}
+            {PLATFORM_LABEL[preview.sample.platform] ?? preview.sample.platform}
+            {preview.sample.followers !== null && `, ${formatInt(preview.sample.followers)} followers`})
           </p>
           <div className="grid gap-2 rounded-md border bg-card p-3">
             <p

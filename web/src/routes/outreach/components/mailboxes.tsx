@@ -6,6 +6,7 @@
  */
 import { zodResolver } from '@hookform/resolvers/zod'
 import { CircleAlert, CircleCheck, CircleX, Mail, Pencil, Plus, Plug, Trash2 } from 'lucide-react'
+import type * as React from 'react'
 import { useEffect, useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link, useLocation, useNavigate, useParams } from 'react-router'
@@ -336,7 +337,7 @@ function MailboxForm({
   const err = (m: { message?: string } | undefined) => m?.message
   const submit = form.handleSubmit(async (values) => {
     try {
-      await onSubmit(formToMailboxBody(values))
+      await onSubmit(formToMailboxBody(values, !mailbox))
       form.reset({
         ...values,
         smtp_password: '',
@@ -502,7 +503,16 @@ function ServerFields({
             inputMode="numeric"
             className="tabular-nums"
             {...fieldAria(id('port'), err(errors[`${p}_port`]))}
-            {...form.register(`${p}_port`)}
+            {...form.register(`${p}_port`, {
+              // The usual pairing: implicit TLS on 465 (SMTP) / 993 (IMAP), STARTTLS on 587 / 143.
+              onChange: (e: React.ChangeEvent<HTMLInputElement>) => {
+                const port = e.target.value.trim()
+                const tls: Record<string, boolean> =
+                  p === 'smtp' ? { '465': true, '587': false, '25': false } : { '993': true, '143': false }
+                const secure = tls[port]
+                if (secure !== undefined) form.setValue(`${p}_secure`, secure)
+              },
+            })}
           />
         </FormField>
       </div>

@@ -236,6 +236,17 @@ describe('campaign form', () => {
       ].sort(),
     )
     expect(bad.footer_address).toMatch(/postal address/)
+    expect(
+      issues(campaignFormSchema, campaignValues({ window_start: '09:00', window_end: '09:20' })),
+    ).toEqual({
+      window_end: 'At least 30 minutes after the start',
+    })
+    expect(issues(campaignFormSchema, campaignValues({ max_runs: '366' }))).toHaveProperty('max_runs')
+    // OnlyFans has no follower filter (the API refuses a range there).
+    expect(
+      Object.keys(issues(campaignFormSchema, campaignValues({ platform: 'onlyfans', min_followers: '10' }))),
+    ).toEqual(['min_followers'])
+    expect(issues(campaignFormSchema, campaignValues({ platform: 'onlyfans' }))).toEqual({})
     // One-time: max runs is not asked.
     expect(issues(campaignFormSchema, campaignValues({ recurring: false, max_runs: '' }))).toEqual({})
   })
@@ -285,9 +296,12 @@ describe('mailbox form', () => {
     expect(formToMailboxBody({ ...v, smtp_password: 's3cret' }).smtp_password).toBe('s3cret')
   })
 
-  it('no IMAP host means no IMAP at all', () => {
-    const b = formToMailboxBody({ ...mailboxToForm(saved), imap_user: 'x' })
+  it('no IMAP host means no IMAP at all: nothing sent for a new mailbox, null on an edit', () => {
+    const b = formToMailboxBody({ ...mailboxToForm(saved), imap_user: 'x', imap_password: 'p' })
     expect(b).toMatchObject({ imap_host: null, imap_port: null, imap_user: null })
+    expect(b).not.toHaveProperty('imap_password')
+    const created = formToMailboxBody({ ...mailboxToForm(), name: 'n', imap_user: 'x' }, true)
+    expect(Object.keys(created).filter((k) => k.startsWith('imap_'))).toEqual([])
     const withImap = formToMailboxBody({
       ...mailboxToForm(saved),
       imap_host: 'imap.example.com',

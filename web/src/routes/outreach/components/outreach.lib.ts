@@ -91,6 +91,14 @@ export function shortDay(date: string): string {
   return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d)
 }
 
+/**
+ * Whether the creator search can filter the platform by followers (OnlyFans cannot: the API
+ * refuses a range there; `IC_FOLLOWER_KEY` in src/modules/outreach/influencers-club.contract.ts).
+ */
+export function hasFollowerFilter(platform: string): boolean {
+  return platform !== 'onlyfans'
+}
+
 // ── Merge fields ────────────────────────────────────────────────────────────────────────
 
 /** The merge fields a template may use (`{{first_name}}`, or with a default `{{first_name|there}}`). */
@@ -282,6 +290,9 @@ export function campaignFormPathOf(apiPath: string): string | null {
   return (CAMPAIGN_FIELDS as readonly string[]).includes(parts[0] ?? '') ? (parts[0] ?? null) : null
 }
 
+/** Shortest sending window, minutes (the API's `MIN_WINDOW_MINUTES`). */
+export const MIN_WINDOW_MINUTES = 30
+
 const WHOLE = /^\d+$/
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/
 const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5))
@@ -292,7 +303,10 @@ export const campaignFormSchema = z
     name: z.string().trim().min(1, 'Name the campaign').max(200, 'At most 200 characters'),
     // A select of the API's platforms; the server checks the value.
     platform: z.custom<Platform>((v) => typeof v === 'string' && v.length > 0, 'Choose a platform'),
-    keywords: z.array(z.string()).min(1, 'Add at least one keyword: the niche to search'),
+    keywords: z
+      .array(z.string().max(100, 'A keyword has at most 100 characters'))
+      .min(1, 'Add at least one keyword: the niche to search')
+      .max(20, 'At most 20 keywords'),
     min_followers: z.string().trim().regex(/^\d*$/, 'A whole number (empty = no minimum)'),
     max_followers: z.string().trim().regex(/^\d*$/, 'A whole number (empty = no maximum)'),
     location: z.string().trim().max(100, 'At most 100 characters'),
@@ -317,9 +331,15 @@ export const campaignFormSchema = z
   })
   .superRefine((v, ctx) => {
     const flag = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
-    if (v.recurring && (!WHOLE.test(v.max_runs) || int(v.max_runs) < 1))
-      flag('max_runs', 'How many daily runs: a whole number from 1')
-    if (WHOLE.test(v.daily_quota) && int(v.daily_quota) < 1) flag('daily_quota', 'At least 1 creator per run')
+    if (v.recurring && (!WHOLE.test(v.max_runs) || int(v.max_runs) < 1 || int(v.max_runs) > 365))
+      flag('max_runs', 'How many daily runs: 1 to 365')
+    if (WHOLE.test(v.daily_quota) && (int(v.daily_quota) < 1 || int(v.daily_quota) > 1000))
+      flag('daily_quota', 'From 1 to 1,000 creators per run')
+    if (!hasFollowerFilter(v.platform) && (v.min_followers || v.max_followers)) {
+      const msg = `${v.platform} has no follower-count filter: leave empty`
+      if (v.min_followers) flag('min_followers', msg)
+      if (v.max_followers) flag('max_followers', msg)
+    }
     if (v.min_followers && v.max_followers && int(v.min_followers) > int(v.max_followers))
       flag('max_followers', 'At least the minimum')
     if (
@@ -382,9 +402,11 @@ export function mailboxToForm(m?: Mailbox): MailboxFormValues {
 
 /**
  * The mailbox body. Passwords are write-only: an empty password field is left out (unchanged
- * on an edit), "clear" sends `""`. No IMAP host = no IMAP (replies are not read).
+ * on an edit), "clear" sends `""`. No IMAP host = no IMAP (replies are not read): a new
+ * mailbox then sends no `imap_*` field at all (the API refuses them without a host), an edit
+ * sends `imap_host: null` to turn reading off.
  */
-export function formToMailboxBody(v: MailboxFormValues): MailboxBody {
+export function formToMailboxBody(v: MailboxFormValues, isNew = false): MailboxBody {
   const body: MailboxBody = {
     name: v.name.trim(),
     from_email: v.from_email.trim(),
@@ -393,17 +415,24 @@ export function formToMailboxBody(v: MailboxFormValues): MailboxBody {
     smtp_port: int(v.smtp_port),
     smtp_secure: v.smtp_secure,
     smtp_user: v.smtp_user.trim(),
-    imap_host: v.imap_host.trim() || null,
-    imap_port: v.imap_host.trim() && v.imap_port.trim() ? int(v.imap_port) : null,
-    imap_secure: v.imap_secure,
-    imap_user: v.imap_host.trim() ? v.imap_user.trim() || null : null,
     daily_cap: int(v.daily_cap),
     min_gap_seconds: int(v.min_gap_seconds),
   }
   if (v.smtp_password_clear) body.smtp_password = ''
   else if (v.smtp_password) body.smtp_password = v.smtp_password
-  if (v.imap_password_clear) body.imap_password = ''
-  else if (v.imap_password) body.imap_password = v.imap_password
+  const imapHost = v.imap_host.trim()
+  if (imapHost) {
+    body.imap_host = imapHost
+    body.imap_port = int(v.imap_port)
+    body.imap_secure = v.imap_secure
+    body.imap_user = v.imap_user.trim()
+    if (v.imap_password_clear) body.imap_password = ''
+    else if (v.imap_password) body.imap_password = v.imap_password
+  } else if (!isNew) {
+    body.imap_host = null
+    body.imap_port = null
+    body.imap_user = null
+  }
   return body
 }
 
@@ -462,6 +491,7 @@ export const EMAIL_STATUS_HELP: Record<string, string> = {
   unpaid: 'No credit left: waits for the next run',
   cancelled: 'Cancelled (campaign paused or the creator replied)',
   replied: 'Sent, and the creator replied',
+  expired: 'Its day and window passed before it could be sent',
 }
 
 /** Why a reply was not charged, in words. */
