@@ -342,12 +342,12 @@ export const campaignFormSchema = z
     }
     if (v.min_followers && v.max_followers && int(v.min_followers) > int(v.max_followers))
       flag('max_followers', 'At least the minimum')
-    if (
-      HHMM.test(v.window_start) &&
-      HHMM.test(v.window_end) &&
-      minutes(v.window_end) <= minutes(v.window_start)
-    )
-      flag('window_end', 'After the window’s start (same day)')
+    if (HHMM.test(v.window_start) && HHMM.test(v.window_end)) {
+      const len = minutes(v.window_end) - minutes(v.window_start)
+      if (len <= 0) flag('window_end', 'After the window’s start (same day)')
+      else if (len < MIN_WINDOW_MINUTES)
+        flag('window_end', `At least ${MIN_WINDOW_MINUTES} minutes after the start`)
+    }
     const subj = mergeFieldProblem(v.subject)
     if (subj) flag('subject', subj)
     const body = mergeFieldProblem(v.body)
