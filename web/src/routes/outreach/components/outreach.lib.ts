@@ -1,6 +1,6 @@
 /**
  * Pure parts of the Outreach pages: a campaign's status in words, times in a named zone,
- * merge fields (the list, a client-side check of a template, inserting one at the caret),
+ * merge fields (the list, the server's template check, inserting one at the caret),
  * keyword chips, and the campaign and mailbox forms (values ⇄ API bodies, live validation,
  * API error paths → form fields). Unit-tested in `outreach.lib.test.ts`.
  *
@@ -9,6 +9,7 @@
  */
 import { z } from 'zod'
 import type { Campaign, CampaignBody, Credits, Mailbox, MailboxBody, Platform } from '@/hooks/api/outreach'
+import { MERGE_FIELDS, templateErrors } from '../../../../../src/modules/outreach/outreach.template.core.ts'
 
 // ── Campaign status and times ───────────────────────────────────────────────────────────
 
@@ -101,31 +102,19 @@ export function hasFollowerFilter(platform: string): boolean {
 
 // ── Merge fields ────────────────────────────────────────────────────────────────────────
 
-/** The merge fields a template may use (`{{first_name}}`, or with a default `{{first_name|there}}`). */
-export const MERGE_FIELDS = ['first_name', 'full_name', 'handle', 'platform', 'followers'] as const
-
-const TAG = /\{\{([^{}]*)\}\}/g
+export { MERGE_FIELDS }
 
 /**
- * Merge fields of `template` that are not in {@link MERGE_FIELDS} (name before `|`, trimmed),
- * each once, in order. The server answers 422 for the same ones (`POST /outreach/preview`).
+ * The first problem of a template as a sentence, or null when it is valid — the server's own
+ * check (`templateErrors`, src/modules/outreach/outreach.template.core.ts): unknown merge
+ * fields, `{{` without `}}`, a lone `}}`.
  */
-export function unknownMergeFields(template: string): string[] {
-  const out: string[] = []
-  for (const m of template.matchAll(TAG)) {
-    const name = (m[1] ?? '').split('|')[0]!.trim()
-    if (!(MERGE_FIELDS as readonly string[]).includes(name) && !out.includes(name)) out.push(name)
-  }
-  return out
+export function mergeFieldProblem(template: string): string | null {
+  const [first] = templateErrors(template)
+  return first ? sentence(first.message) : null
 }
 
-/** A sentence for unknown merge fields, or null when there are none. */
-export function mergeFieldProblem(template: string): string | null {
-  const bad = unknownMergeFields(template)
-  if (bad.length === 0) return null
-  const list = bad.map((b) => `{{${b}}}`).join(', ')
-  return `Unknown merge field${bad.length > 1 ? 's' : ''} ${list}: use ${MERGE_FIELDS.map((f) => `{{${f}}}`).join(', ')}`
-}
+const sentence = (s: string) => (s ? s[0]!.toUpperCase() + s.slice(1) : s)
 
 /**
  * `text` with `token` put in place of the selection `[start, end)` (clamped), and where the
