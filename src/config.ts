@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import { DEFAULT_PLANS_TEXT, parsePlans } from './modules/outreach/index.ts'
 import { httpUrl } from './platform/net/url.schema.ts'
 
 const bool = z
@@ -38,24 +39,17 @@ const secretList = z
       .filter((s) => s !== ''),
   )
 
-/**
- * `OUTREACH_PLANS`: `name:daily-credits,…` (`free:20,starter:200,pro:1000`) → plans; names are
- * lower-case words, limits whole numbers ≥ 0, each name once.
- */
+/** `OUTREACH_PLANS`: `name:daily-credits,…` → plans (rules: the outreach module's `parsePlans`). */
 const outreachPlans = z
   .string()
-  .default('free:20,starter:200,pro:1000')
+  .default(DEFAULT_PLANS_TEXT)
   .transform((v, ctx) => {
-    const plans: { name: string; dailyLimit: number }[] = []
-    for (const part of v.split(',')) {
-      const m = /^\s*([a-z][a-z0-9_-]{0,31}):(\d{1,7})\s*$/.exec(part)
-      if (!m || plans.some((p) => p.name === m[1])) {
-        ctx.addIssue({ code: 'custom', message: `bad plan "${part.trim()}": expected name:daily-credits, each name once` })
-        return z.NEVER
-      }
-      plans.push({ name: m[1]!, dailyLimit: Number(m[2]) })
+    try {
+      return parsePlans(v)
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message })
+      return z.NEVER
     }
-    return plans
   })
 
 const RATE = /^(0|[1-9]\d{0,6})(?:\.(\d{1,2}))?$/

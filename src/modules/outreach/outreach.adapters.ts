@@ -1,6 +1,6 @@
 /**
  * The real clients behind the outreach ports (`outreach.deps.ts`): Influencers Club behind
- * {@link DiscoveryPort}, Clay behind {@link EnrichmentPort}. The composition root builds them
+ * {@link DiscoveryPort}, Clay behind {@link EnrichmentPort}, SMTP behind {@link SenderPort}. The composition root builds them
  * from the configuration; tests build them against the simulators.
  */
 import { count } from 'drizzle-orm'
@@ -9,7 +9,8 @@ import type { Logger } from '../../platform/logger.ts'
 import { createClayClient, profileUrl } from './clay.client.ts'
 import { createInfluencersClubClient } from './influencers-club.client.ts'
 import { discoveryRequest } from './influencers-club.filters.core.ts'
-import type { DiscoveryPort, EnrichmentPort } from './outreach.deps.ts'
+import type { DiscoveryPort, EnrichmentPort, SenderPort } from './outreach.deps.ts'
+import { createSmtpSender, type SmtpSender } from './outreach.smtp.ts'
 import { outreachEnrichments } from './outreach.tables.ts'
 
 /** Creator discovery through the Influencers Club API (`baseUrl`, Bearer `apiKey`). */
@@ -59,6 +60,35 @@ export function clayEnrichment(opts: {
       } finally {
         batch = 0
       }
+    },
+  }
+}
+
+/**
+ * SMTP sending behind {@link SenderPort}: one {@link createSmtpSender} per mailbox (one kept
+ * connection each), rebuilt when the mailbox's credentials change or on `forget`.
+ */
+export function smtpSenders(): SenderPort {
+  const senders = new Map<string, { key: string; sender: SmtpSender }>()
+  return {
+    async send(mailboxId, creds, message) {
+      const key = JSON.stringify([creds.host, creds.port, creds.secure, creds.user ?? '', creds.pass ?? ''])
+      let s = senders.get(mailboxId)
+      if (!s || s.key !== key) {
+        s?.sender.close()
+        s = { key, sender: createSmtpSender(creds) }
+        senders.set(mailboxId, s)
+      }
+      const r = await s.sender.send(message)
+      return r.ok ? { ok: true, response: r.response } : { ok: false, kind: r.kind, response: r.response, suppress: r.suppress }
+    },
+    forget(mailboxId) {
+      senders.get(mailboxId)?.sender.close()
+      senders.delete(mailboxId)
+    },
+    close() {
+      for (const s of senders.values()) s.sender.close()
+      senders.clear()
     },
   }
 }

@@ -53,9 +53,9 @@ describe('idempotency keys and usage', () => {
   it('keys are stable and tell their kind', () => {
     const ws = '11111111-1111-4111-8111-111111111111'
     expect(allowanceKey(ws, '2026-06-01')).toBe(`outreach:allowance:${ws}:2026-06-01`)
-    expect(sendKey('e1')).toBe('outreach:send:e1')
+    expect(sendKey('e1', 1)).toBe('outreach:send:e1:1')
     expect(replyKey('r1')).toBe('outreach:reply:r1')
-    expect(chargeKindOfKey(sendKey('e1'))).toBe('send')
+    expect(chargeKindOfKey(sendKey('e1', 2))).toBe('send')
     expect(chargeKindOfKey(replyKey('r1'))).toBe('reply')
     expect(chargeKindOfKey(allowanceKey(ws, '2026-06-01'))).toBeNull()
   })

@@ -58,10 +58,18 @@ export const DEFAULT_PLANS: readonly Plan[] = Object.freeze(parsePlans(DEFAULT_P
 /** Ledger idempotency key of a workspace's allowance grant for local day `YYYY-MM-DD`. */
 export const allowanceKey = (workspaceId: string, day: string): string =>
   `outreach:allowance:${workspaceId}:${day}`
-/** Ledger idempotency key of the credit charged for sending email `emailId`. */
-export const sendKey = (emailId: string): string => `outreach:send:${emailId}`
+/**
+ * Ledger idempotency key of the credit charged for attempt `attempt` (1-based) of sending
+ * email `emailId`: an attempt the server refused is refunded ({@link refundKey}) and the next
+ * attempt charges again under its own key.
+ */
+export const sendKey = (emailId: string, attempt: number): string => `outreach:send:${emailId}:${attempt}`
+/** Ledger idempotency key of the refund of a send attempt the server refused (4xx, 5xx). */
+export const refundKey = (emailId: string, attempt: number): string => `outreach:refund:${emailId}:${attempt}`
 /** Ledger idempotency key of the credit charged for reply `replyId`. */
 export const replyKey = (replyId: string): string => `outreach:reply:${replyId}`
+/** Ledger idempotency key of the refund of a reply's credit (its kind was corrected to a non-reply). */
+export const replyRefundKey = (replyId: string): string => `outreach:reply-refund:${replyId}`
 
 /** What a charge was for, read back from its idempotency key; null for anything else. */
 export function chargeKindOfKey(key: string): 'send' | 'reply' | null {
@@ -128,6 +136,7 @@ export const EMAIL_STATUSES = [
   'unpaid',
   'cancelled',
   'replied',
+  'expired',
 ] as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 
@@ -155,6 +164,8 @@ export const EMAIL_EVENTS = [
   'cancel',
   /** A reply to it arrived. */
   'reply',
+  /** Not sent before its window closed (or the mailbox's cap, or a paused campaign): waits for the next run. */
+  'expire',
 ] as const
 export type EmailEvent = (typeof EMAIL_EVENTS)[number]
 
@@ -171,10 +182,20 @@ const TRANSITIONS: Readonly<Record<EmailStatus, Partial<Record<EmailEvent, Email
     unpaid: 'unpaid',
     reschedule: 'scheduled',
     cancel: 'cancelled',
+    expire: 'expired',
   },
   claimed: { sent: 'sent', fail: 'failed', defer: 'deferred', unknown: 'unknown' },
-  deferred: { retry: 'scheduled', suppress: 'suppressed', cancel: 'cancelled' },
+  // A deferred email is claimed again when its retry time comes (the server refused it: nothing was sent).
+  deferred: {
+    retry: 'scheduled',
+    claim: 'claimed',
+    suppress: 'suppressed',
+    cancel: 'cancelled',
+    unpaid: 'unpaid',
+    expire: 'expired',
+  },
   unpaid: { reschedule: 'scheduled', suppress: 'suppressed', cancel: 'cancelled' },
+  expired: { reschedule: 'scheduled', suppress: 'suppressed', cancel: 'cancelled' },
   sent: { reply: 'replied' },
   // A reply proves an `unknown` email went out.
   unknown: { reply: 'replied' },

@@ -11,14 +11,12 @@ import { and, count, eq, gte, lt } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError } from '../../platform/errors.ts'
 import { type LedgerRepository, ledgerAccounts } from '../billing/index.ts'
+import { allowanceKey, type Plan } from './outreach.credits.core.ts'
 import { localDay, nextMidnight, windowOf } from './outreach.schedule.core.ts'
 import { outreachEmails, outreachReplies, outreachSettings } from './outreach.tables.ts'
 
 /** A plan: its name and daily credit limit (emails sent + replies received per local day). */
-export interface OutreachPlan {
-  name: string
-  dailyLimit: number
-}
+export type OutreachPlan = Plan
 
 /** The workspace's plan and credit time zone (defaults when it has no settings row). */
 export async function creditSettings(
@@ -60,7 +58,7 @@ export async function ensureAllowance(
   if (plan.dailyLimit > 0)
     await deps.ledger.post(
       {
-        idempotencyKey: `outreach:allowance:${workspaceId}:${day}`,
+        idempotencyKey: allowanceKey(workspaceId, day),
         type: 'allowance',
         workspaceId,
         reference: `outreach:${day}`,

@@ -18,6 +18,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import PostalMime from 'postal-mime'
 import { notFound } from '../../platform/errors.ts'
 import { classifyIncoming, referencedMessageIds } from './outreach.classify.core.ts'
+import { replyKey, replyRefundKey } from './outreach.credits.core.ts'
 import { ensureAllowance, refundCredit, spendCredit } from './outreach.credits.ts'
 import type { MailboxRow, OutreachDeps } from './outreach.deps.ts'
 import { outreachCampaigns, outreachEmails, outreachReplies, outreachSuppressions } from './outreach.tables.ts'
@@ -140,7 +141,7 @@ async function apply(
   const credit = await ensureAllowance(deps, row.workspaceId, now)
   const paid = await spendCredit(
     deps,
-    { workspaceId: row.workspaceId, day: credit.day, key: `outreach:reply:${row.id}`, reference: `outreach:reply:${row.id}` },
+    { workspaceId: row.workspaceId, day: credit.day, key: replyKey(row.id), reference: `outreach:reply:${row.id}` },
     now,
   )
   const [updated] = await deps.db
@@ -177,7 +178,7 @@ async function uncharge(deps: OutreachDeps, row: ReplyRow, reason: string): Prom
       {
         workspaceId: row.workspaceId,
         day: credit.day,
-        key: `outreach:reply-refund:${row.id}`,
+        key: replyRefundKey(row.id),
         reference: `outreach:reply:${row.id}`,
       },
       deps.clock.now(),

@@ -10,6 +10,7 @@ import type { MailboxRow } from './outreach.deps.ts'
 import type { ReplyRow } from './outreach.replies.ts'
 import type { CampaignRow, RunRow } from './outreach.runs.ts'
 import { localDay, windowOf } from './outreach.schedule.core.ts'
+import type { CampaignOut, Criteria, EmailListOut, MailboxOut, ReplyOut, RunListOut } from './outreach.schema.ts'
 import type { EmailRow } from './outreach.sender.ts'
 import {
   outreachCampaigns,
@@ -25,7 +26,7 @@ const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
 const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`
 
 /** A mailbox as the API shows it (passwords never leave the server). */
-export function mailboxJson(m: MailboxRow) {
+export function mailboxJson(m: MailboxRow): MailboxOut {
   return {
     id: m.id,
     name: m.name,
@@ -43,7 +44,7 @@ export function mailboxJson(m: MailboxRow) {
     has_imap_password: Boolean(m.imapPasswordSealed),
     daily_cap: m.dailyCap,
     min_gap_seconds: m.minGapSeconds,
-    status: m.status,
+    status: m.status === 'error' ? 'error' : 'ok',
     last_error: m.lastError,
     created_at: m.createdAt.toISOString(),
   }
@@ -61,11 +62,11 @@ export interface TodayProgress {
 }
 
 /** A campaign as the API shows it. */
-export function campaignJson(c: CampaignRow, today: TodayProgress | null) {
+export function campaignJson(c: CampaignRow, today: TodayProgress | null): CampaignOut {
   return {
     id: c.id,
     name: c.name,
-    criteria: c.criteria,
+    criteria: c.criteria as Criteria,
     recurring: c.recurring,
     max_runs: c.maxRuns,
     run_count: c.runCount,
@@ -87,12 +88,12 @@ export function campaignJson(c: CampaignRow, today: TodayProgress | null) {
 }
 
 /** A run as the API shows it. */
-export function runJson(r: RunRow) {
+export function runJson(r: RunRow): RunListOut['items'][number] {
   return {
     id: r.id,
     run_number: r.runNumber,
     run_date: r.runDate,
-    status: r.status,
+    status: r.status as RunListOut['items'][number]['status'],
     creators_found: r.creatorsFound,
     emails_found: r.emailsFound,
     emails_sent: r.emailsSent,
@@ -207,14 +208,14 @@ export async function listEmails(db: Db, c: CampaignRow, day: string) {
 }
 
 /** An email as the API shows it. */
-export function emailJson(e: EmailRow, k: typeof outreachCreators.$inferSelect) {
+export function emailJson(e: EmailRow, k: typeof outreachCreators.$inferSelect): EmailListOut['items'][number] {
   return {
     id: e.id,
     to_email: e.toEmail,
     creator: { handle: k.handle, full_name: k.fullName, platform: k.platform, followers: k.followers },
     subject: e.subject,
     scheduled_at: e.scheduledAt.toISOString(),
-    status: e.status,
+    status: e.status as EmailListOut['items'][number]['status'],
     sent_at: iso(e.sentAt),
     smtp_response: e.smtpResponse,
     error: e.error,
@@ -243,7 +244,7 @@ export async function listReplies(
 }
 
 /** A reply as the API shows it. */
-export function replyJson(r: ReplyRow, e: EmailRow | null, campaignName: string | null) {
+export function replyJson(r: ReplyRow, e: EmailRow | null, campaignName: string | null): ReplyOut {
   return {
     id: r.id,
     campaign_id: r.campaignId,

@@ -9,7 +9,7 @@ import { z } from 'zod'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest } from '../../platform/errors.ts'
-import { errorBody, idParams } from '../../platform/http/schemas.ts'
+import { errorBody } from '../../platform/http/schemas.ts'
 import { refusePrivateTargets } from '../../platform/net/ssrf.ts'
 import type { SecretBox } from '../autopilot/index.ts'
 import { criteriaIssues } from './influencers-club.filters.core.ts'
@@ -35,15 +35,39 @@ import { overrideKind } from './outreach.replies.ts'
 import { localDay, nextDay } from './outreach.schedule.core.ts'
 import {
   campaignCreate,
+  campaignListOut,
+  campaignOut,
   campaignPatch,
   classificationBody,
+  creditsHistoryOut,
+  creditsHistoryQuery,
+  creditsOut,
+  emailListOut,
+  emailListQuery,
+  emailParams,
   hhmmToMinutes,
+  idParams,
   mailboxCreate,
+  mailboxListOut,
+  mailboxOut,
   mailboxPatch,
+  mailboxTestOut,
+  maxRunsIssue,
   previewBody,
+  previewOut,
+  replyListOut,
+  replyListQuery,
+  replyOut,
+  resolveMaxRuns,
+  runListOut,
+  settingsOut,
   settingsPut,
   suppressionAdd,
   suppressionImport,
+  suppressionImportOut,
+  suppressionListOut,
+  suppressionListQuery,
+  windowIssue,
 } from './outreach.schema.ts'
 import type { OutreachService } from './outreach.service.ts'
 import { outreachCampaigns, outreachMailboxes, outreachSettings } from './outreach.tables.ts'
@@ -87,7 +111,7 @@ async function checkHosts(
 export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod {
   const { db, clock, box } = deps
 
-  const campaignOut = async (c: typeof outreachCampaigns.$inferSelect) => {
+  const campaignView = async (c: typeof outreachCampaigns.$inferSelect) => {
     const today = await todayProgress(db, [c], clock.now())
     return campaignJson(c, today.get(c.id) ?? null)
   }
@@ -95,7 +119,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
 
   return async (app) => {
     // Settings and credits.
-    app.get('/outreach/settings', { schema: { tags, summary: 'Outreach plan and credit time zone', response: err } }, async (req) => {
+    app.get('/outreach/settings', { schema: { tags, summary: 'Outreach plan and credit time zone', response: { 200: settingsOut, ...err } } }, async (req) => {
       const s = await creditSettings(db, req.auth.workspaceId, deps.credits.plans, deps.credits.defaultPlan)
       return {
         plan: s.plan.name,
@@ -105,7 +129,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     })
     app.put(
       '/outreach/settings',
-      { schema: { tags, summary: 'Choose the plan (from the next credit day) and the credit time zone', body: settingsPut, response: err } },
+      { schema: { tags, summary: 'Choose the plan (from the next credit day) and the credit time zone', body: settingsPut, response: { 200: settingsOut, ...err } } },
       async (req) => {
         const ws = req.auth.workspaceId
         const cur = await creditSettings(db, ws, deps.credits.plans, deps.credits.defaultPlan)
@@ -124,7 +148,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         }
       },
     )
-    app.get('/outreach/credits', { schema: { tags, summary: "Today's outreach credits", response: err } }, async (req) =>
+    app.get('/outreach/credits', { schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } } }, async (req) =>
       creditUsage(deps.credits, req.auth.workspaceId, clock.now()),
     )
     app.get(
@@ -133,8 +157,8 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         schema: {
           tags,
           summary: 'Credit usage of the last days (newest first)',
-          querystring: z.strictObject({ days: z.coerce.number().int().min(1).max(90).default(14) }),
-          response: err,
+          querystring: creditsHistoryQuery,
+          response: { 200: creditsHistoryOut, ...err },
         },
       },
       async (req) => {
@@ -165,7 +189,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
 
     // Mailboxes.
-    app.get('/outreach/mailboxes', { schema: { tags, summary: 'Sending mailboxes', response: err } }, async (req) => {
+    app.get('/outreach/mailboxes', { schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } } }, async (req) => {
       const rows = await db
         .select()
         .from(outreachMailboxes)
@@ -174,7 +198,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     })
     app.post(
       '/outreach/mailboxes',
-      { schema: { tags, summary: 'Connect a mailbox (SMTP out, optional IMAP in)', body: mailboxCreate, response: err } },
+      { schema: { tags, summary: 'Connect a mailbox (SMTP out, optional IMAP in)', body: mailboxCreate, response: { 201: mailboxOut, ...err } } },
       async (req, reply) => {
         const b = req.body
         await checkHosts(deps.allowPrivate, b.smtp_host, b.imap_host)
@@ -209,7 +233,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.patch(
       '/outreach/mailboxes/:id',
-      { schema: { tags, summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)', params: idParams, body: mailboxPatch, response: err } },
+      { schema: { tags, summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)', params: idParams, body: mailboxPatch, response: { 200: mailboxOut, ...err } } },
       async (req) => {
         const ws = req.auth.workspaceId
         await getMailbox(db, ws, req.params.id)
@@ -244,7 +268,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.delete(
       '/outreach/mailboxes/:id',
-      { schema: { tags, summary: 'Delete a mailbox (409 while a campaign uses it)', params: idParams, response: err } },
+      { schema: { tags, summary: 'Delete a mailbox (409 while a campaign uses it)', params: idParams, response: { 204: z.null(), ...err } } },
       async (req, reply) => {
         await deleteMailbox(db, req.auth.workspaceId, req.params.id)
         deps.service.deps.sender.forget(req.params.id)
@@ -254,7 +278,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/mailboxes/:id/test',
-      { schema: { tags, summary: "Test the mailbox's SMTP (and IMAP) login now", params: idParams, response: err } },
+      { schema: { tags, summary: "Test the mailbox's SMTP (and IMAP) login now", params: idParams, response: { 200: mailboxTestOut, ...err } } },
       async (req) => {
         const m = await getMailbox(db, req.auth.workspaceId, req.params.id)
         await checkHosts(deps.allowPrivate, m.smtpHost, m.imapHost)
@@ -288,14 +312,14 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
 
     // Campaigns.
-    app.get('/outreach/campaigns', { schema: { tags, summary: 'Outreach campaigns, newest first', response: err } }, async (req) => {
+    app.get('/outreach/campaigns', { schema: { tags, summary: 'Outreach campaigns, newest first', response: { 200: campaignListOut, ...err } } }, async (req) => {
       const rows = await listCampaigns(db, req.auth.workspaceId)
       const today = await todayProgress(db, rows, clock.now())
       return { items: rows.map((c) => campaignJson(c, today.get(c.id) ?? null)) }
     })
     app.post(
       '/outreach/campaigns',
-      { schema: { tags, summary: 'Create a campaign; its first run starts at once', body: campaignCreate, response: err } },
+      { schema: { tags, summary: 'Create a campaign; its first run starts at once', body: campaignCreate, response: { 201: campaignOut, ...err } } },
       async (req, reply) => {
         const b = req.body
         const ws = req.auth.workspaceId
@@ -328,17 +352,17 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         // Day 1 runs at once (discovery and enrichment in the background).
         void deps.service.startNow(c!.id).catch((e: unknown) => req.log.warn({ err: e }, 'first outreach run failed'))
         reply.code(201)
-        return campaignOut(c!)
+        return campaignView(c!)
       },
     )
     app.get(
       '/outreach/campaigns/:id',
-      { schema: { tags, summary: 'One campaign with today\'s progress', params: idParams, response: err } },
-      async (req) => campaignOut(await getCampaign(db, req.auth.workspaceId, req.params.id)),
+      { schema: { tags, summary: "One campaign with today's progress", params: idParams, response: { 200: campaignOut, ...err } } },
+      async (req) => campaignView(await getCampaign(db, req.auth.workspaceId, req.params.id)),
     )
     app.patch(
       '/outreach/campaigns/:id',
-      { schema: { tags, summary: 'Edit a campaign (is_active pauses or resumes it)', params: idParams, body: campaignPatch, response: err } },
+      { schema: { tags, summary: 'Edit a campaign (is_active pauses or resumes it)', params: idParams, body: campaignPatch, response: { 200: campaignOut, ...err } } },
       async (req) => {
         const ws = req.auth.workspaceId
         const cur = await getCampaign(db, ws, req.params.id)
@@ -374,12 +398,12 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
           })
           .where(eq(outreachCampaigns.id, cur.id))
           .returning()
-        return campaignOut(c!)
+        return campaignView(c!)
       },
     )
     app.delete(
       '/outreach/campaigns/:id',
-      { schema: { tags, summary: 'Delete a campaign with its runs and emails', params: idParams, response: err } },
+      { schema: { tags, summary: 'Delete a campaign with its runs and emails', params: idParams, response: { 204: z.null(), ...err } } },
       async (req, reply) => {
         const c = await getCampaign(db, req.auth.workspaceId, req.params.id)
         await db.delete(outreachCampaigns).where(eq(outreachCampaigns.id, c.id))
@@ -388,12 +412,12 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/preview',
-      { schema: { tags, summary: 'Render a template with a sample creator', body: previewBody, response: err } },
+      { schema: { tags, summary: 'Render a template with a sample creator', body: previewBody, response: { 200: previewOut, ...err } } },
       async (req) => preview(req.body),
     )
     app.get(
       '/outreach/campaigns/:id/runs',
-      { schema: { tags, summary: 'Runs of a campaign, newest first', params: idParams, response: err } },
+      { schema: { tags, summary: 'Runs of a campaign, newest first', params: idParams, response: { 200: runListOut, ...err } } },
       async (req) => {
         const c = await getCampaign(db, req.auth.workspaceId, req.params.id)
         return { items: (await listRuns(db, c.id)).map(runJson) }
@@ -406,8 +430,8 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
           tags,
           summary: "Emails of a campaign scheduled on a local day (default today, the campaign's time zone)",
           params: idParams,
-          querystring: z.strictObject({ date: z.iso.date().optional() }),
-          response: err,
+          querystring: emailListQuery,
+          response: { 200: emailListOut, ...err },
         },
       },
       async (req) => {
@@ -423,11 +447,8 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         schema: {
           tags,
           summary: 'Replies, auto-replies and bounces, newest first',
-          querystring: z.strictObject({
-            campaign_id: z.uuid().optional(),
-            kind: z.enum(['reply', 'auto_reply', 'bounce']).optional(),
-          }),
-          response: err,
+          querystring: replyListQuery,
+          response: { 200: replyListOut, ...err },
         },
       },
       async (req) => ({
@@ -436,7 +457,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/replies/:id/classification',
-      { schema: { tags, summary: 'Override the classification of an incoming message', params: idParams, body: classificationBody, response: err } },
+      { schema: { tags, summary: 'Override the classification of an incoming message', params: idParams, body: classificationBody, response: { 200: replyOut, ...err } } },
       async (req) => {
         await overrideKind(deps.service.deps, req.auth.workspaceId, req.params.id, req.body.kind)
         return getReply(db, req.auth.workspaceId, req.params.id)
@@ -450,8 +471,8 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         schema: {
           tags,
           summary: 'Addresses never emailed again',
-          querystring: z.strictObject({ q: z.string().max(200).optional() }),
-          response: err,
+          querystring: suppressionListQuery,
+          response: { 200: suppressionListOut, ...err },
         },
       },
       async (req) => {
@@ -463,7 +484,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/suppressions',
-      { schema: { tags, summary: 'Suppress one address', body: suppressionAdd, response: err } },
+      { schema: { tags, summary: 'Suppress one address', body: suppressionAdd, response: { 201: z.strictObject({ email: z.string() }), ...err } } },
       async (req, reply) => {
         await addSuppressions(db, req.auth.workspaceId, [req.body.email], 'manual', req.body.detail ?? null)
         reply.code(201)
@@ -472,7 +493,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/suppressions/import',
-      { schema: { tags, summary: 'Import addresses from CSV (first column, or a column named email)', body: suppressionImport, response: err } },
+      { schema: { tags, summary: 'Import addresses from CSV (first column, or a column named email)', body: suppressionImport, response: { 200: suppressionImportOut, ...err } } },
       async (req) => {
         const { valid, invalid } = parseSuppressionCsv(req.body.csv)
         const added = await addSuppressions(db, req.auth.workspaceId, valid, 'import')
@@ -485,8 +506,8 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         schema: {
           tags,
           summary: 'Remove an address from the suppression list',
-          params: z.strictObject({ email: z.string().min(3).max(320) }),
-          response: err,
+          params: emailParams,
+          response: { 204: z.null(), ...err },
         },
       },
       async (req, reply) => {

@@ -69,6 +69,36 @@ describe('windowOf (table, daylight saving days)', () => {
     expect([iso(w.start), iso(w.end)]).toEqual([start, end])
   })
 
+  it('property: the window starts on its local day and is its nominal length ± 1 h', () => {
+    const zones = [
+      'UTC',
+      'America/New_York',
+      'Europe/Berlin',
+      'Pacific/Kiritimati',
+      'America/Santiago',
+      'Australia/Lord_Howe',
+    ]
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 364 }),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 1, max: 1440 }),
+        (tz, dayIndex, startMin, len) => {
+          const endMin = Math.min(1440, startMin + len)
+          fc.pre(endMin > startMin)
+          const day = new Date(Date.UTC(2026, 0, 1 + dayIndex)).toISOString().slice(0, 10)
+          const w = windowOf(day, tz, startMin, endMin)
+          expect(localDay(w.start, tz)).toBe(day)
+          const realMin = (w.end.getTime() - w.start.getTime()) / 60_000
+          expect(realMin).toBeGreaterThanOrEqual(0)
+          expect(Math.abs(realMin - (endMin - startMin))).toBeLessThanOrEqual(60)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   it('refuses bounds out of order or out of range', () => {
     expect(() => windowOf('2026-06-01', 'UTC', 600, 600)).toThrow(RangeError)
     expect(() => windowOf('2026-06-01', 'UTC', 600, 1441)).toThrow(RangeError)

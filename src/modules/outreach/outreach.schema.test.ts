@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { z } from 'zod'
+import { z } from 'zod'
+import { preview } from './outreach.template.core.ts'
 import {
   campaignCreate,
   campaignOut,
@@ -18,6 +19,7 @@ import {
   maxRunsIssue,
   minutesToHhmm,
   previewBody,
+  previewOut,
   replyListQuery,
   resolveMaxRuns,
   settingsPut,
@@ -397,5 +399,16 @@ describe('other bodies and queries', () => {
     }
     expect(campaignOut.safeParse(c).success).toBe(true)
     expect(paths(campaignOut, { ...c, workspace_id: MAILBOX })).toEqual(['workspace_id'])
+  })
+})
+
+describe('responses built by the cores encode', () => {
+  it('preview() fits previewOut (the serializer encodes strictly)', () => {
+    const p = preview({
+      subject: 'Hi {{first_name|there}}',
+      body: '{{followers}} fans',
+      footer_address: '1 Main St',
+    })
+    expect(z.safeEncode(previewOut, p).success).toBe(true)
   })
 })

@@ -604,6 +604,7 @@ export const EMAIL_STATUS_VALUES = [
   'unpaid',
   'cancelled',
   'replied',
+  'expired',
 ] as const
 
 /** `GET /outreach/campaigns/:id/emails`. */

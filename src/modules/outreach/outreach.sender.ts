@@ -16,6 +16,7 @@
  * {@link recoverStaleClaims} turns such claims into `unknown` after `claimTimeoutMs`.
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
+import { refundKey, sendKey, statusesAllowing } from './outreach.credits.core.ts'
 import { ensureAllowance, refundCredit, spendCredit } from './outreach.credits.ts'
 import type { MailboxRow, OutreachDeps, SmtpCreds } from './outreach.deps.ts'
 import { composeEmail } from './outreach.message.core.ts'
@@ -27,7 +28,7 @@ import { unsubscribeToken } from './outreach.unsubscribe.core.ts'
 export type EmailRow = typeof outreachEmails.$inferSelect
 
 /** Statuses of an email waiting for its send: planned, or deferred by a 4xx answer. */
-const WAITING = ['scheduled', 'deferred'] as const
+const WAITING = statusesAllowing('claim')
 
 /** Retries of a 4xx answer at most (then the email waits for the next run). */
 const MAX_ATTEMPTS = 5
@@ -168,7 +169,7 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
   // Credit and claim commit together; without a credit nothing is claimed.
   const credit = await ensureAllowance(deps, e.workspaceId, now)
   const attempt = e.attempts + 1
-  const sendKey = `outreach:send:${e.id}:${attempt}`
+  const chargeKey = sendKey(e.id, attempt)
   let claimed: EmailRow | undefined
   try {
     claimed = await deps.db.transaction(async (tx) => {
@@ -180,7 +181,7 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
       if (!row) return undefined
       const paid = await spendCredit(
         deps,
-        { workspaceId: e.workspaceId, day: credit.day, key: sendKey, reference: `outreach:email:${e.id}` },
+        { workspaceId: e.workspaceId, day: credit.day, key: chargeKey, reference: `outreach:email:${e.id}` },
         now,
         tx,
       )
@@ -219,7 +220,7 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
       {
         workspaceId: e.workspaceId,
         day: credit.day,
-        key: `outreach:refund:${e.id}:${attempt}`,
+        key: refundKey(e.id, attempt),
         reference: `outreach:email:${e.id}`,
       },
       after,
@@ -259,21 +260,15 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
         .onConflictDoNothing()
     return true
   }
-  // 4xx: again later inside the window (1, 2, 4, 8 minutes), else the next run.
+  // 4xx: again later inside the window (1, 2, 4, 8 minutes); past the last attempt or the
+  // window, it stays deferred until the window closes and then waits for the next run.
   const retryAt = after.getTime() + 60_000 * 2 ** (attempt - 1)
-  if (attempt < MAX_ATTEMPTS && retryAt < window.end.getTime()) {
-    await setStatus(deps, e.id, ['claimed'], {
-      status: 'scheduled',
-      scheduledAt: new Date(retryAt),
-      smtpResponse: outcome.response,
-      error: `deferred (4xx), attempt ${attempt}`,
-    })
-    return false
-  }
+  const again = attempt < MAX_ATTEMPTS && retryAt < window.end.getTime()
   await setStatus(deps, e.id, ['claimed'], {
-    status: 'expired',
+    status: 'deferred',
+    scheduledAt: new Date(again ? retryAt : window.end.getTime()),
     smtpResponse: outcome.response,
-    error: 'deferred (4xx) until the window closed; waits for the next run',
+    error: again ? `deferred (4xx), attempt ${attempt}` : 'deferred (4xx) until the window closes; waits for the next run',
   })
-  return true
+  return !again
 }
