@@ -191,6 +191,7 @@ export const EMAIL_STATUSES = [
   'unpaid',
   'cancelled',
   'replied',
+  'expired',
 ] as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 

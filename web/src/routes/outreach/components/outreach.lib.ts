@@ -480,7 +480,7 @@ export const EMAIL_STATUS_HELP: Record<string, string> = {
   unpaid: 'No credit left: waits for the next run',
   cancelled: 'Cancelled (campaign paused or the creator replied)',
   replied: 'Sent, and the creator replied',
-  expired: 'Its day and window passed before it could be sent',
+  expired: 'Not sent before the window closed (or the mailbox’s daily cap): waits for the next run',
 }
 
 /** Why a reply was not charged, in words. */

@@ -94,12 +94,13 @@ const EMAIL_VARIANT: Record<string, Variant> = {
   failed: 'destructive',
   suppressed: 'secondary',
   cancelled: 'secondary',
+  expired: 'secondary',
 }
 
 /** An email's status; its meaning is the tooltip (an info mark on the ones that need it). */
 export function EmailStatusBadge({ status }: { status: string }) {
   const help = EMAIL_STATUS_HELP[status]
-  const notable = status === 'unknown' || status === 'unpaid' || status === 'deferred'
+  const notable = status === 'unknown' || status === 'unpaid' || status === 'deferred' || status === 'expired'
   return (
     <Badge
       variant={EMAIL_VARIANT[status] ?? 'secondary'}
