@@ -432,6 +432,10 @@ export function useDeleteCampaign() {
   })
 }
 
+/** Refresh of the runs while one is discovering or enriching (or none exists yet), ms. */
+export const RUN_REFRESH_MS = 3_000
+
+/** Runs of a campaign, newest first. */
 export function useCampaignRuns(id: string) {
   return useQuery({
     queryKey: outreachKeys.runs(id),
@@ -439,7 +443,12 @@ export function useCampaignRuns(id: string) {
       api
         .get<{ items: CampaignRun[] }>(`${BASE}/campaigns/${enc(id)}/runs`, undefined, { signal })
         .then((r) => r.items),
-    refetchInterval: OUTREACH_REFRESH_MS,
+    // A run in progress (or the first one, about to start) moves within seconds.
+    refetchInterval: (q) =>
+      !q.state.data?.length ||
+      q.state.data.some((r) => r.status === 'discovering' || r.status === 'enriching')
+        ? RUN_REFRESH_MS
+        : OUTREACH_REFRESH_MS,
   })
 }
 
