@@ -310,8 +310,8 @@ function EmailsCard({ campaign: c }: { campaign: Campaign }) {
               <TableRow className="hover:bg-transparent">
                 <TableHead className="hidden md:table-cell">To</TableHead>
                 <TableHead>Creator</TableHead>
-                <TableHead>Scheduled</TableHead>
                 <TableHead>Status</TableHead>
+                <TableHead>Scheduled</TableHead>
                 <TableHead>Details</TableHead>
               </TableRow>
             </TableHeader>
@@ -324,7 +324,7 @@ function EmailsCard({ campaign: c }: { campaign: Campaign }) {
                   >
                     {e.to_email}
                   </TableCell>
-                  <TableCell className="max-w-48">
+                  <TableCell className="max-w-36 sm:max-w-48">
                     <div className="truncate text-sm">@{e.creator.handle}</div>
                     <div className="truncate font-mono text-xs md:hidden" title={e.to_email}>
                       {e.to_email}
@@ -334,18 +334,18 @@ function EmailsCard({ campaign: c }: { campaign: Campaign }) {
                       {e.creator.followers !== null && ` · ${formatInt(e.creator.followers)}`}
                     </div>
                   </TableCell>
+                  <TableCell>
+                    <EmailStatusBadge status={e.status} />
+                    {!e.charged && e.status === 'sent' && (
+                      <div className="text-xs text-muted-foreground">not charged</div>
+                    )}
+                  </TableCell>
                   <TableCell className="whitespace-nowrap tabular-nums">
                     {clockIn(e.scheduled_at, c.timezone)}
                     {e.sent_at && (
                       <div className="text-xs text-muted-foreground">
                         sent {clockIn(e.sent_at, c.timezone)}
                       </div>
-                    )}
-                  </TableCell>
-                  <TableCell>
-                    <EmailStatusBadge status={e.status} />
-                    {!e.charged && e.status === 'sent' && (
-                      <div className="text-xs text-muted-foreground">not charged</div>
                     )}
                   </TableCell>
                   <TableCell className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-muted-foreground">

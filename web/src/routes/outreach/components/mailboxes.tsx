@@ -350,7 +350,7 @@ function MailboxForm({
     }
   })
   const passwordPlaceholder = (has: boolean | undefined, clear: boolean) =>
-    clear ? 'cleared on save' : has ? 'unchanged' : 'none'
+    clear ? 'cleared on save' : has ? 'unchanged' : ''
   return (
     <form onSubmit={submit} noValidate data-testid="mailbox-form" className="min-w-0">
       <Card>
@@ -488,7 +488,7 @@ function ServerFields({
   const clear = form.watch(`${p}_password_clear`)
   return (
     <div className="grid gap-4">
-      <div className="grid gap-4 sm:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
+      <div className="grid grid-cols-[minmax(0,1fr)_6rem] gap-4 sm:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
         <FormField id={id('host')} label="Host" optional={p === 'imap'} error={err(errors[`${p}_host`])}>
           <Input
             autoComplete="off"
