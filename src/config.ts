@@ -304,7 +304,12 @@ export const envSchema = z
     /** Let mailboxes use private, loopback and link-local SMTP/IMAP hosts (local servers; SSRF guard off). */
     OUTREACH_ALLOW_PRIVATE: bool.default(false),
     /** Domain of generated Message-IDs (default: PUBLIC_URL's host). */
-    OUTREACH_MESSAGE_ID_DOMAIN: z.string().trim().min(1).optional(),
+    OUTREACH_MESSAGE_ID_DOMAIN: z
+      .string()
+      .trim()
+      .regex(/^$|^[a-z0-9.-]+$/i, 'must be a domain name')
+      .optional()
+      .transform((v) => v || undefined),
   })
   .refine((env) => env.VISITORS_MAX_PER_MINUTE >= env.VISITORS_MIN_PER_MINUTE, {
     path: ['VISITORS_MAX_PER_MINUTE'],

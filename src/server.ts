@@ -7,7 +7,12 @@ import http from 'node:http'
 import { sql } from 'drizzle-orm'
 import { createAdminApi } from './api.ts'
 import type { AppConfig } from './config.ts'
-import { bootstrapAdmin, createLoginLimiter, credentialStillValid } from './modules/accounts/index.ts'
+import {
+  bootstrapAdmin,
+  createLoginLimiter,
+  createMailer,
+  credentialStillValid,
+} from './modules/accounts/index.ts'
 import {
   type AutopilotService,
   autopilotRoutes,
@@ -67,6 +72,20 @@ import {
   visitorProjectRoutes,
   visitorRunRoutes,
 } from './modules/visitors/index.ts'
+import {
+  clayEnrichment,
+  createOutreachService,
+  deriveCallbackKey,
+  deriveUnsubscribeKey,
+  influencersClubDiscovery,
+  type OutreachService,
+  outreachPublicRoutes,
+  outreachRoutes,
+  ownerNotifier,
+  smtpSenders,
+  testImap,
+  testSmtp,
+} from './modules/outreach/index.ts'
 import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { type Clock, systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
@@ -92,6 +111,8 @@ export interface RunningServer {
   billing: BillingService
   /** The visitor engine (started). */
   visitors: VisitorEngine
+  /** The outreach runtime (started). */
+  outreach: OutreachService
   /** Background jobs (pg-boss in the same database). */
   jobs: Jobs<typeof JOB_CATALOG>
   logger: Logger
@@ -206,15 +227,6 @@ export async function startServer(
     logger,
     callsPerTick: config.AUTOPILOT_CALLS_PER_TICK,
   })
-  // One handler per catalog entry: a new job kind does not compile until it is handled here.
-  jobs.registerAll({
-    ...outbound.jobHandlers(),
-    ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
-    ...commissionReleaseHandlers({ db: db.db, logger }),
-    'autopilot-tick': async () => {
-      if (opts.autopilotSchedule !== false) await autopilot.tickAll()
-    },
-  })
   metrics.setConversionSource({
     postbackOutcomes: () => conversions.stats().outcomes,
     pendingConversionEvents: () => pendingEventCount(db.db),
@@ -238,6 +250,69 @@ export async function startServer(
     clock: systemClock,
     settings: billingSettingsFromEnv(config),
     logger,
+  })
+  // Outreach: recurring creator campaigns, credits on the ledger's daily allowance asset.
+  const outreachSender = smtpSenders()
+  const outreach = createOutreachService(
+    {
+      db: db.db,
+      ledger: billing.ledger,
+      clock: systemClock,
+      logger,
+      box: secretBox,
+      plans: config.OUTREACH_PLANS,
+      defaultPlan: config.OUTREACH_DEFAULT_PLAN,
+      discovery: config.OUTREACH_IC_API_KEY
+        ? influencersClubDiscovery({ baseUrl: config.OUTREACH_IC_URL, apiKey: config.OUTREACH_IC_API_KEY })
+        : undefined,
+      enrichment: config.OUTREACH_CLAY_WEBHOOK_URL
+        ? clayEnrichment({
+            db: db.db,
+            webhookUrl: config.OUTREACH_CLAY_WEBHOOK_URL,
+            authToken: config.OUTREACH_CLAY_WEBHOOK_TOKEN,
+            lifetimeCap: config.OUTREACH_CLAY_LIFETIME_CAP,
+            logger,
+          })
+        : undefined,
+      sender: outreachSender,
+      callbackKey: deriveCallbackKey(secretKey),
+      unsubscribeKey: deriveUnsubscribeKey(secretKey),
+      publicUrl: config.publicUrl,
+      messageIdDomain: config.OUTREACH_MESSAGE_ID_DOMAIN ?? new URL(config.publicUrl).hostname,
+      notify: ownerNotifier({
+        db: db.db,
+        box: secretBox,
+        sender: outreachSender,
+        mailer: createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }),
+        logger,
+      }),
+      publish: (workspaceId, event) => live.publish(workspaceId, event),
+      enrichWaitMs: config.OUTREACH_ENRICH_WAIT_MINUTES * 60_000,
+      claimTimeoutMs: 10 * 60_000,
+      maxPagesPerRun: 20,
+    },
+    {
+      // A run's discovery is a job keyed by the run: one per campaign and local day.
+      runStarted: async (run) => {
+        await jobs.enqueue('outreach-run', { run_id: run.id }, { key: run.id })
+      },
+      sendEveryMs: config.OUTREACH_SEND_EVERY_MS,
+    },
+  )
+  // One handler per catalog entry: a new job kind does not compile until it is handled here.
+  jobs.registerAll({
+    ...outbound.jobHandlers(),
+    ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
+    ...commissionReleaseHandlers({ db: db.db, logger }),
+    'autopilot-tick': async () => {
+      if (opts.autopilotSchedule !== false) await autopilot.tickAll()
+    },
+    'outreach-tick': async () => {
+      await outreach.tick()
+    },
+    'outreach-run': async (p) => {
+      await outreach.runJob(p.run_id)
+    },
   })
   const visitSpeed = {
     minPerMinute: config.VISITORS_MIN_PER_MINUTE,
@@ -366,6 +441,26 @@ export async function startServer(
         }),
       },
       {
+        plugin: outreachRoutes({
+          db: db.db,
+          clock: systemClock,
+          box: secretBox,
+          service: outreach,
+          credits: {
+            db: db.db,
+            ledger: billing.ledger,
+            plans: config.OUTREACH_PLANS,
+            defaultPlan: config.OUTREACH_DEFAULT_PLAN,
+          },
+          allowPrivate: config.OUTREACH_ALLOW_PRIVATE,
+          testMailbox: async (m) => ({
+            smtp: await testSmtp(m.smtp),
+            imap: m.imap ? await testImap(m.imap) : null,
+          }),
+        }),
+      },
+      { plugin: outreachPublicRoutes({ service: outreach, callbackKey: deriveCallbackKey(secretKey) }) },
+      {
         plugin: autopilotRoutes({
           db: db.db,
           box: secretBox,
@@ -413,6 +508,7 @@ export async function startServer(
   await jobs.start()
   await visitors.start()
   visitPulse.start()
+  await outreach.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
@@ -422,6 +518,7 @@ export async function startServer(
       // their hits are spooled before the pipeline closes.
       await visitors.stop()
       visitPulse.stop()
+      await outreach.stop()
       visitsWriter.flush()
       await conversions.stop()
       // After the API and postbacks stopped (nothing enqueues any more), before the database closes.
@@ -451,6 +548,7 @@ export async function startServer(
     autopilot,
     billing,
     visitors,
+    outreach,
     jobs,
     logger,
     close,

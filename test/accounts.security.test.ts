@@ -39,6 +39,12 @@ const PUBLIC_ROUTES = new Set([
   // Payment providers cannot log in: each delivery is verified by its signature instead
   // (Stripe/Revolut HMAC, Wise RSA); an unsigned request is refused and changes nothing.
   'POST /api/v1/webhooks/:provider',
+  // Outreach: mail clients unsubscribe without logging in (RFC 8058 one-click), each link
+  // carrying an HMAC'd token; Clay calls back with an HMAC of our correlation ID. A wrong
+  // token is refused and changes nothing.
+  'POST /api/v1/outreach/unsubscribe/:token',
+  'GET /api/v1/outreach/unsubscribe/:token',
+  'POST /api/v1/outreach/clay/callback/:correlationId',
 ])
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 

@@ -21,7 +21,7 @@
  *   `{"correlation_id": "{{correlation_id}}", "email": "{{Email}}", "email_status": "found"|"not_found"}`
  * `email` may be null or "" (Clay renders an empty column as ""): both mean not found.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
 
 /** Path of the callback route under the public URL; the correlation ID follows. */
@@ -128,4 +128,9 @@ export function parseClayCallback(
     throw new ClayCallbackError([{ path: 'email_status', message: 'not_found with an email' }])
   }
   return { correlationId, email: raw }
+}
+
+/** The callback token key: an HKDF derivative of the installation's secret key (`SECRETS_KEY`). */
+export function deriveCallbackKey(secretKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'traffoflex outreach clay callback v1', 32))
 }

@@ -15,12 +15,12 @@
  * auto-reply gives its credit back; an auto-reply turned into a reply is charged if it can be).
  */
 import { and, eq, inArray } from 'drizzle-orm'
-import PostalMime from 'postal-mime'
 import { notFound } from '../../platform/errors.ts'
-import { classifyIncoming, referencedMessageIds } from './outreach.classify.core.ts'
+import { candidateMessageIds, classifyIncoming } from './outreach.classify.core.ts'
 import { replyKey, replyRefundKey } from './outreach.credits.core.ts'
 import { ensureAllowance, refundCredit, spendCredit } from './outreach.credits.ts'
 import type { MailboxRow, OutreachDeps } from './outreach.deps.ts'
+import { parseIncoming } from './outreach.incoming.ts'
 import { outreachCampaigns, outreachEmails, outreachReplies, outreachSuppressions } from './outreach.tables.ts'
 
 /** A reply row. */
@@ -42,17 +42,20 @@ export async function handleIncoming(
   raw: Buffer | string,
   pos: { uid: number; uidValidity: number },
 ): Promise<ReplyRow | undefined> {
-  const parsed = await PostalMime.parse(raw)
-  const refs = referencedMessageIds(parsed.headers)
+  const parsed = await parseIncoming(raw)
+  // Candidates: In-Reply-To / References, and the headers a bounce returns.
+  const refs = candidateMessageIds(parsed)
   const ours = refs.length
     ? await deps.db
         .select()
         .from(outreachEmails)
         .where(and(eq(outreachEmails.workspaceId, mailbox.workspaceId), inArray(outreachEmails.messageId, refs)))
     : []
-  const verdict = classifyIncoming(parsed, new Set(ours.map((o) => o.messageId)))
+  const verdict = classifyIncoming(parsed, new Set(ours.map((o) => o.messageId)), {
+    ...(ours[0] && { sentSubject: ours[0].subject }),
+  })
   if (verdict.kind === 'unrelated') return undefined
-  let email = ours[0]
+  let email = ours.find((o) => verdict.matchedMessageIds.includes(o.messageId)) ?? ours[0]
   if (!email && verdict.kind === 'bounce' && verdict.bouncedRecipient) {
     const [byAddress] = await deps.db
       .select()
@@ -78,9 +81,9 @@ export async function handleIncoming(
       campaignId: email?.campaignId ?? null,
       messageId,
       uid: pos.uid,
-      fromEmail: (parsed.from?.address ?? '').toLowerCase(),
-      subject: (parsed.subject ?? '').slice(0, 500),
-      bodyText: (parsed.text ?? '').slice(0, 20_000),
+      fromEmail: parsed.from,
+      subject: parsed.subject.slice(0, 500),
+      bodyText: parsed.text.slice(0, 20_000),
       receivedAt: now,
       kind: verdict.kind,
       evidence: verdict.evidence,
@@ -88,7 +91,7 @@ export async function handleIncoming(
     .onConflictDoNothing()
     .returning()
   if (!row) return undefined
-  return apply(deps, row, verdict.kind, verdict.bouncedRecipient)
+  return apply(deps, row, verdict.kind, verdict.suppress === false ? undefined : verdict.bouncedRecipient)
 }
 
 /** Applies the rules of `kind` to a recorded message (first time, or after an override). */

@@ -6,6 +6,7 @@
 import { and, asc, desc, eq, gte, ilike, inArray, lt, sql } from 'drizzle-orm'
 import type { Db } from '../../platform/db/client.ts'
 import { conflict, notFound } from '../../platform/errors.ts'
+import { users, workspaceMembers } from '../accounts/index.ts'
 import type { MailboxRow } from './outreach.deps.ts'
 import type { ReplyRow } from './outreach.replies.ts'
 import type { CampaignRow, RunRow } from './outreach.runs.ts'
@@ -353,4 +354,14 @@ export async function removeSuppression(db: Db, workspaceId: string, email: stri
     .where(and(eq(outreachSuppressions.workspaceId, workspaceId), eq(outreachSuppressions.email, email.toLowerCase())))
     .returning({ email: outreachSuppressions.email })
   if (rows.length === 0) throw notFound('suppressed address')
+}
+
+/** Email addresses of the workspace's owners (who get "campaign completed" and reply notices). */
+export async function ownerEmails(db: Db, workspaceId: string): Promise<string[]> {
+  const rows = await db
+    .select({ email: users.email })
+    .from(workspaceMembers)
+    .innerJoin(users, eq(users.id, workspaceMembers.userId))
+    .where(and(eq(workspaceMembers.workspaceId, workspaceId), eq(workspaceMembers.role, 'owner')))
+  return rows.map((r) => r.email)
 }

@@ -62,6 +62,7 @@ import {
   runListOut,
   settingsOut,
   settingsPut,
+  SUPPRESSION_REASONS,
   suppressionAdd,
   suppressionImport,
   suppressionImportOut,
@@ -478,7 +479,12 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
       async (req) => {
         const rows = await listSuppressions(db, req.auth.workspaceId, req.query.q)
         return {
-          items: rows.map((s) => ({ email: s.email, reason: s.reason, detail: s.detail, created_at: s.createdAt.toISOString() })),
+          items: rows.map((s) => ({
+            email: s.email,
+            reason: s.reason as (typeof SUPPRESSION_REASONS)[number],
+            detail: s.detail,
+            created_at: s.createdAt.toISOString(),
+          })),
         }
       },
     )

@@ -9,11 +9,10 @@
  * minute across processes), a run's discovery a job keyed by the run.
  */
 import { and, eq, inArray, isNotNull } from 'drizzle-orm'
-import { nowMs } from '../../platform/clock.ts'
 import { AppError, badRequest } from '../../platform/errors.ts'
 import { verifyCallbackToken } from './clay.callback.core.ts'
 import type { MailboxRow, OutreachDeps } from './outreach.deps.ts'
-import { createImapWatcher } from './outreach.imap.ts'
+import { createImapWatcher, fetchNewOnce } from './outreach.imap.ts'
 import { handleIncoming } from './outreach.replies.ts'
 import {
   executeRun,
@@ -65,6 +64,11 @@ export interface OutreachService {
   unsubscribeInfo(token: string): Promise<{ email_masked: string; already: boolean }>
   /** Reads one raw message of a mailbox (IMAP watcher, replays). */
   incoming(mailboxId: string, raw: Buffer | string, pos: { uid: number; uidValidity: number }): Promise<void>
+  /**
+   * Reads a mailbox's new messages once over IMAP (no watcher: replays, tests) and records
+   * the position. Answers how many messages were read.
+   */
+  pollMailbox(mailboxId: string): Promise<number>
   /** Re-reads mailboxes and (re)starts their IMAP watchers (after a mailbox changed). */
   refreshMailboxes(): Promise<void>
   start(): Promise<void>
@@ -146,6 +150,19 @@ export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceO
       if (!mb) throw badRequest('unknown mailbox')
       await handleIncoming(deps, mb, raw, pos)
     },
+    async pollMailbox(mailboxId) {
+      const [b] = await deps.db.select().from(outreachMailboxes).where(eq(outreachMailboxes.id, mailboxId))
+      if (!b?.imapHost) return 0
+      const r = await fetchNewOnce(
+        imapCreds(b),
+        { uidValidity: b.imapUidValidity ?? null, lastUid: b.imapLastUid },
+        async (m) => {
+          await handleIncoming(deps, b, m.raw, { uid: m.uid, uidValidity: m.uidValidity })
+        },
+        (p) => savePosition(b.id, p),
+      )
+      return r.count
+    },
     async refreshMailboxes() {
       if (opts.imap === false || stopped) return
       const boxes = await deps.db.select().from(outreachMailboxes).where(isNotNull(outreachMailboxes.imapHost))
@@ -186,27 +203,32 @@ export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceO
   }
 
   const watcherKey = (b: MailboxRow) =>
-    [b.imapHost, b.imapPort, b.imapSecure, b.imapUser, b.imapPasswordSealed, b.imapUidValidity].join('|')
+    [b.imapHost, b.imapPort, b.imapSecure, b.imapUser, b.imapPasswordSealed].join('|')
+
+  const imapCreds = (b: MailboxRow) => ({
+    host: b.imapHost!,
+    port: b.imapPort ?? 993,
+    secure: b.imapSecure,
+    user: b.imapUser ?? '',
+    pass: b.imapPasswordSealed ? deps.box.open(b.imapPasswordSealed) : '',
+  })
+  const savePosition = async (mailboxId: string, p: { uidValidity: number; lastUid: number }) => {
+    await deps.db
+      .update(outreachMailboxes)
+      .set({ imapUidValidity: p.uidValidity, imapLastUid: p.lastUid, status: 'ok', lastError: null })
+      .where(eq(outreachMailboxes.id, mailboxId))
+  }
 
   function startWatcher(b: MailboxRow) {
     const w = createImapWatcher({
-      host: b.imapHost!,
-      port: b.imapPort ?? 993,
-      secure: b.imapSecure,
-      user: b.imapUser ?? '',
-      pass: b.imapPasswordSealed ? deps.box.open(b.imapPasswordSealed) : '',
+      ...imapCreds(b),
       position: { uidValidity: b.imapUidValidity ?? null, lastUid: b.imapLastUid },
       noopIntervalMs: opts.imapNoopMs ?? 60_000,
       logger: deps.logger,
       onMessage: async (m) => {
         await handleIncoming(deps, b, m.raw, { uid: m.uid, uidValidity: m.uidValidity })
       },
-      onPosition: async (p) => {
-        await deps.db
-          .update(outreachMailboxes)
-          .set({ imapUidValidity: p.uidValidity, imapLastUid: p.lastUid, status: 'ok', lastError: null })
-          .where(eq(outreachMailboxes.id, b.id))
-      },
+      onPosition: (p) => savePosition(b.id, p),
     })
     void w.start().catch((err: unknown) => {
       deps.logger.warn({ mailbox: b.id, err: err instanceof Error ? err.message : String(err) }, 'IMAP watcher failed')
@@ -214,6 +236,5 @@ export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceO
     return { key: watcherKey(b), stop: () => w.stop() }
   }
 
-  void nowMs
   return service
 }
