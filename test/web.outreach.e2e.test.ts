@@ -250,9 +250,11 @@ describe('outreach from the first mailbox to an unsubscribe', () => {
     // The first run starts at once; without a creator search configured it fails and says so.
     const run = page.locator('[data-testid="run-row"][data-run="1"]')
     await run.waitFor({ timeout: 15_000 })
+    // The run job picks it up, finds no creator search configured, and the row says why.
     await expect
-      .poll(() => run.getByTestId('run-status').getAttribute('data-status'), { timeout: 15_000 })
-      .toMatch(/^(failed|discovering|enriching|scheduled|completed)$/)
+      .poll(() => run.getByTestId('run-status').getAttribute('data-status'), { timeout: 20_000 })
+      .toBe('failed')
+    await expect(run.getByTestId('run-error').textContent()).resolves.toMatch(/not configured/)
     await shot(page, 'outreach-e2e-campaign')
     await phoneShot(`${server.url}/outreach/campaigns/${campaignId}`, 'outreach-e2e-campaign', (p) =>
       p.locator('[data-testid="run-row"][data-run="1"]').waitFor(),

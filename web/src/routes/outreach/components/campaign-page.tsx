@@ -225,7 +225,10 @@ function RunsCard({ campaignId }: { campaignId: string }) {
                   <TableCell className="text-right tabular-nums">{formatInt(r.emails_found)}</TableCell>
                   <TableCell className="text-right tabular-nums">{formatInt(r.emails_sent)}</TableCell>
                   <TableCell className="text-right tabular-nums">{formatInt(r.credits_used)}</TableCell>
-                  <TableCell className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-destructive">
+                  <TableCell
+                    className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-destructive"
+                    data-testid="run-error"
+                  >
                     {r.error ?? <span className="text-muted-foreground">—</span>}
                   </TableCell>
                 </TableRow>
