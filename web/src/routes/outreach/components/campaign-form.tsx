@@ -196,21 +196,26 @@ export function CampaignForm({
               </FormField>
             </div>
             <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
-              <FormField id="c-min" label="Min followers" optional error={err(errors.min_followers)}>
+              <FormField
+                id="c-min"
+                label="Min followers"
+                error={err(errors.min_followers)}
+                hint={followersOk ? 'Empty = any.' : 'No follower filter on this platform.'}
+              >
                 <Input
                   inputMode="numeric"
                   className="tabular-nums"
-                  placeholder={followersOk ? 'e.g. 10000' : 'not on this platform'}
+                  placeholder={followersOk ? 'e.g. 10000' : '—'}
                   disabled={!followersOk}
                   {...fieldAria('c-min', err(errors.min_followers))}
                   {...form.register('min_followers')}
                 />
               </FormField>
-              <FormField id="c-max" label="Max followers" optional error={err(errors.max_followers)}>
+              <FormField id="c-max" label="Max followers" error={err(errors.max_followers)}>
                 <Input
                   inputMode="numeric"
                   className="tabular-nums"
-                  placeholder={followersOk ? 'e.g. 500000' : 'not on this platform'}
+                  placeholder={followersOk ? 'e.g. 500000' : '—'}
                   disabled={!followersOk}
                   {...fieldAria('c-max', err(errors.max_followers))}
                   {...form.register('max_followers')}
@@ -252,8 +257,8 @@ export function CampaignForm({
             title="Schedule"
             description="Each run finds new creators, then sends spread over the window of its day."
           >
-            <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-              <div className="grid content-start gap-1.5">
+            <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
+              <div className="col-span-2 grid content-start gap-1.5 sm:col-span-1">
                 <p className="text-sm font-medium">Runs</p>
                 <div
                   role="radiogroup"
@@ -317,6 +322,7 @@ export function CampaignForm({
               </FormField>
               <FormField
                 id="c-mailbox"
+                className="col-span-2 sm:col-span-1"
                 label="Mailbox"
                 error={err(errors.mailbox_id)}
                 hint={

@@ -128,7 +128,7 @@ function CampaignView({ campaign: c }: { campaign: Campaign }) {
           </>
         }
       />
-      <div className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="campaign-figures">
+      <div className="grid grid-cols-3 gap-2 sm:gap-3 lg:grid-cols-6" data-testid="campaign-figures">
         <Figure
           label="Runs"
           value={runsText(c)}
@@ -198,43 +198,58 @@ function RunsCard({ campaignId }: { campaignId: string }) {
         }
       >
         {(items) => (
-          <Table data-testid="runs-table">
-            <TableHeader>
-              <TableRow className="hover:bg-transparent">
-                <TableHead>Run</TableHead>
-                <TableHead>Date</TableHead>
-                <TableHead>Status</TableHead>
-                <TableHead className="text-right">Found</TableHead>
-                <TableHead className="text-right">Emails</TableHead>
-                <TableHead className="text-right">Sent</TableHead>
-                <TableHead className="text-right">Credits</TableHead>
-                <TableHead>Error</TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((r) => (
-                <TableRow key={r.id} data-testid="run-row" data-run={r.run_number}>
-                  <TableCell className="font-medium tabular-nums">#{r.run_number}</TableCell>
-                  <TableCell className="whitespace-nowrap" title={`Started ${formatDateTime(r.started_at)}`}>
-                    {r.run_date}
-                  </TableCell>
-                  <TableCell>
-                    <RunStatusBadge status={r.status} />
-                  </TableCell>
-                  <TableCell className="text-right tabular-nums">{formatInt(r.creators_found)}</TableCell>
-                  <TableCell className="text-right tabular-nums">{formatInt(r.emails_found)}</TableCell>
-                  <TableCell className="text-right tabular-nums">{formatInt(r.emails_sent)}</TableCell>
-                  <TableCell className="text-right tabular-nums">{formatInt(r.credits_used)}</TableCell>
-                  <TableCell
-                    className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-destructive"
-                    data-testid="run-error"
-                  >
-                    {r.error ?? <span className="text-muted-foreground">—</span>}
-                  </TableCell>
+          <>
+            {items[0]?.status === 'failed' && items[0].error && (
+              <div className="px-5 pb-3">
+                <Alert variant="destructive" data-testid="last-run-error">
+                  <CircleAlert />
+                  <AlertDescription>
+                    Run #{items[0].run_number} failed: {items[0].error}
+                  </AlertDescription>
+                </Alert>
+              </div>
+            )}
+            <Table data-testid="runs-table">
+              <TableHeader>
+                <TableRow className="hover:bg-transparent">
+                  <TableHead>Run</TableHead>
+                  <TableHead>Date</TableHead>
+                  <TableHead>Status</TableHead>
+                  <TableHead className="text-right">Found</TableHead>
+                  <TableHead className="text-right">Emails</TableHead>
+                  <TableHead className="text-right">Sent</TableHead>
+                  <TableHead className="text-right">Credits</TableHead>
+                  <TableHead>Error</TableHead>
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
+              </TableHeader>
+              <TableBody>
+                {items.map((r) => (
+                  <TableRow key={r.id} data-testid="run-row" data-run={r.run_number}>
+                    <TableCell className="font-medium tabular-nums">#{r.run_number}</TableCell>
+                    <TableCell
+                      className="whitespace-nowrap"
+                      title={`Started ${formatDateTime(r.started_at)}`}
+                    >
+                      {r.run_date}
+                    </TableCell>
+                    <TableCell>
+                      <RunStatusBadge status={r.status} />
+                    </TableCell>
+                    <TableCell className="text-right tabular-nums">{formatInt(r.creators_found)}</TableCell>
+                    <TableCell className="text-right tabular-nums">{formatInt(r.emails_found)}</TableCell>
+                    <TableCell className="text-right tabular-nums">{formatInt(r.emails_sent)}</TableCell>
+                    <TableCell className="text-right tabular-nums">{formatInt(r.credits_used)}</TableCell>
+                    <TableCell
+                      className="max-w-72 min-w-48 text-xs whitespace-normal break-words text-destructive"
+                      data-testid="run-error"
+                    >
+                      {r.error ?? <span className="text-muted-foreground">—</span>}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </>
         )}
       </QueryStates>
     </Card>
