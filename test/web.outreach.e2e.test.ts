@@ -9,7 +9,8 @@
  * a campaign in the form (an unknown merge field is flagged under the subject as typed, the
  * server's preview renders the sample creator with the footer address), sees it in the list
  * and its first run on the campaign page (no creator search is configured here, so run #1
- * fails and says why), pauses and resumes it. A recipient opens the unsubscribe link of an
+ * fails and says why), pauses, resumes and edits it. The credit day's zone is set in the
+ * credits widget. A recipient opens the unsubscribe link of an
  * email without any session, unsubscribes with the button, and the address is on the
  * suppression list. Screenshots at 1366×800 and 390×844 go to test/screenshots/.
  *
@@ -169,6 +170,14 @@ describe('outreach from the first mailbox to an unsubscribe', () => {
     await page.goto(`${server.url}/outreach`)
     await page.getByTestId('credits-widget').getByTestId('credits-resets').waitFor()
     await expect(page.getByTestId('credits-resets').textContent()).resolves.toMatch(/^resets at \d\d:\d\d /)
+    // The credit day follows the zone chosen for it.
+    await page.getByTestId('credits-settings').click()
+    await page.fill('#o-tz', 'Europe/Berlin')
+    await page.getByTestId('settings-dialog').getByRole('button', { name: 'Save' }).click()
+    await expect
+      .poll(() => page.getByTestId('credits-resets').textContent())
+      .toBe('resets at 00:00 Europe/Berlin')
+    expect((await api('GET', '/outreach/settings')).body.timezone).toBe('Europe/Berlin')
     await page.getByTestId('empty-state').getByText('No campaigns yet').waitFor()
     await shot(page, 'outreach-e2e-empty')
     await page.getByTestId('connect-mailbox-first').click()
@@ -261,7 +270,7 @@ describe('outreach from the first mailbox to an unsubscribe', () => {
     )
   })
 
-  it('lists the campaign with its status and runs; pauses and resumes it', async () => {
+  it('lists the campaign with its status and runs; pauses, resumes and edits it', async () => {
     await page.goto(`${server.url}/outreach`)
     const row = page.getByTestId('campaigns-table').locator('tr', { hasText: 'Fitness creators DE' })
     await row.waitFor()
@@ -277,6 +286,18 @@ describe('outreach from the first mailbox to an unsubscribe', () => {
     expect((await api('GET', `/outreach/campaigns/${campaignId}`)).body.is_active).toBe(false)
     await page.getByTestId('toggle-active').click()
     await page.locator('[data-testid="campaign-status"][data-status="active"]').waitFor()
+    // Edit: the form opens with the saved values; the change is saved.
+    await page.getByRole('link', { name: 'Edit' }).click()
+    await page.getByTestId('campaign-form').waitFor()
+    await expect(page.locator('#c-name').inputValue()).resolves.toBe('Fitness creators DE')
+    await expect(page.getByTestId('keyword-chip').allTextContents()).resolves.toEqual([
+      'fitness',
+      'home workout',
+    ])
+    await page.fill('#c-quota', '20')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.waitForURL(`${server.url}/outreach/campaigns/${campaignId}`)
+    expect((await api('GET', `/outreach/campaigns/${campaignId}`)).body.daily_quota).toBe(20)
   })
 
   it('a recipient unsubscribes with one click, without any session', async () => {

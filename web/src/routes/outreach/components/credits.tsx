@@ -3,15 +3,38 @@
  * what was charged) and the 14-day history (sent vs replies). One credit = one email sent or
  * one reply received; a reply with no credit left is kept and not charged.
  */
-import { CircleAlert, Coins } from 'lucide-react'
-import { lazy, Suspense } from 'react'
+import { CircleAlert, Coins, Settings2 } from 'lucide-react'
+import { lazy, Suspense, useState } from 'react'
+import { FormField } from '@/components/common/form-field'
 import { EmptyState, QueryStates } from '@/components/common/states'
+import { Alert, AlertDescription } from '@/components/ui/alert'
+import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogFooter,
+  DialogHeader,
+  DialogTitle,
+} from '@/components/ui/dialog'
+import { Input } from '@/components/ui/input'
+import { Select } from '@/components/ui/select'
 import { Skeleton } from '@/components/ui/skeleton'
-import { useCreditHistory, useCredits, useOutreachSettings } from '@/hooks/api/outreach'
+import { toast } from '@/components/ui/sonner'
+import { Spinner } from '@/components/ui/spinner'
+import {
+  type OutreachSettings,
+  useCreditHistory,
+  useCredits,
+  useOutreachSettings,
+  useUpdateOutreachSettings,
+} from '@/hooks/api/outreach'
+import { ApiError, errorMessage } from '@/lib/api'
 import { formatInt } from '@/lib/format'
 import { cn } from '@/lib/utils'
-import { resetsText, usedPercent } from './outreach.lib'
+import { TimezoneList } from '../../campaigns/components/shared'
+import { isTimeZone, resetsText, usedPercent } from './outreach.lib'
 
 const CreditsChart = lazy(() => import('./credits-chart'))
 
@@ -19,6 +42,7 @@ const CreditsChart = lazy(() => import('./credits-chart'))
 export function CreditsWidget({ className }: { className?: string }) {
   const credits = useCredits()
   const settings = useOutreachSettings()
+  const [editing, setEditing] = useState(false)
   return (
     <Card className={cn('min-w-0', className)} data-testid="credits-widget">
       <CardHeader>
@@ -34,7 +58,15 @@ export function CreditsWidget({ className }: { className?: string }) {
             )}
           </CardDescription>
         </div>
+        {settings.data && (
+          <Button variant="ghost" size="sm" onClick={() => setEditing(true)} data-testid="credits-settings">
+            <Settings2 /> Plan
+          </Button>
+        )}
       </CardHeader>
+      {settings.data && editing && (
+        <SettingsDialog settings={settings.data} onClose={() => setEditing(false)} />
+      )}
       <CardContent>
         <QueryStates query={credits} pending={<Skeleton className="h-24 w-full" />}>
           {(c) => {
@@ -139,5 +171,73 @@ export function CreditsHistory({ days = 14, className }: { days?: number; classN
         </QueryStates>
       </CardContent>
     </Card>
+  )
+}
+
+/** The plan (daily credits, from the next credit day) and the zone whose midnight resets them. */
+function SettingsDialog({ settings, onClose }: { settings: OutreachSettings; onClose: () => void }) {
+  const update = useUpdateOutreachSettings()
+  const [plan, setPlan] = useState(settings.plan)
+  const [timezone, setTimezone] = useState(settings.timezone)
+  const tzError = isTimeZone(timezone.trim()) ? undefined : 'An IANA time zone such as Europe/Berlin or UTC'
+  const serverError = (path: string) =>
+    update.error instanceof ApiError ? update.error.fieldError(path) : undefined
+  const save = () =>
+    update.mutate(
+      { plan, timezone: timezone.trim() },
+      {
+        onSuccess: () => {
+          toast.success('Saved')
+          onClose()
+        },
+      },
+    )
+  return (
+    <Dialog open onOpenChange={(o) => !o && onClose()}>
+      <DialogContent data-testid="settings-dialog">
+        <DialogHeader>
+          <DialogTitle>Plan and credit day</DialogTitle>
+          <DialogDescription>
+            Credits reset at midnight of this time zone. A new plan applies from the next credit day.
+          </DialogDescription>
+        </DialogHeader>
+        <div className="grid gap-4">
+          <FormField id="o-plan" label="Plan" error={serverError('plan')}>
+            <Select id="o-plan" value={plan} onChange={(e) => setPlan(e.target.value)}>
+              {settings.plans.map((p) => (
+                <option key={p.name} value={p.name}>
+                  {p.name} — {formatInt(p.daily_limit)} credits a day
+                </option>
+              ))}
+            </Select>
+          </FormField>
+          <FormField id="o-tz" label="Time zone" error={tzError ?? serverError('timezone')}>
+            <Input
+              id="o-tz"
+              list="timezones"
+              autoComplete="off"
+              value={timezone}
+              aria-invalid={tzError ? true : undefined}
+              onChange={(e) => setTimezone(e.target.value)}
+            />
+          </FormField>
+          <TimezoneList />
+          {update.isError && !serverError('plan') && !serverError('timezone') && (
+            <Alert variant="destructive">
+              <CircleAlert />
+              <AlertDescription>{errorMessage(update.error)}</AlertDescription>
+            </Alert>
+          )}
+        </div>
+        <DialogFooter>
+          <Button variant="outline" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button onClick={save} disabled={!!tzError || update.isPending}>
+            {update.isPending && <Spinner />} Save
+          </Button>
+        </DialogFooter>
+      </DialogContent>
+    </Dialog>
   )
 }
