@@ -115,6 +115,7 @@ CREATE TABLE "outreach_replies" (
 	"evidence" jsonb NOT NULL,
 	"override_kind" text,
 	"charged" boolean DEFAULT false NOT NULL,
+	"charged_day" text,
 	"uncharged_reason" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "outreach_replies_mailbox_message" UNIQUE("mailbox_id","message_id")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from './config.ts'
+import { loadConfig, parsePlans } from './config.ts'
 
 describe('THREAD_PRIORITY', () => {
   it.each([
@@ -89,5 +89,38 @@ describe('VISITORS_EGRESS', () => {
     }
     expect(msg).toMatch(/VISITORS_EGRESS/)
     expect(msg).not.toContain('s3cret')
+  })
+})
+
+describe('parsePlans', () => {
+  it('parses the default list, in order', () => {
+    expect(loadConfig({}).OUTREACH_PLANS).toEqual([
+      { name: 'free', dailyLimit: 20 },
+      { name: 'starter', dailyLimit: 200 },
+      { name: 'pro', dailyLimit: 1000 },
+    ])
+    expect(parsePlans(' trial : 0 , big_one:1000000')).toEqual([
+      { name: 'trial', dailyLimit: 0 },
+      { name: 'big_one', dailyLimit: 1_000_000 },
+    ])
+  })
+
+  it.each([
+    ['', /no outreach plans/],
+    ['free:20,', /plan entry 2 "": write name:daily_limit/],
+    ['free', /plan entry 1 "free": write name:daily_limit/],
+    ['free:20,Pro:100', /plan entry 2 "Pro:100": name must be lower-case/],
+    ['free:abc', /plan entry 1 "free:abc": daily limit must be a whole number/],
+    ['free:-1', /plan entry 1 "free:-1": daily limit/],
+    ['free:1.5', /daily limit/],
+    ['free:1000001', /daily limit must be a whole number from 0 to 1000000/],
+    ['free:20,free:30', /plan entry 2 "free:30": plan free is listed twice/],
+  ])('refuses %j naming the entry', (text, message) => {
+    expect(() => parsePlans(text)).toThrow(message)
+  })
+
+  it('stops the process naming OUTREACH_PLANS and OUTREACH_DEFAULT_PLAN', () => {
+    expect(() => loadConfig({ OUTREACH_PLANS: 'free:x' })).toThrow(/OUTREACH_PLANS: plan entry 1/)
+    expect(() => loadConfig({ OUTREACH_DEFAULT_PLAN: 'gold' })).toThrow(/OUTREACH_DEFAULT_PLAN: must name one of/)
   })
 })

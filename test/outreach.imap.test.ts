@@ -192,13 +192,37 @@ describe.skipIf(!existsSync(DOVECOT_BIN))('IMAP watcher on Dovecot', () => {
     await w.stop()
   })
 
+  it('skipExisting: a mailbox read for the first time starts after its newest message', async () => {
+    const got: number[] = []
+    const positions: { uidValidity: number; lastUid: number }[] = []
+    const w = createImapWatcher({
+      ...creds(),
+      position: { uidValidity: null, lastUid: 0 },
+      skipExisting: true,
+      onMessage: async (m) => {
+        got.push(m.uid)
+      },
+      onPosition: async (p) => {
+        positions.push(p)
+      },
+    })
+    watchers.push(w)
+    await w.start()
+    expect(got).toEqual([])
+    expect(positions).toEqual([{ uidValidity, lastUid: 8 }])
+    dovecot.deliver(plain(9))
+    await until(() => got.length === 1, 'message 9', 4_000)
+    expect(got).toEqual([9])
+    await w.stop()
+  })
+
   it('fetchNewOnce reads above the position; testImap checks the login', async () => {
     const uids: number[] = []
     const r = await fetchNewOnce(creds(), { uidValidity, lastUid: 6 }, async (m) => {
       uids.push(m.uid)
     })
-    expect(uids).toEqual([7, 8])
-    expect(r).toEqual({ uidValidity, lastUid: 8, count: 2 })
+    expect(uids).toEqual([7, 8, 9])
+    expect(r).toEqual({ uidValidity, lastUid: 9, count: 3 })
 
     expect(await testImap(creds())).toMatchObject({ ok: true })
     const bad = await testImap({ ...creds(), pass: 'wrong' })

@@ -39,7 +39,13 @@ function prng(seed: number) {
 }
 
 /** A creator's answer to one of our emails, as an RFC 5322 message. */
-function answer(kind: 'reply' | 'auto' | 'bounce', to: string, from: string, messageId: string, n: number): string {
+function answer(
+  kind: 'reply' | 'auto' | 'bounce',
+  to: string,
+  from: string,
+  messageId: string,
+  n: number,
+): string {
   const date = 'Mon, 02 Mar 2026 15:00:00 +0000'
   if (kind === 'bounce')
     return [
@@ -102,6 +108,7 @@ describe('outreach: a month of one recurring campaign', () => {
       // Sunday 1 March 2026, 06:00 in New York; DST starts on Sunday 8 March.
       start: '2026-03-01T11:00:00Z',
       plans: [{ name: 'tiny', dailyLimit: DAY_LIMIT }],
+      creators: 1_000,
       emailShare: 0.8,
       duplicateShare: 0.1,
       dropShare: 0.05,
@@ -129,7 +136,7 @@ describe('outreach: a month of one recurring campaign', () => {
   it('runs 30 days with every invariant holding', async () => {
     const res = await w.api('POST', '/outreach/campaigns', {
       name: 'Baseball Instagram',
-      criteria: { platform: 'instagram', keywords: ['baseball'] },
+      criteria: { platform: 'instagram', keywords: ['fitness', 'travel'] },
       mailbox_id: w.mailbox.id,
       timezone: TZ,
       daily_quota: QUOTA,
@@ -179,7 +186,9 @@ describe('outreach: a month of one recurring campaign', () => {
     expect(c!.runCount).toBe(30)
     expect(c!.isActive).toBe(false)
     const runs = await h.db.select().from(outreachRuns).where(eq(outreachRuns.campaignId, campaignId))
-    expect(runs.map((r) => r.runNumber).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+    expect(runs.map((r) => r.runNumber).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    )
     expect(new Set(runs.map((r) => r.runDate)).size).toBe(30)
     expect(runs.every((r) => r.status === 'completed')).toBe(true)
 
@@ -189,7 +198,9 @@ describe('outreach: a month of one recurring campaign', () => {
     expect(done[0]!.envelope.to).toEqual([w.owner.email])
 
     // No email sent twice, no address emailed twice, no creator contacted twice.
-    const outreach = w.smtp.messages.filter((m) => !m.subject.startsWith('Campaign completed') && !m.subject.startsWith('New reply'))
+    const outreach = w.smtp.messages.filter(
+      (m) => !m.subject.startsWith('Campaign completed') && !m.subject.startsWith('New reply'),
+    )
     const ids = outreach.map((m) => m.messageId)
     expect(new Set(ids).size).toBe(ids.length)
     const rcpts = outreach.map((m) => m.envelope.to[0])
@@ -198,6 +209,16 @@ describe('outreach: a month of one recurring campaign', () => {
     expect(new Set(emails.map((e) => e.creatorId)).size).toBe(emails.length)
     const creators = await h.db.select().from(outreachCreators)
     expect(new Set(creators.map((k) => k.externalId)).size).toBe(creators.length)
+    if (process.env.DEBUG_MONTH) {
+      console.log(
+        runs.slice(0, 3),
+        emails.slice(0, 3),
+        creators.length,
+        w.clay.submissions().length,
+        w.clay.pending().length,
+        w.clay.deliveries().slice(0, 3),
+      )
+    }
     expect(outreach.length).toBeGreaterThan(60)
 
     // Every send inside 09:00–17:00 New York time (both sides of the DST change).

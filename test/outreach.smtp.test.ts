@@ -39,6 +39,7 @@ function email(to: string) {
 describe('createSmtpSender', () => {
   it('sends with our Message-ID, the RFC 8058 headers and the footer; reuses the connection', async () => {
     const sender = createSmtpSender(creds())
+    const connectionsBefore = smtp.stats.connections
     try {
       const opts = email('ana@creator.example')
       const out = await sender.send(opts)
@@ -59,6 +60,7 @@ describe('createSmtpSender', () => {
       const again = await sender.send(email('bo@creator.example'))
       expect(again.ok).toBe(true)
       expect(smtp.messages.at(-1)!.envelope.to).toEqual(['bo@creator.example'])
+      expect(smtp.stats.connections - connectionsBefore).toBe(1)
     } finally {
       sender.close()
     }

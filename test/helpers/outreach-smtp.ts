@@ -52,6 +52,9 @@ export async function startOutreachSmtp(
   const rules: Rule[] = []
   const behaviorOf = new Map<string, SmtpBehavior | undefined>()
   const slowMs = opts.slowMs ?? 3_000
+  /** Message payloads received in full (before any answer). */
+  let payloads = 0
+  const stats = { connections: 0 }
 
   const pick = (to: string): SmtpBehavior | undefined => {
     const i = rules.findIndex((r) => r.remaining > 0 && (r.to === undefined || r.to === to.toLowerCase()))
@@ -76,6 +79,10 @@ export async function startOutreachSmtp(
     disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
     logger: false,
     closeTimeout: 100,
+    onConnect(_session, cb) {
+      stats.connections++
+      cb()
+    },
     onMailFrom(_address, session, cb) {
       behaviorOf.delete(session.id)
       cb()
@@ -92,6 +99,7 @@ export async function startOutreachSmtp(
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
+        payloads++
         const b = behaviorOf.get(session.id)
         const raw = Buffer.concat(chunks)
         const record = (accepted: boolean) =>
@@ -132,6 +140,10 @@ export async function startOutreachSmtp(
     host: '127.0.0.1',
     port,
     messages,
+    /** Counters: `connections` = SMTP sessions opened so far. */
+    stats,
+    /** Message payloads received in full so far, answered or not (a `slow` answer is still pending). */
+    payloadsReceived: () => payloads,
     /** Answers messages to `to` (every one, or the next `count`) with `behavior`. */
     answerRecipient(to: string, behavior: SmtpBehavior, count = Number.POSITIVE_INFINITY) {
       rules.push({ to: to.toLowerCase(), remaining: count, behavior })

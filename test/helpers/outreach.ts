@@ -44,6 +44,8 @@ export interface OutreachWorldOptions {
   duplicateShare?: number
   dropShare?: number
   enrichWaitMs?: number
+  /** How long the SMTP server's `slow` answer waits, ms (default 3,000). */
+  smtpSlowMs?: number
 }
 
 /** Starts the world (see file comment); `close()` stops everything it started. */
@@ -63,7 +65,7 @@ export async function startOutreachWorld(db: Db, opts: OutreachWorldOptions) {
     dropShare: opts.dropShare ?? 0,
     ratePerSecond: 100_000,
   })
-  const smtp = await startOutreachSmtp()
+  const smtp = await startOutreachSmtp(opts.smtpSlowMs ? { slowMs: opts.smtpSlowMs } : {})
   const box = createSecretBox(SECRET)
   const logger = createLogger('silent')
   const sender = smtpSenders()

@@ -132,5 +132,7 @@ export function parseClayCallback(
 
 /** The callback token key: an HKDF derivative of the installation's secret key (`SECRETS_KEY`). */
 export function deriveCallbackKey(secretKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'traffoflex outreach clay callback v1', 32))
+  return Buffer.from(
+    hkdfSync('sha256', secretKey, Buffer.alloc(0), 'traffoflex outreach clay callback v1', 32),
+  )
 }

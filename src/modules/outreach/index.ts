@@ -4,13 +4,17 @@
  */
 export { clayEnrichment, influencersClubDiscovery, ownerNotifier, smtpSenders } from './outreach.adapters.ts'
 export { deriveCallbackKey } from './clay.callback.core.ts'
-export { DEFAULT_PLANS_TEXT, type Plan, parsePlans } from './outreach.credits.core.ts'
+export type { Plan } from './outreach.credits.core.ts'
 export { creditUsage, ensureAllowance } from './outreach.credits.ts'
 export type { DiscoveryPort, EnrichmentPort, MailboxRow, OutreachDeps, SenderPort } from './outreach.deps.ts'
 export { deriveUnsubscribeKey } from './outreach.unsubscribe.core.ts'
 export { outreachPublicRoutes } from './outreach.public.routes.ts'
 export { type OutreachRoutesDeps, outreachRoutes } from './outreach.routes.ts'
-export { createOutreachService, type OutreachService, type OutreachServiceOptions } from './outreach.service.ts'
+export {
+  createOutreachService,
+  type OutreachService,
+  type OutreachServiceOptions,
+} from './outreach.service.ts'
 export { testImap } from './outreach.imap.ts'
 export { testSmtp } from './outreach.smtp.ts'
 export {

@@ -66,11 +66,15 @@ export function clayEnrichment(opts: {
     async submit(rows) {
       batch = rows.length
       try {
-        const r = await client.submit(rows.map((x) => ({ ...x, profile_url: profileUrl(x.platform, x.handle) })))
+        const r = await client.submit(
+          rows.map((x) => ({ ...x, profile_url: profileUrl(x.platform, x.handle) })),
+        )
         const w = r.warning
         return {
           accepted: r.submitted,
-          warning: w ? `${w.used} of ${w.cap} lifetime submissions used (${Math.round(w.share * 100)} %)` : undefined,
+          warning: w
+            ? `${w.used} of ${w.cap} lifetime submissions used (${Math.round(w.share * 100)} %)`
+            : undefined,
         }
       } finally {
         batch = 0
@@ -95,7 +99,9 @@ export function smtpSenders(): SenderPort {
         senders.set(mailboxId, s)
       }
       const r = await s.sender.send(message)
-      return r.ok ? { ok: true, response: r.response } : { ok: false, kind: r.kind, response: r.response, suppress: r.suppress }
+      return r.ok
+        ? { ok: true, response: r.response }
+        : { ok: false, kind: r.kind, response: r.response, suppress: r.suppress }
     },
     forget(mailboxId) {
       senders.get(mailboxId)?.sender.close()
@@ -131,7 +137,13 @@ export function ownerNotifier(opts: {
       }
       const mb =
         mailbox ??
-        (await opts.db.select().from(outreachMailboxes).where(eq(outreachMailboxes.workspaceId, workspaceId)).limit(1))[0]
+        (
+          await opts.db
+            .select()
+            .from(outreachMailboxes)
+            .where(eq(outreachMailboxes.workspaceId, workspaceId))
+            .limit(1)
+        )[0]
       if (!mb) return
       const r = await opts.sender.send(mb.id, smtpCreds(opts, mb), {
         from: { address: mb.fromEmail, name: mb.fromName || 'traffoflex' },
@@ -141,7 +153,10 @@ export function ownerNotifier(opts: {
       })
       if (!r.ok) opts.logger.warn({ workspaceId, response: r.response }, 'outreach owner notice not sent')
     } catch (err) {
-      opts.logger.warn({ workspaceId, err: err instanceof Error ? err.message : String(err) }, 'outreach owner notice failed')
+      opts.logger.warn(
+        { workspaceId, err: err instanceof Error ? err.message : String(err) },
+        'outreach owner notice failed',
+      )
     }
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   autoReplyEvidence,
@@ -229,6 +230,52 @@ describe('classifyIncoming rules', () => {
       status: '4.4.7',
       suppress: false,
     })
+  })
+})
+
+describe('classifyIncoming properties', () => {
+  const header = fc.record({
+    key: fc.constantFrom(
+      'in-reply-to',
+      'references',
+      'auto-submitted',
+      'precedence',
+      'x-autoreply',
+      'subject',
+      'x-any',
+    ),
+    value: fc.string(),
+  })
+  const msgArb = fc.record({
+    headers: fc.array(header, { maxLength: 6 }),
+    subject: fc.string(),
+    from: fc.constantFrom('c@y.example', 'someone@else.example'),
+    text: fc.string(),
+    parts: fc.constant([]),
+  })
+  it('never throws; with none of our IDs referenced a non-bounce is unrelated', () => {
+    fc.assert(
+      fc.property(msgArb, (m) => {
+        expect(classifyIncoming(m, new Set()).kind).toBe('unrelated')
+      }),
+    )
+  })
+  it('referencing one of our IDs makes it a reply or an auto reply, with In-Reply-To evidence', () => {
+    fc.assert(
+      fc.property(msgArb, (m) => {
+        const c = classifyIncoming(
+          { ...m, headers: [...m.headers, { key: 'in-reply-to', value: '<a@x.example>' }] },
+          OUR,
+        )
+        expect(['reply', 'auto_reply']).toContain(c.kind)
+        expect(c.evidence).toContainEqual({
+          header: 'In-Reply-To',
+          value: '<a@x.example>',
+          rule: 'references_our_message',
+        })
+        expect(c.matchedMessageIds).toContain('<a@x.example>')
+      }),
+    )
   })
 })
 

@@ -4,7 +4,6 @@ import {
   allowanceKey,
   canTransition,
   chargeKindOfKey,
-  DEFAULT_PLANS,
   EMAIL_EVENTS,
   EMAIL_STATUSES,
   type EmailEvent,
@@ -12,7 +11,6 @@ import {
   emailTransition,
   IllegalTransitionError,
   isFinal,
-  parsePlans,
   replyCharge,
   replyKey,
   sendDecision,
@@ -20,34 +18,6 @@ import {
   statusesAllowing,
   usageOf,
 } from './outreach.credits.core.ts'
-
-describe('parsePlans', () => {
-  it('parses the default list, in order', () => {
-    expect(DEFAULT_PLANS).toEqual([
-      { name: 'free', dailyLimit: 20 },
-      { name: 'starter', dailyLimit: 200 },
-      { name: 'pro', dailyLimit: 1000 },
-    ])
-    expect(parsePlans(' trial : 0 , big_one:1000000')).toEqual([
-      { name: 'trial', dailyLimit: 0 },
-      { name: 'big_one', dailyLimit: 1_000_000 },
-    ])
-  })
-
-  it.each([
-    ['', /no outreach plans/],
-    ['free:20,', /plan entry 2 "": write name:daily_limit/],
-    ['free', /plan entry 1 "free": write name:daily_limit/],
-    ['free:20,Pro:100', /plan entry 2 "Pro:100": name must be lower-case/],
-    ['free:abc', /plan entry 1 "free:abc": daily limit must be a whole number/],
-    ['free:-1', /plan entry 1 "free:-1": daily limit/],
-    ['free:1.5', /daily limit/],
-    ['free:1000001', /daily limit must be a whole number from 0 to 1000000/],
-    ['free:20,free:30', /plan entry 2 "free:30": plan free is listed twice/],
-  ])('refuses %j naming the entry', (text, message) => {
-    expect(() => parsePlans(text)).toThrow(message)
-  })
-})
 
 describe('idempotency keys and usage', () => {
   it('keys are stable and tell their kind', () => {
@@ -238,6 +208,7 @@ describe('emailTransition', () => {
         'cancelled',
         'claimed',
         'deferred',
+        'expired',
         'failed',
         'replied',
         'scheduled',
@@ -247,7 +218,7 @@ describe('emailTransition', () => {
         'unpaid',
       ].sort(),
     )
-    expect(statusesAllowing('claim')).toEqual(['scheduled'])
+    expect(statusesAllowing('claim')).toEqual(['scheduled', 'deferred'])
     expect(isFinal('failed')).toBe(true)
     expect(isFinal('sent')).toBe(true)
     expect(isFinal('scheduled')).toBe(false)

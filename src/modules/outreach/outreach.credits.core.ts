@@ -19,42 +19,6 @@ export interface Plan {
   dailyLimit: number
 }
 
-/** The plans when `OUTREACH_PLANS` is not set. */
-export const DEFAULT_PLANS_TEXT = 'free:20,starter:200,pro:1000'
-
-const PLAN_NAME = /^[a-z][a-z0-9_-]{0,31}$/
-/** Largest daily limit a plan may grant. */
-export const MAX_DAILY_LIMIT = 1_000_000
-
-/**
- * Parses a plan list `name:limit,name:limit,…` (blanks around items ignored), in order; the
- * first plan is the default of a new workspace.
- * @throws Error naming the bad entry (1-based position and text): an entry that is not
- *   `name:limit`, a name not matching `[a-z][a-z0-9_-]{0,31}`, a limit that is not an integer
- *   in 0..{@link MAX_DAILY_LIMIT}, a name listed twice, or an empty list.
- */
-export function parsePlans(text: string): Plan[] {
-  const entries = text.split(',').map((e) => e.trim())
-  if (entries.length === 1 && entries[0] === '')
-    throw new Error('no outreach plans: give e.g. "free:20,pro:1000"')
-  const out: Plan[] = []
-  entries.forEach((entry, i) => {
-    const where = `plan entry ${i + 1} ${JSON.stringify(entry)}`
-    const m = /^([^:\s]+)\s*:\s*(\S+)$/.exec(entry)
-    if (!m) throw new Error(`${where}: write name:daily_limit, e.g. starter:200`)
-    const [, name, limit] = m as unknown as [string, string, string]
-    if (!PLAN_NAME.test(name)) throw new Error(`${where}: name must be lower-case letters, digits, _ or -`)
-    if (!/^\d+$/.test(limit) || Number(limit) > MAX_DAILY_LIMIT)
-      throw new Error(`${where}: daily limit must be a whole number from 0 to ${MAX_DAILY_LIMIT}`)
-    if (out.some((p) => p.name === name)) throw new Error(`${where}: plan ${name} is listed twice`)
-    out.push({ name, dailyLimit: Number(limit) })
-  })
-  return out
-}
-
-/** {@link DEFAULT_PLANS_TEXT} parsed. */
-export const DEFAULT_PLANS: readonly Plan[] = Object.freeze(parsePlans(DEFAULT_PLANS_TEXT))
-
 /** Ledger idempotency key of a workspace's allowance grant for local day `YYYY-MM-DD`. */
 export const allowanceKey = (workspaceId: string, day: string): string =>
   `outreach:allowance:${workspaceId}:${day}`

@@ -195,7 +195,9 @@ export async function creditUsage(
     )
     .groupBy(outreachReplies.charged, outreachReplies.unchargedReason)
   const replies = replyRows.filter((r) => r.charged).reduce((s, r) => s + Number(r.n), 0)
-  const unchargedReplies = replyRows.filter((r) => r.reason === 'no_credit').reduce((s, r) => s + Number(r.n), 0)
+  const unchargedReplies = replyRows
+    .filter((r) => r.reason === 'no_credit')
+    .reduce((s, r) => s + Number(r.n), 0)
   return {
     date: d,
     timezone,
@@ -213,7 +215,11 @@ export async function creditUsage(
  * What was granted into the day's account (undefined: no grant yet), from the workspace's
  * `allowance` postings (reference `outreach:<day>`).
  */
-async function grantedOn(ledger: LedgerRepository, workspaceId: string, day: string): Promise<number | undefined> {
+async function grantedOn(
+  ledger: LedgerRepository,
+  workspaceId: string,
+  day: string,
+): Promise<number | undefined> {
   const rows = await ledger.postings({ workspaceId, types: ['allowance'], limit: 1_000 })
   const mine = rows.filter((p) => p.reference === `outreach:${day}`)
   if (mine.length === 0) return undefined

@@ -74,7 +74,7 @@ export interface OutreachDeps {
   db: Db
   ledger: LedgerRepository
   clock: Clock
-  logger: Pick<Logger, 'info' | 'warn' | 'error'>
+  logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>
   box: SecretBox
   plans: readonly OutreachPlan[]
   defaultPlan: string
@@ -92,7 +92,12 @@ export interface OutreachDeps {
   /** Domain of generated Message-IDs. */
   messageIdDomain: string
   /** Emails the workspace's owners (campaign completed, a reply arrived); failures are logged. */
-  notify: (workspaceId: string, mailbox: MailboxRow | undefined, subject: string, text: string) => Promise<void>
+  notify: (
+    workspaceId: string,
+    mailbox: MailboxRow | undefined,
+    subject: string,
+    text: string,
+  ) => Promise<void>
   /** Publishes a live event to the workspace's stream (optional). */
   publish?: ((workspaceId: string, event: { type: string } & Record<string, unknown>) => void) | undefined
   /** How long a run waits for enrichment answers before scheduling what it has (ms). */

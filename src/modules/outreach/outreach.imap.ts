@@ -283,7 +283,8 @@ export function createImapWatcher(opts: ImapWatcherOptions): ImapWatcher {
         client = undefined
         state = undefined
       }
-      scheduleReconnect()
+      // a late close of a replaced connection must not start a second one
+      if (!client) scheduleReconnect()
     })
     c.on('exists', () => {
       if (client === c) background('exists')

@@ -28,12 +28,17 @@ const BODY_LIMIT = 64 * 1024
 const tokenParams = z.strictObject({ token: z.string().min(10).max(1_000) })
 
 /** The public outreach routes (see file comment). Register under `/api/v1`. */
-export function outreachPublicRoutes(deps: { service: OutreachService; callbackKey: Buffer }): FastifyPluginAsync {
+export function outreachPublicRoutes(deps: {
+  service: OutreachService
+  callbackKey: Buffer
+}): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>()
     // Mail clients send form-encoded one-click bodies; Clay sends JSON. Both are read as text.
     app.removeAllContentTypeParsers()
-    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body))
+    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
+      done(null, body),
+    )
 
     app.post(
       '/outreach/unsubscribe/:token',

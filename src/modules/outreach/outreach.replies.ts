@@ -21,7 +21,12 @@ import { replyKey, replyRefundKey } from './outreach.credits.core.ts'
 import { ensureAllowance, refundCredit, spendCredit } from './outreach.credits.ts'
 import type { MailboxRow, OutreachDeps } from './outreach.deps.ts'
 import { parseIncoming } from './outreach.incoming.ts'
-import { outreachCampaigns, outreachEmails, outreachReplies, outreachSuppressions } from './outreach.tables.ts'
+import {
+  outreachCampaigns,
+  outreachEmails,
+  outreachReplies,
+  outreachSuppressions,
+} from './outreach.tables.ts'
 
 /** A reply row. */
 export type ReplyRow = typeof outreachReplies.$inferSelect
@@ -49,7 +54,9 @@ export async function handleIncoming(
     ? await deps.db
         .select()
         .from(outreachEmails)
-        .where(and(eq(outreachEmails.workspaceId, mailbox.workspaceId), inArray(outreachEmails.messageId, refs)))
+        .where(
+          and(eq(outreachEmails.workspaceId, mailbox.workspaceId), inArray(outreachEmails.messageId, refs)),
+        )
     : []
   const verdict = classifyIncoming(parsed, new Set(ours.map((o) => o.messageId)), {
     ...(ours[0] && { sentSubject: ours[0].subject }),
@@ -114,9 +121,15 @@ async function apply(
     if (address)
       await deps.db
         .insert(outreachSuppressions)
-        .values({ workspaceId: row.workspaceId, email: address, reason: 'bounce', detail: row.subject.slice(0, 300) })
+        .values({
+          workspaceId: row.workspaceId,
+          email: address,
+          reason: 'bounce',
+          detail: row.subject.slice(0, 300),
+        })
         .onConflictDoNothing()
-    if (email) await deps.db.update(outreachEmails).set({ error: 'bounced' }).where(eq(outreachEmails.id, email.id))
+    if (email)
+      await deps.db.update(outreachEmails).set({ error: 'bounced' }).where(eq(outreachEmails.id, email.id))
     return uncharge(deps, row, 'bounce')
   }
   const stop = kind === 'reply' || (kind === 'auto_reply' && campaign?.stopOnAutoReply)
@@ -144,12 +157,17 @@ async function apply(
   const credit = await ensureAllowance(deps, row.workspaceId, now)
   const paid = await spendCredit(
     deps,
-    { workspaceId: row.workspaceId, day: credit.day, key: replyKey(row.id), reference: `outreach:reply:${row.id}` },
+    {
+      workspaceId: row.workspaceId,
+      day: credit.day,
+      key: replyKey(row.id),
+      reference: `outreach:reply:${row.id}`,
+    },
     now,
   )
   const [updated] = await deps.db
     .update(outreachReplies)
-    .set({ charged: paid, unchargedReason: paid ? null : 'no_credit' })
+    .set({ charged: paid, chargedDay: paid ? credit.day : null, unchargedReason: paid ? null : 'no_credit' })
     .where(eq(outreachReplies.id, row.id))
     .returning()
   const from = row.fromEmail || email?.toEmail || 'a creator'
@@ -159,7 +177,9 @@ async function apply(
     `New reply from ${from}${campaign ? ` (${campaign.name})` : ''}`,
     [
       `${from} replied to your outreach email${campaign ? ` of campaign "${campaign.name}"` : ''}.`,
-      paid ? 'One outreach credit was charged.' : 'No outreach credit was left today: the reply was not charged.',
+      paid
+        ? 'One outreach credit was charged.'
+        : 'No outreach credit was left today: the reply was not charged.',
       '',
       `Subject: ${row.subject}`,
       '',
@@ -174,14 +194,13 @@ async function apply(
 
 /** Marks a message not charged (giving back a credit it had been charged). */
 async function uncharge(deps: OutreachDeps, row: ReplyRow, reason: string): Promise<ReplyRow> {
-  if (row.charged) {
-    const credit = await ensureAllowance(deps, row.workspaceId, row.receivedAt)
+  if (row.charged && row.chargedDay) {
     await refundCredit(
       deps,
       {
         workspaceId: row.workspaceId,
-        day: credit.day,
-        key: replyRefundKey(row.id),
+        day: row.chargedDay,
+        key: `${replyRefundKey(row.id)}:${deps.clock.now().getTime()}`,
         reference: `outreach:reply:${row.id}`,
       },
       deps.clock.now(),

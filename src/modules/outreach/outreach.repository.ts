@@ -11,7 +11,14 @@ import type { MailboxRow } from './outreach.deps.ts'
 import type { ReplyRow } from './outreach.replies.ts'
 import type { CampaignRow, RunRow } from './outreach.runs.ts'
 import { localDay, windowOf } from './outreach.schedule.core.ts'
-import type { CampaignOut, Criteria, EmailListOut, MailboxOut, ReplyOut, RunListOut } from './outreach.schema.ts'
+import type {
+  CampaignOut,
+  Criteria,
+  EmailListOut,
+  MailboxOut,
+  ReplyOut,
+  RunListOut,
+} from './outreach.schema.ts'
 import type { EmailRow } from './outreach.sender.ts'
 import {
   outreachCampaigns,
@@ -24,7 +31,8 @@ import {
 } from './outreach.tables.ts'
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
-const hhmm = (min: number) => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`
+const hhmm = (min: number) =>
+  `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`
 
 /** A mailbox as the API shows it (passwords never leave the server). */
 export function mailboxJson(m: MailboxRow): MailboxOut {
@@ -125,7 +133,11 @@ export function listCampaigns(db: Db, workspaceId: string): Promise<CampaignRow[
 }
 
 /** Today's progress of each campaign (today = its own time zone's date at `now`). */
-export async function todayProgress(db: Db, campaigns: CampaignRow[], now: Date): Promise<Map<string, TodayProgress>> {
+export async function todayProgress(
+  db: Db,
+  campaigns: CampaignRow[],
+  now: Date,
+): Promise<Map<string, TodayProgress>> {
   const out = new Map<string, TodayProgress>()
   if (campaigns.length === 0) return out
   const days = new Map(campaigns.map((c) => [c.id, localDay(now, c.timezone)]))
@@ -167,7 +179,8 @@ export async function todayProgress(db: Db, campaigns: CampaignRow[], now: Date)
     .groupBy(outreachEmails.runId)
   for (const r of todays) {
     const counts = emailCounts.filter((e) => e.runId === r.id)
-    const of = (s: string[]) => counts.filter((e) => s.includes(e.status)).reduce((a, e) => a + Number(e.n), 0)
+    const of = (s: string[]) =>
+      counts.filter((e) => s.includes(e.status)).reduce((a, e) => a + Number(e.n), 0)
     out.set(r.campaignId, {
       date: r.runDate,
       found: r.creatorsFound,
@@ -209,7 +222,10 @@ export async function listEmails(db: Db, c: CampaignRow, day: string) {
 }
 
 /** An email as the API shows it. */
-export function emailJson(e: EmailRow, k: typeof outreachCreators.$inferSelect): EmailListOut['items'][number] {
+export function emailJson(
+  e: EmailRow,
+  k: typeof outreachCreators.$inferSelect,
+): EmailListOut['items'][number] {
   return {
     id: e.id,
     to_email: e.toEmail,
@@ -261,7 +277,9 @@ export function replyJson(r: ReplyRow, e: EmailRow | null, campaignName: string 
     evidence: r.evidence as { header: string; value: string; rule: string }[],
     charged: r.charged,
     uncharged_reason: r.unchargedReason,
-    thread: e ? { to_email: e.toEmail, subject: e.subject, body_text: e.bodyText, sent_at: iso(e.sentAt) } : null,
+    thread: e
+      ? { to_email: e.toEmail, subject: e.subject, body_text: e.bodyText, sent_at: iso(e.sentAt) }
+      : null,
   }
 }
 
@@ -351,7 +369,12 @@ export async function addSuppressions(
 export async function removeSuppression(db: Db, workspaceId: string, email: string): Promise<void> {
   const rows = await db
     .delete(outreachSuppressions)
-    .where(and(eq(outreachSuppressions.workspaceId, workspaceId), eq(outreachSuppressions.email, email.toLowerCase())))
+    .where(
+      and(
+        eq(outreachSuppressions.workspaceId, workspaceId),
+        eq(outreachSuppressions.email, email.toLowerCase()),
+      ),
+    )
     .returning({ email: outreachSuppressions.email })
   if (rows.length === 0) throw notFound('suppressed address')
 }

@@ -52,23 +52,20 @@ import {
   mailboxOut,
   mailboxPatch,
   mailboxTestOut,
-  maxRunsIssue,
   previewBody,
   previewOut,
   replyListOut,
   replyListQuery,
   replyOut,
-  resolveMaxRuns,
   runListOut,
   settingsOut,
   settingsPut,
-  SUPPRESSION_REASONS,
+  type SUPPRESSION_REASONS,
   suppressionAdd,
   suppressionImport,
   suppressionImportOut,
   suppressionListOut,
   suppressionListQuery,
-  windowIssue,
 } from './outreach.schema.ts'
 import type { OutreachService } from './outreach.service.ts'
 import { outreachCampaigns, outreachMailboxes, outreachSettings } from './outreach.tables.ts'
@@ -85,7 +82,13 @@ export interface OutreachRoutesDeps {
   allowPrivate: boolean
   /** Tests a mailbox's SMTP (and IMAP) login ("test connection"). */
   testMailbox: (m: {
-    smtp: { host: string; port: number; secure: boolean; user?: string | undefined; pass?: string | undefined }
+    smtp: {
+      host: string
+      port: number
+      secure: boolean
+      user?: string | undefined
+      pass?: string | undefined
+    }
     imap: { host: string; port: number; secure: boolean; user: string; pass: string } | null
   }) => Promise<{ smtp: { ok: boolean; message: string }; imap: { ok: boolean; message: string } | null }>
 }
@@ -120,28 +123,50 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
 
   return async (app) => {
     // Settings and credits.
-    app.get('/outreach/settings', { schema: { tags, summary: 'Outreach plan and credit time zone', response: { 200: settingsOut, ...err } } }, async (req) => {
-      const s = await creditSettings(db, req.auth.workspaceId, deps.credits.plans, deps.credits.defaultPlan)
-      return {
-        plan: s.plan.name,
-        timezone: s.timezone,
-        plans: deps.credits.plans.map((p) => ({ name: p.name, daily_limit: p.dailyLimit })),
-      }
-    })
+    app.get(
+      '/outreach/settings',
+      {
+        schema: {
+          tags,
+          summary: 'Outreach plan and credit time zone',
+          response: { 200: settingsOut, ...err },
+        },
+      },
+      async (req) => {
+        const s = await creditSettings(db, req.auth.workspaceId, deps.credits.plans, deps.credits.defaultPlan)
+        return {
+          plan: s.plan.name,
+          timezone: s.timezone,
+          plans: deps.credits.plans.map((p) => ({ name: p.name, daily_limit: p.dailyLimit })),
+        }
+      },
+    )
     app.put(
       '/outreach/settings',
-      { schema: { tags, summary: 'Choose the plan (from the next credit day) and the credit time zone', body: settingsPut, response: { 200: settingsOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Choose the plan (from the next credit day) and the credit time zone',
+          body: settingsPut,
+          response: { 200: settingsOut, ...err },
+        },
+      },
       async (req) => {
         const ws = req.auth.workspaceId
         const cur = await creditSettings(db, ws, deps.credits.plans, deps.credits.defaultPlan)
         const plan = req.body.plan ?? cur.plan.name
         if (!deps.credits.plans.some((p) => p.name === plan))
-          throw badRequest(`unknown plan "${plan}"`, [{ path: 'plan', message: 'not one of the configured plans' }])
+          throw badRequest(`unknown plan "${plan}"`, [
+            { path: 'plan', message: 'not one of the configured plans' },
+          ])
         const timezone = req.body.timezone ?? cur.timezone
         await db
           .insert(outreachSettings)
           .values({ workspaceId: ws, plan, timezone })
-          .onConflictDoUpdate({ target: outreachSettings.workspaceId, set: { plan, timezone, updatedAt: clock.now() } })
+          .onConflictDoUpdate({
+            target: outreachSettings.workspaceId,
+            set: { plan, timezone, updatedAt: clock.now() },
+          })
         return {
           plan,
           timezone,
@@ -149,8 +174,10 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         }
       },
     )
-    app.get('/outreach/credits', { schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } } }, async (req) =>
-      creditUsage(deps.credits, req.auth.workspaceId, clock.now()),
+    app.get(
+      '/outreach/credits',
+      { schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } } },
+      async (req) => creditUsage(deps.credits, req.auth.workspaceId, clock.now()),
     )
     app.get(
       '/outreach/credits/history',
@@ -190,16 +217,27 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
 
     // Mailboxes.
-    app.get('/outreach/mailboxes', { schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } } }, async (req) => {
-      const rows = await db
-        .select()
-        .from(outreachMailboxes)
-        .where(eq(outreachMailboxes.workspaceId, req.auth.workspaceId))
-      return { items: rows.map(mailboxJson) }
-    })
+    app.get(
+      '/outreach/mailboxes',
+      { schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } } },
+      async (req) => {
+        const rows = await db
+          .select()
+          .from(outreachMailboxes)
+          .where(eq(outreachMailboxes.workspaceId, req.auth.workspaceId))
+        return { items: rows.map(mailboxJson) }
+      },
+    )
     app.post(
       '/outreach/mailboxes',
-      { schema: { tags, summary: 'Connect a mailbox (SMTP out, optional IMAP in)', body: mailboxCreate, response: { 201: mailboxOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Connect a mailbox (SMTP out, optional IMAP in)',
+          body: mailboxCreate,
+          response: { 201: mailboxOut, ...err },
+        },
+      },
       async (req, reply) => {
         const b = req.body
         await checkHosts(deps.allowPrivate, b.smtp_host, b.imap_host)
@@ -234,7 +272,15 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.patch(
       '/outreach/mailboxes/:id',
-      { schema: { tags, summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)', params: idParams, body: mailboxPatch, response: { 200: mailboxOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)',
+          params: idParams,
+          body: mailboxPatch,
+          response: { 200: mailboxOut, ...err },
+        },
+      },
       async (req) => {
         const ws = req.auth.workspaceId
         await getMailbox(db, ws, req.params.id)
@@ -269,7 +315,14 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.delete(
       '/outreach/mailboxes/:id',
-      { schema: { tags, summary: 'Delete a mailbox (409 while a campaign uses it)', params: idParams, response: { 204: z.null(), ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Delete a mailbox (409 while a campaign uses it)',
+          params: idParams,
+          response: { 204: z.null(), ...err },
+        },
+      },
       async (req, reply) => {
         await deleteMailbox(db, req.auth.workspaceId, req.params.id)
         deps.service.deps.sender.forget(req.params.id)
@@ -279,7 +332,14 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/mailboxes/:id/test',
-      { schema: { tags, summary: "Test the mailbox's SMTP (and IMAP) login now", params: idParams, response: { 200: mailboxTestOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: "Test the mailbox's SMTP (and IMAP) login now",
+          params: idParams,
+          response: { 200: mailboxTestOut, ...err },
+        },
+      },
       async (req) => {
         const m = await getMailbox(db, req.auth.workspaceId, req.params.id)
         await checkHosts(deps.allowPrivate, m.smtpHost, m.imapHost)
@@ -305,7 +365,11 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
           .update(outreachMailboxes)
           .set({
             status: r.smtp.ok && (r.imap?.ok ?? true) ? 'ok' : 'error',
-            lastError: !r.smtp.ok ? `SMTP: ${r.smtp.message}` : r.imap && !r.imap.ok ? `IMAP: ${r.imap.message}` : null,
+            lastError: !r.smtp.ok
+              ? `SMTP: ${r.smtp.message}`
+              : r.imap && !r.imap.ok
+                ? `IMAP: ${r.imap.message}`
+                : null,
           })
           .where(eq(outreachMailboxes.id, m.id))
         return r
@@ -313,19 +377,40 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
 
     // Campaigns.
-    app.get('/outreach/campaigns', { schema: { tags, summary: 'Outreach campaigns, newest first', response: { 200: campaignListOut, ...err } } }, async (req) => {
-      const rows = await listCampaigns(db, req.auth.workspaceId)
-      const today = await todayProgress(db, rows, clock.now())
-      return { items: rows.map((c) => campaignJson(c, today.get(c.id) ?? null)) }
-    })
+    app.get(
+      '/outreach/campaigns',
+      {
+        schema: {
+          tags,
+          summary: 'Outreach campaigns, newest first',
+          response: { 200: campaignListOut, ...err },
+        },
+      },
+      async (req) => {
+        const rows = await listCampaigns(db, req.auth.workspaceId)
+        const today = await todayProgress(db, rows, clock.now())
+        return { items: rows.map((c) => campaignJson(c, today.get(c.id) ?? null)) }
+      },
+    )
     app.post(
       '/outreach/campaigns',
-      { schema: { tags, summary: 'Create a campaign; its first run starts at once', body: campaignCreate, response: { 201: campaignOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Create a campaign; its first run starts at once',
+          body: campaignCreate,
+          response: { 201: campaignOut, ...err },
+        },
+      },
       async (req, reply) => {
         const b = req.body
         const ws = req.auth.workspaceId
         const issues = criteriaIssues(b.criteria)
-        if (issues.length > 0) throw badRequest('invalid criteria', issues.map((i) => ({ ...i, path: `criteria.${i.path}` })))
+        if (issues.length > 0)
+          throw badRequest(
+            'invalid criteria',
+            issues.map((i) => ({ ...i, path: `criteria.${i.path}` })),
+          )
         await getMailbox(db, ws, b.mailbox_id)
         const now = clock.now()
         const recurring = b.recurring ?? true
@@ -351,32 +436,55 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
           })
           .returning()
         // Day 1 runs at once (discovery and enrichment in the background).
-        void deps.service.startNow(c!.id).catch((e: unknown) => req.log.warn({ err: e }, 'first outreach run failed'))
+        void deps.service
+          .startNow(c!.id)
+          .catch((e: unknown) => req.log.warn({ err: e }, 'first outreach run failed'))
         reply.code(201)
         return campaignView(c!)
       },
     )
     app.get(
       '/outreach/campaigns/:id',
-      { schema: { tags, summary: "One campaign with today's progress", params: idParams, response: { 200: campaignOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: "One campaign with today's progress",
+          params: idParams,
+          response: { 200: campaignOut, ...err },
+        },
+      },
       async (req) => campaignView(await getCampaign(db, req.auth.workspaceId, req.params.id)),
     )
     app.patch(
       '/outreach/campaigns/:id',
-      { schema: { tags, summary: 'Edit a campaign (is_active pauses or resumes it)', params: idParams, body: campaignPatch, response: { 200: campaignOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Edit a campaign (is_active pauses or resumes it)',
+          params: idParams,
+          body: campaignPatch,
+          response: { 200: campaignOut, ...err },
+        },
+      },
       async (req) => {
         const ws = req.auth.workspaceId
         const cur = await getCampaign(db, ws, req.params.id)
         const b = req.body
         if (b.criteria) {
           const issues = criteriaIssues(b.criteria)
-          if (issues.length > 0) throw badRequest('invalid criteria', issues.map((i) => ({ ...i, path: `criteria.${i.path}` })))
+          if (issues.length > 0)
+            throw badRequest(
+              'invalid criteria',
+              issues.map((i) => ({ ...i, path: `criteria.${i.path}` })),
+            )
         }
         if (b.mailbox_id) await getMailbox(db, ws, b.mailbox_id)
         const start = b.window_start !== undefined ? hhmmToMinutes(b.window_start) : cur.windowStartMin
         const end = b.window_end !== undefined ? hhmmToMinutes(b.window_end) : cur.windowEndMin
         if (end - start < 30)
-          throw badRequest('the window must be at least 30 minutes', [{ path: 'window_end', message: 'must be at least 30 minutes after window_start' }])
+          throw badRequest('the window must be at least 30 minutes', [
+            { path: 'window_end', message: 'must be at least 30 minutes after window_start' },
+          ])
         const recurring = b.recurring ?? cur.recurring
         const [c] = await db
           .update(outreachCampaigns)
@@ -404,7 +512,14 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.delete(
       '/outreach/campaigns/:id',
-      { schema: { tags, summary: 'Delete a campaign with its runs and emails', params: idParams, response: { 204: z.null(), ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Delete a campaign with its runs and emails',
+          params: idParams,
+          response: { 204: z.null(), ...err },
+        },
+      },
       async (req, reply) => {
         const c = await getCampaign(db, req.auth.workspaceId, req.params.id)
         await db.delete(outreachCampaigns).where(eq(outreachCampaigns.id, c.id))
@@ -413,12 +528,26 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/preview',
-      { schema: { tags, summary: 'Render a template with a sample creator', body: previewBody, response: { 200: previewOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Render a template with a sample creator',
+          body: previewBody,
+          response: { 200: previewOut, ...err },
+        },
+      },
       async (req) => preview(req.body),
     )
     app.get(
       '/outreach/campaigns/:id/runs',
-      { schema: { tags, summary: 'Runs of a campaign, newest first', params: idParams, response: { 200: runListOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Runs of a campaign, newest first',
+          params: idParams,
+          response: { 200: runListOut, ...err },
+        },
+      },
       async (req) => {
         const c = await getCampaign(db, req.auth.workspaceId, req.params.id)
         return { items: (await listRuns(db, c.id)).map(runJson) }
@@ -453,12 +582,23 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         },
       },
       async (req) => ({
-        items: await listReplies(db, req.auth.workspaceId, { campaignId: req.query.campaign_id, kind: req.query.kind }),
+        items: await listReplies(db, req.auth.workspaceId, {
+          campaignId: req.query.campaign_id,
+          kind: req.query.kind,
+        }),
       }),
     )
     app.post(
       '/outreach/replies/:id/classification',
-      { schema: { tags, summary: 'Override the classification of an incoming message', params: idParams, body: classificationBody, response: { 200: replyOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Override the classification of an incoming message',
+          params: idParams,
+          body: classificationBody,
+          response: { 200: replyOut, ...err },
+        },
+      },
       async (req) => {
         await overrideKind(deps.service.deps, req.auth.workspaceId, req.params.id, req.body.kind)
         return getReply(db, req.auth.workspaceId, req.params.id)
@@ -490,7 +630,14 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/suppressions',
-      { schema: { tags, summary: 'Suppress one address', body: suppressionAdd, response: { 201: z.strictObject({ email: z.string() }), ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Suppress one address',
+          body: suppressionAdd,
+          response: { 201: z.strictObject({ email: z.string() }), ...err },
+        },
+      },
       async (req, reply) => {
         await addSuppressions(db, req.auth.workspaceId, [req.body.email], 'manual', req.body.detail ?? null)
         reply.code(201)
@@ -499,7 +646,14 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.post(
       '/outreach/suppressions/import',
-      { schema: { tags, summary: 'Import addresses from CSV (first column, or a column named email)', body: suppressionImport, response: { 200: suppressionImportOut, ...err } } },
+      {
+        schema: {
+          tags,
+          summary: 'Import addresses from CSV (first column, or a column named email)',
+          body: suppressionImport,
+          response: { 200: suppressionImportOut, ...err },
+        },
+      },
       async (req) => {
         const { valid, invalid } = parseSuppressionCsv(req.body.csv)
         const added = await addSuppressions(db, req.auth.workspaceId, valid, 'import')
@@ -530,7 +684,10 @@ const EMAIL = z.email()
  * Addresses of a CSV text: the column named `email` when the first row has one, else the
  * first column; blank lines skipped; invalid values reported with their line number.
  */
-export function parseSuppressionCsv(csv: string): { valid: string[]; invalid: { line: number; value: string }[] } {
+export function parseSuppressionCsv(csv: string): {
+  valid: string[]
+  invalid: { line: number; value: string }[]
+} {
   const lines = csv.split(/\r?\n/)
   const cells = (l: string) => l.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1'))
   const header = cells(lines[0] ?? '').map((h) => h.toLowerCase())

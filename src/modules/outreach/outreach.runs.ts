@@ -100,7 +100,10 @@ export async function startDueRuns(deps: OutreachDeps, campaignIds?: string[]): 
     })
     if (run) {
       started.push(run)
-      deps.logger.info({ campaign: c.id, run: run.id, day: run.runDate, number: run.runNumber }, 'outreach run started')
+      deps.logger.info(
+        { campaign: c.id, run: run.id, day: run.runDate, number: run.runNumber },
+        'outreach run started',
+      )
     }
   }
   return started
@@ -117,7 +120,7 @@ export async function startDueRuns(deps: OutreachDeps, campaignIds?: string[]): 
  */
 export async function executeRun(deps: OutreachDeps, runId: string): Promise<RunRow | undefined> {
   const [run] = await deps.db.select().from(outreachRuns).where(eq(outreachRuns.id, runId))
-  if (!run || run.status !== 'discovering') return run
+  if (run?.status !== 'discovering') return run
   const [c] = await deps.db.select().from(outreachCampaigns).where(eq(outreachCampaigns.id, run.campaignId))
   if (!c) return run
   const now = deps.clock.now()
@@ -128,7 +131,12 @@ export async function executeRun(deps: OutreachDeps, runId: string): Promise<Run
     const known = await deps.db
       .select({ handle: outreachCreators.handle })
       .from(outreachCreators)
-      .where(and(eq(outreachCreators.workspaceId, c.workspaceId), eq(outreachCreators.platform, criteria.platform)))
+      .where(
+        and(
+          eq(outreachCreators.workspaceId, c.workspaceId),
+          eq(outreachCreators.platform, criteria.platform),
+        ),
+      )
       .orderBy(desc(outreachCreators.createdAt))
       .limit(EXCLUDE_MAX)
     const exclude = known.map((k) => k.handle)
@@ -164,7 +172,14 @@ export async function executeRun(deps: OutreachDeps, runId: string): Promise<Run
     if (found.length > 0) {
       const subs = await deps.db
         .insert(outreachEnrichments)
-        .values(found.map((f) => ({ workspaceId: c.workspaceId, creatorId: f.id, runId: run.id, submittedAt: now })))
+        .values(
+          found.map((f) => ({
+            workspaceId: c.workspaceId,
+            creatorId: f.id,
+            runId: run.id,
+            submittedAt: now,
+          })),
+        )
         .returning()
       const byCreator = new Map(found.map((f) => [f.id, f]))
       for (const s of subs) {
@@ -185,9 +200,15 @@ export async function executeRun(deps: OutreachDeps, runId: string): Promise<Run
       .returning()
     if (enrich.length > 0) {
       const r = await deps.enrichment.submit(enrich)
-      if (r.warning) deps.logger.warn({ campaign: c.id, warning: r.warning }, 'enrichment source near its lifetime cap')
+      if (r.warning)
+        deps.logger.warn({ campaign: c.id, warning: r.warning }, 'enrichment source near its lifetime cap')
     }
-    deps.publish?.(c.workspaceId, { type: 'outreach_run', campaign_id: c.id, run_id: run.id, status: 'enriching' })
+    deps.publish?.(c.workspaceId, {
+      type: 'outreach_run',
+      campaign_id: c.id,
+      run_id: run.id,
+      status: 'enriching',
+    })
     return updated ?? run
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
@@ -250,7 +271,7 @@ export async function scheduleRun(deps: OutreachDeps, runId: string): Promise<nu
   const [run] = await deps.db.select().from(outreachRuns).where(eq(outreachRuns.id, runId))
   if (!run || (run.status !== 'enriching' && run.status !== 'scheduled')) return 0
   const [c] = await deps.db.select().from(outreachCampaigns).where(eq(outreachCampaigns.id, run.campaignId))
-  if (!c || !c.isActive) return 0
+  if (!c?.isActive) return 0
   const [mb] = await deps.db.select().from(outreachMailboxes).where(eq(outreachMailboxes.id, c.mailboxId))
   if (!mb) return 0
   const now = deps.clock.now()
@@ -280,7 +301,12 @@ export async function scheduleRun(deps: OutreachDeps, runId: string): Promise<nu
       await deps.db
         .select({ email: outreachSuppressions.email })
         .from(outreachSuppressions)
-        .where(and(eq(outreachSuppressions.workspaceId, c.workspaceId), inArray(outreachSuppressions.email, addresses)))
+        .where(
+          and(
+            eq(outreachSuppressions.workspaceId, c.workspaceId),
+            inArray(outreachSuppressions.email, addresses),
+          ),
+        )
     ).map((s) => s.email),
   )
   // An address is emailed once per workspace, whichever creator it belongs to.
@@ -348,7 +374,8 @@ export async function scheduleRun(deps: OutreachDeps, runId: string): Promise<nu
     }
   }
   await markScheduled(deps, run.id)
-  if (n > 0) deps.publish?.(c.workspaceId, { type: 'outreach_run', campaign_id: c.id, run_id: run.id, scheduled: n })
+  if (n > 0)
+    deps.publish?.(c.workspaceId, { type: 'outreach_run', campaign_id: c.id, run_id: run.id, scheduled: n })
   return n
 }
 
@@ -404,7 +431,10 @@ export async function finishRuns(deps: OutreachDeps): Promise<number> {
       .update(outreachEmails)
       .set({ status: 'expired', error: 'the sending window closed; waits for the next run' })
       .where(and(eq(outreachEmails.runId, run.id), inArray(outreachEmails.status, ['scheduled', 'deferred'])))
-    await deps.db.update(outreachRuns).set({ status: 'completed', finishedAt: now }).where(eq(outreachRuns.id, run.id))
+    await deps.db
+      .update(outreachRuns)
+      .set({ status: 'completed', finishedAt: now })
+      .where(eq(outreachRuns.id, run.id))
     n++
   }
   // Campaigns whose last run is over (completed, or failed) are complete.

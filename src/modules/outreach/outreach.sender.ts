@@ -21,7 +21,13 @@ import { ensureAllowance, refundCredit, spendCredit } from './outreach.credits.t
 import type { MailboxRow, OutreachDeps, SmtpCreds } from './outreach.deps.ts'
 import { composeEmail } from './outreach.message.core.ts'
 import { localDay, mailboxSlot, windowOf } from './outreach.schedule.core.ts'
-import { outreachCampaigns, outreachEmails, outreachMailboxes, outreachRuns, outreachSuppressions } from './outreach.tables.ts'
+import {
+  outreachCampaigns,
+  outreachEmails,
+  outreachMailboxes,
+  outreachRuns,
+  outreachSuppressions,
+} from './outreach.tables.ts'
 import { unsubscribeToken } from './outreach.unsubscribe.core.ts'
 
 /** An email row. */
@@ -48,8 +54,15 @@ export function smtpCreds(deps: Pick<OutreachDeps, 'box'>, mb: MailboxRow): Smtp
 }
 
 /** The one-click unsubscribe URL of an email (README "Unsubscribe"). */
-export function unsubscribeUrl(deps: Pick<OutreachDeps, 'publicUrl' | 'unsubscribeKey'>, e: EmailRow): string {
-  const token = unsubscribeToken(deps.unsubscribeKey, { workspaceId: e.workspaceId, email: e.toEmail, emailId: e.id })
+export function unsubscribeUrl(
+  deps: Pick<OutreachDeps, 'publicUrl' | 'unsubscribeKey'>,
+  e: EmailRow,
+): string {
+  const token = unsubscribeToken(deps.unsubscribeKey, {
+    workspaceId: e.workspaceId,
+    email: e.toEmail,
+    emailId: e.id,
+  })
   return `${deps.publicUrl}/api/v1/outreach/unsubscribe/${token}`
 }
 
@@ -58,7 +71,10 @@ export async function recoverStaleClaims(deps: OutreachDeps): Promise<number> {
   const cutoff = new Date(deps.clock.now().getTime() - deps.claimTimeoutMs)
   const rows = await deps.db
     .update(outreachEmails)
-    .set({ status: 'unknown', error: 'the process stopped between the claim and the SMTP answer; not retried' })
+    .set({
+      status: 'unknown',
+      error: 'the process stopped between the claim and the SMTP answer; not retried',
+    })
     .where(and(eq(outreachEmails.status, 'claimed'), lte(outreachEmails.claimedAt, cutoff)))
     .returning({ id: outreachEmails.id, runId: outreachEmails.runId })
   for (const r of rows)
@@ -86,7 +102,12 @@ export async function sendDue(deps: OutreachDeps, limit = 100): Promise<number> 
   return n
 }
 
-async function setStatus(deps: OutreachDeps, id: string, from: string[], set: Partial<EmailRow>): Promise<boolean> {
+async function setStatus(
+  deps: OutreachDeps,
+  id: string,
+  from: string[],
+  set: Partial<EmailRow>,
+): Promise<boolean> {
   const r = await deps.db
     .update(outreachEmails)
     .set(set)
@@ -111,7 +132,12 @@ async function mailboxLoad(deps: OutreachDeps, mailboxId: string, from: Date, to
   const [last] = await deps.db
     .select({ at: outreachEmails.claimedAt })
     .from(outreachEmails)
-    .where(and(eq(outreachEmails.mailboxId, mailboxId), inArray(outreachEmails.status, ['sent', 'unknown', 'claimed', 'replied'])))
+    .where(
+      and(
+        eq(outreachEmails.mailboxId, mailboxId),
+        inArray(outreachEmails.status, ['sent', 'unknown', 'claimed', 'replied']),
+      ),
+    )
     .orderBy(desc(outreachEmails.claimedAt))
     .limit(1)
   return { sentToday: Number(c?.n ?? 0), lastAt: last?.at ?? null }
@@ -125,19 +151,26 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
   const now = deps.clock.now()
   const [c] = await deps.db.select().from(outreachCampaigns).where(eq(outreachCampaigns.id, e.campaignId))
   const [mb] = await deps.db.select().from(outreachMailboxes).where(eq(outreachMailboxes.id, e.mailboxId))
-  if (!c || !mb) return setStatus(deps, e.id, [...WAITING], { status: 'cancelled', error: 'campaign or mailbox deleted' })
+  if (!c || !mb)
+    return setStatus(deps, e.id, [...WAITING], { status: 'cancelled', error: 'campaign or mailbox deleted' })
   if (!c.isActive) return setStatus(deps, e.id, [...WAITING], { status: 'expired', error: 'campaign paused' })
   const day = localDay(e.scheduledAt, c.timezone)
   const window = windowOf(day, c.timezone, c.windowStartMin, c.windowEndMin)
   if (now.getTime() >= window.end.getTime())
-    return setStatus(deps, e.id, [...WAITING], { status: 'expired', error: 'the sending window closed; waits for the next run' })
+    return setStatus(deps, e.id, [...WAITING], {
+      status: 'expired',
+      error: 'the sending window closed; waits for the next run',
+    })
 
   // Suppression is checked just before the send.
   const [sup] = await deps.db
     .select()
     .from(outreachSuppressions)
-    .where(and(eq(outreachSuppressions.workspaceId, e.workspaceId), eq(outreachSuppressions.email, e.toEmail)))
-  if (sup) return setStatus(deps, e.id, [...WAITING], { status: 'suppressed', error: `suppressed (${sup.reason})` })
+    .where(
+      and(eq(outreachSuppressions.workspaceId, e.workspaceId), eq(outreachSuppressions.email, e.toEmail)),
+    )
+  if (sup)
+    return setStatus(deps, e.id, [...WAITING], { status: 'suppressed', error: `suppressed (${sup.reason})` })
 
   const dayRange = windowOf(day, c.timezone, 0, 24 * 60)
   const load = await mailboxLoad(deps, mb.id, dayRange.start, dayRange.end)
@@ -235,9 +268,19 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
       .where(eq(outreachRuns.id, e.runId))
 
   if (outcome.ok) {
-    await setStatus(deps, e.id, ['claimed'], { status: 'sent', sentAt: after, smtpResponse: outcome.response, charged: true })
+    await setStatus(deps, e.id, ['claimed'], {
+      status: 'sent',
+      sentAt: after,
+      smtpResponse: outcome.response,
+      charged: true,
+    })
     await bumpRun(1)
-    deps.publish?.(e.workspaceId, { type: 'outreach_sent', campaign_id: e.campaignId, email_id: e.id, to: e.toEmail })
+    deps.publish?.(e.workspaceId, {
+      type: 'outreach_sent',
+      campaign_id: e.campaignId,
+      email_id: e.id,
+      to: e.toEmail,
+    })
     return true
   }
   if (outcome.kind === 'unknown') {
@@ -252,11 +295,20 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
   }
   await refund()
   if (outcome.kind === 'permanent') {
-    await setStatus(deps, e.id, ['claimed'], { status: 'failed', smtpResponse: outcome.response, error: 'refused (5xx)' })
+    await setStatus(deps, e.id, ['claimed'], {
+      status: 'failed',
+      smtpResponse: outcome.response,
+      error: 'refused (5xx)',
+    })
     if (outcome.suppress)
       await deps.db
         .insert(outreachSuppressions)
-        .values({ workspaceId: e.workspaceId, email: e.toEmail, reason: 'smtp_5xx', detail: outcome.response.slice(0, 300) })
+        .values({
+          workspaceId: e.workspaceId,
+          email: e.toEmail,
+          reason: 'smtp_5xx',
+          detail: outcome.response.slice(0, 300),
+        })
         .onConflictDoNothing()
     return true
   }
@@ -268,7 +320,9 @@ async function sendOne(deps: OutreachDeps, e: EmailRow): Promise<boolean> {
     status: 'deferred',
     scheduledAt: new Date(again ? retryAt : window.end.getTime()),
     smtpResponse: outcome.response,
-    error: again ? `deferred (4xx), attempt ${attempt}` : 'deferred (4xx) until the window closes; waits for the next run',
+    error: again
+      ? `deferred (4xx), attempt ${attempt}`
+      : 'deferred (4xx) until the window closes; waits for the next run',
   })
   return !again
 }

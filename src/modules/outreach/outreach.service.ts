@@ -57,7 +57,12 @@ export interface OutreachService {
    * A Clay callback: verifies the token of the correlation ID, records the first answer.
    * @throws AppError 401 `bad_token` (nothing recorded).
    */
-  clayCallback(correlationId: string, token: string, email: string | null, body: Record<string, unknown>): Promise<{ duplicate: boolean }>
+  clayCallback(
+    correlationId: string,
+    token: string,
+    email: string | null,
+    body: Record<string, unknown>,
+  ): Promise<{ duplicate: boolean }>
   /** One-click unsubscribe: suppresses the address at once, cancels what was waiting. @throws AppError 400 `bad_token`. */
   unsubscribe(token: string): Promise<{ email: string; already: boolean }>
   /** What the unsubscribe page shows. @throws AppError 400 `bad_token`. */
@@ -76,7 +81,10 @@ export interface OutreachService {
 }
 
 /** Builds the outreach runtime (see file comment). */
-export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceOptions = {}): OutreachService {
+export function createOutreachService(
+  deps: OutreachDeps,
+  opts: OutreachServiceOptions = {},
+): OutreachService {
   const runStarted =
     opts.runStarted ??
     (async (run: RunRow) => {
@@ -142,7 +150,12 @@ export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceO
       const [s] = await deps.db
         .select()
         .from(outreachSuppressions)
-        .where(and(eq(outreachSuppressions.workspaceId, t.workspaceId), eq(outreachSuppressions.email, t.email.toLowerCase())))
+        .where(
+          and(
+            eq(outreachSuppressions.workspaceId, t.workspaceId),
+            eq(outreachSuppressions.email, t.email.toLowerCase()),
+          ),
+        )
       return { email_masked: maskEmail(t.email), already: Boolean(s) }
     },
     async incoming(mailboxId, raw, pos) {
@@ -165,7 +178,10 @@ export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceO
     },
     async refreshMailboxes() {
       if (opts.imap === false || stopped) return
-      const boxes = await deps.db.select().from(outreachMailboxes).where(isNotNull(outreachMailboxes.imapHost))
+      const boxes = await deps.db
+        .select()
+        .from(outreachMailboxes)
+        .where(isNotNull(outreachMailboxes.imapHost))
       const wanted = new Map(boxes.map((b) => [b.id, b]))
       for (const [id, w] of watchers) {
         const b = wanted.get(id)
@@ -231,7 +247,10 @@ export function createOutreachService(deps: OutreachDeps, opts: OutreachServiceO
       onPosition: (p) => savePosition(b.id, p),
     })
     void w.start().catch((err: unknown) => {
-      deps.logger.warn({ mailbox: b.id, err: err instanceof Error ? err.message : String(err) }, 'IMAP watcher failed')
+      deps.logger.warn(
+        { mailbox: b.id, err: err instanceof Error ? err.message : String(err) },
+        'IMAP watcher failed',
+      )
     })
     return { key: watcherKey(b), stop: () => w.stop() }
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { classifySmtpFailure, enhancedStatus, type SmtpErrorLike } from './outreach.smtp.core.ts'
 
@@ -139,6 +140,12 @@ describe('classifySmtpFailure', () => {
       { kind: 'permanent', suppress: false },
     ],
     [
+      'missing credentials (API)',
+      noReply('EAUTH', 'API', 'Missing credentials for "PLAIN"'),
+      false,
+      { kind: 'permanent' },
+    ],
+    [
       'message too large (API)',
       noReply('EMESSAGE', 'MAIL FROM', 'Message size larger than allowed 100'),
       false,
@@ -161,6 +168,39 @@ describe('classifySmtpFailure', () => {
       response: '550 5.1.1 User unknown',
       command: 'RCPT TO',
     })
+  })
+})
+
+describe('classifySmtpFailure properties', () => {
+  const command = fc.constantFrom('CONN', 'EHLO', 'AUTH PLAIN', 'MAIL FROM', 'RCPT TO', 'DATA', undefined)
+  it('a reply decides by its class, whatever the stage', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 400, max: 599 }), command, fc.boolean(), (code, cmd, payloadStarted) => {
+        const out = classifySmtpFailure(
+          { code: 'EENVELOPE', command: cmd, responseCode: code, response: `${code} x` },
+          {
+            payloadStarted,
+          },
+        )
+        const want = code < 500 || code === 503 ? 'temporary' : 'permanent'
+        expect(out.kind).toBe(want)
+        if (out.suppress) expect(out.kind).toBe('permanent')
+      }),
+    )
+  })
+  it('without a reply: unknown iff the payload had started (connection-level codes)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'ETLS'),
+        command,
+        fc.boolean(),
+        (code, cmd, payloadStarted) => {
+          const out = classifySmtpFailure({ code, command: cmd, message: 'gone' }, { payloadStarted })
+          expect(out.kind).toBe(payloadStarted ? 'unknown' : 'temporary')
+          expect(out.suppress).toBe(false)
+        },
+      ),
+    )
   })
 })
 

@@ -36,7 +36,8 @@
  *      data was transmitted, so no transaction can have completed (§3.3: the transaction
  *      completes only at the end of mail data).
  *    - local refusals before any I/O (`EENVELOPE`/`EMESSAGE` from the API, `ECONFIG`,
- *      `ENOAUTH`) → `permanent`: sending again would fail the same way.
+ *      `EAUTH`/`ENOAUTH` such as missing credentials) → `permanent`: sending again would
+ *      fail the same way.
  *
  * `scope` tells the caller whom the failure concerns: `connection` (server unreachable or
  * misbehaving), `mailbox` (AUTH or MAIL FROM refused: fix the mailbox's settings, do not
@@ -92,6 +93,7 @@ const LOCAL_PERMANENT = new Set([
   'EENVELOPE',
   'EMESSAGE',
   'ECONFIG',
+  'EAUTH',
   'ENOAUTH',
   'EREQUIRETLS',
   'EMAXRECIPIENTS',

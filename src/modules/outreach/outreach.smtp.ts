@@ -30,6 +30,8 @@ export interface SmtpCredentials {
   timeoutsMs?: { connection?: number; greeting?: number; socket?: number } | undefined
   /** Name sent with EHLO (default: nodemailer's, the machine's host name). */
   clientName?: string | undefined
+  /** With `secure: false`, fail unless the server offers STARTTLS (default false: plain when not offered). */
+  requireTls?: boolean | undefined
 }
 
 /** Sends the messages of one mailbox. */
@@ -63,6 +65,7 @@ function connectionOptions(creds: SmtpCredentials): ConstructorParameters<typeof
     socketTimeout: t.socket ?? 60_000,
     logger: false,
     ...(creds.clientName ? { name: creds.clientName } : {}),
+    ...(creds.requireTls ? { requireTLS: true } : {}),
   }
 }
 
@@ -226,6 +229,7 @@ export async function testSmtp(creds: SmtpCredentials): Promise<ConnectionTest> 
     greetingTimeout: t.greeting ?? 10_000,
     socketTimeout: t.socket ?? 10_000,
     logger: false,
+    ...(creds.requireTls ? { requireTLS: true } : {}),
   })
   try {
     await transport.verify()

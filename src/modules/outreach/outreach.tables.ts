@@ -261,6 +261,8 @@ export const outreachReplies = pgTable(
     /** The owner's correction of `kind` (null = none). */
     overrideKind: text('override_kind'),
     charged: boolean('charged').notNull().default(false),
+    /** The credit day (`YYYY-MM-DD`) whose account the reply's credit came from (a refund returns it there). */
+    chargedDay: text('charged_day'),
     /** Why a reply was not charged (`no_credit`, `auto_reply`, …). */
     unchargedReason: text('uncharged_reason'),
     createdAt: createdAt(),

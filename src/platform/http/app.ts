@@ -149,6 +149,8 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT,
+    // Signed tokens in paths (one-click unsubscribe links) run past Fastify's default of 100.
+    routerOptions: { maxParamLength: 512 },
     trustProxy: config.TRUSTED_PROXIES.trim() === '' ? false : config.TRUSTED_PROXIES,
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
   }) as unknown as FastifyInstance

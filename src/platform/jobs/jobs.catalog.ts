@@ -124,7 +124,8 @@ export const JOB_CATALOG = {
     schedule: { everyMs: 600_000 },
   }),
   'outreach-tick': defineJob({
-    description: 'outreach minute tick: start due daily runs, schedule enriched ones, close ended ones, recover stale claims',
+    description:
+      'outreach minute tick: start due daily runs, schedule enriched ones, close ended ones, recover stale claims',
     payload: scheduledPayload,
     // A failed tick is not retried: the next minute's tick does the same work (idempotent).
     retry: { limit: 0, delaySeconds: 0, backoff: false },
@@ -132,7 +133,8 @@ export const JOB_CATALOG = {
     schedule: { everyMs: 60_000 },
   }),
   'outreach-run': defineJob({
-    description: "one outreach run's discovery and enrichment (job ID keyed by the run: one per campaign and local day)",
+    description:
+      "one outreach run's discovery and enrichment (job ID keyed by the run: one per campaign and local day)",
     payload: outreachRunPayload,
     // Infrastructure failures only (API failures mark the run failed): after ~1, 2, 4 min.
     retry: { limit: 3, delaySeconds: 60, backoff: true },
