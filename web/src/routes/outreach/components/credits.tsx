@@ -45,7 +45,7 @@ export function CreditsWidget({ className }: { className?: string }) {
   const [editing, setEditing] = useState(false)
   return (
     <Card className={cn('min-w-0', className)} data-testid="credits-widget">
-      <CardHeader>
+      <CardHeader className="flex-nowrap">
         <div className="min-w-0">
           <CardTitle>Credits today</CardTitle>
           <CardDescription>

@@ -259,7 +259,9 @@ function TestPanel({ mailbox, auto }: { mailbox: Mailbox; auto: boolean }) {
       <CardHeader>
         <div className="min-w-0">
           <CardTitle>Connection</CardTitle>
-          <CardDescription>Signs in to the saved servers; nothing is sent.</CardDescription>
+          <CardDescription>
+            Signs in to the saved servers (save changes first); nothing is sent.
+          </CardDescription>
         </div>
       </CardHeader>
       <CardContent className="grid gap-3">
