@@ -361,16 +361,32 @@ export function CampaignForm({
                 />
               </FormField>
               <TimezoneList />
-              <FormField id="c-start" label="Window start" error={err(errors.window_start)}>
+              <FormField
+                id="c-start"
+                label="Window start"
+                error={err(errors.window_start)}
+                hint="24-hour HH:MM."
+              >
                 <Input
-                  type="time"
+                  inputMode="numeric"
+                  autoComplete="off"
+                  placeholder="09:00"
+                  className="tabular-nums"
                   {...fieldAria('c-start', err(errors.window_start))}
                   {...form.register('window_start')}
                 />
               </FormField>
-              <FormField id="c-end" label="Window end" error={err(errors.window_end)}>
+              <FormField
+                id="c-end"
+                label="Window end"
+                error={err(errors.window_end)}
+                hint="24:00 = midnight."
+              >
                 <Input
-                  type="time"
+                  inputMode="numeric"
+                  autoComplete="off"
+                  placeholder="17:00"
+                  className="tabular-nums"
                   {...fieldAria('c-end', err(errors.window_end))}
                   {...form.register('window_end')}
                 />

@@ -239,6 +239,16 @@ describe('campaign form', () => {
       window_end: 'At least 30 minutes after the start',
     })
     expect(issues(campaignFormSchema, campaignValues({ max_runs: '366' }))).toHaveProperty('max_runs')
+    // The end may be midnight (24:00), the start may not.
+    expect(
+      issues(campaignFormSchema, campaignValues({ window_start: '18:00', window_end: '24:00' })),
+    ).toEqual({})
+    expect(issues(campaignFormSchema, campaignValues({ window_start: '24:00' }))).toHaveProperty(
+      'window_start',
+    )
+    expect(issues(campaignFormSchema, campaignValues({ window_start: '9:00' }))).toHaveProperty(
+      'window_start',
+    )
     // OnlyFans has no follower filter (the API refuses a range there).
     expect(
       Object.keys(issues(campaignFormSchema, campaignValues({ platform: 'onlyfans', min_followers: '10' }))),

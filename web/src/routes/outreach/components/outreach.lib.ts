@@ -230,8 +230,8 @@ export function formToCampaignBody(v: CampaignFormValues): CampaignBody {
     max_runs: v.recurring ? int(v.max_runs) : 1,
     mailbox_id: v.mailbox_id,
     timezone: v.timezone.trim() || 'UTC',
-    window_start: v.window_start,
-    window_end: v.window_end,
+    window_start: v.window_start.trim(),
+    window_end: v.window_end.trim(),
     daily_quota: int(v.daily_quota),
     subject: v.subject,
     body: v.body,
@@ -283,7 +283,9 @@ export function campaignFormPathOf(apiPath: string): string | null {
 export const MIN_WINDOW_MINUTES = 30
 
 const WHOLE = /^\d+$/
+/** `HH:MM` 00:00–23:59; the end may be 24:00 (midnight), as the API allows. */
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/
+const HHMM_END = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/
 const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5))
 
 /** Live validation of the campaign form; each problem under its field. */
@@ -308,8 +310,8 @@ export const campaignFormSchema = z
     daily_quota: z.string().trim().regex(WHOLE, 'A whole number of creators per run'),
     mailbox_id: z.string().min(1, 'Choose the mailbox to send from'),
     timezone: z.string().trim().refine(isTimeZone, 'An IANA time zone such as Europe/Berlin or UTC'),
-    window_start: z.string().regex(HHMM, 'A time such as 09:00'),
-    window_end: z.string().regex(HHMM, 'A time such as 17:00'),
+    window_start: z.string().trim().regex(HHMM, 'A 24-hour time such as 09:00'),
+    window_end: z.string().trim().regex(HHMM_END, 'A 24-hour time such as 17:00 (24:00 = midnight)'),
     subject: z.string().trim().min(1, 'Write a subject').max(200, 'At most 200 characters'),
     body: z.string().trim().min(1, 'Write the email'),
     footer_address: z
@@ -331,8 +333,8 @@ export const campaignFormSchema = z
     }
     if (v.min_followers && v.max_followers && int(v.min_followers) > int(v.max_followers))
       flag('max_followers', 'At least the minimum')
-    if (HHMM.test(v.window_start) && HHMM.test(v.window_end)) {
-      const len = minutes(v.window_end) - minutes(v.window_start)
+    if (HHMM.test(v.window_start.trim()) && HHMM_END.test(v.window_end.trim())) {
+      const len = minutes(v.window_end.trim()) - minutes(v.window_start.trim())
       if (len <= 0) flag('window_end', 'After the window’s start (same day)')
       else if (len < MIN_WINDOW_MINUTES)
         flag('window_end', `At least ${MIN_WINDOW_MINUTES} minutes after the start`)
