@@ -118,7 +118,7 @@ CREATE TABLE "outreach_replies" (
 	"charged_day" text,
 	"uncharged_reason" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "outreach_replies_mailbox_message" UNIQUE("mailbox_id","message_id")
+	CONSTRAINT "outreach_replies_workspace_message" UNIQUE("workspace_id","message_id")
 );
 --> statement-breakpoint
 CREATE TABLE "outreach_runs" (

@@ -101,10 +101,16 @@ function safeRead(path: string): string {
 }
 
 /**
- * Starts Dovecot with one user (`alice`/`secret` unless given).
+ * Starts Dovecot with one user (`alice`/`secret` unless given), plus `more` accounts.
  * @throws when `/usr/sbin/dovecot` is missing or it does not greet within 10 s.
  */
-export async function startDovecot(opts: { user?: string; pass?: string } = {}): Promise<TestDovecot> {
+export async function startDovecot(
+  opts: {
+    user?: string
+    pass?: string /** More accounts (bench: one per mailbox). */
+    more?: { user: string; pass: string }[]
+  } = {},
+): Promise<TestDovecot> {
   const user = opts.user ?? 'alice'
   const pass = opts.pass ?? 'secret'
   const dir = mkdtempSync(join(tmpdir(), 'tf-dovecot-'))
@@ -134,8 +140,11 @@ export async function startDovecot(opts: { user?: string; pass?: string } = {}):
       own(p)
     }
   }
-  makeMaildir(user)
-  writeFileSync(join(dir, 'users'), `${user}:{PLAIN}${pass}::::::\n`, { mode: 0o644 })
+  const accounts = [{ user, pass }, ...(opts.more ?? [])]
+  for (const a of accounts) makeMaildir(a.user)
+  writeFileSync(join(dir, 'users'), accounts.map((a) => `${a.user}:{PLAIN}${a.pass}::::::\n`).join(''), {
+    mode: 0o644,
+  })
   const conf = join(dir, 'dovecot.conf')
   writeFileSync(
     conf,

@@ -1,8 +1,8 @@
 /**
  * Incoming mail (README "Replies"): every message read from a mailbox's INBOX is parsed
  * (postal-mime) and classified (`outreach.classify.core.ts`) against the Message-IDs of our
- * emails it references. Recorded once per (mailbox, Message-ID), so a message read twice
- * (a reconnect's catch-up) changes nothing the second time.
+ * emails it references. Recorded once per (workspace, Message-ID), so a message read twice
+ * (a reconnect's catch-up, or a second mailbox on the same IMAP account) changes nothing the second time.
  *
  * - reply: the creator is stopped (every email to that address still waiting is cancelled),
  *   one credit is charged (`outreach:reply:<reply>`; with no credit left the reply is kept,

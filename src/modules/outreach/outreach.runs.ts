@@ -39,15 +39,15 @@ const PAGE_SIZE = 50
 /** Email statuses after which the creator is still uncontacted and waits for the next run. */
 export const CARRY_OVER = ['unpaid', 'expired'] as const
 
-/** The local date of the campaign's last run, or null. */
-async function lastRunDate(deps: OutreachDeps, campaignId: string): Promise<string | null> {
-  const [r] = await deps.db
-    .select({ d: outreachRuns.runDate })
+/** The local date of each campaign's last run (campaigns without a run are absent). */
+async function lastRunDates(deps: OutreachDeps, campaignIds: string[]): Promise<Map<string, string>> {
+  if (campaignIds.length === 0) return new Map()
+  const rows = await deps.db
+    .selectDistinctOn([outreachRuns.campaignId], { id: outreachRuns.campaignId, d: outreachRuns.runDate })
     .from(outreachRuns)
-    .where(eq(outreachRuns.campaignId, campaignId))
-    .orderBy(desc(outreachRuns.runNumber))
-    .limit(1)
-  return r?.d ?? null
+    .where(inArray(outreachRuns.campaignId, campaignIds))
+    .orderBy(outreachRuns.campaignId, desc(outreachRuns.runNumber))
+  return new Map(rows.map((r) => [r.id, r.d]))
 }
 
 /**
@@ -61,6 +61,10 @@ export async function startDueRuns(deps: OutreachDeps, campaignIds?: string[]): 
     ? and(eq(outreachCampaigns.isActive, true), inArray(outreachCampaigns.id, campaignIds))
     : eq(outreachCampaigns.isActive, true)
   const campaigns = await deps.db.select().from(outreachCampaigns).where(where)
+  const last = await lastRunDates(
+    deps,
+    campaigns.map((c) => c.id),
+  )
   const started: RunRow[] = []
   for (const c of campaigns) {
     const due = runDue({
@@ -73,7 +77,7 @@ export async function startDueRuns(deps: OutreachDeps, campaignIds?: string[]): 
         windowStartMin: c.windowStartMin,
         windowEndMin: c.windowEndMin,
         createdAt: c.createdAt,
-        lastRunDate: await lastRunDate(deps, c.id),
+        lastRunDate: last.get(c.id) ?? null,
       },
       now,
     })
@@ -391,10 +395,22 @@ async function markScheduled(deps: OutreachDeps, runId: string) {
  * up answers that arrived after its first scheduling (while its window is open).
  */
 export async function scheduleReadyRuns(deps: OutreachDeps): Promise<number> {
+  // Runs still enriching, and scheduled runs whose campaign has a creator with an email and
+  // no email row yet (an answer that came after the first scheduling).
   const runs = await deps.db
     .select()
     .from(outreachRuns)
-    .where(inArray(outreachRuns.status, ['enriching', 'scheduled']))
+    .where(
+      or(
+        eq(outreachRuns.status, 'enriching'),
+        and(
+          eq(outreachRuns.status, 'scheduled'),
+          sql`EXISTS (SELECT 1 FROM outreach_creators k WHERE k.campaign_id = ${outreachRuns.campaignId}
+                AND k.email_status = 'found'
+                AND NOT EXISTS (SELECT 1 FROM outreach_emails e WHERE e.creator_id = k.id))`,
+        ),
+      ),
+    )
   let n = 0
   for (const r of runs) {
     if (r.status === 'enriching' && nowMs(deps.clock) - r.startedAt.getTime() < deps.enrichWaitMs) {

@@ -5,7 +5,7 @@
  *
  * Several processes may run it against the same database: runs are unique per campaign and
  * day, an email is claimed by exactly one process (`UPDATE … WHERE status IN (…)`), replies
- * are unique per (mailbox, Message-ID). The minute tick is a pg-boss schedule (one job per
+ * are unique per (workspace, Message-ID). The minute tick is a pg-boss schedule (one job per
  * minute across processes), a run's discovery a job keyed by the run.
  */
 import { and, eq, inArray, isNotNull } from 'drizzle-orm'

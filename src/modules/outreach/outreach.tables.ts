@@ -236,7 +236,7 @@ export const outreachEmails = pgTable(
 
 /**
  * A message read from a mailbox's INBOX that relates to one of our emails (or a bounce of
- * one): its classification, the headers that decided it, an optional override, and whether
+ * one), recorded once per workspace and Message-ID: its classification, the headers that decided it, an optional override, and whether
  * a credit was charged (a reply with no credit left is kept, `charged=false`).
  */
 export const outreachReplies = pgTable(
@@ -268,7 +268,8 @@ export const outreachReplies = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    unique('outreach_replies_mailbox_message').on(t.mailboxId, t.messageId),
+    // Per workspace, not per mailbox: two mailboxes reading one IMAP account record a message once.
+    unique('outreach_replies_workspace_message').on(t.workspaceId, t.messageId),
     index('outreach_replies_workspace').on(t.workspaceId, t.receivedAt),
   ],
 )
