@@ -12,6 +12,8 @@ const WEB_SHARED = [
   '^src/modules/conversions/conversions[.]core[.]ts$',
   '^src/modules/conversions/conversions[.]schema[.]ts$',
   '^src/modules/conversions/postback[.]parse[.]ts$',
+  // The outreach template rules (import-free): the campaign form checks merge fields with them.
+  '^src/modules/outreach/outreach[.]template[.]core[.]ts$',
   '^src/modules/routing/core/macros[.]ts$',
   '^src/modules/routing/routing[.]schema[.]ts$',
   // The visitor settings rules (zod + parse-duration): the project form validates with them.

@@ -52,6 +52,12 @@ export const routes: RouteObject[] = [
     errorElement: <RouteError />,
     children: [
       { element: <AuthLayout />, errorElement: <RouteError />, children: publicRoutes },
+      // Recipients of outreach emails: no session, no app frame.
+      {
+        path: 'unsubscribe/:token',
+        errorElement: <RouteError />,
+        lazy: () => import('./routes/unsubscribe'),
+      },
       {
         element: (
           <RequireAuth>

@@ -201,6 +201,7 @@ export const api = {
     apiFetch<T>(path, { ...opts, ...(query ? { query } : {}) }),
   post: <T>(path: string, body?: unknown, opts?: Opts) =>
     apiFetch<T>(path, { ...opts, method: 'POST', body }),
+  put: <T>(path: string, body?: unknown, opts?: Opts) => apiFetch<T>(path, { ...opts, method: 'PUT', body }),
   patch: <T>(path: string, body?: unknown, opts?: Opts) =>
     apiFetch<T>(path, { ...opts, method: 'PATCH', body }),
   delete: <T = void>(path: string, opts?: Opts) => apiFetch<T>(path, { ...opts, method: 'DELETE' }),

@@ -7,6 +7,12 @@ describe('auth redirects', () => {
     expect(isPublicPath('/reset-password')).toBe(true)
     expect(isPublicPath('/loginx')).toBe(false)
     expect(isPublicPath('/')).toBe(false)
+    expect(isPublicPath('/unsubscribe/abc.def')).toBe(true)
+    expect(isPublicPath('/outreach')).toBe(false)
+  })
+
+  it('leaves an outreach recipient on the unsubscribe page', () => {
+    expect(redirectForAuthFailure('unauthorized', '/unsubscribe/abc.def')).toBeNull()
   })
 
   it('sends a 401 to the login page with the way back', () => {

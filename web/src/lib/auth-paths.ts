@@ -3,10 +3,20 @@
  * location, so the rules are unit-tested (`auth-paths.test.ts`).
  */
 
-/** Pages reachable without a session. */
-export const PUBLIC_PATHS = ['/login', '/signup', '/pending', '/forgot-password', '/reset-password'] as const
+/**
+ * Pages reachable without a session (`/unsubscribe/:token` is for outreach email recipients,
+ * who have no account).
+ */
+export const PUBLIC_PATHS = [
+  '/login',
+  '/signup',
+  '/pending',
+  '/forgot-password',
+  '/reset-password',
+  '/unsubscribe',
+] as const
 
-/** True for the sign-in, sign-up, approval-pending and password pages. */
+/** True for the sign-in, sign-up, approval-pending, password and unsubscribe pages. */
 export function isPublicPath(pathname: string): boolean {
   return PUBLIC_PATHS.some((p) => pathname === p || pathname.startsWith(`${p}/`))
 }
