@@ -121,6 +121,8 @@ describe('parsePlans', () => {
 
   it('stops the process naming OUTREACH_PLANS and OUTREACH_DEFAULT_PLAN', () => {
     expect(() => loadConfig({ OUTREACH_PLANS: 'free:x' })).toThrow(/OUTREACH_PLANS: plan entry 1/)
-    expect(() => loadConfig({ OUTREACH_DEFAULT_PLAN: 'gold' })).toThrow(/OUTREACH_DEFAULT_PLAN: must name one of/)
+    expect(() => loadConfig({ OUTREACH_DEFAULT_PLAN: 'gold' })).toThrow(
+      /OUTREACH_DEFAULT_PLAN: must name one of/,
+    )
   })
 })

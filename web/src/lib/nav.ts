@@ -1,7 +1,6 @@
 /**
- * The sidebar: every section the admin UI will have, in groups. A section whose page is
- * not built yet points at a "coming soon" route folder; building it does not change this
- * list. `adminOnly` entries show only to platform admins.
+ * The sidebar: every section of the admin UI, in groups. `adminOnly` entries show only to
+ * platform admins.
  */
 import {
   Activity,
