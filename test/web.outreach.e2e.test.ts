@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deriveUnsubscribeKey, unsubscribeToken } from '../src/modules/outreach/outreach.unsubscribe.core.ts'
 import { DESKTOP, launchForUi, PHONE, shot, watchErrors } from './helpers/browser.ts'
 import { startOutreachSmtp } from './helpers/outreach-smtp.ts'
+import { createCampaign, createMailbox, signIn } from './helpers/outreach-ui.ts'
 import { apiCall, login, type ServerProcess, startServerProcess, tempDataDir } from './helpers/server.ts'
 
 const ADMIN = { email: 'outreach-admin@traffoflex.test', password: 'correct horse battery staple' }
@@ -46,71 +47,6 @@ const pageErrors: string[] = []
 const watch = (p: Page) => watchErrors(p, pageErrors, /status of 4(00|01|22)\b/)
 
 const api = (method: string, path: string, body?: unknown) => apiCall(server.url, cookie, method, path, body)
-
-/** Signs in through the login page and waits for the dashboard. */
-async function signIn(p: Page, url: string, user: { email: string; password: string }) {
-  await p.goto(`${url}/login`)
-  await p.fill('#email', user.email)
-  await p.fill('#password', user.password)
-  await p.click('button[type=submit]')
-  await p.waitForURL(`${url}/`)
-}
-
-/**
- * Connects a mailbox in the UI (`/outreach/mailboxes/new`) and returns its ID once its page
- * is open (the connection test starts on its own there). IMAP is left out unless given.
- */
-async function createMailbox(
-  p: Page,
-  url: string,
-  m: {
-    name: string
-    from: string
-    smtp: { host: string; port: number; user?: string; pass?: string }
-    imap?: { host: string; port: number; user: string; pass: string }
-  },
-): Promise<string> {
-  await p.goto(`${url}/outreach/mailboxes/new`)
-  await p.getByTestId('mailbox-form').waitFor()
-  await p.fill('#m-name', m.name)
-  await p.fill('#m-from', m.from)
-  await p.fill('#m-smtp-host', m.smtp.host)
-  await p.fill('#m-smtp-port', String(m.smtp.port))
-  if (m.smtp.user) await p.fill('#m-smtp-user', m.smtp.user)
-  if (m.smtp.pass) await p.fill('#m-smtp-password', m.smtp.pass)
-  if (m.imap) {
-    await p.fill('#m-imap-host', m.imap.host)
-    await p.fill('#m-imap-port', String(m.imap.port))
-    await p.fill('#m-imap-user', m.imap.user)
-    await p.fill('#m-imap-password', m.imap.pass)
-  }
-  await p.getByRole('button', { name: 'Save mailbox' }).click()
-  await p.waitForURL(/\/outreach\/mailboxes\/[0-9a-f-]{36}$/)
-  return p.url().split('/').at(-1)!
-}
-
-/**
- * Fills the campaign form (`/outreach/campaigns/new`, already open) and creates the campaign;
- * returns its ID once its page is open. The mailbox is preselected when there is only one.
- */
-async function createCampaign(
-  p: Page,
-  c: { name: string; keywords: string[]; subject?: string; body?: string; footer: string; mailbox?: string },
-): Promise<string> {
-  await p.getByTestId('campaign-form').waitFor()
-  await p.fill('#c-name', c.name)
-  for (const k of c.keywords) {
-    await p.fill('#c-keywords', k)
-    await p.press('#c-keywords', 'Enter')
-  }
-  if (c.subject !== undefined) await p.fill('#c-subject', c.subject)
-  if (c.body !== undefined) await p.fill('#c-body', c.body)
-  await p.fill('#c-footer', c.footer)
-  if (c.mailbox) await p.selectOption('#c-mailbox', c.mailbox)
-  await p.getByRole('button', { name: 'Create campaign' }).click()
-  await p.waitForURL(/\/outreach\/campaigns\/[0-9a-f-]{36}$/)
-  return p.url().split('/').at(-1)!
-}
 
 /** The unsubscribe page URL of an email to `email` (the token the sender puts in List-Unsubscribe). */
 function unsubscribeUrl(url: string, ws: string, email: string, emailId = randomUUID()): string {
