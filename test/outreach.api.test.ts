@@ -83,6 +83,20 @@ describe('outreach API and runtime (PGlite)', () => {
     expect(ok.statusCode, ok.body).toBe(201)
     const id = ok.json().id
 
+    // A campaign that ran all its runs resumes only with more runs.
+    await h.db
+      .update(outreachCampaigns)
+      .set({ runCount: 30, isActive: false })
+      .where(eq(outreachCampaigns.id, id))
+    const resume = await w.api('PATCH', `/outreach/campaigns/${id}`, { is_active: true })
+    expect(resume.statusCode).toBe(409)
+    expect(resume.json().error.details[0].path).toBe('max_runs')
+    const more = await w.api('PATCH', `/outreach/campaigns/${id}`, { is_active: true, max_runs: 40 })
+    expect(more.json()).toMatchObject({ is_active: true, max_runs: 40, completed_at: null })
+    const shortWindow = await w.api('PATCH', `/outreach/campaigns/${id}`, { window_end: '09:10' })
+    expect(shortWindow.statusCode).toBe(400)
+    expect(shortWindow.json().error.details[0].path).toBe('window_end')
+
     // Another workspace sees none of it.
     const other = await createWorkspaceWithKey(h.db)
     const as = (method: string, url: string, body?: unknown) =>

@@ -8,7 +8,7 @@ import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
-import { badRequest } from '../../platform/errors.ts'
+import { badRequest, conflict } from '../../platform/errors.ts'
 import { errorBody } from '../../platform/http/schemas.ts'
 import { refusePrivateTargets } from '../../platform/net/ssrf.ts'
 import type { SecretBox } from '../autopilot/index.ts'
@@ -66,6 +66,7 @@ import {
   suppressionImportOut,
   suppressionListOut,
   suppressionListQuery,
+  windowIssue,
 } from './outreach.schema.ts'
 import type { OutreachService } from './outreach.service.ts'
 import { outreachCampaigns, outreachMailboxes, outreachSettings } from './outreach.tables.ts'
@@ -481,18 +482,25 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         if (b.mailbox_id) await getMailbox(db, ws, b.mailbox_id)
         const start = b.window_start !== undefined ? hhmmToMinutes(b.window_start) : cur.windowStartMin
         const end = b.window_end !== undefined ? hhmmToMinutes(b.window_end) : cur.windowEndMin
-        if (end - start < 30)
-          throw badRequest('the window must be at least 30 minutes', [
-            { path: 'window_end', message: 'must be at least 30 minutes after window_start' },
-          ])
+        const windowProblem = windowIssue(start, end)
+        if (windowProblem)
+          throw badRequest(`window_end: ${windowProblem}`, [{ path: 'window_end', message: windowProblem }])
         const recurring = b.recurring ?? cur.recurring
+        const maxRuns = recurring ? (b.max_runs ?? cur.maxRuns) : 1
+        // A campaign that ran all its runs stays complete unless it gets more runs.
+        if (b.is_active === true && cur.runCount >= maxRuns)
+          throw conflict(
+            `the campaign has run ${cur.runCount} of ${maxRuns} runs; raise max_runs to resume it`,
+            [{ path: 'max_runs', message: `must be more than ${cur.runCount} to resume` }],
+          )
         const [c] = await db
           .update(outreachCampaigns)
           .set({
             ...(b.name !== undefined && { name: b.name }),
             ...(b.criteria !== undefined && { criteria: b.criteria as Record<string, unknown> }),
             recurring,
-            maxRuns: recurring ? (b.max_runs ?? cur.maxRuns) : 1,
+            maxRuns,
+            ...(b.is_active === true && { completedAt: null }),
             ...(b.is_active !== undefined && { isActive: b.is_active }),
             ...(b.mailbox_id !== undefined && { mailboxId: b.mailbox_id }),
             ...(b.timezone !== undefined && { timezone: b.timezone }),
