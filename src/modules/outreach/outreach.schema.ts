@@ -14,6 +14,7 @@
  */
 import { IANAZone } from 'luxon'
 import { z } from 'zod'
+import { IC_PLATFORMS } from './influencers-club.contract.ts'
 import { templateErrors } from './outreach.template.core.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -315,7 +316,7 @@ export type MailboxTestOut = z.infer<typeof mailboxTestOut>
 // Campaigns
 
 /** Platforms a campaign can search (Influencers Club's). */
-export const PLATFORMS = ['instagram', 'tiktok', 'youtube', 'twitch', 'twitter', 'onlyfans'] as const
+export const PLATFORMS = IC_PLATFORMS
 export type Platform = (typeof PLATFORMS)[number]
 
 /** The ISO 639-1 language codes (two letters; the withdrawn `bh` excluded). */
