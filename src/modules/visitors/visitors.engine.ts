@@ -681,7 +681,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     }
     // Geo is never faked: a country without egress (e.g. removed from VISITORS_EGRESS after the
     // project was saved) pauses the project instead of sending its visits out direct.
-    const noEgress = missingEgress(project.geoTargets ?? [], deps.http.egressCountries ?? [])
+    const visitor: Visitor | undefined = project.mode === 'browser' ? deps.browser : deps.http
+    const noEgress = missingEgress(project.geoTargets ?? [], visitor?.egressCountries ?? [])
     if (noEgress.length > 0) {
       deps.logger?.info({ projectId: row.id, missing: noEgress }, 'visitors: no egress for a target country')
       await db
