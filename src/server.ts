@@ -206,11 +206,19 @@ export async function startServer(
     logger,
     callsPerTick: config.AUTOPILOT_CALLS_PER_TICK,
   })
+  // Billing: quotes, orders, payment webhooks (public, signature-verified) and admin actions; its
+  // ledger repository is the one every ledger writer shares (affiliate jobs and routes, visitors).
+  const billing = createBillingService({
+    db: db.db,
+    clock: systemClock,
+    settings: billingSettingsFromEnv(config),
+    logger,
+  })
   // One handler per catalog entry: a new job kind does not compile until it is handled here.
   jobs.registerAll({
     ...outbound.jobHandlers(),
     ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
-    ...commissionReleaseHandlers({ db: db.db, logger }),
+    ...commissionReleaseHandlers({ db: db.db, ledger: billing.ledger, logger }),
     'autopilot-tick': async () => {
       if (opts.autopilotSchedule !== false) await autopilot.tickAll()
     },
@@ -232,13 +240,6 @@ export async function startServer(
     allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
   })
 
-  // Billing: quotes, orders, payment webhooks (public, signature-verified) and admin actions.
-  const billing = createBillingService({
-    db: db.db,
-    clock: systemClock,
-    settings: billingSettingsFromEnv(config),
-    logger,
-  })
   const visitSpeed = {
     minPerMinute: config.VISITORS_MIN_PER_MINUTE,
     maxPerMinute: config.VISITORS_MAX_PER_MINUTE,
@@ -336,6 +337,7 @@ export async function startServer(
       {
         plugin: affiliateRoutes({
           db: db.db,
+          ledger: billing.ledger,
           config,
           currency: config.BILLING_CURRENCY,
           holdDays: config.AFFILIATE_HOLD_DAYS,
