@@ -37,6 +37,7 @@ import {
   type ScheduleState,
   stepSchedule,
 } from './visitors.schedule.core.ts'
+import { DEFAULT_RUN_BOUNDS, keepRecentRuns, type RunListBounds } from './visitors.runs.core.ts'
 import { visitorDaily, visitorProjects, visitorRuns } from './visitors.tables.ts'
 
 /** What the engine needs of a project (built from its row and settings). */
@@ -224,6 +225,11 @@ export interface VisitorEngineDeps {
   stopTimeoutMs?: number
   /** Called for every settled visit (the live pulse). */
   onHit?: (hit: VisitHit) => void
+  /**
+   * Finished runs kept in memory for `stats()` (default the last 20 per project, 1,000 in all;
+   * `keepRecentRuns`). Older runs live on in `visitor_runs` and the report.
+   */
+  finishedRuns?: RunListBounds
 }
 
 /** The engine. */
@@ -236,7 +242,10 @@ export interface VisitorEngine {
   stop(): Promise<void>
   /** Crash stand-in for tests: timers stop and visits are abandoned; nothing is released or closed. */
   kill(): void
-  /** Stats of running and finished runs (newest last), optionally of one project. */
+  /**
+   * Stats of running runs and of the finished runs kept in memory (`finishedRuns` bounds),
+   * oldest first, optionally of one project.
+   */
   stats(projectId?: string): RunStats[]
 }
 
@@ -274,7 +283,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   const blockSize = deps.blockSize ?? ((pm: number) => Math.max(20, Math.ceil(pm / 6)))
   const mode = deps.mode ?? 'poisson'
   const runners = new Map<string, Runner>()
-  const finished: RunStats[] = []
+  let finished: RunStats[] = []
+  const runBounds = deps.finishedRuns ?? DEFAULT_RUN_BOUNDS
   const abort = new AbortController()
   let tickTimer: NodeJS.Timeout | undefined
   let pollTimer: NodeJS.Timeout | undefined
@@ -656,6 +666,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       })
       .where(eq(visitorProjects.id, r.project.id))
     finished.push(snapshot(r))
+    finished = keepRecentRuns(finished, runBounds)
   }
 
   /** Releases holds and closes runs a crashed engine left behind. */
