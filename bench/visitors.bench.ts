@@ -125,7 +125,9 @@ async function main() {
         engine: {
           database: 'PGlite in a directory on disk, migrated',
           mode: 'even',
-          tick_ms: 5,
+          tick_ms: Number(process.env.ENGINE_TICK_MS ?? 5),
+          scheduler:
+            'a pass at the next due start (nextWakeDelayMs: 1 ms timer granularity), at most tick_ms apart',
           concurrency: 2048,
           max_wait_ms: 250,
           connections_per_origin: 64,
@@ -161,6 +163,8 @@ async function main() {
       'latency p99 ms': x.latency_ms.p99,
       'CPU ms/visit': x.cpu_ms_per_op,
       ELU: x.event_loop_utilization,
+      'loop delay p99 ms': x.event_loop_delay_ms?.p99 ?? '',
+      'GC %': x.gc?.share_pct ?? '',
       'peak RSS MB': x.peak_rss_mb,
       tool,
     })

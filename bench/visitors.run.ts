@@ -25,11 +25,12 @@ import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks'
 import { ledgerAccounts, createLedgerRepository } from '../src/modules/billing/index.ts'
 import { workspaces } from '../src/modules/accounts/index.ts'
 import * as visitors from '../src/modules/visitors/index.ts'
 import { createVisitHttp, createVisitorEngine, visitorProjects } from '../src/modules/visitors/index.ts'
+import { nextWakeDelayMs } from '../src/modules/visitors/visitors.schedule.core.ts'
 import type { VisitHttp } from '../src/modules/visitors/index.ts'
 import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
@@ -47,6 +48,8 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 2048)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
 const STOP_TIMEOUT_MS = Number(process.env.STOP_TIMEOUT ?? 20_000)
 const TICK_MS = 10 // USER_HZ = 100 on Linux
+/** The engine's `tickMs` (its longest scheduler pause; default 5, the engine's). */
+const ENGINE_TICK_MS = Number(process.env.ENGINE_TICK_MS ?? 5)
 /** The engine's `chargeGapMs` (default: the engine's). */
 const CHARGE_GAP_MS = process.env.CHARGE_GAP_MS ? Number(process.env.CHARGE_GAP_MS) : undefined
 /** A file: V8 CPU profile of the measured window only (setup and migrations left out). */
@@ -85,6 +88,19 @@ async function window() {
   const busy = machineBusy()
   const target = procTicks(TARGET_PID)
   const elu = performance.eventLoopUtilization()
+  // What can hold a launch back: the event loop's own delay (a 1 ms timer's lateness) and GC pauses.
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
+  const gc = { count: 0, totalMs: 0, maxMs: 0, over5: 0 }
+  const gcObs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++
+      gc.totalMs += e.duration
+      gc.maxMs = Math.max(gc.maxMs, e.duration)
+      if (e.duration > 5) gc.over5++
+    }
+  })
+  gcObs.observe({ entryTypes: ['gc'] })
   const t = performance.now()
   return {
     async end(ops: number) {
@@ -98,7 +114,20 @@ async function window() {
         target_cpu_ms_per_op: r2(((procTicks(TARGET_PID) - target) * TICK_MS) / n),
         machine_cpu_ms_per_op: r2(((machineBusy() - busy) * TICK_MS) / n),
         event_loop_utilization: r2(performance.eventLoopUtilization(elu).utilization),
+        event_loop_delay_ms: {
+          p50: r2(delay.percentile(50) / 1e6),
+          p99: r2(delay.percentile(99) / 1e6),
+          max: r2(delay.max / 1e6),
+        },
+        gc: {
+          pauses: gc.count,
+          share_pct: r2((100 * gc.totalMs) / 1000 / seconds),
+          max_ms: r2(gc.maxMs),
+          over_5ms: gc.over5,
+        },
       }
+      delay.disable()
+      gcObs.disconnect()
       if (session) {
         const { profile } = await session.post('Profiler.stop')
         writeFileSync(CPU_PROF, JSON.stringify(profile))
@@ -163,7 +192,7 @@ async function engineRun(http: VisitHttp, concurrency: number) {
     mode: 'even',
     seed: 1,
     pollMs: 60_000,
-    tickMs: 5,
+    tickMs: ENGINE_TICK_MS,
     concurrency,
     maxWaitMs: 250,
     stopTimeoutMs: STOP_TIMEOUT_MS,
@@ -339,7 +368,8 @@ async function commitsRun() {
 
 /**
  * The HTTP visits alone (no database, no metering): `createVisitHttp().visit()` launched on an
- * even schedule at RATE from a 5 ms timer, latency from each scheduled start to the response
+ * even schedule at RATE, woken as the engine is (`nextWakeDelayMs`: at the next due start, 1 ms
+ * granularity, at most ENGINE_TICK_MS apart), latency from each scheduled start to the response
  * headers. What the engine could reach if metering cost nothing: the second limit.
  */
 async function visitOnlyRun() {
@@ -358,7 +388,18 @@ async function visitOnlyRun() {
   let measuring = false
   const origin = performance.now()
   let seq = 0
-  const timer = setInterval(() => {
+  let timer: NodeJS.Timeout | undefined
+  let running = true
+  const pass = () => {
+    if (!running) return
+    launchDue()
+    const nextAt = origin + seq * gap
+    timer = setTimeout(
+      pass,
+      nextWakeDelayMs([{ next: { seq, atMs: nextAt } }], performance.now(), ENGINE_TICK_MS),
+    )
+  }
+  const launchDue = () => {
     const now = performance.now()
     for (; origin + seq * gap <= now; seq++) {
       const at = origin + seq * gap
@@ -375,14 +416,16 @@ async function visitOnlyRun() {
           else lat.push(performance.now() - at)
         })
     }
-  }, 5)
+  }
+  pass()
   await sleep(WARMUP_S * 1000)
   measuring = true
   const win = await window()
   await sleep(DURATION_S * 1000)
   measuring = false
   const usage = await win.end(started)
-  clearInterval(timer)
+  running = false
+  clearTimeout(timer)
   await sleep(500)
   await http.close()
   const q = (a: number[], p: number) => {

@@ -34,6 +34,7 @@ import {
   type ArrivalMode,
   initSchedule,
   retarget,
+  nextWakeDelayMs,
   type ScheduleState,
   stepSchedule,
 } from './visitors.schedule.core.ts'
@@ -208,7 +209,11 @@ export interface VisitorEngineDeps {
    * re-check stops the run and pauses the project with `verification_failed`.
    */
   recheckMs?: number
-  /** Scheduler tick, ms (default 5). */
+  /**
+   * Longest pause of the scheduler, ms (default 5): besides waking when the next start is due
+   * (1 ms timer granularity), it passes at least this often (slots freed for pending starts,
+   * the metering's tick).
+   */
   tickMs?: number
   /** Visits in flight per project at most (default 256). */
   concurrency?: number
@@ -287,6 +292,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   const runBounds = deps.finishedRuns ?? DEFAULT_RUN_BOUNDS
   const abort = new AbortController()
   let tickTimer: NodeJS.Timeout | undefined
+  let ticking = false
   let pollTimer: NodeJS.Timeout | undefined
   let dead = false
   let polling: Promise<void> | undefined
@@ -873,6 +879,27 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     }
   }
 
+  /**
+   * One scheduler pass over every run, then the next pass is timed to the earliest start not
+   * yet due (`nextWakeDelayMs`: 1..tickMs ms): a start is launched within about a
+   * millisecond of its time instead of waiting for a fixed tick (README "Engine", schedule lag).
+   */
+  function pass() {
+    tickTimer = undefined
+    if (!ticking) return
+    const scheds: ScheduleState[] = []
+    for (const r of runners.values()) {
+      tick(r)
+      if (r.meter.phase === 'running') scheds.push(r.sched)
+    }
+    tickTimer = setTimeout(pass, nextWakeDelayMs(scheds, now(), tickMs))
+  }
+  function stopTicking() {
+    ticking = false
+    clearTimeout(tickTimer)
+    tickTimer = undefined
+  }
+
   const poll = () => {
     polling ??= pollOnce().finally(() => {
       polling = undefined
@@ -883,9 +910,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   return {
     async start() {
       await poll()
-      tickTimer = setInterval(() => {
-        for (const r of runners.values()) tick(r)
-      }, tickMs)
+      ticking = true
+      pass()
       pollTimer = setInterval(() => {
         poll().catch((err) => deps.logger?.warn({ err }, 'visitors: poll failed'))
       }, pollMs)
@@ -904,7 +930,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       })
       const outcome = await Promise.race([Promise.all(all.map((r) => r.done)), late])
       clearTimeout(timer)
-      clearInterval(tickTimer)
+      stopTicking()
       if (outcome === 'late') {
         deps.logger?.warn({ runs: runners.size }, 'visitors: runs did not drain in time; abandoned')
         dead = true
@@ -913,7 +939,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     },
     kill() {
       dead = true
-      clearInterval(tickTimer)
+      stopTicking()
       clearInterval(pollTimer)
       abort.abort(new Error('engine killed'))
       runners.clear()
