@@ -314,6 +314,40 @@ describe('visitor engine, browser mode', () => {
     }
   }, 40_000)
 
+  it('page cap fairness: a freed page goes to the project with the fewest pages, not the longest queue', async () => {
+    // 2 pages; project A queues 6 slow visits (1.5 s each), then B one. FIFO would serve B after
+    // A's whole queue (about 6.4 s); the fair share gives B the first page that frees (~1.6 s).
+    const b = browserFor({ maxPages: 2, maxWaitMs: 15_000 })
+    const host = new URL(site.url).host
+    const visit = (runId: string, name: string) =>
+      b
+        .visit({
+          url: `${site.url}/slow/${name}`,
+          device: 'desktop',
+          uaIndex: 0,
+          runId,
+          signingKey: 'k',
+          allowedHosts: new Set([host]),
+          timeOnPageMs: 0,
+        })
+        .then((o) => ({ runId, o, at: Date.now() }))
+    const runA = randomUUID()
+    const runB = randomUUID()
+    const as = Array.from({ length: 6 }, (_, i) => visit(runA, `fa${i}`))
+    await sleep(200)
+    const bDone = visit(runB, 'fb')
+    const all = await Promise.all([...as, bDone])
+    expect(all.every((x) => x.o.status === 200)).toBe(true)
+    const aTimes = all
+      .filter((x) => x.runId === runA)
+      .map((x) => x.at)
+      .sort((p, q) => p - q)
+    const bAt = (await bDone).at
+    // B finished with A's third and fourth visits' round, before A's fifth (FIFO: after A's sixth).
+    expect(bAt).toBeLessThan(aTimes[4]!)
+    expect(b.peakPages()).toBe(2)
+  }, 30_000)
+
   it('refuses private targets, also when DNS rebinds after the check (the guard proxy)', async () => {
     site.clear()
     const base = { runId: randomUUID(), signingKey: 'k', device: 'desktop' as const, uaIndex: 0 }

@@ -44,6 +44,7 @@ import {
 } from 'playwright-core'
 import { isPublicAddress } from '../../platform/net/ssrf.ts'
 import { openEgressTunnel } from './visitors.egress.ts'
+import { nextPageWaiter } from './visitors.pages.core.ts'
 import {
   type Device,
   VISIT_HEADER,
@@ -484,7 +485,10 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
   let launched = 0
   let closing = false
   let lastMemCheck = 0
-  const waiters: (() => void)[] = []
+  /** Visits waiting for a page, oldest first, by project key (the run ID): fair share (`nextPageWaiter`). */
+  const waiters: { key: string; grant: () => void }[] = []
+  /** Pages open per project key. */
+  const openBy = new Map<string, number>()
   const inFlight = new Set<Promise<unknown>>()
   /** Aborted at close: time-on-page waits end at once. */
   const wrapUp = new AbortController()
@@ -557,33 +561,47 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
     if (g.pages === 0) void closeGen(g)
   }
 
-  /** Takes a page slot, waiting up to `maxWaitMs`; false when none came free. */
-  function acquire(): Promise<boolean> {
+  function take(key: string) {
+    open++
+    peak = Math.max(peak, open)
+    openBy.set(key, (openBy.get(key) ?? 0) + 1)
+  }
+  /**
+   * Takes a page slot for project `key`, waiting up to `maxWaitMs`; false when none came free.
+   * A freed page goes to the waiting project with the fewest pages open (README "Browser
+   * mode", page cap), so one fast project cannot keep every page.
+   */
+  function acquire(key: string): Promise<boolean> {
     if (closing) return Promise.resolve(false)
     if (open < maxPages) {
-      open++
-      peak = Math.max(peak, open)
+      take(key)
       return Promise.resolve(true)
     }
     return new Promise((res) => {
-      const grant = () => {
-        clearTimeout(timer)
-        open++
-        peak = Math.max(peak, open)
-        res(true)
+      const w = {
+        key,
+        grant: () => {
+          clearTimeout(timer)
+          take(key)
+          res(true)
+        },
       }
       const timer = setTimeout(() => {
-        const i = waiters.indexOf(grant)
+        const i = waiters.indexOf(w)
         if (i >= 0) waiters.splice(i, 1)
         res(false)
       }, maxWaitMs)
-      waiters.push(grant)
+      waiters.push(w)
     })
   }
-  function release() {
+  function release(key: string) {
     open--
-    const next = closing ? undefined : waiters.shift()
-    if (next) next()
+    const n = (openBy.get(key) ?? 1) - 1
+    if (n > 0) openBy.set(key, n)
+    else openBy.delete(key)
+    if (closing) return
+    const i = nextPageWaiter(waiters, openBy)
+    if (i >= 0) waiters.splice(i, 1)[0]!.grant()
   }
 
   function checkMemory(g: Gen) {
@@ -657,7 +675,7 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
     } catch (err) {
       return { ...base, error: proxyErrorKind(err), doneAtMs: opts.nowMs() }
     }
-    if (!(await acquire())) return { ...base, dropped: true, doneAtMs: opts.nowMs() }
+    if (!(await acquire(req.runId))) return { ...base, dropped: true, doneAtMs: opts.nowMs() }
     let g: Gen | undefined
     try {
       try {
@@ -669,7 +687,7 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
       g.pages++
       return await onPage(g, req, startUrl, base)
     } finally {
-      release()
+      release(req.runId)
       if (g) {
         g.pages--
         if (g.retired && g.pages === 0) void closeGen(g)
