@@ -19,7 +19,10 @@
  *    closed loop that sends each second's quota at the start of the second).
  * 3. The metering commit alone on the same kind of PGlite (what bounds the charged rate): a
  *    transaction per visit (the engine before group commit) vs one per 100 visits; and the HTTP visits
- *    alone (no database) at the top rate: what is left once metering is cheap.
+ *    alone (no database) at the top rate: what is left once metering is cheap — twice, launched
+ *    as the engine does (at each start's due time) and by the former fixed 5 ms tick (A/B).
+ *    Each window also records the event loop's delay, GC pauses and the main thread's wait for
+ *    a CPU (/proc/thread-self/schedstat): what holds launches back on a shared box.
  * 4. Browser mode at 4 and 16 pages: visits per minute and peak RSS, when `createVisitBrowser`
  *    is exported by the module; otherwise recorded as not measured.
  *
@@ -96,6 +99,13 @@ async function main() {
     }
     const top = Math.max(...RATES)
     const visitOnly = await phase({ ...base, KIND: 'visit-only', RATE: String(top) })
+    // The same without the database, launched by the former fixed 5 ms tick: the scheduler's A/B.
+    const visitOnlyFixed = await phase({
+      ...base,
+      KIND: 'visit-only',
+      RATE: String(top),
+      SCHEDULER: 'interval',
+    })
     const commits = await phase({ ...base, KIND: 'commits', RATE: '1' })
     const browser: Json = {}
     for (const pages of [4, 16]) {
@@ -140,6 +150,7 @@ async function main() {
       http,
       commit_ceiling: commits,
       http_visits_without_metering: visitOnly,
+      http_visits_without_metering_fixed_tick: visitOnlyFixed,
       browser: browser.result ?? browser,
       targets: {
         rate_5000_per_s: targetRate
@@ -165,12 +176,14 @@ async function main() {
       ELU: x.event_loop_utilization,
       'loop delay p99 ms': x.event_loop_delay_ms?.p99 ?? '',
       'GC %': x.gc?.share_pct ?? '',
+      'CPU wait ms/s': x.cpu_wait_ms_per_s ?? '',
       'peak RSS MB': x.peak_rss_mb,
       tool,
     })
     console.table(http.flatMap((x) => [row('engine', x.engine), row('autocannon', x.autocannon)]))
     console.log('metering commit ceiling:', JSON.stringify(commits))
     console.log(`HTTP visits alone at ${top}/s:`, JSON.stringify(visitOnly))
+    console.log(`… launched by a fixed 5 ms tick:`, JSON.stringify(visitOnlyFixed))
     console.log('browser:', JSON.stringify(result.browser))
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
     writeFileSync(path.join(ROOT, 'bench/results/visitors.json'), `${JSON.stringify(result, null, 2)}\n`)
