@@ -29,6 +29,7 @@
  * The machines are shared 2-core boxes (other work may run beside the bench: the load average
  * is recorded); compare within one run. Prints a table, writes bench/results/visitors.json.
  * Env: BENCH_DURATION (s measured per phase, default 10), BENCH_RATES (default 100,1000,5000),
+ * BENCH_BROWSER=0 (skip browser mode),
  * BENCH_CPU_PROF (a directory: V8 CPU profile of each engine phase's measured window).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -108,7 +109,8 @@ async function main() {
     })
     const commits = await phase({ ...base, KIND: 'commits', RATE: '1' })
     const browser: Json = {}
-    for (const pages of [4, 16]) {
+    // BENCH_BROWSER=0 skips browser mode (quick A/B runs of the HTTP path).
+    for (const pages of process.env.BENCH_BROWSER === '0' ? [] : [4, 16]) {
       const b = await phase({ ...base, KIND: 'browser', RATE: '600', CONCURRENCY: String(pages) })
       if (b.skipped) {
         browser.result = b.skipped
