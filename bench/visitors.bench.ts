@@ -19,13 +19,17 @@
  *    closed loop that sends each second's quota at the start of the second).
  * 3. The metering commit alone on the same kind of PGlite (what bounds the charged rate): a
  *    transaction per visit (the engine before group commit) vs one per 100 visits; and the HTTP visits
- *    alone (no database) at the top rate: what is left once metering is cheap.
+ *    alone (no database) at the top rate: what is left once metering is cheap — twice, launched
+ *    as the engine does (at each start's due time) and by the former fixed 5 ms tick (A/B).
+ *    Each window also records the event loop's delay, GC pauses and the main thread's wait for
+ *    a CPU (/proc/thread-self/schedstat): what holds launches back on a shared box.
  * 4. Browser mode at 4 and 16 pages: visits per minute and peak RSS, when `createVisitBrowser`
  *    is exported by the module; otherwise recorded as not measured.
  *
  * The machines are shared 2-core boxes (other work may run beside the bench: the load average
  * is recorded); compare within one run. Prints a table, writes bench/results/visitors.json.
  * Env: BENCH_DURATION (s measured per phase, default 10), BENCH_RATES (default 100,1000,5000),
+ * BENCH_BROWSER=0 (skip browser mode),
  * BENCH_CPU_PROF (a directory: V8 CPU profile of each engine phase's measured window).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -96,9 +100,17 @@ async function main() {
     }
     const top = Math.max(...RATES)
     const visitOnly = await phase({ ...base, KIND: 'visit-only', RATE: String(top) })
+    // The same without the database, launched by the former fixed 5 ms tick: the scheduler's A/B.
+    const visitOnlyFixed = await phase({
+      ...base,
+      KIND: 'visit-only',
+      RATE: String(top),
+      SCHEDULER: 'interval',
+    })
     const commits = await phase({ ...base, KIND: 'commits', RATE: '1' })
     const browser: Json = {}
-    for (const pages of [4, 16]) {
+    // BENCH_BROWSER=0 skips browser mode (quick A/B runs of the HTTP path).
+    for (const pages of process.env.BENCH_BROWSER === '0' ? [] : [4, 16]) {
       const b = await phase({ ...base, KIND: 'browser', RATE: '600', CONCURRENCY: String(pages) })
       if (b.skipped) {
         browser.result = b.skipped
@@ -125,7 +137,9 @@ async function main() {
         engine: {
           database: 'PGlite in a directory on disk, migrated',
           mode: 'even',
-          tick_ms: 5,
+          tick_ms: Number(process.env.ENGINE_TICK_MS ?? 5),
+          scheduler:
+            'a pass at the next due start (nextWakeDelayMs: 1 ms timer granularity), at most tick_ms apart',
           concurrency: 2048,
           max_wait_ms: 250,
           connections_per_origin: 64,
@@ -138,6 +152,7 @@ async function main() {
       http,
       commit_ceiling: commits,
       http_visits_without_metering: visitOnly,
+      http_visits_without_metering_fixed_tick: visitOnlyFixed,
       browser: browser.result ?? browser,
       targets: {
         rate_5000_per_s: targetRate
@@ -161,12 +176,16 @@ async function main() {
       'latency p99 ms': x.latency_ms.p99,
       'CPU ms/visit': x.cpu_ms_per_op,
       ELU: x.event_loop_utilization,
+      'loop delay p99 ms': x.event_loop_delay_ms?.p99 ?? '',
+      'GC %': x.gc?.share_pct ?? '',
+      'CPU wait ms/s': x.cpu_wait_ms_per_s ?? '',
       'peak RSS MB': x.peak_rss_mb,
       tool,
     })
     console.table(http.flatMap((x) => [row('engine', x.engine), row('autocannon', x.autocannon)]))
     console.log('metering commit ceiling:', JSON.stringify(commits))
     console.log(`HTTP visits alone at ${top}/s:`, JSON.stringify(visitOnly))
+    console.log(`… launched by a fixed 5 ms tick:`, JSON.stringify(visitOnlyFixed))
     console.log('browser:', JSON.stringify(result.browser))
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
     writeFileSync(path.join(ROOT, 'bench/results/visitors.json'), `${JSON.stringify(result, null, 2)}\n`)

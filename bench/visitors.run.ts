@@ -13,7 +13,8 @@
  *   credits from a deposit posting, one project row inserted directly (`visits_per_minute` =
  *   RATE × 60, read by `minimalEngineProject`), HTTP mode with VISITORS_ALLOW_PRIVATE,
  *   `mode: 'even'`. Counters are sampled at the window's start and end, so the rate is the
- *   steady one; lag and latency percentiles are the engine's own (whole run).
+ *   steady one; lag and latency percentiles are of the visits scheduled inside the window (from
+ *   their hits; the engine's whole-run histograms are kept as `*_whole_run`).
  * - autocannon: `overallRate` = RATE over CONNECTIONS connections against the same target.
  * - browser: the engine with `createVisitBrowser` (when the module has it), CONCURRENCY pages.
  *
@@ -25,11 +26,12 @@ import { Session } from 'node:inspector/promises'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks'
 import { ledgerAccounts, createLedgerRepository } from '../src/modules/billing/index.ts'
 import { workspaces } from '../src/modules/accounts/index.ts'
 import * as visitors from '../src/modules/visitors/index.ts'
 import { createVisitHttp, createVisitorEngine, visitorProjects } from '../src/modules/visitors/index.ts'
+import { nextWakeDelayMs } from '../src/modules/visitors/visitors.schedule.core.ts'
 import type { VisitHttp } from '../src/modules/visitors/index.ts'
 import { randomUUID } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
@@ -47,6 +49,8 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 2048)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
 const STOP_TIMEOUT_MS = Number(process.env.STOP_TIMEOUT ?? 20_000)
 const TICK_MS = 10 // USER_HZ = 100 on Linux
+/** The engine's `tickMs` (its longest scheduler pause; default 5, the engine's). */
+const ENGINE_TICK_MS = Number(process.env.ENGINE_TICK_MS ?? 5)
 /** The engine's `chargeGapMs` (default: the engine's). */
 const CHARGE_GAP_MS = process.env.CHARGE_GAP_MS ? Number(process.env.CHARGE_GAP_MS) : undefined
 /** A file: V8 CPU profile of the measured window only (setup and migrations left out). */
@@ -55,10 +59,28 @@ const CPU_PROF = process.env.CPU_PROF ?? ''
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const r2 = (x: number) => Math.round(x * 100) / 100
 
+/** p50/p95/p99/max of a sample, ms (nearest rank; zeros when empty). */
+function pcts(a: number[]) {
+  const s = [...a].sort((x, y) => x - y)
+  const q = (p: number) => r2(s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? 0)
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: r2(s.at(-1) ?? 0), n: s.length }
+}
+
 /** Busy jiffies of the whole machine. */
 function machineBusy(): number {
   const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
   return v.reduce((a, b) => a + b, 0) - (v[3] ?? 0) - (v[4] ?? 0)
+}
+/**
+ * The main thread's time waiting for a CPU while runnable, ms (`run_delay` of
+ * /proc/thread-self/schedstat, ns): how much the machine's other work held this event loop back.
+ */
+function runDelayMs(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[1]) / 1e6
+  } catch {
+    return 0
+  }
 }
 /** utime + stime of a process in jiffies (0 when unknown). */
 function procTicks(pid: number): number {
@@ -85,6 +107,20 @@ async function window() {
   const busy = machineBusy()
   const target = procTicks(TARGET_PID)
   const elu = performance.eventLoopUtilization()
+  const waited = runDelayMs()
+  // What can hold a launch back: the event loop's own delay (a 1 ms timer's lateness) and GC pauses.
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  delay.enable()
+  const gc = { count: 0, totalMs: 0, maxMs: 0, over5: 0 }
+  const gcObs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++
+      gc.totalMs += e.duration
+      gc.maxMs = Math.max(gc.maxMs, e.duration)
+      if (e.duration > 5) gc.over5++
+    }
+  })
+  gcObs.observe({ entryTypes: ['gc'] })
   const t = performance.now()
   return {
     async end(ops: number) {
@@ -98,7 +134,22 @@ async function window() {
         target_cpu_ms_per_op: r2(((procTicks(TARGET_PID) - target) * TICK_MS) / n),
         machine_cpu_ms_per_op: r2(((machineBusy() - busy) * TICK_MS) / n),
         event_loop_utilization: r2(performance.eventLoopUtilization(elu).utilization),
+        event_loop_delay_ms: {
+          p50: r2(delay.percentile(50) / 1e6),
+          p99: r2(delay.percentile(99) / 1e6),
+          max: r2(delay.max / 1e6),
+        },
+        /** ms per second of wall time the main thread was runnable but not running (CPU contention). */
+        cpu_wait_ms_per_s: r2((runDelayMs() - waited) / seconds),
+        gc: {
+          pauses: gc.count,
+          share_pct: r2((100 * gc.totalMs) / 1000 / seconds),
+          max_ms: r2(gc.maxMs),
+          over_5ms: gc.over5,
+        },
       }
+      delay.disable()
+      gcObs.disconnect()
       if (session) {
         const { profile } = await session.post('Profiler.stop')
         writeFileSync(CPU_PROF, JSON.stringify(profile))
@@ -153,7 +204,18 @@ async function setup(concurrency: number) {
 /** Engine run (HTTP or browser visits). */
 async function engineRun(http: VisitHttp, concurrency: number) {
   const { db, ledger, ws, projectId, close } = await setup(concurrency)
+  // Lag and latency of the visits scheduled inside the measured window only (the engine's own
+  // histograms cover the whole run, warm-up and drain included): from each settled visit's hit.
+  const win = { fromMs: Number.POSITIVE_INFINITY, toMs: Number.POSITIVE_INFINITY }
+  const lagW: number[] = []
+  const latW: number[] = []
   const engine = createVisitorEngine({
+    onHit: (h) => {
+      const at = h.scheduledAt.getTime()
+      if (at < win.fromMs || at >= win.toMs) return
+      lagW.push(h.startedAt.getTime() - at)
+      if (h.latencyMs !== null) latW.push(h.latencyMs)
+    },
     db,
     ledger,
     clock: systemClock,
@@ -163,7 +225,7 @@ async function engineRun(http: VisitHttp, concurrency: number) {
     mode: 'even',
     seed: 1,
     pollMs: 60_000,
-    tickMs: 5,
+    tickMs: ENGINE_TICK_MS,
     concurrency,
     maxWaitMs: 250,
     stopTimeoutMs: STOP_TIMEOUT_MS,
@@ -173,11 +235,13 @@ async function engineRun(http: VisitHttp, concurrency: number) {
   await engine.start()
   await sleep(WARMUP_S * 1000)
   const s0 = stats()
-  const win = await window()
+  const measured = await window()
+  win.fromMs = Date.now()
   await sleep(DURATION_S * 1000)
+  win.toMs = Date.now()
   const s1 = stats()
   const started = s1.started - s0.started
-  const usage = await win.end(started)
+  const usage = await measured.end(started)
   const stopAt = performance.now()
   await engine.stop()
   const drainS = (performance.now() - stopAt) / 1000
@@ -196,8 +260,12 @@ async function engineRun(http: VisitHttp, concurrency: number) {
     commit_backlog_at_window_end: s1.answered - s1.charged,
     charge_groups_per_s: r2((s1.chargeGroups - s0.chargeGroups) / usage.seconds),
     visits_per_charge_group: r2((s1.charged - s0.charged) / Math.max(1, s1.chargeGroups - s0.chargeGroups)),
-    schedule_lag_ms: s2.scheduleLagMs,
-    latency_ms: s2.latencyMs,
+    /** Visits scheduled in the window (lag at 1 ms resolution: the hits' Date stamps). */
+    schedule_lag_ms: pcts(lagW),
+    latency_ms: pcts(latW),
+    /** The engine's own histograms: the whole run, warm-up and drain included. */
+    schedule_lag_ms_whole_run: s2.scheduleLagMs,
+    latency_ms_whole_run: s2.latencyMs,
     ...usage,
     peak_rss_mb: peakRssMb(),
     stop_drain_s: r2(drainS),
@@ -254,22 +322,18 @@ async function autocannonRun() {
 }
 
 /**
- * Browser mode: the engine with the module's `createVisitBrowser` as its visitor. The shape
- * assumed (a `VisitHttp`-compatible `{visit, close}` built from these options) is the one to
- * check when browser mode lands; the engine runs a high rate capped by `pages` slots, so the
- * visits per minute are what that many pages sustain.
+ * Browser mode: the engine with the module's `createVisitBrowser` as its visitor, its page cap
+ * (`maxPages`) and the engine's slots both CONCURRENCY; the engine runs a high rate, so the
+ * visits per minute are what that many pages sustain. (Runs before this fix passed `pages`,
+ * an option the browser does not have: both phases then ran at the default 4 pages.)
  */
 async function browserRun() {
-  const create = (visitors as Record<string, unknown>).createVisitBrowser as
-    | ((o: Record<string, unknown>) => VisitHttp)
-    | undefined
-  if (typeof create !== 'function') return { skipped: 'not measured: browser mode not in this build' }
   const pages = CONCURRENCY
-  const browser = create({
+  const browser = visitors.createVisitBrowser({
     allowPrivate: true,
     publicUrl: 'http://bench.local',
     nowMs: () => Date.now(),
-    pages,
+    maxPages: pages,
   })
   const r = await engineRun(browser, pages)
   return { pages, visits_per_minute: Math.round(r.achieved_per_s * 60), ...r }
@@ -339,7 +403,8 @@ async function commitsRun() {
 
 /**
  * The HTTP visits alone (no database, no metering): `createVisitHttp().visit()` launched on an
- * even schedule at RATE from a 5 ms timer, latency from each scheduled start to the response
+ * even schedule at RATE, woken as the engine is (`nextWakeDelayMs`: at the next due start, 1 ms
+ * granularity, at most ENGINE_TICK_MS apart), latency from each scheduled start to the response
  * headers. What the engine could reach if metering cost nothing: the second limit.
  */
 async function visitOnlyRun() {
@@ -358,13 +423,29 @@ async function visitOnlyRun() {
   let measuring = false
   const origin = performance.now()
   let seq = 0
-  const timer = setInterval(() => {
+  let timer: NodeJS.Timeout | undefined
+  let running = true
+  // SCHEDULER=interval: the engine's former loop (a fixed ENGINE_TICK_MS interval, every due
+  // start launched at the tick), for an A/B against the due-time wake-up in the same run.
+  const fixed = process.env.SCHEDULER === 'interval'
+  const pass = () => {
+    if (!running) return
+    launchDue()
+    if (fixed) return
+    const nextAt = origin + seq * gap
+    timer = setTimeout(
+      pass,
+      nextWakeDelayMs([{ next: { seq, atMs: nextAt } }], performance.now(), ENGINE_TICK_MS),
+    )
+  }
+  const launchDue = () => {
     const now = performance.now()
     for (; origin + seq * gap <= now; seq++) {
       const at = origin + seq * gap
       if (measuring) {
         started++
-        lag.push(now - at)
+        // At this launch, as the engine records it (later launches of a pass wait for earlier ones).
+        lag.push(performance.now() - at)
       }
       const m = measuring
       void http
@@ -375,13 +456,17 @@ async function visitOnlyRun() {
           else lat.push(performance.now() - at)
         })
     }
-  }, 5)
+  }
+  if (fixed) timer = setInterval(pass, ENGINE_TICK_MS)
+  else pass()
   await sleep(WARMUP_S * 1000)
   measuring = true
   const win = await window()
   await sleep(DURATION_S * 1000)
   measuring = false
   const usage = await win.end(started)
+  running = false
+  clearTimeout(timer)
   clearInterval(timer)
   await sleep(500)
   await http.close()
@@ -390,10 +475,11 @@ async function visitOnlyRun() {
     return r2(a[Math.min(a.length - 1, Math.floor(a.length * p))] ?? 0)
   }
   return {
+    scheduler: fixed ? `fixed ${ENGINE_TICK_MS} ms interval (the former loop)` : 'wake at the next due start',
     asked_per_s: RATE,
     achieved_per_s: r2(started / usage.seconds),
     rate_error_pct: r2((100 * (started / usage.seconds - RATE)) / RATE),
-    schedule_lag_ms: { p50: q(lag, 0.5), p99: q(lag, 0.99) },
+    schedule_lag_ms: { p50: q(lag, 0.5), p95: q(lag, 0.95), p99: q(lag, 0.99) },
     latency_ms: { p50: q(lat, 0.5), p99: q(lat, 0.99) },
     errors,
     ...usage,

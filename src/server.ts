@@ -244,7 +244,8 @@ export async function startServer(
     allowPrivate: config.HEALTHCHECK_ALLOW_PRIVATE,
   })
 
-  // Billing: quotes, orders, payment webhooks (public, signature-verified) and admin actions.
+  // Billing: quotes, orders, payment webhooks (public, signature-verified) and admin actions; its
+  // ledger repository is the one every ledger writer shares (affiliates, visitors, outreach).
   const billing = createBillingService({
     db: db.db,
     clock: systemClock,
@@ -303,7 +304,7 @@ export async function startServer(
   jobs.registerAll({
     ...outbound.jobHandlers(),
     ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
-    ...commissionReleaseHandlers({ db: db.db, logger }),
+    ...commissionReleaseHandlers({ db: db.db, ledger: billing.ledger, logger }),
     'autopilot-tick': async () => {
       if (opts.autopilotSchedule !== false) await autopilot.tickAll()
     },
@@ -411,6 +412,7 @@ export async function startServer(
       {
         plugin: affiliateRoutes({
           db: db.db,
+          ledger: billing.ledger,
           config,
           currency: config.BILLING_CURRENCY,
           holdDays: config.AFFILIATE_HOLD_DAYS,

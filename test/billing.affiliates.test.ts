@@ -122,7 +122,9 @@ for (const kind of ['pglite', 'postgres'] as const) {
     const config = testConfig({ AFFILIATE_COOKIE_DAYS: '30', AFFILIATE_MIN_PAYOUT_MINOR: '5000' })
     let admin: Awaited<ReturnType<typeof createWorkspaceWithKey>>
     const release = async () => {
-      await commissionReleaseHandlers({ db: h.db, clock })['affiliate-commission-release'](
+      await commissionReleaseHandlers({ db: h.db, ledger: createLedgerRepository(h.db), clock })[
+        'affiliate-commission-release'
+      ](
         { slot: 0 },
         {
           id: 'test',
@@ -142,7 +144,9 @@ for (const kind of ['pglite', 'postgres'] as const) {
         clock,
         loginLimiter: createMemoryLoginLimiter({ max: 1000, ipMax: 1000 }),
         onSignup: referralSignupHook({ db: h.db, clock, cookieDays: config.AFFILIATE_COOKIE_DAYS }),
-        plugins: [{ plugin: affiliateRoutes({ db: h.db, config, clock }) }],
+        plugins: [
+          { plugin: affiliateRoutes({ db: h.db, ledger: createLedgerRepository(h.db), config, clock }) },
+        ],
       })
       await app.register(referralRoutes({ db: h.db, config, clock }))
       await app.ready()

@@ -3,7 +3,9 @@
  * target-site simulator (real HTTP on loopback), on PGlite with the real ledger. Labels on
  * every request the site sees, device emulation by the split, the page cap, charging per
  * answered visit, SSRF refusals (a private target, and DNS rebinding caught by the guard
- * proxy), the memory-cap restart, and the measured cost per visit (printed; README "Browser mode").
+ * proxy), geo egress (two egress-proxy simulators as "countries": each visit reaches the site
+ * from its country's address through its guard), the memory-cap restart, and the measured cost
+ * per visit (printed; README "Browser mode").
  */
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -26,6 +28,7 @@ import {
 } from '../src/modules/visitors/index.ts'
 import { systemClock } from '../src/platform/clock.ts'
 import type { Db } from '../src/platform/db/client.ts'
+import { type EgressProxy, startEgressProxy } from '../src/simulators/egress-proxy/egress-proxy.simulator.ts'
 import { startTargetSite, type TargetSite } from '../src/simulators/target-site/target-site.simulator.ts'
 import { throwawayDb } from './helpers/pg.ts'
 import { activeProject, fundedWorkspace } from './helpers/visitors.ts'
@@ -199,6 +202,151 @@ describe('visitor engine, browser mode', () => {
     for (const a of ['/assets/site.css', '/assets/app.js', '/assets/logo.png'])
       expect(reqs.some((r) => r.path === a)).toBe(true)
   }, 40_000)
+
+  it('geo: each browser visit leaves through its country egress (page and subresources), no geo header; a broken or missing egress fails as `egress`, uncharged', async () => {
+    site.clear()
+    // Each "country" an egress-proxy simulator opening its upstream connections from its own address.
+    const ADDR = { US: '127.0.0.2', DE: '127.0.0.3' } as const
+    const us: EgressProxy = await startEgressProxy({ localAddress: ADDR.US })
+    const de: EgressProxy = await startEgressProxy({
+      localAddress: ADDR.DE,
+      auth: { user: 'geo', pass: 'p@ss,1' },
+    })
+    try {
+      const browser = browserFor({ maxPages: 4, egress: { US: us.url, DE: de.authUrl } })
+      expect(browser.egressCountries).toEqual(['DE', 'US'])
+      const ws = await workspace(100)
+      const p = await project(
+        ws,
+        {
+          urls: [`${site.url}/page/geo`],
+          visits_per_minute: 240,
+          time_on_page_ms: 0,
+          mode: 'browser',
+          geoTargets: [
+            { cc: 'US', w: 1 },
+            { cc: 'DE', w: 1 },
+          ],
+        },
+        { totalTarget: 8 },
+      )
+      const hits: VisitHit[] = []
+      let x = 0
+      const engine = createVisitorEngine({
+        db,
+        ledger,
+        clock: systemClock,
+        http,
+        browser,
+        recheck: async () => ({ ok: true }),
+        signingKey: keyOf,
+        mode: 'even',
+        seed: 5,
+        pollMs: 300,
+        // A visit takes four draws (device, URL, country, UA): the same value for all four,
+        // alternating per visit, so the countries alternate US, DE, US, …
+        random: { next: () => (Math.floor(x++ / 4) % 2 === 0 ? 0.25 : 0.75) },
+        onHit: (h) => hits.push(h),
+      })
+      await engine.start()
+      const t0 = Date.now()
+      while (Date.now() - t0 < 20_000 && (await row(p)).status !== 'completed') await sleep(250)
+      await engine.stop()
+
+      expect((await row(p)).status).toBe('completed')
+      expect(hits).toHaveLength(8)
+      expect(hits.every((h) => h.charged && h.status === 200 && h.mode === 'browser')).toBe(true)
+      const count = (cc: string) => hits.filter((h) => h.country === cc).length
+      expect(count('US')).toBeGreaterThan(0)
+      expect(count('DE')).toBeGreaterThan(0)
+      expect(count('US') + count('DE')).toBe(8)
+      // The site saw each country's page loads from that country's address, and every request
+      // of the run (page, stylesheet, script, image) from one of the egress addresses.
+      const reqs = site.requests()
+      const pagesFrom = (addr: string) =>
+        reqs.filter((r) => r.path === '/page/geo' && r.remote.endsWith(addr))
+      expect(pagesFrom(ADDR.US)).toHaveLength(count('US'))
+      expect(pagesFrom(ADDR.DE)).toHaveLength(count('DE'))
+      expect(reqs.some((r) => r.path === '/assets/site.css')).toBe(true)
+      for (const r of reqs) {
+        expect(
+          [ADDR.US, ADDR.DE].some((a) => r.remote.endsWith(a)),
+          `${r.path} from ${r.remote}`,
+        ).toBe(true)
+        for (const name of ['x-forwarded-for', 'forwarded', 'via', 'x-real-ip', 'proxy-authorization'])
+          expect(r.headers[name], name).toBeUndefined()
+      }
+      // The egress proxies only tunnelled (CONNECT, also for http://: the site, and the page's
+      // third-party script host, which goes out through the country too); DE's credentials worked.
+      const siteHost = new URL(site.url).host
+      for (const e of [us, de]) {
+        expect(e.tunnels()[siteHost]).toBeGreaterThan(0)
+        expect(e.requests()).toEqual({})
+      }
+      expect(de.refusedAuth()).toBe(0)
+
+      // A broken egress and a country without one: `egress`, unanswered (not charged), nothing reaches the site.
+      site.clear()
+      const req = {
+        url: `${site.url}/page/nogeo`,
+        device: 'desktop' as const,
+        uaIndex: 0,
+        runId: randomUUID(),
+        signingKey: 'k',
+        allowedHosts: new Set([siteHost]),
+      }
+      us.setFault('refuse')
+      expect(await browser.visit({ ...req, country: 'US' })).toMatchObject({
+        answered: false,
+        error: 'egress',
+      })
+      us.setFault(null)
+      expect(await browser.visit({ ...req, country: 'JP' })).toMatchObject({
+        answered: false,
+        error: 'egress',
+      })
+      expect(site.requests()).toHaveLength(0)
+      // A SOCKS egress is not offered to browser visits (the engine pauses such a project, `no_egress`).
+      expect(browserFor({ egress: { FR: 'socks5://127.0.0.1:1' } }).egressCountries).toEqual([])
+    } finally {
+      await us.stop()
+      await de.stop()
+    }
+  }, 40_000)
+
+  it('page cap fairness: a freed page goes to the project with the fewest pages, not the longest queue', async () => {
+    // 2 pages; project A queues 6 slow visits (1.5 s each), then B one. FIFO would serve B after
+    // A's whole queue (about 6.4 s); the fair share gives B the first page that frees (~1.6 s).
+    const b = browserFor({ maxPages: 2, maxWaitMs: 15_000 })
+    const host = new URL(site.url).host
+    const visit = (runId: string, name: string) =>
+      b
+        .visit({
+          url: `${site.url}/slow/${name}`,
+          device: 'desktop',
+          uaIndex: 0,
+          runId,
+          signingKey: 'k',
+          allowedHosts: new Set([host]),
+          timeOnPageMs: 0,
+        })
+        .then((o) => ({ runId, o, at: Date.now() }))
+    const runA = randomUUID()
+    const runB = randomUUID()
+    const as = Array.from({ length: 6 }, (_, i) => visit(runA, `fa${i}`))
+    await sleep(200)
+    const bDone = visit(runB, 'fb')
+    const all = await Promise.all([...as, bDone])
+    expect(all.every((x) => x.o.status === 200)).toBe(true)
+    const aTimes = all
+      .filter((x) => x.runId === runA)
+      .map((x) => x.at)
+      .sort((p, q) => p - q)
+    const bAt = (await bDone).at
+    // B finished with A's third and fourth visits' round, before A's fifth (FIFO: after A's sixth).
+    expect(bAt).toBeLessThan(aTimes[4]!)
+    expect(b.peakPages()).toBe(2)
+  }, 30_000)
 
   it('refuses private targets, also when DNS rebinds after the check (the guard proxy)', async () => {
     site.clear()

@@ -88,7 +88,47 @@ afterAll(async () => {
 })
 
 describe('visitor engine', () => {
-  it('runs several projects for 10 s: rate, split, labels, drops, metering, limits, pauses', async () => {
+  it('holds the asked rate over 30 s: achieved within 2 % of 100 visits/s, every launched visit charged', async () => {
+    // The issue's acceptance check ("achieved rate within 2 % of the target over 30 s"); even
+    // arrivals, as a Poisson count over 30 s has a 1.8 % standard deviation by itself.
+    const ws = await workspace(10_000)
+    const p = await project(ws, { urls: [`${site.url}/page/rate`], visits_per_minute: 6000 }) // 100/s
+    const engine = createVisitorEngine({
+      db,
+      ledger,
+      clock: systemClock,
+      http,
+      recheck: async () => ({ ok: true }),
+      signingKey: keyOf,
+      mode: 'even',
+      seed: 30,
+      pollMs: 1000,
+    })
+    await engine.start()
+    await sleep(30_000)
+    await engine.stop()
+    const [s] = engine.stats(p)
+    const seconds = (s!.stoppedAt!.getTime() - s!.startedAt.getTime()) / 1000
+    const rate = s!.started / seconds
+    console.log(
+      `visitors.engine: asked 100/s, achieved ${rate.toFixed(2)}/s over ${seconds.toFixed(1)} s (${s!.started} visits);`,
+      `schedule lag p50/p99/max ${s!.scheduleLagMs.p50}/${s!.scheduleLagMs.p99}/${s!.scheduleLagMs.max} ms;`,
+      `latency p50/p99 ${s!.latencyMs.p50}/${s!.latencyMs.p99} ms; dropped ${s!.dropped}`,
+    )
+    expect(seconds).toBeGreaterThanOrEqual(30)
+    expect(Math.abs(rate - 100) / 100).toBeLessThan(0.02)
+    // A start is dropped only when it could not be launched within maxWaitMs (250 ms): on this
+    // shared 2-core box another job can stall the event loop that long (seen: 5 of 3,000 under
+    // load average 11). Dropped starts count against the rate above; a few are allowed here.
+    expect(s!.dropped).toBeLessThanOrEqual(Math.ceil(s!.started * 0.01))
+    expect(s!.answered).toBe(s!.started)
+    expect(s!.charged).toBe(s!.started)
+    expect((await row(p)).visitsDone).toBe(s!.charged)
+    expect(await credits(ws)).toEqual({ available: 10_000 - s!.charged, reserved: 0 })
+  }, 45_000)
+
+  it('runs several projects for 6 s: split, labels, drops, metering, limits, pauses', async () => {
+    site.clear()
     const u = (p: string) => `${site.url}${p}`
     const wsRate = await workspace(100_000)
     const pRate = await project(wsRate, {
@@ -146,11 +186,11 @@ describe('visitor engine', () => {
     })
     await engine.start()
     const t0 = Date.now()
-    await sleep(10_000)
+    await sleep(6000)
     await engine.stop()
     const elapsed = (Date.now() - t0) / 1000
 
-    // Rate: 50/s asked.
+    // Rate: 50/s asked (the 2 % claim is the 30 s test's; here a loose check).
     const [sRate] = engine.stats(pRate)
     expect(sRate).toBeDefined()
     const rate = sRate!.started / ((sRate!.stoppedAt!.getTime() - sRate!.startedAt.getTime()) / 1000)
@@ -159,8 +199,9 @@ describe('visitor engine', () => {
       `schedule lag p50/p99/max ${sRate!.scheduleLagMs.p50}/${sRate!.scheduleLagMs.p99}/${sRate!.scheduleLagMs.max} ms;`,
       `latency p50/p95/p99 ${sRate!.latencyMs.p50}/${sRate!.latencyMs.p95}/${sRate!.latencyMs.p99} ms; dropped ${sRate!.dropped}`,
     )
-    expect(Math.abs(rate - 50) / 50).toBeLessThan(0.02)
-    expect(sRate!.dropped).toBe(0)
+    expect(Math.abs(rate - 50) / 50).toBeLessThan(0.05)
+    // Drops only when the loop stalls past maxWaitMs (250 ms): other jobs on the shared box can.
+    expect(sRate!.dropped).toBeLessThanOrEqual(Math.ceil(sRate!.started * 0.02))
     expect(sRate!.answered).toBe(sRate!.started)
     // Device split 0.7 (binomial, 5 σ).
     const n = sRate!.started
@@ -215,8 +256,8 @@ describe('visitor engine', () => {
     console.log(
       `visitors.engine: slow site (1 s, 5 slots, 20/s asked): started ${sSlow!.started}, dropped ${sSlow!.dropped}, latency p99 ${sSlow!.latencyMs.p99} ms`,
     )
-    expect(sSlow!.dropped).toBeGreaterThan(100)
-    expect(sSlow!.started).toBeLessThanOrEqual(5 * 11 + 5)
+    expect(sSlow!.dropped).toBeGreaterThan(60)
+    expect(sSlow!.started).toBeLessThanOrEqual(5 * 7 + 5)
     expect(sSlow!.scheduleLagMs.max).toBeLessThanOrEqual(250 + 50)
 
     // Credits out → paused with the reason; all 30 spent, none unpaid.

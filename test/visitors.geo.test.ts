@@ -293,6 +293,7 @@ describe('geo targets in the API', () => {
             verify: { key: deriveVerifyKey(Buffer.alloc(32, 1)), allowPrivate: true },
             priceTiers: DEFAULT_PRICE_TIERS,
             egressCountries: ['US', 'DE'],
+            speedRange: { minPerMinute: 2, maxPerMinute: 1200 },
           }),
         },
       ],
@@ -305,6 +306,13 @@ describe('geo targets in the API', () => {
 
   it('lists the egress countries', async () => {
     expect(await call('GET', '/visitors/egress')).toEqual({ status: 200, body: { countries: ['DE', 'US'] } })
+  })
+
+  it("answers the server's visitor config: the speed range (the form's estimate) and the egress countries", async () => {
+    expect(await call('GET', '/visitors/config')).toEqual({
+      status: 200,
+      body: { speed: { min_per_minute: 2, max_per_minute: 1200 }, countries: ['DE', 'US'] },
+    })
   })
 
   it('refuses geoTargets naming a country without egress at create and patch (400, field path)', async () => {

@@ -308,10 +308,12 @@ describe('visits in ClickHouse', () => {
         { kind: 'http_5xx', visits: 1 },
         { kind: 'other', visits: 1 },
       ],
-      by_hour: [
-        { ts: '2024-06-01T10:00:00.000Z', visits: 5, failed: 1 },
-        { ts: '2024-06-01T11:00:00.000Z', visits: 4, failed: 4 },
-      ],
+      // Every hour of the range, zero-filled.
+      by_hour: Array.from({ length: 24 }, (_, i) => ({
+        ts: `2024-06-01T${String(i).padStart(2, '0')}:00:00.000Z`,
+        visits: i === 10 ? 5 : i === 11 ? 4 : 0,
+        failed: i === 10 ? 1 : i === 11 ? 4 : 0,
+      })),
       by_country: [
         { country: 'US', visits: 5 },
         { country: null, visits: 2 },
@@ -327,18 +329,28 @@ describe('visits in ClickHouse', () => {
       `/api/v1/projects/${pK}/report?from=2024-06-01T00:00:00Z&to=2024-06-01T23:59:59Z&tz=Asia/Kolkata`,
       A,
     )
-    expect(ist.body.by_hour).toEqual([
+    // 00:00Z..23:59:59Z: the Kolkata hours from the one holding 05:30 (23:30Z the day before) to 23:30Z.
+    const counted = (ist.body.by_hour as { visits: number }[]).filter((x) => x.visits > 0)
+    expect(counted).toEqual([
       { ts: '2024-06-01T09:30:00.000Z', visits: 4, failed: 0 },
       { ts: '2024-06-01T10:30:00.000Z', visits: 5, failed: 5 },
     ])
+    expect(ist.body.by_hour).toHaveLength(25)
+    expect((ist.body.by_hour as unknown[])[0]).toEqual({
+      ts: '2024-05-31T23:30:00.000Z',
+      visits: 0,
+      failed: 0,
+    })
     // Nothing in range: zeros and nulls, not an error.
     const empty = await get(`/api/v1/projects/${pK}/report?from=2023-01-01&to=2023-01-02&tz=UTC`, A)
     expect(empty.body).toMatchObject({
       totals: { visits: 0, ok: 0, failed: 0, success_rate: 0, credits: 0 },
       latency_ms: { p50: null, p95: null, p99: null },
       errors: [],
-      by_hour: [],
     })
+    // Two whole days in UTC: 48 hours, all zero.
+    expect(empty.body.by_hour).toHaveLength(48)
+    expect((empty.body.by_hour as { visits: number }[]).every((x) => x.visits === 0)).toBe(true)
     // Bad query: 400 naming the field.
     const bad = await get(`/api/v1/projects/${pK}/report?tz=Mars/Base`, A)
     expect(bad.status).toBe(400)

@@ -61,7 +61,13 @@ beforeAll(async () => {
   browser = await launchForUi()
   server = await startServerProcess({
     dataDir: tempDataDir('tf-web-visitors-'),
-    env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, VISITORS_ALLOW_PRIVATE: 'true' },
+    env: {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      VISITORS_ALLOW_PRIVATE: 'true',
+      // Not the default 1..600: the form's live estimate must use the server's range (GET /visitors/config).
+      VISITORS_MAX_PER_MINUTE: '1201',
+    },
   })
   cookie = await login(server.url, ADMIN.email, ADMIN.password)
   const me = await api('GET', '/auth/me')
@@ -100,8 +106,9 @@ describe('a visitor project from creation to stop', () => {
     await page.focus('#p-speed')
     await page.keyboard.press('Home')
     for (let i = 0; i < SPEED; i++) await page.keyboard.press('ArrowRight')
-    await expect.poll(() => page.getByTestId('estimate-per-minute').textContent()).toBe('≈ 121')
-    await expect(page.getByTestId('estimate-visits-day').textContent()).resolves.toBe('173,952')
+    // 1 + (1201 − 1) × 0.2 = 241/min → 347,040/day (the default range would say 121 and 173,952).
+    await expect.poll(() => page.getByTestId('estimate-per-minute').textContent()).toBe('≈ 241')
+    await expect(page.getByTestId('estimate-visits-day').textContent()).resolves.toBe('347,040')
     // A bare number is ambiguous: the server's rule, shown under the field as typed.
     await page.fill('#p-top', '10')
     await page.locator('#p-top-error').waitFor()
@@ -128,7 +135,7 @@ describe('a visitor project from creation to stop', () => {
       referrer: 'none',
       mode: 'http',
     })
-    expect(saved.estimate.visits_per_day).toBe(173_952)
+    expect(saved.estimate.visits_per_day).toBe(347_040) // the form showed what the server computes
   })
 
   it('refuses to start unverified; verifies with the token the page shows ("check now")', async () => {

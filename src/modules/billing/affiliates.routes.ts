@@ -17,6 +17,7 @@ import type { Db } from '../../platform/db/client.ts'
 import { badRequest, forbidden } from '../../platform/errors.ts'
 import { errorBody } from '../../platform/http/schemas.ts'
 import { userEmailsByIds } from '../accounts/index.ts'
+import type { LedgerRepository } from './ledger.repository.ts'
 import {
   CODE_PATTERN,
   type Cursor,
@@ -50,6 +51,8 @@ import {
 /** Dependencies of {@link affiliateRoutes}. */
 export interface AffiliateRoutesDeps {
   db: Db
+  /** The server's ledger repository (`billing.ledger`): one account cache and group-commit queue. */
+  ledger: LedgerRepository
   config: Pick<AppConfig, 'publicUrl' | 'AFFILIATE_MIN_PAYOUT_MINOR'>
   clock?: Clock
   /** The billing currency (ISO 4217); default EUR. */
@@ -211,7 +214,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
         const row = await ensureAffiliate(db, userId, clock.now())
         const [counts, e] = await Promise.all([
           referralCounts(db, userId),
-          affiliateEarnings(db, userId, currency),
+          affiliateEarnings(deps.ledger, userId, currency),
         ])
         return {
           code: row.code,
@@ -327,7 +330,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
       },
       async (req, reply) => {
         const p = await requestPayout(
-          { db, clock },
+          { db, ledger: deps.ledger, clock },
           {
             userId: req.auth.userId,
             destination: req.body.destination,
@@ -340,12 +343,12 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
       },
     )
 
-    await app.register(adminAffiliateRoutes({ db, clock }))
+    await app.register(adminAffiliateRoutes({ db, ledger: deps.ledger, clock }))
   }
 }
 
 /** `/billing/admin/payouts*` and `/billing/admin/referrals` (global role `admin` only). */
-function adminAffiliateRoutes(deps: { db: Db; clock: Clock }): FastifyPluginAsync {
+function adminAffiliateRoutes(deps: { db: Db; ledger: LedgerRepository; clock: Clock }): FastifyPluginAsync {
   const { db, clock } = deps
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>()
@@ -431,7 +434,7 @@ function adminAffiliateRoutes(deps: { db: Db; clock: Clock }): FastifyPluginAsyn
       },
       async (req) => {
         const p = await decidePayoutRequest(
-          { db, clock },
+          { db, ledger: deps.ledger, clock },
           {
             payoutId: req.params.id,
             actorUserId: req.auth.userId,
@@ -456,7 +459,7 @@ function adminAffiliateRoutes(deps: { db: Db; clock: Clock }): FastifyPluginAsyn
       },
       async (req) => {
         const p = await decidePayoutRequest(
-          { db, clock },
+          { db, ledger: deps.ledger, clock },
           {
             payoutId: req.params.id,
             actorUserId: req.auth.userId,

@@ -7,6 +7,7 @@ import { type Clock, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import type { AppJobHandlers } from '../../platform/jobs/jobs.ts'
 import type { Logger } from '../../platform/logger.ts'
+import type { LedgerRepository } from './ledger.repository.ts'
 import { releaseDueCommissions } from './referrals.service.ts'
 
 /** Queue name of the release job. */
@@ -18,13 +19,20 @@ export const COMMISSION_RELEASE_JOB = 'affiliate-commission-release'
  */
 export function commissionReleaseHandlers(deps: {
   db: Db
+  /** The server's ledger repository (`billing.ledger`): shared account cache and group commit. */
+  ledger: LedgerRepository
   clock?: Clock
   logger?: Pick<Logger, 'info' | 'error'>
 }): Pick<AppJobHandlers, typeof COMMISSION_RELEASE_JOB> {
   return {
     [COMMISSION_RELEASE_JOB]: async (_payload, ctx) => {
       await releaseDueCommissions(
-        { db: deps.db, clock: deps.clock ?? systemClock, ...(deps.logger ? { logger: deps.logger } : {}) },
+        {
+          db: deps.db,
+          ledger: deps.ledger,
+          clock: deps.clock ?? systemClock,
+          ...(deps.logger ? { logger: deps.logger } : {}),
+        },
         { signal: ctx.signal },
       )
     },

@@ -26,7 +26,7 @@ import { AppError, conflict, notFound } from '../../platform/errors.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { userEmailsByIds } from '../accounts/index.ts'
 import { accounts } from './ledger.core.ts'
-import { createLedgerRepository } from './ledger.repository.ts'
+import type { LedgerRepository } from './ledger.repository.ts'
 import {
   decideReferral,
   decidePayout,
@@ -130,13 +130,15 @@ export interface ReleaseResult {
  * commission with the row locked, so a reversal booked at the same moment either comes
  * first (the row is `reversed`: skipped) or after. A re-run finds nothing left to do.
  * A commission that fails (logged) stays pending for the next run.
+ * `deps.ledger` is the server's one ledger repository (`billing.ledger`, composition root
+ * `src/server.ts`): one account-ID cache and group-commit queue for every writer.
  * @param opts.batchSize rows per query (default 500); @param opts.maxBatches per run (default 20).
  */
 export async function releaseDueCommissions(
-  deps: { db: Db; clock: Clock; logger?: Pick<Logger, 'info' | 'error'> },
+  deps: { db: Db; ledger: LedgerRepository; clock: Clock; logger?: Pick<Logger, 'info' | 'error'> },
   opts: { batchSize?: number; maxBatches?: number; signal?: AbortSignal } = {},
 ): Promise<ReleaseResult> {
-  const ledger = createLedgerRepository(deps.db)
+  const { ledger } = deps
   const batchSize = opts.batchSize ?? 500
   const out: ReleaseResult = { released: 0, skipped: 0, failed: 0 }
   const failed = new Set<string>()
@@ -193,13 +195,13 @@ export interface AffiliateEarnings {
   paidMinor: number
 }
 
-/** The ledger balances of a user's affiliate accounts in `currency`. */
+/** The ledger balances of a user's affiliate accounts in `currency` (through the shared `ledger`). */
 export async function affiliateEarnings(
-  db: Db,
+  ledger: Pick<LedgerRepository, 'balances'>,
   userId: string,
   currency: string,
 ): Promise<AffiliateEarnings> {
-  const rows = await createLedgerRepository(db).balances('user', userId)
+  const rows = await ledger.balances('user', userId)
   const of = (purpose: string) =>
     Number(rows.find((r) => r.purpose === purpose && r.asset === currency)?.balance ?? 0n)
   return {
@@ -219,7 +221,7 @@ export async function affiliateEarnings(
  * @throws AppError 422 `below_minimum` (amount under `minMinor`) or `insufficient_funds` (more than available).
  */
 export async function requestPayout(
-  deps: { db: Db; clock: Clock },
+  deps: { db: Db; ledger: LedgerRepository; clock: Clock },
   req: {
     userId: string
     destination: string
@@ -228,7 +230,7 @@ export async function requestPayout(
     minMinor: number
   },
 ): Promise<PayoutRow> {
-  const ledger = createLedgerRepository(deps.db)
+  const { ledger } = deps
   const now = deps.clock.now()
   return inTx(deps.db, async (tx) => {
     const acc = accounts.affiliateAvailable(req.userId, req.currency)
@@ -283,13 +285,13 @@ export async function requestPayout(
  * @throws AppError 404 unknown payout; 409 `conflict` when it is not `requested` any more.
  */
 export async function decidePayoutRequest(
-  deps: { db: Db; clock: Clock },
+  deps: { db: Db; ledger: LedgerRepository; clock: Clock },
   d: { payoutId: string; actorUserId: string } & (
     | { decision: 'paid'; reference: string }
     | { decision: 'rejected'; reason: string }
   ),
 ): Promise<PayoutRow> {
-  const ledger = createLedgerRepository(deps.db)
+  const { ledger } = deps
   const now = deps.clock.now()
   return inTx(deps.db, async (tx) => {
     const p = await lockPayout(tx, d.payoutId)

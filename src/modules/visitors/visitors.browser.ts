@@ -21,6 +21,10 @@
  * is also checked before a page is opened, so a private target is refused as `blocked`
  * without launching anything. `allowPrivate` (VISITORS_ALLOW_PRIVATE) turns the check off.
  * A main-frame navigation to a host outside the project's (a script redirect) ends the visit.
+ *
+ * Geo: one guard proxy per country with an egress (own port); a geo visit's context uses its
+ * country's guard, which tunnels every upstream connection through that country's egress
+ * proxy (`openEgressTunnel`). Geo is never faked with headers.
  */
 import { randomInt } from 'node:crypto'
 import { lookup as dnsLookup } from 'node:dns/promises'
@@ -39,6 +43,8 @@ import {
   type Page,
 } from 'playwright-core'
 import { isPublicAddress } from '../../platform/net/ssrf.ts'
+import { openEgressTunnel } from './visitors.egress.ts'
+import { nextPageWaiter } from './visitors.pages.core.ts'
 import {
   type Device,
   VISIT_HEADER,
@@ -63,6 +69,8 @@ export interface VisitorRequest extends VisitRequest {
 export interface Visitor {
   visit(req: VisitorRequest): Promise<VisitorOutcome>
   close(): Promise<void>
+  /** Countries a visit may name (an egress proxy each), sorted; absent = none. */
+  egressCountries?: readonly string[]
 }
 
 /** The browser visitor: a {@link Visitor} plus its process metrics. */
@@ -75,6 +83,8 @@ export interface VisitBrowser extends Visitor {
   usage(): ProcessTreeUsage | null
   /** Browsers launched so far (1 + restarts for memory or crashes). */
   launches(): number
+  /** Countries with an egress proxy, sorted. */
+  egressCountries: readonly string[]
 }
 
 /** Options of {@link createVisitBrowser}. */
@@ -99,6 +109,12 @@ export interface VisitBrowserOptions {
   maxDwellMs?: number
   /** Resolver of the guard proxy and the pre-check (default `dns.lookup`, all addresses). */
   resolve?: (hostname: string) => Promise<LookupAddress[]>
+  /**
+   * `VISITORS_EGRESS`: egress proxy URL per country (`{US: 'http://…:8001'}`; HTTP(S) proxies —
+   * a `socks5://` country's browser visits fail as `egress`). A visit with a `country` leaves
+   * through that country's proxy; default none.
+   */
+  egress?: Readonly<Record<string, string>>
   /** Extra Chromium flags. */
   args?: string[]
   logger?: { warn: (obj: object, msg: string) => void }
@@ -284,6 +300,7 @@ async function checkedAddress(
 const proxyErrorKind = (err: unknown): VisitErrorKind => {
   const code = (err as { code?: string }).code ?? ''
   if (code === 'BLOCKED') return 'blocked'
+  if (code === 'EGRESS') return 'egress'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return 'dns'
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return 'connect'
   if (code === 'ETIMEDOUT') return 'timeout'
@@ -296,11 +313,35 @@ const proxyErrorKind = (err: unknown): VisitErrorKind => {
  * tunnels (HTTPS, WebSockets), each to a checked address. A refused or failed upstream ends
  * the client connection without a response (Chromium then reports a network error, never a
  * page the site did not send: an invented 502 would count as answered and be charged).
+ *
+ * `egress` (a `VISITORS_EGRESS` proxy URL): every upstream connection — tunnels and plain
+ * HTTP alike — is a `CONNECT` tunnel through that proxy to the checked address (the name
+ * itself with `allowPrivate`, as HTTP mode), so the site sees the egress address and no
+ * header is added; a refused tunnel fails as `egress`. One guard per country, each on its
+ * own port: the port a browser context is given decides its egress (README "Browser mode").
  */
 async function startGuardProxy(
   allowPrivate: boolean,
   resolve: (h: string) => Promise<LookupAddress[]>,
+  egress?: string,
 ): Promise<GuardProxy> {
+  /** The upstream socket to `host:port`: direct to the checked address, or tunnelled through the egress. */
+  const upstream = async (host: string, port: number): Promise<net.Socket> => {
+    const bare = host.startsWith('[') ? host.slice(1, -1) : host
+    if (egress) {
+      // With allowPrivate nothing is resolved here (the proxy resolves the name), as in HTTP mode.
+      const target = allowPrivate ? bare : await checkedAddress(host, allowPrivate, resolve)
+      return openEgressTunnel(egress, target, port)
+    }
+    const address = await checkedAddress(host, allowPrivate, resolve)
+    return await new Promise<net.Socket>((res, rej) => {
+      const s = net.connect(port, address, () => {
+        s.off('error', rej)
+        res(s)
+      })
+      s.once('error', rej)
+    })
+  }
   const lastError = new Map<string, VisitErrorKind>()
   const fail = (key: string, err: unknown) => {
     if (lastError.size > 1000) lastError.clear()
@@ -322,12 +363,13 @@ async function startGuardProxy(
     }
     const headers: http.OutgoingHttpHeaders = {}
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) headers[k] = v
-    checkedAddress(u.hostname, allowPrivate, resolve).then(
-      (address) => {
+    upstream(u.hostname, Number(u.port || 80)).then(
+      (sock) => {
+        sockets.add(sock)
+        sock.on('close', () => sockets.delete(sock))
         const up = http.request(
           {
-            host: address,
-            port: Number(u.port || 80),
+            createConnection: () => sock,
             method: req.method,
             path: `${u.pathname}${u.search}`,
             headers: { ...headers, host: u.host },
@@ -342,6 +384,8 @@ async function startGuardProxy(
             upRes.on('error', () => res.destroy())
           },
         )
+        // A tunnel comes back paused (early bytes put back); the parser's listener is on now.
+        up.on('socket', (s) => s.resume())
         up.on('error', (err) => {
           fail(key, err)
           req.socket.destroy()
@@ -367,15 +411,13 @@ async function startGuardProxy(
     }
     const [, host, port] = m as unknown as [string, string, string]
     const key = `${host}:${port}`
-    checkedAddress(host, allowPrivate, resolve).then(
-      (address) => {
-        const up = net.connect(Number(port), address, () => {
-          lastError.delete(key)
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
-          if (head.length > 0) up.write(head)
-          up.pipe(client)
-          client.pipe(up)
-        })
+    upstream(host, Number(port)).then(
+      (up) => {
+        lastError.delete(key)
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        if (head.length > 0) up.write(head)
+        up.pipe(client)
+        client.pipe(up)
         sockets.add(up)
         up.on('close', () => {
           sockets.delete(up)
@@ -389,7 +431,10 @@ async function startGuardProxy(
       },
       (err) => {
         fail(key, err)
-        client.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+        // A refused target gets a 403 to the CONNECT; an unreachable upstream or egress, no answer.
+        const kind = proxyErrorKind(err)
+        if (kind === 'blocked' || kind === 'dns') client.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+        else client.destroy()
       },
     )
   })
@@ -427,7 +472,11 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
   const timeoutMs = opts.timeoutMs ?? 15_000
   const maxDwellMs = opts.maxDwellMs ?? 30 * 60_000
   const resolve = opts.resolve ?? ((h: string) => dnsLookup(h, { all: true, verbatim: true }))
-  let proxy: Promise<GuardProxy> | undefined
+  const egress = opts.egress ?? {}
+  /** Guard proxies by country ('' = direct), started on first use. */
+  const guards = new Map<string, Promise<GuardProxy>>()
+  /** The same once up (synchronous reads of their last errors). */
+  const guardsUp = new Map<string, GuardProxy>()
   let current: Promise<Gen> | undefined
   let lastGen: Gen | undefined
   const gens = new Set<Gen>()
@@ -436,23 +485,31 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
   let launched = 0
   let closing = false
   let lastMemCheck = 0
-  const waiters: (() => void)[] = []
+  /** Visits waiting for a page, oldest first, by project key (the run ID): fair share (`nextPageWaiter`). */
+  const waiters: { key: string; grant: () => void }[] = []
+  /** Pages open per project key. */
+  const openBy = new Map<string, number>()
   const inFlight = new Set<Promise<unknown>>()
   /** Aborted at close: time-on-page waits end at once. */
   const wrapUp = new AbortController()
 
-  const getProxy = () => {
-    proxy ??= startGuardProxy(opts.allowPrivate, resolve).then(
-      (p) => {
-        proxySync = p
-        return p
-      },
-      (err) => {
-        proxy = undefined
-        throw err
-      },
-    )
-    return proxy
+  /** The guard of `cc` ('' = direct; a country must have an egress, checked by the caller). */
+  const getProxy = (cc = '') => {
+    let g = guards.get(cc)
+    if (!g) {
+      g = startGuardProxy(opts.allowPrivate, resolve, cc ? egress[cc] : undefined).then(
+        (p) => {
+          guardsUp.set(cc, p)
+          return p
+        },
+        (err) => {
+          guards.delete(cc)
+          throw err
+        },
+      )
+      guards.set(cc, g)
+    }
+    return g
   }
 
   async function launchGen(): Promise<Gen> {
@@ -504,33 +561,47 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
     if (g.pages === 0) void closeGen(g)
   }
 
-  /** Takes a page slot, waiting up to `maxWaitMs`; false when none came free. */
-  function acquire(): Promise<boolean> {
+  function take(key: string) {
+    open++
+    peak = Math.max(peak, open)
+    openBy.set(key, (openBy.get(key) ?? 0) + 1)
+  }
+  /**
+   * Takes a page slot for project `key`, waiting up to `maxWaitMs`; false when none came free.
+   * A freed page goes to the waiting project with the fewest pages open (README "Browser
+   * mode", page cap), so one fast project cannot keep every page.
+   */
+  function acquire(key: string): Promise<boolean> {
     if (closing) return Promise.resolve(false)
     if (open < maxPages) {
-      open++
-      peak = Math.max(peak, open)
+      take(key)
       return Promise.resolve(true)
     }
     return new Promise((res) => {
-      const grant = () => {
-        clearTimeout(timer)
-        open++
-        peak = Math.max(peak, open)
-        res(true)
+      const w = {
+        key,
+        grant: () => {
+          clearTimeout(timer)
+          take(key)
+          res(true)
+        },
       }
       const timer = setTimeout(() => {
-        const i = waiters.indexOf(grant)
+        const i = waiters.indexOf(w)
         if (i >= 0) waiters.splice(i, 1)
         res(false)
       }, maxWaitMs)
-      waiters.push(grant)
+      waiters.push(w)
     })
   }
-  function release() {
+  function release(key: string) {
     open--
-    const next = closing ? undefined : waiters.shift()
-    if (next) next()
+    const n = (openBy.get(key) ?? 1) - 1
+    if (n > 0) openBy.set(key, n)
+    else openBy.delete(key)
+    if (closing) return
+    const i = nextPageWaiter(waiters, openBy)
+    if (i >= 0) waiters.splice(i, 1)[0]!.grant()
   }
 
   function checkMemory(g: Gen) {
@@ -596,12 +667,15 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
     // Refused targets are refused before a page is opened (and never reach the proxy).
     if (startUrl.protocol !== 'http:' && startUrl.protocol !== 'https:')
       return { ...base, error: 'blocked', doneAtMs: opts.nowMs() }
+    // Geo is never faked: a country without an (HTTP) egress fails, never goes out direct.
+    const cc = req.country ?? ''
+    if (cc && !/^https?:/i.test(egress[cc] ?? '')) return { ...base, error: 'egress', doneAtMs: opts.nowMs() }
     try {
       await checkedAddress(startUrl.hostname, opts.allowPrivate, resolve)
     } catch (err) {
       return { ...base, error: proxyErrorKind(err), doneAtMs: opts.nowMs() }
     }
-    if (!(await acquire())) return { ...base, dropped: true, doneAtMs: opts.nowMs() }
+    if (!(await acquire(req.runId))) return { ...base, dropped: true, doneAtMs: opts.nowMs() }
     let g: Gen | undefined
     try {
       try {
@@ -613,7 +687,7 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
       g.pages++
       return await onPage(g, req, startUrl, base)
     } finally {
-      release()
+      release(req.runId)
       if (g) {
         g.pages--
         if (g.retired && g.pages === 0) void closeGen(g)
@@ -637,7 +711,15 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
     )
     let context: BrowserContext
     try {
-      context = await g.browser.newContext({ ...profile, extraHTTPHeaders: { [VISIT_HEADER]: label() } })
+      // A geo visit's context goes through its country's guard (per-context proxy: Chromium's
+      // `Target.createBrowserContext` proxyServer); others use the browser's own, direct.
+      const cc = req.country ?? ''
+      const proxy = cc ? { proxy: { server: (await getProxy(cc)).url } } : {}
+      context = await g.browser.newContext({
+        ...profile,
+        ...proxy,
+        extraHTTPHeaders: { [VISIT_HEADER]: label() },
+      })
     } catch (err) {
       opts.logger?.warn({ err }, 'visitors: browser context failed')
       retire(g)
@@ -698,7 +780,7 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
         loaded = true
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err)
-        const proxied = lastGenError(startUrl)
+        const proxied = lastGuardError(req.country ?? '', startUrl)
         out.error = headersAtMs === undefined && proxied ? proxied : browserErrorKind(msg)
       }
       out.answered = headersAtMs !== undefined
@@ -725,13 +807,11 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
     return out
   }
 
-  /** The guard proxy's last failure for the main URL's host (a tunnel failure's real kind). */
-  function lastGenError(u: URL): VisitErrorKind | undefined {
+  /** The visit's guard's last failure for the main URL's host (a tunnel failure's real kind). */
+  function lastGuardError(cc: string, u: URL): VisitErrorKind | undefined {
     const port = u.port || (u.protocol === 'https:' ? '443' : '80')
-    return proxySync?.lastError.get(`${u.hostname}:${port}`)
+    return guardsUp.get(cc)?.lastError.get(`${u.hostname}:${port}`)
   }
-  /** A synchronous handle on the proxy once it is up (for lastGenError). */
-  let proxySync: GuardProxy | undefined
 
   return {
     visit(req) {
@@ -766,13 +846,18 @@ export function createVisitBrowser(opts: VisitBrowserOptions): VisitBrowser {
       clearTimeout(timer)
       current = undefined
       await Promise.all([...gens].map(closeGen))
-      const p = await proxy?.catch(() => undefined)
-      proxy = undefined
-      await p?.close()
+      const all = await Promise.all([...guards.values()].map((g) => g.catch(() => undefined)))
+      guards.clear()
+      guardsUp.clear()
+      await Promise.all(all.map((p) => p?.close()))
     },
     openPages: () => open,
     peakPages: () => peak,
     usage: () => (lastGen && gens.has(lastGen) ? processTreeUsage(lastGen.pid) : null),
     launches: () => launched,
+    // SOCKS countries are not offered to browser visits (the engine pauses such a project, `no_egress`).
+    egressCountries: Object.keys(egress)
+      .filter((cc) => /^https?:/i.test(egress[cc]!))
+      .sort(),
   }
 }

@@ -21,6 +21,8 @@
  * the operator and may be private.
  */
 import type { LookupAddress } from 'node:dns'
+import net from 'node:net'
+import tls from 'node:tls'
 import ipaddr from 'ipaddr.js'
 import { type Dispatcher, ProxyAgent } from 'undici'
 import { isPublicAddress, SsrfBlockedError } from '../../platform/net/ssrf.ts'
@@ -113,4 +115,80 @@ export async function pinTarget(
   const ip = first.family === 6 ? `[${first.address}]` : first.address
   const port = u.port || (u.protocol === 'https:' ? '443' : '80')
   return { origin: `${u.protocol}//${ip}:${port}`, host: u.host }
+}
+
+/**
+ * Opens a `CONNECT` tunnel through an HTTP(S) egress proxy to `host:port` and returns the
+ * socket once the proxy answered 200 (bytes after the answer's head are put back). Used by
+ * browser mode's guard proxy, which chains its upstream connections through the visit
+ * country's egress (README "Browser mode", "Geo"); undici does the same for HTTP mode.
+ * `proxyUrl` is a `VISITORS_EGRESS` value: `http://` or `https://`, credentials in its
+ * user-info sent as `Proxy-Authorization: Basic` (RFC 9110 §11.7.1) to the proxy only.
+ * `host` is what the proxy is told to connect to (the checked address, IPv6 unbracketed).
+ * Source of the exchange: RFC 9110 §9.3.6 (CONNECT).
+ * @throws Error with `code: 'EGRESS'` when the proxy is unreachable, answers anything but 2xx,
+ *   closes early or exceeds `timeoutMs` (default 10000); SOCKS proxies are not handled here
+ *   (also `EGRESS`).
+ */
+export async function openEgressTunnel(
+  proxyUrl: string,
+  host: string,
+  port: number,
+  timeoutMs = 10_000,
+): Promise<net.Socket> {
+  const p = new URL(proxyUrl)
+  const fail = (message: string) => Object.assign(new Error(message), { code: 'EGRESS' })
+  if (p.protocol !== 'http:' && p.protocol !== 'https:')
+    throw fail(`egress ${p.protocol}// proxies are not supported in browser mode`)
+  const proxyPort = Number(p.port || (p.protocol === 'https:' ? 443 : 80))
+  const proxyHost = p.hostname.startsWith('[') ? p.hostname.slice(1, -1) : p.hostname
+  const sock: net.Socket =
+    p.protocol === 'https:'
+      ? tls.connect({ host: proxyHost, port: proxyPort, servername: net.isIP(proxyHost) ? '' : proxyHost })
+      : net.connect({ host: proxyHost, port: proxyPort })
+  const authority = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  const auth = p.username
+    ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`).toString('base64')}\r\n`
+    : ''
+  return await new Promise<net.Socket>((resolve, reject) => {
+    let buf = Buffer.alloc(0)
+    const timer = setTimeout(
+      () => done(fail(`egress proxy ${p.host}: no answer in ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    const done = (err: Error | null) => {
+      clearTimeout(timer)
+      sock.off('data', onData)
+      sock.off('error', onError)
+      sock.off('close', onClose)
+      if (err) {
+        sock.destroy()
+        reject(err)
+      } else resolve(sock)
+    }
+    const onError = (err: Error) => done(fail(`egress proxy ${p.host}: ${err.message}`))
+    const onClose = () => done(fail(`egress proxy ${p.host} closed the tunnel`))
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk])
+      const end = buf.indexOf('\r\n\r\n')
+      if (end < 0) {
+        if (buf.length > 16_384) done(fail(`egress proxy ${p.host}: answer head too long`))
+        return
+      }
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.subarray(0, end).toString('latin1'))?.[1]
+      if (!status?.startsWith('2')) {
+        done(fail(`egress proxy ${p.host} answered ${status ?? 'garbage'} to CONNECT ${authority}`))
+        return
+      }
+      // Paused with any early bytes put back: the caller's pipe (or resume) reads them in order.
+      sock.pause()
+      const rest = buf.subarray(end + 4)
+      if (rest.length > 0) sock.unshift(rest)
+      done(null)
+    }
+    sock.on('data', onData)
+    sock.on('error', onError)
+    sock.on('close', onClose)
+    sock.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`)
+  })
 }

@@ -34,9 +34,11 @@ import {
   type ArrivalMode,
   initSchedule,
   retarget,
+  nextWakeDelayMs,
   type ScheduleState,
   stepSchedule,
 } from './visitors.schedule.core.ts'
+import { DEFAULT_RUN_BOUNDS, keepRecentRuns, type RunListBounds } from './visitors.runs.core.ts'
 import { visitorDaily, visitorProjects, visitorRuns } from './visitors.tables.ts'
 
 /** What the engine needs of a project (built from its row and settings). */
@@ -207,7 +209,11 @@ export interface VisitorEngineDeps {
    * re-check stops the run and pauses the project with `verification_failed`.
    */
   recheckMs?: number
-  /** Scheduler tick, ms (default 5). */
+  /**
+   * Longest pause of the scheduler, ms (default 5): besides waking when the next start is due
+   * (1 ms timer granularity), it passes at least this often (slots freed for pending starts,
+   * the metering's tick).
+   */
   tickMs?: number
   /** Visits in flight per project at most (default 256). */
   concurrency?: number
@@ -224,6 +230,11 @@ export interface VisitorEngineDeps {
   stopTimeoutMs?: number
   /** Called for every settled visit (the live pulse). */
   onHit?: (hit: VisitHit) => void
+  /**
+   * Finished runs kept in memory for `stats()` (default the last 20 per project, 1,000 in all;
+   * `keepRecentRuns`). Older runs live on in `visitor_runs` and the report.
+   */
+  finishedRuns?: RunListBounds
 }
 
 /** The engine. */
@@ -236,7 +247,10 @@ export interface VisitorEngine {
   stop(): Promise<void>
   /** Crash stand-in for tests: timers stop and visits are abandoned; nothing is released or closed. */
   kill(): void
-  /** Stats of running and finished runs (newest last), optionally of one project. */
+  /**
+   * Stats of running runs and of the finished runs kept in memory (`finishedRuns` bounds),
+   * oldest first, optionally of one project.
+   */
   stats(projectId?: string): RunStats[]
 }
 
@@ -274,9 +288,11 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   const blockSize = deps.blockSize ?? ((pm: number) => Math.max(20, Math.ceil(pm / 6)))
   const mode = deps.mode ?? 'poisson'
   const runners = new Map<string, Runner>()
-  const finished: RunStats[] = []
+  let finished: RunStats[] = []
+  const runBounds = deps.finishedRuns ?? DEFAULT_RUN_BOUNDS
   const abort = new AbortController()
   let tickTimer: NodeJS.Timeout | undefined
+  let ticking = false
   let pollTimer: NodeJS.Timeout | undefined
   let dead = false
   let polling: Promise<void> | undefined
@@ -306,6 +322,9 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     checkedAtMs: number
     /** A re-check is in flight. */
     checking: boolean
+    /** Per-run constants of every visit, computed once (not per launch: 5,000 launches a second). */
+    allowedHosts: ReadonlySet<string>
+    signingKey: Buffer | string
   }
 
   const now = () => clock.now().getTime()
@@ -504,7 +523,6 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     // Drawn only for geo-targeted projects, so other projects' random sequences are unchanged.
     const geo = r.project.geoTargets ?? []
     const country = geo.length > 0 ? pickCountry(geo, random.next()) : null
-    const allowedHosts = new Set(r.project.urls.map((u) => new URL(u.url).host.toLowerCase()))
     const mode = r.project.mode ?? 'http'
     const visitor: Visitor | undefined = mode === 'browser' ? deps.browser : deps.http
     const req = {
@@ -512,8 +530,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       device,
       uaIndex: Math.floor(random.next() * 1000),
       runId: r.runId,
-      signingKey: deps.signingKey(r.project.workspaceId),
-      allowedHosts,
+      signingKey: r.signingKey,
+      allowedHosts: r.allowedHosts,
       signal: abort.signal,
       timeOnPageMs: r.project.timeOnPageMs,
       referrer: r.project.referrer ?? null,
@@ -656,6 +674,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       })
       .where(eq(visitorProjects.id, r.project.id))
     finished.push(snapshot(r))
+    finished = keepRecentRuns(finished, runBounds)
   }
 
   /** Releases holds and closes runs a crashed engine left behind. */
@@ -681,7 +700,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     }
     // Geo is never faked: a country without egress (e.g. removed from VISITORS_EGRESS after the
     // project was saved) pauses the project instead of sending its visits out direct.
-    const noEgress = missingEgress(project.geoTargets ?? [], deps.http.egressCountries ?? [])
+    const visitor: Visitor | undefined = project.mode === 'browser' ? deps.browser : deps.http
+    const noEgress = missingEgress(project.geoTargets ?? [], visitor?.egressCountries ?? [])
     if (noEgress.length > 0) {
       deps.logger?.info({ projectId: row.id, missing: noEgress }, 'visitors: no egress for a target country')
       await db
@@ -779,6 +799,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       resolveDone,
       checkedAtMs: nowMs,
       checking: false,
+      allowedHosts: new Set(project.urls.map((u) => new URL(u.url).host.toLowerCase())),
+      signingKey: deps.signingKey(project.workspaceId),
     }
     runners.set(project.id, r)
     tick(r)
@@ -861,6 +883,27 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     }
   }
 
+  /**
+   * One scheduler pass over every run, then the next pass is timed to the earliest start not
+   * yet due (`nextWakeDelayMs`: 1..tickMs ms): a start is launched within about a
+   * millisecond of its time instead of waiting for a fixed tick (README "Engine", schedule lag).
+   */
+  function pass() {
+    tickTimer = undefined
+    if (!ticking) return
+    const scheds: ScheduleState[] = []
+    for (const r of runners.values()) {
+      tick(r)
+      if (r.meter.phase === 'running') scheds.push(r.sched)
+    }
+    tickTimer = setTimeout(pass, nextWakeDelayMs(scheds, now(), tickMs))
+  }
+  function stopTicking() {
+    ticking = false
+    clearTimeout(tickTimer)
+    tickTimer = undefined
+  }
+
   const poll = () => {
     polling ??= pollOnce().finally(() => {
       polling = undefined
@@ -871,9 +914,8 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
   return {
     async start() {
       await poll()
-      tickTimer = setInterval(() => {
-        for (const r of runners.values()) tick(r)
-      }, tickMs)
+      ticking = true
+      pass()
       pollTimer = setInterval(() => {
         poll().catch((err) => deps.logger?.warn({ err }, 'visitors: poll failed'))
       }, pollMs)
@@ -892,7 +934,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
       })
       const outcome = await Promise.race([Promise.all(all.map((r) => r.done)), late])
       clearTimeout(timer)
-      clearInterval(tickTimer)
+      stopTicking()
       if (outcome === 'late') {
         deps.logger?.warn({ runs: runners.size }, 'visitors: runs did not drain in time; abandoned')
         dead = true
@@ -901,7 +943,7 @@ export function createVisitorEngine(deps: VisitorEngineDeps): VisitorEngine {
     },
     kill() {
       dead = true
-      clearInterval(tickTimer)
+      stopTicking()
       clearInterval(pollTimer)
       abort.abort(new Error('engine killed'))
       runners.clear()

@@ -11,7 +11,9 @@
  * - `GET /projects/:id/verification` — hosts, status, token and instructions;
  * - `POST /projects/:id/verification/check` — checks every host now ("check now");
  * - `GET /visitors/egress` — `{countries}`: the countries with an egress proxy (geo targets
- *   naming any other country are refused at save, 400, and at start, 409 `no_egress`).
+ *   naming any other country are refused at save, 400, and at start, 409 `no_egress`);
+ * - `GET /visitors/config` — `{speed: {min_per_minute, max_per_minute}, countries}`: the
+ *   speed range the rate and estimate use (`VISITORS_*_PER_MINUTE`) and the egress countries.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -37,6 +39,7 @@ import {
   verificationOut,
 } from './visitors.projects.schema.ts'
 import {
+  DEFAULT_SPEED_RANGE,
   type EngineSettings,
   estimateDaily,
   parseEngineSettings,
@@ -241,6 +244,33 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
         },
       },
       async () => ({ countries: [...(deps.egressCountries ?? [])].sort() }),
+    )
+
+    // What the project form needs to compute what the server computes: the speed → rate range
+    // (its estimate used to assume the default 1..600/min) and the countries with egress.
+    app.get(
+      '/visitors/config',
+      {
+        schema: {
+          tags,
+          summary:
+            "The server's visitor settings: the speed range (trafficSpeed 0 → min, 100 → max visits per minute) and the countries with egress",
+          response: {
+            200: z.strictObject({
+              speed: z.strictObject({ min_per_minute: z.number(), max_per_minute: z.number() }),
+              countries: z.array(z.string()),
+            }),
+            ...err,
+          },
+        },
+      },
+      async () => {
+        const r = deps.speedRange ?? DEFAULT_SPEED_RANGE
+        return {
+          speed: { min_per_minute: r.minPerMinute, max_per_minute: r.maxPerMinute },
+          countries: [...(deps.egressCountries ?? [])].sort(),
+        }
+      },
     )
 
     app.get(

@@ -4,8 +4,9 @@
  * pulse" (the shapes).
  *
  * - `GET /projects/:id/stats` — the engine's counters of the project's runs in this process
- *   (`engine.stats(projectId)`): the running one (`run`) and every run since the process
- *   started (`runs`, oldest first), plus the workspace's visit credits from the ledger;
+ *   (`engine.stats(projectId)`): the running one (`run`) and the runs since the process
+ *   started (`runs`, oldest first; the engine keeps a project's last 20 finished runs, older
+ *   ones are in `visitor_runs` and the report), plus the workspace's visit credits;
  * - `GET /projects/:id/report?from&to&tz` — from ClickHouse `visits` (injected `report`,
  *   the analytics module's `visitReport`): totals, success rate, credits spent, latency
  *   percentiles, errors by kind, by hour, country and device.
@@ -66,7 +67,11 @@ export const runStatsOut = z.object({
 const statsOut = z.object({
   running: z.boolean(),
   run: runStatsOut.nullable().describe('the running run, null when none'),
-  runs: z.array(runStatsOut).describe('runs of this process, oldest first (the running one last)'),
+  runs: z
+    .array(runStatsOut)
+    .describe(
+      'runs of this process, oldest first (the running one last); at most the last 20 finished runs of the project',
+    ),
   credits: z.object({
     available: n.describe("the workspace's visit credits that can be reserved"),
     reserved: n.describe('visit credits held by running projects'),

@@ -125,6 +125,7 @@ export function createVisitorRuntime(deps: VisitorRuntimeDeps): VisitorEngine {
     ...(deps.browser?.chromiumPath ? { chromiumPath: deps.browser.chromiumPath } : {}),
     ...(deps.browser?.maxPages ? { maxPages: deps.browser.maxPages } : {}),
     ...(deps.browser?.maxRssMb ? { maxRssMb: deps.browser.maxRssMb } : {}),
+    ...(deps.egress ? { egress: deps.egress } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
   })
   const engine = createVisitorEngine({

@@ -6,6 +6,7 @@ import {
   retarget,
   type ScheduleState,
   stepSchedule,
+  nextWakeDelayMs,
 } from './visitors.schedule.core.ts'
 
 /** Runs a schedule in steps of `tickMs` from its origin for `durationMs`, with unlimited slots. */
@@ -199,6 +200,42 @@ describe('schedule properties', () => {
         },
       ),
       { numRuns: 300 },
+    )
+  })
+})
+
+describe('nextWakeDelayMs', () => {
+  const at = (atMs: number) => ({ next: { seq: 0, atMs } })
+  it.each([
+    ['none: the regular pass', [], 1000, 5, 5],
+    ['due in 3.7 ms: wake at 3 (never past it)', [at(1003.7)], 1000, 5, 3],
+    ['due in 0.4 ms: the timer minimum', [at(1000.4)], 1000, 5, 1],
+    ['overdue: at once (1 ms)', [at(990)], 1000, 5, 1],
+    ['far: capped by the regular pass', [at(2000)], 1000, 5, 5],
+    ['the earliest of several', [at(1004.2), at(1002.9), at(1003)], 1000, 5, 2],
+    ['maxMs below 1 counts as 1', [at(1010)], 1000, 0, 1],
+  ])('%s', (_name, schedules, nowMs, maxMs, want) => {
+    expect(nextWakeDelayMs(schedules, nowMs, maxMs)).toBe(want)
+  })
+
+  it('is within [1, maxMs] and never sleeps past the earliest due start by a whole ms', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e4, max: 1e4, noNaN: true }), { maxLength: 5 }),
+        fc.double({ min: 0, max: 1e6, noNaN: true }),
+        fc.integer({ min: 1, max: 100 }),
+        (offsets, nowMs, maxMs) => {
+          const d = nextWakeDelayMs(
+            offsets.map((o) => at(nowMs + o)),
+            nowMs,
+            maxMs,
+          )
+          expect(d).toBeGreaterThanOrEqual(1)
+          expect(d).toBeLessThanOrEqual(maxMs)
+          expect(Number.isInteger(d)).toBe(true)
+          if (offsets.length > 0) expect(d).toBeLessThanOrEqual(Math.max(1, Math.min(...offsets) + 1e-9))
+        },
+      ),
     )
   })
 })

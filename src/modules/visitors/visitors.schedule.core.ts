@@ -182,3 +182,22 @@ export function retarget(state: ScheduleState, perMinute: number, nowMs: number)
     dropped: state.dropped,
   }
 }
+
+/**
+ * How long the scheduler may sleep before its next pass, ms: until the earliest start not yet
+ * due among `schedules` (so a start is launched when it is due, not at the next coarse tick),
+ * at least 1 (the timer's granularity: Node's timers count whole ms) and at most `maxMs` (the
+ * regular pass: pending starts look for freed slots, the metering sees its tick). With no
+ * schedule, `maxMs`.
+ * @param nowMs current time, epoch ms; `maxMs` ≥ 1.
+ */
+export function nextWakeDelayMs(
+  schedules: Iterable<Pick<ScheduleState, 'next'>>,
+  nowMs: number,
+  maxMs: number,
+): number {
+  let earliest = Number.POSITIVE_INFINITY
+  for (const s of schedules) earliest = Math.min(earliest, s.next.atMs)
+  const wait = Math.floor(earliest - nowMs)
+  return Math.max(1, Math.min(Math.max(1, maxMs), Number.isFinite(wait) ? wait : maxMs))
+}

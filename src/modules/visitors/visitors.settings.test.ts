@@ -171,14 +171,19 @@ describe('parseEngineSettings', () => {
     [{ urls: ['https://a.example/'], timeOnPage: 180 }, 'settings.timeOnPage'],
     [{ urls: ['https://a.example/'], referrer: 'https://google.com/' }, 'settings.referrer'],
     [{ urls: ['https://a.example/'], mode: 'bot' }, 'settings.mode'],
-    [
-      { urls: ['https://a.example/'], mode: 'browser', geoTargets: [{ cc: 'DE', w: 1 }] },
-      'settings.geoTargets',
-    ],
   ])('%j → error at %s', (raw, path) => {
     const r = parseEngineSettings(raw)
     expect(r.ok).toBe(false)
     if (!r.ok) expect(r.details.map((d) => d.path)).toContain(path)
+  })
+
+  it('accepts countries in browser mode (its visits leave through the egress too)', () => {
+    const r = parseEngineSettings({
+      urls: ['https://a.example/'],
+      mode: 'browser',
+      geoTargets: [{ cc: 'DE', w: 1 }],
+    })
+    expect(r.ok && r.settings.geoTargets).toEqual([{ cc: 'DE', w: 1 }])
   })
 
   it("accepts the project's own URL as referrer", () => {

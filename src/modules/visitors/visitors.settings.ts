@@ -228,10 +228,6 @@ export function parseEngineSettings(raw: unknown, prefix = 'settings'): EngineSe
       details.push({ path: at(['geoTargets', i, 'cc']), message: `${g.cc} is listed twice` })
     seen.add(g.cc)
   })
-  // Browser mode leaves through the server's own network: its visits cannot use the country
-  // egress proxies yet, and geo is never faked, so the two do not combine.
-  if ((v.mode ?? SETTINGS_DEFAULTS.mode) === 'browser' && geo.length > 0)
-    details.push({ path: at(['geoTargets']), message: 'countries are not available in browser mode yet' })
   let referrer: string | null = null
   const ref = v.referrer ?? SETTINGS_DEFAULTS.referrer
   if (ref !== 'none') {

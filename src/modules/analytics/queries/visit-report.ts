@@ -13,12 +13,13 @@
  *   in the range, up to rows still in the pipeline's spool).
  * - `latency_ms`: exact quantiles over answered visits, ms from the scheduled start to the
  *   response headers; null when none was answered.
- * - `by_hour`: local whole hours of `range.tz` that had visits (no zero rows), `ts` the
- *   hour's start as an ISO instant (UTC).
+ * - `by_hour`: every local whole hour of `range.tz` from the one holding `range.fromMs` to the
+ *   last one starting before `range.toMs`, zero-filled (hours without visits show 0), `ts`
+ *   the hour's start as an ISO instant (UTC); {@link fillHours}.
  */
 import type { ClickHouseHandle } from '../../../platform/clickhouse.ts'
 import { assertIdentifier, chDateTime } from '../migrate.ts'
-import type { ReportRange } from '../range.ts'
+import { type ReportRange, seriesBuckets } from '../range.ts'
 
 /** The answer of {@link visitReport} (shape of `GET /projects/:id/report`). */
 export interface VisitReport {
@@ -29,6 +30,25 @@ export interface VisitReport {
   /** `country` null when no egress country was recorded (any). */
   by_country: { country: string | null; visits: number }[]
   by_device: { device: string; visits: number }[]
+}
+
+/**
+ * The hours of `range` (its zone's whole hours, `seriesBuckets`), each with the counts of
+ * `rows` (`h` = the hour's start, unix seconds, as ClickHouse's `toStartOfHour(ts, tz)`) or
+ * zeros; a row whose hour the generator did not list (a zone with a 30-minute DST shift) is
+ * merged in, so no counted visit is lost. Oldest first. Pure.
+ */
+export function fillHours(
+  range: ReportRange,
+  rows: readonly { h: number; visits: number; failed: number }[],
+): VisitReport['by_hour'] {
+  const byStart = new Map<number, { visits: number; failed: number }>()
+  for (const r of rows) byStart.set(r.h * 1000, { visits: r.visits, failed: r.failed })
+  const starts = new Set(seriesBuckets(range, 'hour').map((b) => b.startMs))
+  for (const ms of byStart.keys()) starts.add(ms)
+  return [...starts]
+    .sort((a, b) => a - b)
+    .map((ms) => ({ ts: new Date(ms).toISOString(), ...(byStart.get(ms) ?? { visits: 0, failed: 0 }) }))
 }
 
 const FAILED = `(answered = 0 OR status >= 400 OR error != '')`
@@ -99,11 +119,10 @@ export async function visitReport(
     },
     latency_ms: { p50: lat(0), p95: lat(1), p99: lat(2) },
     errors: errors.map((e) => ({ kind: e.kind, visits: n(e.visits) })),
-    by_hour: hours.map((h) => ({
-      ts: new Date(n(h.h) * 1000).toISOString(),
-      visits: n(h.visits),
-      failed: n(h.failed),
-    })),
+    by_hour: fillHours(
+      range,
+      hours.map((h) => ({ h: n(h.h), visits: n(h.visits), failed: n(h.failed) })),
+    ),
     by_country: countries.map((c) => ({ country: c.country || null, visits: n(c.visits) })),
     by_device: devices.map((d) => ({ device: d.device, visits: n(d.visits) })),
   }

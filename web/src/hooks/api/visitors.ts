@@ -121,6 +121,7 @@ export const projectKeys = queryKeys('visitor-projects')
 const statsKey = (id: string) => ['visitor-projects', 'stats', id] as const
 const verificationKey = (id: string) => ['visitor-projects', 'verification', id] as const
 const egressKey = ['visitors', 'egress'] as const
+const configKey = ['visitors', 'config'] as const
 
 const enc = encodeURIComponent
 const is404 = (e: unknown) => e instanceof ApiError && e.status === 404
@@ -242,6 +243,26 @@ export function useEgress() {
       orNull(api.get<{ countries: string[] }>('/visitors/egress', undefined, { signal })).then(
         (r) => r?.countries ?? null,
       ),
+    staleTime: 5 * 60_000,
+    retry: false,
+  })
+}
+
+/** `GET /visitors/config`: the server's speed range (visits per minute at speed 0 and 100) and egress countries. */
+export interface VisitorConfig {
+  speed: { min_per_minute: number; max_per_minute: number }
+  countries: string[]
+}
+
+/**
+ * The server's visitor settings (`GET /visitors/config`), so the form's estimate uses the
+ * configured speed range; `null` while the endpoint answers 404 (an older server: the form
+ * then assumes the default range and the saved project shows the server's figure).
+ */
+export function useVisitorConfig() {
+  return useQuery({
+    queryKey: configKey,
+    queryFn: ({ signal }) => orNull(api.get<VisitorConfig>('/visitors/config', undefined, { signal })),
     staleTime: 5 * 60_000,
     retry: false,
   })

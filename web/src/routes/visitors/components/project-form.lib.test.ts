@@ -10,6 +10,7 @@ import {
   type ProjectFormValues,
   projectFormSchema,
   projectToForm,
+  speedRangeOf,
 } from './project-form.lib'
 
 const base = (over: Partial<ProjectFormValues> = {}): ProjectFormValues => ({
@@ -160,6 +161,18 @@ describe('formEstimate', () => {
     // 432,720 × 40 / 1000 = 17,308.8 → 17,309 cents ≥ 10,000 → the 0.40 tier.
     expect(e.rateMinorPer1000).toBe(40)
     expect(e.costMinorPerDay).toBe(17_309)
+  })
+  it("uses the server's speed range (GET /visitors/config), the default until it is loaded", () => {
+    const range = speedRangeOf({ min_per_minute: 10, max_per_minute: 6010 })
+    expect(range).toEqual({ minPerMinute: 10, maxPerMinute: 6010 })
+    // 10 + (6010 − 10) × 0.5 = 3010/min → 4,334,400/day.
+    const e = formEstimate({ trafficSpeed: 50, daily_limit: '' }, tiers, range)
+    expect(e.visitsPerMinute).toBe(3010)
+    expect(e.visitsPerDay).toBe(4_334_400)
+    expect(speedRangeOf(null)).toEqual({ minPerMinute: 1, maxPerMinute: 600 })
+    expect(
+      formEstimate({ trafficSpeed: 50, daily_limit: '' }, tiers, speedRangeOf(undefined)).visitsPerMinute,
+    ).toBe(300.5)
   })
   it('the daily limit caps it; no tiers → no money', () => {
     const e = formEstimate({ trafficSpeed: 100, daily_limit: '1000' }, null)

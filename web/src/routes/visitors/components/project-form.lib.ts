@@ -224,9 +224,9 @@ export interface FormEstimate {
 /**
  * Visits and credits per day at the form's speed and daily limit — the server's
  * `estimateDaily` — with the money at billing's quoted tiers (`GET /billing/quote` → `tiers`,
- * major units, converted to minor). `range` is the server's speed range; the API does not
- * publish it, so the default (1..600 per minute, the `VISITORS_*_PER_MINUTE` defaults) is
- * assumed and the saved project shows the server's own figure.
+ * major units, converted to minor). `range` is the server's speed range
+ * (`GET /visitors/config` → `speed`, see {@link speedRangeOf}); until it is loaded the
+ * default (1..600 per minute, the `VISITORS_*_PER_MINUTE` defaults).
  */
 export function formEstimate(
   v: Pick<ProjectFormValues, 'trafficSpeed' | 'daily_limit'>,
@@ -247,6 +247,15 @@ export function formEstimate(
     rateMinorPer1000: priced ? e.rateMinorPer1000 : null,
     costMinorPerDay: priced ? e.costMinorPerDay : null,
   }
+}
+
+/** The server's speed range from `GET /visitors/config`'s `speed`; the default when absent. */
+export function speedRangeOf(
+  speed: { min_per_minute: number; max_per_minute: number } | null | undefined,
+): SpeedRange {
+  return speed
+    ? { minPerMinute: speed.min_per_minute, maxPerMinute: speed.max_per_minute }
+    : DEFAULT_SPEED_RANGE
 }
 
 /** Country name of an ISO code in English ("DE" → "Germany"); the code when unknown. */

@@ -17,7 +17,7 @@ import { Input } from '@/components/ui/input'
 import { Select } from '@/components/ui/select'
 import { Spinner } from '@/components/ui/spinner'
 import { useQuote } from '@/hooks/api/billing'
-import { type Project, type ProjectBody, useEgress } from '@/hooks/api/visitors'
+import { type Project, type ProjectBody, useEgress, useVisitorConfig } from '@/hooks/api/visitors'
 import { ApiError } from '@/lib/api'
 import { formatInt, formatMoney } from '@/lib/format'
 import { applyApiErrors } from '@/lib/forms'
@@ -25,6 +25,7 @@ import { FormSection, TimezoneList } from '../../campaigns/components/shared'
 import {
   countryName,
   formEstimate,
+  speedRangeOf,
   formFields,
   formPathOf,
   formToBody,
@@ -62,11 +63,12 @@ export function ProjectForm({
   const urls = useFieldArray({ control: form.control, name: 'urls' })
   const geo = useFieldArray({ control: form.control, name: 'geoTargets' })
   const egress = useEgress()
+  const config = useVisitorConfig()
   // The tiers do not depend on the amount: any valid amount answers them.
   const quote = useQuote(100)
   const { errors, isSubmitting } = form.formState
   const values = form.watch()
-  const estimate = formEstimate(values, quote.data?.tiers ?? null)
+  const estimate = formEstimate(values, quote.data?.tiers ?? null, speedRangeOf(config.data?.speed))
   const currency = quote.data?.currency
   const countries = pickerCountries(
     egress.data ?? null,
