@@ -195,6 +195,10 @@ let n = 0
 let steps = 0
 const mailboxByAddress = new Map(mailboxes.map((m) => [m.address, m]))
 for (let d = 0; d < DAYS; d++) {
+  if (d > 0)
+    process.stderr.write(
+      `day ${d}/${DAYS}: ${((performance.now() - tStart) / 1000).toFixed(0)} s, ${w.smtp.messages.length} messages\n`,
+    )
   for (let m = 5; m < 24 * 60; m += 30) {
     const at = start.plus({ days: d, minutes: m - 5 })
     w.clock.set(at.toJSDate())

@@ -174,9 +174,13 @@ ALTER TABLE "outreach_suppressions" ADD CONSTRAINT "outreach_suppressions_worksp
 CREATE INDEX "outreach_campaigns_workspace" ON "outreach_campaigns" USING btree ("workspace_id","created_at");--> statement-breakpoint
 CREATE INDEX "outreach_campaigns_active" ON "outreach_campaigns" USING btree ("is_active");--> statement-breakpoint
 CREATE INDEX "outreach_creators_run" ON "outreach_creators" USING btree ("run_id");--> statement-breakpoint
+CREATE INDEX "outreach_creators_campaign" ON "outreach_creators" USING btree ("campaign_id","email_status");--> statement-breakpoint
 CREATE INDEX "outreach_creators_email" ON "outreach_creators" USING btree ("workspace_id","email");--> statement-breakpoint
 CREATE INDEX "outreach_emails_due" ON "outreach_emails" USING btree ("status","scheduled_at");--> statement-breakpoint
 CREATE INDEX "outreach_emails_campaign" ON "outreach_emails" USING btree ("campaign_id","scheduled_at");--> statement-breakpoint
+CREATE INDEX "outreach_emails_creator" ON "outreach_emails" USING btree ("creator_id");--> statement-breakpoint
+CREATE INDEX "outreach_emails_mailbox" ON "outreach_emails" USING btree ("mailbox_id","claimed_at");--> statement-breakpoint
+CREATE INDEX "outreach_emails_run" ON "outreach_emails" USING btree ("run_id","status");--> statement-breakpoint
 CREATE INDEX "outreach_enrichments_run" ON "outreach_enrichments" USING btree ("run_id");--> statement-breakpoint
 CREATE INDEX "outreach_mailboxes_workspace" ON "outreach_mailboxes" USING btree ("workspace_id");--> statement-breakpoint
 CREATE INDEX "outreach_replies_workspace" ON "outreach_replies" USING btree ("workspace_id","received_at");--> statement-breakpoint

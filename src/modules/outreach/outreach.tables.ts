@@ -137,6 +137,7 @@ export const outreachCreators = pgTable(
   (t) => [
     unique('outreach_creators_workspace_external').on(t.workspaceId, t.platform, t.externalId),
     index('outreach_creators_run').on(t.runId),
+    index('outreach_creators_campaign').on(t.campaignId, t.emailStatus),
     index('outreach_creators_email').on(t.workspaceId, t.email),
   ],
 )
@@ -231,6 +232,9 @@ export const outreachEmails = pgTable(
     unique('outreach_emails_workspace_creator').on(t.workspaceId, t.creatorId),
     index('outreach_emails_due').on(t.status, t.scheduledAt),
     index('outreach_emails_campaign').on(t.campaignId, t.scheduledAt),
+    index('outreach_emails_creator').on(t.creatorId),
+    index('outreach_emails_mailbox').on(t.mailboxId, t.claimedAt),
+    index('outreach_emails_run').on(t.runId, t.status),
   ],
 )
 
