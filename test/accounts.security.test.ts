@@ -44,6 +44,7 @@ const PUBLIC_ROUTES = new Set([
   // token is refused and changes nothing.
   'POST /api/v1/outreach/unsubscribe/:token',
   'GET /api/v1/outreach/unsubscribe/:token',
+  'HEAD /api/v1/outreach/unsubscribe/:token',
   'POST /api/v1/outreach/clay/callback/:correlationId',
 ])
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])

@@ -8,7 +8,7 @@
  * - `POST /outreach/clay/callback/:correlationId` — Clay's HTTP API action posts the enriched
  *   row here with our token (`x-traffoflex-token` header or `?token=`); Clay does not sign,
  *   so the token (HMAC of the correlation ID) is the authentication. 200 `{ok, duplicate}`;
- *   400 unreadable body; 401 wrong token (nothing recorded).
+ *   400 no token or an unreadable body; 401 wrong token (nothing recorded).
  */
 import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -89,6 +89,7 @@ export function outreachPublicRoutes(deps: {
         const header = req.headers[CLAY_CALLBACK_TOKEN_HEADER]
         const token = (typeof header === 'string' ? header : undefined) ?? req.query.token ?? ''
         // The token first: an unauthenticated caller learns nothing about what we accept.
+        if (token === '') throw badRequest('the callback token is missing (?token= or x-traffoflex-token)')
         if (!verifyCallbackToken(deps.callbackKey, req.params.correlationId, token))
           throw new AppError(401, 'bad_token', 'callback token does not match the correlation ID')
         let body: unknown
