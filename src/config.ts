@@ -333,6 +333,8 @@ export const envSchema = z
     OUTREACH_ENRICH_WAIT_MINUTES: int(30, 0),
     /** Send loop period in milliseconds. */
     OUTREACH_SEND_EVERY_MS: int(5_000, 100),
+    /** Seconds between the IMAP watchdog's checks (NOOP + catch-up by UID) besides IDLE. */
+    OUTREACH_IMAP_CHECK_SECONDS: int(60, 1),
     /** Let mailboxes use private, loopback and link-local SMTP/IMAP hosts (local servers; SSRF guard off). */
     OUTREACH_ALLOW_PRIVATE: bool.default(false),
     /** Domain of generated Message-IDs (default: PUBLIC_URL's host). */

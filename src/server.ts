@@ -298,6 +298,7 @@ export async function startServer(
         await jobs.enqueue('outreach-run', { run_id: run.id }, { key: run.id })
       },
       sendEveryMs: config.OUTREACH_SEND_EVERY_MS,
+      imapNoopMs: config.OUTREACH_IMAP_CHECK_SECONDS * 1000,
     },
   )
   // One handler per catalog entry: a new job kind does not compile until it is handled here.

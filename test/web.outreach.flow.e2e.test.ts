@@ -59,6 +59,8 @@ beforeAll(async () => {
       OUTREACH_IC_API_KEY: 'ic-e2e',
       OUTREACH_CLAY_WEBHOOK_URL: clay.url,
       OUTREACH_SEND_EVERY_MS: '500',
+      // IDLE tells the watcher at once; the watchdog's check is the fallback on a busy machine.
+      OUTREACH_IMAP_CHECK_SECONDS: '2',
       JOBS_POLL_MS: '500',
     },
   })
@@ -155,7 +157,7 @@ describe('outreach: mailbox → campaign → first run → email → reply', () 
           await page.reload()
           return (await page.getByTestId('reply-row').count()) > 0
         },
-        { timeout: 30_000, interval: 1_000 },
+        { timeout: 60_000, interval: 1_000 },
       )
       .toBe(true)
     await expect(row.textContent()).resolves.toContain('charged 1 credit')
@@ -170,7 +172,7 @@ describe('outreach: mailbox → campaign → first run → email → reply', () 
     const credits = (await api('GET', '/outreach/credits')).body
     expect(credits.replies).toBe(1)
     expect(credits.used).toBe(credits.sent + 1)
-  })
+  }, 120_000)
 
   it('logged no unexpected errors in the page', () => {
     expect(pageErrors).toEqual([])
