@@ -11,13 +11,14 @@ import type { MailboxRow } from './outreach.deps.ts'
 import type { ReplyRow } from './outreach.replies.ts'
 import type { CampaignRow, RunRow } from './outreach.runs.ts'
 import { localDay, windowOf } from './outreach.schedule.core.ts'
-import type {
-  CampaignOut,
-  Criteria,
-  EmailListOut,
-  MailboxOut,
-  ReplyOut,
-  RunListOut,
+import {
+  type CampaignOut,
+  type Criteria,
+  type EmailListOut,
+  type MailboxOut,
+  minutesToHhmm,
+  type ReplyOut,
+  type RunListOut,
 } from './outreach.schema.ts'
 import type { EmailRow } from './outreach.sender.ts'
 import {
@@ -31,8 +32,6 @@ import {
 } from './outreach.tables.ts'
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
-const hhmm = (min: number) =>
-  `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`
 
 /** A mailbox as the API shows it (passwords never leave the server). */
 export function mailboxJson(m: MailboxRow): MailboxOut {
@@ -82,8 +81,8 @@ export function campaignJson(c: CampaignRow, today: TodayProgress | null): Campa
     is_active: c.isActive,
     mailbox_id: c.mailboxId,
     timezone: c.timezone,
-    window_start: hhmm(c.windowStartMin),
-    window_end: hhmm(c.windowEndMin),
+    window_start: minutesToHhmm(c.windowStartMin),
+    window_end: minutesToHhmm(c.windowEndMin),
     daily_quota: c.dailyQuota,
     subject: c.subject,
     body: c.body,

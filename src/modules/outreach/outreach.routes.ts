@@ -3,6 +3,7 @@
  * README "API" lists every route; bodies and answers are the zod schemas of
  * `outreach.schema.ts`.
  */
+import { parse } from 'csv-parse/sync'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
@@ -689,25 +690,38 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
 const EMAIL = z.email()
 
 /**
- * Addresses of a CSV text: the column named `email` when the first row has one, else the
- * first column; blank lines skipped; invalid values reported with their line number.
+ * Addresses of a CSV text (csv-parse; comma, semicolon or tab separated, quoted fields): the
+ * column named `email` when the first row has one, else the first column; blank lines
+ * skipped; invalid values reported with their line number (at most 100).
+ * @throws AppError 400 when the text is not CSV at all (an unclosed quote).
  */
 export function parseSuppressionCsv(csv: string): {
   valid: string[]
   invalid: { line: number; value: string }[]
 } {
-  const lines = csv.split(/\r?\n/)
-  const cells = (l: string) => l.split(/[,;\t]/).map((c) => c.trim().replace(/^"(.*)"$/, '$1'))
-  const header = cells(lines[0] ?? '').map((h) => h.toLowerCase())
-  const col = Math.max(header.indexOf('email'), 0)
-  const start = header.includes('email') ? 1 : 0
+  let rows: { record: string[]; info: { lines: number } }[]
+  try {
+    rows = parse(csv, {
+      delimiter: [',', ';', '\t'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[]
+  } catch (e) {
+    throw badRequest(`csv: ${(e as Error).message}`, [{ path: 'csv', message: (e as Error).message }])
+  }
+  const header = (rows[0]?.record ?? []).map((h) => h.toLowerCase())
+  const hasHeader = header.includes('email')
+  const col = hasHeader ? header.indexOf('email') : 0
   const valid: string[] = []
   const invalid: { line: number; value: string }[] = []
-  for (let i = start; i < lines.length; i++) {
-    const v = cells(lines[i]!)[col] ?? ''
-    if (v === '') continue
+  rows.forEach(({ record, info }, i) => {
+    if (hasHeader && i === 0) return
+    const v = record[col] ?? ''
+    if (v === '') return
     if (EMAIL.safeParse(v).success) valid.push(v.toLowerCase())
-    else if (invalid.length < 100) invalid.push({ line: i + 1, value: v.slice(0, 100) })
-  }
+    else if (invalid.length < 100) invalid.push({ line: info.lines, value: v.slice(0, 100) })
+  })
   return { valid, invalid }
 }
