@@ -82,6 +82,28 @@ export function CheckboxField({
   )
 }
 
+/** The Cancel / submit row at the end of a form (submit shows a spinner while saving). */
+export function FormActions({
+  onCancel,
+  isSubmitting,
+  submitLabel,
+}: {
+  onCancel: () => void
+  isSubmitting: boolean
+  submitLabel: React.ReactNode
+}) {
+  return (
+    <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
+      <Button type="button" variant="outline" onClick={onCancel}>
+        Cancel
+      </Button>
+      <Button type="submit" disabled={isSubmitting}>
+        {isSubmitting && <Spinner />} {submitLabel}
+      </Button>
+    </div>
+  )
+}
+
 /** Section of a long form: a heading, a hint and its fields. */
 export function FormSection({
   title,

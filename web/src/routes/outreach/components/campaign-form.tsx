@@ -34,7 +34,7 @@ import { ApiError, errorMessage } from '@/lib/api'
 import { formatInt } from '@/lib/format'
 import { applyApiErrors } from '@/lib/forms'
 import { cn } from '@/lib/utils'
-import { CheckboxField, FormSection, TimezoneList } from '../../campaigns/components/shared'
+import { CheckboxField, FormActions, FormSection, TimezoneList } from '../../campaigns/components/shared'
 import {
   addKeywords,
   browserTimeZone,
@@ -483,14 +483,7 @@ export function CampaignForm({
             </div>
           </FormSection>
 
-          <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-            <Button type="button" variant="outline" onClick={onCancel}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={isSubmitting}>
-              {isSubmitting && <Spinner />} {submitLabel}
-            </Button>
-          </div>
+          <FormActions onCancel={onCancel} isSubmitting={isSubmitting} submitLabel={submitLabel} />
         </CardContent>
       </Card>
     </form>

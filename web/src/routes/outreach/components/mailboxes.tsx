@@ -33,7 +33,7 @@ import {
 import { ApiError, errorMessage } from '@/lib/api'
 import { formatInt } from '@/lib/format'
 import { applyApiErrors } from '@/lib/forms'
-import { CheckboxField, ConfirmDialog, FormSection } from '../../campaigns/components/shared'
+import { CheckboxField, ConfirmDialog, FormActions, FormSection } from '../../campaigns/components/shared'
 import {
   formToMailboxBody,
   type MailboxFormValues,
@@ -451,14 +451,7 @@ function MailboxForm({
               </FormField>
             </div>
           </FormSection>
-          <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-            <Button type="button" variant="outline" onClick={onCancel}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={isSubmitting}>
-              {isSubmitting && <Spinner />} {submitLabel}
-            </Button>
-          </div>
+          <FormActions onCancel={onCancel} isSubmitting={isSubmitting} submitLabel={submitLabel} />
         </CardContent>
       </Card>
     </form>

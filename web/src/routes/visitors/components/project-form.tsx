@@ -15,13 +15,12 @@ import { Button } from '@/components/ui/button'
 import { Card, CardContent } from '@/components/ui/card'
 import { Input } from '@/components/ui/input'
 import { Select } from '@/components/ui/select'
-import { Spinner } from '@/components/ui/spinner'
 import { useQuote } from '@/hooks/api/billing'
 import { type Project, type ProjectBody, useEgress, useVisitorConfig } from '@/hooks/api/visitors'
 import { ApiError } from '@/lib/api'
 import { formatInt, formatMoney } from '@/lib/format'
 import { applyApiErrors } from '@/lib/forms'
-import { FormSection, TimezoneList } from '../../campaigns/components/shared'
+import { FormActions, FormSection, TimezoneList } from '../../campaigns/components/shared'
 import {
   countryName,
   formEstimate,
@@ -448,14 +447,7 @@ export function ProjectForm({
             </div>
           </FormSection>
 
-          <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-            <Button type="button" variant="outline" onClick={onCancel}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={isSubmitting}>
-              {isSubmitting && <Spinner />} {submitLabel}
-            </Button>
-          </div>
+          <FormActions onCancel={onCancel} isSubmitting={isSubmitting} submitLabel={submitLabel} />
         </CardContent>
       </Card>
     </form>
