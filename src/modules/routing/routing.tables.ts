@@ -39,6 +39,15 @@ export type NetworkPostbackParams = {
 }
 /** The network's status values → ours (written by the conversions module's `statusMapSchema`). */
 export type NetworkStatusMap = Record<string, NetworkStatus>
+/** Where a source's campaign-link parameter lands in the click: a sub ID, the source's click ID or the click's cost. */
+export type SourceParamTarget = SubKey | 'external_id' | 'cost'
+/** One parameter a traffic source passes, e.g. `{ name: 'zone', token: '{zone_id}', target: 'sub1' }`. */
+export type SourceParam = {
+  name: string
+  token: string
+  target: SourceParamTarget
+  label?: string | undefined
+}
 
 export const trafficSources = pgTable(
   'traffic_sources',
@@ -53,6 +62,15 @@ export const trafficSources = pgTable(
     currency: text('currency').notNull().default('USD'),
     externalIdParam: text('external_id_param').notNull().default('external_id'),
     postbackUrl: text('postback_url'),
+    /** Key of the template it was made from (`source.templates.ts` catalogue or a saved template's id), 'custom' when none. */
+    template: text('template').notNull().default('custom'),
+    /** The parameters the source passes on the campaign link, each mapped to a sub ID, `external_id` or `cost`. */
+    params: jsonb('params').$type<SourceParam[]>().notNull().default([]),
+    status: text('status', { enum: ['active', 'archived'] })
+      .notNull()
+      .default('active'),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    notes: text('notes').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -76,6 +94,11 @@ export const affiliateNetworks = pgTable(
     defaultStatus: text('default_status', { enum: ['lead', 'sale', 'rejected', 'rebill'] })
       .notNull()
       .default('sale'),
+    status: text('status', { enum: ['active', 'archived'] })
+      .notNull()
+      .default('active'),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    notes: text('notes').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -104,10 +127,35 @@ export const destinations = pgTable(
       .notNull()
       .default('unknown'),
     healthCheckedAt: timestamp('health_checked_at', { withTimezone: true, mode: 'date' }),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    notes: text('notes').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [index('destinations_ws').on(t.workspaceId)],
+)
+
+/**
+ * Landers: pre-landing pages the buyer hosts. A stream with active landers sends the visitor
+ * to one of them first; the lander's call to action links to the campaign's lander click URL
+ * (`/lp/:alias/click`), where the tracker picks the offer (a `destinations` row).
+ */
+export const landers = pgTable(
+  'landers',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    url: text('url').notNull(),
+    status: text('status', { enum: ['active', 'paused', 'archived'] })
+      .notNull()
+      .default('active'),
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    notes: text('notes').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('landers_ws').on(t.workspaceId)],
 )
 
 export const campaigns = pgTable(
@@ -129,6 +177,11 @@ export const campaigns = pgTable(
       .$type<{ enabled: boolean; window_seconds: number }>()
       .notNull()
       .default({ enabled: false, window_seconds: 86400 }),
+    /** Free labels for filtering the campaign list. */
+    tags: jsonb('tags').$type<string[]>().notNull().default([]),
+    /** The campaign group (folder) it is listed under; null = ungrouped. */
+    groupName: text('group_name'),
+    notes: text('notes').notNull().default(''),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -176,6 +229,78 @@ export const streamDestinations = pgTable(
     active: boolean('active').notNull().default(true),
   },
   (t) => [primaryKey({ columns: [t.streamId, t.destinationId] })],
+)
+
+/** A stream's lander list; `weight` drives the lander rotation (weighted random among active ones). */
+export const streamLanders = pgTable(
+  'stream_landers',
+  {
+    streamId: uuid('stream_id')
+      .notNull()
+      .references(() => streams.id, { onDelete: 'cascade' }),
+    landerId: uuid('lander_id')
+      .notNull()
+      .references(() => landers.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    weight: integer('weight').notNull().default(100),
+    active: boolean('active').notNull().default(true),
+  },
+  (t) => [primaryKey({ columns: [t.streamId, t.landerId] })],
+)
+
+/** A traffic source template the workspace saved from one of its sources. */
+export const sourceTemplates = pgTable(
+  'source_templates',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    name: text('name').notNull(),
+    /** The template as the catalogue states one (`source.templates.ts` `SourceTemplate` without `key`). */
+    definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('source_templates_ws_name').on(t.workspaceId, t.name)],
+)
+
+/**
+ * Cost updates: the real cost of a campaign (optionally one sub ID / zone value) over a time
+ * range, spread over that range's clicks in ClickHouse (`cost_adjustments`). Reverting
+ * writes the opposite adjustment; rows are never deleted.
+ */
+export const costUpdates = pgTable(
+  'cost_updates',
+  {
+    id: pk(),
+    workspaceId: workspaceRef(),
+    campaignId: uuid('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** Range start, inclusive (UTC instant). */
+    fromTs: timestamp('from_ts', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+    /** Range end, exclusive (UTC instant). */
+    toTs: timestamp('to_ts', { withTimezone: true, mode: 'date', precision: 3 }).notNull(),
+    /** The zone the range was entered in (for display). */
+    timezone: text('timezone').notNull().default('UTC'),
+    /** Narrows the update to clicks with this sub ID value: 'sub1'…'sub10' or 'external_id'; null = all clicks. */
+    subKey: text('sub_key'),
+    subValue: text('sub_value'),
+    /** The total real cost of the range, micros of `currency`. */
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull().default('USD'),
+    /** Clicks the cost was spread over, and their cost before the update (micros). */
+    clicks: bigint('clicks', { mode: 'number' }).notNull().default(0),
+    previousCostMicros: bigint('previous_cost_micros', { mode: 'number' }).notNull().default(0),
+    status: text('status', { enum: ['applied', 'reverted'] })
+      .notNull()
+      .default('applied'),
+    /** How it came in: the form or a CSV import (with its batch id). */
+    origin: text('origin').notNull().default('manual'),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    revertedAt: timestamp('reverted_at', { withTimezone: true, mode: 'date' }),
+    revertedBy: uuid('reverted_by'),
+  },
+  (t) => [index('cost_updates_campaign').on(t.workspaceId, t.campaignId, t.createdAt)],
 )
 
 /**
