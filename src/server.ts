@@ -62,6 +62,7 @@ import {
   healthRoutes,
   landingRoutes,
   previewRoutes,
+  clickLogRoutes,
   seedSample,
   type RoutingRuntime,
 } from './modules/routing/index.ts'
@@ -389,6 +390,7 @@ export async function startServer(
     plugins: [
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
+      { plugin: clickLogRoutes({ db: db.db, handle: clickhouse, runtime: routing }) },
       {
         plugin: analyticsRoutes({
           handle: clickhouse,

@@ -13,6 +13,22 @@ export { migrateClickHouse } from './migrate.ts'
 export { createPipeline } from './pipeline.ts'
 export type { Pipeline } from './pipeline.types.ts'
 export { recentEpc } from './queries/recent-epc.ts'
+export { CLICK_LOOKUP_SLACK_MS, clickDetail } from './queries/click-detail.ts'
+export {
+  CLICK_CSV_MAX_ROWS,
+  CLICK_SEARCH_MAX_DAYS,
+  CLICK_SEARCH_MAX_LIMIT,
+  CLICK_VALUE_FILTERS,
+  type ClickCursor,
+  type ClickLogRow,
+  type ClickSearchFilters,
+  type ClickValueFilter,
+  iterateClicks,
+  searchClicks,
+} from './queries/click-search.ts'
+export { type LanderClickRow, landerClicksOf } from './queries/lander-clicks.ts'
+export { csvLine, type CsvValue } from './csv.ts'
+export { canonicalTimeZone, localDate, parseBound, resolveRange } from './range.ts'
 export type { ReportRange } from './range.ts'
 export { type VisitReport, visitReport } from './queries/visit-report.ts'
 export { backfillClickRollups } from './rollups.ts'

@@ -22,7 +22,7 @@ export const previewBody = z.object({
 })
 
 /** Converts the camelCase trace to the API's snake_case. */
-function snakeTrace(t: RouteTrace) {
+export function snakeTrace(t: RouteTrace) {
   return {
     streams: t.streams.map((s) => ({
       stream_id: s.streamId,
