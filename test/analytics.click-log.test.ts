@@ -334,6 +334,50 @@ describe('click page', () => {
     ])
   })
 
+  it('lists the lander clicks once the lander_clicks table exists (migration 007)', async () => {
+    // The shape of 007_landers.sql; IF NOT EXISTS: a no-op where the migration ran.
+    await ch.client.command({
+      query: `CREATE TABLE IF NOT EXISTS ${ch.database}.lander_clicks (click_id String,
+        ts DateTime64(3, 'UTC'), workspace_id LowCardinality(String), campaign_id LowCardinality(String),
+        stream_id LowCardinality(String), lander_id LowCardinality(String), destination_id LowCardinality(String),
+        source_id LowCardinality(String), is_unique UInt8, country LowCardinality(String),
+        device LowCardinality(String), destination_url String)
+        ENGINE = MergeTree ORDER BY (workspace_id, toStartOfHour(ts), campaign_id, ts)`,
+    })
+    const row = (ws: string, ms: number) => ({
+      click_id: c.mobile,
+      ts: chDateTime(ms),
+      workspace_id: ws,
+      campaign_id: ids.campaign,
+      stream_id: ids.mobileStream,
+      lander_id: '',
+      destination_id: ids.mobileOffer,
+      source_id: '',
+      is_unique: 1,
+      country: 'DE',
+      device: 'mobile',
+      destination_url: 'https://m.example/',
+    })
+    await ch.client.insert({
+      table: `${ch.database}.lander_clicks`,
+      values: [row(a.workspaceId, T0 + 5_000), row(b.workspaceId, T0 + 6_000)],
+      format: 'JSONEachRow',
+    })
+    const body = (await call(a.apiKey, `/clicks/${c.mobile}`)).json()
+    expect(body.lander_clicks).toEqual([
+      {
+        ts: '2024-06-01T12:00:05.000Z',
+        lander_id: '',
+        lander_name: null,
+        destination_id: ids.mobileOffer,
+        destination_name: 'Mobile offer',
+        is_unique: true,
+        destination_url: 'https://m.example/',
+      },
+    ])
+    expect((await call(b.apiKey, `/clicks/${c.b}`)).json().lander_clicks).toEqual([])
+  })
+
   it('says when the replay differs from the recorded route', async () => {
     const body = (await call(a.apiKey, `/clicks/${c.stale}`)).json()
     expect(body.route.recorded.stream_name).toBe('US only')

@@ -126,7 +126,8 @@ const detailOut = z.object({
         time: z.string().describe('the click time: schedules are read as then'),
         outcome: z.enum(['redirect', 'trafficback']),
         stream_id: z.string().nullable(),
-        destination_id: z.string().nullable(),
+        destination_id: z.string().nullable().describe("'' when the replay sends the visitor to a lander"),
+        lander_id: z.string().nullable().describe('the lander the replay picks, when the stream has landers'),
         url: z.string().nullable(),
         trafficback: z.object({ reason: z.string(), target: z.unknown() }).nullable(),
         trace: z
@@ -386,6 +387,10 @@ export function clickLogRoutes(deps: ClickLogRoutesDeps): FastifyPluginAsync {
                     stream_id: replay.decision.kind === 'redirect' ? replay.decision.streamId : null,
                     destination_id:
                       replay.decision.kind === 'redirect' ? replay.decision.destinationId : null,
+                    lander_id:
+                      replay.decision.kind === 'redirect'
+                        ? ((replay.decision as { landerId?: string }).landerId ?? null)
+                        : null,
                     url: replay.decision.kind === 'redirect' ? replay.decision.url : null,
                     trafficback:
                       replay.decision.kind === 'trafficback'

@@ -55,7 +55,8 @@ export function clickContext(row: ClickLogRow, externalIdParam?: string): Reques
     if (externalIdParam) query[externalIdParam] = ext
   }
   const device = String(row.device ?? '')
-  return {
+  // Not returned as a literal: fields a newer RequestContext has (osVersion) are filled too.
+  const context = {
     ip: String(row.ip ?? ''),
     country: String(row.country ?? ''),
     language: String(row.language ?? ''),
@@ -67,7 +68,9 @@ export function clickContext(row: ClickLogRow, externalIdParam?: string): Reques
     isBot: Number(row.is_bot) === 1,
     userKey: String(row.user_key ?? ''),
     query,
+    osVersion: String(row.os_version ?? ''),
   }
+  return context
 }
 
 /**

@@ -90,6 +90,8 @@ export interface ClickDetail {
       outcome: 'redirect' | 'trafficback'
       stream_id: string | null
       destination_id: string | null
+      /** The lander the replay picks (streams with landers). */
+      lander_id: string | null
       url: string | null
       trafficback: { reason: string; target: unknown } | null
       trace: { streams: TraceStream[] }
