@@ -16,6 +16,8 @@ const WEB_SHARED = [
   '^src/modules/outreach/outreach[.]template[.]core[.]ts$',
   '^src/modules/routing/core/macros[.]ts$',
   '^src/modules/routing/routing[.]schema[.]ts$',
+  // The source template catalogue and link builder (zod only): the source form and campaign link card.
+  '^src/modules/routing/source[.]templates[.]ts$',
   // The visitor settings rules (zod + parse-duration): the project form validates with them.
   '^src/modules/visitors/visitors[.]settings[.]ts$',
   '^src/platform/net/url[.]schema[.]ts$',

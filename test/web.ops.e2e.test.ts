@@ -106,7 +106,7 @@ describe('operations pages', () => {
     await form.waitFor()
     await expect(page.inputValue('#source-cost')).resolves.toBe('0.05')
     await page.fill('#source-name', 'x'.repeat(201))
-    await form.getByRole('button', { name: 'Save' }).click()
+    await form.getByRole('button', { name: 'Save', exact: true }).click()
     await page.locator('#source-name-error').waitFor()
     await page.getByRole('button', { name: 'Cancel' }).click()
 

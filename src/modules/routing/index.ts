@@ -10,6 +10,16 @@ export { createHealthChecker } from './health/health.service.ts'
 export { createRoutingRuntime, type RoutingRuntime } from './hotpath/runtime.ts'
 export { previewRoutes } from './preview/preview.routes.ts'
 export { routingApiRoutes } from './routing.routes.ts'
+export {
+  buildCampaignLink,
+  type CampaignLink,
+  catalogueTemplate,
+  postbackMacros,
+  SOURCE_PARAM_TARGETS,
+  SOURCE_TEMPLATES,
+  type SourceTemplate,
+  sourceParamsSchema,
+} from './source.templates.ts'
 export { affiliateNetworks, campaigns, destinations, trafficSources } from './routing.tables.ts'
 export { landingRoutes } from './sample/landing.routes.ts'
 export { SAMPLE_ALIAS, seedSample } from './sample/sample.seed.ts'

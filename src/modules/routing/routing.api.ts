@@ -50,6 +50,14 @@ export {
   updateStream,
 } from './repository/streams.repository.ts'
 export {
+  createSavedTemplate,
+  deleteSavedTemplate,
+  findSavedTemplate,
+  listSavedTemplates,
+  resolveTemplate,
+  type SavedTemplate,
+} from './repository/source-templates.repository.ts'
+export {
   loadConfigRows,
   readConfigVersion,
 } from './repository/config-rows.repository.ts'

@@ -25,9 +25,13 @@ import {
   deleteSource,
   getSource,
   listSources,
+  type SourceInput,
   type SourceRecord,
   updateSource,
 } from './repository/sources.repository.ts'
+import { resolveTemplate } from './repository/source-templates.repository.ts'
+import { registerSourceTemplateRoutes } from './source-templates.routes.ts'
+import { SOURCE_PARAM_TARGETS, templateSourceFields } from './source.templates.ts'
 import {
   createNetwork,
   deleteNetwork,
@@ -118,6 +122,15 @@ const sourceOut = z.object({
   currency: z.string(),
   external_id_param: z.string(),
   postback_url: z.string().nullable(),
+  template: z.string().describe("catalogue key or saved template id it was made from, 'custom' when none"),
+  params: z.array(
+    z.object({
+      name: z.string(),
+      token: z.string(),
+      target: z.enum(SOURCE_PARAM_TARGETS),
+      label: z.string().optional(),
+    }),
+  ),
   created_at: ts,
   updated_at: ts,
 })
@@ -129,6 +142,8 @@ const sourceJson = (r: SourceRecord): z.output<typeof sourceOut> => ({
   currency: r.currency,
   external_id_param: r.externalIdParam,
   postback_url: r.postbackUrl,
+  template: r.template,
+  params: r.params,
   created_at: iso(r.createdAt),
   updated_at: iso(r.updatedAt),
 })
@@ -399,7 +414,23 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
     if (target)
       await refusePrivateTargets([target], { allowPrivate: false, setting: 'HEALTHCHECK_ALLOW_PRIVATE' })
   }
+  /**
+   * A new source made from a template gets what the body leaves out from it: `params` when
+   * absent, `cost_model` when 'none', `external_id_param` when 'external_id', `postback_url`
+   * when absent. @throws AppError 400 naming `template` when it names no template.
+   */
+  const fromTemplate = async (ws: string, b: SourceInput): Promise<SourceInput> => {
+    const t = templateSourceFields(await resolveTemplate(db, ws, b.template))
+    return {
+      ...b,
+      params: b.params ?? t.params,
+      cost_model: b.cost_model === 'none' ? t.cost_model : b.cost_model,
+      external_id_param: b.external_id_param === 'external_id' ? t.external_id_param : b.external_id_param,
+      postback_url: b.postback_url === undefined ? t.postback_url : b.postback_url,
+    }
+  }
   return async (app) => {
+    registerSourceTemplateRoutes(app, { db, publicUrl: config.publicUrl })
     crud(app, {
       path: '/sources',
       tag: 'sources',
@@ -408,10 +439,19 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       patch: patchSchema(trafficSourceInput),
       out: sourceOut,
       json: sourceJson,
-      check: (_ws, b) => outboundTargets(b),
+      // A create is checked in `insert`, after the template filled it in.
+      check: async (ws, b, id) => {
+        if (id === undefined) return
+        if (b.template !== undefined) await resolveTemplate(db, ws, b.template)
+        await outboundTargets(b)
+      },
       list: (ws, q) => listSources(db, ws, q),
       get: (ws, id) => getSource(db, ws, id),
-      insert: (ws, b) => createSource(db, ws, b),
+      insert: async (ws, b) => {
+        const filled = await fromTemplate(ws, b)
+        await outboundTargets(filled)
+        return createSource(db, ws, filled)
+      },
       update: (ws, id, b) => updateSource(db, ws, id, b),
       remove: (ws, id) => deleteSource(db, ws, id),
     })

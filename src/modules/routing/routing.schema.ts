@@ -8,6 +8,7 @@
  */
 import { z } from 'zod'
 import { httpUrl } from '../../platform/net/url.schema.ts'
+import { sourceParamsSchema } from './source.templates.ts'
 
 export const id = z.uuid()
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (00:00–23:59)')
@@ -171,6 +172,14 @@ export const trafficSourceInput = z.object({
    * at save time unless OUTBOUND_ALLOW_PRIVATE (routing.routes.ts).
    */
   postback_url: httpUrl.optional().nullable(),
+  /**
+   * The template the source is made from: a catalogue key (`source.templates.ts`), a saved
+   * template's id, or 'custom'. Creating a source from a template fills what the body leaves
+   * out (see `routing.routes.ts`).
+   */
+  template: z.string().trim().min(1).max(64).default('custom'),
+  /** The tokens the source substitutes on the campaign link, each mapped to a sub ID, `external_id` or `cost`. */
+  params: sourceParamsSchema.optional(),
 })
 
 export const affiliateNetworkInput = z.object({

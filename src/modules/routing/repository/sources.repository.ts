@@ -16,6 +16,8 @@ const crud = scopedCrud<SourceInput, SourceRecord>(trafficSources, 'traffic sour
   currency: 'currency',
   external_id_param: 'externalIdParam',
   postback_url: 'postbackUrl',
+  template: 'template',
+  params: 'params',
 })
 
 /** Lists the workspace's traffic sources, oldest first. */

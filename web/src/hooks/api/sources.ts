@@ -6,6 +6,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { api } from '@/lib/api'
 import type { ListParams, Paged } from '@/lib/api-types'
 import { queryKeys } from '@/lib/query-keys'
+import type { SourceParam } from './source-templates'
 
 /** How a source charges: per click, per 1000 clicks, or not tracked. */
 export type CostModel = 'cpc' | 'cpm' | 'none'
@@ -23,6 +24,10 @@ export interface Source {
   external_id_param?: string
   /** Outbound postback URL template (`{external_id}`, `{payout}`, `{status}` …); null = none. */
   postback_url?: string | null
+  /** The template it was made from: a catalogue key, a saved template's id, or 'custom'. */
+  template?: string
+  /** Tokens the source substitutes on the campaign link, each mapped to a sub ID, external_id or cost. */
+  params?: SourceParam[]
   created_at: string
   updated_at: string
 }
@@ -35,6 +40,8 @@ export interface SourceInput {
   currency: string
   external_id_param: string
   postback_url: string | null
+  template?: string
+  params?: SourceParam[]
 }
 
 export const sourceKeys = queryKeys('sources')

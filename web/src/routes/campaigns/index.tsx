@@ -39,6 +39,7 @@ import {
 import { errorMessage } from '@/lib/api'
 import { formatDateTime } from '@/lib/format'
 import { CampaignForm } from './components/campaign-form'
+import { CampaignLinkCard } from './components/campaign-link'
 import { RoutePreview } from './components/route-preview'
 import { ConfirmDialog, StatusBadge } from './components/shared'
 import { StreamForm } from './components/stream-form'
@@ -395,6 +396,7 @@ function CampaignDetail() {
           <CopyButton value={link} label="Copy link" />
         </CardContent>
       </Card>
+      <CampaignLinkCard campaign={c} />
       <StreamsCard campaignId={c.id} />
       <RoutePreview campaignId={c.id} />
       <ConfirmDialog
