@@ -192,7 +192,7 @@ describe('the journey of a new media buyer', () => {
         ['Offer DE', 'DE'],
         ['Offer World', 'WORLD'],
       ] as const) {
-        await b.getByRole('link', { name: 'Destinations' }).first().click()
+        await b.getByRole('link', { name: 'Offers' }).first().click()
         await b.getByRole('link', { name: 'New destination' }).first().click()
         await b.getByTestId('destination-form').waitFor()
         await b.fill('#d-name', name)

@@ -241,10 +241,54 @@ describe('operations pages', () => {
     await shot(page, 'logs-ingestion')
     await phoneShot('/logs?tab=ingestion', 'logs-ingestion', '[data-testid=ingestion-status]')
 
+    // Postbacks were merged into Logs: old links land on the same tab there.
     await page.goto(`${server.url}/postbacks`)
-    await page.getByRole('heading', { name: 'Postbacks' }).waitFor()
+    await page.waitForURL(`${server.url}/logs`)
+    await page.getByRole('heading', { name: 'Logs' }).waitFor()
     await page.getByTestId('postback-log-row').first().waitFor()
-    expect(await page.getByRole('tab', { name: 'Ingestion' }).count()).toBe(0)
+    await page.goto(`${server.url}/postbacks?tab=outbound`)
+    await page.waitForURL(`${server.url}/logs?tab=outbound`)
+    await expect(
+      page.getByRole('tab', { name: 'Postbacks out' }).getAttribute('aria-selected'),
+    ).resolves.toBe('true')
+    // One entry in the navigation: Logs.
+    const nav = page.getByRole('navigation', { name: 'Main' })
+    expect(await nav.getByRole('link', { name: 'Postbacks' }).count()).toBe(0)
+    expect(await nav.getByRole('link', { name: 'Logs' }).count()).toBe(1)
+  })
+
+  it('shows every Logs tab whole at 390 px', async () => {
+    const ctx = await browser.newContext({
+      viewport: PHONE,
+      isMobile: true,
+      hasTouch: true,
+      storageState: await desktop.storageState(),
+    })
+    const p = await ctx.newPage()
+    watch(p)
+    try {
+      await p.goto(`${server.url}/logs`)
+      const tabs = p.getByTestId('logs-tabs').getByRole('tab')
+      await expect.poll(() => tabs.count()).toBe(4) // the admin also has Ingestion
+      for (let i = 0; i < 4; i++) {
+        const box = await tabs.nth(i).boundingBox()
+        expect(box, `tab ${i}`).not.toBeNull()
+        expect(box!.x, `tab ${i} starts on screen`).toBeGreaterThanOrEqual(0)
+        expect(box!.x + box!.width, `tab ${i} ends on screen`).toBeLessThanOrEqual(PHONE.width)
+      }
+      // Nothing hidden behind a scroll inside the tab list, and no sideways page scroll.
+      expect(
+        await p.evaluate<number>(
+          "(() => { const l = document.querySelector('[data-testid=logs-tabs]'); return l.scrollWidth - l.clientWidth })()",
+        ),
+      ).toBeLessThanOrEqual(1)
+      expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        PHONE.width,
+      )
+      await shot(p, 'logs-tabs')
+    } finally {
+      await ctx.close()
+    }
   })
 
   it('opens the health page', async () => {
