@@ -407,7 +407,12 @@ export async function startServer(
           },
         }),
       },
-      { plugin: liveRoutes(live, { stillAllowed: credentialStillValid(db.db, systemClock) }) },
+      {
+        plugin: liveRoutes(live, {
+          stillAllowed: credentialStillValid(db.db, systemClock),
+          recent: { handle: clickhouse },
+        }),
+      },
       { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
       { plugin: billingRoutes({ service: billing }) },
       { plugin: webhookRoutes({ service: billing }) },

@@ -10,6 +10,8 @@ import { migrateClickHouse } from '../src/modules/analytics/index.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
 import { removeTempDirs, tempDir } from './analytics.helpers.ts'
 import { type Account, type Fixture, fixture, type Json } from './conversions.helpers.ts'
+import { createAccount, createApiKey } from '../src/modules/accounts/accounts.service.ts'
+import { postbackUrlWithSecret } from '../src/modules/conversions/postback.parse.ts'
 import { createWorkspaceWithKey } from './helpers/auth.ts'
 
 let ch: ClickHouseHandle
@@ -295,6 +297,63 @@ describe.each(['pglite', 'postgres'] as const)('conversions admin API on %s', (k
     })
   })
 
+  it('GET /networks/:id/postback-secret: the copied URL, macros filled in, is accepted (not 403)', async () => {
+    const r = await f.api(f.A.apiKey, 'GET', `/networks/${netA2.id}/postback-secret`)
+    expect(r.status).toBe(200)
+    expect(r.body.secret).toBe('sekret')
+    const settings = await f.api(f.A.apiKey, 'GET', `/networks/${netA2.id}/postback-settings`)
+    // The URL the UI copies: the settings' URL with the real secret (postbackUrlWithSecret).
+    const copied = postbackUrlWithSecret(settings.body.postback_url, r.body.secret)
+    expect(copied).toBe(r.body.postback_url)
+    expect(copied).not.toContain('{secret}')
+    expect(copied).toContain('&secret=sekret&')
+    // Only the network's macros are left; the network fills them in.
+    const c = f.click(f.A.workspaceId, { campaign_id: campaignA, destination_id: destA.id })
+    const filled = copied
+      .replace('{click_id}', c.click_id)
+      .replace('{transaction_id}', 'COPY-1')
+      .replace('{payout}', '3.5')
+      .replace('{sub2}', 'zone-7')
+    expect(filled).not.toMatch(/[{}]/)
+    const u = new URL(filled)
+    expect(`${u.origin}${u.pathname}`).toBe('http://tf.test/postback')
+    const pb = await f.get(u.search.slice(1))
+    expect(pb.status, JSON.stringify(pb.body)).toBe(200)
+    expect(pb.body.outcome).toBe('accepted')
+    // The settings' own URL, pasted as is, was the reported defect: 403 bad secret.
+    const raw = new URL(settings.body.postback_url.replace('{click_id}', c.click_id))
+    expect((await f.get(raw.search.slice(1))).status).toBe(403)
+
+    // A network without a secret: null, and the URL is the settings' URL.
+    const none = await f.api(f.A.apiKey, 'GET', `/networks/${netA.id}/postback-secret`)
+    expect(none.body).toMatchObject({ network_id: netA.id, secret: null })
+    expect(none.body.postback_url).not.toContain('secret=')
+  })
+
+  it('GET /networks/:id/postback-secret: owners and admins only; other workspaces 404', async () => {
+    const member = async (memberRole: 'admin' | 'member') => {
+      const { userId } = await createAccount(f.h.db, {
+        email: `${memberRole}-${randomUUID()}@test.local`,
+        password: 'password-123456',
+        workspaceId: f.A.workspaceId,
+        memberRole,
+      })
+      return (await createApiKey(f.h.db, { workspaceId: f.A.workspaceId, userId, name: 't' })).key
+    }
+    const asAdmin = await f.api(await member('admin'), 'GET', `/networks/${netA2.id}/postback-secret`)
+    expect(asAdmin.status).toBe(200)
+    expect(asAdmin.body.secret).toBe('sekret')
+    const asMember = await f.api(await member('member'), 'GET', `/networks/${netA2.id}/postback-secret`)
+    expect(asMember.status).toBe(403)
+    expect(asMember.body.error.code).toBe('forbidden')
+    expect(JSON.stringify(asMember.body)).not.toContain('sekret')
+    // Another workspace's network is not found, for its owner too.
+    expect((await f.api(B.apiKey, 'GET', `/networks/${netA2.id}/postback-secret`)).status).toBe(404)
+    expect(
+      (await f.app.inject({ method: 'GET', url: `/api/v1/networks/${netA2.id}/postback-secret` })).statusCode,
+    ).toBe(401)
+  })
+
   it('every admin route needs auth', async () => {
     for (const url of ['/postback-logs', '/conversions', `/conversions/${convA[0]!.id}`]) {
       const r = await f.app.inject({ method: 'GET', url: `/api/v1${url}` })
@@ -315,6 +374,7 @@ describe('OpenAPI', () => {
         '/api/v1/conversions',
         '/api/v1/conversions/{id}',
         '/api/v1/networks/{id}/postback-settings',
+        '/api/v1/networks/{id}/postback-secret',
         '/postback',
       ]) {
         expect(paths).toContain(p)

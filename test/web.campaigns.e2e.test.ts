@@ -54,11 +54,12 @@ beforeAll(async () => {
   desktop = await browser.newContext({ viewport: DESKTOP, timezoneId: 'UTC', userAgent: CHROME_UA })
   page = await desktop.newPage()
   watch(page)
+  // Old /destinations links land on /offers, the page's canonical path.
   await page.goto(`${server.url}/login?next=%2Fdestinations`)
   await page.fill('#email', ADMIN.email)
   await page.fill('#password', ADMIN.password)
   await page.click('button[type=submit]')
-  await page.waitForURL(`${server.url}/destinations`)
+  await page.waitForURL(`${server.url}/offers`)
 }, 180_000)
 
 afterAll(async () => {
@@ -85,7 +86,7 @@ describe('destinations', () => {
     await page.getByTestId('schedule-editor').waitFor()
     await page.getByLabel("Check this destination's health").check()
     await shot(page, 'destination-form')
-    await phoneShot(`${server.url}/destinations/new`, 'destination-form', (p) =>
+    await phoneShot(`${server.url}/offers/new`, 'destination-form', (p) =>
       p.getByTestId('destination-form').waitFor(),
     )
     await page.getByRole('button', { name: 'Create destination' }).click()
@@ -107,7 +108,7 @@ describe('destinations', () => {
       .toBeGreaterThanOrEqual(2)
     await page.getByTestId('destinations-table').getByText('Offer US').waitFor()
     await shot(page, 'destinations')
-    await phoneShot(`${server.url}/destinations`, 'destinations', (p) =>
+    await phoneShot(`${server.url}/offers`, 'destinations', (p) =>
       p.getByTestId('destinations-table').waitFor(),
     )
   })
@@ -162,6 +163,34 @@ describe('campaigns', () => {
     const rows = page.getByTestId('stream-row')
     await expect(rows.nth(0).textContent()).resolves.toContain('Country is US, CA')
     await expect(rows.nth(1).textContent()).resolves.toContain('Everyone else')
+  })
+
+  it('edit shows the campaign’s traffic source (not "None")', async () => {
+    const headers = { 'x-requested-with': 'traffoflex' }
+    const src = await page.request.post(`${server.url}/api/v1/sources`, {
+      headers,
+      data: { name: 'Edit Test Source', cost_model: 'cpc', default_cost_micros: 50_000, currency: 'EUR' },
+    })
+    expect(src.status(), await src.text()).toBe(201)
+    const sourceId = ((await src.json()) as { id: string }).id
+    const id = campaignPath.split('/').at(-1)
+    const patch = await page.request.patch(`${server.url}/api/v1/campaigns/${id}`, {
+      headers,
+      data: { source_id: sourceId },
+    })
+    expect(patch.status(), await patch.text()).toBe(200)
+
+    // A fresh load of the edit page: the sources list arrives after the form mounts.
+    await page.goto(`${server.url}${campaignPath}/edit`)
+    await page.getByTestId('campaign-form').waitFor()
+    await expect.poll(() => page.locator('#c-source option:checked').textContent()).toBe('Edit Test Source')
+    await expect(page.inputValue('#c-source')).resolves.toBe(sourceId)
+    // Saving without touching it keeps the source.
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.waitForURL(`${server.url}${campaignPath}`)
+    const after = await page.request.get(`${server.url}/api/v1/campaigns/${id}`)
+    expect(((await after.json()) as { source_id: string }).source_id).toBe(sourceId)
+    await page.getByTestId('stream-row').first().waitFor()
   })
 
   it('previews the route: a US visitor goes to Offer US, others to the default stream', async () => {

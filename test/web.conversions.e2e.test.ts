@@ -151,10 +151,11 @@ describe('conversion pages', () => {
     await page.getByRole('button', { name: 'Save postback settings' }).click()
     await page.getByText('Postback settings saved').waitFor()
     await page.getByTestId('postback-url-unsaved').waitFor({ state: 'detached' })
+    await expect.poll(() => url.inputValue()).toContain('&secret=••••••••&')
     const saved = await url.inputValue()
     expect(saved).toMatch(
       new RegExp(
-        `/postback\\?network=${networkId}&secret=\\{secret\\}&subid=\\{click_id\\}.*&aff_sub2=\\{sub2\\}&aff_sub3=\\{sub3\\}$`,
+        `/postback\\?network=${networkId}&secret=••••••••&subid=\\{click_id\\}.*&aff_sub2=\\{sub2\\}&aff_sub3=\\{sub3\\}$`,
       ),
     )
     expect((await api('GET', `/networks/${networkId}/postback-settings`)).params.subs).toEqual({
@@ -167,7 +168,7 @@ describe('conversion pages', () => {
     await page.getByTestId('sub-row').nth(1).waitFor()
     await expect(page.getByLabel('Our sub, row 1').inputValue()).resolves.toBe('sub2')
     await expect(page.getByLabel('Network parameter, row 2').inputValue()).resolves.toBe('aff_sub3')
-    await expect(url.inputValue()).resolves.toBe(saved)
+    await expect.poll(() => url.inputValue()).toBe(saved)
     await shot(page, 'network-subs')
     await phoneShot(`/networks/${networkId}`, 'network-subs', '[data-testid=sub-row]')
   })

@@ -180,6 +180,9 @@ describe('the journey of a new media buyer', () => {
       await b.fill('#network-secret', 'journey-secret')
       await b.getByRole('button', { name: 'Create network' }).click()
       await b.waitForURL(/\/networks\/[0-9a-f-]{36}$/)
+      // The owner reveals the secret: the URL then carries it, only the macros stay {…}.
+      await b.getByTestId('postback-secret-reveal').click()
+      await expect.poll(() => b.getByTestId('postback-url').inputValue()).toContain('secret=journey-secret')
       const postbackTemplate = await b.getByTestId('postback-url').inputValue()
       expect(postbackTemplate).toContain('{click_id}')
       await shot(b, 'journey-4b-network')
@@ -189,7 +192,7 @@ describe('the journey of a new media buyer', () => {
         ['Offer DE', 'DE'],
         ['Offer World', 'WORLD'],
       ] as const) {
-        await b.getByRole('link', { name: 'Destinations' }).first().click()
+        await b.getByRole('link', { name: 'Offers' }).first().click()
         await b.getByRole('link', { name: 'New destination' }).first().click()
         await b.getByTestId('destination-form').waitFor()
         await b.fill('#d-name', name)
@@ -279,7 +282,6 @@ describe('the journey of a new media buyer', () => {
 
       // 6. The network posts the German sale back, on the URL from its settings page.
       const postback = postbackTemplate
-        .replace('{secret}', 'journey-secret')
         .replace('{click_id}', de.clickId)
         .replace('{transaction_id}', 'JOURNEY-1')
         .replace('{payout}', String(PAYOUT))

@@ -20,6 +20,8 @@ let desktop: BrowserContext
 let page: Page
 const pageErrors: string[] = []
 let networkId = ''
+/** The postback URL the network settings' Copy button gave (secret included). */
+let copiedUrl = ''
 
 // 401 before sign-in and the 400 of the deliberate invalid form submission are expected.
 const watch = (p: Page) => watchErrors(p, pageErrors, /status of 40[01]\b/)
@@ -130,11 +132,27 @@ describe('operations pages', () => {
     networkId = page.url().split('/').at(-1) ?? ''
     const url = page.getByTestId('postback-url')
     await url.waitFor()
+    // On screen the secret is masked until "Reveal"; the owner's copy carries it.
+    await expect.poll(() => url.inputValue()).toContain('&secret=••••••••&')
     const value = await url.inputValue()
     // PUBLIC_URL's host may differ from the loopback address the test talks to.
     expect(value).toMatch(
       new RegExp(
-        `^http://[^/]+:${server.port}/postback\\?network=${networkId}&secret=\\{secret\\}&subid=\\{click_id\\}&tid=\\{transaction_id\\}&payout=\\{payout\\}&status=\\{status\\}$`,
+        `^http://[^/]+:${server.port}/postback\\?network=${networkId}&secret=••••••••&subid=\\{click_id\\}&tid=\\{transaction_id\\}&payout=\\{payout\\}&status=\\{status\\}$`,
+      ),
+    )
+    await page.getByTestId('postback-secret-reveal').click()
+    await expect.poll(() => url.inputValue()).toContain('&secret=s3cret-token&')
+    await page.getByTestId('postback-secret-reveal').click()
+    await expect.poll(() => url.inputValue()).toContain('&secret=••••••••&')
+    await desktop.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
+    await page.getByTestId('postback-url-copy').click()
+    await page.getByTestId('postback-url-copy').getByText('Copied').waitFor()
+    copiedUrl = await page.evaluate('navigator.clipboard.readText()')
+    // Only the network's macros are left as {…}: the secret is the real one.
+    expect(copiedUrl).toMatch(
+      new RegExp(
+        `/postback\\?network=${networkId}&secret=s3cret-token&subid=\\{click_id\\}&tid=\\{transaction_id\\}&payout=\\{payout\\}&status=\\{status\\}$`,
       ),
     )
 
@@ -163,9 +181,17 @@ describe('operations pages', () => {
     expect(click.status).toBe(302)
     const clickId = new URL(click.headers.get('location') ?? '').searchParams.get('click_id') ?? ''
     expect(clickId).toHaveLength(26)
-    const pb = await fetch(
-      `${server.url}/postback?network=${networkId}&secret=s3cret-token&subid=${clickId}&tid=T-1&payout=12.5&status=1`,
+    // The copied postback URL, pasted as is with the network's macros filled in.
+    const pasted = new URL(
+      copiedUrl
+        .replace('{click_id}', clickId)
+        .replace('{transaction_id}', 'T-1')
+        .replace('{payout}', '12.5')
+        .replace('{status}', '1'),
     )
+    expect(pasted.search).not.toMatch(/[{}]/)
+    // PUBLIC_URL's host may differ from the loopback address the test talks to.
+    const pb = await fetch(`${server.url}/postback${pasted.search}`)
     expect(pb.status, await pb.clone().text()).toBe(200)
     // And a refused one (wrong secret), which the log shows too.
     expect(
@@ -215,10 +241,54 @@ describe('operations pages', () => {
     await shot(page, 'logs-ingestion')
     await phoneShot('/logs?tab=ingestion', 'logs-ingestion', '[data-testid=ingestion-status]')
 
+    // Postbacks were merged into Logs: old links land on the same tab there.
     await page.goto(`${server.url}/postbacks`)
-    await page.getByRole('heading', { name: 'Postbacks' }).waitFor()
+    await page.waitForURL(`${server.url}/logs`)
+    await page.getByRole('heading', { name: 'Logs' }).waitFor()
     await page.getByTestId('postback-log-row').first().waitFor()
-    expect(await page.getByRole('tab', { name: 'Ingestion' }).count()).toBe(0)
+    await page.goto(`${server.url}/postbacks?tab=outbound`)
+    await page.waitForURL(`${server.url}/logs?tab=outbound`)
+    await expect(
+      page.getByRole('tab', { name: 'Postbacks out' }).getAttribute('aria-selected'),
+    ).resolves.toBe('true')
+    // One entry in the navigation: Logs.
+    const nav = page.getByRole('navigation', { name: 'Main' })
+    expect(await nav.getByRole('link', { name: 'Postbacks' }).count()).toBe(0)
+    expect(await nav.getByRole('link', { name: 'Logs' }).count()).toBe(1)
+  })
+
+  it('shows every Logs tab whole at 390 px', async () => {
+    const ctx = await browser.newContext({
+      viewport: PHONE,
+      isMobile: true,
+      hasTouch: true,
+      storageState: await desktop.storageState(),
+    })
+    const p = await ctx.newPage()
+    watch(p)
+    try {
+      await p.goto(`${server.url}/logs`)
+      const tabs = p.getByTestId('logs-tabs').getByRole('tab')
+      await expect.poll(() => tabs.count()).toBe(4) // the admin also has Ingestion
+      for (let i = 0; i < 4; i++) {
+        const box = await tabs.nth(i).boundingBox()
+        expect(box, `tab ${i}`).not.toBeNull()
+        expect(box!.x, `tab ${i} starts on screen`).toBeGreaterThanOrEqual(0)
+        expect(box!.x + box!.width, `tab ${i} ends on screen`).toBeLessThanOrEqual(PHONE.width)
+      }
+      // Nothing hidden behind a scroll inside the tab list, and no sideways page scroll.
+      expect(
+        await p.evaluate<number>(
+          "(() => { const l = document.querySelector('[data-testid=logs-tabs]'); return l.scrollWidth - l.clientWidth })()",
+        ),
+      ).toBeLessThanOrEqual(1)
+      expect(await p.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        PHONE.width,
+      )
+      await shot(p, 'logs-tabs')
+    } finally {
+      await ctx.close()
+    }
   })
 
   it('opens the health page', async () => {

@@ -3,7 +3,7 @@
  * `Component`, loaded on demand through React Router's `lazy` (each page is its own chunk).
  * To add or build a page: create or replace its folder, and list it here once.
  */
-import { createBrowserRouter, type RouteObject } from 'react-router'
+import { createBrowserRouter, type LoaderFunctionArgs, type RouteObject, redirect } from 'react-router'
 import { AppLayout } from '@/components/layout/app-layout'
 import { AuthLayout } from '@/components/layout/auth-layout'
 import { FullPageLoader } from '@/components/layout/full-page'
@@ -20,15 +20,29 @@ const publicRoutes: RouteObject[] = [
   { path: 'reset-password', lazy: () => import('./routes/reset-password') },
 ]
 
+/**
+ * A route that only redirects to `to` (plus the rest of the path matched by `*`), keeping
+ * the query string: old links keep working.
+ */
+function redirectTo(to: string): RouteObject['loader'] {
+  return ({ request, params }: LoaderFunctionArgs) => {
+    const rest = params['*'] ? `/${params['*']}` : ''
+    return redirect(`${to}${rest}${new URL(request.url).search}`)
+  }
+}
+
 /** Pages of the signed-in app (inside the sidebar layout). */
 const appRoutes: RouteObject[] = [
   { index: true, lazy: () => import('./routes/dashboard') },
   { path: 'reports', lazy: () => import('./routes/reports') },
   { path: 'campaigns/*', lazy: () => import('./routes/campaigns') },
-  { path: 'destinations/*', lazy: () => import('./routes/destinations') },
+  // Offers: the canonical path of the destinations page; old /destinations links redirect.
+  { path: 'offers/*', lazy: () => import('./routes/destinations') },
+  { path: 'destinations/*', loader: redirectTo('/offers') },
   { path: 'sources/*', lazy: () => import('./routes/sources') },
   { path: 'networks/*', lazy: () => import('./routes/networks') },
-  { path: 'postbacks/*', lazy: () => import('./routes/postbacks') },
+  // Postbacks are tabs of Logs (same tab names): `/postbacks?tab=outbound` → `/logs?tab=outbound`.
+  { path: 'postbacks/*', loader: ({ request }) => redirect(`/logs${new URL(request.url).search}`) },
   { path: 'logs/*', lazy: () => import('./routes/logs') },
   { path: 'clicks', lazy: () => import('./routes/clicks') },
   { path: 'clicks/:clickId', lazy: () => import('./routes/clicks/click-page') },

@@ -7,6 +7,9 @@
  * src/modules/conversions/conversions.service.ts); the visitor pulse (`live.visits.ts`) sends
  * `hit` and `visit_rate`.
  *
+ * Backfill: `GET /live/recent` (`live.recent.ts`) answers the last minutes of the same
+ * events from ClickHouse, so a page that opens (or reloads) is not empty.
+ *
  * Admins: `GET /admin/live-stream` carries the event types named in `allWorkspacesTypes`
  * (default `hit`, `visit_rate`) of every workspace, each with its `workspace_id`.
  *
@@ -42,8 +45,12 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
+import { type Clock, systemClock } from '../../platform/clock.ts'
 import { AppError, forbidden } from '../../platform/errors.ts'
+import { errorBody } from '../../platform/http/schemas.ts'
 import '../../platform/http/types.ts'
+import { recentLiveItems, recentOut, recentQuery } from './live.recent.ts'
 import type { ClickEvent, PipelineEvent, TrafficbackEvent } from './events.ts'
 import type { LiveClick, LiveHit, LiveTrafficback, LiveVisitRate } from './live.types.ts'
 import type { PipelineListener } from './pipeline.types.ts'
@@ -402,13 +409,43 @@ function openStream(res: ServerResponse): void {
  *   same workspace. Asked every `recheckMs` of the hub for both streams; the stream ends when
  *   it answers false or throws (so an admin demoted meanwhile loses the admin stream). The
  *   composition root passes the accounts module's `credentialStillValid`.
+ * @param deps.recent when given, also `GET /live/recent` (the feed's backfill after a
+ *   reload, `live.recent.ts`) read from this ClickHouse, "now" from `clock`.
  */
 export function liveRoutes(
   hub: LiveHub,
-  deps: { stillAllowed: (req: FastifyRequest) => Promise<boolean> },
+  deps: {
+    stillAllowed: (req: FastifyRequest) => Promise<boolean>
+    recent?: { handle: ClickHouseHandle; clock?: Clock }
+  },
 ): FastifyPluginAsync {
   return async (app) => {
     app.addHook('preClose', async () => hub.close())
+    const recent = deps.recent
+    if (recent) {
+      const clock = recent.clock ?? systemClock
+      app.get(
+        '/live/recent',
+        {
+          schema: {
+            tags: ['reports'],
+            summary:
+              "The workspace's latest clicks, trafficback requests and conversion changes of the last `minutes` (1–60, default 10), newest first, at most `limit` (1–200, default 50), in the live stream's shapes: the live feed's backfill",
+            querystring: recentQuery,
+            response: { 200: recentOut, 400: errorBody, 401: errorBody, 403: errorBody },
+          },
+        },
+        async (req) => {
+          const q = req.query as { minutes: number; limit: number }
+          const items = await recentLiveItems(recent.handle, req.auth.workspaceId, {
+            nowMs: clock.now().getTime(),
+            minutes: q.minutes,
+            limit: q.limit,
+          })
+          return { items }
+        },
+      )
+    }
     app.get(
       '/live',
       {

@@ -6,13 +6,16 @@
  * - `GET /postback-logs` — the postback log, newest first, with filters;
  * - `GET /conversions`, `GET /conversions/:id` (with its events);
  * - `GET|PUT /networks/:id/postback-settings` — template, parameter names, status map,
- *   default status, and a ready-to-paste postback URL.
+ *   default status, and a ready-to-paste postback URL;
+ * - `GET /networks/:id/postback-secret` — the network's secret and the URL carrying it, for
+ *   the workspace's owners and admins (members: 403).
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { pageResponse } from '../../platform/http/schemas.ts'
 import type { Db } from '../../platform/db/client.ts'
-import { badRequest } from '../../platform/errors.ts'
+import { badRequest, forbidden } from '../../platform/errors.ts'
+import { getWorkspaceAccess } from '../accounts/index.ts'
 import { type ConversionStatus, SUB_KEYS } from './conversions.core.ts'
 import {
   type ConversionEventRow,
@@ -34,10 +37,16 @@ import {
   postbackLogQuery,
   type PostbackSettingsInput,
   postbackSettingsInput,
+  postbackSecretOut,
   postbackSettingsOut,
 } from './conversions.schema.ts'
 import { errorBody, idParams } from '../../platform/http/schemas.ts'
-import { effectiveParams, type PostbackSettings, postbackUrlFor } from './postback.parse.ts'
+import {
+  effectiveParams,
+  type PostbackSettings,
+  postbackUrlFor,
+  postbackUrlWithSecret,
+} from './postback.parse.ts'
 
 /** Dependencies of {@link conversionsApiRoutes}. */
 export interface ConversionsApiDeps {
@@ -217,6 +226,33 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
       },
       async (req: FastifyRequest<{ Params: { id: string } }>) =>
         settingsJson(deps.publicUrl, await getNetworkPostback(db, req.auth.workspaceId, req.params.id)),
+    )
+
+    app.get(
+      '/networks/:id/postback-secret',
+      {
+        schema: {
+          tags: ['conversions'],
+          summary: "A network's postback secret and the postback URL carrying it (owners and admins)",
+          description:
+            "For the workspace's owners and admins (and platform admins in admin view); a member gets 403 `forbidden`. " +
+            "`postback_url` is the settings' URL with the real secret in place of `{secret}`: only the network's macros are left as `{…}`.",
+          params: idParams,
+          response: { 200: postbackSecretOut, ...err },
+        },
+      },
+      async (req: FastifyRequest<{ Params: { id: string } }>) => {
+        const access = await getWorkspaceAccess(db, req.auth.workspaceId, req.auth.userId)
+        if (access?.role !== 'owner' && access?.role !== 'admin')
+          throw forbidden('only workspace owners and admins can read the postback secret')
+        const r = await getNetworkPostback(db, req.auth.workspaceId, req.params.id)
+        const settings = settingsJson(deps.publicUrl, r)
+        return {
+          network_id: r.id,
+          secret: r.postbackSecret ?? null,
+          postback_url: postbackUrlWithSecret(settings.postback_url, r.postbackSecret),
+        }
+      },
     )
 
     app.put(

@@ -193,3 +193,12 @@ export const postbackSettingsOut = z.object({
   /** Ready-to-paste postback URL for the network's panel, with its macros as `{…}`. */
   postback_url: z.string(),
 })
+
+/** Response of `GET /networks/:id/postback-secret` (workspace owners and admins only). */
+export const postbackSecretOut = z.object({
+  network_id: z.uuid(),
+  /** The network's postback secret; null when it has none. */
+  secret: z.string().nullable(),
+  /** The postback URL with the real secret in place of `{secret}`, the network's macros as `{…}`. */
+  postback_url: z.string(),
+})

@@ -143,6 +143,22 @@ export function postbackUrlFor(
   return `${publicUrl.replace(/\/$/, '')}/postback?${parts.join('&')}`
 }
 
+/** What stands in for the secret in {@link postbackUrlFor}'s URL. */
+export const SECRET_PLACEHOLDER = '{secret}'
+
+/**
+ * The postback URL to give the network: {@link postbackUrlFor}'s URL with the network's
+ * real secret (URL-encoded) in place of `secret={secret}`, so only the network's own macros
+ * are left as `{…}` — pasted as is, it passes the secret check. `secret` null or empty
+ * (the caller may not read it, or the network has none) leaves the URL unchanged. Pure
+ * (the admin UI's copy button uses it).
+ * @param url a URL from {@link postbackUrlFor}.
+ */
+export function postbackUrlWithSecret(url: string, secret: string | null | undefined): string {
+  if (!secret) return url
+  return url.replace(/([?&]secret=)\{secret\}/, (_m, head: string) => `${head}${encodeURIComponent(secret)}`)
+}
+
 /** Result of {@link parsePayoutMicros}. */
 export type PayoutParse = { ok: true; micros: number } | { ok: false; reason: string }
 

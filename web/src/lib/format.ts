@@ -82,31 +82,50 @@ export function formatDateTime(iso: string | null | undefined, locale?: string):
   })
 }
 
-/** "just now", "5 minutes ago", "3 days ago" (relative to `now`). */
-export function formatRelative(iso: string | null | undefined, now = new Date(), locale?: string): string {
+const rtfCache = new Map<string, Intl.RelativeTimeFormat>()
+function rtf(locale: string | undefined): Intl.RelativeTimeFormat {
+  const key = locale ?? ''
+  let f = rtfCache.get(key)
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(locale, { numeric: 'always' })
+    rtfCache.set(key, f)
+  }
+  return f
+}
+
+const MINUTE = 60
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+/**
+ * How long ago (or how far ahead) `iso` is from `nowMs` (epoch milliseconds, e.g.
+ * `Date.now()`, or `useNow()` from `hooks/use-now.ts` in a component), in the largest whole unit that is at least 1: seconds
+ * under a minute, minutes under an hour, hours under a day, days under 30 days, months
+ * (30-day) under a year, then years — always rounded down ("59 minutes ago" until the hour
+ * is full). Under 5 s either way: "just now". Future times: "in 5 minutes". A missing or
+ * unreadable time: "—". Text through `Intl.RelativeTimeFormat` in `locale` (default: the
+ * browser's). The one relative-time formatter of the UI: pair it with the exact time as a
+ * tooltip.
+ */
+export function formatRelative(
+  iso: string | null | undefined,
+  nowMs: number = Date.now(),
+  locale?: string,
+): string {
   if (!iso) return NONE
   const t = new Date(iso).getTime()
-  if (Number.isNaN(t)) return NONE
-  const s = Math.round((t - now.getTime()) / 1000)
-  const abs = Math.abs(s)
-  if (abs < 45) return 'just now'
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' })
-  const steps: [number, Intl.RelativeTimeFormatUnit][] = [
-    [60, 'second'],
-    [3600, 'minute'],
-    [86_400, 'hour'],
-    [86_400 * 30, 'day'],
-    [86_400 * 365, 'month'],
-  ]
-  let unit: Intl.RelativeTimeFormatUnit = 'year'
-  let size = 86_400 * 365
-  for (let i = 0; i < steps.length; i++) {
-    const [limit] = steps[i]!
-    if (abs < limit) {
-      unit = i === 0 ? 'second' : steps[i - 1]![1]
-      size = i === 0 ? 1 : steps[i - 1]![0]
-      break
-    }
-  }
-  return rtf.format(Math.round(s / size), unit)
+  if (Number.isNaN(t) || !Number.isFinite(nowMs)) return NONE
+  const diff = (t - nowMs) / 1000
+  const abs = Math.floor(Math.abs(diff))
+  if (abs < 5) return 'just now'
+  const sign = diff < 0 ? -1 : 1
+  let value: number
+  let unit: Intl.RelativeTimeFormatUnit
+  if (abs < MINUTE) [value, unit] = [abs, 'second']
+  else if (abs < HOUR) [value, unit] = [Math.floor(abs / MINUTE), 'minute']
+  else if (abs < DAY) [value, unit] = [Math.floor(abs / HOUR), 'hour']
+  else if (abs < 30 * DAY) [value, unit] = [Math.floor(abs / DAY), 'day']
+  else if (abs < 365 * DAY) [value, unit] = [Math.min(11, Math.floor(abs / (30 * DAY))), 'month']
+  else [value, unit] = [Math.floor(abs / (365 * DAY)), 'year']
+  return rtf(locale).format(sign * value, unit)
 }

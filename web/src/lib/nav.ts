@@ -1,6 +1,8 @@
 /**
- * The sidebar: every section of the admin UI, in groups. `adminOnly` entries show only to
- * platform admins.
+ * The sidebar: the sections of the admin UI, in groups — only sections that are built (no
+ * placeholders). `adminOnly` entries show only to platform admins. Logs holds the postbacks
+ * in and out and the conversions (old `/postbacks` links redirect there); Offers is the
+ * canonical path of what was Destinations (`/destinations*` redirects to `/offers*`).
  */
 import {
   Activity,
@@ -11,6 +13,8 @@ import {
   KeyRound,
   LayoutDashboard,
   type LucideIcon,
+  MousePointerClick,
+  PanelsTopLeft,
   Mail,
   Megaphone,
   Network,
@@ -20,7 +24,6 @@ import {
   UserCog,
   Wallet,
   Waypoints,
-  Webhook,
 } from 'lucide-react'
 
 export interface NavItem {
@@ -49,7 +52,8 @@ export const NAV: NavGroup[] = [
     label: 'Traffic',
     items: [
       { to: '/campaigns', label: 'Campaigns', icon: Megaphone },
-      { to: '/destinations', label: 'Destinations', icon: Target },
+      { to: '/offers', label: 'Offers', icon: Target },
+      { to: '/landers', label: 'Landers', icon: PanelsTopLeft },
       { to: '/sources', label: 'Sources', icon: Waypoints },
       { to: '/networks', label: 'Networks', icon: Network },
     ],
@@ -57,9 +61,9 @@ export const NAV: NavGroup[] = [
   {
     label: 'Tracking',
     items: [
-      { to: '/postbacks', label: 'Postbacks', icon: Webhook },
-      { to: '/health', label: 'Health', icon: HeartPulse },
+      { to: '/clicks', label: 'Click log', icon: MousePointerClick },
       { to: '/logs', label: 'Logs', icon: ScrollText },
+      { to: '/health', label: 'Health', icon: HeartPulse },
     ],
   },
   {

@@ -5,7 +5,8 @@
  * page; shapes: `LiveHit` / `LiveVisitRate` in src/modules/analytics/live.types.ts). Events are buffered and applied once per
  * animation frame, so a burst of clicks re-renders once.
  */
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useQuery } from '@tanstack/react-query'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { LiveConversion } from '../../../../src/modules/conversions/conversions.core.ts'
 import type {
   LiveClick,
@@ -13,7 +14,8 @@ import type {
   LiveTrafficback,
   LiveVisitRate,
 } from '../../../../src/modules/analytics/live.types.ts'
-import { apiUrl } from '@/lib/api'
+import { api, apiUrl } from '@/lib/api'
+import { mergeLiveItems } from '@/lib/live-merge'
 
 // The event shapes are the server's own (import-free files the UI can read).
 export type { LiveClick, LiveConversion, LiveHit, LiveTrafficback, LiveVisitRate }
@@ -35,6 +37,12 @@ export interface LiveFeedOptions {
   /** Events kept, newest first; default 50. */
   max?: number
   enabled?: boolean
+  /**
+   * Minutes of recent events read from `GET /live/recent` when the feed opens, so a reload
+   * does not empty it (shown below the stream's events, never passed to `onEvents`); 0 =
+   * none. Default 10.
+   */
+  backfillMinutes?: number
   /** Called with each applied batch (oldest first). */
   onEvents?: (events: LiveItem[]) => void
 }
@@ -113,15 +121,39 @@ function useSseFeed<T>(opts: SseFeedOptions<T>) {
   return { events, status, missed, reconnect, clear }
 }
 
-/** Subscribes to the live feed while mounted. */
+/**
+ * Subscribes to the live feed while mounted, with the last `backfillMinutes` read once from
+ * `GET /live/recent` when it opens (`backfilling` until that answer is in).
+ */
 export function useLiveFeed(opts: LiveFeedOptions = {}) {
+  const max = opts.max ?? 50
+  const enabled = opts.enabled ?? true
+  const minutes = opts.backfillMinutes ?? 10
   const { events, status, missed, reconnect } = useSseFeed<LiveItem>({
     names: ITEM_EVENTS,
-    max: opts.max ?? 50,
-    enabled: opts.enabled ?? true,
+    max,
+    enabled,
     onEvents: opts.onEvents,
   })
-  return { events, status, missed, reconnect }
+  const recent = useQuery({
+    queryKey: ['live', 'recent', { minutes, limit: max }],
+    queryFn: ({ signal }) =>
+      api.get<{ items: LiveItem[] }>('/live/recent', { minutes, limit: max }, { signal }),
+    enabled: enabled && minutes > 0,
+    // Read once per page visit: the stream brings everything after it.
+    staleTime: Number.POSITIVE_INFINITY,
+    gcTime: 0,
+    refetchOnWindowFocus: false,
+  })
+  const backfill = recent.data?.items
+  const merged = useMemo(() => mergeLiveItems(events, backfill ?? [], liveKey, max), [events, backfill, max])
+  return {
+    events: merged,
+    status,
+    missed,
+    reconnect,
+    backfilling: recent.isPending && minutes > 0 && enabled,
+  }
 }
 
 /** A visitor-engine event of the live feed. */

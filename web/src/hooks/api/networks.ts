@@ -141,6 +141,31 @@ export function usePostbackSettings(id: string | undefined) {
   })
 }
 
+/** Answer of `GET /networks/:id/postback-secret` (workspace owners and admins; 403 for members). */
+export interface PostbackSecret {
+  network_id: string
+  /** The network's postback secret; null when it has none. */
+  secret: string | null
+  /** The saved postback URL with the real secret in place of `{secret}`. */
+  postback_url: string
+}
+
+/**
+ * The network's postback secret, for the copy button of the postback URL. Only asked when
+ * the network has a secret (`enabled`); a member's 403 is the query's error.
+ */
+export function usePostbackSecret(id: string | undefined, opts: { enabled?: boolean } = {}) {
+  return useQuery({
+    queryKey: [...networkKeys.detail(id ?? ''), 'postback-secret'],
+    queryFn: ({ signal }) =>
+      api.get<PostbackSecret>(`/networks/${encodeURIComponent(id ?? '')}/postback-secret`, undefined, {
+        signal,
+      }),
+    enabled: Boolean(id) && (opts.enabled ?? true),
+    staleTime: 0,
+  })
+}
+
 export function useUpdatePostbackSettings(id: string) {
   const qc = useQueryClient()
   return useMutation({

@@ -10,10 +10,13 @@ import { EmptyState, ErrorState, QueryStates } from '@/components/common/states'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
 import { Skeleton } from '@/components/ui/skeleton'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
-import { currencyOf, type ReportParams, reportKeys, useOverview, useSeries } from '@/hooks/api/reports'
+import { type ReportParams, reportKeys, useOverview, useSeries } from '@/hooks/api/reports'
+import { useSources } from '@/hooks/api/sources'
+import { useNow } from '@/hooks/use-now'
 import { useReportUrlState } from '@/hooks/use-report-url-state'
 import { addDays, rangeLabel, resolveRange, seriesInterval } from '@/lib/date-range'
 import { ChartLine } from 'lucide-react'
+import { dashboardCurrency } from './components/dashboard.lib'
 import { StatCards } from './components/stat-cards'
 import { LiveFeed } from './components/live-feed'
 import { TopCampaigns } from './components/top-campaigns'
@@ -51,7 +54,15 @@ export function Component() {
   const compareOverview = useOverview(compare.params, { refetchInterval: REFRESH_MS })
   const interval = seriesInterval(state.range)
   const series = useSeries(params, interval, { refetchInterval: REFRESH_MS })
-  const currency = currencyOf(overview.data)
+  // Money has a sign before the first conversion too: the conversions' currency, else the
+  // click costs' (the sources'), else USD.
+  const sources = useSources({ limit: 500 })
+  const currency = dashboardCurrency(
+    [overview.data?.currencies, compareOverview.data?.currencies],
+    sources.data?.items,
+  )
+  // The chart stops at the current bucket; re-read every minute.
+  const nowMs = useNow(60_000)
 
   // A live click means new figures: refresh the reports soon after (the pipeline inserts
   // within a second or two), at most every 5 s.
@@ -83,9 +94,15 @@ export function Component() {
           <ErrorState error={overview.error} onRetry={() => void overview.refetch()} />
         </Card>
       ) : (
-        <StatCards range={overview.data} compare={compareOverview.data} compareLabel={compare.label} />
+        <StatCards
+          range={overview.data}
+          compare={compareOverview.data}
+          compareLabel={compare.label}
+          currency={currency}
+        />
       )}
-      <div className="grid gap-6 xl:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
+      {/* grid-cols-1 is minmax(0, 1fr): a long campaign name cannot widen the column. */}
+      <div className="grid grid-cols-1 gap-6 xl:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
         <Card className="gap-3">
           <CardHeader>
             <div>
@@ -117,7 +134,7 @@ export function Component() {
             >
               {(s) => (
                 <Suspense fallback={<ChartSkeleton />}>
-                  <SeriesChart buckets={s.buckets} view={view} currency={currency} />
+                  <SeriesChart buckets={s.buckets} view={view} currency={currency} nowMs={nowMs} />
                 </Suspense>
               )}
             </QueryStates>

@@ -18,6 +18,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { useMe } from '@/hooks/api/auth'
 import { type AdminUser, type UserAction, type UserStatus, useUserAction, useUsers } from '@/hooks/api/users'
 import { errorMessage } from '@/lib/api'
+import { useNow } from '@/hooks/use-now'
 import { formatDateTime, formatRelative } from '@/lib/format'
 
 const STATUS_BADGE: Record<UserStatus, 'warning' | 'success' | 'destructive'> = {
@@ -74,6 +75,7 @@ function UserActions({ user, self }: { user: AdminUser; self: boolean }) {
 
 export function Component() {
   const me = useMe()
+  const now = useNow()
   const [status, setStatus] = useState<UserStatus | ''>('')
   const [q, setQ] = useState('')
   const query = useDeferredValue(q.trim())
@@ -155,7 +157,7 @@ export function Component() {
                     className="hidden text-muted-foreground lg:table-cell"
                     title={formatDateTime(u.created_at)}
                   >
-                    {formatRelative(u.created_at)}
+                    {formatRelative(u.created_at, now)}
                   </TableCell>
                   <TableCell>
                     <UserActions user={u} self={u.id === me.data?.user.id} />

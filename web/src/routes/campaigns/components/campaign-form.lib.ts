@@ -102,3 +102,34 @@ export function aliasFromName(name: string): string {
     .replace(/-+/g, '-')
     .slice(0, 64)
 }
+
+/** One `<option>` of a select: `value` is an ID ("" for none). */
+export interface SelectOption {
+  value: string
+  label: string
+}
+
+/**
+ * Options of a select of entities (the campaign's traffic source, the trafficback
+ * campaign) that always contain the current value: a native `<select>` whose value has no
+ * option shows its first option — which made an edited campaign read "Traffic source:
+ * None" while the sources were still loading. The current ID missing from `items` gets a
+ * stand-in option ("Loading…" while `loading`, else `missingLabel`) so the select keeps it.
+ *
+ * @param items entities `{id, name}` as listed by the API, or undefined while loading.
+ * @param current the form's value (an ID, or "" for none).
+ * @param none label of the "" option (e.g. "None"), first.
+ */
+export function optionsWithCurrent(
+  items: readonly { id: string; name: string }[] | undefined,
+  current: string,
+  none: string,
+  loading: boolean,
+  missingLabel = 'Not found',
+): SelectOption[] {
+  const opts: SelectOption[] = [{ value: '', label: none }]
+  for (const it of items ?? []) opts.push({ value: it.id, label: it.name })
+  if (current && !opts.some((o) => o.value === current))
+    opts.push({ value: current, label: loading ? 'Loading…' : missingLabel })
+  return opts
+}

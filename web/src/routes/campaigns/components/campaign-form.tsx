@@ -19,6 +19,7 @@ import {
   campaignFormSchema,
   campaignToForm,
   formToCampaign,
+  optionsWithCurrent,
 } from './campaign-form.lib'
 import { CheckboxField, FormSection, TimezoneList } from './shared'
 
@@ -43,6 +44,24 @@ export function CampaignForm({
   const tbType = form.watch('trafficback.type')
   const antiRepeat = form.watch('anti_repeat.enabled')
   const alias = form.watch('alias')
+  // Controlled selects over options that always hold the current value: an uncontrolled
+  // native select mounted before its options arrive shows (and keeps) its first option.
+  const sourceId = form.watch('source_id')
+  const tbCampaignId = form.watch('trafficback.campaign_id')
+  const sourceOptions = optionsWithCurrent(
+    sources.data?.items,
+    sourceId,
+    'None',
+    sources.isPending,
+    'Source not found',
+  )
+  const campaignOptions = optionsWithCurrent(
+    campaigns.data?.items.filter((c) => c.id !== campaign?.id),
+    tbCampaignId,
+    'Pick a campaign',
+    campaigns.isPending,
+    'Campaign not found',
+  )
   const submit = form.handleSubmit(async (values) => {
     try {
       await onSubmit(formToCampaign(values))
@@ -92,11 +111,15 @@ export function CampaignForm({
                 />
               </FormField>
               <FormField id="c-source" label="Traffic source" optional error={errors.source_id?.message}>
-                <Select {...fieldAria('c-source', errors.source_id?.message)} {...form.register('source_id')}>
-                  <option value="">None</option>
-                  {sources.data?.items.map((s) => (
-                    <option key={s.id} value={s.id}>
-                      {s.name}
+                <Select
+                  {...fieldAria('c-source', errors.source_id?.message)}
+                  {...form.register('source_id')}
+                  value={sourceId}
+                  data-testid="campaign-source"
+                >
+                  {sourceOptions.map((o) => (
+                    <option key={o.value} value={o.value}>
+                      {o.label}
                     </option>
                   ))}
                 </Select>
@@ -153,15 +176,13 @@ export function CampaignForm({
                   <Select
                     {...fieldAria('c-tb-campaign', errors.trafficback?.campaign_id?.message)}
                     {...form.register('trafficback.campaign_id')}
+                    value={tbCampaignId}
                   >
-                    <option value="">Pick a campaign</option>
-                    {campaigns.data?.items
-                      .filter((c) => c.id !== campaign?.id)
-                      .map((c) => (
-                        <option key={c.id} value={c.id}>
-                          {c.name}
-                        </option>
-                      ))}
+                    {campaignOptions.map((o) => (
+                      <option key={o.value} value={o.value}>
+                        {o.label}
+                      </option>
+                    ))}
                   </Select>
                 </FormField>
               )}

@@ -1,7 +1,9 @@
 /**
  * The dashboard's live feed: clicks and trafficback requests as they are routed, and
  * conversions (green rows) as their postbacks are accepted. A conversion also refreshes the
- * dashboard's figures once it has reached the reports.
+ * dashboard's figures once it has reached the reports. When the page opens, the last
+ * {@link BACKFILL_MINUTES} minutes come from `GET /api/v1/live/recent`, so a reload keeps
+ * what just happened on screen.
  */
 import { useQueryClient } from '@tanstack/react-query'
 import { BadgeDollarSign, Bot, Monitor, Radio, RefreshCw, Smartphone, Tablet } from 'lucide-react'
@@ -10,6 +12,7 @@ import { Link } from 'react-router'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '@/components/ui/card'
+import { Skeleton } from '@/components/ui/skeleton'
 import { useCampaigns } from '@/hooks/api/campaigns'
 import { type LiveConversion, type LiveItem, type LiveStatus, liveKey, useLiveFeed } from '@/hooks/api/live'
 import { reportKeys } from '@/hooks/api/reports'
@@ -21,6 +24,9 @@ import { cn } from '@/lib/utils'
  * outbox writes to ClickHouse about 100 ms after the commit, plus the insert itself.
  */
 const CONVERSION_REFRESH_MS = 1_500
+
+/** Minutes of events shown when the page opens (before the stream brings new ones). */
+const BACKFILL_MINUTES = 10
 
 const STATUS: Record<LiveStatus, { label: string; dot: string }> = {
   connecting: { label: 'Connecting', dot: 'bg-warning' },
@@ -108,7 +114,7 @@ export function LiveFeed({ onEvents }: { onEvents?: (events: LiveItem[]) => void
     },
     [refreshOnConversion, onEvents],
   )
-  const feed = useLiveFeed({ max: 40, onEvents: handle })
+  const feed = useLiveFeed({ max: 40, onEvents: handle, backfillMinutes: BACKFILL_MINUTES })
   const campaigns = useCampaigns({ limit: 500 })
   const name = (id: string) =>
     campaigns.data?.items.find((c) => c.id === id)?.name ?? (id ? `${id.slice(0, 8)}…` : '—')
@@ -119,7 +125,7 @@ export function LiveFeed({ onEvents }: { onEvents?: (events: LiveItem[]) => void
       <CardHeader>
         <div>
           <CardTitle>Live feed</CardTitle>
-          <CardDescription>Clicks and conversions</CardDescription>
+          <CardDescription>Clicks and conversions (last {BACKFILL_MINUTES} min, then live)</CardDescription>
         </div>
         <span
           className="flex items-center gap-2 text-xs font-medium text-muted-foreground"
@@ -138,12 +144,22 @@ export function LiveFeed({ onEvents }: { onEvents?: (events: LiveItem[]) => void
             </Button>
           </div>
         )}
-        {feed.events.length === 0 ? (
+        {feed.events.length === 0 && feed.backfilling ? (
+          <ul className="flex-1 divide-y" data-testid="live-loading" aria-busy="true">
+            {[0, 1, 2].map((i) => (
+              <li key={i} className="flex items-center gap-3 px-5 py-3">
+                <Skeleton className="h-3 w-14" />
+                <Skeleton className="h-4 flex-1" />
+              </li>
+            ))}
+          </ul>
+        ) : feed.events.length === 0 ? (
           <div className="flex flex-1 flex-col items-center justify-center gap-2 px-6 py-10 text-center">
             <div className="flex size-11 items-center justify-center rounded-full bg-muted">
               <Radio className="size-5 text-muted-foreground" />
             </div>
             <p className="font-medium">Waiting for clicks</p>
+            <p className="sr-only">Nothing in the last {BACKFILL_MINUTES} minutes.</p>
             <p className="max-w-xs text-sm text-muted-foreground">
               Open one of your campaign links and the click appears here right away.
             </p>
@@ -178,7 +194,9 @@ export function LiveFeed({ onEvents }: { onEvents?: (events: LiveItem[]) => void
                     <Bot className="size-4 shrink-0 text-warning" />
                   )}
                   <div className="min-w-0 flex-1">
-                    <p className="truncate font-medium">{name(e.campaign_id)}</p>
+                    <p className="truncate font-medium" title={name(e.campaign_id)}>
+                      {name(e.campaign_id)}
+                    </p>
                     <p className="truncate text-xs text-muted-foreground">
                       {e.type === 'click'
                         ? [e.os, e.browser].filter(Boolean).join(' · ') || 'Unknown client'

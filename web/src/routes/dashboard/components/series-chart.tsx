@@ -1,9 +1,11 @@
 /**
  * The dashboard's time series (Recharts). Loaded with React.lazy so Recharts is its own
- * chunk, fetched after the counters are on screen.
+ * chunk, fetched after the counters are on screen. Bars for clicks and conversions, straight
+ * (linear) lines for money — no smoothing that invents traffic between two points — and
+ * nothing drawn for the buckets still to come (`chartRows`): the axis spans the range, the
+ * figures stop at the current hour or day.
  */
 import {
-  Area,
   Bar,
   CartesianGrid,
   ComposedChart,
@@ -16,6 +18,7 @@ import {
 } from 'recharts'
 import type { SeriesBucket } from '@/hooks/api/reports'
 import { formatCompact, formatInt, formatMoney } from '@/lib/format'
+import { chartRows } from './dashboard.lib'
 
 /** The axis label of a bucket: `14:00` for hours, `12 May` for days. */
 export function bucketLabel(local: string): string {
@@ -28,16 +31,20 @@ export default function SeriesChart({
   buckets,
   view,
   currency,
+  nowMs,
 }: {
   buckets: SeriesBucket[]
   view: 'traffic' | 'money'
   currency?: string | undefined
+  /** Buckets starting after this time (epoch ms) are not drawn. */
+  nowMs: number
 }) {
-  const data = buckets.map((b) => ({ ...b, label: bucketLabel(b.local) }))
+  const data = chartRows(buckets, nowMs).map((b) => ({ ...b, label: bucketLabel(b.local) }))
   const money = (v: number) => formatMoney(v, currency)
+  const count = (v: unknown) => (v === null || v === undefined ? '—' : formatInt(Number(v)))
   return (
     <ResponsiveContainer width="100%" height="100%">
-      <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+      <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} barGap={2}>
         <CartesianGrid vertical={false} stroke="var(--border)" />
         <XAxis
           dataKey="label"
@@ -68,19 +75,17 @@ export default function SeriesChart({
               tick={{ fontSize: 12, fill: 'var(--muted-foreground)' }}
             />
             <Tooltip
-              formatter={(v, name) => [formatInt(Number(v)), name]}
+              formatter={(v, name) => [count(v), name]}
               contentStyle={{ borderRadius: 8, borderColor: 'var(--border)', fontSize: 13 }}
             />
             <Legend wrapperStyle={{ fontSize: 13 }} />
-            <Area
+            <Bar
               yAxisId="clicks"
-              type="monotone"
               dataKey="clicks"
               name="Clicks"
-              stroke="var(--chart-1)"
               fill="var(--chart-1)"
-              fillOpacity={0.15}
-              strokeWidth={2}
+              radius={[3, 3, 0, 0]}
+              maxBarSize={28}
               isAnimationActive={false}
             />
             <Bar
@@ -103,12 +108,12 @@ export default function SeriesChart({
               tick={{ fontSize: 12, fill: 'var(--muted-foreground)' }}
             />
             <Tooltip
-              formatter={(v, name) => [money(Number(v)), name]}
+              formatter={(v, name) => [v === null || v === undefined ? '—' : money(Number(v)), name]}
               contentStyle={{ borderRadius: 8, borderColor: 'var(--border)', fontSize: 13 }}
             />
             <Legend wrapperStyle={{ fontSize: 13 }} />
             <Line
-              type="monotone"
+              type="linear"
               dataKey="revenue"
               name="Revenue"
               stroke="var(--chart-2)"
@@ -117,7 +122,7 @@ export default function SeriesChart({
               isAnimationActive={false}
             />
             <Line
-              type="monotone"
+              type="linear"
               dataKey="cost"
               name="Cost"
               stroke="var(--chart-4)"
@@ -125,14 +130,13 @@ export default function SeriesChart({
               dot={false}
               isAnimationActive={false}
             />
-            <Area
-              type="monotone"
+            <Line
+              type="linear"
               dataKey="profit"
               name="Profit"
               stroke="var(--chart-1)"
-              fill="var(--chart-1)"
-              fillOpacity={0.12}
               strokeWidth={2}
+              dot={false}
               isAnimationActive={false}
             />
           </>

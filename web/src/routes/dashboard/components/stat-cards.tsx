@@ -1,6 +1,6 @@
 import { Skeleton } from '@/components/ui/skeleton'
 import { Card } from '@/components/ui/card'
-import { currencyOf, type Overview } from '@/hooks/api/reports'
+import type { Overview } from '@/hooks/api/reports'
 import { formatMetric, METRIC_META, type MetricKey } from '@/lib/report-meta'
 import { cn } from '@/lib/utils'
 
@@ -13,18 +13,20 @@ function tone(key: MetricKey, value: number | null | undefined): string {
 
 /**
  * The six headline figures of the selected range, each with the same figure for a
- * comparison period (today, or yesterday when the range is today).
+ * comparison period (today, or yesterday when the range is today). Money in `currency`
+ * (`dashboardCurrency`: set before the first conversion too); none = plain numbers.
  */
 export function StatCards({
   range,
   compare,
   compareLabel,
+  currency,
 }: {
   range: Overview | undefined
   compare: Overview | undefined
   compareLabel: string
+  currency: string | undefined
 }) {
-  const currency = currencyOf(range) ?? currencyOf(compare)
   return (
     <div className="grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-6" data-testid="stat-cards">
       {CARDS.map((key) => (

@@ -63,9 +63,12 @@ export function TopCampaigns({
             <TableBody>
               {rows.map((r) => (
                 <TableRow key={r.key}>
-                  <TableCell className="max-w-40 truncate font-medium sm:max-w-72">
+                  <TableCell className="font-medium">
+                    {/* A long name is cut with an ellipsis (full name in the tooltip): a table
+                        cell's own max-width does not bind, a block inside it does. */}
                     <Link
-                      className="hover:text-primary hover:underline"
+                      className="block max-w-36 truncate hover:text-primary hover:underline sm:max-w-72"
+                      title={nameOf('campaign', r.key)}
                       to={`/reports?${reportSearch}&by=country&campaign_id=${encodeURIComponent(r.key)}`}
                     >
                       {nameOf('campaign', r.key)}

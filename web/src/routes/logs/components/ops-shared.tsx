@@ -9,6 +9,7 @@ import { Link, useLocation } from 'react-router'
 import { Button } from '@/components/ui/button'
 import type { ConversionStatus } from '@/hooks/api/networks'
 import type { OutboundAttempt, OutboundState, PostbackOutcome } from '@/hooks/api/postbacks'
+import { useNow } from '@/hooks/use-now'
 import { formatDateTime, formatMoney, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 
@@ -55,9 +56,10 @@ export const micros = (m: number | null | undefined, currency?: string) =>
 
 /** "5 minutes ago", with the exact time as a tooltip. */
 export function When({ iso }: { iso: string }) {
+  const now = useNow()
   return (
     <span className="whitespace-nowrap text-muted-foreground" title={formatDateTime(iso)}>
-      {formatRelative(iso)}
+      {formatRelative(iso, now)}
     </span>
   )
 }

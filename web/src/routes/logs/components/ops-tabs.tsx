@@ -582,9 +582,10 @@ export function OpsTabs({ tabs }: { tabs: readonly OpsTab[] }) {
     )
   return (
     <Tabs value={tab} onValueChange={select}>
-      <TabsList>
+      {/* Phones: the tabs wrap onto a second line instead of running off the screen. */}
+      <TabsList aria-label="Log sections" className="h-auto flex-wrap" data-testid="logs-tabs">
         {tabs.map((t) => (
-          <TabsTrigger key={t} value={t}>
+          <TabsTrigger key={t} value={t} className="h-8 flex-none">
             {LABEL[t]}
           </TabsTrigger>
         ))}

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import type { PostbackSettings } from '@/hooks/api/networks'
 import {
+  copiedPostbackUrl,
   formFieldOf,
   nextFreeSub,
   postbackFormSchema,
   previewPostbackUrl,
   rowsToSubs,
+  SECRET_MASK,
   SUB_KEYS,
+  shownPostbackUrl,
   subRowsSchema,
   subsToRows,
   toApiParams,
@@ -107,6 +110,48 @@ describe('previewPostbackUrl', () => {
   it('builds the URL like the server, with the mapped subs', () => {
     expect(previewPostbackUrl(saved, 'cid_txid_payout', { subs: { sub2: 'aff_sub2' } })).toBe(
       'https://tf.example/postback?network=5b0a3c1e-0000-4000-8000-000000000001&secret={secret}&cid={click_id}&txid={transaction_id}&payout={payout}&aff_sub2={sub2}',
+    )
+  })
+})
+
+describe('the copied postback URL carries the real secret', () => {
+  const url = saved.postback_url
+  it('copies the secret in place of {secret}, leaving only the network’s macros', () => {
+    const copied = copiedPostbackUrl(url, 's3cret')
+    expect(copied).toBe(
+      'https://tf.example/postback?network=5b0a3c1e-0000-4000-8000-000000000001&secret=s3cret&subid={click_id}',
+    )
+    expect(copied.match(/\{[^}]+\}/g)).toEqual(['{click_id}'])
+  })
+
+  it('URL-encodes a secret with reserved characters (it reads back exactly)', () => {
+    const secret = 'a&b=c d/é+%'
+    const copied = copiedPostbackUrl(url, secret)
+    expect(new URL(copied.replace('{click_id}', 'x')).searchParams.get('secret')).toBe(secret)
+  })
+
+  it('keeps {secret} when the secret is not known (no access) or there is none', () => {
+    expect(copiedPostbackUrl(url, null)).toBe(url)
+    expect(copiedPostbackUrl(url, '')).toBe(url)
+    const noSecret = previewPostbackUrl(
+      { ...saved, has_postback_secret: false },
+      'subid_tid_payout_status',
+      {},
+    )
+    expect(copiedPostbackUrl(noSecret, 'ignored')).toBe(noSecret)
+  })
+
+  it('masks the secret on screen until revealed', () => {
+    expect(shownPostbackUrl(url, 's3cret', false)).toContain(`&secret=${SECRET_MASK}&`)
+    expect(shownPostbackUrl(url, 's3cret', false)).not.toContain('s3cret')
+    expect(shownPostbackUrl(url, 's3cret', true)).toBe(copiedPostbackUrl(url, 's3cret'))
+    expect(shownPostbackUrl(url, null, true)).toBe(url)
+  })
+
+  it('works on the preview of unsaved settings too', () => {
+    const preview = previewPostbackUrl(saved, 'cid_txid_payout', { subs: { sub2: 'aff_sub2' } })
+    expect(copiedPostbackUrl(preview, 'k')).toBe(
+      'https://tf.example/postback?network=5b0a3c1e-0000-4000-8000-000000000001&secret=k&cid={click_id}&txid={transaction_id}&payout={payout}&aff_sub2={sub2}',
     )
   })
 })

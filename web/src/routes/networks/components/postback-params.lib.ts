@@ -14,7 +14,11 @@ import {
   POSTBACK_TEMPLATES,
   postbackParamsSchema,
 } from '../../../../../src/modules/conversions/conversions.schema.ts'
-import { postbackUrlFor } from '../../../../../src/modules/conversions/postback.parse.ts'
+import {
+  postbackUrlFor,
+  postbackUrlWithSecret,
+  SECRET_PLACEHOLDER,
+} from '../../../../../src/modules/conversions/postback.parse.ts'
 import type { PostbackParams, PostbackSettings, PostbackTemplate } from '@/hooks/api/networks'
 
 export { SUB_KEYS, type SubKey }
@@ -147,4 +151,27 @@ export function previewPostbackUrl(
   const i = saved.postback_url.indexOf('/postback?')
   const base = i === -1 ? '' : saved.postback_url.slice(0, i)
   return postbackUrlFor(base, saved.network_id, { template, params }, saved.has_postback_secret)
+}
+
+/** What the screen shows in place of the secret until "Reveal". */
+export const SECRET_MASK = '••••••••'
+
+/**
+ * The postback URL the copy button gives: `url` (from {@link previewPostbackUrl} or the
+ * saved `postback_url`) with the network's real secret in place of `{secret}`, so pasted
+ * as is it passes the secret check and only the network's macros are left as `{…}`.
+ * `secret` null (no secret, or the user may not read it) leaves `{secret}` in.
+ */
+export function copiedPostbackUrl(url: string, secret: string | null | undefined): string {
+  return postbackUrlWithSecret(url, secret)
+}
+
+/**
+ * The postback URL as shown on screen: with the real secret when `revealed`, else with the
+ * secret masked ({@link SECRET_MASK}); `{secret}` stays when the secret is not known.
+ */
+export function shownPostbackUrl(url: string, secret: string | null | undefined, revealed: boolean): string {
+  if (!secret) return url
+  if (revealed) return copiedPostbackUrl(url, secret)
+  return url.replace(`secret=${SECRET_PLACEHOLDER}`, `secret=${SECRET_MASK}`)
 }

@@ -5,8 +5,8 @@
  * panel, previewed as the settings are edited.
  */
 import { zodResolver } from '@hookform/resolvers/zod'
-import { CircleAlert, Plus, X } from 'lucide-react'
-import { useEffect } from 'react'
+import { CircleAlert, Eye, EyeOff, Plus, X } from 'lucide-react'
+import { useEffect, useState } from 'react'
 import { type FieldPath, type UseFormReturn, useFieldArray, useForm, useWatch } from 'react-hook-form'
 import { CopyButton } from '@/components/common/copy-button'
 import { FormField, fieldAria } from '@/components/common/form-field'
@@ -23,12 +23,14 @@ import {
   type ConversionStatus,
   POSTBACK_TEMPLATES,
   type PostbackSettings,
+  usePostbackSecret,
   usePostbackSettings,
   useUpdatePostbackSettings,
 } from '@/hooks/api/networks'
 import { ApiError, errorMessage } from '@/lib/api'
 import { Textarea } from './network-form'
 import {
+  copiedPostbackUrl,
   formFieldOf,
   nextFreeSub,
   PARAMS,
@@ -36,6 +38,7 @@ import {
   postbackFormSchema,
   previewPostbackUrl,
   SUB_KEYS,
+  shownPostbackUrl,
   toApiParams,
   toFormValues,
 } from './postback-params.lib'
@@ -153,9 +156,17 @@ function SubsEditor({ form }: { form: Form }) {
   )
 }
 
-/** The postback URL for the values being edited (the saved one until something changes). */
+/**
+ * The postback URL for the values being edited (the saved one until something changes).
+ * Copy gives the URL with the network's real secret (owners and admins may read it);
+ * on screen the secret is masked until "Reveal".
+ */
 function UrlPreview({ form, saved }: { form: Form; saved: PostbackSettings }) {
   const v = useWatch({ control: form.control })
+  const [revealed, setRevealed] = useState(false)
+  const secretQuery = usePostbackSecret(saved.network_id, { enabled: saved.has_postback_secret })
+  const secret = saved.has_postback_secret ? (secretQuery.data?.secret ?? null) : null
+  const secretDenied = secretQuery.error instanceof ApiError && secretQuery.error.status === 403
   const url =
     v.template && v.subs
       ? previewPostbackUrl(
@@ -179,15 +190,44 @@ function UrlPreview({ form, saved }: { form: Form; saved: PostbackSettings }) {
         {/* A growing textarea: the whole URL stays visible, so a mapped sub shows at once. */}
         <Textarea
           readOnly
-          value={url}
+          value={shownPostbackUrl(url, secret, revealed)}
           rows={1}
           aria-label="Postback URL"
           data-testid="postback-url"
           className="field-sizing-content min-h-9 resize-none font-mono text-xs break-all md:text-xs"
           onFocus={(e) => e.currentTarget.select()}
         />
-        <CopyButton value={url} />
+        <div className="flex gap-2">
+          {secret && (
+            <Button
+              type="button"
+              variant="outline"
+              aria-pressed={revealed}
+              data-testid="postback-secret-reveal"
+              onClick={() => setRevealed((r) => !r)}
+            >
+              {revealed ? <EyeOff /> : <Eye />}
+              {revealed ? 'Hide' : 'Reveal'}
+            </Button>
+          )}
+          <CopyButton
+            value={copiedPostbackUrl(url, secret)}
+            data-testid="postback-url-copy"
+            disabled={saved.has_postback_secret && secretQuery.isPending}
+          />
+        </div>
       </div>
+      {secret && (
+        <p className="text-xs text-muted-foreground">
+          Copy gives the URL with the network's secret in it; keep it between you and the network.
+        </p>
+      )}
+      {secretDenied && (
+        <p className="text-xs text-muted-foreground" data-testid="postback-secret-denied">
+          Only the workspace's owners and admins can read the secret: ask one for it and put it in place of{' '}
+          <span className="font-mono">{'{secret}'}</span>.
+        </p>
+      )}
       {unsaved && (
         <p className="text-xs text-muted-foreground" data-testid="postback-url-unsaved">
           Preview of unsaved changes: save before giving this URL to the network.
@@ -233,7 +273,8 @@ export function PostbackSettingsCard({ networkId }: { networkId: string }) {
       <CardHeader>
         <CardTitle>Postback URL and parameters</CardTitle>
         <CardDescription>
-          Paste this URL into the network's panel and replace each {'{…}'} with the network's own macro.
+          Copy this URL into the network's panel and replace each {'{…}'} with the network's own macro (e.g.{' '}
+          {'{click_id}'} with its click ID macro).
         </CardDescription>
       </CardHeader>
       <CardContent className="grid gap-5">
