@@ -147,6 +147,48 @@ describe('the catalogue', () => {
       expect(rendered).not.toMatch(/\{|\}/)
     },
   )
+
+  // The postback host, path and parameter names each source reads (sources cited in the
+  // catalogue's comments): the click ID lands in the source's own key.
+  it.each([
+    ['exoclick', 's.magsrv.com', '/tag.php', { goal: 'GOAL_ID', tag: '{external_id}' }],
+    [
+      'propellerads',
+      'ad.propellerads.com',
+      '/conversion.php',
+      { aid: 'YOUR_AID', pid: '', tid: 'YOUR_TID', visitor_id: '{external_id}', payout: '{payout}' },
+    ],
+    [
+      'outbrain',
+      'tr.outbrain.com',
+      '/unifiedPixel',
+      {
+        ob_click_id: '{external_id}',
+        name: 'CONVERSION_NAME',
+        orderValue: '{payout}',
+        currency: '{currency}',
+      },
+    ],
+    [
+      'taboola',
+      'trc.taboola.com',
+      '/actions-handler/log/3/s2s-action',
+      { 'click-id': '{external_id}', name: 'EVENT_NAME', revenue: '{payout}', currency: '{currency}' },
+    ],
+  ])('%s: postback %s%s with its own parameter names', (key, host, path, query) => {
+    const u = new URL(catalogueTemplate(key)!.postbackUrl!)
+    expect(u.protocol).toBe('https:')
+    expect(u.host).toBe(host)
+    expect(u.pathname).toBe(path)
+    expect(Object.fromEntries(u.searchParams)).toEqual(query)
+  })
+
+  it.each(SOURCE_TEMPLATES.filter((t) => t.key !== CUSTOM_TEMPLATE).map((t) => [t.key, t] as const))(
+    '%s: links a docs page over https',
+    (_k, t) => {
+      expect(t.docsUrl).toMatch(/^https:\/\/[a-z0-9.-]+\//)
+    },
+  )
 })
 
 describe('buildCampaignLink', () => {

@@ -148,7 +148,14 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
     docsUrl:
       'https://support.trafficstars.com/advertising/tracking/what-are-the-available-dynamic-parameters',
   },
-  // https://docs.exoclick.com/docs/conversion-tracking-api/ (tag = the {conversions_tracking} token)
+  // Postback path and parameters: ExoClick's own https://docs.exoclick.com/docs/conversion-tracking-api/
+  // (tag.php?goal=<32-hex goal ID>&tag=<the {conversions_tracking} value>, + cpa & skey for CPA
+  // bidding). That page shows only an example host; s.magsrv.com is the host in working public
+  // integrations (three independent repositories), not confirmed by ExoClick's docs.
+  // {conversions_tracking} as the click ID: https://docs.binom.org/conv-to-source.php.
+  // Tokens {campaign_id} {variation_id} {src_hostname} {site_id} {zone_id} {category_id}: the
+  // CPA Tracker preset https://github.com/Zlabst/cpatracker/blob/master/track-common/v1.7/track-show/source_config.php
+  // and a second open-source tracker's ts_templates seed agree; not seen on an ExoClick page.
   {
     key: 'exoclick',
     name: 'ExoClick',
@@ -164,13 +171,16 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
       p('category_id', '{category_id}', 'sub6', 'Category ID'),
     ],
     postbackUrl: 'https://s.magsrv.com/tag.php?goal=GOAL_ID&tag={external_id}',
-    docs: 'Create a conversion goal (Campaigns › Conversion Tracking) and put its ID in place of GOAL_ID. tag is the {conversions_tracking} value the click brought. For CPA bidding ExoClick also wants cpa= and skey= (your secret key).',
+    docs: "Create a conversion goal (Campaigns › Conversion Tracking) and put its ID in place of GOAL_ID. tag is the {conversions_tracking} value the click brought. For CPA bidding ExoClick also wants cpa= and skey= (your secret key). Not confirmed from ExoClick's docs: the host s.magsrv.com (their page shows an example host; compare with the URL your account shows) and the names of the zone/site/variation tokens (taken from other trackers' presets).",
     docsUrl: 'https://docs.exoclick.com/docs/conversion-tracking-api/',
   },
-  // Tokens: ${SUBID}, {zoneid}, {campaignid}, {cost} as in a PropellerAds campaign URL
-  // (https://pastebin.com/UpSNjvXU) and https://coldfusion-example.blogspot.com/2026/02/propellerads-s2s-postback-guide-fixing.html
-  // (${SUBID} → visitor_id). The postback's host and aid/tid are the account's own: copy them
-  // from the PropellerAds dashboard (Tracking › Conversion tracking).
+  // No PropellerAds page with these was found; independent trackers agree instead:
+  // https://trackerry.freshdesk.com/support/solutions/articles/35000109524-setting-up-tracking-with-a-traffic-source
+  // (postback ad.propellerads.com/conversion.php?aid=…&pid=&tid=…&visitor_id=${SUBID}; ${SUBID}
+  // is the click ID, {zoneid} the zone) and an open-source tracker's ts_templates seed (same
+  // postback, ${SUBID}, {zoneid}, {campaignid}). The dashboard's own URL ends &payout=${PAYOUT}
+  // (MaxJmac's PropellerAds guide on maxjmac.com). {cost}: buyers' campaign URLs (https://pastebin.com/UpSNjvXU).
+  // {bannerid}: only in buyers' PropellerAds URLs in public code, no tracker preset.
   {
     key: 'propellerads',
     name: 'PropellerAds',
@@ -187,8 +197,9 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
     postbackUrl:
       'https://ad.propellerads.com/conversion.php?aid=YOUR_AID&pid=&tid=YOUR_TID&visitor_id={external_id}&payout={payout}',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: PropellerAds' own macro, verbatim
-    docs: 'PropellerAds replaces ${SUBID} with its click ID; the postback returns it as visitor_id. Copy aid and tid from the postback URL in your PropellerAds account (Tracking › Conversion tracking). {cost} is the price of the visit in USD.',
-    docsUrl: 'https://coldfusion-example.blogspot.com/2026/02/propellerads-s2s-postback-guide-fixing.html',
+    docs: "PropellerAds replaces ${SUBID} with its click ID; the postback returns it as visitor_id. Copy aid and tid from the postback URL in your PropellerAds account (Tracking › Conversion tracking). {cost} is the price of the visit. These macros and the postback come from other trackers' guides, not from PropellerAds' own docs; {bannerid} is the least certain.",
+    docsUrl:
+      'https://trackerry.freshdesk.com/support/solutions/articles/35000109524-setting-up-tracking-with-a-traffic-source',
   },
   // https://support.google.com/google-ads/answer/6305348 (ValueTrack parameters),
   // https://developers.google.com/google-ads/api/docs/reporting/valuetrack-mapping (gclid by auto-tagging)
@@ -211,9 +222,13 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
     docs: "Put the link in the ad's final URL suffix or tracking template. With auto-tagging on, Google appends gclid to every click by itself; it is captured as external_id. Google has no server postback: import conversions (offline conversion import / the Google Ads API) with the gclid. ValueTrack has no cost parameter: enter cost through cost updates.",
     docsUrl: 'https://support.google.com/google-ads/answer/6305348',
   },
-  // Dynamic parameters {{campaign.id}} {{adset.id}} {{ad.id}} {{site_source_name}}:
-  // https://doc.eulerian.com/p/O8AeUNCcprPL2E/Understanding-how-end-to-end-dynamic-trafficking-works;
-  // Meta's own page: https://www.facebook.com/business/help/1016122818401732
+  // {{campaign.id}} {{adset.id}} {{ad.id}}: Meta's own
+  // https://developers.facebook.com/docs/instagram/ads-api/guides/url-tags-for-tracking.
+  // {{placement}} and {{site_source_name}} are not on that page; independent sources agree:
+  // https://github.com/CommandersAct/Adloop-Documentation/blob/master/a.-Meta---URL-templates-for-Facebook-Ads-Campaigns.md
+  // ({{placement}}), https://doc.eulerian.com/p/O8AeUNCcprPL2E/Understanding-how-end-to-end-dynamic-trafficking-works
+  // and https://kb.triplewhale.com/en/articles/6448705-acceptable-utm-alternatives ({{site_source_name}}),
+  // https://gist.github.com/underdown/f53d945adbcae604ac78696f8ff91bd9 (both).
   {
     key: 'meta',
     name: 'Meta (Facebook)',
@@ -227,11 +242,15 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
       p('site_source_name', '{{site_source_name}}', 'sub5', 'Site source (fb, ig, an, msg)'),
     ],
     postbackUrl: null,
-    docs: "Put the query part in the ad's URL parameters. Meta appends fbclid to the landing URL by itself; it is captured as external_id. Meta has no server postback URL: send conversions through the Conversions API. Cost comes from the default cost or cost updates.",
-    docsUrl: 'https://www.facebook.com/business/help/1016122818401732',
+    docs: "Put the query part in the ad's URL parameters. Meta appends fbclid to the landing URL by itself; it is captured as external_id. Meta has no server postback URL: send conversions through the Conversions API. Cost comes from the default cost or cost updates. {{placement}} and {{site_source_name}} are confirmed by other tools' guides, not by Meta's page.",
+    docsUrl: 'https://developers.facebook.com/docs/instagram/ads-api/guides/url-tags-for-tracking',
   },
-  // ttclid auto-attachment: https://ads.tiktok.com/help/article/tiktok-click-id; the __NAME__
-  // macro form: https://adwhatcost.com/blog/cautionary-tale-of-why-you-should-always-check-your-tiktok-ads-url-macros-for-typos.html
+  // ttclid auto-attachment: https://ads.tiktok.com/help/article/tiktok-click-id. Macros
+  // __CAMPAIGN_ID__, __AID__ (ad group ID), __CID__ (ad ID), __PLACEMENT__: TikTok's own
+  // https://ads.tiktok.com/help/article?aid=6669666107177041925 (its example app-tracking links:
+  // af_c_id=__CAMPAIGN_ID__, af_adset_id=__AID__, af_ad_id=__CID__, af_channel=__PLACEMENT__);
+  // web guides use the same macros in landing-URL parameters
+  // (https://ruler-documentation.readme.io/docs/tiktok-ads, https://help.getklar.com/en/articles/7161421-url-parameters-for-tiktok-ads).
   {
     key: 'tiktok',
     name: 'TikTok',
@@ -267,8 +286,14 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
     docs: 'Create an event-based conversion in Taboola Realize (Tracking › New conversion) and put its event name in place of EVENT_NAME, exactly as entered there.',
     docsUrl: 'https://developers.taboola.com/pixel/docs/the-postback-url',
   },
-  // Outbrain Amplify's dynamic URL parameters and its unifiedPixel S2S endpoint:
-  // https://www.outbrain.com/help/advertisers/dynamic-url-parameters/
+  // Postback: tr.outbrain.com/unifiedPixel?ob_click_id=…&name=…&orderValue=…&currency=… is what
+  // https://github.com/stape-io/outbrain-tag/blob/main/template.js sends, and other public
+  // integrations agree; Outbrain's own https://www.outbrain.com/help/advertisers/server2server-integrations/
+  // was seen only through a summary citing it for the ob_click_id and name keys.
+  // {{ob_click_id}} {{campaign_id}} {{ad_id}} {{section_id}} {{section_name}} {{publisher_name}}:
+  // an Amplify API suffixTrackingCode in public code; section_id, section_name and
+  // publisher_name also via a summary of https://www.outbrain.com/help/advertisers/utm-tracking/.
+  // {{publisher_id}} was not found in any source.
   {
     key: 'outbrain',
     name: 'Outbrain',
@@ -285,8 +310,8 @@ export const SOURCE_TEMPLATES: readonly SourceTemplate[] = [
     ],
     postbackUrl:
       'https://tr.outbrain.com/unifiedPixel?ob_click_id={external_id}&name=CONVERSION_NAME&orderValue={payout}&currency={currency}',
-    docs: 'Create a conversion event in Outbrain (Conversions › Add conversion) and put its name in place of CONVERSION_NAME.',
-    docsUrl: 'https://www.outbrain.com/help/advertisers/dynamic-url-parameters/',
+    docs: 'Create an event-based conversion in Outbrain (Conversions › Add conversion) and put its event name in place of CONVERSION_NAME, exactly as entered (case-sensitive). {{publisher_id}} is not confirmed by any source: if it arrives literally, remove that row.',
+    docsUrl: 'https://www.outbrain.com/help/advertisers/server2server-integrations/',
   },
   {
     key: CUSTOM_TEMPLATE,
