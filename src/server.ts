@@ -59,6 +59,7 @@ import {
 import {
   createRoutingRuntime,
   createHealthChecker,
+  costUpdateRoutes,
   healthRoutes,
   landingRoutes,
   previewRoutes,
@@ -389,6 +390,7 @@ export async function startServer(
     plugins: [
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
+      { plugin: costUpdateRoutes({ db: db.db, handle: clickhouse }) },
       {
         plugin: analyticsRoutes({
           handle: clickhouse,

@@ -17,3 +17,13 @@ export type { ReportRange } from './range.ts'
 export { type VisitReport, visitReport } from './queries/visit-report.ts'
 export { backfillClickRollups } from './rollups.ts'
 export { createVisitsWriter, type VisitRecord, type VisitsWriter, visitEventOf } from './visits.ts'
+export {
+  applyCostUpdate,
+  COST_SUB_KEYS,
+  type CostScope,
+  type CostScopeStats,
+  type CostSubKey,
+  type CostUpdateResult,
+  costScopeStats,
+  revertCostUpdate,
+} from './queries/cost-adjust.ts'

@@ -268,6 +268,14 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
         toInt64(sum(is_bot)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
       FROM ${db}.clicks WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr)}${k.groupBy}`
   }
+  // Cost updates (migration 008): deltas on the clicks' cost, with the clicks' dimensions.
+  // The rollups get them through their views; the raw parts read them here.
+  const rawAdjust = (timeWhere: string) => {
+    const k = keys('ts', clickExpr)
+    return `SELECT ${k.select}toInt64(0) AS clicks, toInt64(0) AS unique_clicks, toInt64(0) AS bots,
+        toInt64(sum(delta_micros)) AS cost_micros, ${zeroConv}${tbZero}
+      FROM ${db}.cost_adjustments WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr)}${k.groupBy}`
+  }
   const branches: string[] = []
   let clickSource: ReportSql['clickSource'] = 'clicks'
   if (rollup && a0 < b) {
@@ -278,18 +286,16 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     // watermark (clicks stored before the rollups existed are only in the raw table).
     const since = `(SELECT argMax(since, set_at) FROM ${db}.rollup_state WHERE name = 'clicks')`
     const A = `least(greatest({a0:DateTime64(3, 'UTC')}, ${since}), {b:DateTime64(3, 'UTC')})`
-    branches.push(
-      rawClicks(
-        `((ts >= {from:DateTime64(3, 'UTC')} AND ts < ${A}) OR (ts >= {b:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}))`,
-      ),
-    )
+    const edges = `((ts >= {from:DateTime64(3, 'UTC')} AND ts < ${A}) OR (ts >= {b:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}))`
+    branches.push(rawClicks(edges), rawAdjust(edges))
     const k = keys('bucket', clickExpr)
     branches.push(`SELECT ${k.select}toInt64(sum(clicks)) AS clicks, toInt64(sum(unique_clicks)) AS unique_clicks,
         toInt64(sum(bots)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
       FROM ${db}.${rollup.table}
       WHERE workspace_id = {ws:String} AND bucket >= ${A} AND bucket < {b:DateTime64(3, 'UTC')}${filterSql(clickExpr)}${k.groupBy}`)
   } else {
-    branches.push(rawClicks(`ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`))
+    const all = `ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`
+    branches.push(rawClicks(all), rawAdjust(all))
   }
 
   // ---- conversions (deltas; no FINAL needed). A conversion is never before its click, so

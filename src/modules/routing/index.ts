@@ -2,6 +2,7 @@
  * Public surface of the routing module: configuration API, the redirect runtime, route
  * preview, health checks and the first-run sample. Other modules import only from here.
  */
+export { costUpdateRoutes } from './costs/costs.routes.ts'
 export { clickIdTime, isClickId } from './core/click-id.ts'
 export { type CompiledUrlTemplate, compileUrlTemplateWith, renderCompiledUrl } from './core/macros.ts'
 export { healthRoutes } from './health/health.routes.ts'
