@@ -39,6 +39,7 @@ import {
 import { errorMessage } from '@/lib/api'
 import { formatDateTime } from '@/lib/format'
 import { CampaignForm } from './components/campaign-form'
+import { CostUpdates } from './components/cost-updates'
 import { RoutePreview } from './components/route-preview'
 import { ConfirmDialog, StatusBadge } from './components/shared'
 import { StreamForm } from './components/stream-form'
@@ -397,6 +398,7 @@ function CampaignDetail() {
       </Card>
       <StreamsCard campaignId={c.id} />
       <RoutePreview campaignId={c.id} />
+      <CostUpdates campaign={c} />
       <ConfirmDialog
         open={deleting}
         title={`Delete “${c.name}”?`}
