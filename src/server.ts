@@ -22,6 +22,7 @@ import {
 } from './modules/autopilot/index.ts'
 import {
   analyticsRoutes,
+  reportPresetRoutes,
   createLiveHub,
   createPipeline,
   createVisitPulse,
@@ -60,6 +61,7 @@ import {
   createRoutingRuntime,
   createHealthChecker,
   costUpdateRoutes,
+  entityNames,
   healthRoutes,
   landingRoutes,
   previewRoutes,
@@ -391,10 +393,12 @@ export async function startServer(
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
       { plugin: costUpdateRoutes({ db: db.db, handle: clickhouse }) },
+      { plugin: reportPresetRoutes({ db: db.db }) },
       {
         plugin: analyticsRoutes({
           handle: clickhouse,
           pipeline,
+          entityNames: entityNames(db.db),
           // Clicks carry no network; reports by network use the configured destination → network map.
           destinationNetworks: async (workspaceId) => {
             const destinations = [...routing.snapshots.current().destinationsById.values()].filter(

@@ -616,6 +616,7 @@ describe('breakdown', () => {
     expect(await run('campaign')).toEqual([
       {
         key: 'camp-A',
+        keys: ['camp-A'],
         ...m({
           clicks: 3,
           unique_clicks: 2,
@@ -634,6 +635,7 @@ describe('breakdown', () => {
       },
       {
         key: 'camp-B',
+        keys: ['camp-B'],
         ...m({
           clicks: 2,
           unique_clicks: 2,
@@ -651,6 +653,7 @@ describe('breakdown', () => {
       },
       {
         key: 'camp-C',
+        keys: ['camp-C'],
         ...m({
           clicks: 1,
           unique_clicks: 1,
@@ -663,7 +666,7 @@ describe('breakdown', () => {
         }),
         trafficback: 0,
       },
-      { key: '', ...m({}), trafficback: 1 },
+      { key: '', keys: [''], ...m({}), trafficback: 1 },
     ])
   })
 
@@ -735,7 +738,7 @@ describe('breakdown', () => {
       }
       return []
     }
-    expect(paths({ by: 'campaign,country,device' })).toEqual(['by'])
+    expect(paths({ by: 'campaign,country,device,os,browser,sub1,sub2' })).toEqual(['by'])
     expect(paths({ by: 'campaign,campaign' })).toEqual(['by'])
     expect(paths({ by: 'campaign', limit: '0', attribution: 'later', country: 'x'.repeat(201) })).toEqual([
       'attribution',

@@ -4,6 +4,7 @@
  * See README.md in this folder for the rules and the schema.
  */
 export { analyticsRoutes } from './analytics.routes.ts'
+export { reportPresetRoutes } from './presets.routes.ts'
 export { parseVisitReportQuery, visitReportQuerySchema } from './analytics.schema.ts'
 export type { ClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
 export { createLiveHub, type LiveHub, liveRoutes } from './live.ts'
