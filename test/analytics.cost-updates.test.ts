@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   analyticsRoutes,
+  backfillClickRollups,
   createPipeline,
   migrateClickHouse,
   type Pipeline,
@@ -450,5 +451,18 @@ describe('cost updates', () => {
     expect(ub.status).toBe(201)
     expect((await day(B.apiKey, campB.id, '2024-06-01')).body.cost).toBe(7)
     expect((await day(A.apiKey, campA.id, '2024-06-01')).body.cost).toBe(12)
+  })
+
+  it('a rollup backfill keeps the cost updates (the deltas are copied with the clicks)', async () => {
+    // As if the store predated the rollups: the watermark in the future, reports read raw.
+    await h.client.command({
+      query: `INSERT INTO tf_costs.rollup_state (name, since, set_at)
+        VALUES ('clicks', toDateTime64('2024-07-01 00:00:00', 3, 'UTC'), now64(3, 'UTC'))`,
+    })
+    expect((await day(A.apiKey, campA.id, '2024-06-01')).body.cost).toBe(12)
+    expect(await backfillClickRollups(h)).toBeGreaterThan(0)
+    const ov = await day(A.apiKey, campA.id, '2024-06-01')
+    expect(ov.body).toMatchObject({ clicks: 5, cost: 12 })
+    expect((await day(A.apiKey, campA2.id, '2024-06-01')).body.cost).toBe(0.5)
   })
 })
