@@ -22,6 +22,7 @@ import {
 } from './modules/autopilot/index.ts'
 import {
   analyticsRoutes,
+  reportPresetRoutes,
   createLiveHub,
   createPipeline,
   createVisitPulse,
@@ -59,6 +60,8 @@ import {
 import {
   createRoutingRuntime,
   createHealthChecker,
+  costUpdateRoutes,
+  entityNames,
   healthRoutes,
   landingRoutes,
   previewRoutes,
@@ -391,10 +394,13 @@ export async function startServer(
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
       { plugin: clickLogRoutes({ db: db.db, handle: clickhouse, runtime: routing }) },
+      { plugin: costUpdateRoutes({ db: db.db, handle: clickhouse }) },
+      { plugin: reportPresetRoutes({ db: db.db }) },
       {
         plugin: analyticsRoutes({
           handle: clickhouse,
           pipeline,
+          entityNames: entityNames(db.db),
           // Clicks carry no network; reports by network use the configured destination → network map.
           destinationNetworks: async (workspaceId) => {
             const destinations = [...routing.snapshots.current().destinationsById.values()].filter(

@@ -616,6 +616,7 @@ describe('breakdown', () => {
     expect(await run('campaign')).toEqual([
       {
         key: 'camp-A',
+        keys: ['camp-A'],
         ...m({
           clicks: 3,
           unique_clicks: 2,
@@ -634,6 +635,7 @@ describe('breakdown', () => {
       },
       {
         key: 'camp-B',
+        keys: ['camp-B'],
         ...m({
           clicks: 2,
           unique_clicks: 2,
@@ -651,6 +653,7 @@ describe('breakdown', () => {
       },
       {
         key: 'camp-C',
+        keys: ['camp-C'],
         ...m({
           clicks: 1,
           unique_clicks: 1,
@@ -663,7 +666,7 @@ describe('breakdown', () => {
         }),
         trafficback: 0,
       },
-      { key: '', ...m({}), trafficback: 1 },
+      { key: '', keys: [''], ...m({}), trafficback: 1 },
     ])
   })
 
@@ -735,7 +738,7 @@ describe('breakdown', () => {
       }
       return []
     }
-    expect(paths({ by: 'campaign,country,device' })).toEqual(['by'])
+    expect(paths({ by: 'campaign,country,device,os,browser,sub1,sub2' })).toEqual(['by'])
     expect(paths({ by: 'campaign,campaign' })).toEqual(['by'])
     expect(paths({ by: 'campaign', limit: '0', attribution: 'later', country: 'x'.repeat(201) })).toEqual([
       'attribution',
@@ -880,7 +883,11 @@ describe('rollups', () => {
     await migrateClickHouse(wm, { dir })
     await h.client.insert({ table: 'tf_money_old.clicks', values: Object.values(k), format: 'JSONEachRow' })
     await h.client.insert({ table: 'tf_money_old.conversions', values: conversions, format: 'JSONEachRow' })
-    expect(await migrateClickHouse(wm)).toEqual(['005_click_rollups.sql', '006_visits.sql'])
+    expect(await migrateClickHouse(wm)).toEqual([
+      '005_click_rollups.sql',
+      '006_visits.sql',
+      '008_cost_adjustments.sql',
+    ])
     expect(await clickRollupWatermark(wm)).toBeGreaterThan(Date.now())
     const [inRollup] = await rows<{ n: string }>(h, 'SELECT count() AS n FROM tf_money_old.clicks_route_15m')
     expect(Number(inRollup?.n)).toBe(0)

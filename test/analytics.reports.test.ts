@@ -36,6 +36,7 @@ beforeAll(async () => {
     '004_conversions.sql',
     '005_click_rollups.sql',
     '006_visits.sql',
+    '008_cost_adjustments.sql',
   ])
   pipeline = createPipeline({
     handle: h,
@@ -149,6 +150,7 @@ describe('ClickHouse migrations', () => {
       '004_conversions.sql',
       '005_click_rollups.sql',
       '006_visits.sql',
+      '008_cost_adjustments.sql',
     ])
     const tables = await rows<{ name: string }>(
       h,
@@ -161,6 +163,9 @@ describe('ClickHouse migrations', () => {
       'clicks_route_15m',
       'clicks_route_15m_mv',
       'conversions',
+      'cost_adjustments',
+      'cost_adjustments_geo_15m_mv',
+      'cost_adjustments_route_15m_mv',
       'ingestion_errors',
       'rollup_state',
       'schema_migrations',

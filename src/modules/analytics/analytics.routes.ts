@@ -48,7 +48,23 @@ export interface AnalyticsRoutesDeps {
    * (a destination that never converted then has no network).
    */
   destinationNetworks?: (workspaceId: string) => Promise<NetworkMap>
+  /**
+   * Names of configured objects by id (`dimension` is `campaign`, `stream`, `destination`,
+   * `source`, `network`, …; `{id: name}`, unknown ids absent), for the CSV export. Without
+   * it the CSV has ids only.
+   */
+  entityNames?: EntityNames
 }
+
+/** See {@link AnalyticsRoutesDeps.entityNames}. */
+export type EntityNames = (
+  workspaceId: string,
+  dimension: string,
+  ids: readonly string[],
+) => Promise<Record<string, string>>
+
+/** Dimensions whose keys are ids of configured objects: the CSV adds a name column. */
+const ID_DIMENSIONS = new Set<string>(['campaign', 'stream', 'destination', 'source', 'network', 'lander'])
 
 const rangeOut = z.object({
   from: z.string().describe('inclusive start, ISO UTC'),
@@ -105,7 +121,8 @@ const breakdownOut = z.object({
       key: z
         .string()
         .describe('value of the first dimension (id, country code, device type, sub or UTM value)'),
-      key2: z.string().optional().describe('value of the second dimension (two-level breakdowns)'),
+      key2: z.string().optional().describe('value of the second dimension (breakdowns by two or more)'),
+      keys: z.array(z.string()).describe('value of every dimension of `by`, in order'),
       ...metricsShape,
       trafficback: z.number().optional().describe('only when by=campaign'),
     }),
@@ -280,7 +297,8 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
       {
         schema: {
           tags: ['reports'],
-          summary: 'Figures grouped by one or two dimensions (campaign, country, sub1, utm_source, …)',
+          summary:
+            'Figures grouped by one or more dimensions (campaign, country, sub1, hour, …); drill down by filtering by the parent rows',
           querystring: breakdownQuerySchema,
           response: { 200: breakdownOut },
         },
@@ -297,14 +315,29 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
         })
         if (wantsCsv(q.format, request)) {
           const tb = q.by.length === 1 && q.by[0] === 'campaign'
+          // Id dimensions: the name under the dimension's column, the id in `<dim>_id`.
+          const names = await Promise.all(
+            q.by.map((d, i) =>
+              ID_DIMENSIONS.has(d) && deps.entityNames
+                ? deps.entityNames(
+                    ws,
+                    d,
+                    rows.map((r) => r.keys[i]!),
+                  )
+                : undefined,
+            ),
+          )
+          const header = q.by.flatMap((d, i) => (names[i] ? [d, `${d}_id`] : [d]))
           return sendCsv(
             reply,
             `breakdown-${q.by.join('-')}`,
             q.range,
-            [...q.by, ...METRIC_COLUMNS, ...(tb ? ['trafficback'] : [])],
+            [...header, ...METRIC_COLUMNS, ...(tb ? ['trafficback'] : [])],
             rows.map((r) => [
-              r.key,
-              ...(q.by.length === 2 ? [r.key2] : []),
+              ...r.keys.flatMap((k, i) => {
+                const n = names[i]
+                return n ? [k === '' ? '' : (n[k] ?? k), k] : [k]
+              }),
               ...metricCells(r),
               ...(tb ? [r.trafficback] : []),
             ]),

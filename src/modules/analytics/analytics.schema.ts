@@ -37,6 +37,9 @@ export const REPORT_FORMATS = ['json', 'csv'] as const
 /** One of {@link REPORT_FORMATS}. */
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
 
+/** Most dimensions one breakdown groups by (deeper drill-downs filter by the parents instead). */
+export const MAX_BREAKDOWN_DIMENSIONS = 6
+
 /** Most values one filter takes (repeat the parameter: `country=DE&country=AT`). */
 export const MAX_FILTER_VALUES = 50
 
@@ -75,6 +78,9 @@ const dimDoc: Record<ReportDimension, string> = {
   device: 'device type (desktop, mobile, tablet, …)',
   os: 'os',
   browser: 'browser',
+  os_version: 'OS version (e.g. 17.4)',
+  language: 'browser language (primary tag, e.g. de)',
+  hour: 'hour of day in tz, 00…23',
   sub1: 'sub1',
   sub2: 'sub2',
   sub3: 'sub3',
@@ -144,16 +150,18 @@ const byText = z
       const parts = v.split(',').map((p) => p.trim())
       return (
         parts.length >= 1 &&
-        parts.length <= 2 &&
+        parts.length <= MAX_BREAKDOWN_DIMENSIONS &&
         new Set(parts).size === parts.length &&
         parts.every((p) => (REPORT_DIMENSIONS as readonly string[]).includes(p))
       )
     },
     {
-      message: `must be one dimension or two different ones separated by a comma, of: ${REPORT_DIMENSIONS.join(', ')}`,
+      message: `must be 1 to ${MAX_BREAKDOWN_DIMENSIONS} different dimensions separated by commas, of: ${REPORT_DIMENSIONS.join(', ')}`,
     },
   )
-  .describe('dimension to group by, or two for a two-level breakdown (e.g. campaign,country)')
+  .describe(
+    'dimensions to group by, separated by commas, outermost first (e.g. campaign,country or campaign,stream,destination,sub1)',
+  )
 
 /** Query string of `GET /reports/breakdown`: the overview fields plus `by` and `limit`. */
 export const breakdownQuerySchema = z.strictObject({
@@ -263,7 +271,7 @@ export function parseSeriesQuery(input: unknown, now: Date): ReportQuery & { int
 }
 
 /**
- * Validates a breakdown query (`by` = one or two dimensions, `limit`) and resolves its range at `now`.
+ * Validates a breakdown query (`by` = 1 to {@link MAX_BREAKDOWN_DIMENSIONS} dimensions, `limit`) and resolves its range at `now`.
  * @throws AppError 400 `validation_failed`, `details = [{path, message}]`.
  */
 export function parseBreakdownQuery(

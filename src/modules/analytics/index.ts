@@ -4,6 +4,7 @@
  * See README.md in this folder for the rules and the schema.
  */
 export { analyticsRoutes } from './analytics.routes.ts'
+export { reportPresetRoutes } from './presets.routes.ts'
 export { parseVisitReportQuery, visitReportQuerySchema } from './analytics.schema.ts'
 export type { ClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
 export { createLiveHub, type LiveHub, liveRoutes } from './live.ts'
@@ -33,3 +34,13 @@ export type { ReportRange } from './range.ts'
 export { type VisitReport, visitReport } from './queries/visit-report.ts'
 export { backfillClickRollups } from './rollups.ts'
 export { createVisitsWriter, type VisitRecord, type VisitsWriter, visitEventOf } from './visits.ts'
+export {
+  applyCostUpdate,
+  COST_SUB_KEYS,
+  type CostScope,
+  type CostScopeStats,
+  type CostSubKey,
+  type CostUpdateResult,
+  costScopeStats,
+  revertCostUpdate,
+} from './queries/cost-adjust.ts'

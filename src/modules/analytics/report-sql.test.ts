@@ -72,6 +72,29 @@ describe('buildReportSql', () => {
     expect(sql.trafficback).toBe(DIMENSION_COLUMNS[d].trafficback !== null)
   })
 
+  it('hour of day: from the rollups in the report zone; language and OS version from the converting click', () => {
+    const byHour = build({
+      dims: ['hour'],
+      filters: { campaign: ['c'] },
+      range: { ...day, tz: 'Asia/Kathmandu' },
+    })
+    expect(byHour.clickSource).toBe('clicks_route_15m')
+    expect(byHour.params.tz).toBe('Asia/Kathmandu')
+    expect(byHour.query).toContain("formatDateTime(bucket, '%H', {tz:String})")
+    expect(build({ dims: ['hour'], attribution: 'click' }).query).toContain("formatDateTime(click_ts, '%H'")
+    expect(build({ dims: ['hour'], trafficback: true }).trafficback).toBe(true)
+    expect(build({ dims: ['language'] }).query).toContain('LEFT ANY JOIN')
+    expect(build({ filters: { os_version: ['17.4'] } }).clickSource).toBe('clicks')
+  })
+
+  it('adds the cost-update deltas next to every raw clicks part', () => {
+    const q = build({ dims: ['sub1'] }).query
+    expect(q).toContain('FROM db.cost_adjustments')
+    expect(q).toContain('sum(delta_micros)')
+    // Rollup reports read them for the partial edges too (the views feed the rollups).
+    expect(build({}).query).toContain('FROM db.cost_adjustments')
+  })
+
   it('names every filter parameter once', () => {
     const names = REPORT_DIMENSIONS.map((d) => FILTER_PARAMS[d])
     expect(new Set(names).size).toBe(names.length)

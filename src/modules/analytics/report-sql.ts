@@ -32,6 +32,9 @@ export const REPORT_DIMENSIONS = [
   'device',
   'os',
   'browser',
+  'os_version',
+  'language',
+  'hour',
   'sub1',
   'sub2',
   'sub3',
@@ -66,6 +69,11 @@ export interface DimensionColumns {
   conversion: string | null
   /** Column in `trafficback`; null when trafficback does not record it (nothing was routed). */
   trafficback: string | null
+  /**
+   * Derived from the row's time in the report zone (`hour`: `'00'`…`'23'`, the hour of day);
+   * the column fields then name the time column, and every table (and rollup) serves it.
+   */
+  time?: true
 }
 
 export const DIMENSION_COLUMNS: Record<ReportDimension, DimensionColumns> = {
@@ -88,6 +96,10 @@ export const DIMENSION_COLUMNS: Record<ReportDimension, DimensionColumns> = {
   device: { filter: 'device', click: 'device', conversion: 'device', trafficback: 'device' },
   os: { filter: 'os', click: 'os', conversion: 'os', trafficback: null },
   browser: { filter: 'browser', click: 'browser', conversion: 'browser', trafficback: null },
+  // Conversions do not carry these (yet): read from the converting click.
+  os_version: { filter: 'os_version', click: 'os_version', conversion: null, trafficback: null },
+  language: { filter: 'language', click: 'language', conversion: null, trafficback: null },
+  hour: { filter: 'hour', click: 'ts', conversion: 'ts', trafficback: 'ts', time: true },
   sub1: { filter: 'sub1', click: 'sub1', conversion: 'sub1', trafficback: null },
   sub2: { filter: 'sub2', click: 'sub2', conversion: 'sub2', trafficback: null },
   sub3: { filter: 'sub3', click: 'sub3', conversion: 'sub3', trafficback: null },
@@ -135,13 +147,19 @@ export interface NetworkMap {
 /** Dimensions conversions do not carry: read from the converting click (see `convSource`). */
 const FROM_CLICK = REPORT_DIMENSIONS.filter((d) => DIMENSION_COLUMNS[d].conversion === null)
 
+/** `'00'`…`'23'`: the hour of day of time column `t` in the report zone (`{tz:String}`). */
+const hourOf = (t: string) => `formatDateTime(${t}, '%H', {tz:String})`
+
 /** The click rollups of migration 005, narrowest first, with the dimensions each can serve. */
 export const CLICK_ROLLUPS = [
   {
     table: 'clicks_route_15m',
-    dims: new Set<ReportDimension>(['campaign', 'stream', 'destination', 'source', 'network']),
+    dims: new Set<ReportDimension>(['campaign', 'stream', 'destination', 'source', 'network', 'hour']),
   },
-  { table: 'clicks_geo_15m', dims: new Set<ReportDimension>(['campaign', 'source', 'country', 'device']) },
+  {
+    table: 'clicks_geo_15m',
+    dims: new Set<ReportDimension>(['campaign', 'source', 'country', 'device', 'hour']),
+  },
 ] as const
 
 /** Rollup bucket length. */
@@ -217,7 +235,8 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     from: chTime(fromMs),
     to: chTime(toMs),
   }
-  if (spec.interval) params.tz = spec.range.tz
+  const usesTime = [...dims, ...filters.map(([d]) => d)].some((d) => DIMENSION_COLUMNS[d].time)
+  if (spec.interval || usesTime) params.tz = spec.range.tz
   if (spec.limit !== undefined) params.limit = spec.limit
   for (const [dim, values] of filters) params[`f_${dim}`] = values
   if (needsNetworks(spec)) {
@@ -226,26 +245,28 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     params.net_n = spec.networks.networkIds
   }
 
-  const clickExpr = (d: ReportDimension) =>
-    DIMENSION_COLUMNS[d].click ??
-    `transform(destination_id, {net_d:Array(String)}, {net_n:Array(String)}, '')`
+  const clickExpr = (d: ReportDimension, t: string) =>
+    DIMENSION_COLUMNS[d].time
+      ? hourOf(t)
+      : (DIMENSION_COLUMNS[d].click ??
+        `transform(destination_id, {net_d:Array(String)}, {net_n:Array(String)}, '')`)
   const bucketExpr = (timeCol: string) =>
     spec.interval === 'hour'
       ? `toUnixTimestamp(toStartOfHour(${timeCol}, {tz:String}))`
       : `toUnixTimestamp(toStartOfDay(${timeCol}, {tz:String}))`
   /** SELECT list of the keys for one branch, and the GROUP BY list. */
-  const keys = (timeCol: string, expr: (d: ReportDimension) => string) => {
+  const keys = (timeCol: string, expr: (d: ReportDimension, t: string) => string) => {
     const sel: string[] = []
     if (spec.interval) sel.push(`${bucketExpr(timeCol)} AS period`)
-    for (const [i, d] of dims.entries()) sel.push(`${expr(d)} AS k${i}`)
+    for (const [i, d] of dims.entries()) sel.push(`${expr(d, timeCol)} AS k${i}`)
     const names = [...(spec.interval ? ['period'] : []), ...dims.map((_, i) => `k${i}`)]
     return {
       select: sel.map((s) => `${s}, `).join(''),
       groupBy: names.length ? ` GROUP BY ${names.join(', ')}` : '',
     }
   }
-  const filterSql = (expr: (d: ReportDimension) => string) =>
-    filters.map(([d]) => ` AND ${expr(d)} IN {f_${d}:Array(String)}`).join('')
+  const filterSql = (expr: (d: ReportDimension, t: string) => string, t: string) =>
+    filters.map(([d]) => ` AND ${expr(d, t)} IN {f_${d}:Array(String)}`).join('')
 
   const tbEligible =
     spec.trafficback === true &&
@@ -266,7 +287,15 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     const k = keys('ts', clickExpr)
     return `SELECT ${k.select}toInt64(count()) AS clicks, toInt64(sum(is_unique)) AS unique_clicks,
         toInt64(sum(is_bot)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
-      FROM ${db}.clicks WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr)}${k.groupBy}`
+      FROM ${db}.clicks WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr, 'ts')}${k.groupBy}`
+  }
+  // Cost updates (migration 008): deltas on the clicks' cost, with the clicks' dimensions.
+  // The rollups get them through their views; the raw parts read them here.
+  const rawAdjust = (timeWhere: string) => {
+    const k = keys('ts', clickExpr)
+    return `SELECT ${k.select}toInt64(0) AS clicks, toInt64(0) AS unique_clicks, toInt64(0) AS bots,
+        toInt64(sum(delta_micros)) AS cost_micros, ${zeroConv}${tbZero}
+      FROM ${db}.cost_adjustments WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr, 'ts')}${k.groupBy}`
   }
   const branches: string[] = []
   let clickSource: ReportSql['clickSource'] = 'clicks'
@@ -278,18 +307,16 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     // watermark (clicks stored before the rollups existed are only in the raw table).
     const since = `(SELECT argMax(since, set_at) FROM ${db}.rollup_state WHERE name = 'clicks')`
     const A = `least(greatest({a0:DateTime64(3, 'UTC')}, ${since}), {b:DateTime64(3, 'UTC')})`
-    branches.push(
-      rawClicks(
-        `((ts >= {from:DateTime64(3, 'UTC')} AND ts < ${A}) OR (ts >= {b:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}))`,
-      ),
-    )
+    const edges = `((ts >= {from:DateTime64(3, 'UTC')} AND ts < ${A}) OR (ts >= {b:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}))`
+    branches.push(rawClicks(edges), rawAdjust(edges))
     const k = keys('bucket', clickExpr)
     branches.push(`SELECT ${k.select}toInt64(sum(clicks)) AS clicks, toInt64(sum(unique_clicks)) AS unique_clicks,
         toInt64(sum(bots)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
       FROM ${db}.${rollup.table}
-      WHERE workspace_id = {ws:String} AND bucket >= ${A} AND bucket < {b:DateTime64(3, 'UTC')}${filterSql(clickExpr)}${k.groupBy}`)
+      WHERE workspace_id = {ws:String} AND bucket >= ${A} AND bucket < {b:DateTime64(3, 'UTC')}${filterSql(clickExpr, 'bucket')}${k.groupBy}`)
   } else {
-    branches.push(rawClicks(`ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`))
+    const all = `ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}`
+    branches.push(rawClicks(all), rawAdjust(all))
   }
 
   // ---- conversions (deltas; no FINAL needed). A conversion is never before its click, so
@@ -315,23 +342,26 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
         ) AS ck ON cv.click_id = ck.click_id)`
     : `${db}.conversions`
   // A dimension joined from the click goes by its click column name in `convSource`.
-  const convExpr = (d: ReportDimension) => DIMENSION_COLUMNS[d].conversion ?? DIMENSION_COLUMNS[d].click!
+  const convExpr = (d: ReportDimension, t: string) =>
+    DIMENSION_COLUMNS[d].time ? hourOf(t) : (DIMENSION_COLUMNS[d].conversion ?? DIMENSION_COLUMNS[d].click!)
+  const convCol = attribution === 'click' ? 'click_ts' : 'ts'
   const status = (s: string) => `toInt64(sum((status = '${s}') - (previous_status = '${s}')))`
   {
-    const k = keys(attribution === 'click' ? 'click_ts' : 'ts', convExpr)
+    const k = keys(convCol, convExpr)
     branches.push(`SELECT ${k.select}${zeroClicks}, toInt64(sum(conversions_delta)) AS conversions,
         ${status('lead')} AS leads, ${status('sale')} AS sales, ${status('rejected')} AS rejected,
         ${status('rebill')} AS rebills, toInt64(sum(revenue_delta_micros)) AS revenue_micros${tbZero}
-      FROM ${convSource} WHERE ${convWhere}${filterSql(convExpr)}${k.groupBy}`)
+      FROM ${convSource} WHERE ${convWhere}${filterSql(convExpr, convCol)}${k.groupBy}`)
   }
 
   // ---- trafficback requests.
   if (tbEligible) {
-    const tbExpr = (d: ReportDimension) => DIMENSION_COLUMNS[d].trafficback!
+    const tbExpr = (d: ReportDimension, t: string) =>
+      DIMENSION_COLUMNS[d].time ? hourOf(t) : DIMENSION_COLUMNS[d].trafficback!
     const k = keys('ts', tbExpr)
     branches.push(`SELECT ${k.select}${zeroClicks}, ${zeroConv}, toInt64(count()) AS trafficback
       FROM ${db}.trafficback
-      WHERE workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}${filterSql(tbExpr)}${k.groupBy}`)
+      WHERE workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}${filterSql(tbExpr, 'ts')}${k.groupBy}`)
   }
 
   const outerKeys = [...(spec.interval ? ['period'] : []), ...dims.map((_, i) => `k${i}`)]

@@ -31,7 +31,8 @@ export async function clickRollupWatermark(handle: ClickHouseHandle): Promise<nu
 /**
  * Backfills the click rollups with the clicks before the watermark, then sets the
  * watermark to 0. For each rollup: delete its rows before the watermark (clicks that
- * arrived late through the views), insert the raw clicks before the watermark, summed.
+ * arrived late through the views), insert the raw clicks before the watermark, summed,
+ * with the cost-update deltas of those clicks (`cost_adjustments`, migration 008).
  *
  * Run it once after upgrading a store that had clicks (e.g. `traffoflex` CLI or a script);
  * it is a no-op when the watermark is already 0. A click stamped before the watermark
@@ -55,9 +56,17 @@ export async function backfillClickRollups(handle: ClickHouseHandle): Promise<nu
     // retried blocks); a re-run of this backfill must not be dropped as a repeat of the first.
     await handle.client.command({
       query: `INSERT INTO ${db}.${table} SETTINGS insert_deduplicate = 0
-        SELECT workspace_id, toDateTime(toStartOfFifteenMinutes(ts), 'UTC') AS bucket, ${keys},
-          count() AS clicks, sum(is_unique) AS unique_clicks, sum(is_bot) AS bots, sum(cost_micros) AS cost_micros
-        FROM ${db}.clicks WHERE ts < {w:DateTime64(3, 'UTC')}
+        SELECT workspace_id, bucket, ${keys}, sum(c) AS clicks, sum(u) AS unique_clicks, sum(bt) AS bots,
+          sum(cost) AS cost_micros
+        FROM (
+          SELECT workspace_id, toDateTime(toStartOfFifteenMinutes(ts), 'UTC') AS bucket, ${keys},
+            toUInt64(1) AS c, toUInt64(is_unique) AS u, toUInt64(is_bot) AS bt, cost_micros AS cost
+          FROM ${db}.clicks WHERE ts < {w:DateTime64(3, 'UTC')}
+          UNION ALL
+          SELECT workspace_id, toDateTime(toStartOfFifteenMinutes(ts), 'UTC') AS bucket, ${keys},
+            toUInt64(0), toUInt64(0), toUInt64(0), delta_micros
+          FROM ${db}.cost_adjustments WHERE ts < {w:DateTime64(3, 'UTC')}
+        )
         GROUP BY workspace_id, bucket, ${keys}`,
       query_params: { w },
     })

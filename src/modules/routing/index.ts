@@ -3,6 +3,8 @@
  * preview, health checks and the first-run sample. Other modules import only from here.
  */
 export { clickLogRoutes } from './clicks/clicks.routes.ts'
+export { costUpdateRoutes } from './costs/costs.routes.ts'
+export { entityNames } from './repository/entity-names.repository.ts'
 export { clickIdTime, isClickId } from './core/click-id.ts'
 export { type CompiledUrlTemplate, compileUrlTemplateWith, renderCompiledUrl } from './core/macros.ts'
 export { healthRoutes } from './health/health.routes.ts'

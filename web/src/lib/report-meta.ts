@@ -79,6 +79,9 @@ export function dimensionLabel(d: ReportDimension): string {
     device: 'Device',
     os: 'OS',
     browser: 'Browser',
+    os_version: 'OS version',
+    language: 'Language',
+    hour: 'Hour of day',
   }
   if (fixed[d]) return fixed[d]
   if (d.startsWith('sub')) return `Sub ${d.slice(3)}`
@@ -88,7 +91,8 @@ export function dimensionLabel(d: ReportDimension): string {
 /** Dimension groups for the pickers. */
 export const DIMENSION_GROUPS: { label: string; dims: ReportDimension[] }[] = [
   { label: 'Setup', dims: ['campaign', 'stream', 'destination', 'source', 'network'] },
-  { label: 'Visitor', dims: ['country', 'device', 'os', 'browser'] },
+  { label: 'Visitor', dims: ['country', 'language', 'device', 'os', 'os_version', 'browser'] },
+  { label: 'Time', dims: ['hour'] },
   { label: 'Sub IDs', dims: REPORT_DIMENSIONS.filter((d) => /^sub\d+$/.test(d)) },
   { label: 'UTM', dims: REPORT_DIMENSIONS.filter((d) => d.startsWith('utm_')) },
 ]

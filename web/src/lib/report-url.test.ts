@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseReportSearch, writeReportSearch } from './report-url'
+import { nextDrillDimension, parseReportSearch, writeReportSearch } from './report-url'
 
 const NOW = new Date('2025-03-01T12:00:00Z')
 const parse = (qs: string) =>
@@ -14,6 +14,7 @@ describe('report URL state', () => {
       attribution: 'conversion',
       filters: {},
       by: ['campaign'],
+      drill: [],
     })
   })
 
@@ -50,5 +51,26 @@ describe('report URL state', () => {
     expect(writeReportSearch(c, { attribution: 'conversion' }).has('attribution')).toBe(false)
     // Round trip.
     expect(parseReportSearch(b, NOW, 'UTC').filters).toEqual({ device: ['mobile', 'tablet'] })
+  })
+
+  it('keeps a drill path of any depth while its filters are there', () => {
+    const qs =
+      'campaign_id=c1&stream_id=s1&destination_id=d1&country=DE&sub1=z&drill=campaign,stream,destination,country,sub1'
+    expect(parse(qs).drill).toEqual(['campaign', 'stream', 'destination', 'country', 'sub1'])
+    // The stream chip was removed: the path ends before it.
+    expect(parse('campaign_id=c1&country=DE&drill=campaign,stream,country').drill).toEqual(['campaign'])
+    expect(parse('drill=nope').drill).toEqual([])
+    const w = writeReportSearch(new URLSearchParams('drill=campaign'), { drill: [] })
+    expect(w.has('drill')).toBe(false)
+  })
+
+  it('suggests the next dimension to drill into, skipping those already used', () => {
+    expect(nextDrillDimension('campaign', {}, [])).toBe('stream')
+    expect(nextDrillDimension('stream', { campaign_id: ['c'] }, ['campaign'])).toBe('destination')
+    expect(
+      nextDrillDimension('country', { destination_id: ['d'], device: ['mobile'] }, ['destination']),
+    ).toBe('os')
+    expect(nextDrillDimension('sub1', {}, [])).toBe('sub2')
+    expect(nextDrillDimension('hour', {}, [])).toBe('campaign')
   })
 })

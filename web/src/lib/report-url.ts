@@ -17,6 +17,53 @@ export interface ReportUrlState {
   filters: Record<string, string[]>
   /** Breakdown dimensions (one or two). */
   by: ReportDimension[]
+  /**
+   * The drill-down path (`drill=campaign,stream`): dimensions whose rows were clicked, in
+   * order; each one's value is its filter. Any depth.
+   */
+  drill: ReportDimension[]
+}
+
+/** The order drill-downs suggest the next dimension in (what buyers usually open next). */
+export const DRILL_ORDER: readonly ReportDimension[] = [
+  'campaign',
+  'stream',
+  'destination',
+  'source',
+  'country',
+  'device',
+  'os',
+  'os_version',
+  'browser',
+  'language',
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'sub6',
+  'sub7',
+  'sub8',
+  'sub9',
+  'sub10',
+  'hour',
+]
+
+/**
+ * The dimension to group by after drilling into `dim`: the next one in {@link DRILL_ORDER}
+ * after `dim` that is neither filtered nor drilled yet (then any such one from the start).
+ */
+export function nextDrillDimension(
+  dim: ReportDimension,
+  filters: Record<string, string[]>,
+  drill: readonly ReportDimension[],
+): ReportDimension {
+  const used = (d: ReportDimension) => d === dim || drill.includes(d) || FILTER_PARAMS[d] in filters
+  const start = DRILL_ORDER.indexOf(dim)
+  const order = [...DRILL_ORDER.slice(start + 1), ...DRILL_ORDER.slice(0, Math.max(0, start))]
+  return (
+    order.find((d) => !used(d)) ?? (REPORT_DIMENSIONS.find((d) => !used(d)) as ReportDimension) ?? 'country'
+  )
 }
 
 /** Parameter name → dimension, for the filters. */
@@ -48,7 +95,14 @@ export function parseReportSearch(
     .map((s) => s.trim())
     .filter(isDimension)
   const uniqueBy = [...new Set(by)].slice(0, 2)
+  // A drill step counts only while its filter is there (a chip removed ends the path there).
+  const drill: ReportDimension[] = []
+  for (const d of (sp.get('drill') ?? '').split(',').map((s) => s.trim())) {
+    if (!isDimension(d) || drill.includes(d) || !filters[FILTER_PARAMS[d]]) break
+    drill.push(d)
+  }
   return {
+    drill,
     preset,
     range,
     tz,
@@ -85,6 +139,10 @@ export function writeReportSearch(sp: URLSearchParams, patch: ReportPatch): URLS
     else next.set('attribution', patch.attribution)
   }
   if (patch.by !== undefined) next.set('by', patch.by.join(','))
+  if (patch.drill !== undefined) {
+    if (patch.drill.length === 0) next.delete('drill')
+    else next.set('drill', patch.drill.join(','))
+  }
   if (patch.filters !== undefined) {
     for (const name of Object.keys(FILTER_DIMENSION)) next.delete(name)
     for (const [name, values] of Object.entries(patch.filters)) for (const v of values) next.append(name, v)

@@ -1,6 +1,6 @@
 /**
  * Breakdown report: one workspace's figures in a range grouped by one dimension or two
- * (`campaign,country`), with filters, sorted by clicks (desc), then conversions (desc),
+ * (`campaign,country`) or more (up to 6), with filters, sorted by clicks (desc), then conversions (desc),
  * then keys. Ids are returned as keys; the API layer (or UI) joins names in.
  */
 import type { ClickHouseHandle } from '../../../platform/clickhouse.ts'
@@ -21,15 +21,17 @@ export const BREAKDOWN_MAX_LIMIT = 10_000
  */
 export interface BreakdownRow extends ReportMetrics {
   key: string
-  /** Second-level value; only for two-dimension breakdowns. */
+  /** Second-level value; only for breakdowns by two or more dimensions. */
   key2?: string
+  /** Every level's value, outermost first (`keys[0] = key`, `keys[1] = key2`, …). */
+  keys: string[]
   /** Trafficback requests of the campaign; only when grouping by campaign alone. */
   trafficback?: number
 }
 
 /**
  * Groups `workspaceId`'s clicks, conversions and money in `[range.fromMs, range.toMs)` by
- * `by` (one dimension, or two for a two-level breakdown). Groups that only have
+ * `by` (one dimension, or up to 6 nested ones, outermost first). Groups that only have
  * conversions (e.g. by conversion time, of clicks before the range) appear with 0 clicks;
  * grouping by campaign alone also counts trafficback (campaigns with trafficback but no
  * clicks appear with 0 clicks).
@@ -45,7 +47,7 @@ export async function breakdown(
 ): Promise<BreakdownRow[]> {
   const db = assertIdentifier(handle.database)
   const dims = typeof by === 'string' ? [by] : [...by]
-  if (dims.length < 1 || dims.length > 2) throw new Error('breakdown takes one or two dimensions')
+  if (dims.length < 1 || dims.length > 6) throw new Error('breakdown takes 1 to 6 dimensions')
   const { limit, ...rest } = opts
   const networks =
     rest.networks ??
@@ -66,9 +68,11 @@ export async function breakdown(
   const rs = await handle.client.query({ query: sql.query, format: 'JSONEachRow', query_params: sql.params })
   const rows = await rs.json<Record<string, unknown>>()
   return rows.map((r) => {
+    const keys = dims.map((_, i) => String(r[`k${i}`]))
     const out: BreakdownRow = {
-      key: String(r.k0),
-      ...(dims.length === 2 ? { key2: String(r.k1) } : {}),
+      key: keys[0]!,
+      ...(dims.length >= 2 ? { key2: keys[1]! } : {}),
+      keys,
       ...finalizeMetrics(sumsOf(r)),
     }
     if (withTrafficback) out.trafficback = Number(r.trafficback ?? 0)

@@ -40,6 +40,7 @@ import { errorMessage } from '@/lib/api'
 import { formatDateTime } from '@/lib/format'
 import { CampaignForm } from './components/campaign-form'
 import { CampaignLinkCard } from './components/campaign-link'
+import { CostUpdates } from './components/cost-updates'
 import { RoutePreview } from './components/route-preview'
 import { ConfirmDialog, StatusBadge } from './components/shared'
 import { StreamForm } from './components/stream-form'
@@ -399,6 +400,7 @@ function CampaignDetail() {
       <CampaignLinkCard campaign={c} />
       <StreamsCard campaignId={c.id} />
       <RoutePreview campaignId={c.id} />
+      <CostUpdates campaign={c} />
       <ConfirmDialog
         open={deleting}
         title={`Delete “${c.name}”?`}

@@ -16,6 +16,7 @@ import { Select } from '@/components/ui/select'
 import { Tabs, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { currencyOf, type ReportParams, reportCsvUrl, reportKeys, useOverview } from '@/hooks/api/reports'
 import { useReportUrlState } from '@/hooks/use-report-url-state'
+import { nextDrillDimension } from '@/lib/report-url'
 import { rangeLabel, seriesInterval } from '@/lib/date-range'
 import {
   DIMENSION_GROUPS,
@@ -28,6 +29,7 @@ import { cn } from '@/lib/utils'
 import { BreakdownView } from './components/breakdown-view'
 import { ColumnPicker } from './components/column-picker'
 import { FilterBar } from './components/filter-bar'
+import { DrillPath } from './components/drill-path'
 import { DEFAULT_HIDDEN } from './components/metric-columns'
 import { SeriesView } from './components/series-view'
 import { TrafficbackView } from './components/trafficback-view'
@@ -141,17 +143,33 @@ export function Component() {
         ? reportCsvUrl('series', params, { interval })
         : reportCsvUrl('trafficback', trafficbackParams)
 
+  // Drill-down to any depth: a row adds its value as a filter and a step of the path, and
+  // the table groups by the other chosen dimension or the suggested next one (changeable in
+  // the path's "by" select).
   const drill = useCallback(
     (dim: ReportDimension, key: string) => {
       const param = FILTER_PARAMS[dim]
       const others = state.by.filter((d) => d !== dim)
+      const filters = { ...state.filters, [param]: [key] }
+      const path = [...state.drill.filter((d) => d !== dim), dim]
       update({
-        filters: { ...state.filters, [param]: [key] },
-        // Drill into the next dimension: keep the other one, or go on by country.
-        by: others.length > 0 ? others : [dim === 'country' ? 'device' : 'country'],
+        filters,
+        drill: path,
+        by: others.length > 0 ? others : [nextDrillDimension(dim, state.filters, state.drill)],
       })
     },
-    [state.by, state.filters, update],
+    [state.by, state.filters, state.drill, update],
+  )
+  /** Back to drill level `n`: deeper steps' filters removed, grouped by the step after it. */
+  const drillBack = useCallback(
+    (n: number) => {
+      const deeper = state.drill.slice(n)
+      const filters = Object.fromEntries(
+        Object.entries(state.filters).filter(([k]) => !deeper.some((d) => FILTER_PARAMS[d] === k)),
+      )
+      update({ filters, drill: state.drill.slice(0, n), by: [state.drill[n] ?? state.by[0] ?? 'campaign'] })
+    },
+    [state.drill, state.filters, state.by, update],
   )
 
   return (
@@ -248,9 +266,31 @@ export function Component() {
                 </Select>
               </div>
             )}
-            {view !== 'trafficback' && <ColumnPicker hidden={hidden} onChange={setHidden} />}
+            {view !== 'trafficback' && (
+              <ColumnPicker
+                hidden={hidden}
+                onChange={setHidden}
+                by={state.by}
+                filters={state.filters}
+                onApplyPreset={(d) =>
+                  update({
+                    ...(d.dimensions ? { by: d.dimensions.slice(0, 2) } : {}),
+                    ...(d.filters ? { filters: d.filters, drill: [] } : {}),
+                  })
+                }
+              />
+            )}
           </div>
         </div>
+        {view === 'breakdown' && (
+          <DrillPath
+            drill={state.drill}
+            filters={state.filters}
+            by={state.by[0] ?? 'campaign'}
+            onBack={drillBack}
+            onBy={(d) => update({ by: [d, ...state.by.slice(1).filter((x) => x !== d)] })}
+          />
+        )}
         <Card className="gap-0 py-2">
           {view === 'breakdown' && (
             <BreakdownView
