@@ -20,6 +20,7 @@ function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
     language: 'de',
     device: 'mobile',
     os: 'Android',
+    os_version: '',
     browser: 'Chrome',
     user_agent: 'UA',
     referrer: '',
@@ -44,6 +45,7 @@ function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
     utm_content: '',
     source: '',
     destination_url: 'https://x.test/',
+    lander_id: '',
     ...over,
   }
 }
