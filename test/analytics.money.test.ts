@@ -880,7 +880,11 @@ describe('rollups', () => {
     await migrateClickHouse(wm, { dir })
     await h.client.insert({ table: 'tf_money_old.clicks', values: Object.values(k), format: 'JSONEachRow' })
     await h.client.insert({ table: 'tf_money_old.conversions', values: conversions, format: 'JSONEachRow' })
-    expect(await migrateClickHouse(wm)).toEqual(['005_click_rollups.sql', '006_visits.sql'])
+    expect(await migrateClickHouse(wm)).toEqual([
+      '005_click_rollups.sql',
+      '006_visits.sql',
+      '007_landers.sql',
+    ])
     expect(await clickRollupWatermark(wm)).toBeGreaterThan(Date.now())
     const [inRollup] = await rows<{ n: string }>(h, 'SELECT count() AS n FROM tf_money_old.clicks_route_15m')
     expect(Number(inRollup?.n)).toBe(0)

@@ -36,6 +36,7 @@ beforeAll(async () => {
     '004_conversions.sql',
     '005_click_rollups.sql',
     '006_visits.sql',
+    '007_landers.sql',
   ])
   pipeline = createPipeline({
     handle: h,
@@ -149,6 +150,7 @@ describe('ClickHouse migrations', () => {
       '004_conversions.sql',
       '005_click_rollups.sql',
       '006_visits.sql',
+      '007_landers.sql',
     ])
     const tables = await rows<{ name: string }>(
       h,
@@ -162,6 +164,7 @@ describe('ClickHouse migrations', () => {
       'clicks_route_15m_mv',
       'conversions',
       'ingestion_errors',
+      'lander_clicks',
       'rollup_state',
       'schema_migrations',
       'trafficback',

@@ -108,6 +108,19 @@ const breakdownOut = z.object({
       key2: z.string().optional().describe('value of the second dimension (two-level breakdowns)'),
       ...metricsShape,
       trafficback: z.number().optional().describe('only when by=campaign'),
+      lander_visits: z
+        .number()
+        .optional()
+        .describe('clicks sent to a lander first; only when grouped by lander'),
+      lp_clicks: z
+        .number()
+        .optional()
+        .describe("unique clicks on landers' calls to action; only when grouped by lander"),
+      lp_ctr: z
+        .number()
+        .nullable()
+        .optional()
+        .describe('lp_clicks / lander_visits × 100; only when grouped by lander'),
     }),
   ),
 })
@@ -297,16 +310,23 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
         })
         if (wantsCsv(q.format, request)) {
           const tb = q.by.length === 1 && q.by[0] === 'campaign'
+          const lp = rows[0]?.lp_clicks !== undefined
           return sendCsv(
             reply,
             `breakdown-${q.by.join('-')}`,
             q.range,
-            [...q.by, ...METRIC_COLUMNS, ...(tb ? ['trafficback'] : [])],
+            [
+              ...q.by,
+              ...METRIC_COLUMNS,
+              ...(tb ? ['trafficback'] : []),
+              ...(lp ? ['lander_visits', 'lp_clicks', 'lp_ctr'] : []),
+            ],
             rows.map((r) => [
               r.key,
               ...(q.by.length === 2 ? [r.key2] : []),
               ...metricCells(r),
               ...(tb ? [r.trafficback] : []),
+              ...(lp ? [r.lander_visits, r.lp_clicks, r.lp_ctr] : []),
             ]),
           )
         }

@@ -371,7 +371,7 @@ export function createHotPathHandlers(deps: RedirectDeps): {
     first: CompiledCampaign,
     firstDecision: Decision,
     hops0: number,
-  ): void => {
+  ) => {
     const ts = at.getTime()
     let campaign = first
     let decision = firstDecision
