@@ -26,6 +26,7 @@ const appRoutes: RouteObject[] = [
   { path: 'reports', lazy: () => import('./routes/reports') },
   { path: 'campaigns/*', lazy: () => import('./routes/campaigns') },
   { path: 'destinations/*', lazy: () => import('./routes/destinations') },
+  { path: 'landers/*', lazy: () => import('./routes/landers') },
   { path: 'sources/*', lazy: () => import('./routes/sources') },
   { path: 'networks/*', lazy: () => import('./routes/networks') },
   { path: 'postbacks/*', lazy: () => import('./routes/postbacks') },

@@ -41,6 +41,7 @@ import { formatDateTime } from '@/lib/format'
 import { CampaignForm } from './components/campaign-form'
 import { RoutePreview } from './components/route-preview'
 import { ConfirmDialog, StatusBadge } from './components/shared'
+import { LanderClickLink } from './components/lander-link'
 import { StreamForm } from './components/stream-form'
 import { describeConditions, orderStreams } from './components/stream-form.lib'
 
@@ -395,6 +396,7 @@ function CampaignDetail() {
           <CopyButton value={link} label="Copy link" />
         </CardContent>
       </Card>
+      <LanderClickLink campaign={c} />
       <StreamsCard campaignId={c.id} />
       <RoutePreview campaignId={c.id} />
       <ConfirmDialog
