@@ -233,6 +233,12 @@ export const envSchema = z
     CAP_PERSIST_MS: int(2_000, 100),
     /** Max trafficback hops (campaign → campaign) before answering 404. */
     TRAFFICBACK_MAX_HOPS: int(3, 1),
+    /**
+     * Lander visits each traffic process remembers (click ID → campaign, stream, lander, sub
+     * IDs, the offer once chosen) so a lander's call to action finds its click; the oldest is
+     * forgotten first, and none is kept past 24 h (routing README, "Landers").
+     */
+    LANDER_SESSIONS_MAX: int(100_000, 1),
     /** Session cookie lifetime in hours. */
     SESSION_TTL_HOURS: int(24 * 14, 1),
     /**

@@ -388,6 +388,7 @@ export async function startServer(
       http.createServer((req, res) => {
         // The redirect never enters Fastify: a plain handler on the hot path.
         if (req.url?.startsWith('/c/')) routing.redirect(req, res)
+        else if (req.url?.startsWith('/lp/')) routing.landerClick(req, res)
         else handler(req, res)
       }),
     plugins: [

@@ -42,6 +42,7 @@ export function click(over: Partial<ClickEvent> & { click_id: string }): ClickEv
     language: 'de',
     device: 'desktop',
     os: 'Linux',
+    os_version: '',
     browser: 'Chrome',
     user_agent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0',
     referrer: 'https://example.com/',
@@ -66,6 +67,7 @@ export function click(over: Partial<ClickEvent> & { click_id: string }): ClickEv
     utm_content: '',
     source: 'ts',
     destination_url: 'https://offer.example.com/?cid=x',
+    lander_id: '',
     ...over,
   }
 }

@@ -886,6 +886,7 @@ describe('rollups', () => {
     expect(await migrateClickHouse(wm)).toEqual([
       '005_click_rollups.sql',
       '006_visits.sql',
+      '007_landers.sql',
       '008_cost_adjustments.sql',
     ])
     expect(await clickRollupWatermark(wm)).toBeGreaterThan(Date.now())

@@ -36,6 +36,7 @@ beforeAll(async () => {
     '004_conversions.sql',
     '005_click_rollups.sql',
     '006_visits.sql',
+    '007_landers.sql',
     '008_cost_adjustments.sql',
   ])
   pipeline = createPipeline({
@@ -150,6 +151,7 @@ describe('ClickHouse migrations', () => {
       '004_conversions.sql',
       '005_click_rollups.sql',
       '006_visits.sql',
+      '007_landers.sql',
       '008_cost_adjustments.sql',
     ])
     const tables = await rows<{ name: string }>(
@@ -167,6 +169,7 @@ describe('ClickHouse migrations', () => {
       'cost_adjustments_geo_15m_mv',
       'cost_adjustments_route_15m_mv',
       'ingestion_errors',
+      'lander_clicks',
       'rollup_state',
       'schema_migrations',
       'trafficback',

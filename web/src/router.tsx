@@ -39,6 +39,7 @@ const appRoutes: RouteObject[] = [
   // Offers: the canonical path of the destinations page; old /destinations links redirect.
   { path: 'offers/*', lazy: () => import('./routes/destinations') },
   { path: 'destinations/*', loader: redirectTo('/offers') },
+  { path: 'landers/*', lazy: () => import('./routes/landers') },
   { path: 'sources/*', lazy: () => import('./routes/sources') },
   { path: 'networks/*', lazy: () => import('./routes/networks') },
   // Postbacks are tabs of Logs (same tab names): `/postbacks?tab=outbound` → `/logs?tab=outbound`.

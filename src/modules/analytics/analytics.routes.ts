@@ -125,6 +125,19 @@ const breakdownOut = z.object({
       keys: z.array(z.string()).describe('value of every dimension of `by`, in order'),
       ...metricsShape,
       trafficback: z.number().optional().describe('only when by=campaign'),
+      lander_visits: z
+        .number()
+        .optional()
+        .describe('clicks sent to a lander first; only when grouped by lander'),
+      lp_clicks: z
+        .number()
+        .optional()
+        .describe("unique clicks on landers' calls to action; only when grouped by lander"),
+      lp_ctr: z
+        .number()
+        .nullable()
+        .optional()
+        .describe('lp_clicks / lander_visits × 100; only when grouped by lander'),
     }),
   ),
 })
@@ -328,11 +341,17 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
             ),
           )
           const header = q.by.flatMap((d, i) => (names[i] ? [d, `${d}_id`] : [d]))
+          const lp = rows[0]?.lp_clicks !== undefined
           return sendCsv(
             reply,
             `breakdown-${q.by.join('-')}`,
             q.range,
-            [...header, ...METRIC_COLUMNS, ...(tb ? ['trafficback'] : [])],
+            [
+              ...header,
+              ...METRIC_COLUMNS,
+              ...(tb ? ['trafficback'] : []),
+              ...(lp ? ['lander_visits', 'lp_clicks', 'lp_ctr'] : []),
+            ],
             rows.map((r) => [
               ...r.keys.flatMap((k, i) => {
                 const n = names[i]
@@ -340,6 +359,7 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
               }),
               ...metricCells(r),
               ...(tb ? [r.trafficback] : []),
+              ...(lp ? [r.lander_visits, r.lp_clicks, r.lp_ctr] : []),
             ]),
           )
         }

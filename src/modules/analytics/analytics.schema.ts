@@ -71,7 +71,8 @@ const filterValue = z
 const dimDoc: Record<ReportDimension, string> = {
   campaign: 'campaign id',
   stream: 'stream id',
-  destination: 'destination id',
+  destination: 'destination (offer) id',
+  lander: 'lander id',
   source: 'traffic source id',
   network: 'affiliate network id',
   country: 'ISO country code',

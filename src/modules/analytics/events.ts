@@ -21,6 +21,8 @@ export interface ClickEvent {
   language: string
   device: string
   os: string
+  /** OS version from the user agent ("17.0"); "" when unknown. */
+  os_version: string
   browser: string
   user_agent: string
   referrer: string
@@ -46,6 +48,36 @@ export interface ClickEvent {
   utm_content: string
   /** The `source` query parameter. */
   source: string
+  destination_url: string
+  /**
+   * The lander the visitor was sent to first ("" = straight to the offer). Then
+   * `destination_id` is "" and `destination_url` the lander's URL: the offer is recorded by
+   * the {@link LanderClickEvent} of the lander's call to action.
+   */
+  lander_id: string
+}
+
+/**
+ * A click on a lander's call to action (`GET /lp/:alias/click`), sent on to an offer. One row
+ * per CTA click; `is_unique` = 1 on the first CTA click of that visit (click ID), so a
+ * visitor clicking twice counts once. `click_id` is the original click's (the visit to the
+ * lander). Table `lander_clicks` (migration 007).
+ */
+export interface LanderClickEvent {
+  type: 'lander_click'
+  click_id: string
+  ts: number
+  workspace_id: string
+  campaign_id: string
+  stream_id: string
+  /** "" when the lander is unknown (a CTA whose visit this process no longer knows, without cookie). */
+  lander_id: string
+  /** The offer the visitor was sent to. */
+  destination_id: string
+  source_id: string
+  is_unique: 0 | 1
+  country: string
+  device: string
   destination_url: string
 }
 
@@ -108,4 +140,4 @@ export interface VisitEvent {
   charged: 0 | 1
 }
 
-export type PipelineEvent = ClickEvent | TrafficbackEvent | VisitEvent
+export type PipelineEvent = ClickEvent | TrafficbackEvent | VisitEvent | LanderClickEvent

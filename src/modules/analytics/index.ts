@@ -6,7 +6,7 @@
 export { analyticsRoutes } from './analytics.routes.ts'
 export { reportPresetRoutes } from './presets.routes.ts'
 export { parseVisitReportQuery, visitReportQuerySchema } from './analytics.schema.ts'
-export type { ClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
+export type { ClickEvent, LanderClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
 export { createLiveHub, type LiveHub, liveRoutes } from './live.ts'
 export type { LiveHit, LiveVisitRate } from './live.types.ts'
 export { createVisitPulse, type RunningVisitProject, type VisitPulse } from './live.visits.ts'

@@ -22,6 +22,7 @@ function click(ws: string, id: string, extra: Partial<ClickEvent> = {}): ClickEv
     language: 'de',
     device: 'mobile',
     os: 'iOS',
+    os_version: '',
     browser: 'Safari',
     user_agent: 'UA',
     referrer: '',
@@ -46,6 +47,7 @@ function click(ws: string, id: string, extra: Partial<ClickEvent> = {}): ClickEv
     utm_content: '',
     source: '',
     destination_url: 'https://x.example/',
+    lander_id: '',
     ...extra,
   }
 }

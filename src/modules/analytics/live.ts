@@ -237,7 +237,7 @@ export function createLiveHub(opts: LiveHubOptions = {}): LiveHub {
   const onPipeline: PipelineListener = (events) => {
     for (const e of events) {
       // Visits reach the live feed through the visitor pulse (`hit`), not as rows.
-      if (e.type === 'visit' || !byWorkspace.has(e.workspace_id)) continue
+      if (e.type === 'visit' || e.type === 'lander_click' || !byWorkspace.has(e.workspace_id)) continue
       if (pending.length >= maxPending) {
         s.droppedPending++
         continue

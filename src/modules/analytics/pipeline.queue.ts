@@ -13,7 +13,13 @@ import type { SegmentRange } from './spool.ts'
 
 /** The table an event is inserted into. */
 export const tableOf = (e: PipelineEvent): EventTable =>
-  e.type === 'click' ? 'clicks' : e.type === 'trafficback' ? 'trafficback' : 'visits'
+  e.type === 'click'
+    ? 'clicks'
+    : e.type === 'trafficback'
+      ? 'trafficback'
+      : e.type === 'lander_click'
+        ? 'lander_clicks'
+        : 'visits'
 
 export class PipelineQueue {
   #q: Entry[] = []

@@ -4,7 +4,7 @@
  * this process served lately needs no ClickHouse query (`Pipeline.findRecentClick`).
  * No I/O; one entry per run, never one per click.
  */
-import type { ClickEvent } from './events.ts'
+import type { ClickEvent, LanderClickEvent } from './events.ts'
 import type { Line } from './pipeline.types.ts'
 
 export class RecentClicks {
@@ -16,11 +16,11 @@ export class RecentClicks {
   /** @param maxBytes budget of kept run bytes (0 keeps nothing) */
   constructor(readonly maxBytes: number) {}
 
-  /** Keeps the click runs of `lines` (trafficback runs are skipped), dropping the oldest over budget. */
+  /** Keeps the click and lander-click runs of `lines` (others are skipped), dropping the oldest over budget. */
   keep(lines: readonly Line[]): void {
     if (this.maxBytes === 0) return
     for (const l of lines) {
-      if (l.table !== 'clicks') continue
+      if (l.table !== 'clicks' && l.table !== 'lander_clicks') continue
       this.#runs.push(l)
       this.bytes += l.bytes.length
     }
@@ -63,15 +63,49 @@ export function clickSearch(clickId: string, clickMs: number): (l: Line) => Clic
       : undefined
 }
 
-/** The click event on the JSON line of `bytes` that contains `needle`, if it is `clickId`'s. */
-function findLine(bytes: Buffer, needle: string, clickId: string): ClickEvent | undefined {
+/** How long after its click a lander CTA click is looked for (the lander session's age limit). */
+export const LANDER_CLICK_WINDOW_MS = 24 * 3600_000
+
+/**
+ * A search of one run for the FIRST lander CTA click of click `clickId` (served at `clickMs`):
+ * only lander-click runs whose `ts` range overlaps [clickMs, clickMs + 24 h] are searched.
+ * Runs are searched newest first by the callers, so within a run the first line is taken;
+ * the caller keeps the earliest hit over all runs.
+ */
+export function landerClickSearch(
+  clickId: string,
+  clickMs: number,
+): (l: Line) => LanderClickEvent | undefined {
+  const needle = `"click_id":${JSON.stringify(clickId)},`
+  return (l) =>
+    l.table === 'lander_clicks' && l.maxTs >= clickMs && l.minTs <= clickMs + LANDER_CLICK_WINDOW_MS
+      ? findLine(l.bytes, needle, clickId, 'lander_click')
+      : undefined
+}
+
+/** The event on the JSON line of `bytes` that contains `needle`, if it is `clickId`'s of type `type`. */
+function findLine(bytes: Buffer, needle: string, clickId: string): ClickEvent | undefined
+function findLine(
+  bytes: Buffer,
+  needle: string,
+  clickId: string,
+  type: 'lander_click',
+): LanderClickEvent | undefined
+function findLine(
+  bytes: Buffer,
+  needle: string,
+  clickId: string,
+  type: 'click' | 'lander_click' = 'click',
+): ClickEvent | LanderClickEvent | undefined {
   const at = bytes.indexOf(needle)
   if (at === -1) return undefined
   const start = bytes.lastIndexOf(10, at) + 1
   const nl = bytes.indexOf(10, at)
   try {
-    const v = JSON.parse(bytes.toString('utf8', start, nl === -1 ? bytes.length : nl)) as ClickEvent
-    return v.type === 'click' && v.click_id === clickId ? v : undefined
+    const v = JSON.parse(bytes.toString('utf8', start, nl === -1 ? bytes.length : nl)) as
+      | ClickEvent
+      | LanderClickEvent
+    return v.type === type && v.click_id === clickId ? v : undefined
   } catch {
     return undefined
   }

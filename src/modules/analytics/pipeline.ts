@@ -32,7 +32,7 @@ import { assertIdentifier, chDateTime } from './migrate.ts'
 import { ErrorRows } from './pipeline.errors.ts'
 import { flushDecision, retryDelayMs, segmentExpired, shouldLogError } from './pipeline.policy.ts'
 import { PipelineQueue } from './pipeline.queue.ts'
-import { clickSearch, RecentClicks } from './pipeline.recent.ts'
+import { clickSearch, landerClickSearch, RecentClicks } from './pipeline.recent.ts'
 import { parseSpoolLines } from './pipeline.replay.ts'
 import type {
   Batch,
@@ -137,6 +137,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     clicks: 0,
     trafficback: 0,
     visits: 0,
+    landerClicks: 0,
     batches: 0,
     recovered: 0,
     tornLines: 0,
@@ -384,18 +385,20 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         clicks: { lines: [], rows: 0 },
         trafficback: { lines: [], rows: 0 },
         visits: { lines: [], rows: 0 },
+        lander_clicks: { lines: [], rows: 0 },
       }
       for (const e of b.events) {
         byTable[e.table].lines.push(e.bytes)
         byTable[e.table].rows += e.rows
       }
-      for (const table of ['clicks', 'trafficback', 'visits'] as const)
+      for (const table of ['clicks', 'trafficback', 'visits', 'lander_clicks'] as const)
         if (byTable[table].lines.length > 0) await insertLines(table, byTable[table].lines, token)
       await hooks.afterInsert?.(range)
       if (stopped) throw new Stopped()
       s.clicks += byTable.clicks.rows
       s.trafficback += byTable.trafficback.rows
       s.visits += byTable.visits.rows
+      s.landerClicks += byTable.lander_clicks.rows
     }
     // Stored: from here on a postback finds the click among the recent runs or in ClickHouse.
     inflight = null
@@ -594,7 +597,12 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         pendingBytes: stopped ? 0 : spool.bytesAfter(committed),
         segments: stopped ? 0 : spool.segmentCount(),
         pushed: s.pushed,
-        inserted: { clicks: s.clicks, trafficback: s.trafficback, visits: s.visits },
+        inserted: {
+          clicks: s.clicks,
+          trafficback: s.trafficback,
+          visits: s.visits,
+          lander_clicks: s.landerClicks,
+        },
         batches: s.batches,
         recovered: s.recovered,
         backpressure: queue.backpressure,
@@ -620,6 +628,20 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         if (hit) return hit
       }
       return recent.findNewest(search)
+    },
+    findRecentLanderClick(clickId, clickMs) {
+      // The FIRST CTA click counts: search every place (newest first) and keep the earliest.
+      const search = landerClickSearch(clickId, clickMs)
+      let first: ReturnType<typeof search>
+      const consider = (l: Parameters<typeof search>[0]) => {
+        const hit = search(l)
+        if (hit && (first === undefined || hit.ts < first.ts)) first = hit
+        return undefined
+      }
+      queue.findNewest(consider)
+      for (const l of inflight?.events ?? []) consider(l)
+      recent.findNewest(consider)
+      return first
     },
   }
 }

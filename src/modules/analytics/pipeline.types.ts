@@ -6,7 +6,7 @@
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import type { Clock, Random } from '../../platform/clock.ts'
 import type { Logger } from '../../platform/logger.ts'
-import type { ClickEvent, PipelineEvent } from './events.ts'
+import type { ClickEvent, LanderClickEvent, PipelineEvent } from './events.ts'
 import type { IngestionErrorRow } from './queries/ingestion-errors.ts'
 import type { SegmentRange } from './spool.ts'
 
@@ -92,7 +92,7 @@ export interface PipelineStats {
   /** Events accepted by `push` since start. */
   pushed: number
   /** Rows inserted since start, per table (replays that ClickHouse deduplicated included). */
-  inserted: { clicks: number; trafficback: number; visits: number }
+  inserted: { clicks: number; trafficback: number; visits: number; lander_clicks: number }
   /** Batches committed since start. */
   batches: number
   /** Events re-inserted from the backlog found at start-up. */
@@ -168,13 +168,19 @@ export interface Pipeline {
    * caller then asks ClickHouse.
    */
   findRecentClick(clickId: string, clickMs: number): ClickEvent | undefined
+  /**
+   * The first lander CTA click (`lander_click`) of click `clickId` (served at `clickMs`) this
+   * process holds, the same way as {@link findRecentClick}: a conversion credits the offer the
+   * lander sent the visitor to. Undefined when not held (then ask ClickHouse).
+   */
+  findRecentLanderClick(clickId: string, clickMs: number): LanderClickEvent | undefined
 }
 
 /** See {@link Pipeline.setListener}. */
 export type PipelineListener = (events: readonly PipelineEvent[]) => void
 
 /** The ClickHouse table a spooled event goes to. */
-export type EventTable = 'clicks' | 'trafficback' | 'visits'
+export type EventTable = 'clicks' | 'trafficback' | 'visits' | 'lander_clicks'
 
 /**
  * Spooled events of one table as ClickHouse-ready JSON lines (see serialize.ts), kept in

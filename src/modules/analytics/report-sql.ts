@@ -26,6 +26,7 @@ export const REPORT_DIMENSIONS = [
   'campaign',
   'stream',
   'destination',
+  'lander',
   'source',
   'network',
   'country',
@@ -90,6 +91,9 @@ export const DIMENSION_COLUMNS: Record<ReportDimension, DimensionColumns> = {
     conversion: 'destination_id',
     trafficback: null,
   },
+  // Conversions take the lander from their click (joined, see `convSource`): the PostgreSQL
+  // conversion row does not carry it yet, so `conversions.lander_id` stays ''.
+  lander: { filter: 'lander_id', click: 'lander_id', conversion: null, trafficback: null },
   source: { filter: 'source_id', click: 'source_id', conversion: 'source_id', trafficback: null },
   network: { filter: 'network_id', click: null, conversion: 'network_id', trafficback: null },
   country: { filter: 'country', click: 'country', conversion: 'country', trafficback: 'country' },
@@ -162,6 +166,20 @@ export const CLICK_ROLLUPS = [
   },
 ] as const
 
+/**
+ * Columns of `lander_clicks` (migration 007) per dimension: lander metrics (`lp_clicks`) can
+ * be grouped and filtered by these only (`network` through the destination, like clicks).
+ */
+export const LANDER_CLICK_COLUMNS: Partial<Record<ReportDimension, string>> = {
+  campaign: 'campaign_id',
+  stream: 'stream_id',
+  destination: 'destination_id',
+  lander: 'lander_id',
+  source: 'source_id',
+  country: 'country',
+  device: 'device',
+}
+
 /** Rollup bucket length. */
 export const ROLLUP_BUCKET_MS = 15 * 60_000
 
@@ -184,6 +202,13 @@ export interface ReportSpec {
    * trafficback table records (campaign, country, device). See {@link ReportSql.trafficback}.
    */
   trafficback?: boolean
+  /**
+   * Add `lander_visits` (clicks sent to a lander) and `lp_clicks` (unique lander CTA clicks,
+   * from `lander_clicks`) when the grouping and filters use only dimensions of
+   * {@link LANDER_CLICK_COLUMNS} (or `network`). Clicks are then read from the raw table (the
+   * rollups carry no lander). See {@link ReportSql.landers}.
+   */
+  landers?: boolean
   /** Needed when `network` is grouped or filtered by. */
   networks?: NetworkMap
   /** `ORDER BY` (fixed text chosen by the caller, never input). */
@@ -202,6 +227,8 @@ export interface ReportSql {
   clickSource: 'clicks' | (typeof CLICK_ROLLUPS)[number]['table']
   /** Whether the statement has a `trafficback` column. */
   trafficback: boolean
+  /** Whether the statement has `lander_visits` and `lp_clicks` columns. */
+  landers: boolean
 }
 
 /** True when grouping or filtering needs the destination → network map. */
@@ -273,6 +300,9 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     dims.every((d) => DIMENSION_COLUMNS[d].trafficback !== null) &&
     filters.every(([d]) => DIMENSION_COLUMNS[d].trafficback !== null)
   const tbZero = tbEligible ? ', toInt64(0) AS trafficback' : ''
+  const lpOk = (d: ReportDimension) => d === 'network' || LANDER_CLICK_COLUMNS[d] !== undefined
+  const lpEligible = spec.landers === true && dims.every(lpOk) && filters.every(([d]) => lpOk(d))
+  const lpZero = lpEligible ? ', toInt64(0) AS lander_visits, toInt64(0) AS lp_clicks' : ''
   const zeroClicks =
     'toInt64(0) AS clicks, toInt64(0) AS unique_clicks, toInt64(0) AS bots, toInt64(0) AS cost_micros'
   const zeroConv =
@@ -280,13 +310,16 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
 
   // ---- clicks: a rollup when it covers every dimension used and whole quarter-hours exist.
   const used = new Set<ReportDimension>([...dims, ...filters.map(([d]) => d)])
-  const rollup = spec.forceRaw ? undefined : CLICK_ROLLUPS.find((r) => [...used].every((d) => r.dims.has(d)))
+  const rollup =
+    spec.forceRaw || lpEligible ? undefined : CLICK_ROLLUPS.find((r) => [...used].every((d) => r.dims.has(d)))
   const a0 = Math.ceil(fromMs / ROLLUP_BUCKET_MS) * ROLLUP_BUCKET_MS
   const b = Math.floor(toMs / ROLLUP_BUCKET_MS) * ROLLUP_BUCKET_MS
   const rawClicks = (timeWhere: string) => {
     const k = keys('ts', clickExpr)
     return `SELECT ${k.select}toInt64(count()) AS clicks, toInt64(sum(is_unique)) AS unique_clicks,
-        toInt64(sum(is_bot)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}
+        toInt64(sum(is_bot)) AS bots, toInt64(sum(cost_micros)) AS cost_micros, ${zeroConv}${tbZero}${
+          lpEligible ? `, toInt64(countIf(lander_id != '')) AS lander_visits, toInt64(0) AS lp_clicks` : ''
+        }
       FROM ${db}.clicks WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr, 'ts')}${k.groupBy}`
   }
   // Cost updates (migration 008): deltas on the clicks' cost, with the clicks' dimensions.
@@ -294,7 +327,7 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
   const rawAdjust = (timeWhere: string) => {
     const k = keys('ts', clickExpr)
     return `SELECT ${k.select}toInt64(0) AS clicks, toInt64(0) AS unique_clicks, toInt64(0) AS bots,
-        toInt64(sum(delta_micros)) AS cost_micros, ${zeroConv}${tbZero}
+        toInt64(sum(delta_micros)) AS cost_micros, ${zeroConv}${tbZero}${lpZero}
       FROM ${db}.cost_adjustments WHERE workspace_id = {ws:String} AND ${timeWhere}${filterSql(clickExpr, 'ts')}${k.groupBy}`
   }
   const branches: string[] = []
@@ -350,7 +383,7 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     const k = keys(convCol, convExpr)
     branches.push(`SELECT ${k.select}${zeroClicks}, toInt64(sum(conversions_delta)) AS conversions,
         ${status('lead')} AS leads, ${status('sale')} AS sales, ${status('rejected')} AS rejected,
-        ${status('rebill')} AS rebills, toInt64(sum(revenue_delta_micros)) AS revenue_micros${tbZero}
+        ${status('rebill')} AS rebills, toInt64(sum(revenue_delta_micros)) AS revenue_micros${tbZero}${lpZero}
       FROM ${convSource} WHERE ${convWhere}${filterSql(convExpr, convCol)}${k.groupBy}`)
   }
 
@@ -359,9 +392,19 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     const tbExpr = (d: ReportDimension, t: string) =>
       DIMENSION_COLUMNS[d].time ? hourOf(t) : DIMENSION_COLUMNS[d].trafficback!
     const k = keys('ts', tbExpr)
-    branches.push(`SELECT ${k.select}${zeroClicks}, ${zeroConv}, toInt64(count()) AS trafficback
+    branches.push(`SELECT ${k.select}${zeroClicks}, ${zeroConv}, toInt64(count()) AS trafficback${lpZero}
       FROM ${db}.trafficback
       WHERE workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}${filterSql(tbExpr, 'ts')}${k.groupBy}`)
+  }
+
+  // ---- lander CTA clicks (unique per visit: the router flags the first of each).
+  if (lpEligible) {
+    const lpExpr = (d: ReportDimension, _t: string) =>
+      LANDER_CLICK_COLUMNS[d] ?? `transform(destination_id, {net_d:Array(String)}, {net_n:Array(String)}, '')`
+    const k = keys('ts', lpExpr)
+    branches.push(`SELECT ${k.select}${zeroClicks}, ${zeroConv}${tbZero}, toInt64(0) AS lander_visits, toInt64(sum(is_unique)) AS lp_clicks
+      FROM ${db}.lander_clicks
+      WHERE workspace_id = {ws:String} AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}${filterSql(lpExpr, 'ts')}${k.groupBy}`)
   }
 
   const outerKeys = [...(spec.interval ? ['period'] : []), ...dims.map((_, i) => `k${i}`)]
@@ -377,12 +420,13 @@ export function buildReportSql(db: string, spec: ReportSpec): ReportSql {
     'rebills',
     'revenue_micros',
     ...(tbEligible ? ['trafficback'] : []),
+    ...(lpEligible ? ['lander_visits', 'lp_clicks'] : []),
   ]
     .map((c) => `sum(${c}) AS ${c}`)
     .join(', ')
   const query = `SELECT ${outerKeys.map((k) => `${k}, `).join('')}${sums}
     FROM (${branches.join('\n    UNION ALL\n    ')})${outerKeys.length ? ` GROUP BY ${outerKeys.join(', ')}` : ''}${spec.orderBy ? ` ORDER BY ${spec.orderBy}` : ''}${spec.limit !== undefined ? ' LIMIT {limit:UInt32}' : ''}`
-  return { query, params, clickSource, trafficback: tbEligible }
+  return { query, params, clickSource, trafficback: tbEligible, landers: lpEligible }
 }
 
 /** Options every report query accepts besides the workspace and range. */

@@ -9,7 +9,7 @@
  * (the redirect handler clamps cost and hops).
  */
 import fastJson from 'fast-json-stringify'
-import type { ClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
+import type { ClickEvent, LanderClickEvent, PipelineEvent, TrafficbackEvent, VisitEvent } from './events.ts'
 
 type Props<T> = Record<keyof T, { type: 'string' | 'number' | 'integer' }>
 
@@ -33,6 +33,7 @@ const clickProps: Props<ClickEvent> = {
   language: s,
   device: s,
   os: s,
+  os_version: s,
   browser: s,
   user_agent: s,
   referrer: s,
@@ -56,6 +57,23 @@ const clickProps: Props<ClickEvent> = {
   utm_term: s,
   utm_content: s,
   source: s,
+  destination_url: s,
+  lander_id: s,
+}
+
+const landerClickProps: Props<LanderClickEvent> = {
+  type: s,
+  click_id: s,
+  ts: n,
+  workspace_id: s,
+  campaign_id: s,
+  stream_id: s,
+  lander_id: s,
+  destination_id: s,
+  source_id: s,
+  is_unique: i,
+  country: s,
+  device: s,
   destination_url: s,
 }
 
@@ -110,6 +128,7 @@ const schema = (properties: Record<string, { type: 'string' | 'number' | 'intege
 const clickJson = fastJson(schema(clickProps))
 const trafficbackJson = fastJson(schema(trafficbackProps))
 const visitJson = fastJson(schema(visitProps))
+const landerClickJson = fastJson(schema(landerClickProps))
 
 /**
  * One event as a JSON string (no trailing newline).
@@ -123,6 +142,8 @@ export function serializeEvent(event: PipelineEvent): string {
       return trafficbackJson(event)
     case 'visit':
       return visitJson(event)
+    case 'lander_click':
+      return landerClickJson(event)
   }
 }
 
@@ -131,13 +152,13 @@ const MAX_TS = 7_258_118_400_000
 
 /**
  * Checks that a parsed spool line is an event the pipeline can store: `type` is `click` or
- * `trafficback` or `visit` and `ts` is epoch ms in [1970, 2200). Anything else is a corrupt line.
+ * `trafficback`, `visit` or `lander_click` and `ts` is epoch ms in [1970, 2200). Anything else is a corrupt line.
  */
 export function isStorableEvent(v: unknown): v is PipelineEvent {
   if (typeof v !== 'object' || v === null) return false
   const e = v as { type?: unknown; ts?: unknown }
   return (
-    (e.type === 'click' || e.type === 'trafficback' || e.type === 'visit') &&
+    (e.type === 'click' || e.type === 'trafficback' || e.type === 'visit' || e.type === 'lander_click') &&
     typeof e.ts === 'number' &&
     Number.isFinite(e.ts) &&
     e.ts >= 0 &&

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ClickEvent } from '../analytics/index.ts'
 import { newClickId } from '../routing/core/click-id.ts'
-import { recentClicksOf } from './click.lookup.ts'
+import { type RecentClicks, recentClicksOf, withLanderOffer } from './click.lookup.ts'
 
 function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
   return {
@@ -20,6 +20,7 @@ function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
     language: 'de',
     device: 'mobile',
     os: 'Android',
+    os_version: '',
     browser: 'Chrome',
     user_agent: 'UA',
     referrer: '',
@@ -44,6 +45,7 @@ function click(id: string, over: Partial<ClickEvent> = {}): ClickEvent {
     utm_content: '',
     source: '',
     destination_url: 'https://x.test/',
+    lander_id: '',
     ...over,
   }
 }
@@ -78,5 +80,50 @@ describe('recentClicksOf', () => {
     calls.length = 0
     expect(recentClicksOf(source).find('not-a-click-id')).toBeUndefined()
     expect(calls).toEqual([])
+  })
+})
+
+describe('withLanderOffer', () => {
+  const id = newClickId(1_717_243_200_123, new Uint8Array(10).fill(9))
+  const source = {
+    findRecentClick: (clickId: string, clickMs: number) =>
+      clickId === id ? click(id, { ts: clickMs, lander_id: 'lander-1', destination_id: '' }) : undefined,
+    findRecentLanderClick: (clickId: string, clickMs: number) =>
+      clickId === id
+        ? {
+            type: 'lander_click' as const,
+            click_id: id,
+            ts: clickMs + 5000,
+            workspace_id: 'ws',
+            campaign_id: 'c',
+            stream_id: 's',
+            lander_id: 'lander-1',
+            destination_id: 'offer-7',
+            source_id: 'src',
+            is_unique: 1 as const,
+            country: 'DE',
+            device: 'mobile',
+            destination_url: 'https://offer.test/',
+          }
+        : undefined,
+  }
+  // No ClickHouse is reached when the lander click is held in memory, or not needed.
+  const noHandle = {} as never
+
+  it('credits the offer the lander sent the visitor to', async () => {
+    const recent = recentClicksOf(source)
+    const info = recent.find(id)!
+    expect(info).toMatchObject({ lander_id: 'lander-1', destination_id: '' })
+    expect(await withLanderOffer(info, recent, noHandle)).toMatchObject({
+      lander_id: 'lander-1',
+      destination_id: 'offer-7',
+      stream_id: 's',
+    })
+  })
+
+  it('leaves a click without lander alone', async () => {
+    const info = recentClicksOf({ findRecentClick: () => click(id) }).find(id)!
+    const none: RecentClicks = { find: () => undefined }
+    expect(await withLanderOffer(info, none, noHandle)).toBe(info)
   })
 })

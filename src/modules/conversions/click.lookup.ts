@@ -8,7 +8,7 @@
  * postback after a restart) finds it in ClickHouse. A click on neither answers
  * `unknown_click` (404), and the network's retry a few seconds later matches.
  */
-import type { ClickEvent } from '../analytics/index.ts'
+import type { ClickEvent, LanderClickEvent } from '../analytics/index.ts'
 import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import { clickIdTime } from '../routing/index.ts'
 
@@ -19,11 +19,19 @@ export interface ClickInfo {
   workspace_id: string
   campaign_id: string
   stream_id: string
+  /**
+   * The offer the visitor was sent to. For a click that went through a lander (`lander_id`
+   * set) this is the offer its lander's call to action led to (see {@link withLanderOffer}),
+   * "" while no CTA click is known.
+   */
   destination_id: string
   source_id: string
+  /** The lander the visitor saw first; "" = straight to the offer. */
+  lander_id: string
   country: string
   device: string
   os: string
+  os_version: string
   browser: string
   cost_micros: number
   currency: string
@@ -46,11 +54,21 @@ export interface ClickInfo {
  */
 export interface RecentClicks {
   find(clickId: string): ClickInfo | undefined
+  /** The first lander CTA click of `clickId` held here (a click that went through a lander). */
+  findLanderClick?(clickId: string): LanderOffer | undefined
+}
+
+/** Where a lander's call to action sent a click: its first `lander_clicks` row. */
+export interface LanderOffer {
+  stream_id: string
+  destination_id: string
 }
 
 /** What {@link recentClicksOf} needs of the click pipeline (analytics `Pipeline.findRecentClick`). */
 export interface RecentClickSource {
   findRecentClick(clickId: string, clickMs: number): ClickEvent | undefined
+  /** Analytics `Pipeline.findRecentLanderClick`; absent = none held. */
+  findRecentLanderClick?(clickId: string, clickMs: number): LanderClickEvent | undefined
 }
 
 function infoOf(e: ClickEvent): ClickInfo {
@@ -62,9 +80,12 @@ function infoOf(e: ClickEvent): ClickInfo {
     stream_id: e.stream_id,
     destination_id: e.destination_id,
     source_id: e.source_id,
+    // Spool lines written before these fields existed lack them.
+    lander_id: e.lander_id ?? '',
     country: e.country,
     device: e.device,
     os: e.os,
+    os_version: e.os_version ?? '',
     browser: e.browser,
     cost_micros: e.cost_micros,
     currency: e.currency,
@@ -99,6 +120,12 @@ export function recentClicksOf(pipeline: RecentClickSource): RecentClicks {
       const e = pipeline.findRecentClick(clickId, ms)
       return e ? infoOf(e) : undefined
     },
+    findLanderClick(clickId) {
+      const ms = clickIdTime(clickId)
+      if (ms === undefined || !pipeline.findRecentLanderClick) return undefined
+      const e = pipeline.findRecentLanderClick(clickId, ms)
+      return e ? { stream_id: e.stream_id, destination_id: e.destination_id } : undefined
+    },
   }
 }
 
@@ -131,7 +158,7 @@ export async function findClickInClickHouse(
   if (!IDENT.test(handle.database)) throw new Error(`invalid ClickHouse database name ${handle.database}`)
   const rs = await handle.client.query({
     query: `SELECT click_id, toUnixTimestamp64Milli(ts) AS ts_ms, workspace_id, campaign_id, stream_id,
-        destination_id, source_id, country, device, os, browser, cost_micros, currency, external_id,
+        destination_id, source_id, lander_id, country, device, os, os_version, browser, cost_micros, currency, external_id,
         sub1, sub2, sub3, sub4, sub5, sub6, sub7, sub8, sub9, sub10
       FROM ${handle.database}.clicks
       WHERE workspace_id = {ws:String} AND click_id = {id:String}
@@ -152,4 +179,55 @@ export async function findClickInClickHouse(
   // range filter would compare the millisecond number instead of the column.
   const { ts_ms, ...rest } = row
   return { ...(rest as unknown as ClickInfo), ts: Number(ts_ms), cost_micros: Number(row.cost_micros) }
+}
+
+/**
+ * The first lander CTA click of `clickId` in ClickHouse (`<db>.lander_clicks`, within
+ * `workspaceId`, from the click's time `clickMs` to 24 h after it: a lander session lives
+ * no longer), or undefined when the visitor never clicked through.
+ * @throws the ClickHouse error when the store is unreachable.
+ */
+export async function findLanderClickInClickHouse(
+  handle: ClickHouseHandle,
+  workspaceId: string,
+  clickId: string,
+  clickMs: number,
+): Promise<LanderOffer | undefined> {
+  if (!IDENT.test(handle.database)) throw new Error(`invalid ClickHouse database name ${handle.database}`)
+  const rs = await handle.client.query({
+    query: `SELECT stream_id, destination_id FROM ${handle.database}.lander_clicks
+      WHERE workspace_id = {ws:String} AND click_id = {id:String}
+        AND ts >= {from:DateTime64(3, 'UTC')} AND ts < {to:DateTime64(3, 'UTC')}
+      ORDER BY ts
+      LIMIT 1`,
+    format: 'JSONEachRow',
+    query_params: {
+      ws: workspaceId,
+      id: clickId,
+      from: chTime(Math.max(0, clickMs - 60_000)),
+      to: chTime(clickMs + CLICK_LOOKUP_WINDOW_MS),
+    },
+  })
+  const [row] = await rs.json<LanderOffer>()
+  return row ? { stream_id: String(row.stream_id), destination_id: String(row.destination_id) } : undefined
+}
+
+/**
+ * A click that went through a lander (`lander_id` set, `destination_id` "") credited to the
+ * offer its lander's call to action led to: the first lander click held in memory
+ * (`recent.findLanderClick`), else the first in ClickHouse. Any other click, or one whose
+ * visitor never clicked through, is returned as it is.
+ * @throws the ClickHouse error when the store is unreachable.
+ */
+export async function withLanderOffer(
+  click: ClickInfo,
+  recent: RecentClicks,
+  handle: ClickHouseHandle,
+): Promise<ClickInfo> {
+  if (click.lander_id === '' || click.destination_id !== '') return click
+  const offer =
+    recent.findLanderClick?.(click.click_id) ??
+    (await findLanderClickInClickHouse(handle, click.workspace_id, click.click_id, click.ts))
+  if (!offer || offer.destination_id === '') return click
+  return { ...click, destination_id: offer.destination_id, stream_id: offer.stream_id || click.stream_id }
 }

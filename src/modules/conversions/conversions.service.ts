@@ -22,7 +22,13 @@ import { type Clock, nowMs, systemClock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import type { Logger } from '../../platform/logger.ts'
 import { clickIdTime, isClickId } from '../routing/index.ts'
-import { type ClickInfo, NO_RECENT_CLICKS, findClickInClickHouse, type RecentClicks } from './click.lookup.ts'
+import {
+  type ClickInfo,
+  findClickInClickHouse,
+  NO_RECENT_CLICKS,
+  type RecentClicks,
+  withLanderOffer,
+} from './click.lookup.ts'
 import {
   admitPostback,
   clickRefusal,
@@ -316,8 +322,13 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
 
   async function findClick(workspaceId: string, clickId: string): Promise<ClickInfo | undefined> {
     const cached = recentClicks.find(clickId)
-    if (cached) return cached.workspace_id === workspaceId ? cached : undefined
-    return findClickInClickHouse(clickhouse, workspaceId, clickId)
+    const click = cached
+      ? cached.workspace_id === workspaceId
+        ? cached
+        : undefined
+      : await findClickInClickHouse(clickhouse, workspaceId, clickId)
+    // A click that went through a lander: credit the offer its call to action led to.
+    return click ? withLanderOffer(click, recentClicks, clickhouse) : undefined
   }
 
   let syncTimer: NodeJS.Timeout | undefined

@@ -32,6 +32,15 @@ export {
   updateDestination,
 } from './repository/destinations.repository.ts'
 export {
+  createLander,
+  deleteLander,
+  getLander,
+  type LanderInput,
+  type LanderRecord,
+  listLanders,
+  updateLander,
+} from './repository/landers.repository.ts'
+export {
   type CampaignInput,
   type CampaignRecord,
   createCampaign,

@@ -64,6 +64,14 @@ import {
   type StreamRecord,
   updateStream,
 } from './repository/streams.repository.ts'
+import {
+  createLander,
+  deleteLander,
+  getLander,
+  type LanderRecord,
+  listLanders,
+  updateLander,
+} from './repository/landers.repository.ts'
 import type { Page } from './repository/scoped.repository.ts'
 import {
   affiliateNetworkInput,
@@ -71,6 +79,7 @@ import {
   campaignInput,
   destinationInput,
   healthCheckSchema,
+  landerInput,
   scheduleSchema,
   streamInput,
   trafficbackSchema,
@@ -204,6 +213,27 @@ const destinationJson = (r: DestinationRecord): z.output<typeof destinationOut> 
   updated_at: iso(r.updatedAt),
 })
 
+const landerOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  url: z.string(),
+  status: z.enum(['active', 'paused', 'archived']),
+  tags: z.array(z.string()),
+  notes: z.string(),
+  created_at: ts,
+  updated_at: ts,
+})
+const landerJson = (r: LanderRecord): z.output<typeof landerOut> => ({
+  id: r.id,
+  name: r.name,
+  url: r.url,
+  status: r.status,
+  tags: r.tags,
+  notes: r.notes,
+  created_at: iso(r.createdAt),
+  updated_at: iso(r.updatedAt),
+})
+
 function campaignOutSchema() {
   return z.object({
     id: z.uuid(),
@@ -263,6 +293,7 @@ const streamOut = z.object({
   exploration: z.number(),
   active: z.boolean(),
   destinations: z.array(z.object({ destination_id: z.uuid(), weight: z.number(), active: z.boolean() })),
+  landers: z.array(z.object({ lander_id: z.uuid(), weight: z.number(), active: z.boolean() })),
   created_at: ts,
   updated_at: ts,
 })
@@ -282,6 +313,7 @@ const streamJson = (r: StreamRecord): z.output<typeof streamOut> => ({
     weight: d.weight,
     active: d.active,
   })),
+  landers: r.landers.map((l) => ({ lander_id: l.landerId, weight: l.weight, active: l.active })),
   created_at: iso(r.createdAt),
   updated_at: iso(r.updatedAt),
 })
@@ -384,8 +416,8 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
 }
 
 /**
- * The routing configuration API: `/sources`, `/networks`, `/destinations`, `/campaigns`,
- * `/streams`, each with list / create / get / patch / delete. Register under `/api/v1` after
+ * The routing configuration API: `/sources`, `/networks`, `/destinations` (alias `/offers`),
+ * `/landers`, `/campaigns`, `/streams`, each with list / create / get / patch / delete. Register under `/api/v1` after
  * the auth hook.
  */
 export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
@@ -469,20 +501,41 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       update: (ws, id, b) => updateNetwork(db, ws, id, b),
       remove: (ws, id) => deleteNetwork(db, ws, id),
     })
+    // Offers are the destinations: `/offers` is the name the UI uses, `/destinations` the
+    // original path, kept as an alias (same rows, same shapes).
+    for (const [path, tag] of [
+      ['/destinations', 'destinations'],
+      ['/offers', 'offers'],
+    ] as const) {
+      crud(app, {
+        path,
+        tag,
+        query: listQuery,
+        create: z.strictObject(destinationInput.shape),
+        patch: patchSchema(destinationInput),
+        out: destinationOut,
+        json: destinationJson,
+        check: healthTargets,
+        list: (ws, q) => listDestinations(db, ws, q),
+        get: (ws, id) => getDestination(db, ws, id),
+        insert: (ws, b) => createDestination(db, ws, b),
+        update: (ws, id, b) => updateDestination(db, ws, id, b),
+        remove: (ws, id) => deleteDestination(db, ws, id),
+      })
+    }
     crud(app, {
-      path: '/destinations',
-      tag: 'destinations',
+      path: '/landers',
+      tag: 'landers',
       query: listQuery,
-      create: z.strictObject(destinationInput.shape),
-      patch: patchSchema(destinationInput),
-      out: destinationOut,
-      json: destinationJson,
-      check: healthTargets,
-      list: (ws, q) => listDestinations(db, ws, q),
-      get: (ws, id) => getDestination(db, ws, id),
-      insert: (ws, b) => createDestination(db, ws, b),
-      update: (ws, id, b) => updateDestination(db, ws, id, b),
-      remove: (ws, id) => deleteDestination(db, ws, id),
+      create: z.strictObject(landerInput.shape),
+      patch: patchSchema(landerInput),
+      out: landerOut,
+      json: landerJson,
+      list: (ws, q) => listLanders(db, ws, q),
+      get: (ws, id) => getLander(db, ws, id),
+      insert: (ws, b) => createLander(db, ws, b),
+      update: (ws, id, b) => updateLander(db, ws, id, b),
+      remove: (ws, id) => deleteLander(db, ws, id),
     })
     crud(app, {
       path: '/campaigns',

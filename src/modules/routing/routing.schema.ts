@@ -214,6 +214,27 @@ export const destinationInput = z.object({
   health_check: healthCheckSchema.optional().nullable(),
 })
 
+/**
+ * A lander (pre-landing page the buyer hosts). Its `url` is a redirect target with the same
+ * safe macros as an offer's (`{click_id}`, `{sub1}`…), never fetched, so any host. Its call to
+ * action links to the campaign's lander click URL `/lp/<alias>/click` (README "Landers").
+ */
+export const landerInput = z.object({
+  name,
+  url: z
+    .string()
+    .max(4000)
+    .refine((u) => /^https?:\/\/[^/{}\s?#]+/i.test(u), 'must be an absolute http(s) URL with a literal host'),
+  status: status.default('active'),
+  /** Free labels for filtering the list (each 1–50 chars, at most 50, duplicates dropped). */
+  tags: z
+    .array(z.string().trim().min(1).max(50))
+    .max(50)
+    .transform((t) => [...new Set(t)])
+    .default([]),
+  notes: z.string().max(5000).default(''),
+})
+
 export const campaignInput = z.object({
   name,
   /** URL path segment: /c/{alias}. */
@@ -234,6 +255,13 @@ export const streamDestinationInput = z.object({
   active: z.boolean().default(true),
 })
 
+/** One entry of a stream's lander list (weighted random among the active ones). */
+export const streamLanderInput = z.object({
+  lander_id: id,
+  weight: z.number().int().min(0).max(10000).default(100),
+  active: z.boolean().default(true),
+})
+
 export const streamInput = z.object({
   campaign_id: id,
   name,
@@ -247,4 +275,10 @@ export const streamInput = z.object({
   active: z.boolean().default(true),
   /** Ordered list (order matters for waterfall). */
   destinations: z.array(streamDestinationInput).max(200).default([]),
+  /**
+   * Landers shown before the offer: with at least one active lander, visitors go to a lander
+   * (picked by weight) and its call to action leads to one of `destinations`. Empty = straight
+   * to an offer.
+   */
+  landers: z.array(streamLanderInput).max(50).default([]),
 })

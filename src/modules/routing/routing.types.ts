@@ -11,6 +11,8 @@ export interface ConfigRows {
   streams: StreamRow[]
   destinations: DestinationRow[]
   sources: SourceRow[]
+  /** Landers (pre-landing pages); absent = none. */
+  landers?: LanderRow[]
 }
 
 export interface SourceRow {
@@ -51,6 +53,18 @@ export interface StreamRow {
   active: boolean
   /** In configured order. */
   destinations: { destinationId: string; weight: number; active: boolean }[]
+  /** The stream's lander list in configured order; absent or empty = visitors go straight to an offer. */
+  landers?: { landerId: string; weight: number; active: boolean }[]
+}
+
+/** A lander: a pre-landing page the buyer hosts; its call to action links to `/lp/:alias/click`. */
+export interface LanderRow {
+  id: string
+  workspaceId: string
+  name: string
+  /** http(s) URL template with the same safe macros as an offer's (`{click_id}`, `{sub1}`…). */
+  url: string
+  status: 'active' | 'paused' | 'archived'
 }
 
 export interface DestinationRow {
@@ -81,6 +95,8 @@ export interface RequestContext {
   language: string
   device: 'desktop' | 'mobile' | 'tablet' | 'other'
   os: string
+  /** OS version as ua-parser-js reports it ("17.0", "10"); "" when unknown. */
+  osVersion: string
   browser: string
   userAgent: string
   referrer: string
@@ -132,7 +148,8 @@ export interface StreamTrace {
 
 export interface RouteTrace {
   streams: StreamTrace[]
-  picked?: { streamId: string; destinationId: string; strategy: Strategy; url: string }
+  /** The pick; `landerId` set (and `destinationId` "") when the visitor was sent to a lander first. */
+  picked?: { streamId: string; destinationId: string; strategy: Strategy; url: string; landerId?: string }
   trafficback?: { reason: string; target: Trafficback }
 }
 
@@ -153,7 +170,13 @@ export type Decision =
       kind: 'redirect'
       campaignId: string
       streamId: string
+      /** The offer; "" when the visitor goes to a lander first (`landerId`). */
       destinationId: string
+      /**
+       * Set when the stream has landers: the visitor goes to this lander (`url` is the lander's)
+       * and the offer is chosen when the lander's call to action is clicked (`routeOffer`).
+       */
+      landerId?: string
       url: string
       /** Visitor not seen in this campaign within its anti-repeat/uniqueness window (default 24 h). */
       unique: boolean

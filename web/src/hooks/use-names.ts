@@ -1,11 +1,12 @@
 /**
  * Names of configured objects for report keys: reports return ids (campaign, stream,
- * destination, source, network); this joins them to names from the list endpoints
+ * destination, lander, source, network); this joins them to names from the list endpoints
  * (first 500 of each, fetched only for the dimensions on screen).
  */
 import { useCallback, useMemo } from 'react'
 import { useCampaigns } from '@/hooks/api/campaigns'
 import { useDestinations } from '@/hooks/api/destinations'
+import { useLanders } from '@/hooks/api/landers'
 import { useNetworks } from '@/hooks/api/networks'
 import { useSources } from '@/hooks/api/sources'
 import { useStreams } from '@/hooks/api/streams'
@@ -41,6 +42,7 @@ export function useNames(dims: readonly string[]) {
   const campaigns = useCampaigns(LIMIT, { enabled: need('campaign') })
   const streams = useStreams(LIMIT, { enabled: need('stream') })
   const destinations = useDestinations(LIMIT, { enabled: need('destination') })
+  const landers = useLanders(LIMIT, { enabled: need('lander') })
   const sources = useSources(LIMIT, { enabled: need('source') })
   const networks = useNetworks(LIMIT, { enabled: need('network') })
   const lists = useMemo<Record<IdDimension, { id: string; name: string }[] | undefined>>(
@@ -48,10 +50,11 @@ export function useNames(dims: readonly string[]) {
       campaign: campaigns.data?.items,
       stream: streams.data?.items,
       destination: destinations.data?.items,
+      lander: landers.data?.items,
       source: sources.data?.items,
       network: networks.data?.items,
     }),
-    [campaigns.data, streams.data, destinations.data, sources.data, networks.data],
+    [campaigns.data, streams.data, destinations.data, landers.data, sources.data, networks.data],
   )
   const options = useCallback((d: IdDimension) => lists[d] ?? [], [lists])
   const nameOf = useCallback(

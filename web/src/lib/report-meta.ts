@@ -60,7 +60,7 @@ export function formatMetric(key: MetricKey, value: number | null | undefined, c
 }
 
 /** Dimensions whose keys are ids of configured objects (shown by name). */
-export const ID_DIMENSIONS = ['campaign', 'stream', 'destination', 'source', 'network'] as const
+export const ID_DIMENSIONS = ['campaign', 'stream', 'destination', 'lander', 'source', 'network'] as const
 /** One of {@link ID_DIMENSIONS}. */
 export type IdDimension = (typeof ID_DIMENSIONS)[number]
 
@@ -73,6 +73,7 @@ export function dimensionLabel(d: ReportDimension): string {
     campaign: 'Campaign',
     stream: 'Stream',
     destination: 'Destination',
+    lander: 'Lander',
     source: 'Traffic source',
     network: 'Affiliate network',
     country: 'Country',
@@ -90,7 +91,7 @@ export function dimensionLabel(d: ReportDimension): string {
 
 /** Dimension groups for the pickers. */
 export const DIMENSION_GROUPS: { label: string; dims: ReportDimension[] }[] = [
-  { label: 'Setup', dims: ['campaign', 'stream', 'destination', 'source', 'network'] },
+  { label: 'Setup', dims: ['campaign', 'stream', 'destination', 'lander', 'source', 'network'] },
   { label: 'Visitor', dims: ['country', 'language', 'device', 'os', 'os_version', 'browser'] },
   { label: 'Time', dims: ['hour'] },
   { label: 'Sub IDs', dims: REPORT_DIMENSIONS.filter((d) => /^sub\d+$/.test(d)) },
@@ -99,3 +100,31 @@ export const DIMENSION_GROUPS: { label: string; dims: ReportDimension[] }[] = [
 
 /** Report rows key a missing value (nothing recorded) as `''`. */
 export const EMPTY_KEY_LABEL = '(none)'
+
+/**
+ * Lander metrics of a breakdown grouped by lander (`lander_visits`, `lp_clicks`, `lp_ctr`;
+ * see src/modules/analytics/REPORTS.md): present on the rows only then.
+ */
+export const LANDER_METRIC_META = {
+  lander_visits: {
+    label: 'Lander visits',
+    short: 'LP visits',
+    kind: 'count',
+    help: 'Clicks sent to a lander first',
+  },
+  lp_clicks: {
+    label: 'Lander clicks',
+    short: 'LP clicks',
+    kind: 'count',
+    help: "Visitors who clicked the lander's button (once per visit)",
+  },
+  lp_ctr: { label: 'Lander CTR', short: 'LP CTR', kind: 'percent', help: 'Lander clicks ÷ lander visits' },
+} as const satisfies Record<string, { label: string; short: string; kind: MetricKind; help: string }>
+
+/** One of the lander metrics. */
+export type LanderMetricKey = keyof typeof LANDER_METRIC_META
+
+/** A lander metric value as text. */
+export function formatLanderMetric(key: LanderMetricKey, value: number | null | undefined): string {
+  return LANDER_METRIC_META[key].kind === 'percent' ? formatPercent(value) : formatInt(value)
+}

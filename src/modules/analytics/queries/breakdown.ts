@@ -27,6 +27,12 @@ export interface BreakdownRow extends ReportMetrics {
   keys: string[]
   /** Trafficback requests of the campaign; only when grouping by campaign alone. */
   trafficback?: number
+  /** Clicks sent to a lander first; only with lander metrics (see {@link breakdown}'s `landers`). */
+  lander_visits?: number
+  /** Unique clicks on landers' calls to action (one per visit however often clicked). */
+  lp_clicks?: number
+  /** lp_clicks / lander_visits × 100, percent rounded to 4 decimals; null when no lander visits. */
+  lp_ctr?: number | null
 }
 
 /**
@@ -36,6 +42,8 @@ export interface BreakdownRow extends ReportMetrics {
  * grouping by campaign alone also counts trafficback (campaigns with trafficback but no
  * clicks appear with 0 clicks).
  * @param opts.limit rows returned, default {@link BREAKDOWN_LIMIT}.
+ * @param opts.landers add the lander metrics (`lander_visits`, `lp_clicks`, `lp_ctr`); default:
+ *   when grouping by `lander`. Only for dimensions `lander_clicks` carries (`LANDER_CLICK_COLUMNS`).
  * @throws the ClickHouse error when the store is unreachable.
  */
 export async function breakdown(
@@ -43,12 +51,12 @@ export async function breakdown(
   workspaceId: string,
   by: ReportDimension | readonly ReportDimension[],
   range: ReportRange,
-  opts: ReportOptions & { limit?: number } = {},
+  opts: ReportOptions & { limit?: number; landers?: boolean } = {},
 ): Promise<BreakdownRow[]> {
   const db = assertIdentifier(handle.database)
   const dims = typeof by === 'string' ? [by] : [...by]
   if (dims.length < 1 || dims.length > 6) throw new Error('breakdown takes 1 to 6 dimensions')
-  const { limit, ...rest } = opts
+  const { limit, landers, ...rest } = opts
   const networks =
     rest.networks ??
     (needsNetworks({ dims, filters: rest.filters })
@@ -62,6 +70,7 @@ export async function breakdown(
     networks,
     dims,
     trafficback: withTrafficback,
+    landers: landers ?? dims.includes('lander'),
     orderBy: `clicks DESC, conversions DESC, ${dims.map((_, i) => `k${i} ASC`).join(', ')}`,
     limit: Math.max(1, Math.min(BREAKDOWN_MAX_LIMIT, Math.trunc(limit ?? BREAKDOWN_LIMIT))),
   })
@@ -76,6 +85,12 @@ export async function breakdown(
       ...finalizeMetrics(sumsOf(r)),
     }
     if (withTrafficback) out.trafficback = Number(r.trafficback ?? 0)
+    if (sql.landers) {
+      const visits = Number(r.lander_visits ?? 0)
+      out.lander_visits = visits
+      out.lp_clicks = Number(r.lp_clicks ?? 0)
+      out.lp_ctr = visits > 0 ? Math.round((out.lp_clicks / visits) * 1_000_000) / 10_000 : null
+    }
     return out
   })
 }

@@ -27,10 +27,12 @@ export {
   renderUrl,
 } from './macros.ts'
 export type { RouteOptions } from './router.ts'
-export { route } from './router.ts'
+export { route, routeOffer } from './router.ts'
 export type {
   CompiledCampaign,
   CompiledDestination,
+  CompiledLander,
+  CompiledLanderLink,
   CompiledLink,
   CompiledStream,
   Snapshot,

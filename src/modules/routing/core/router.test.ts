@@ -416,6 +416,7 @@ describe('never throws', () => {
     language: str,
     device: fc.constantFrom('desktop' as const, 'mobile' as const, 'tablet' as const, 'other' as const),
     os: str,
+    osVersion: str,
     browser: str,
     userAgent: fc.string({ unit: 'binary', maxLength: 40 }),
     referrer: fc.string({ unit: 'binary', maxLength: 40 }),

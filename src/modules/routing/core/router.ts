@@ -12,11 +12,13 @@ import { type MacroName, renderCompiledUrl } from './macros.ts'
 import type {
   CompiledCampaign,
   CompiledDestination,
+  CompiledLander,
+  CompiledLanderLink,
   CompiledLink,
   CompiledStream,
   Snapshot,
 } from './snapshot.ts'
-import { type Candidate, selectDestination } from './strategies.ts'
+import { type Candidate, pickWeighted, selectDestination } from './strategies.ts'
 import { str } from './text.ts'
 
 /** Options of {@link route}. */
@@ -27,6 +29,11 @@ export interface RouteOptions {
    * matched-but-exhausted streams always list their destinations' drop reasons.
    */
   readonly trace?: boolean
+  /**
+   * Route straight to an offer even where the winning stream has landers (a lander's call to
+   * action that could not be tied to its stream, see {@link routeOffer}).
+   */
+  readonly skipLanders?: boolean
 }
 
 /** A link whose destination resolved (CompiledLink already has the Candidate fields). */
@@ -45,6 +52,12 @@ const NONE: Trafficback = { type: 'none' }
  * - Streams are tried in snapshot order (forced, regular by priority, default). The first
  *   stream whose conditions match and that has at least one available destination wins;
  *   a matching stream with nothing available is recorded in the trace and skipped.
+ * - A winning stream with available landers (link and lander active) sends the visitor to
+ *   one of them, picked by weight (weighted random): the decision's `landerId` is set, its
+ *   `destinationId` is "" and its `url` is the lander's, rendered with the same macros. No
+ *   offer is counted then: {@link routeOffer} picks it when the lander's CTA is clicked. The
+ *   stream must still have an available offer, or it counts as exhausted (a lander whose
+ *   CTA leads nowhere is worse than the next stream). `options.skipLanders` ignores landers.
  * - The winning stream's strategy picks the destination; its URL template is rendered
  *   with `{click_id}` = `clickId` and values from the request (URL-encoded). Inbound
  *   `url` / `redirect_url` parameters are never read.
@@ -73,7 +86,16 @@ export function route(
   options: RouteOptions = {},
 ): Decision {
   try {
-    return routeUnsafe(snapshot, campaign, ctx, state, now, clickId, options.trace === true)
+    return routeUnsafe(
+      snapshot,
+      campaign,
+      ctx,
+      state,
+      now,
+      clickId,
+      options.trace === true,
+      options.skipLanders === true,
+    )
   } catch (err) {
     return routingError(campaign, ctx, err)
   }
@@ -87,6 +109,7 @@ function routeUnsafe(
   now: Date,
   clickId: string,
   detailed: boolean,
+  skipLanders: boolean,
 ): Decision {
   const env = new RequestEnv(ctx, state, now, campaign.id, campaign.timezone)
   const unique = env.isUniqueWithin(campaign.uniqueWindowMs)
@@ -114,47 +137,159 @@ function routeUnsafe(
       exhausted.push(stream.name)
       continue
     }
-    const selection = selectDestination(stream.strategy, candidates, {
-      state,
-      cursor: stream.strategy === 'round_robin' ? state.roundRobinCursor(stream.id) : 0,
-      listLength: stream.links.length,
-      exploration: stream.exploration,
-    })
-    const picked = candidates[selection.index] ?? candidates[0]!
-    const destination = picked.destination
-    const url = renderCompiledUrl(destination.template, macroValue, {
-      env,
-      campaign,
-      stream,
-      destination,
-      clickId,
-    })
-    const effects: RouteEffects = { countDestination: destination.id, rememberCampaign }
-    if (campaign.antiRepeat.enabled) {
-      effects.rememberDestination = { userKey: env.userKey, destinationId: destination.id }
+    if (!skipLanders && stream.landers.length > 0) {
+      const lander = pickLander(stream, state)
+      if (lander) {
+        const url = renderCompiledUrl(lander.template, macroValue, {
+          env,
+          campaign,
+          stream,
+          destination: undefined,
+          clickId,
+        })
+        return {
+          kind: 'redirect',
+          campaignId: campaign.id,
+          streamId: stream.id,
+          destinationId: '',
+          landerId: lander.id,
+          url,
+          unique,
+          // The offer is counted (caps, anti-repeat, round robin) when the lander's CTA is clicked.
+          effects: { rememberCampaign },
+          trace: {
+            streams,
+            picked: {
+              streamId: stream.id,
+              destinationId: '',
+              strategy: stream.strategy,
+              url,
+              landerId: lander.id,
+            },
+          },
+        }
+      }
     }
-    if (selection.nextCursor !== undefined) {
-      effects.roundRobin = { streamId: stream.id, cursor: selection.nextCursor }
-    }
-    return {
-      kind: 'redirect',
-      campaignId: campaign.id,
-      streamId: stream.id,
-      destinationId: destination.id,
-      url,
-      unique,
-      effects,
-      trace: {
-        streams,
-        picked: { streamId: stream.id, destinationId: destination.id, strategy: stream.strategy, url },
-      },
-    }
+    return offerDecision(campaign, stream, candidates, env, state, clickId, unique, rememberCampaign, streams)
   }
   const reason =
     exhausted.length === 0
       ? 'no stream matched'
       : `no destination available in stream${exhausted.length > 1 ? 's' : ''} ${exhausted.join(', ')}`
   return trafficback(snapshot, campaign, reason, unique, rememberCampaign, streams)
+}
+
+/**
+ * The stream's pick among `candidates` (non-empty) by its strategy, rendered with `clickId`,
+ * and the effects of delivering it (cap count, anti-repeat memory, round-robin cursor).
+ */
+function offerDecision(
+  campaign: CompiledCampaign,
+  stream: CompiledStream,
+  candidates: Link[],
+  env: RequestEnv,
+  state: RouterState,
+  clickId: string,
+  unique: boolean,
+  rememberCampaign: RouteEffects['rememberCampaign'],
+  streams: StreamTrace[],
+): Decision {
+  const selection = selectDestination(stream.strategy, candidates, {
+    state,
+    cursor: stream.strategy === 'round_robin' ? state.roundRobinCursor(stream.id) : 0,
+    listLength: stream.links.length,
+    exploration: stream.exploration,
+  })
+  const picked = candidates[selection.index] ?? candidates[0]!
+  const destination = picked.destination
+  const url = renderCompiledUrl(destination.template, macroValue, {
+    env,
+    campaign,
+    stream,
+    destination,
+    clickId,
+  })
+  const effects: RouteEffects = { countDestination: destination.id, rememberCampaign }
+  if (campaign.antiRepeat.enabled) {
+    effects.rememberDestination = { userKey: env.userKey, destinationId: destination.id }
+  }
+  if (selection.nextCursor !== undefined) {
+    effects.roundRobin = { streamId: stream.id, cursor: selection.nextCursor }
+  }
+  return {
+    kind: 'redirect',
+    campaignId: campaign.id,
+    streamId: stream.id,
+    destinationId: destination.id,
+    url,
+    unique,
+    effects,
+    trace: {
+      streams,
+      picked: { streamId: stream.id, destinationId: destination.id, strategy: stream.strategy, url },
+    },
+  }
+}
+
+/**
+ * The stream's lander for this visit: weighted random (one `state.random()` draw) among its
+ * available landers (link active, lander active with a usable URL); undefined when none is.
+ */
+function pickLander(stream: CompiledStream, state: RouterState): CompiledLander | undefined {
+  const available: CompiledLanderLink[] = []
+  for (const l of stream.landers) {
+    if (l.active && l.lander !== undefined && l.lander.row.status === 'active') available.push(l)
+  }
+  if (available.length === 0) return undefined
+  return (available[pickWeighted(available, state)] ?? available[0]!).lander
+}
+
+/**
+ * Routes the call to action of a lander (`GET /lp/:alias/click`): the offer is chosen among
+ * the offers of stream `streamId` — the stream that sent the visitor to the lander — by the
+ * stream's strategy, with availability (status, schedule, caps, health, anti-repeat) as in
+ * {@link route}; the stream's conditions are not evaluated again. `clickId` and the request's
+ * query (the shell puts the original click's sub IDs and `external_id` there) render the
+ * offer URL. When the campaign is no longer active, the stream is gone from it or none of its
+ * offers is available, the campaign is routed afresh without landers (`route` with
+ * `skipLanders`), which may end in trafficback. The decision is never a lander. Never throws.
+ */
+export function routeOffer(
+  snapshot: Snapshot,
+  campaign: CompiledCampaign,
+  streamId: string,
+  ctx: RequestContext,
+  state: RouterState,
+  now: Date,
+  clickId: string,
+  options: RouteOptions = {},
+): Decision {
+  try {
+    const detailed = options.trace === true
+    const stream = campaign.status === 'active' ? campaign.streams.find((s) => s.id === streamId) : undefined
+    if (stream) {
+      const env = new RequestEnv(ctx, state, now, campaign.id, campaign.timezone)
+      const verdicts: Verdict[] = []
+      const candidates = availableLinks(stream, env, campaign.antiRepeat, verdicts)
+      if (candidates.length > 0) {
+        const entry: StreamTrace = {
+          streamId: stream.id,
+          name: stream.name,
+          kind: stream.kind,
+          matched: true,
+        }
+        if (detailed) entry.destinations = verdicts
+        const unique = env.isUniqueWithin(campaign.uniqueWindowMs)
+        const rememberCampaign = { userKey: env.userKey, campaignId: campaign.id }
+        return offerDecision(campaign, stream, candidates, env, state, clickId, unique, rememberCampaign, [
+          entry,
+        ])
+      }
+    }
+    return routeUnsafe(snapshot, campaign, ctx, state, now, clickId, detailed, true)
+  } catch (err) {
+    return routingError(campaign, ctx, err)
+  }
 }
 
 /** Available links of a stream in configured order; appends every link's verdict to `verdicts`. */
@@ -187,7 +322,8 @@ interface MacroSource {
   readonly env: RequestEnv
   readonly campaign: CompiledCampaign
   readonly stream: CompiledStream
-  readonly destination: CompiledDestination
+  /** undefined when rendering a lander URL (`{destination_id}` is then ""). */
+  readonly destination: CompiledDestination | undefined
   readonly clickId: string
 }
 
@@ -201,7 +337,7 @@ function macroValue(name: MacroName, m: MacroSource): string {
     case 'stream_id':
       return m.stream.id
     case 'destination_id':
-      return m.destination.id
+      return m.destination?.id ?? ''
     case 'country':
       return m.env.country
     case 'device':

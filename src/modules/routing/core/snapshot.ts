@@ -3,7 +3,14 @@
  * schedules, URL templates, stream order) so that routing a click only reads.
  */
 import type { Strategy, Trafficback } from '../routing.schema.ts'
-import type { CampaignRow, ConfigRows, DestinationRow, SourceRow, StreamRow } from '../routing.types.ts'
+import type {
+  CampaignRow,
+  ConfigRows,
+  DestinationRow,
+  LanderRow,
+  SourceRow,
+  StreamRow,
+} from '../routing.types.ts'
 import { type CompiledConditions, compileConditions } from './conditions.ts'
 import { type CompiledSchedule, compileSchedule, isValidTimeZone } from './local-time.ts'
 import { type CompiledUrlTemplate, compileUrlTemplate } from './macros.ts'
@@ -31,6 +38,26 @@ export interface CompiledLink {
   readonly destination: CompiledDestination | undefined
 }
 
+/** A lander ready for routing (its URL compiled like an offer's). */
+export interface CompiledLander {
+  readonly id: string
+  readonly workspaceId: string
+  readonly name: string
+  readonly row: LanderRow
+  readonly template: CompiledUrlTemplate
+}
+
+/** One entry of a stream's lander list. */
+export interface CompiledLanderLink {
+  readonly landerId: string
+  /** Non-negative integer weight (the lander rotation is weighted random). */
+  readonly weight: number
+  readonly active: boolean
+  readonly position: number
+  /** undefined when the lander is missing, in another workspace or has an unusable URL. */
+  readonly lander: CompiledLander | undefined
+}
+
 /** An active stream with compiled conditions. */
 export interface CompiledStream {
   readonly id: string
@@ -42,6 +69,8 @@ export interface CompiledStream {
   readonly exploration: number
   readonly conditions: CompiledConditions
   readonly links: readonly CompiledLink[]
+  /** The stream's landers in configured order; empty = straight to an offer. */
+  readonly landers: readonly CompiledLanderLink[]
 }
 
 /** A resolvable (active or paused) campaign. */
@@ -72,6 +101,7 @@ export interface Snapshot {
   readonly campaignsById: ReadonlyMap<string, CompiledCampaign>
   readonly destinationsById: ReadonlyMap<string, CompiledDestination>
   readonly sourcesById: ReadonlyMap<string, SourceRow>
+  readonly landersById: ReadonlyMap<string, CompiledLander>
   /** Problems found while compiling (invalid CIDRs, unusable URLs, cross-workspace links...). */
   readonly warnings: readonly string[]
 }
@@ -90,6 +120,8 @@ export function compileSnapshot(rows: ConfigRows): Snapshot {
   for (const d of rows.destinations ?? []) destinationsById.set(d.id, compileDestination(d, warnings))
   const sourcesById = new Map<string, SourceRow>()
   for (const s of rows.sources ?? []) sourcesById.set(s.id, s)
+  const landersById = new Map<string, CompiledLander>()
+  for (const l of rows.landers ?? []) landersById.set(l.id, compileLander(l, warnings))
 
   const streamsByCampaign = new Map<string, StreamRow[]>()
   for (const s of rows.streams ?? []) {
@@ -112,6 +144,7 @@ export function compileSnapshot(rows: ConfigRows): Snapshot {
       streamsByCampaign.get(c.id) ?? [],
       destinationsById,
       sourcesById,
+      landersById,
       warnings,
     )
     campaignsByAlias.set(c.alias, compiled)
@@ -123,6 +156,7 @@ export function compileSnapshot(rows: ConfigRows): Snapshot {
     campaignsById,
     destinationsById,
     sourcesById,
+    landersById,
     warnings,
   }
 }
@@ -151,6 +185,12 @@ function compileDestination(d: DestinationRow, warnings: string[]): CompiledDest
   }
 }
 
+function compileLander(l: LanderRow, warnings: string[]): CompiledLander {
+  const template = compileUrlTemplate(l.url)
+  if (!template.ok) warnings.push(`lander ${l.id}: URL is not an absolute http(s) URL with a literal host`)
+  return { id: l.id, workspaceId: l.workspaceId, name: l.name, row: l, template }
+}
+
 function windowMs(seconds: unknown): number {
   return (
     (typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0 ? seconds : DAY_SECONDS) * 1000
@@ -162,6 +202,7 @@ function compileCampaign(
   streams: StreamRow[],
   destinations: ReadonlyMap<string, CompiledDestination>,
   sources: ReadonlyMap<string, SourceRow>,
+  landers: ReadonlyMap<string, CompiledLander>,
   warnings: string[],
 ): CompiledCampaign {
   let timezone = c.timezone
@@ -177,7 +218,7 @@ function compileCampaign(
       return false
     })
     .sort(compareStreams)
-    .map((s) => compileStream(s, c.workspaceId, destinations, warnings))
+    .map((s) => compileStream(s, c.workspaceId, destinations, landers, warnings))
   return {
     id: c.id,
     workspaceId: c.workspaceId,
@@ -208,6 +249,7 @@ function compileStream(
   s: StreamRow,
   workspaceId: string,
   destinations: ReadonlyMap<string, CompiledDestination>,
+  landers: ReadonlyMap<string, CompiledLander>,
   warnings: string[],
 ): CompiledStream {
   const warn = (msg: string): void => {
@@ -223,6 +265,16 @@ function compileStream(
     const weight = Number.isFinite(l.weight) && l.weight > 0 ? l.weight : 0
     return { destinationId: l.destinationId, weight, active: l.active !== false, position, destination }
   })
+  const landerLinks = (s.landers ?? []).map((l, position): CompiledLanderLink => {
+    let lander = landers.get(l.landerId)
+    if (lander && lander.workspaceId !== workspaceId) {
+      warn(`lander ${l.landerId} belongs to another workspace`)
+      lander = undefined
+    }
+    if (lander && !lander.template.ok) lander = undefined
+    const weight = Number.isFinite(l.weight) && l.weight > 0 ? l.weight : 0
+    return { landerId: l.landerId, weight, active: l.active !== false, position, lander }
+  })
   const exploration = Number.isFinite(s.exploration) ? Math.min(1, Math.max(0, s.exploration)) : 0.1
   return {
     id: s.id,
@@ -233,5 +285,6 @@ function compileStream(
     exploration,
     conditions: compileConditions(s.conditions, warn),
     links,
+    landers: landerLinks,
   }
 }

@@ -80,7 +80,7 @@ export function pickRoundRobin(
  * Weighted random: probability proportional to weight; zero weights are excluded unless
  * every candidate has weight 0, then the pick is uniform. One draw of `random()`.
  */
-export function pickWeighted(candidates: readonly Candidate[], rng: RandomSource): number {
+export function pickWeighted(candidates: readonly { readonly weight: number }[], rng: RandomSource): number {
   if (candidates.length === 0) return -1
   let total = 0
   for (const c of candidates) if (c.weight > 0) total += c.weight

@@ -7,6 +7,7 @@ import type {
   CampaignRow,
   ConfigRows,
   DestinationRow,
+  LanderRow,
   RequestContext,
   RouterState,
   SourceRow,
@@ -100,6 +101,18 @@ export function streamRow(
   }
 }
 
+/** Lander n (id uid(2000 + n), name Ln, https://ln.example URL with {click_id}); override any field. */
+export function landerRow(n: number, over: Partial<LanderRow> = {}): LanderRow {
+  return {
+    id: uid(2000 + n),
+    workspaceId: WS,
+    name: `L${n}`,
+    url: `https://l${n}.example/lp?cid={click_id}&s1={sub1}`,
+    status: 'active',
+    ...over,
+  }
+}
+
 /** Traffic source uid(9) whose click-ID parameter is `clickid`. */
 export function sourceRow(over: Partial<SourceRow> = {}): SourceRow {
   return {
@@ -139,6 +152,7 @@ export function ctx(over: Partial<RequestContext> = {}): RequestContext {
     language: 'en',
     device: 'mobile',
     os: 'iOS',
+    osVersion: '17.0',
     browser: 'Mobile Safari',
     userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15',
     referrer: 'https://news.example/article',

@@ -1,5 +1,6 @@
 /**
- * `GET /c/:alias` — the redirect hot path, as a raw `node:http` handler.
+ * `GET /c/:alias` — the redirect hot path — and `GET /lp/:alias/click` — a lander's call to
+ * action — as raw `node:http` handlers sharing one group commit.
  *
  * Rules: reads only the in-memory snapshot and state; never awaits the database or the
  * network. Group commit: the decisions of one event-loop turn are made synchronously, their
@@ -9,20 +10,31 @@
  */
 import { randomFillSync } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ClickEvent, PipelineEvent, TrafficbackEvent } from '../../analytics/index.ts'
+import type { ClickEvent, LanderClickEvent, PipelineEvent, TrafficbackEvent } from '../../analytics/index.ts'
 import type { Clock } from '../../../platform/clock.ts'
 import { isHttpUrl } from '../../../platform/net/url.schema.ts'
 import {
   type CompiledCampaign,
   findCampaign,
   HOP_PARAM,
+  clickIdTime,
+  isClickId,
   newClickId,
   parseHops,
   route,
+  routeOffer,
   type Snapshot,
   trafficbackStep,
 } from '../core/index.ts'
 import type { Decision, RequestContext } from '../routing.types.ts'
+import {
+  createLanderSessions,
+  LANDER_SESSION_MAX_AGE_MS,
+  type LanderSession,
+  type LanderSessions,
+  landerCookie,
+  parseLanderCookie,
+} from './lander-sessions.ts'
 import type { ContextBuilder } from './request-context.ts'
 import type { RuntimeState } from './router-state.ts'
 
@@ -41,6 +53,8 @@ export interface RedirectDeps {
   /** Read once per request: the click's time (its ID, event `ts`, schedules, caps). */
   clock: Clock
   onOutcome?: (outcome: 'redirect' | 'trafficback' | 'not_found' | 'error') => void
+  /** Visits sent to a lander, for their CTA clicks (default: 100,000 kept, 24 h). */
+  landerSessions?: LanderSessions
 }
 
 const NOT_FOUND_HTML =
@@ -119,6 +133,7 @@ function clickEvent(
     language: ctx.language,
     device: ctx.device,
     os: ctx.os,
+    os_version: ctx.osVersion,
     browser: ctx.browser,
     user_agent: ctx.userAgent.slice(0, 512),
     referrer: ctx.referrer.slice(0, 1024),
@@ -143,7 +158,62 @@ function clickEvent(
     utm_content: q.utm_content ?? '',
     source: q.source ?? '',
     destination_url: d.url,
+    lander_id: d.landerId ?? '',
   }
+}
+
+const SUB_PARAMS = ['sub1', 'sub2', 'sub3', 'sub4', 'sub5', 'sub6', 'sub7', 'sub8', 'sub9', 'sub10'] as const
+
+/** The click's non-empty `external_id` and sub IDs, kept for the offer URL behind a lander. */
+function sessionParams(q: Record<string, string>, campaign: CompiledCampaign): Record<string, string> | null {
+  let out: Record<string, string> | null = null
+  const externalId = q[campaign.source?.externalIdParam ?? 'external_id'] ?? q.external_id ?? ''
+  if (externalId !== '') {
+    out = Object.create(null) as Record<string, string>
+    out.external_id = externalId
+  }
+  for (const k of SUB_PARAMS) {
+    const v = q[k]
+    if (v === undefined || v === '') continue
+    out ??= Object.create(null) as Record<string, string>
+    out[k] = v
+  }
+  return out
+}
+
+function landerClickEvent(
+  clickId: string,
+  ts: number,
+  ctx: RequestContext,
+  campaign: CompiledCampaign,
+  landerId: string,
+  streamId: string,
+  destinationId: string,
+  url: string,
+  unique: boolean,
+): LanderClickEvent {
+  return {
+    type: 'lander_click',
+    click_id: clickId,
+    ts,
+    workspace_id: campaign.workspaceId,
+    campaign_id: campaign.id,
+    stream_id: streamId,
+    lander_id: landerId,
+    destination_id: destinationId,
+    source_id: campaign.source?.id ?? '',
+    is_unique: unique ? 1 : 0,
+    country: ctx.country,
+    device: ctx.device,
+    destination_url: url,
+  }
+}
+
+/** True when the request came over https (TLS socket, or a proxy's `X-Forwarded-Proto: https`). */
+function isHttps(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true
+  const proto = req.headers['x-forwarded-proto']
+  return typeof proto === 'string' && proto.split(',', 1)[0]!.trim().toLowerCase() === 'https'
 }
 
 function trafficbackEvent(
@@ -176,19 +246,33 @@ function trafficbackEvent(
   }
 }
 
+/** A raw request handler of the hot path. */
+export type HotPathHandler = (req: IncomingMessage, res: ServerResponse) => void
+
 /**
  * Creates the `(req, res)` handler for `/c/:alias`. It never throws: an unexpected error
- * answers 500 and is counted.
+ * answers 500 and is counted. (The handler of {@link createHotPathHandlers}.)
  */
-export function createRedirectHandler(
-  deps: RedirectDeps,
-): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRedirectHandler(deps: RedirectDeps): HotPathHandler {
+  return createHotPathHandlers(deps).redirect
+}
+
+/**
+ * Creates the hot path's handlers, sharing one group commit: `redirect` for `/c/:alias` and
+ * `landerClick` for `/lp/:alias/click` (routing README, "Landers"). Neither ever throws: an
+ * unexpected error answers 500 and is counted.
+ */
+export function createHotPathHandlers(deps: RedirectDeps): {
+  redirect: HotPathHandler
+  landerClick: HotPathHandler
+} {
   const random = randomSource()
   const count = deps.onOutcome ?? (() => {})
+  const sessions = deps.landerSessions ?? createLanderSessions(100_000)
 
   // Work of the current event-loop turn, committed together by flush().
   let events: PipelineEvent[] = []
-  let replies: { res: ServerResponse; location: string | null }[] = []
+  let replies: { res: ServerResponse; location: string | null; cookie: string | null }[] = []
   let scheduled = false
   const flush = () => {
     scheduled = false
@@ -203,18 +287,31 @@ export function createRedirectHandler(
       if (r.location === null) {
         r.res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' })
         r.res.end(NOT_FOUND_HTML)
-      } else {
+      } else if (r.cookie === null) {
         r.res.writeHead(302, { Location: r.location, 'Cache-Control': 'no-store', 'Content-Length': '0' })
+        r.res.end()
+      } else {
+        r.res.writeHead(302, {
+          Location: r.location,
+          'Cache-Control': 'no-store',
+          'Content-Length': '0',
+          'Set-Cookie': r.cookie,
+        })
         r.res.end()
       }
     }
   }
-  const reply = (res: ServerResponse, event: PipelineEvent, location: string | null) => {
+  const reply = (
+    res: ServerResponse,
+    event: PipelineEvent,
+    location: string | null,
+    cookie: string | null = null,
+  ) => {
     events.push(event)
     // Last line: only an http(s) URL is ever a Location (the schemas refuse anything else
     // at save time; this covers rows saved before they did). Anything else is a 404.
     const safe = location !== null && isHttpUrl(location) ? safeLocation(location) : null
-    replies.push({ res, location: safe })
+    replies.push({ res, location: safe, cookie: safe === null ? null : cookie })
     if (!scheduled) {
       scheduled = true
       setImmediate(flush)
@@ -246,8 +343,8 @@ export function createRedirectHandler(
       query,
     })
     const clickId = newClickId(ts, random())
-    let hops = parseHops(query[HOP_PARAM])
-    let campaign = findCampaign(snap, alias)
+    const hops = parseHops(query[HOP_PARAM])
+    const campaign = findCampaign(snap, alias)
     if (!campaign) {
       count('not_found')
       return notFound(
@@ -255,12 +352,51 @@ export function createRedirectHandler(
         trafficbackEvent(clickId, ts, ctx, undefined, 'unknown campaign', 'none', alias, hops),
       )
     }
+    const decision = route(snap, campaign, ctx, deps.state, at, clickId)
+    return follow(req, res, snap, ctx, at, clickId, campaign, decision, hops)
+  }
+
+  /**
+   * Answers a routing decision: the redirect (to a lander: with a new lander session and its
+   * cookie), or the campaign's trafficback, followed in process through campaigns up to the
+   * hop limit (each further campaign routed with `route`).
+   */
+  const follow = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    snap: Snapshot,
+    ctx: RequestContext,
+    at: Date,
+    clickId: string,
+    first: CompiledCampaign,
+    firstDecision: Decision,
+    hops0: number,
+  ) => {
+    const ts = at.getTime()
+    let campaign = first
+    let decision = firstDecision
+    let hops = hops0
     for (;;) {
-      const decision = route(snap, campaign, ctx, deps.state, at, clickId)
       deps.state.apply(decision.effects, ts)
       if (decision.kind === 'redirect') {
         count('redirect')
-        return redirect(res, clickEvent(clickId, ts, ctx, campaign, decision), decision.url)
+        if (decision.landerId === undefined)
+          return redirect(res, clickEvent(clickId, ts, ctx, campaign, decision), decision.url)
+        sessions.set(clickId, {
+          campaignId: campaign.id,
+          streamId: decision.streamId,
+          landerId: decision.landerId,
+          clickTs: ts,
+          params: sessionParams(ctx.query, campaign),
+          destinationId: '',
+          url: '',
+        })
+        const cookie = landerCookie(
+          campaign.alias,
+          { clickId, streamId: decision.streamId, landerId: decision.landerId },
+          isHttps(req),
+        )
+        return reply(res, clickEvent(clickId, ts, ctx, campaign, decision), decision.url, cookie)
       }
       const step = trafficbackStep(decision.target, hops, deps.maxHops, snap.campaignsById, deps.publicUrl)
       const event = trafficbackEvent(
@@ -280,18 +416,160 @@ export function createRedirectHandler(
       events.push(event)
       hops = step.hops
       campaign = snap.campaignsById.get(step.target)!
+      decision = route(snap, campaign, ctx, deps.state, at, clickId)
     }
   }
 
-  return (req, res) => {
-    try {
-      handle(req, res)
-    } catch {
-      count('error')
-      if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' })
-        res.end('internal error')
+  /**
+   * `GET /lp/:alias/click`: the click ID from `?cid=`, else the `tfx_lp` cookie; its lander
+   * session (else the cookie's stream, else none) gives the stream whose offers are chosen
+   * from (`routeOffer`); a repeat CTA click of the same visit goes to the same offer, counted
+   * once. Without any click ID the campaign is routed afresh without landers as a new click.
+   */
+  const handleLanderClick = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/'
+    const qi = url.indexOf('?')
+    const path = qi === -1 ? url : url.slice(0, qi)
+    let alias = ''
+    if (path.endsWith('/click') || path.endsWith('/click/')) {
+      try {
+        alias = decodeURIComponent(path.slice(4, path.lastIndexOf('/click')))
+      } catch {
+        alias = ''
       }
     }
+    const query = parseQuery(qi === -1 ? '' : url.slice(qi + 1))
+    const at = deps.clock.now()
+    const ts = at.getTime()
+    const snap = deps.snapshot()
+    const facts = {
+      ip: deps.context.clientIp(req),
+      userAgent: String(req.headers['user-agent'] ?? ''),
+      acceptLanguage: req.headers['accept-language'],
+      referrer: req.headers.referer,
+      query,
+    }
+    const campaign = alias === '' ? undefined : findCampaign(snap, alias)
+    const cookie = parseLanderCookie(req.headers.cookie)
+    const cid = isClickId(query.cid ?? '')
+      ? query.cid!
+      : cookie && isClickId(cookie.clickId)
+        ? cookie.clickId
+        : ''
+    if (!campaign) {
+      count('not_found')
+      const ctx = deps.context.fromFacts(facts)
+      return notFound(
+        res,
+        trafficbackEvent(
+          cid || newClickId(ts, random()),
+          ts,
+          ctx,
+          undefined,
+          'unknown campaign',
+          'none',
+          alias,
+          0,
+        ),
+      )
+    }
+    if (cid === '') {
+      // The lander opened directly (not through /c/): a new click, routed without landers.
+      const ctx = deps.context.fromFacts(facts)
+      const clickId = newClickId(ts, random())
+      const decision = route(snap, campaign, ctx, deps.state, at, clickId, { skipLanders: true })
+      return follow(req, res, snap, ctx, at, clickId, campaign, decision, 0)
+    }
+    let session = sessions.get(cid, ts)
+    if (session !== undefined && session.campaignId !== campaign.id) session = undefined
+    if (session !== undefined && session.destinationId !== '') {
+      // The same visitor clicking the CTA again: the same offer, not counted again.
+      const ctx = deps.context.fromFacts(facts)
+      count('redirect')
+      return redirect(
+        res,
+        landerClickEvent(
+          cid,
+          ts,
+          ctx,
+          campaign,
+          session.landerId,
+          session.streamId,
+          session.destinationId,
+          session.url,
+          false,
+        ),
+        session.url,
+      )
+    }
+    if (session === undefined) {
+      // Not a visit this process sent to a lander (another process, a restart): the cookie's
+      // stream when it is this campaign's, else the campaign's streams afresh (no lander).
+      const clickTs = clickIdTime(cid) ?? ts
+      const fromCookie =
+        cookie !== undefined &&
+        cookie.clickId === cid &&
+        campaign.streams.some((st) => st.id === cookie.streamId)
+          ? cookie
+          : undefined
+      if (ts - clickTs > LANDER_SESSION_MAX_AGE_MS && fromCookie === undefined) {
+        const ctx = deps.context.fromFacts(facts)
+        const clickId = newClickId(ts, random())
+        const decision = route(snap, campaign, ctx, deps.state, at, clickId, { skipLanders: true })
+        return follow(req, res, snap, ctx, at, clickId, campaign, decision, 0)
+      }
+      session = {
+        campaignId: campaign.id,
+        streamId: fromCookie?.streamId ?? '',
+        landerId: fromCookie?.landerId ?? '',
+        clickTs,
+        params: sessionParams(query, campaign),
+        destinationId: '',
+        url: '',
+      }
+    }
+    // The offer URL carries the original click's sub IDs and external ID.
+    const params = session.params
+    const ctx = deps.context.fromFacts(
+      params === null ? facts : { ...facts, query: Object.assign(Object.create(null), query, params) },
+    )
+    const decision = routeOffer(snap, campaign, session.streamId, ctx, deps.state, at, cid)
+    if (decision.kind !== 'redirect') return follow(req, res, snap, ctx, at, cid, campaign, decision, 0)
+    deps.state.apply(decision.effects, ts)
+    session.destinationId = decision.destinationId
+    session.url = decision.url
+    if (session.streamId === '') session.streamId = decision.streamId
+    sessions.set(cid, session)
+    count('redirect')
+    return redirect(
+      res,
+      landerClickEvent(
+        cid,
+        ts,
+        ctx,
+        campaign,
+        session.landerId,
+        decision.streamId,
+        decision.destinationId,
+        decision.url,
+        true,
+      ),
+      decision.url,
+    )
   }
+
+  const guard =
+    (h: HotPathHandler): HotPathHandler =>
+    (req, res) => {
+      try {
+        h(req, res)
+      } catch {
+        count('error')
+        if (!res.headersSent) {
+          res.writeHead(500, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' })
+          res.end('internal error')
+        }
+      }
+    }
+  return { redirect: guard(handle), landerClick: guard(handleLanderClick) }
 }

@@ -21,6 +21,7 @@ import type { RequestContext } from '../routing.types.ts'
 interface UaInfo {
   device: RequestContext['device']
   os: string
+  osVersion: string
   browser: string
   isBot: boolean
   /** Short hash of the user agent, the UA part of the user key. */
@@ -155,6 +156,7 @@ export function createContextBuilder(opts: {
     const info: UaInfo = {
       device: deviceOf(r.device.type),
       os: normaliseName(r.os.name),
+      osVersion: (r.os.version ?? '').slice(0, 32),
       browser: normaliseName(r.browser.name),
       isBot: ua === '' || isbot(ua),
       hash: createHash('sha256').update(ua).digest('base64url').slice(0, 12),
@@ -173,6 +175,7 @@ export function createContextBuilder(opts: {
         language: language(facts.acceptLanguage),
         device: ua.device,
         os: ua.os,
+        osVersion: ua.osVersion,
         browser: ua.browser,
         userAgent: facts.userAgent,
         referrer: facts.referrer ?? '',

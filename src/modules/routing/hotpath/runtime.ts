@@ -15,7 +15,8 @@ import { compileSnapshot, newClickId, route, type Snapshot } from '../core/index
 import { loadConfigRows } from '../repository/config-rows.repository.ts'
 import type { Decision, RequestContext } from '../routing.types.ts'
 import { loadCapCounters, persistCapDeltas } from './cap.repository.ts'
-import { createRedirectHandler } from './redirect.handler.ts'
+import { createLanderSessions } from './lander-sessions.ts'
+import { createHotPathHandlers } from './redirect.handler.ts'
 import {
   createContextBuilder,
   type ContextBuilder,
@@ -39,6 +40,8 @@ export interface RemainingClicks {
 export interface RoutingRuntime {
   /** The `/c/:alias` handler (synchronous). */
   redirect(req: IncomingMessage, res: ServerResponse): void
+  /** The `/lp/:alias/click` handler, a lander's call to action (synchronous; README "Landers"). */
+  landerClick(req: IncomingMessage, res: ServerResponse): void
   snapshots: SnapshotManager<Snapshot>
   state: RuntimeState
   context: ContextBuilder
@@ -109,7 +112,7 @@ export async function createRoutingRuntime(deps: {
     trustedProxies: parseTrustedProxies(config.TRUSTED_PROXIES),
     geo: openGeo(deps.geoPath),
   })
-  const redirect = createRedirectHandler({
+  const handlers = createHotPathHandlers({
     snapshot: snapshots.current,
     state,
     context,
@@ -117,6 +120,7 @@ export async function createRoutingRuntime(deps: {
     publicUrl: config.publicUrl,
     maxHops: config.TRAFFICBACK_MAX_HOPS,
     clock,
+    landerSessions: createLanderSessions(config.LANDER_SESSIONS_MAX),
     onOutcome: deps.metrics
       ? (o) => {
           deps.metrics!.redirects[o]++
@@ -148,7 +152,8 @@ export async function createRoutingRuntime(deps: {
   }
 
   return {
-    redirect,
+    redirect: handlers.redirect,
+    landerClick: handlers.landerClick,
     snapshots,
     state,
     context,

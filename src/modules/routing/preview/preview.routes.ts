@@ -47,6 +47,7 @@ export function snakeTrace(t: RouteTrace) {
           destination_id: t.picked.destinationId,
           strategy: t.picked.strategy,
           url: t.picked.url,
+          lander_id: t.picked.landerId ?? null,
         }
       : null,
     trafficback: t.trafficback ?? null,
@@ -101,6 +102,8 @@ export function previewRoutes(deps: { db: Db; runtime: RoutingRuntime }): Fastif
           url: decision.kind === 'redirect' ? decision.url : null,
           stream_id: decision.kind === 'redirect' ? decision.streamId : null,
           destination_id: decision.kind === 'redirect' ? decision.destinationId : null,
+          /** The lander the visitor would see first (then `destination_id` is ""); null = straight to the offer. */
+          lander_id: decision.kind === 'redirect' ? (decision.landerId ?? null) : null,
           trafficback:
             decision.kind === 'trafficback' ? { reason: decision.reason, target: decision.target } : null,
           trace: snakeTrace(decision.trace),

@@ -2,15 +2,23 @@
 import { asc } from 'drizzle-orm'
 import type { Db } from '../../../platform/db/client.ts'
 import { readConfigVersion } from '../../../platform/db/config-version.ts'
-import { campaigns, destinations, streamDestinations, streams, trafficSources } from '../routing.tables.ts'
+import {
+  campaigns,
+  destinations,
+  landers,
+  streamDestinations,
+  streamLanders,
+  streams,
+  trafficSources,
+} from '../routing.tables.ts'
 import type { ConfigRows } from '../routing.types.ts'
-import { groupLinks } from './streams.repository.ts'
+import { groupLanders, groupLinks } from './streams.repository.ts'
 
 /**
  * Loads every workspace's routing configuration for the hot-path snapshot, plus the config
  * version it corresponds to. Reads in one REPEATABLE READ transaction, so `version` and the
  * rows are mutually consistent (a write committing mid-load is either fully in or out).
- * Streams' destination lists are in configured order; JSON columns are already parsed.
+ * Streams' destination and lander lists are in configured order; JSON columns are already parsed.
  */
 export async function loadConfigRows(db: Db): Promise<ConfigRows> {
   return db.transaction(
@@ -33,6 +41,12 @@ export async function loadConfigRows(db: Db): Promise<ConfigRows> {
         .from(streamDestinations)
         .orderBy(asc(streamDestinations.streamId), asc(streamDestinations.position))
       const by = groupLinks(links)
+      const landerRows = await tx.select().from(landers).orderBy(asc(landers.createdAt), asc(landers.id))
+      const landerLinks = await tx
+        .select()
+        .from(streamLanders)
+        .orderBy(asc(streamLanders.streamId), asc(streamLanders.position))
+      const byLanders = groupLanders(landerLinks)
       return {
         version,
         sources: srcRows.map((s) => ({
@@ -85,6 +99,14 @@ export async function loadConfigRows(db: Db): Promise<ConfigRows> {
           exploration: s.exploration,
           active: s.active,
           destinations: by.get(s.id) ?? [],
+          landers: byLanders.get(s.id) ?? [],
+        })),
+        landers: landerRows.map((l) => ({
+          id: l.id,
+          workspaceId: l.workspaceId,
+          name: l.name,
+          url: l.url,
+          status: l.status,
         })),
       }
     },

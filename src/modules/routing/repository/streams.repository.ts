@@ -2,7 +2,14 @@
 import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { z } from 'zod'
 import type { Db } from '../../../platform/db/client.ts'
-import { campaigns, destinations, streamDestinations, streams } from '../routing.tables.ts'
+import {
+  campaigns,
+  destinations,
+  landers,
+  streamDestinations,
+  streamLanders,
+  streams,
+} from '../routing.tables.ts'
 import { badRequest, notFound } from '../../../platform/errors.ts'
 import type { streamInput } from '../routing.schema.ts'
 import {
@@ -25,8 +32,10 @@ export type StreamInput = z.output<typeof streamInput>
 type StreamRow = typeof streams.$inferSelect
 /** One entry of a stream's destination list. */
 export type StreamLink = { destinationId: string; weight: number; active: boolean }
-/** Stored stream with its destination list in configured order. */
-export type StreamRecord = StreamRow & { destinations: StreamLink[] }
+/** One entry of a stream's lander list. */
+export type StreamLanderLink = { landerId: string; weight: number; active: boolean }
+/** Stored stream with its destination and lander lists in configured order. */
+export type StreamRecord = StreamRow & { destinations: StreamLink[]; landers: StreamLanderLink[] }
 
 const WHAT = 'stream'
 
@@ -63,6 +72,55 @@ async function checkStreamRefs(tx: Tx, workspaceId: string, input: Partial<Strea
   const ok = new Set(found.map((r) => r.id))
   const bad = list.findIndex((d) => !ok.has(d.destination_id))
   if (bad >= 0) throw badRef(`destinations.${bad}.destination_id`, 'destination')
+}
+
+/** The lander list's references: each lander once, each in this workspace. @throws AppError 400. */
+async function checkStreamLanders(tx: Tx, workspaceId: string, list: StreamInput['landers'] | undefined) {
+  if (!list || list.length === 0) return
+  const seen = new Set<string>()
+  list.forEach((l, i) => {
+    if (seen.has(l.lander_id)) {
+      throw badRequest(`landers.${i}.lander_id: listed twice`, [
+        { path: `landers.${i}.lander_id`, message: 'listed twice' },
+      ])
+    }
+    seen.add(l.lander_id)
+  })
+  const found = await tx
+    .select({ id: landers.id })
+    .from(landers)
+    .where(and(eq(landers.workspaceId, workspaceId), inArray(landers.id, [...seen])))
+  const ok = new Set(found.map((r) => r.id))
+  const bad = list.findIndex((l) => !ok.has(l.lander_id))
+  if (bad >= 0) throw badRef(`landers.${bad}.lander_id`, 'lander')
+}
+
+async function replaceStreamLanders(tx: Tx, streamId: string, list: StreamInput['landers']): Promise<void> {
+  await tx.delete(streamLanders).where(eq(streamLanders.streamId, streamId))
+  if (list.length === 0) return
+  await tx.insert(streamLanders).values(
+    list.map((l, position) => ({
+      streamId,
+      landerId: l.lander_id,
+      position,
+      weight: l.weight,
+      active: l.active,
+    })),
+  )
+}
+
+/** Groups `stream_landers` rows (ordered by stream and position) by stream id. */
+export function groupLanders(rows: (typeof streamLanders.$inferSelect)[]): Map<string, StreamLanderLink[]> {
+  const by = new Map<string, StreamLanderLink[]>()
+  for (const l of rows) {
+    let list = by.get(l.streamId)
+    if (!list) {
+      list = []
+      by.set(l.streamId, list)
+    }
+    list.push({ landerId: l.landerId, weight: l.weight, active: l.active })
+  }
+  return by
 }
 
 async function replaceStreamDestinations(
@@ -113,7 +171,18 @@ async function withDestinations(db: Db, rows: StreamRow[]): Promise<StreamRecord
     )
     .orderBy(asc(streamDestinations.streamId), asc(streamDestinations.position))
   const by = groupLinks(links)
-  return rows.map((r) => ({ ...r, destinations: by.get(r.id) ?? [] }))
+  const landerRows = await db
+    .select()
+    .from(streamLanders)
+    .where(
+      inArray(
+        streamLanders.streamId,
+        rows.map((r) => r.id),
+      ),
+    )
+    .orderBy(asc(streamLanders.streamId), asc(streamLanders.position))
+  const byLanders = groupLanders(landerRows)
+  return rows.map((r) => ({ ...r, destinations: by.get(r.id) ?? [], landers: byLanders.get(r.id) ?? [] }))
 }
 
 /** Lists the workspace's streams (optionally of one campaign), oldest first, with their destination lists. */
@@ -139,13 +208,14 @@ export async function getStream(db: Db, workspaceId: string, id: string): Promis
 }
 
 /**
- * Creates a stream and its destination list (positions = list order).
+ * Creates a stream with its destination and lander lists (positions = list order).
  * @throws AppError 400 (`campaign_id`, `destinations.N.destination_id`) for references outside
  *   the workspace or a destination listed twice.
  */
 export function createStream(db: Db, workspaceId: string, input: StreamInput): Promise<StreamRecord> {
   return write(db, async (tx) => {
     await checkStreamRefs(tx, workspaceId, input)
+    await checkStreamLanders(tx, workspaceId, input.landers)
     const row = await insertIn<StreamRow>(
       tx,
       streams,
@@ -153,13 +223,15 @@ export function createStream(db: Db, workspaceId: string, input: StreamInput): P
       defined<StreamInput, StreamRow>(input, streamMap),
     )
     await replaceStreamDestinations(tx, row.id, input.destinations)
+    await replaceStreamLanders(tx, row.id, input.landers ?? [])
     return getStream(tx, workspaceId, row.id)
   })
 }
 
 /**
- * Partial update. When `destinations` is present the whole list is replaced atomically
- * (absent = unchanged; `[]` = empty list). @throws AppError 404, 400 (references).
+ * Partial update. When `destinations` (or `landers`) is present that whole list is replaced
+ * atomically (absent = unchanged; `[]` = empty list). Lander references: 400
+ * `landers.N.lander_id` outside the workspace or listed twice. @throws AppError 404, 400 (references).
  */
 export function updateStream(
   db: Db,
@@ -171,8 +243,10 @@ export function updateStream(
   return write(db, async (tx) => {
     await getStream(tx, workspaceId, id)
     await checkStreamRefs(tx, workspaceId, patch)
+    await checkStreamLanders(tx, workspaceId, patch.landers)
     await updateIn(tx, streams, workspaceId, id, values, WHAT)
     if (patch.destinations) await replaceStreamDestinations(tx, id, patch.destinations)
+    if (patch.landers) await replaceStreamLanders(tx, id, patch.landers)
     return getStream(tx, workspaceId, id)
   })
 }

@@ -31,6 +31,13 @@ export interface StreamDestination {
   active: boolean
 }
 
+/** One lander of a stream (weighted random among the active ones, weight 0–10000). */
+export interface StreamLander {
+  lander_id: string
+  weight: number
+  active: boolean
+}
+
 /** A stream as returned by the API (see src/modules/routing/API.md). */
 export interface Stream {
   id: string
@@ -45,6 +52,8 @@ export interface Stream {
   exploration: number
   active: boolean
   destinations: StreamDestination[]
+  /** Landers shown before the offer; empty = straight to an offer. */
+  landers: StreamLander[]
   created_at: string
   updated_at: string
 }

@@ -43,6 +43,7 @@ import { CampaignLinkCard } from './components/campaign-link'
 import { CostUpdates } from './components/cost-updates'
 import { RoutePreview } from './components/route-preview'
 import { ConfirmDialog, StatusBadge } from './components/shared'
+import { LanderClickLink } from './components/lander-link'
 import { StreamForm } from './components/stream-form'
 import { describeConditions, orderStreams } from './components/stream-form.lib'
 
@@ -398,6 +399,7 @@ function CampaignDetail() {
         </CardContent>
       </Card>
       <CampaignLinkCard campaign={c} />
+      <LanderClickLink campaign={c} />
       <StreamsCard campaignId={c.id} />
       <RoutePreview campaignId={c.id} />
       <CostUpdates campaign={c} />

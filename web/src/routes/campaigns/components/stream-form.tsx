@@ -19,6 +19,7 @@ import { useDestinations } from '@/hooks/api/destinations'
 import type { Stream, StreamBody } from '@/hooks/api/streams'
 import { applyApiErrors } from '@/lib/forms'
 import { CheckboxField, FormSection } from './shared'
+import { draftToLanders, LandersEditor, landersToDraft } from './stream-landers'
 import {
   type ConditionsDraft,
   conditionsToDraft,
@@ -285,7 +286,7 @@ export function DestinationsEditor({
           data-testid="stream-destination"
         >
           <span className="w-6 text-right text-sm text-muted-foreground tabular-nums">{i + 1}.</span>
-          <span className="min-w-32 flex-1 truncate text-sm font-medium">
+          <span className="w-32 min-w-32 flex-1 truncate text-sm font-medium">
             {names.get(d.destination_id) ?? d.destination_id}
           </span>
           <span className="flex items-center gap-1.5 text-sm text-muted-foreground">
@@ -388,6 +389,7 @@ export function StreamForm({
   })
   const [conditions, setConditions] = useState(() => conditionsToDraft(stream?.conditions))
   const [destinations, setDestinations] = useState(() => destinationsToDraft(stream?.destinations))
+  const [landers, setLanders] = useState(() => landersToDraft(stream?.landers))
   const { errors, isSubmitting } = form.formState
   const kind = form.watch('kind')
   const submit = form.handleSubmit(async (v) => {
@@ -402,6 +404,7 @@ export function StreamForm({
         active: v.active,
         conditions: draftToConditions(conditions),
         destinations: draftToDestinations(destinations),
+        landers: draftToLanders(landers),
       })
     } catch (e) {
       applyApiErrors(e, form.setError, FIELDS)
@@ -474,6 +477,12 @@ export function StreamForm({
           </FormSection>
           <FormSection title="Conditions" description="Which clicks this stream takes.">
             <ConditionEditor value={conditions} onChange={setConditions} />
+          </FormSection>
+          <FormSection
+            title="Landers"
+            description="Optional. Visitors see a lander first (picked by weight); its button leads to one of the offers below."
+          >
+            <LandersEditor value={landers} onChange={setLanders} />
           </FormSection>
           <FormSection
             title="Destinations"
