@@ -61,6 +61,7 @@ import {
   createHealthChecker,
   healthRoutes,
   landingRoutes,
+  listStatsRoutes,
   previewRoutes,
   seedSample,
   type RoutingRuntime,
@@ -389,6 +390,8 @@ export async function startServer(
     plugins: [
       { plugin: healthRoutes({ db: db.db, checker: health }) },
       { plugin: previewRoutes({ db: db.db, runtime: routing }) },
+      // Per-row stats of the campaign, offer, source and network lists (ClickHouse breakdowns).
+      { plugin: listStatsRoutes({ db: db.db, handle: clickhouse }) },
       {
         plugin: analyticsRoutes({
           handle: clickhouse,

@@ -13,6 +13,13 @@ export { migrateClickHouse } from './migrate.ts'
 export { createPipeline } from './pipeline.ts'
 export type { Pipeline } from './pipeline.types.ts'
 export { recentEpc } from './queries/recent-epc.ts'
+// Per-row stats of the routing module's list pages: the breakdown engine and a from/to/tz range query.
+export { type BreakdownRow, breakdown } from './queries/breakdown.ts'
+export {
+  parseVisitReportQuery as parseRangeQuery,
+  visitReportQuerySchema as rangeQuerySchema,
+} from './analytics.schema.ts'
+export type { NetworkMap } from './report-sql.ts'
 export type { ReportRange } from './range.ts'
 export { type VisitReport, visitReport } from './queries/visit-report.ts'
 export { backfillClickRollups } from './rollups.ts'

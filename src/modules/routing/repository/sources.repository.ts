@@ -16,6 +16,9 @@ const crud = scopedCrud<SourceInput, SourceRecord>(trafficSources, 'traffic sour
   currency: 'currency',
   external_id_param: 'externalIdParam',
   postback_url: 'postbackUrl',
+  status: 'status',
+  tags: 'tags',
+  notes: 'notes',
 })
 
 /** Lists the workspace's traffic sources, oldest first. */
