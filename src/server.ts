@@ -64,6 +64,7 @@ import {
   entityNames,
   healthRoutes,
   landingRoutes,
+  listStatsRoutes,
   previewRoutes,
   clickLogRoutes,
   seedSample,
@@ -397,6 +398,8 @@ export async function startServer(
       { plugin: clickLogRoutes({ db: db.db, handle: clickhouse, runtime: routing }) },
       { plugin: costUpdateRoutes({ db: db.db, handle: clickhouse }) },
       { plugin: reportPresetRoutes({ db: db.db }) },
+      // Per-row stats of the campaign, offer, source and network lists (ClickHouse breakdowns).
+      { plugin: listStatsRoutes({ db: db.db, handle: clickhouse }) },
       {
         plugin: analyticsRoutes({
           handle: clickhouse,

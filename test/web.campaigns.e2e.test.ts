@@ -69,14 +69,14 @@ afterAll(async () => {
 
 describe('destinations', () => {
   it('creates two destinations through the form, with field errors from validation', async () => {
-    await page.getByRole('heading', { name: 'Destinations' }).waitFor()
-    await page.getByRole('link', { name: 'New destination' }).first().click()
+    await page.getByRole('heading', { name: 'Offers' }).waitFor()
+    await page.getByRole('link', { name: 'New offer' }).first().click()
     await page.getByTestId('destination-form').waitFor()
 
     // An invalid URL is shown under its field.
     await page.fill('#d-name', 'Offer US')
     await page.fill('#d-url', 'not a url')
-    await page.getByRole('button', { name: 'Create destination' }).click()
+    await page.getByRole('button', { name: 'Create offer' }).click()
     await page.locator('#d-url-error').waitFor()
 
     await page.fill('#d-url', `${server.url}/sample/landing?offer=US&c={click_id}`)
@@ -89,20 +89,20 @@ describe('destinations', () => {
     await phoneShot(`${server.url}/offers/new`, 'destination-form', (p) =>
       p.getByTestId('destination-form').waitFor(),
     )
-    await page.getByRole('button', { name: 'Create destination' }).click()
+    await page.getByRole('button', { name: 'Create offer' }).click()
     await page.getByTestId('destinations-table').getByText('Offer US').waitFor()
 
-    await page.getByRole('link', { name: 'New destination' }).first().click()
+    await page.getByRole('link', { name: 'New offer' }).first().click()
     await page.fill('#d-name', 'Offer World')
     await page.fill('#d-url', `${server.url}/sample/landing?offer=WORLD&c={click_id}`)
-    await page.getByRole('button', { name: 'Create destination' }).click()
+    await page.getByRole('button', { name: 'Create offer' }).click()
     await page.getByTestId('destinations-table').getByText('Offer World').waitFor()
 
     // Search narrows the list.
-    await page.getByLabel('Search destinations').fill('world')
+    await page.getByLabel('Search offers').fill('world')
     await expect.poll(() => page.getByTestId('destinations-table').locator('tbody tr').count()).toBe(1)
     // Clearing it shows them all again (the server also seeds sample destinations).
-    await page.getByLabel('Search destinations').fill('')
+    await page.getByLabel('Search offers').fill('')
     await expect
       .poll(() => page.getByTestId('destinations-table').locator('tbody tr').count())
       .toBeGreaterThanOrEqual(2)

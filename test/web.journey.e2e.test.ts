@@ -193,14 +193,14 @@ describe('the journey of a new media buyer', () => {
         ['Offer World', 'WORLD'],
       ] as const) {
         await b.getByRole('link', { name: 'Offers' }).first().click()
-        await b.getByRole('link', { name: 'New destination' }).first().click()
+        await b.getByRole('link', { name: 'New offer' }).first().click()
         await b.getByTestId('destination-form').waitFor()
         await b.fill('#d-name', name)
         await b.fill('#d-url', `${server.url}/sample/landing?offer=${offer}&c={click_id}`)
         await b.getByLabel('Affiliate network').selectOption({ label: 'OfferVault' })
         await b.fill('#d-payout', String(PAYOUT))
         if (offer === 'DE') await shot(b, 'journey-4c-destination-form')
-        await b.getByRole('button', { name: 'Create destination' }).click()
+        await b.getByRole('button', { name: 'Create offer' }).click()
         await b.getByTestId('destinations-table').getByText(name).waitFor()
       }
       await shot(b, 'journey-4c-destinations')

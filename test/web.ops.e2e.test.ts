@@ -104,7 +104,9 @@ describe('operations pages', () => {
     await expect(row.textContent()).resolves.toContain('$0.05')
 
     // The API's own field error lands under its field: a name over 200 characters.
-    await row.getByRole('button', { name: 'Edit' }).click()
+    // Row actions sit in a menu (the list toolkit's ⋮ button).
+    await row.getByRole('button', { name: 'Actions for PropellerAds' }).click()
+    await page.getByRole('menuitem', { name: 'Edit' }).click()
     await form.waitFor()
     await expect(page.inputValue('#source-cost')).resolves.toBe('0.05')
     await page.fill('#source-name', 'x'.repeat(201))

@@ -30,6 +30,13 @@ export {
 export { type LanderClickRow, landerClicksOf } from './queries/lander-clicks.ts'
 export { csvLine, type CsvValue } from './csv.ts'
 export { canonicalTimeZone, localDate, parseBound, resolveRange } from './range.ts'
+// Per-row stats of the routing module's list pages: the breakdown engine and a from/to/tz range query.
+export { type BreakdownRow, breakdown } from './queries/breakdown.ts'
+export {
+  parseVisitReportQuery as parseRangeQuery,
+  visitReportQuerySchema as rangeQuerySchema,
+} from './analytics.schema.ts'
+export type { NetworkMap } from './report-sql.ts'
 export type { ReportRange } from './range.ts'
 export { type VisitReport, visitReport } from './queries/visit-report.ts'
 export { backfillClickRollups } from './rollups.ts'

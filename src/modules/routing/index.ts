@@ -22,6 +22,7 @@ export {
   type SourceTemplate,
   sourceParamsSchema,
 } from './source.templates.ts'
+export { type ListStatsDeps, listStatsRoutes } from './lists/stats.routes.ts'
 export { affiliateNetworks, campaigns, destinations, trafficSources } from './routing.tables.ts'
 export { landingRoutes } from './sample/landing.routes.ts'
 export { SAMPLE_ALIAS, seedSample } from './sample/sample.seed.ts'

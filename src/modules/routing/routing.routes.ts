@@ -24,7 +24,6 @@ import {
   createSource,
   deleteSource,
   getSource,
-  listSources,
   type SourceInput,
   type SourceRecord,
   updateSource,
@@ -36,7 +35,6 @@ import {
   createNetwork,
   deleteNetwork,
   getNetwork,
-  listNetworks,
   type NetworkRecord,
   updateNetwork,
 } from './repository/networks.repository.ts'
@@ -45,7 +43,6 @@ import {
   deleteDestination,
   type DestinationRecord,
   getDestination,
-  listDestinations,
   updateDestination,
 } from './repository/destinations.repository.ts'
 import {
@@ -53,7 +50,6 @@ import {
   createCampaign,
   deleteCampaign,
   getCampaign,
-  listCampaigns,
   updateCampaign,
 } from './repository/campaigns.repository.ts'
 import {
@@ -73,6 +69,8 @@ import {
   updateLander,
 } from './repository/landers.repository.ts'
 import type { Page } from './repository/scoped.repository.ts'
+import { listFiltered } from './lists/lists.repository.ts'
+import { listRoutes } from './lists/lists.routes.ts'
 import {
   affiliateNetworkInput,
   antiRepeatSchema,
@@ -117,6 +115,23 @@ const listQuery = z.object({
   q: z.string().trim().max(200).optional().describe('case-insensitive substring of name'),
 })
 
+/** List filters of the list pages (`lists/lists.repository.ts` `ListFilters`). */
+const tagFilter = z.string().trim().min(1).max(40).optional().describe('only rows carrying this tag')
+const statusFilter = <S extends readonly [string, ...string[]]>(values: S) =>
+  z
+    .enum([...values, 'all'] as [string, ...string[]])
+    .optional()
+    .describe(`${values.join(' | ')} | all; default: every row that is not archived`)
+const offerListQuery = listQuery.extend({
+  status: statusFilter(['active', 'paused', 'archived']),
+  tag: tagFilter,
+})
+const archiveListQuery = listQuery.extend({ status: statusFilter(['active', 'archived']), tag: tagFilter })
+const campaignListQuery = offerListQuery.extend({
+  source_id: z.uuid().optional().describe("only this source's campaigns"),
+  group: z.string().trim().max(60).optional().describe('only this group; empty = ungrouped campaigns'),
+})
+
 const ts = z.string().describe('ISO 8601 timestamp')
 const iso = (d: Date) => d.toISOString()
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null)
@@ -140,6 +155,9 @@ const sourceOut = z.object({
       label: z.string().optional(),
     }),
   ),
+  status: z.enum(['active', 'archived']),
+  tags: z.array(z.string()),
+  notes: z.string(),
   created_at: ts,
   updated_at: ts,
 })
@@ -153,6 +171,9 @@ const sourceJson = (r: SourceRecord): z.output<typeof sourceOut> => ({
   postback_url: r.postbackUrl,
   template: r.template,
   params: r.params,
+  status: r.status,
+  tags: r.tags,
+  notes: r.notes,
   created_at: iso(r.createdAt),
   updated_at: iso(r.updatedAt),
 })
@@ -163,6 +184,9 @@ const networkOut = z.object({
   postback_template: z.string(),
   has_postback_secret: z.boolean().describe('the secret itself is write-only'),
   ip_allowlist: z.array(z.string()),
+  status: z.enum(['active', 'archived']),
+  tags: z.array(z.string()),
+  notes: z.string(),
   created_at: ts,
   updated_at: ts,
 })
@@ -172,6 +196,9 @@ const networkJson = (r: NetworkRecord): z.output<typeof networkOut> => ({
   postback_template: r.postbackTemplate,
   has_postback_secret: Boolean(r.postbackSecret),
   ip_allowlist: r.ipAllowlist,
+  status: r.status,
+  tags: r.tags,
+  notes: r.notes,
   created_at: iso(r.createdAt),
   updated_at: iso(r.updatedAt),
 })
@@ -191,6 +218,8 @@ const destinationOut = z.object({
   health_check: healthCheckSchema.nullable(),
   health: z.enum(['unknown', 'healthy', 'unhealthy']).describe('read-only, set by the health checker'),
   health_checked_at: ts.nullable(),
+  tags: z.array(z.string()),
+  notes: z.string(),
   created_at: ts,
   updated_at: ts,
 })
@@ -209,6 +238,8 @@ const destinationJson = (r: DestinationRecord): z.output<typeof destinationOut> 
   health_check: r.healthCheck ?? null,
   health: r.health,
   health_checked_at: isoOrNull(r.healthCheckedAt),
+  tags: r.tags,
+  notes: r.notes,
   created_at: iso(r.createdAt),
   updated_at: iso(r.updatedAt),
 })
@@ -247,6 +278,9 @@ function campaignOutSchema() {
     currency: z.string(),
     trafficback: trafficbackSchema,
     anti_repeat: antiRepeatSchema,
+    tags: z.array(z.string()),
+    group_name: z.string().nullable().describe('the group (folder) it is listed under; null = ungrouped'),
+    notes: z.string(),
     created_at: ts,
     updated_at: ts,
   })
@@ -266,6 +300,9 @@ const campaignJson =
     currency: r.currency,
     trafficback: r.trafficback,
     anti_repeat: r.antiRepeat,
+    tags: r.tags,
+    group_name: r.groupName,
+    notes: r.notes,
     created_at: iso(r.createdAt),
     updated_at: iso(r.updatedAt),
   })
@@ -466,7 +503,7 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
     crud(app, {
       path: '/sources',
       tag: 'sources',
-      query: listQuery,
+      query: archiveListQuery,
       create: z.strictObject(trafficSourceInput.shape),
       patch: patchSchema(trafficSourceInput),
       out: sourceOut,
@@ -477,7 +514,7 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
         if (b.template !== undefined) await resolveTemplate(db, ws, b.template)
         await outboundTargets(b)
       },
-      list: (ws, q) => listSources(db, ws, q),
+      list: (ws, q) => listFiltered<SourceRecord>(db, 'sources', ws, q),
       get: (ws, id) => getSource(db, ws, id),
       insert: async (ws, b) => {
         const filled = await fromTemplate(ws, b)
@@ -490,12 +527,12 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
     crud(app, {
       path: '/networks',
       tag: 'networks',
-      query: listQuery,
+      query: archiveListQuery,
       create: z.strictObject(affiliateNetworkInput.shape),
       patch: patchSchema(affiliateNetworkInput),
       out: networkOut,
       json: networkJson,
-      list: (ws, q) => listNetworks(db, ws, q),
+      list: (ws, q) => listFiltered<NetworkRecord>(db, 'networks', ws, q),
       get: (ws, id) => getNetwork(db, ws, id),
       insert: (ws, b) => createNetwork(db, ws, b),
       update: (ws, id, b) => updateNetwork(db, ws, id, b),
@@ -510,13 +547,13 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       crud(app, {
         path,
         tag,
-        query: listQuery,
+        query: offerListQuery,
         create: z.strictObject(destinationInput.shape),
         patch: patchSchema(destinationInput),
         out: destinationOut,
         json: destinationJson,
         check: healthTargets,
-        list: (ws, q) => listDestinations(db, ws, q),
+        list: (ws, q) => listFiltered<DestinationRecord>(db, 'offers', ws, q),
         get: (ws, id) => getDestination(db, ws, id),
         insert: (ws, b) => createDestination(db, ws, b),
         update: (ws, id, b) => updateDestination(db, ws, id, b),
@@ -540,12 +577,12 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
     crud(app, {
       path: '/campaigns',
       tag: 'campaigns',
-      query: listQuery,
+      query: campaignListQuery,
       create: z.strictObject(campaignInput.shape),
       patch: patchSchema(campaignInput),
       out: campaignOut,
       json: campaignJson(deps.config.publicUrl),
-      list: (ws, q) => listCampaigns(db, ws, q),
+      list: (ws, q) => listFiltered<CampaignRecord>(db, 'campaigns', ws, q),
       get: (ws, id) => getCampaign(db, ws, id),
       insert: (ws, b) => createCampaign(db, ws, b),
       update: (ws, id, b) => updateCampaign(db, ws, id, b),
@@ -565,5 +602,7 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       update: (ws, id, b) => updateStream(db, ws, id, b),
       remove: (ws, id) => deleteStream(db, ws, id),
     })
+    // Bulk actions of the list pages and campaign clones (lists/lists.routes.ts).
+    listRoutes(app, { db, campaignOut, campaignJson: campaignJson(deps.config.publicUrl) })
   }
 }

@@ -159,6 +159,29 @@ const currency = z
   .default('USD')
 const name = z.string().trim().min(1).max(200)
 
+// --- list fields (tags, notes, group, archive) shared by campaigns, offers, sources, networks ---
+
+/** Most tags one row carries. */
+export const MAX_TAGS = 20
+/** One tag: 1–40 characters after trimming. */
+export const tagSchema = z.string().trim().min(1).max(40)
+/** Free labels for filtering lists: ≤ 20 tags of 1–40 chars, trimmed, duplicates dropped (first spelling kept). */
+export const tagsSchema = z
+  .array(tagSchema)
+  .max(MAX_TAGS)
+  .transform((tags) => [...new Set(tags)])
+/** Free text shown as a note on the list row (≤ 2000 chars). */
+export const notesSchema = z.string().max(2000)
+/** Campaign group (folder): 1–60 chars after trimming; `""` or `null` = ungrouped. */
+export const groupNameSchema = z
+  .string()
+  .trim()
+  .max(60)
+  .nullable()
+  .transform((g) => (g ? g : null))
+/** Status of sources and networks (they cannot be paused, only archived). */
+export const archiveStatus = z.enum(['active', 'archived'])
+
 export const trafficSourceInput = z.object({
   name,
   cost_model: z.enum(['cpc', 'cpm', 'none']).default('none'),
@@ -180,6 +203,9 @@ export const trafficSourceInput = z.object({
   template: z.string().trim().min(1).max(64).default('custom'),
   /** The tokens the source substitutes on the campaign link, each mapped to a sub ID, `external_id` or `cost`. */
   params: sourceParamsSchema.optional(),
+  status: archiveStatus.default('active'),
+  tags: tagsSchema.default([]),
+  notes: notesSchema.default(''),
 })
 
 export const affiliateNetworkInput = z.object({
@@ -189,6 +215,9 @@ export const affiliateNetworkInput = z.object({
     .default('subid_tid_payout_status'),
   postback_secret: z.string().max(200).optional().nullable(),
   ip_allowlist: z.array(z.string().max(64)).max(200).default([]),
+  status: archiveStatus.default('active'),
+  tags: tagsSchema.default([]),
+  notes: notesSchema.default(''),
 })
 
 export const destinationInput = z.object({
@@ -212,6 +241,8 @@ export const destinationInput = z.object({
   /** Timezone whose midnight resets the daily click cap. */
   cap_timezone: timezone.default('UTC'),
   health_check: healthCheckSchema.optional().nullable(),
+  tags: tagsSchema.default([]),
+  notes: notesSchema.default(''),
 })
 
 /**
@@ -247,6 +278,10 @@ export const campaignInput = z.object({
   currency,
   trafficback: trafficbackSchema,
   anti_repeat: antiRepeatSchema,
+  tags: tagsSchema.default([]),
+  /** The group (folder) the campaign is listed under; null = ungrouped. */
+  group_name: groupNameSchema.optional(),
+  notes: notesSchema.default(''),
 })
 
 export const streamDestinationInput = z.object({
@@ -282,3 +317,60 @@ export const streamInput = z.object({
    */
   landers: z.array(streamLanderInput).max(50).default([]),
 })
+
+// --- list pages: filters, bulk actions, clone ----------------------------------------------
+
+/** The four list pages that share filters, stats and bulk actions (offers = destinations). */
+export const LIST_KINDS = ['campaigns', 'offers', 'sources', 'networks'] as const
+/** One of {@link LIST_KINDS}. */
+export type ListKind = (typeof LIST_KINDS)[number]
+
+/** Every bulk action; which kind takes which is {@link BULK_ACTIONS_BY_KIND}. */
+export const BULK_ACTIONS = [
+  'pause',
+  'resume',
+  'archive',
+  'unarchive',
+  'move_to_group',
+  'set_source',
+  'add_tags',
+  'remove_tags',
+] as const
+/** One of {@link BULK_ACTIONS}. */
+export type BulkAction = (typeof BULK_ACTIONS)[number]
+
+/** The bulk actions each list takes (sources and networks cannot be paused). */
+export const BULK_ACTIONS_BY_KIND: Record<ListKind, readonly BulkAction[]> = {
+  campaigns: BULK_ACTIONS,
+  offers: ['pause', 'resume', 'archive', 'unarchive', 'add_tags', 'remove_tags'],
+  sources: ['archive', 'unarchive', 'add_tags', 'remove_tags'],
+  networks: ['archive', 'unarchive', 'add_tags', 'remove_tags'],
+}
+
+/** Most rows one bulk request changes. */
+export const BULK_MAX_IDS = 500
+
+/**
+ * Body of `POST /{campaigns|offers|destinations|sources|networks}/bulk`: `ids` (1–500 UUIDs,
+ * duplicates ignored), the `action`, and the field that action needs: `group_name`
+ * (`move_to_group`; null or "" = ungroup), `source_id` (`set_source`; null = no source),
+ * `tags` (`add_tags` / `remove_tags`, at least one). The per-kind and per-action rules are
+ * checked by the pure planner (`lists/lists.core.ts`).
+ */
+export const bulkInput = z.strictObject({
+  ids: z.array(id).min(1).max(BULK_MAX_IDS),
+  action: z.enum(BULK_ACTIONS),
+  group_name: groupNameSchema.optional(),
+  source_id: id.nullable().optional(),
+  tags: tagsSchema.optional(),
+})
+/** Parsed {@link bulkInput}. */
+export type BulkInput = z.output<typeof bulkInput>
+
+/** Body of `POST /campaigns/:id/clone`: optional new name and alias (else "<name> (copy)" and a free alias). */
+export const cloneInput = z.strictObject({
+  name: name.optional(),
+  alias: campaignInput.shape.alias.optional(),
+})
+/** Parsed {@link cloneInput}. */
+export type CloneInput = z.output<typeof cloneInput>

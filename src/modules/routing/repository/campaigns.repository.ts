@@ -32,6 +32,9 @@ const CAMPAIGN_MAP = {
   currency: 'currency',
   trafficback: 'trafficback',
   anti_repeat: 'antiRepeat',
+  tags: 'tags',
+  group_name: 'groupName',
+  notes: 'notes',
 } as const
 
 async function checkCampaignRefs(

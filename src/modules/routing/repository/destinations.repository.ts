@@ -24,6 +24,8 @@ const crud = scopedCrud<DestinationInput, DestinationRecord>(
     total_click_cap: 'totalClickCap',
     cap_timezone: 'capTimezone',
     health_check: 'healthCheck',
+    tags: 'tags',
+    notes: 'notes',
   },
   async (tx, workspaceId, input) => {
     if (input.network_id && !(await existsIn(tx, affiliateNetworks, workspaceId, input.network_id))) {

@@ -14,6 +14,9 @@ const crud = scopedCrud<NetworkInput, NetworkRecord>(affiliateNetworks, 'affilia
   postback_template: 'postbackTemplate',
   postback_secret: 'postbackSecret',
   ip_allowlist: 'ipAllowlist',
+  status: 'status',
+  tags: 'tags',
+  notes: 'notes',
 })
 
 /** Lists the workspace's affiliate networks, oldest first. */

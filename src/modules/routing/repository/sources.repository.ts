@@ -18,6 +18,9 @@ const crud = scopedCrud<SourceInput, SourceRecord>(trafficSources, 'traffic sour
   postback_url: 'postbackUrl',
   template: 'template',
   params: 'params',
+  status: 'status',
+  tags: 'tags',
+  notes: 'notes',
 })
 
 /** Lists the workspace's traffic sources, oldest first. */

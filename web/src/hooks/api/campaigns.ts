@@ -31,6 +31,11 @@ export interface Campaign {
   currency?: string
   trafficback?: Trafficback
   anti_repeat?: { enabled: boolean; window_seconds: number }
+  /** Free labels (≤ 20, 1–40 chars each). */
+  tags?: string[]
+  /** The group (folder) it is listed under; null = ungrouped. */
+  group_name?: string | null
+  notes?: string
   created_at: string
   updated_at: string
 }

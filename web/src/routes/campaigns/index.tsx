@@ -1,15 +1,7 @@
-/**
- * `/campaigns` — campaign links and their streams: list (search, paging), `new`, `:id`
- * (detail: link with copy button, ordered streams, route preview), `:id/edit`,
- * `:id/streams/new` and `:id/streams/:streamId` (stream editor).
- */
-import type { ColumnDef } from '@tanstack/react-table'
-import { ArrowLeft, Megaphone, Pencil, Plus, Split, Trash2 } from 'lucide-react'
-import { useMemo, useState } from 'react'
+import { ArrowLeft, Pencil, Plus, Split, Trash2 } from 'lucide-react'
+import { useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { CopyButton } from '@/components/common/copy-button'
-import { DataTable } from '@/components/common/data-table'
-import { ListCard, useListState } from '@/components/common/list'
 import { PageHeader } from '@/components/common/page-header'
 import { EmptyState, ErrorState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -21,13 +13,11 @@ import { toast } from '@/components/ui/sonner'
 import {
   type Campaign,
   useCampaign,
-  useCampaigns,
   useCreateCampaign,
   useDeleteCampaign,
   useUpdateCampaign,
 } from '@/hooks/api/campaigns'
 import { useDestinations } from '@/hooks/api/destinations'
-import { useSources } from '@/hooks/api/sources'
 import {
   type Stream,
   useCreateStream,
@@ -37,10 +27,10 @@ import {
   useUpdateStream,
 } from '@/hooks/api/streams'
 import { errorMessage } from '@/lib/api'
-import { formatDateTime } from '@/lib/format'
 import { CampaignForm } from './components/campaign-form'
 import { CampaignLinkCard } from './components/campaign-link'
 import { CostUpdates } from './components/cost-updates'
+import { CampaignList } from './components/campaign-list'
 import { RoutePreview } from './components/route-preview'
 import { ConfirmDialog, StatusBadge } from './components/shared'
 import { LanderClickLink } from './components/lander-link'
@@ -49,104 +39,6 @@ import { describeConditions, orderStreams } from './components/stream-form.lib'
 
 /** The public link of a campaign (the API's `url`, else this origin). */
 const campaignLink = (c: Campaign) => c.url ?? `${window.location.origin}/c/${c.alias}`
-
-function CampaignList() {
-  const list = useListState()
-  const campaigns = useCampaigns(list.params)
-  const sources = useSources({ limit: 500 })
-  const sourceName = useMemo(
-    () => new Map((sources.data?.items ?? []).map((s) => [s.id, s.name])),
-    [sources.data],
-  )
-  const columns = useMemo<ColumnDef<Campaign, unknown>[]>(
-    () => [
-      {
-        accessorKey: 'name',
-        header: 'Name',
-        cell: ({ row }) => (
-          <div className="min-w-0 max-w-40 sm:max-w-72">
-            <Link to={row.original.id} className="block truncate font-medium hover:underline">
-              {row.original.name}
-            </Link>
-            <p className="truncate font-mono text-xs text-muted-foreground">/c/{row.original.alias}</p>
-          </div>
-        ),
-      },
-      {
-        accessorKey: 'status',
-        header: 'Status',
-        cell: ({ row }) => <StatusBadge status={row.original.status} />,
-      },
-      {
-        id: 'source',
-        header: 'Source',
-        meta: { className: 'hidden sm:table-cell' },
-        accessorFn: (c) => (c.source_id ? (sourceName.get(c.source_id) ?? '…') : '—'),
-      },
-      {
-        accessorKey: 'trafficback',
-        header: 'Trafficback',
-        enableSorting: false,
-        meta: { className: 'hidden lg:table-cell' },
-        cell: ({ row }) => (
-          <span className="text-muted-foreground capitalize">{row.original.trafficback?.type ?? 'none'}</span>
-        ),
-      },
-      {
-        accessorKey: 'created_at',
-        header: 'Created',
-        meta: { className: 'hidden md:table-cell' },
-        cell: ({ row }) => (
-          <span className="text-muted-foreground">{formatDateTime(row.original.created_at)}</span>
-        ),
-      },
-      {
-        id: 'actions',
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        meta: { align: 'right' },
-        cell: ({ row }) => (
-          <div className="flex justify-end">
-            <CopyButton value={campaignLink(row.original)} label="Link" size="sm" variant="ghost" />
-          </div>
-        ),
-      },
-    ],
-    [sourceName],
-  )
-  const newButton = (
-    <Button asChild>
-      <Link to="new">
-        <Plus /> New campaign
-      </Link>
-    </Button>
-  )
-  return (
-    <div className="flex flex-col gap-6">
-      <PageHeader
-        title="Campaigns"
-        description="Campaign links, their streams and trafficback."
-        actions={newButton}
-      />
-      <ListCard
-        query={campaigns}
-        list={list}
-        searchPlaceholder="Search campaigns"
-        icon={Megaphone}
-        noMatch={{ title: 'No matches', description: `No campaign name contains “${list.q}”.` }}
-        empty={{
-          title: 'No campaigns yet',
-          description: 'A campaign is a link you buy traffic to; its streams decide where each click goes.',
-          action: newButton,
-        }}
-      >
-        {(items) => (
-          <DataTable columns={columns} data={items} getRowId={(c) => c.id} data-testid="campaigns-table" />
-        )}
-      </ListCard>
-    </div>
-  )
-}
 
 function BackLink({ to, label }: { to: string; label: string }) {
   return (

@@ -1,14 +1,29 @@
 /**
- * `/destinations` — offer URLs: list (search, paging), `/destinations/new` and
+ * `/destinations` — offers (the API's destinations): the list on the list toolkit
+ * (`@/components/common/entity-list`: today's figures per row, status/archive and tag
+ * filters, tags, notes, bulk pause/resume/archive/tag), `/destinations/new` and
  * `/destinations/:id` (create/edit form), delete with confirmation.
  */
 import type { ColumnDef } from '@tanstack/react-table'
 import { ArrowLeft, Pencil, Plus, Target, Trash2 } from 'lucide-react'
 import { useMemo, useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
-import { DataTable } from '@/components/common/data-table'
-import { ListCard, useListState } from '@/components/common/list'
+import {
+  BulkBar,
+  EntityListCard,
+  EntityTable,
+  ListToolbar,
+  NoteIcon,
+  PAUSABLE_STATUSES,
+  type RowAction,
+  statsColumns,
+  TagBadges,
+  tagsOf,
+  useEntityListState,
+  useListActions,
+} from '@/components/common/entity-list'
 import { PageHeader } from '@/components/common/page-header'
+import { DateRangeControl } from '@/components/common/report-controls'
 import { QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -20,11 +35,12 @@ import {
   useCreateDestination,
   useDeleteDestination,
   useDestination,
-  useDestinations,
   useUpdateDestination,
 } from '@/hooks/api/destinations'
+import { type ListFields, useEntityList, useListStats } from '@/hooks/api/lists'
+import { useReportUrlState } from '@/hooks/use-report-url-state'
 import { errorMessage } from '@/lib/api'
-import { formatInt, formatMoney, NONE } from '@/lib/format'
+import { formatMoney, NONE } from '@/lib/format'
 import { ConfirmDialog, StatusBadge } from '../campaigns/components/shared'
 import { DestinationForm } from './components/destination-form'
 
@@ -34,24 +50,45 @@ function HealthBadge({ health }: { health: Destination['health'] }) {
   return <Badge variant="outline">Unknown</Badge>
 }
 
-function DestinationList() {
-  const list = useListState()
-  const destinations = useDestinations(list.params)
+type Row = Destination & ListFields
+
+function OfferList() {
+  const navigate = useNavigate()
+  const list = useEntityListState()
+  const [report, setReport] = useReportUrlState({ preset: 'today' })
+  const offers = useEntityList<Row>('offers', list.params)
+  const stats = useListStats('offers', { ...report.range, tz: report.tz })
   const remove = useDeleteDestination()
   const [deleting, setDeleting] = useState<Destination | null>(null)
-  const columns = useMemo<ColumnDef<Destination, unknown>[]>(
+  const [seenTags, setSeenTags] = useState<string[]>([])
+  const tags = useMemo(
+    () => [...new Set([...seenTags, ...tagsOf(offers.data?.items)])],
+    [offers.data, seenTags],
+  )
+  if (tags.length !== seenTags.length) setSeenTags(tags)
+  const actions = useListActions('offers', list, { noun: 'offer', pausable: true, tags })
+  const statsMap = stats.data
+  const columns = useMemo<ColumnDef<Row, unknown>[]>(
     () => [
       {
         accessorKey: 'name',
-        header: 'Name',
+        header: 'Offer',
         cell: ({ row }) => (
-          <div className="min-w-0 max-w-40 sm:max-w-72">
-            <Link to={row.original.id} className="block truncate font-medium hover:underline">
-              {row.original.name}
-            </Link>
+          <div className="grid min-w-40 max-w-56 gap-0.5 sm:max-w-80">
+            <span className="flex min-w-0 items-center gap-1.5">
+              <Link
+                to={row.original.id}
+                className="truncate font-medium hover:underline"
+                title={row.original.name}
+              >
+                {row.original.name}
+              </Link>
+              <NoteIcon notes={row.original.notes} />
+            </span>
             <p className="truncate font-mono text-xs text-muted-foreground" title={row.original.url}>
               {row.original.url}
             </p>
+            <TagBadges tags={row.original.tags} onPick={list.setTag} />
           </div>
         ),
       },
@@ -61,99 +98,85 @@ function DestinationList() {
         cell: ({ row }) => <StatusBadge status={row.original.status} />,
       },
       {
-        accessorKey: 'health',
-        header: 'Health',
-        meta: { className: 'hidden sm:table-cell' },
-        cell: ({ row }) => <HealthBadge health={row.original.health} />,
-      },
-      {
         accessorKey: 'payout_cents',
         header: 'Payout',
-        meta: { align: 'right', className: 'hidden md:table-cell' },
+        meta: { align: 'right' },
         cell: ({ row }) =>
           row.original.payout_cents
             ? formatMoney(row.original.payout_cents / 100, row.original.currency)
             : NONE,
       },
+      ...statsColumns<Row>((d) => statsMap?.get(d.id), { loading: stats.isPending }),
       {
-        id: 'caps',
-        header: 'Caps (day / total)',
-        enableSorting: false,
-        meta: { align: 'right', className: 'hidden lg:table-cell' },
-        cell: ({ row }) =>
-          `${row.original.daily_click_cap ? formatInt(row.original.daily_click_cap) : NONE} / ${
-            row.original.total_click_cap ? formatInt(row.original.total_click_cap) : NONE
-          }`,
-      },
-      {
-        id: 'actions',
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        meta: { align: 'right' },
-        cell: ({ row }) => (
-          <div className="flex justify-end gap-1">
-            <Button variant="ghost" size="icon" asChild aria-label={`Edit ${row.original.name}`}>
-              <Link to={row.original.id}>
-                <Pencil />
-              </Link>
-            </Button>
-            <Button
-              variant="ghost"
-              size="icon"
-              className="text-destructive hover:text-destructive"
-              aria-label={`Delete ${row.original.name}`}
-              onClick={() => setDeleting(row.original)}
-            >
-              <Trash2 />
-            </Button>
-          </div>
-        ),
+        accessorKey: 'health',
+        header: 'Health',
+        meta: { className: 'hidden lg:table-cell' },
+        cell: ({ row }) => <HealthBadge health={row.original.health} />,
       },
     ],
-    [],
+    [statsMap, stats.isPending, list.setTag],
   )
+  const rowActions = (d: Row): RowAction[] => [
+    { label: 'Edit', icon: Pencil, onSelect: () => navigate(d.id) },
+    ...actions.statusActions(d),
+    { label: 'Delete', icon: Trash2, destructive: true, onSelect: () => setDeleting(d) },
+  ]
   const newButton = (
     <Button asChild>
       <Link to="new">
-        <Plus /> New destination
+        <Plus /> New offer
       </Link>
     </Button>
   )
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex min-w-0 flex-col gap-6">
       <PageHeader
-        title="Destinations"
-        description="Offer and landing URLs that streams send visitors to."
+        title="Offers"
+        description="Affiliate offers that streams send visitors to, with today’s figures."
         actions={newButton}
       />
-      <ListCard
-        query={destinations}
+      <EntityListCard
+        query={offers}
         list={list}
-        searchPlaceholder="Search destinations"
         icon={Target}
-        noMatch={{ title: 'No matches', description: `No destination name contains “${list.q}”.` }}
+        toolbar={
+          <ListToolbar list={list} searchPlaceholder="Search offers" statuses={PAUSABLE_STATUSES} tags={tags}>
+            <DateRangeControl state={report} onChange={setReport} className="sm:ml-auto" />
+          </ListToolbar>
+        }
+        bulkBar={<BulkBar list={list} actions={actions.bulkActions} pending={actions.pending} />}
+        noMatch={{ title: 'No matches', description: 'No offer matches these filters.' }}
+        archivedEmpty={{ title: 'No archived offers', description: 'Offers you archive are kept here.' }}
         empty={{
-          title: 'No destinations yet',
+          title: 'No offers yet',
           description: "Add the offer URLs you send traffic to; then pick them in a campaign's streams.",
           action: newButton,
         }}
       >
-        {(items) => (
-          <DataTable columns={columns} data={items} getRowId={(d) => d.id} data-testid="destinations-table" />
+        {(rows) => (
+          <EntityTable
+            rows={rows}
+            columns={columns}
+            list={list}
+            actions={rowActions}
+            testId="destinations-table"
+            rowTestId="offer-row"
+          />
         )}
-      </ListCard>
+      </EntityListCard>
+      {actions.promptDialog}
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete “${deleting?.name}”?`}
-        description="It is removed from every stream that uses it. Past clicks keep their data."
-        confirmLabel="Delete destination"
+        description="It is removed from every stream that uses it. Past clicks keep their data. Archive it instead to keep it."
+        confirmLabel="Delete offer"
         pending={remove.isPending}
         onClose={() => setDeleting(null)}
         onConfirm={() =>
           deleting &&
           remove.mutate(deleting.id, {
             onSuccess: () => {
-              toast.success(`Destination “${deleting.name}” deleted`)
+              toast.success(`Offer “${deleting.name}” deleted`)
               setDeleting(null)
             },
             onError: (e) => toast.error(errorMessage(e)),
@@ -168,7 +191,7 @@ function BackLink() {
   return (
     <Button variant="ghost" size="sm" asChild className="-ml-2 w-fit">
       <Link to="/destinations">
-        <ArrowLeft /> Destinations
+        <ArrowLeft /> Offers
       </Link>
     </Button>
   )
@@ -180,13 +203,13 @@ function NewDestination() {
   return (
     <div className="flex flex-col gap-4">
       <BackLink />
-      <PageHeader title="New destination" />
+      <PageHeader title="New offer" />
       <DestinationForm
-        submitLabel="Create destination"
+        submitLabel="Create offer"
         onCancel={() => navigate('/destinations')}
         onSubmit={async (body) => {
           const d = await create.mutateAsync(body)
-          toast.success(`Destination “${d.name}” created`)
+          toast.success(`Offer “${d.name}” created`)
           navigate('/destinations')
         }}
       />
@@ -202,7 +225,7 @@ function EditDestination() {
   return (
     <div className="flex flex-col gap-4">
       <BackLink />
-      <PageHeader title={destination.data?.name ?? 'Destination'} description="Edit the destination." />
+      <PageHeader title={destination.data?.name ?? 'Offer'} description="Edit the offer." />
       <QueryStates
         query={destination}
         pending={
@@ -220,7 +243,7 @@ function EditDestination() {
             onCancel={() => navigate('/destinations')}
             onSubmit={async (body) => {
               await update.mutateAsync(body)
-              toast.success('Destination saved')
+              toast.success('Offer saved')
               navigate('/destinations')
             }}
           />
@@ -233,7 +256,7 @@ function EditDestination() {
 export function Component() {
   return (
     <Routes>
-      <Route index element={<DestinationList />} />
+      <Route index element={<OfferList />} />
       <Route path="new" element={<NewDestination />} />
       <Route path=":id" element={<EditDestination />} />
     </Routes>

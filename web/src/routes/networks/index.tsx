@@ -1,13 +1,30 @@
 /**
- * `/networks` — affiliate networks: searchable, paged list with a create dialog;
+ * `/networks` — affiliate networks: the list on the list toolkit
+ * (`@/components/common/entity-list`: today's figures per row, archive view, tags, notes,
+ * bulk archive/tag) with a create dialog;
  * `/networks/:id` — edit the network (name, secret, IP allowlist) and its postback
  * settings with the ready-to-copy inbound postback URL.
  */
-import { ArrowLeft, Network as NetworkIcon, Plus } from 'lucide-react'
-import { useState } from 'react'
+import type { ColumnDef } from '@tanstack/react-table'
+import { ArrowLeft, Network as NetworkIcon, Plus, Settings2, Trash2 } from 'lucide-react'
+import { useMemo, useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
-import { ListCard, useListState } from '@/components/common/list'
+import {
+  ARCHIVE_STATUSES,
+  BulkBar,
+  EntityListCard,
+  EntityTable,
+  ListToolbar,
+  NoteIcon,
+  type RowAction,
+  statsColumns,
+  TagBadges,
+  tagsOf,
+  useEntityListState,
+  useListActions,
+} from '@/components/common/entity-list'
 import { PageHeader } from '@/components/common/page-header'
+import { DateRangeControl } from '@/components/common/report-controls'
 import { ErrorState, TableSkeleton } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
@@ -22,14 +39,14 @@ import {
 } from '@/components/ui/dialog'
 import { toast } from '@/components/ui/sonner'
 import { Spinner } from '@/components/ui/spinner'
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
-import { type Network, useDeleteNetwork, useNetwork, useNetworks } from '@/hooks/api/networks'
+import { type ListFields, useEntityList, useListStats } from '@/hooks/api/lists'
+import { type Network, useDeleteNetwork, useNetwork } from '@/hooks/api/networks'
+import { useReportUrlState } from '@/hooks/use-report-url-state'
 import { errorMessage } from '@/lib/api'
 import { formatRelative } from '@/lib/format'
+import { StatusBadge } from '../campaigns/components/shared'
 import { NetworkForm } from './components/network-form'
 import { PostbackSettingsCard } from './components/postback-settings'
-
-const LIMIT = 25
 
 function DeleteDialog({
   network,
@@ -75,90 +92,139 @@ function DeleteDialog({
   )
 }
 
+type Row = Network & ListFields
+
 function NetworkList() {
   const navigate = useNavigate()
-  const list = useListState(LIMIT)
-  const networks = useNetworks(list.params)
+  const list = useEntityListState()
+  const [report, setReport] = useReportUrlState({ preset: 'today' })
+  const networks = useEntityList<Row>('networks', list.params)
+  const stats = useListStats('networks', { ...report.range, tz: report.tz })
   const [creating, setCreating] = useState(false)
   const [deleting, setDeleting] = useState<Network | null>(null)
+  const [seenTags, setSeenTags] = useState<string[]>([])
+  const tags = useMemo(
+    () => [...new Set([...seenTags, ...tagsOf(networks.data?.items)])],
+    [networks.data, seenTags],
+  )
+  if (tags.length !== seenTags.length) setSeenTags(tags)
+  const actions = useListActions('networks', list, { noun: 'network', pausable: false, tags })
+  const statsMap = stats.data
+  const columns = useMemo<ColumnDef<Row, unknown>[]>(
+    () => [
+      {
+        accessorKey: 'name',
+        header: 'Network',
+        cell: ({ row }) => (
+          <div className="grid min-w-36 max-w-56 gap-0.5 sm:max-w-72">
+            <span className="flex min-w-0 items-center gap-1.5">
+              <Link
+                to={`/networks/${row.original.id}`}
+                className="truncate font-medium hover:underline"
+                title={row.original.name}
+              >
+                {row.original.name}
+              </Link>
+              <NoteIcon notes={row.original.notes} />
+              {row.original.status === 'archived' && <StatusBadge status="archived" />}
+            </span>
+            <TagBadges tags={row.original.tags} onPick={list.setTag} />
+          </div>
+        ),
+      },
+      {
+        id: 'secret',
+        header: 'Secret',
+        accessorFn: (n) => (n.has_postback_secret ? 1 : 0),
+        cell: ({ row }) =>
+          row.original.has_postback_secret ? (
+            <Badge variant="success">Set</Badge>
+          ) : (
+            <Badge variant="warning">None</Badge>
+          ),
+      },
+      ...statsColumns<Row>((n) => statsMap?.get(n.id), { loading: stats.isPending }),
+      {
+        id: 'ip_allowlist',
+        header: 'IP allowlist',
+        enableSorting: false,
+        meta: { className: 'hidden xl:table-cell' },
+        cell: ({ row }) => (
+          <span className="whitespace-nowrap text-muted-foreground">
+            {row.original.ip_allowlist?.length
+              ? `${row.original.ip_allowlist.length} entries`
+              : 'Any address'}
+          </span>
+        ),
+      },
+      {
+        accessorKey: 'updated_at',
+        header: 'Updated',
+        meta: { className: 'hidden lg:table-cell' },
+        cell: ({ row }) => (
+          <span className="whitespace-nowrap text-muted-foreground">
+            {formatRelative(row.original.updated_at)}
+          </span>
+        ),
+      },
+    ],
+    [statsMap, stats.isPending, list.setTag],
+  )
+  const rowActions = (n: Row): RowAction[] => [
+    { label: 'Settings', icon: Settings2, onSelect: () => navigate(`/networks/${n.id}`) },
+    ...actions.statusActions(n),
+    { label: 'Delete', icon: Trash2, destructive: true, onSelect: () => setDeleting(n) },
+  ]
   const newButton = (
     <Button onClick={() => setCreating(true)}>
       <Plus /> New network
     </Button>
   )
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex min-w-0 flex-col gap-6">
       <PageHeader
         title="Affiliate networks"
         description="The networks that pay you, and how their postbacks reach traffoflex."
         actions={newButton}
       />
-      <ListCard
+      <EntityListCard
         query={networks}
         list={list}
-        searchPlaceholder="Search networks"
         icon={NetworkIcon}
-        skeletonColumns={4}
-        noMatch={{ title: 'No network matches', description: 'Try another part of the name.' }}
+        toolbar={
+          <ListToolbar
+            list={list}
+            searchPlaceholder="Search networks"
+            statuses={ARCHIVE_STATUSES}
+            tags={tags}
+          >
+            <DateRangeControl state={report} onChange={setReport} className="sm:ml-auto" />
+          </ListToolbar>
+        }
+        bulkBar={<BulkBar list={list} actions={actions.bulkActions} pending={actions.pending} />}
+        noMatch={{
+          title: 'No network matches',
+          description: 'Try another part of the name or another filter.',
+        }}
+        archivedEmpty={{ title: 'No archived networks', description: 'Networks you archive are kept here.' }}
         empty={{
           title: 'No affiliate networks yet',
           description: 'Add a network to get its postback URL, so its conversions are counted.',
           action: newButton,
         }}
       >
-        {(items) => (
-          <Table data-testid="networks-table">
-            <TableHeader>
-              <TableRow className="hover:bg-transparent">
-                <TableHead>Name</TableHead>
-                <TableHead>Secret</TableHead>
-                <TableHead className="hidden md:table-cell">IP allowlist</TableHead>
-                <TableHead className="hidden lg:table-cell">Updated</TableHead>
-                <TableHead className="w-0">
-                  <span className="sr-only">Actions</span>
-                </TableHead>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((n) => (
-                <TableRow key={n.id} data-testid="network-row">
-                  <TableCell className="max-w-56 truncate font-medium">
-                    <Link to={`/networks/${n.id}`} className="hover:underline">
-                      {n.name}
-                    </Link>
-                  </TableCell>
-                  <TableCell>
-                    {n.has_postback_secret ? (
-                      <Badge variant="success">Set</Badge>
-                    ) : (
-                      <Badge variant="warning">None</Badge>
-                    )}
-                  </TableCell>
-                  <TableCell className="hidden text-muted-foreground md:table-cell">
-                    {n.ip_allowlist?.length ? `${n.ip_allowlist.length} entries` : 'Any address'}
-                  </TableCell>
-                  <TableCell className="hidden text-muted-foreground lg:table-cell">
-                    {formatRelative(n.updated_at)}
-                  </TableCell>
-                  <TableCell className="text-right whitespace-nowrap">
-                    <Button variant="ghost" size="sm" asChild>
-                      <Link to={`/networks/${n.id}`}>Settings</Link>
-                    </Button>
-                    <Button
-                      variant="ghost"
-                      size="sm"
-                      className="text-destructive hover:text-destructive"
-                      onClick={() => setDeleting(n)}
-                    >
-                      Delete
-                    </Button>
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
+        {(rows) => (
+          <EntityTable
+            rows={rows}
+            columns={columns}
+            list={list}
+            actions={rowActions}
+            testId="networks-table"
+            rowTestId="network-row"
+          />
         )}
-      </ListCard>
+      </EntityListCard>
+      {actions.promptDialog}
       <Dialog open={creating} onOpenChange={setCreating}>
         <DialogContent className="max-h-[92vh] overflow-y-auto">
           <DialogHeader>

@@ -21,6 +21,13 @@ export const campaignFormSchema = z
       enabled: z.boolean(),
       window_seconds: z.string().trim(),
     }),
+    /** List fields: group (≤ 60), tags as comma-separated text (≤ 20 of ≤ 40 chars), notes (≤ 2000). */
+    group_name: z.string().trim().max(60, 'At most 60 characters'),
+    tags: z
+      .string()
+      .refine((t) => splitTags(t).length <= 20, 'At most 20 tags')
+      .refine((t) => splitTags(t).every((x) => x.length <= 40), 'Each tag at most 40 characters'),
+    notes: z.string().max(2000, 'At most 2000 characters'),
   })
   .superRefine((v, ctx) => {
     if (v.trafficback.type === 'url' && !/^https?:\/\/\S+$/i.test(v.trafficback.url))
@@ -46,7 +53,22 @@ export const CAMPAIGN_FIELDS = [
   'trafficback.url',
   'trafficback.campaign_id',
   'anti_repeat.window_seconds',
+  'group_name',
+  'tags',
+  'notes',
 ] as const
+
+/** Tags typed as "fb, de ,push" → ["fb", "de", "push"] (trimmed, empty and repeated ones dropped). */
+export function splitTags(text: string): string[] {
+  return [
+    ...new Set(
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ]
+}
 
 /** Form values of an existing campaign, or of a new one. */
 export function campaignToForm(c?: Campaign): CampaignFormValues {
@@ -66,6 +88,9 @@ export function campaignToForm(c?: Campaign): CampaignFormValues {
       enabled: c?.anti_repeat?.enabled ?? false,
       window_seconds: String(c?.anti_repeat?.window_seconds ?? 86400),
     },
+    group_name: c?.group_name ?? '',
+    tags: (c?.tags ?? []).join(', '),
+    notes: c?.notes ?? '',
   }
 }
 
@@ -88,6 +113,9 @@ export function formToCampaign(v: CampaignFormValues): CampaignBody {
       enabled: v.anti_repeat.enabled,
       window_seconds: Number(v.anti_repeat.window_seconds) || 86400,
     },
+    group_name: v.group_name.trim() || null,
+    tags: splitTags(v.tags),
+    notes: v.notes,
   }
 }
 
