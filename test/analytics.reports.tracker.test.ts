@@ -112,7 +112,8 @@ beforeAll(async () => {
     },
   ].map(({ type: _t, ...c }) => ({ ...c, ts: chTime(c.ts as string) }))
   await h.client.insert({ table: 'tf_tracker.clicks', values: clicks, format: 'JSONEachRow' })
-  // A conversion of h3 (language fr, OS 14 only on the click: joined from it).
+  // A conversion of h3 (language only on the click: joined from it; the OS version is copied
+  // onto the conversion row when it is created, as the conversions module does).
   await h.client.insert({
     table: 'tf_tracker.conversions',
     format: 'JSONEachRow',
@@ -127,6 +128,7 @@ beforeAll(async () => {
         campaign_id: camp.id,
         destination_id: dest.id,
         country: 'FR',
+        os_version: '14',
         sub1: 'a',
         status: 'sale',
         conversions_delta: 1,

@@ -91,9 +91,9 @@ export const DIMENSION_COLUMNS: Record<ReportDimension, DimensionColumns> = {
     conversion: 'destination_id',
     trafficback: null,
   },
-  // Conversions take the lander from their click (joined, see `convSource`): the PostgreSQL
-  // conversion row does not carry it yet, so `conversions.lander_id` stays ''.
-  lander: { filter: 'lander_id', click: 'lander_id', conversion: null, trafficback: null },
+  // Conversions carry the lander and OS version of their click (copied when the conversion
+  // is created; '' for conversions recorded before migration 007).
+  lander: { filter: 'lander_id', click: 'lander_id', conversion: 'lander_id', trafficback: null },
   source: { filter: 'source_id', click: 'source_id', conversion: 'source_id', trafficback: null },
   network: { filter: 'network_id', click: null, conversion: 'network_id', trafficback: null },
   country: { filter: 'country', click: 'country', conversion: 'country', trafficback: 'country' },
@@ -101,7 +101,7 @@ export const DIMENSION_COLUMNS: Record<ReportDimension, DimensionColumns> = {
   os: { filter: 'os', click: 'os', conversion: 'os', trafficback: null },
   browser: { filter: 'browser', click: 'browser', conversion: 'browser', trafficback: null },
   // Conversions do not carry these (yet): read from the converting click.
-  os_version: { filter: 'os_version', click: 'os_version', conversion: null, trafficback: null },
+  os_version: { filter: 'os_version', click: 'os_version', conversion: 'os_version', trafficback: null },
   language: { filter: 'language', click: 'language', conversion: null, trafficback: null },
   hour: { filter: 'hour', click: 'ts', conversion: 'ts', trafficback: 'ts', time: true },
   sub1: { filter: 'sub1', click: 'sub1', conversion: 'sub1', trafficback: null },

@@ -649,6 +649,8 @@ function newConversionRow(
     device: click.device,
     os: click.os,
     browser: click.browser,
+    landerId: click.lander_id,
+    osVersion: click.os_version,
     externalId: click.external_id,
     costMicros: click.cost_micros,
     clickTs: new Date(click.ts),

@@ -61,7 +61,7 @@ export interface ConversionSync {
   stats(): SyncStats
 }
 
-/** ClickHouse row of one event (column names of `004_conversions.sql`). */
+/** ClickHouse row of one event (column names of `004_conversions.sql` and `007_landers.sql`). */
 export function chRow(e: ConversionEventRow, c: ConversionRow): Record<string, string | number> {
   return {
     ts: chTime(e.ts.getTime()),
@@ -78,6 +78,8 @@ export function chRow(e: ConversionEventRow, c: ConversionRow): Record<string, s
     device: c.device,
     os: c.os,
     browser: c.browser,
+    lander_id: c.landerId,
+    os_version: c.osVersion,
     sub1: c.sub1,
     sub2: c.sub2,
     sub3: c.sub3,

@@ -53,6 +53,9 @@ export const conversions = pgTable(
     device: text('device').notNull().default(''),
     os: text('os').notNull().default(''),
     browser: text('browser').notNull().default(''),
+    /** The lander the visitor saw before the offer ('' = straight to the offer). */
+    landerId: text('lander_id').notNull().default(''),
+    osVersion: text('os_version').notNull().default(''),
     externalId: text('external_id').notNull().default(''),
     /** The click's cost, micros of the click's currency. */
     costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
