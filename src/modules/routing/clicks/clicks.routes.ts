@@ -115,7 +115,9 @@ const detailOut = z.object({
     recorded: z.object({
       stream_id: z.string(),
       stream_name: z.string().nullable(),
-      destination_id: z.string(),
+      destination_id: z
+        .string()
+        .describe("the offer; for a click sent to a lander, the offer its CTA click led to ('' before one)"),
       destination_name: z.string().nullable(),
       lander_id: z.string(),
       lander_name: z.string().nullable(),
@@ -335,6 +337,9 @@ export function clickLogRoutes(deps: ClickLogRoutesDeps): FastifyPluginAsync {
           destination: [str(row.destination_id), ...(landerRows ?? []).map((l) => str(l.destination_id))],
         })
         const item = itemJson(row, names)
+        const ctaOffer = str(
+          (landerRows ?? []).find((l) => str(l.destination_id) !== '')?.destination_id ?? '',
+        )
         const columns: Record<string, string | number> = { ts: item.ts }
         for (const [k, v] of Object.entries(row)) if (k !== 'tsMs') columns[k] = v
 
@@ -372,8 +377,12 @@ export function clickLogRoutes(deps: ClickLogRoutesDeps): FastifyPluginAsync {
             recorded: {
               stream_id: item.stream_id,
               stream_name: item.stream_name,
-              destination_id: item.destination_id,
-              destination_name: item.destination_name,
+              // A click sent to a lander records no offer: the offer is the one its first
+              // call-to-action click was sent to (none until the visitor clicks through).
+              destination_id: item.destination_id || ctaOffer,
+              destination_name: item.destination_id
+                ? item.destination_name
+                : (names.destination.get(ctaOffer) ?? null),
               lander_id: item.lander_id,
               lander_name: item.lander_name,
               url: str(row.destination_url),

@@ -17,6 +17,7 @@ import {
   useDeleteCampaign,
   useUpdateCampaign,
 } from '@/hooks/api/campaigns'
+import { useLanders } from '@/hooks/api/landers'
 import { useDestinations } from '@/hooks/api/destinations'
 import {
   type Stream,
@@ -109,9 +110,11 @@ function EditCampaign() {
 function StreamsCard({ campaignId }: { campaignId: string }) {
   const streams = useStreams({ campaign_id: campaignId, limit: 500 })
   const destinations = useDestinations({ limit: 500 })
+  const landers = useLanders({ limit: 500 })
   const remove = useDeleteStream()
   const [deleting, setDeleting] = useState<Stream | null>(null)
   const names = new Map((destinations.data?.items ?? []).map((d) => [d.id, d.name]))
+  const landerNames = new Map((landers.data?.items ?? []).map((l) => [l.id, l.name]))
   const items = orderStreams(streams.data?.items ?? [])
   const addButton = (
     <Button asChild size="sm">
@@ -172,10 +175,24 @@ function StreamsCard({ campaignId }: { campaignId: string }) {
                     {!s.active && <Badge variant="secondary">Inactive</Badge>}
                   </div>
                   <p className="text-sm text-muted-foreground">{describeConditions(s.conditions)}</p>
+                  {s.landers.length > 0 && (
+                    <p className="text-sm">
+                      <span className="text-muted-foreground">landers → </span>
+                      {s.landers
+                        .map(
+                          (l) =>
+                            `${landerNames.get(l.lander_id) ?? '…'} (${l.weight})${l.active ? '' : ' [off]'}`,
+                        )
+                        .join(', ')}
+                    </p>
+                  )}
                   <p className="text-sm">
-                    <span className="text-muted-foreground">{s.strategy.replaceAll('_', ' ')} → </span>
+                    <span className="text-muted-foreground">
+                      {s.landers.length > 0 ? 'then ' : ''}
+                      {s.strategy.replaceAll('_', ' ')} →{' '}
+                    </span>
                     {s.destinations.length === 0
-                      ? 'no destinations'
+                      ? 'no offers'
                       : s.destinations
                           .map(
                             (d) =>

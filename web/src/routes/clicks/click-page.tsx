@@ -161,15 +161,20 @@ function Decision({ d }: { d: ClickDetail }) {
       <CardContent className="flex flex-col gap-4">
         <Facts>
           <Fact label="Stream">{named(r.recorded.stream_name, r.recorded.stream_id)}</Fact>
+          {r.recorded.lander_id && (
+            <Fact label="Lander">
+              {named(r.recorded.lander_name, r.recorded.lander_id, `/landers/${r.recorded.lander_id}`)}
+            </Fact>
+          )}
           <Fact label="Offer">
             {r.recorded.destination_id
               ? named(
                   r.recorded.destination_name,
                   r.recorded.destination_id,
-                  `/destinations/${r.recorded.destination_id}`,
+                  `/offers/${r.recorded.destination_id}`,
                 )
               : r.recorded.lander_id
-                ? `Lander ${r.recorded.lander_name ?? r.recorded.lander_id} (the offer is chosen at its CTA)`
+                ? 'Not yet: the offer is chosen when the visitor clicks the lander’s button'
                 : '—'}
           </Fact>
         </Facts>
@@ -239,7 +244,7 @@ function Landers({ d }: { d: ClickDetail }) {
                 <TableCell className="whitespace-nowrap">{formatDateTime(l.ts)}</TableCell>
                 <TableCell>{l.lander_name ?? l.lander_id}</TableCell>
                 <TableCell>
-                  {named(l.destination_name, l.destination_id, `/destinations/${l.destination_id}`)}
+                  {named(l.destination_name, l.destination_id, `/offers/${l.destination_id}`)}
                 </TableCell>
               </TableRow>
             ))}
