@@ -582,8 +582,12 @@ export function EntityTable<T extends ListFields>({
     ],
     [columns, rows, list, actions],
   )
+  // TanStack caches each row's accessor values until `data` changes; columns that read
+  // outside data (stats, source names) arrive later, so a new column set means new rows.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `all` is the reason to copy
+  const data = useMemo(() => [...rows], [rows, all])
   const table = useReactTable({
-    data: rows,
+    data,
     columns: all,
     state: { sorting },
     onSortingChange: setSorting,
