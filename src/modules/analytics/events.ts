@@ -3,6 +3,21 @@
  * ClickHouse. Field names are the ClickHouse column names.
  */
 
+/** The click's sub ID columns and the source's click ID: the values a buyer narrows clicks by. */
+export const CLICK_SUB_KEYS = [
+  'sub1',
+  'sub2',
+  'sub3',
+  'sub4',
+  'sub5',
+  'sub6',
+  'sub7',
+  'sub8',
+  'sub9',
+  'sub10',
+  'external_id',
+] as const
+
 /** A routed click (302 to a destination). `ts` is epoch milliseconds, UTC. */
 export interface ClickEvent {
   type: 'click'

@@ -13,6 +13,7 @@
  * columns added by later migrations (e.g. `lander_id`) come along without a change here.
  */
 import type { ClickHouseHandle } from '../../../platform/clickhouse.ts'
+import { CLICK_SUB_KEYS } from '../events.ts'
 import { assertIdentifier, chDateTime } from '../migrate.ts'
 
 /** Largest page of {@link searchClicks}. */
@@ -23,19 +24,7 @@ export const CLICK_SEARCH_MAX_DAYS = 93
 export const CLICK_CSV_MAX_ROWS = 100_000
 
 /** Columns that can be searched by an exact value. */
-export const CLICK_VALUE_FILTERS = [
-  'sub1',
-  'sub2',
-  'sub3',
-  'sub4',
-  'sub5',
-  'sub6',
-  'sub7',
-  'sub8',
-  'sub9',
-  'sub10',
-  'external_id',
-] as const
+export const CLICK_VALUE_FILTERS = CLICK_SUB_KEYS
 /** One of {@link CLICK_VALUE_FILTERS}. */
 export type ClickValueFilter = (typeof CLICK_VALUE_FILTERS)[number]
 

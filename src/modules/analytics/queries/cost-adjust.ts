@@ -27,22 +27,11 @@
  * (checked) and the sub column (from {@link COST_SUB_KEYS}) and the update id (a UUID).
  */
 import type { ClickHouseHandle } from '../../../platform/clickhouse.ts'
+import { CLICK_SUB_KEYS } from '../events.ts'
 import { assertIdentifier, chDateTime } from '../migrate.ts'
 
 /** Sub ID columns a cost update may be narrowed by. */
-export const COST_SUB_KEYS = [
-  'sub1',
-  'sub2',
-  'sub3',
-  'sub4',
-  'sub5',
-  'sub6',
-  'sub7',
-  'sub8',
-  'sub9',
-  'sub10',
-  'external_id',
-] as const
+export const COST_SUB_KEYS = CLICK_SUB_KEYS
 /** One of {@link COST_SUB_KEYS}. */
 export type CostSubKey = (typeof COST_SUB_KEYS)[number]
 

@@ -8,21 +8,10 @@
  */
 import { parse } from 'csv-parse/sync'
 import { DateTime, IANAZone } from 'luxon'
+import { COST_SUB_KEYS } from '../../analytics/index.ts'
 
 /** Sub ID keys a cost update may be narrowed by (the click columns). */
-export const SUB_KEYS = [
-  'sub1',
-  'sub2',
-  'sub3',
-  'sub4',
-  'sub5',
-  'sub6',
-  'sub7',
-  'sub8',
-  'sub9',
-  'sub10',
-  'external_id',
-] as const
+export const SUB_KEYS = COST_SUB_KEYS
 /** One of {@link SUB_KEYS}. */
 export type SubKey = (typeof SUB_KEYS)[number]
 
