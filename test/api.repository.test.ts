@@ -56,6 +56,7 @@ describe.each(['pglite', 'postgres'] as const)('routing repository on %s', (kind
       campaigns: [],
       streams: [],
       destinations: [],
+      landers: [],
       sources: [],
     })
   })
