@@ -44,6 +44,9 @@ export interface Destination {
   health_check?: HealthCheck | null
   health?: 'unknown' | 'healthy' | 'unhealthy'
   health_checked_at?: string | null
+  /** Free labels for filtering the list. */
+  tags?: string[]
+  notes?: string
   created_at: string
   updated_at: string
 }

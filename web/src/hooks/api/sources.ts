@@ -28,6 +28,10 @@ export interface Source {
   template?: string
   /** Tokens the source substitutes on the campaign link, each mapped to a sub ID, external_id or cost. */
   params?: SourceParam[]
+  status?: 'active' | 'archived'
+  /** Free labels for filtering the list. */
+  tags?: string[]
+  notes?: string
   created_at: string
   updated_at: string
 }
@@ -42,6 +46,8 @@ export interface SourceInput {
   postback_url: string | null
   template?: string
   params?: SourceParam[]
+  tags?: string[]
+  notes?: string
 }
 
 export const sourceKeys = queryKeys('sources')

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import type { Campaign, CampaignBody } from '@/hooks/api/campaigns'
+import { formToOrganize, organizeFormFields, organizeToForm } from './organize-fields.lib'
 
 export const campaignFormSchema = z
   .object({
@@ -23,11 +24,7 @@ export const campaignFormSchema = z
     }),
     /** List fields: group (≤ 60), tags as comma-separated text (≤ 20 of ≤ 40 chars), notes (≤ 2000). */
     group_name: z.string().trim().max(60, 'At most 60 characters'),
-    tags: z
-      .string()
-      .refine((t) => splitTags(t).length <= 20, 'At most 20 tags')
-      .refine((t) => splitTags(t).every((x) => x.length <= 40), 'Each tag at most 40 characters'),
-    notes: z.string().max(2000, 'At most 2000 characters'),
+    ...organizeFormFields,
   })
   .superRefine((v, ctx) => {
     if (v.trafficback.type === 'url' && !/^https?:\/\/\S+$/i.test(v.trafficback.url))
@@ -58,18 +55,6 @@ export const CAMPAIGN_FIELDS = [
   'notes',
 ] as const
 
-/** Tags typed as "fb, de ,push" → ["fb", "de", "push"] (trimmed, empty and repeated ones dropped). */
-export function splitTags(text: string): string[] {
-  return [
-    ...new Set(
-      text
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
-    ),
-  ]
-}
-
 /** Form values of an existing campaign, or of a new one. */
 export function campaignToForm(c?: Campaign): CampaignFormValues {
   const tb = c?.trafficback ?? { type: 'none' as const }
@@ -89,8 +74,7 @@ export function campaignToForm(c?: Campaign): CampaignFormValues {
       window_seconds: String(c?.anti_repeat?.window_seconds ?? 86400),
     },
     group_name: c?.group_name ?? '',
-    tags: (c?.tags ?? []).join(', '),
-    notes: c?.notes ?? '',
+    ...organizeToForm(c),
   }
 }
 
@@ -114,8 +98,7 @@ export function formToCampaign(v: CampaignFormValues): CampaignBody {
       window_seconds: Number(v.anti_repeat.window_seconds) || 86400,
     },
     group_name: v.group_name.trim() || null,
-    tags: splitTags(v.tags),
-    notes: v.notes,
+    ...formToOrganize(v),
   }
 }
 

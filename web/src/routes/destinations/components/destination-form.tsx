@@ -15,6 +15,7 @@ import { Spinner } from '@/components/ui/spinner'
 import type { Destination, DestinationBody } from '@/hooks/api/destinations'
 import { useNetworks } from '@/hooks/api/networks'
 import { applyApiErrors } from '@/lib/forms'
+import { OrganizeFields } from '../../campaigns/components/organize-fields'
 import { CheckboxField, FormSection, TimezoneList } from '../../campaigns/components/shared'
 import {
   DESTINATION_FIELDS,
@@ -301,6 +302,8 @@ export function DestinationForm({
               </div>
             )}
           </FormSection>
+
+          <OrganizeFields form={form} idPrefix="d" tagsPlaceholder="de, sweeps, v2" />
 
           <div className="flex flex-col-reverse gap-2 border-t pt-5 sm:flex-row sm:justify-end">
             <Button variant="outline" onClick={onCancel}>
