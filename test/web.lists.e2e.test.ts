@@ -310,6 +310,8 @@ describe('offers, sources and networks lists', () => {
     await page.goto(`${server.url}/destinations/${ids.offer}`)
     await page.getByTestId('destination-form').waitFor()
     expect(await page.inputValue('#d-tags')).toBe('de')
+    // The network select keeps the offer's network (it once showed "None" and saved it).
+    await expect.poll(() => page.locator('#d-network option:checked').textContent()).toBe('MaxBounty')
     await page.fill('#d-tags', 'de, sweeps')
     await page.fill('#d-notes', 'Payout net 30')
     await page.locator('#d-notes').scrollIntoViewIfNeeded()
@@ -325,6 +327,7 @@ describe('offers, sources and networks lists', () => {
     expect(await get(`/destinations/${ids.offer}`)).toMatchObject({
       tags: ['de', 'sweeps'],
       notes: 'Payout net 30',
+      network_id: ids.network,
     })
 
     await page.goto(`${server.url}/sources`)

@@ -60,7 +60,10 @@ export type DestinationBody = Omit<
 export const destinationKeys = queryKeys('destinations')
 
 /** List parameters of `GET /destinations`. */
-export interface DestinationListParams extends ListParams {}
+export interface DestinationListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of destinations (default 50; at most 500). */
 export function useDestinations(params: DestinationListParams = {}, opts: { enabled?: boolean } = {}) {

@@ -84,7 +84,10 @@ export interface PostbackSettingsInput {
 export const networkKeys = queryKeys('networks')
 
 /** List parameters of `GET /networks`. */
-export interface NetworkListParams extends ListParams {}
+export interface NetworkListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of affiliate networks (default 50; at most 500). */
 export function useNetworks(params: NetworkListParams = {}, opts: { enabled?: boolean } = {}) {

@@ -53,7 +53,10 @@ export interface SourceInput {
 export const sourceKeys = queryKeys('sources')
 
 /** List parameters of `GET /sources`. */
-export interface SourceListParams extends ListParams {}
+export interface SourceListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of traffic sources (default 50; at most 500). */
 export function useSources(params: SourceListParams = {}, opts: { enabled?: boolean } = {}) {

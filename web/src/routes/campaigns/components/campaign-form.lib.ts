@@ -120,26 +120,55 @@ export interface SelectOption {
   label: string
 }
 
+/** A row a picker lists: its id, name and (lists with an archive) status. */
+export interface PickerItem {
+  id: string
+  name: string
+  status?: string | undefined
+}
+
+/** A picker's label of a row: its name, with " (archived)" for an archived one. */
+export function pickerLabel(it: { name: string; status?: string | undefined }): string {
+  return it.status === 'archived' ? `${it.name} (archived)` : it.name
+}
+
+/**
+ * The rows a picker offers to add: not archived and not already in `taken`. Pickers load
+ * their list with `status=all` (lists hide archived rows by default) so a saved reference
+ * to an archived row still has its name; only new choices leave archived rows out.
+ */
+export function pickable<T extends PickerItem>(
+  items: readonly T[] | undefined,
+  taken: ReadonlySet<string> = new Set(),
+): T[] {
+  return (items ?? []).filter((it) => it.status !== 'archived' && !taken.has(it.id))
+}
+
 /**
  * Options of a select of entities (the campaign's traffic source, the trafficback
- * campaign) that always contain the current value: a native `<select>` whose value has no
- * option shows its first option — which made an edited campaign read "Traffic source:
- * None" while the sources were still loading. The current ID missing from `items` gets a
- * stand-in option ("Loading…" while `loading`, else `missingLabel`) so the select keeps it.
+ * campaign, the offer's network) that always contain the current value: a native `<select>`
+ * whose value has no option shows its first option — which made an edited campaign read
+ * "Traffic source: None" while the sources were still loading. Archived rows (the list is
+ * loaded with `status=all`) are offered only when they are the current value, labelled
+ * "<name> (archived)". The current ID missing from `items` gets a stand-in option
+ * ("Loading…" while `loading`, else `missingLabel`) so the select keeps it.
  *
- * @param items entities `{id, name}` as listed by the API, or undefined while loading.
+ * @param items entities `{id, name, status?}` as listed by the API, or undefined while loading.
  * @param current the form's value (an ID, or "" for none).
  * @param none label of the "" option (e.g. "None"), first.
  */
 export function optionsWithCurrent(
-  items: readonly { id: string; name: string }[] | undefined,
+  items: readonly PickerItem[] | undefined,
   current: string,
   none: string,
   loading: boolean,
   missingLabel = 'Not found',
 ): SelectOption[] {
   const opts: SelectOption[] = [{ value: '', label: none }]
-  for (const it of items ?? []) opts.push({ value: it.id, label: it.name })
+  for (const it of items ?? []) {
+    if (it.status === 'archived' && it.id !== current) continue
+    opts.push({ value: it.id, label: pickerLabel(it) })
+  }
   if (current && !opts.some((o) => o.value === current))
     opts.push({ value: current, label: loading ? 'Loading…' : missingLabel })
   return opts

@@ -35,8 +35,9 @@ export function CampaignForm({
   onSubmit: (body: CampaignBody) => Promise<unknown>
   onCancel: () => void
 }) {
-  const sources = useSources({ limit: 500 })
-  const campaigns = useCampaigns({ limit: 500 })
+  // `status: 'all'`: a saved reference to an archived row keeps its name (only it is offered).
+  const sources = useSources({ limit: 500, status: 'all' })
+  const campaigns = useCampaigns({ limit: 500, status: 'all' })
   const form = useForm<CampaignFormValues>({
     resolver: zodResolver(campaignFormSchema),
     defaultValues: campaignToForm(campaign),
