@@ -4,7 +4,8 @@
  * resumes it from the row menu, archives it with the bulk bar and brings it back from the
  * archive view, adds it to a stream through the stream form's "Landers" list, and finds the
  * lander click URL on the campaign page; a visitor then goes campaign → lander → CTA → offer,
- * and the landers list shows that visit, the LP click and the LP CTR.
+ * and the landers list and the report grouped by lander show that visit, the LP click and
+ * the LP CTR.
  * Screenshots at 1366×800 and 390×844 go to test/screenshots/ (no sideways scrolling at 390).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -206,6 +207,16 @@ describe('landers UI', () => {
       .toEqual(['1', '1'])
     expect(await cell('LP CTR').textContent()).toMatch(/^100(\.0+)?\s?%$/)
     await shot(page, 'landers-list-figures')
+    // The report grouped by lander shows the lander metrics columns.
+    await page.goto(`${server.url}/reports?range=today&tz=UTC&by=lander`)
+    const table = page.getByTestId('report-table')
+    await table.getByText('Quiz lander', { exact: false }).first().waitFor()
+    const reportHeaders = await table.locator('th').allTextContents()
+    expect(reportHeaders).toEqual(expect.arrayContaining(['LP visits', 'LP clicks', 'LP CTR']))
+    const reportRow = table.locator('tbody tr').filter({ hasText: 'Quiz lander' })
+    const reportCell = (h: string) => reportRow.locator('td').nth(reportHeaders.indexOf(h))
+    expect(await reportCell('LP CTR').textContent()).toMatch(/^100(\.0+)?\s?%$/)
+    await shot(page, 'report-by-lander')
     await phoneShot(`${server.url}/landers`, 'landers-list-figures', (p) =>
       p.getByTestId('lander-row').first().waitFor(),
     )
