@@ -3,13 +3,20 @@
  * per-row stats from clicks written through the real click pipeline into embedded
  * ClickHouse (plus conversion deltas inserted as the conversions module writes them),
  * campaign clones with streams, offer and lander lists, all-or-nothing bulk actions, and
- * workspace isolation of each — on PGlite, through the admin API app.
+ * workspace isolation of each — on PGlite, through the admin API app. Landers get their stats
+ * (visits, LP clicks, LP CTR, money) from clicks and lander CTA clicks through the pipeline.
  */
 import path from 'node:path'
 import { eq, inArray } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPipeline, migrateClickHouse, type Pipeline } from '../src/modules/analytics/index.ts'
+import {
+  createPipeline,
+  type LanderClickEvent,
+  migrateClickHouse,
+  type Pipeline,
+  type PipelineEvent,
+} from '../src/modules/analytics/index.ts'
 import { listStatsRoutes } from '../src/modules/routing/index.ts'
 import { readConfigVersion } from '../src/modules/routing/routing.api.ts'
 import { landers, streamLanders } from '../src/modules/routing/routing.tables.ts'
@@ -56,6 +63,8 @@ type Seed =
   | 'c2'
   | 'c3'
   | 'lander'
+  | 'lander2'
+  | 'bLander'
   | 's1'
   | 's2'
   | 'bSrc'
@@ -110,6 +119,12 @@ beforeAll(async () => {
     .values({ workspaceId: A.workspaceId, name: 'LP 1', url: 'https://lp.test/' })
     .returning()
   seeded.lander = lander!
+  seeded.lander2 = await create(k, '/landers', {
+    name: 'LP old',
+    url: 'https://old.test/',
+    status: 'archived',
+    tags: ['quiz'],
+  })
   seeded.s1 = await create(k, '/streams', {
     campaign_id: seeded.c1.id,
     name: 'DE mobile',
@@ -135,12 +150,13 @@ beforeAll(async () => {
   seeded.bNet = await create(B.apiKey, '/networks', { name: 'B network' })
   seeded.bOffer = await create(B.apiKey, '/destinations', { name: 'B offer', url: 'https://b.test/' })
   seeded.bCamp = await create(B.apiKey, '/campaigns', { name: 'B campaign', alias: 'b-camp' })
+  seeded.bLander = await create(B.apiKey, '/landers', { name: 'B LP', url: 'https://blp.test/' })
 
   // Clicks today (2024-03-10 UTC) through the pipeline: 3 on c1 → offer (0.10 each), 1 on c2 →
   // offer2 (0.20), one yesterday on c1 (outside the default range), one of workspace B.
   const ws = A.workspaceId
   const base = { workspace_id: ws, source_id: seeded.src.id, stream_id: seeded.s1.id, currency: 'EUR' }
-  const events = [
+  const events: PipelineEvent[] = [
     click({
       ...base,
       click_id: 'k1',
@@ -195,8 +211,81 @@ beforeAll(async () => {
       source_id: seeded.bSrc.id,
     }),
   ]
+  // On 2024-03-05 (outside every other range here): three visits to c1's lander (€0.10 each),
+  // two of them click its call to action (one twice), one converts; and one of B's lander.
+  const lpDay = (h: number) => Date.parse(`2024-03-05T${String(h).padStart(2, '0')}:00:00Z`)
+  const visit = (id: string, h: number) =>
+    click({
+      ...base,
+      click_id: id,
+      ts: lpDay(h),
+      campaign_id: seeded.c1.id,
+      destination_id: '',
+      lander_id: seeded.lander.id,
+      cost_micros: 100_000,
+    })
+  const cta = (id: string, h: number, unique: 0 | 1): LanderClickEvent => ({
+    type: 'lander_click',
+    click_id: id,
+    ts: lpDay(h) + 60_000,
+    workspace_id: ws,
+    campaign_id: seeded.c1.id,
+    stream_id: seeded.s1.id,
+    lander_id: seeded.lander.id,
+    destination_id: seeded.offer.id,
+    source_id: seeded.src.id,
+    is_unique: unique,
+    country: 'DE',
+    device: 'desktop',
+    destination_url: 'https://offer.test/',
+  })
+  events.push(
+    visit('l1', 8),
+    visit('l2', 9),
+    visit('l3', 10),
+    cta('l1', 8, 1),
+    cta('l1', 8, 0),
+    cta('l2', 9, 1),
+    click({
+      workspace_id: B.workspaceId,
+      click_id: 'bl1',
+      ts: lpDay(8),
+      campaign_id: seeded.bCamp.id,
+      destination_id: '',
+      lander_id: seeded.bLander.id,
+      source_id: seeded.bSrc.id,
+    }),
+  )
   for (const e of events) expect(pipeline.push(e)).toBe(true)
   await pipeline.flush()
+  // A sale of l1 worth €0.50 on the lander day.
+  await ch.client.insert({
+    table: 'tf_lists.conversions',
+    format: 'JSONEachRow',
+    values: [
+      {
+        ts: '2024-03-05 12:00:00.000',
+        conversion_id: 'cvl1',
+        seq: 1,
+        click_id: 'l1',
+        workspace_id: ws,
+        network_id: seeded.net.id,
+        campaign_id: seeded.c1.id,
+        stream_id: seeded.s1.id,
+        destination_id: seeded.offer.id,
+        lander_id: seeded.lander.id,
+        source_id: seeded.src.id,
+        status: 'sale',
+        previous_status: '',
+        conversions_delta: 1,
+        revenue_delta_micros: 500_000,
+        payout_micros: 500_000,
+        currency: 'EUR',
+        transaction_id: 'txl1',
+        click_ts: '2024-03-05 08:00:00.000',
+      },
+    ],
+  })
   // One sale of k1 worth €0.50 today, as the conversions module writes it.
   await ch.client.insert({
     table: 'tf_lists.conversions',
@@ -277,6 +366,12 @@ describe('list fields and filters', () => {
     expect(ids(await call(k, 'GET', '/sources?status=archived'))).toEqual(['Old source'])
     expect(ids(await call(k, 'GET', '/destinations?tag=de'))).toEqual(['Offer DE'])
     expect(ids(await call(k, 'GET', '/networks?tag=cpa'))).toEqual(['MaxBounty'])
+    expect(ids(await call(k, 'GET', '/landers'))).toEqual(['LP 1'])
+    expect(ids(await call(k, 'GET', '/landers?status=archived'))).toEqual(['LP old'])
+    expect(ids(await call(k, 'GET', '/landers?status=all&tag=quiz'))).toEqual(['LP old'])
+    expect(ids(await call(k, 'GET', '/landers?status=all&q=old'))).toEqual(['LP old'])
+    expect(ids(await call(k, 'GET', '/landers?status=active'))).toEqual(['LP 1'])
+    expect((await call(k, 'GET', '/landers?status=nope')).status).toBe(400)
     expect((await call(k, 'GET', '/sources?status=paused')).status).toBe(400)
     expect((await call(k, 'GET', '/campaigns?source_id=nope')).status).toBe(400)
   })
@@ -375,6 +470,39 @@ describe('stats per row', () => {
     ])
   })
 
+  it('landers: visits, unique CTA clicks, LP CTR and money of the range; archived rows listed with zeros', async () => {
+    const r = await call(A.apiKey, 'GET', '/landers/stats?from=2024-03-05&to=2024-03-05')
+    expect(r.status, JSON.stringify(r.body)).toBe(200)
+    expect(r.body!.items).toEqual([
+      // 3 visits × €0.10, 2 visitors clicked the CTA (one of them twice), one €0.50 sale.
+      {
+        id: seeded.lander.id,
+        currency: 'EUR',
+        ...metrics({
+          clicks: 3,
+          unique_clicks: 3,
+          conversions: 1,
+          revenue: 0.5,
+          cost: 0.3,
+          profit: 0.2,
+          roi: 66.6667,
+          cr: 33.3333,
+          epc: 0.166667,
+        }),
+        lander_visits: 3,
+        lp_clicks: 2,
+        lp_ctr: 66.6667,
+      },
+      { id: seeded.lander2.id, currency: null, ...metrics({}), lander_visits: 0, lp_clicks: 0, lp_ctr: null },
+    ])
+    // Today: no lander traffic.
+    const today = (await call(A.apiKey, 'GET', '/landers/stats')).body!.items as Json[]
+    expect(today.map((i) => [i.clicks, i.lp_clicks])).toEqual([
+      [0, 0],
+      [0, 0],
+    ])
+  })
+
   it('another workspace sees only its own rows and figures', async () => {
     const r = await call(B.apiKey, 'GET', '/campaigns/stats')
     expect(r.body!.items).toEqual([
@@ -383,6 +511,11 @@ describe('stats per row', () => {
         currency: 'USD',
         ...metrics({ clicks: 1, unique_clicks: 1, cost: 0.0015, profit: -0.0015, roi: -100, cr: 0, epc: 0 }),
       },
+    ])
+    const bl = (await call(B.apiKey, 'GET', '/landers/stats?from=2024-03-05&to=2024-03-05')).body!
+      .items as Json[]
+    expect(bl.map((i) => [i.id, i.clicks, i.lander_visits, i.lp_clicks])).toEqual([
+      [seeded.bLander.id, 1, 1, 0],
     ])
     for (const p of ['/offers/stats', '/sources/stats', '/networks/stats']) {
       const items = (await call(B.apiKey, 'GET', p)).body!.items as Json[]
@@ -536,6 +669,32 @@ describe('bulk', () => {
     expect((await statusOf(k, '/networks'))[seeded.net.id]!.tags).toEqual(['cpa', 'eu'])
   })
 
+  it('pauses, resumes, tags, archives and unarchives landers in one write each', async () => {
+    const k = A.apiKey
+    const two = [seeded.lander.id, seeded.lander2.id]
+    const v = await readConfigVersion(h.db)
+    expect(
+      (await call(k, 'POST', '/landers/bulk', { ids: [seeded.lander.id], action: 'pause' })).body,
+    ).toEqual({
+      updated: 1,
+    })
+    expect(await readConfigVersion(h.db)).toBe(v + 1)
+    expect((await statusOf(k, '/landers'))[seeded.lander.id]!.status).toBe('paused')
+    await call(k, 'POST', '/landers/bulk', { ids: [seeded.lander.id], action: 'resume' })
+    await call(k, 'POST', '/landers/bulk', { ids: two, action: 'add_tags', tags: ['lp'] })
+    await call(k, 'POST', '/landers/bulk', { ids: two, action: 'unarchive' })
+    const rows = await statusOf(k, '/landers')
+    expect([rows[seeded.lander.id], rows[seeded.lander2.id]].map((l) => [l!.status, l!.tags])).toEqual([
+      ['active', ['lp']],
+      ['paused', ['quiz', 'lp']],
+    ])
+    await call(k, 'POST', '/landers/bulk', { ids: [seeded.lander2.id], action: 'archive' })
+    expect(ids(await call(k, 'GET', '/landers'))).toEqual(['LP 1'])
+    const bad = await call(k, 'POST', '/landers/bulk', { ids: two, action: 'set_source', source_id: null })
+    expect(bad.status).toBe(400)
+    expect(bad.body!.error.details.map((d: Json) => d.path)).toContain('action')
+  })
+
   it('is all-or-nothing: one foreign id is a 404 naming it and nothing changes', async () => {
     const v = await readConfigVersion(h.db)
     const before = await statusOf(A.apiKey, '/campaigns')
@@ -553,6 +712,7 @@ describe('bulk', () => {
       ['/offers/bulk', seeded.offer.id],
       ['/sources/bulk', seeded.src.id],
       ['/networks/bulk', seeded.net.id],
+      ['/landers/bulk', seeded.lander.id],
     ] as const) {
       expect((await call(B.apiKey, 'POST', url, { ids: [id], action: 'archive' })).status).toBe(404)
     }

@@ -228,6 +228,20 @@ describe('campaigns', () => {
         interval: 1000,
       })
       .toContain('UI Split Test')
+    // The cost CSV import opens from the list's toolbar and previews a file of this campaign
+    // (whose click above gives the cost something to spread over).
+    await page.goto(`${server.url}/campaigns`)
+    await page.getByTestId('cost-import-open').click()
+    const dlg = page.getByTestId('cost-import')
+    const day = new Date().toISOString().slice(0, 10)
+    await dlg
+      .getByLabel('CSV text')
+      .fill(`campaign,from,to,sub_key,sub_value,cost\nui-split-test,${day},${day},,,2.5`)
+    await dlg.getByRole('button', { name: 'Check' }).click()
+    await expect.poll(() => dlg.getByTestId('cost-import-preview').textContent()).toContain('1 valid row')
+    await shot(page, 'campaigns-cost-import')
+    await page.keyboard.press('Escape')
+    await dlg.waitFor({ state: 'detached' })
     expect(campaignPath).toMatch(/^\/campaigns\/[0-9a-f-]{36}$/)
     expect(pageErrors).toEqual([])
   })

@@ -1,8 +1,11 @@
 /**
  * Landers in the admin UI end to end (real server process, built UI, Debian's Chromium):
- * creates a lander through its form (help box with the CTA link), lists it, pauses it from
- * the row, adds it to a stream through the stream form's "Landers" list, and finds the
- * lander click URL on the campaign page; a visitor then goes campaign → lander → CTA → offer.
+ * creates a lander through its form (help box with the CTA link), lists it, pauses and
+ * resumes it from the row menu, archives it with the bulk bar and brings it back from the
+ * archive view, adds it to a stream through the stream form's "Landers" list, and finds the
+ * lander click URL on the campaign page; a visitor then goes campaign → lander → CTA → offer,
+ * and the landers list and the report grouped by lander show that visit, the LP click and
+ * the LP CTR.
  * Screenshots at 1366×800 and 390×844 go to test/screenshots/ (no sideways scrolling at 390).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -107,17 +110,37 @@ describe('landers UI', () => {
     await page.fill('#l-tags', 'quiz, de')
     await page.getByRole('button', { name: 'Create lander' }).click()
     await page.waitForURL(/\/landers$/)
-    const row = page.getByTestId('landers-table').getByRole('row').nth(1)
-    await row.getByText('quiz', { exact: true }).waitFor()
+    const row = page.getByTestId('lander-row').first()
+    await row.getByText('#quiz', { exact: true }).waitFor()
     landerId = (await apiCall(server.url, cookie, 'GET', '/landers')).body.items[0].id
   })
 
-  it('pauses and resumes it from the list', async () => {
-    await page.getByRole('button', { name: /^Pause Quiz lander/ }).click()
-    await page.getByRole('button', { name: /^Activate Quiz lander/ }).waitFor()
+  it('pauses and resumes it from the row menu; archives it in bulk and restores it', async () => {
+    const row = page.getByTestId('lander-row').first()
+    const menu = async (item: string) => {
+      await row.getByRole('button', { name: /^Actions for Quiz lander/ }).click()
+      await page.getByRole('menuitem', { name: item }).click()
+    }
+    await menu('Pause')
+    await page.getByText('1 lander paused').waitFor()
     expect((await apiCall(server.url, cookie, 'GET', `/landers/${landerId}`)).body.status).toBe('paused')
-    await page.getByRole('button', { name: /^Activate Quiz lander/ }).click()
-    await page.getByRole('button', { name: /^Pause Quiz lander/ }).waitFor()
+    await menu('Resume')
+    await page.getByText('1 lander resumed').waitFor()
+    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 10_000 }).toContain('active')
+    // The figures columns are there (no traffic yet).
+    for (const h of ['Visits', 'LP clicks', 'LP CTR', 'ROI'])
+      await page.getByTestId('landers-table').getByRole('button', { name: h, exact: true }).waitFor()
+    await page.getByLabel(/^Select Quiz lander/).check()
+    await page.getByTestId('bulk-bar').getByRole('button', { name: 'Archive' }).click()
+    await page.getByText('No landers yet').waitFor()
+    await page.getByLabel('Status').selectOption('archived')
+    await page.getByLabel(/^Select Quiz lander/).check()
+    await page.getByTestId('bulk-bar').getByRole('button', { name: 'Unarchive' }).click()
+    await page.getByText('1 lander restored').waitFor()
+    expect((await apiCall(server.url, cookie, 'GET', `/landers/${landerId}`)).body.status).toBe('paused')
+    await page.getByLabel('Status').selectOption('')
+    await menu('Resume')
+    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 10_000 }).toContain('active')
     await shot(page, 'landers-list')
     await phoneShot(`${server.url}/landers`, 'landers-list', (p) => p.getByTestId('landers-table').waitFor())
     await page.goto(`${server.url}/landers/${landerId}`)
@@ -165,6 +188,37 @@ describe('landers UI', () => {
     })
     expect(new URL(cta.headers.get('location')!).searchParams.get('click_id')).toBe(
       lander.searchParams.get('cid'),
+    )
+    // The landers list counts the visit and the CTA click: 1 visit, 1 LP click, LP CTR 100 %
+    // (reloaded until the click pipeline has written them).
+    const row = page.getByTestId('lander-row').first()
+    let headers: string[] = []
+    const cell = (id: string) => row.locator('td').nth(headers.indexOf(id))
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${server.url}/landers`)
+          await row.getByText(/^\d+$/).first().waitFor()
+          headers = await page.getByTestId('landers-table').locator('th').allTextContents()
+          return [await cell('Visits').textContent(), await cell('LP clicks').textContent()]
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toEqual(['1', '1'])
+    expect(await cell('LP CTR').textContent()).toMatch(/^100(\.0+)?\s?%$/)
+    await shot(page, 'landers-list-figures')
+    // The report grouped by lander shows the lander metrics columns.
+    await page.goto(`${server.url}/reports?range=today&tz=UTC&by=lander`)
+    const table = page.getByTestId('report-table')
+    await table.getByText('Quiz lander', { exact: false }).first().waitFor()
+    const reportHeaders = await table.locator('th').allTextContents()
+    expect(reportHeaders).toEqual(expect.arrayContaining(['LP visits', 'LP clicks', 'LP CTR']))
+    const reportRow = table.locator('tbody tr').filter({ hasText: 'Quiz lander' })
+    const reportCell = (h: string) => reportRow.locator('td').nth(reportHeaders.indexOf(h))
+    expect(await reportCell('LP CTR').textContent()).toMatch(/^100(\.0+)?\s?%$/)
+    await shot(page, 'report-by-lander')
+    await phoneShot(`${server.url}/landers`, 'landers-list-figures', (p) =>
+      p.getByTestId('lander-row').first().waitFor(),
     )
     expect(pageErrors).toEqual([])
   })

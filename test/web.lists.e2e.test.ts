@@ -3,8 +3,9 @@
  * chDB) driven by Debian's Chromium through playwright-core. Real clicks on a campaign link
  * (CPC cost from its source) and a real postback make the campaign row show its profit and
  * ROI; then a clone, a bulk pause of two rows, the archive view, and at 390 px: no
- * page-level sideways scroll and the sources' row actions on screen. Screenshots of the four
- * lists at 1366×800 and 390×844 go to test/screenshots/ (`lists-*`).
+ * page-level sideways scroll and the sources' row actions on screen; the forms' Organize
+ * fields (tags, notes) of an offer and a source. Screenshots of the four lists and the offer
+ * form at 1366×800 and 390×844 go to test/screenshots/ (`lists-*`, `organize-*`).
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -303,6 +304,43 @@ describe('offers, sources and networks lists', () => {
     expect(await overflowOf(p)).toBeLessThanOrEqual(0)
     await shot(p, 'lists-networks')
     await close()
+  })
+
+  it("the forms' Organize fields: an offer's and a source's tags and notes are shown and saved", async () => {
+    await page.goto(`${server.url}/destinations/${ids.offer}`)
+    await page.getByTestId('destination-form').waitFor()
+    expect(await page.inputValue('#d-tags')).toBe('de')
+    // The network select keeps the offer's network (it once showed "None" and saved it).
+    await expect.poll(() => page.locator('#d-network option:checked').textContent()).toBe('MaxBounty')
+    await page.fill('#d-tags', 'de, sweeps')
+    await page.fill('#d-notes', 'Payout net 30')
+    await page.locator('#d-notes').scrollIntoViewIfNeeded()
+    await shot(page, 'organize-offer-form')
+    const { p, close } = await phonePage(`/destinations/${ids.offer}`)
+    await p.getByTestId('destination-form').waitFor()
+    await p.locator('#d-notes').scrollIntoViewIfNeeded()
+    expect(await overflowOf(p)).toBeLessThanOrEqual(0)
+    await shot(p, 'organize-offer-form')
+    await close()
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByText('Offer saved').waitFor()
+    expect(await get(`/destinations/${ids.offer}`)).toMatchObject({
+      tags: ['de', 'sweeps'],
+      notes: 'Payout net 30',
+      network_id: ids.network,
+    })
+
+    await page.goto(`${server.url}/sources`)
+    const src = page.getByTestId('source-row').filter({ hasText: 'PushHouse' })
+    await src.getByTestId('row-actions').click()
+    await page.getByRole('menuitem', { name: 'Edit' }).click()
+    const form = page.getByTestId('source-form')
+    await form.waitFor()
+    expect(await page.inputValue('#source-notes')).toBe('Account #4411')
+    await page.fill('#source-tags', 'push, tier1')
+    await form.getByRole('button', { name: 'Save', exact: true }).click()
+    await form.waitFor({ state: 'detached' })
+    expect((await get(`/sources/${ids.source}`)).tags).toEqual(['push', 'tier1'])
   })
 
   it('logged no page errors', () => {

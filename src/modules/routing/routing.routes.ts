@@ -65,7 +65,6 @@ import {
   deleteLander,
   getLander,
   type LanderRecord,
-  listLanders,
   updateLander,
 } from './repository/landers.repository.ts'
 import type { Page } from './repository/scoped.repository.ts'
@@ -122,12 +121,13 @@ const statusFilter = <S extends readonly [string, ...string[]]>(values: S) =>
     .enum([...values, 'all'] as [string, ...string[]])
     .optional()
     .describe(`${values.join(' | ')} | all; default: every row that is not archived`)
-const offerListQuery = listQuery.extend({
+/** Lists of rows that can be paused (campaigns, offers, landers). */
+const pausableListQuery = listQuery.extend({
   status: statusFilter(['active', 'paused', 'archived']),
   tag: tagFilter,
 })
 const archiveListQuery = listQuery.extend({ status: statusFilter(['active', 'archived']), tag: tagFilter })
-const campaignListQuery = offerListQuery.extend({
+const campaignListQuery = pausableListQuery.extend({
   source_id: z.uuid().optional().describe("only this source's campaigns"),
   group: z.string().trim().max(60).optional().describe('only this group; empty = ungrouped campaigns'),
 })
@@ -547,7 +547,7 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
       crud(app, {
         path,
         tag,
-        query: offerListQuery,
+        query: pausableListQuery,
         create: z.strictObject(destinationInput.shape),
         patch: patchSchema(destinationInput),
         out: destinationOut,
@@ -563,12 +563,12 @@ export function routingApiRoutes(deps: RoutingRoutesDeps): FastifyPluginAsync {
     crud(app, {
       path: '/landers',
       tag: 'landers',
-      query: listQuery,
+      query: pausableListQuery,
       create: z.strictObject(landerInput.shape),
       patch: patchSchema(landerInput),
       out: landerOut,
       json: landerJson,
-      list: (ws, q) => listLanders(db, ws, q),
+      list: (ws, q) => listFiltered<LanderRecord>(db, 'landers', ws, q),
       get: (ws, id) => getLander(db, ws, id),
       insert: (ws, b) => createLander(db, ws, b),
       update: (ws, id, b) => updateLander(db, ws, id, b),

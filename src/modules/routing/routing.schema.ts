@@ -257,13 +257,8 @@ export const landerInput = z.object({
     .max(4000)
     .refine((u) => /^https?:\/\/[^/{}\s?#]+/i.test(u), 'must be an absolute http(s) URL with a literal host'),
   status: status.default('active'),
-  /** Free labels for filtering the list (each 1–50 chars, at most 50, duplicates dropped). */
-  tags: z
-    .array(z.string().trim().min(1).max(50))
-    .max(50)
-    .transform((t) => [...new Set(t)])
-    .default([]),
-  notes: z.string().max(5000).default(''),
+  tags: tagsSchema.default([]),
+  notes: notesSchema.default(''),
 })
 
 export const campaignInput = z.object({
@@ -320,8 +315,8 @@ export const streamInput = z.object({
 
 // --- list pages: filters, bulk actions, clone ----------------------------------------------
 
-/** The four list pages that share filters, stats and bulk actions (offers = destinations). */
-export const LIST_KINDS = ['campaigns', 'offers', 'sources', 'networks'] as const
+/** The list pages that share filters, stats and bulk actions (offers = destinations). */
+export const LIST_KINDS = ['campaigns', 'offers', 'landers', 'sources', 'networks'] as const
 /** One of {@link LIST_KINDS}. */
 export type ListKind = (typeof LIST_KINDS)[number]
 
@@ -343,6 +338,7 @@ export type BulkAction = (typeof BULK_ACTIONS)[number]
 export const BULK_ACTIONS_BY_KIND: Record<ListKind, readonly BulkAction[]> = {
   campaigns: BULK_ACTIONS,
   offers: ['pause', 'resume', 'archive', 'unarchive', 'add_tags', 'remove_tags'],
+  landers: ['pause', 'resume', 'archive', 'unarchive', 'add_tags', 'remove_tags'],
   sources: ['archive', 'unarchive', 'add_tags', 'remove_tags'],
   networks: ['archive', 'unarchive', 'add_tags', 'remove_tags'],
 }
@@ -351,7 +347,7 @@ export const BULK_ACTIONS_BY_KIND: Record<ListKind, readonly BulkAction[]> = {
 export const BULK_MAX_IDS = 500
 
 /**
- * Body of `POST /{campaigns|offers|destinations|sources|networks}/bulk`: `ids` (1–500 UUIDs,
+ * Body of `POST /{campaigns|offers|destinations|landers|sources|networks}/bulk`: `ids` (1–500 UUIDs,
  * duplicates ignored), the `action`, and the field that action needs: `group_name`
  * (`move_to_group`; null or "" = ungroup), `source_id` (`set_source`; null = no source),
  * `tags` (`add_tags` / `remove_tags`, at least one). The per-kind and per-action rules are

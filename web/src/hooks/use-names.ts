@@ -1,7 +1,7 @@
 /**
  * Names of configured objects for report keys: reports return ids (campaign, stream,
  * destination, lander, source, network); this joins them to names from the list endpoints
- * (first 500 of each, fetched only for the dimensions on screen).
+ * (first 500 of each, archived ones included, fetched only for the dimensions on screen).
  */
 import { useCallback, useMemo } from 'react'
 import { useCampaigns } from '@/hooks/api/campaigns'
@@ -12,7 +12,8 @@ import { useSources } from '@/hooks/api/sources'
 import { useStreams } from '@/hooks/api/streams'
 import { EMPTY_KEY_LABEL, type IdDimension, isIdDimension } from '@/lib/report-meta'
 
-const LIMIT = { limit: 500 }
+/** Archived rows included: past traffic of an archived row still needs its name. */
+const LIMIT = { limit: 500, status: 'all' }
 
 let regions: Intl.DisplayNames | null | undefined
 /** "Germany (DE)" for `DE`; the code alone when the browser has no name for it. */
@@ -40,7 +41,7 @@ function countryName(code: string): string {
 export function useNames(dims: readonly string[]) {
   const need = (d: IdDimension) => dims.includes(d)
   const campaigns = useCampaigns(LIMIT, { enabled: need('campaign') })
-  const streams = useStreams(LIMIT, { enabled: need('stream') })
+  const streams = useStreams({ limit: 500 }, { enabled: need('stream') })
   const destinations = useDestinations(LIMIT, { enabled: need('destination') })
   const landers = useLanders(LIMIT, { enabled: need('lander') })
   const sources = useSources(LIMIT, { enabled: need('source') })

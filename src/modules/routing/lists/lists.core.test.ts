@@ -69,6 +69,24 @@ describe('planBulk', () => {
       { kind: 'ok', updates: [{ id: B, values: { status: 'active' } }] },
     ],
     [
+      'unarchive brings a lander back paused',
+      'landers',
+      body({ action: 'unarchive', ids: [B] }),
+      { kind: 'ok', updates: [{ id: B, values: { status: 'paused' } }] },
+    ],
+    [
+      'landers pause and resume',
+      'landers',
+      body({ action: 'pause', ids: [A] }),
+      { kind: 'ok', updates: [{ id: A, values: { status: 'paused' } }] },
+    ],
+    [
+      'add_tags on landers',
+      'landers',
+      body({ action: 'add_tags', tags: ['quiz'], ids: [A] }),
+      { kind: 'ok', updates: [{ id: A, values: { tags: ['fb', 'de', 'quiz'] } }] },
+    ],
+    [
       'move_to_group with a name',
       'campaigns',
       body({ action: 'move_to_group', group_name: ' Tier 2 ' }),
@@ -145,6 +163,20 @@ describe('planBulk', () => {
         kind: 'invalid',
         details: [
           { path: 'action', message: 'offers take pause, resume, archive, unarchive, add_tags, remove_tags' },
+        ],
+      },
+    ],
+    [
+      'landers cannot move to a group',
+      'landers',
+      body({ action: 'move_to_group', group_name: 'x' }),
+      {
+        kind: 'invalid',
+        details: [
+          {
+            path: 'action',
+            message: 'landers take pause, resume, archive, unarchive, add_tags, remove_tags',
+          },
         ],
       },
     ],
@@ -292,6 +324,24 @@ describe('statsRows', () => {
       },
       { id: B, currency: null, ...m },
     ])
+  })
+  it('landers: lander visits, LP clicks and LP CTR from the report row, else 0, 0, null', () => {
+    const got = statsRows(
+      [
+        { id: A, currency: 'EUR' },
+        { id: B, currency: null },
+      ],
+      [{ key: A, ...m, lander_visits: 4, lp_clicks: 1, lp_ctr: 25 }],
+      { landers: true },
+    )
+    expect(got.map((r) => [r.id, r.clicks, r.lander_visits, r.lp_clicks, r.lp_ctr])).toEqual([
+      [A, 4, 4, 1, 25],
+      [B, 0, 0, 0, null],
+    ])
+    // Other lists carry no lander fields, even when the report row has them.
+    expect(statsRows([{ id: A, currency: null }], [{ key: A, ...m, lp_clicks: 1 }])[0]).not.toHaveProperty(
+      'lp_clicks',
+    )
   })
   it.each([
     [[], null],

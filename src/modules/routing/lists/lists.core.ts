@@ -1,5 +1,5 @@
 /**
- * Pure decisions of the list pages (campaigns, offers, sources, networks): planning a bulk
+ * Pure decisions of the list pages (campaigns, offers, landers, sources, networks): planning a bulk
  * action (validate it, then compute each row's new values), the name and alias of a cloned
  * campaign, and the per-row stats of a list (report rows joined to the list's ids). No I/O:
  * the shells (`lists.repository.ts`, `lists.routes.ts`, `stats.routes.ts`) read and write.
@@ -34,9 +34,12 @@ export type BulkPlan =
   /** The request is wrong for this list or action (400 naming the fields). */
   | { kind: 'invalid'; details: { path: string; message: string }[] }
 
-/** Status a row gets back when it leaves the archive: campaigns and offers come back paused. */
+/**
+ * Status a row gets back when it leaves the archive: campaigns, offers and landers (which
+ * can be paused) come back paused; sources and networks (which cannot) come back active.
+ */
 export function unarchivedStatus(kind: ListKind): 'paused' | 'active' {
-  return kind === 'campaigns' || kind === 'offers' ? 'paused' : 'active'
+  return kind === 'campaigns' || kind === 'offers' || kind === 'landers' ? 'paused' : 'active'
 }
 
 /** The body field each action needs (and no other action takes). */
@@ -165,8 +168,21 @@ export interface RowMetrics {
   epc: number | null
 }
 
-/** One row of a stats answer: the entity's id, its figures and the currency they are in (null = unknown/mixed). */
-export type StatsRow = RowMetrics & { id: string; currency: string | null }
+/** The lander figures of a landers list row (from the `lander` breakdown with lander metrics). */
+export interface LanderMetrics {
+  /** Clicks sent to the lander (= its `clicks`). */
+  lander_visits: number
+  /** Unique clicks on the lander's call to action (one per visit however often clicked). */
+  lp_clicks: number
+  /** lp_clicks / lander_visits × 100, percent; null without visits. */
+  lp_ctr: number | null
+}
+
+/**
+ * One row of a stats answer: the entity's id, its figures and the currency they are in
+ * (null = unknown/mixed); landers also carry {@link LanderMetrics}.
+ */
+export type StatsRow = RowMetrics & { id: string; currency: string | null } & Partial<LanderMetrics>
 
 const ZERO: RowMetrics = {
   clicks: 0,
@@ -184,10 +200,13 @@ const ZERO: RowMetrics = {
  * The stats of every entity of a list: each of `entities` (in their order) with the report
  * row whose `key` is its id, or zeros when it had no traffic. Report rows of ids that are not
  * entities (deleted rows, another list) are dropped.
+ * @param opts.landers add `lander_visits`, `lp_clicks`, `lp_ctr` to every row (from the report
+ *   row, else 0, 0, null) — the landers list.
  */
 export function statsRows(
   entities: readonly { id: string; currency: string | null }[],
-  report: readonly (RowMetrics & { key: string })[],
+  report: readonly (RowMetrics & { key: string } & Partial<LanderMetrics>)[],
+  opts: { landers?: boolean } = {},
 ): StatsRow[] {
   const byKey = new Map(report.map((r) => [r.key, r]))
   return entities.map((e) => {
@@ -205,7 +224,13 @@ export function statsRows(
           epc: r.epc,
         }
       : ZERO
-    return { id: e.id, ...m, currency: e.currency }
+    const row: StatsRow = { id: e.id, ...m, currency: e.currency }
+    if (opts.landers) {
+      row.lander_visits = r?.lander_visits ?? 0
+      row.lp_clicks = r?.lp_clicks ?? 0
+      row.lp_ctr = r?.lp_ctr ?? null
+    }
+    return row
   })
 }
 

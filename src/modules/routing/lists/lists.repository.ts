@@ -10,6 +10,7 @@ import {
   affiliateNetworks,
   campaigns,
   destinations,
+  landers,
   streamDestinations,
   streamLanders,
   streams,
@@ -41,6 +42,7 @@ import {
 export const LIST_TABLES = {
   campaigns,
   offers: destinations,
+  landers,
   sources: trafficSources,
   networks: affiliateNetworks,
 } as const satisfies Record<ListKind, ScopedTable>
@@ -49,6 +51,7 @@ export const LIST_TABLES = {
 const WHAT: Record<ListKind, string> = {
   campaigns: 'campaign',
   offers: 'offer',
+  landers: 'lander',
   sources: 'traffic source',
   networks: 'affiliate network',
 }
@@ -200,8 +203,9 @@ export function cloneCampaign(
 
 /**
  * The entities of a list with the currency their figures are in: a campaign's, offer's or
- * source's own `currency`; a network's is the one currency of its offers (null when it has
- * none or several). Every row of the workspace, archived included.
+ * source's own `currency`; a network's is the one currency of its offers, a lander's the one
+ * currency of the campaigns whose streams show it (null when none or several). Every row of
+ * the workspace, archived included, oldest first.
  */
 export async function statsEntities(
   db: Db,
@@ -218,6 +222,23 @@ export async function statsEntities(
     return nets.map((n) => ({
       id: n.id,
       currency: singleCurrency(offers.filter((o) => o.networkId === n.id).map((o) => o.currency)),
+    }))
+  }
+  if (kind === 'landers') {
+    const rows = await db
+      .select({ id: landers.id })
+      .from(landers)
+      .where(eq(landers.workspaceId, workspaceId))
+      .orderBy(asc(landers.createdAt), asc(landers.id))
+    const uses = await db
+      .selectDistinct({ landerId: streamLanders.landerId, currency: campaigns.currency })
+      .from(streamLanders)
+      .innerJoin(streams, eq(streams.id, streamLanders.streamId))
+      .innerJoin(campaigns, eq(campaigns.id, streams.campaignId))
+      .where(eq(campaigns.workspaceId, workspaceId))
+    return rows.map((l) => ({
+      id: l.id,
+      currency: singleCurrency(uses.filter((u) => u.landerId === l.id).map((u) => u.currency)),
     }))
   }
   const t = LIST_TABLES[kind] as typeof campaigns | typeof destinations | typeof trafficSources

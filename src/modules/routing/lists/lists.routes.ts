@@ -2,8 +2,9 @@
  * Routes of the list pages that write configuration, registered by `routingApiRoutes`
  * (under `/api/v1`, behind the auth hook; every handler scopes by `request.auth.workspaceId`):
  *
- * - `POST /campaigns/bulk`, `/offers/bulk` (= `/destinations/bulk`), `/sources/bulk`,
- *   `/networks/bulk` — one bulk action over checked rows, all-or-nothing → `{updated}`;
+ * - `POST /campaigns/bulk`, `/offers/bulk` (= `/destinations/bulk`), `/landers/bulk`,
+ *   `/sources/bulk`, `/networks/bulk` — one bulk action over checked rows, all-or-nothing →
+ *   `{updated}`;
  * - `POST /campaigns/:id/clone` — a paused copy with its streams, offer and lander lists.
  *
  * Documented in `../API.md` ("List pages").
@@ -28,6 +29,7 @@ const BULK_PATHS: [string, ListKind][] = [
   ['/campaigns', 'campaigns'],
   ['/offers', 'offers'],
   ['/destinations', 'offers'],
+  ['/landers', 'landers'],
   ['/sources', 'sources'],
   ['/networks', 'networks'],
 ]

@@ -1,9 +1,10 @@
 /**
- * `GET /api/v1/{campaigns|offers|destinations|sources|networks}/stats?from&to&tz` — the
- * figures of every row of a list page in a date range (default: today in `tz`, default UTC):
- * clicks, unique clicks, conversions, revenue, cost, profit, ROI, CR, EPC and the currency.
- * One breakdown query of the analytics module (grouped by campaign / destination / source /
- * network; conversions counted at their own time), joined to the workspace's rows by the
+ * `GET /api/v1/{campaigns|offers|destinations|landers|sources|networks}/stats?from&to&tz` —
+ * the figures of every row of a list page in a date range (default: today in `tz`, default
+ * UTC): clicks, unique clicks, conversions, revenue, cost, profit, ROI, CR, EPC and the
+ * currency; landers also lander visits, LP clicks and LP CTR. One breakdown query of the
+ * analytics module (grouped by campaign / destination / lander / source / network;
+ * conversions counted at their own time), joined to the workspace's rows by the
  * pure `statsRows`. Mounted by the composition root (it needs ClickHouse), behind the auth
  * hook; scoped to `request.auth.workspaceId`.
  */
@@ -27,10 +28,11 @@ export interface ListStatsDeps {
 }
 
 /** Path prefix → list, and the report dimension its rows are keyed by. */
-const STATS: [string, ListKind, 'campaign' | 'destination' | 'source' | 'network'][] = [
+const STATS: [string, ListKind, 'campaign' | 'destination' | 'lander' | 'source' | 'network'][] = [
   ['/campaigns', 'campaigns', 'campaign'],
   ['/offers', 'offers', 'destination'],
   ['/destinations', 'offers', 'destination'],
+  ['/landers', 'landers', 'lander'],
   ['/sources', 'sources', 'source'],
   ['/networks', 'networks', 'network'],
 ]
@@ -56,7 +58,16 @@ const statsOut = z.object({
       currency: z
         .string()
         .nullable()
-        .describe("the row's currency (a network: its offers' one currency; null when several)"),
+        .describe(
+          "the row's currency (a network: its offers' one currency; a lander: the one currency of the campaigns showing it; null when several)",
+        ),
+      lander_visits: z.number().optional().describe('landers only: clicks sent to the lander'),
+      lp_clicks: z.number().optional().describe("landers only: unique clicks on the lander's call to action"),
+      lp_ctr: z
+        .number()
+        .nullable()
+        .optional()
+        .describe('landers only: lp_clicks / lander_visits × 100 (percent); null without visits'),
     }),
   ),
 })
@@ -92,7 +103,7 @@ export function listStatsRoutes(deps: ListStatsDeps): FastifyPluginAsync {
               : undefined
           const [entities, report] = await Promise.all([
             statsEntities(deps.db, kind, ws),
-            breakdown(deps.handle, ws, dim, range, { networks, limit: 10_000 }),
+            breakdown(deps.handle, ws, dim, range, { networks, limit: 10_000, landers: dim === 'lander' }),
           ])
           return {
             range: {
@@ -100,7 +111,7 @@ export function listStatsRoutes(deps: ListStatsDeps): FastifyPluginAsync {
               to: new Date(range.toMs).toISOString(),
               tz: range.tz,
             },
-            items: statsRows(entities, report),
+            items: statsRows(entities, report, { landers: dim === 'lander' }),
           }
         },
       )

@@ -1,6 +1,5 @@
 /**
- * The list toolkit of the daily-work list pages (campaigns, offers, sources, networks; landers
- * can adopt it): list state (search, status incl. the archive view, tag, extra filters,
+ * The list toolkit of the daily-work list pages (campaigns, offers, landers, sources, networks): list state (search, status incl. the archive view, tag, extra filters,
  * paging, checked rows), a toolbar, a sortable table with row checkboxes, a select-all and a
  * row actions menu whose column stays on screen at phone widths, a bulk action bar that
  * appears while rows are checked, a prompt dialog for bulk actions that need a value, tags as
@@ -34,7 +33,7 @@ import {
   X,
 } from 'lucide-react'
 import type * as React from 'react'
-import { useDeferredValue, useId, useMemo, useState } from 'react'
+import { useDeferredValue, useId, useMemo, useRef, useState } from 'react'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
@@ -437,13 +436,13 @@ export function RoiValue({ roi }: { roi: number | null | undefined }) {
 }
 
 /**
- * The stats columns of a list (clicks, conversions, revenue, cost, profit, ROI; CR and EPC
- * from md up), reading each row's {@link RowStats} through `statsOf`. Sortable; money in the
- * row's currency.
+ * The stats columns of a list (clicks, conversions, revenue, cost, profit, ROI; CR from xl
+ * up), reading each row's {@link RowStats} through `statsOf`. Sortable; money in the row's
+ * currency. With `landers`, clicks are headed "Visits" and followed by LP clicks and LP CTR.
  */
 export function statsColumns<T extends ListFields>(
   statsOf: (row: T) => RowStats | undefined,
-  opts: { loading?: boolean } = {},
+  opts: { loading?: boolean; landers?: boolean } = {},
 ): ColumnDef<T, unknown>[] {
   const dash = opts.loading ? '…' : '—'
   const num = (key: keyof RowStats) => (row: T) =>
@@ -463,10 +462,34 @@ export function statsColumns<T extends ListFields>(
       )
     },
   })
+  const landerColumns: ColumnDef<T, unknown>[] = opts.landers
+    ? [
+        {
+          id: 'lp_clicks',
+          header: 'LP clicks',
+          accessorFn: num('lp_clicks'),
+          meta: { align: 'right' },
+          cell: ({ row }) => {
+            const s = statsOf(row.original)
+            return s ? formatInt(s.lp_clicks ?? 0) : dash
+          },
+        },
+        {
+          id: 'lp_ctr',
+          header: 'LP CTR',
+          accessorFn: num('lp_ctr'),
+          meta: { align: 'right' },
+          cell: ({ row }) => {
+            const s = statsOf(row.original)
+            return s ? formatPercent(s.lp_ctr ?? null) : dash
+          },
+        },
+      ]
+    : []
   return [
     {
       id: 'clicks',
-      header: 'Clicks',
+      header: opts.landers ? 'Visits' : 'Clicks',
       accessorFn: num('clicks'),
       meta: { align: 'right' },
       cell: ({ row }) => {
@@ -474,6 +497,7 @@ export function statsColumns<T extends ListFields>(
         return s ? formatInt(s.clicks) : dash
       },
     },
+    ...landerColumns,
     {
       id: 'conversions',
       header: 'Conv.',
@@ -531,12 +555,18 @@ export function EntityTable<T extends ListFields>({
   rowTestId: string
 }) {
   const [sorting, setSorting] = useState<SortingState>([])
-  const all = useMemo<ColumnDef<T, unknown>[]>(
-    () => [
-      {
+  // The table renders each `cell` function as a component: a new function is a new component
+  // type, which remounts the cell (closing an open ⋮ menu). So the select and actions columns
+  // are made once and read the current rows, checks and actions from this ref.
+  const latest = useRef({ rows, list, actions })
+  latest.current = { rows, list, actions }
+  const edges = useMemo<{ select: ColumnDef<T, unknown>; actions: ColumnDef<T, unknown> }>(
+    () => ({
+      select: {
         id: 'select',
         enableSorting: false,
         header: () => {
+          const { rows, list } = latest.current
           const n = rows.filter((r) => list.checked.has(r.id)).length
           return (
             <input
@@ -551,37 +581,42 @@ export function EntityTable<T extends ListFields>({
             />
           )
         },
-        cell: ({ row }) => (
-          <input
-            type="checkbox"
-            aria-label={`Select ${row.original.name}`}
-            className="size-4 accent-primary"
-            checked={list.checked.has(row.original.id)}
-            onChange={(e) => {
-              const next = new Set(list.checked)
-              if (e.target.checked) next.add(row.original.id)
-              else next.delete(row.original.id)
-              list.setChecked(next)
-            }}
-          />
-        ),
+        cell: ({ row }) => {
+          const { list } = latest.current
+          return (
+            <input
+              type="checkbox"
+              aria-label={`Select ${row.original.name}`}
+              className="size-4 accent-primary"
+              checked={list.checked.has(row.original.id)}
+              onChange={(e) => {
+                const next = new Set(list.checked)
+                if (e.target.checked) next.add(row.original.id)
+                else next.delete(row.original.id)
+                list.setChecked(next)
+              }}
+            />
+          )
+        },
         meta: { className: 'w-8 pr-0' },
       },
-      ...columns,
-      {
+      actions: {
         id: 'actions',
         enableSorting: false,
         header: () => <span className="sr-only">Actions</span>,
-        cell: ({ row }) => <RowActionsMenu name={row.original.name} actions={actions(row.original)} />,
+        cell: ({ row }) => (
+          <RowActionsMenu name={row.original.name} actions={latest.current.actions(row.original)} />
+        ),
         meta: {
           align: 'right',
           className:
             'sticky right-0 w-10 bg-card px-1 shadow-[-6px_0_6px_-6px_rgb(0_0_0/0.15)] group-hover/row:bg-[color-mix(in_oklab,var(--color-muted)_40%,var(--color-card))] group-data-[state=selected]/row:bg-muted',
         },
       },
-    ],
-    [columns, rows, list, actions],
+    }),
+    [],
   )
+  const all = useMemo(() => [edges.select, ...columns, edges.actions], [edges, columns])
   // TanStack caches each row's accessor values until `data` changes; columns that read
   // outside data (stats, source names) arrive later, so a new column set means new rows.
   // biome-ignore lint/correctness/useExhaustiveDependencies: `all` is the reason to copy

@@ -46,7 +46,10 @@ export type CampaignBody = Omit<Campaign, 'id' | 'url' | 'created_at' | 'updated
 export const campaignKeys = queryKeys('campaigns')
 
 /** List parameters of `GET /campaigns`. */
-export interface CampaignListParams extends ListParams {}
+export interface CampaignListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of campaigns (default 50; at most 500). */
 export function useCampaigns(params: CampaignListParams = {}, opts: { enabled?: boolean } = {}) {

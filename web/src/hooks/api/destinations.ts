@@ -44,6 +44,9 @@ export interface Destination {
   health_check?: HealthCheck | null
   health?: 'unknown' | 'healthy' | 'unhealthy'
   health_checked_at?: string | null
+  /** Free labels for filtering the list. */
+  tags?: string[]
+  notes?: string
   created_at: string
   updated_at: string
 }
@@ -57,7 +60,10 @@ export type DestinationBody = Omit<
 export const destinationKeys = queryKeys('destinations')
 
 /** List parameters of `GET /destinations`. */
-export interface DestinationListParams extends ListParams {}
+export interface DestinationListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of destinations (default 50; at most 500). */
 export function useDestinations(params: DestinationListParams = {}, opts: { enabled?: boolean } = {}) {

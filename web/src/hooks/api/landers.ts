@@ -26,8 +26,13 @@ export type LanderBody = Omit<Lander, 'id' | 'created_at' | 'updated_at'>
 
 export const landerKeys = queryKeys('landers')
 
+/** List parameters of `GET /landers`: `status` one status or `all` (absent = every row not archived). */
+export interface LanderListParams extends ListParams {
+  status?: string
+}
+
 /** One page of landers (default 50; at most 500). */
-export function useLanders(params: ListParams = {}, opts: { enabled?: boolean } = {}) {
+export function useLanders(params: LanderListParams = {}, opts: { enabled?: boolean } = {}) {
   return useQuery({
     queryKey: landerKeys.list(params),
     queryFn: ({ signal }) => api.get<Paged<Lander>>('/landers', { ...params }, { signal }),

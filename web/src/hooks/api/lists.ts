@@ -1,5 +1,5 @@
 /**
- * Hooks of the list pages (campaigns, offers, sources, networks) over the routing API's list
+ * Hooks of the list pages (campaigns, offers, landers, sources, networks) over the routing API's list
  * endpoints (see src/modules/routing/API.md, "List pages"): filtered lists, per-row stats in
  * a date range, bulk actions and the campaign clone. Keys live under each resource's own
  * query keys, so a write that invalidates `campaignKeys.all` also refreshes its stats.
@@ -9,12 +9,13 @@ import { api } from '@/lib/api'
 import type { ListParams, Paged } from '@/lib/api-types'
 import { type Campaign, campaignKeys } from './campaigns'
 import { destinationKeys } from './destinations'
+import { landerKeys } from './landers'
 import { networkKeys } from './networks'
 import { sourceKeys } from './sources'
 import { streamKeys } from './streams'
 
-/** The four list pages (offers = the `/destinations` resource). */
-export type ListKind = 'campaigns' | 'offers' | 'sources' | 'networks'
+/** The list pages (offers = the `/destinations` resource). */
+export type ListKind = 'campaigns' | 'offers' | 'landers' | 'sources' | 'networks'
 
 /** Fields every list row carries. */
 export interface ListFields {
@@ -28,12 +29,14 @@ export interface ListFields {
 const PATH: Record<ListKind, string> = {
   campaigns: '/campaigns',
   offers: '/destinations',
+  landers: '/landers',
   sources: '/sources',
   networks: '/networks',
 }
 const KEYS = {
   campaigns: campaignKeys,
   offers: destinationKeys,
+  landers: landerKeys,
   sources: sourceKeys,
   networks: networkKeys,
 }
@@ -68,6 +71,12 @@ export interface RowStats {
   cr: number | null
   epc: number | null
   currency: string | null
+  /** Landers only: clicks sent to the lander (= `clicks`). */
+  lander_visits?: number
+  /** Landers only: unique clicks on the lander's call to action. */
+  lp_clicks?: number
+  /** Landers only: lp_clicks / lander_visits × 100, percent; null without visits. */
+  lp_ctr?: number | null
 }
 
 /** The figures of every row of a list in `from`–`to` (local dates, inclusive) in `tz`. */

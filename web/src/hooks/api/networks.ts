@@ -29,6 +29,10 @@ export interface Network {
   has_postback_secret?: boolean
   /** IPs and CIDRs allowed to send postbacks; empty = anyone. */
   ip_allowlist?: string[]
+  status?: 'active' | 'archived'
+  /** Free labels for filtering the list. */
+  tags?: string[]
+  notes?: string
   created_at: string
   updated_at: string
 }
@@ -39,6 +43,8 @@ export interface NetworkInput {
   postback_template?: PostbackTemplate
   postback_secret?: string | null
   ip_allowlist?: string[]
+  tags?: string[]
+  notes?: string
 }
 
 /** Parameter names of a network's postback (each overrides the preset's). */
@@ -78,7 +84,10 @@ export interface PostbackSettingsInput {
 export const networkKeys = queryKeys('networks')
 
 /** List parameters of `GET /networks`. */
-export interface NetworkListParams extends ListParams {}
+export interface NetworkListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of affiliate networks (default 50; at most 500). */
 export function useNetworks(params: NetworkListParams = {}, opts: { enabled?: boolean } = {}) {

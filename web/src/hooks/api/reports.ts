@@ -48,6 +48,12 @@ export interface BreakdownRow extends ReportMetrics {
   key2?: string
   /** Only when `by=campaign`. */
   trafficback?: number
+  /** Lander metrics, only when grouped by lander: clicks sent to a lander first. */
+  lander_visits?: number
+  /** Unique clicks on landers' calls to action (one per visit). */
+  lp_clicks?: number
+  /** lp_clicks / lander_visits × 100, percent; null without visits. */
+  lp_ctr?: number | null
 }
 
 /** `GET /reports/breakdown`. */

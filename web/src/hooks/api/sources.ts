@@ -28,6 +28,10 @@ export interface Source {
   template?: string
   /** Tokens the source substitutes on the campaign link, each mapped to a sub ID, external_id or cost. */
   params?: SourceParam[]
+  status?: 'active' | 'archived'
+  /** Free labels for filtering the list. */
+  tags?: string[]
+  notes?: string
   created_at: string
   updated_at: string
 }
@@ -42,12 +46,17 @@ export interface SourceInput {
   postback_url: string | null
   template?: string
   params?: SourceParam[]
+  tags?: string[]
+  notes?: string
 }
 
 export const sourceKeys = queryKeys('sources')
 
 /** List parameters of `GET /sources`. */
-export interface SourceListParams extends ListParams {}
+export interface SourceListParams extends ListParams {
+  /** One status or `all`; absent = every row that is not archived. */
+  status?: string
+}
 
 /** One page of traffic sources (default 50; at most 500). */
 export function useSources(params: SourceListParams = {}, opts: { enabled?: boolean } = {}) {

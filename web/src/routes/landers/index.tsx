@@ -1,16 +1,31 @@
 /**
- * `/landers` — pre-landing pages: list (search, paging; name, URL, status, tags; row actions
- * edit / pause or resume / archive / delete), `/landers/new` and `/landers/:id` (form).
+ * `/landers` — pre-landing pages: the list on the list toolkit
+ * (`@/components/common/entity-list`: visits, LP clicks, LP CTR and money per row for the
+ * range, status/archive and tag filters, search, tags, notes, row ⋮ menu, bulk
+ * pause/resume/archive/unarchive/tag), `/landers/new` and `/landers/:id` (form), delete with
+ * confirmation.
  */
 import type { ColumnDef } from '@tanstack/react-table'
-import { Archive, ArrowLeft, FileText, Pause, Pencil, Play, Plus, Trash2 } from 'lucide-react'
-import { useCallback, useMemo, useState } from 'react'
+import { ArrowLeft, FileText, Pencil, Plus, Trash2 } from 'lucide-react'
+import { useMemo, useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
-import { DataTable } from '@/components/common/data-table'
-import { ListCard, useListState } from '@/components/common/list'
+import {
+  BulkBar,
+  EntityListCard,
+  EntityTable,
+  ListToolbar,
+  NoteIcon,
+  PAUSABLE_STATUSES,
+  type RowAction,
+  statsColumns,
+  TagBadges,
+  tagsOf,
+  useEntityListState,
+  useListActions,
+} from '@/components/common/entity-list'
 import { PageHeader } from '@/components/common/page-header'
+import { DateRangeControl } from '@/components/common/report-controls'
 import { QueryStates } from '@/components/common/states'
-import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Card } from '@/components/ui/card'
 import { Skeleton } from '@/components/ui/skeleton'
@@ -20,132 +35,70 @@ import {
   useCreateLander,
   useDeleteLander,
   useLander,
-  useLanders,
   useUpdateLander,
 } from '@/hooks/api/landers'
+import { type ListFields, useEntityList, useListStats } from '@/hooks/api/lists'
+import { useReportUrlState } from '@/hooks/use-report-url-state'
 import { errorMessage } from '@/lib/api'
 import { ConfirmDialog, StatusBadge } from '../campaigns/components/shared'
 import { LanderForm } from './components/lander-form'
 
+type Row = Lander & ListFields
+
 function LanderList() {
-  const list = useListState()
-  const landers = useLanders(list.params)
-  const update = useUpdateLander()
+  const navigate = useNavigate()
+  const list = useEntityListState()
+  const [report, setReport] = useReportUrlState({ preset: 'today' })
+  const landers = useEntityList<Row>('landers', list.params)
+  const stats = useListStats('landers', { ...report.range, tz: report.tz })
   const remove = useDeleteLander()
   const [deleting, setDeleting] = useState<Lander | null>(null)
-  const mutate = update.mutate
-  const setStatus = useCallback(
-    (l: Lander, status: Lander['status'], done: string) =>
-      mutate(
-        { id: l.id, status },
-        {
-          onSuccess: () => toast.success(`Lander “${l.name}” ${done}`),
-          onError: (e) => toast.error(errorMessage(e)),
-        },
-      ),
-    [mutate],
+  const [seenTags, setSeenTags] = useState<string[]>([])
+  const tags = useMemo(
+    () => [...new Set([...seenTags, ...tagsOf(landers.data?.items)])],
+    [landers.data, seenTags],
   )
-  const columns = useMemo<ColumnDef<Lander, unknown>[]>(
+  if (tags.length !== seenTags.length) setSeenTags(tags)
+  const actions = useListActions('landers', list, { noun: 'lander', pausable: true, tags })
+  const statsMap = stats.data
+  const columns = useMemo<ColumnDef<Row, unknown>[]>(
     () => [
       {
         accessorKey: 'name',
-        header: 'Name',
+        header: 'Lander',
         cell: ({ row }) => (
-          <div className="min-w-0 max-w-44 sm:max-w-72">
-            <Link to={row.original.id} className="block truncate font-medium hover:underline">
-              {row.original.name}
-            </Link>
+          <div className="grid min-w-40 max-w-56 gap-0.5 sm:max-w-80">
+            <span className="flex min-w-0 items-center gap-1.5">
+              <Link
+                to={row.original.id}
+                className="truncate font-medium hover:underline"
+                title={row.original.name}
+              >
+                {row.original.name}
+              </Link>
+              <NoteIcon notes={row.original.notes} />
+            </span>
             <p className="truncate font-mono text-xs text-muted-foreground" title={row.original.url}>
               {row.original.url}
             </p>
-            {/* The status column is hidden on phones: its badge sits here instead. */}
-            <div className="mt-1 sm:hidden">
-              <StatusBadge status={row.original.status} />
-            </div>
+            <TagBadges tags={row.original.tags} onPick={list.setTag} />
           </div>
         ),
       },
       {
         accessorKey: 'status',
         header: 'Status',
-        meta: { className: 'hidden sm:table-cell' },
         cell: ({ row }) => <StatusBadge status={row.original.status} />,
       },
-      {
-        accessorKey: 'tags',
-        header: 'Tags',
-        enableSorting: false,
-        meta: { className: 'hidden md:table-cell' },
-        cell: ({ row }) => (
-          <div className="flex max-w-56 flex-wrap gap-1">
-            {row.original.tags.map((t) => (
-              <Badge key={t} variant="outline">
-                {t}
-              </Badge>
-            ))}
-          </div>
-        ),
-      },
-      {
-        id: 'actions',
-        header: () => <span className="sr-only">Actions</span>,
-        enableSorting: false,
-        meta: { align: 'right' },
-        cell: ({ row }) => {
-          const l = row.original
-          return (
-            <div className="flex justify-end gap-0.5">
-              <Button variant="ghost" size="icon" asChild aria-label={`Edit ${l.name}`}>
-                <Link to={l.id}>
-                  <Pencil />
-                </Link>
-              </Button>
-              {l.status === 'active' ? (
-                <Button
-                  variant="ghost"
-                  size="icon"
-                  aria-label={`Pause ${l.name}`}
-                  onClick={() => setStatus(l, 'paused', 'paused')}
-                >
-                  <Pause />
-                </Button>
-              ) : (
-                <Button
-                  variant="ghost"
-                  size="icon"
-                  aria-label={`Activate ${l.name}`}
-                  onClick={() => setStatus(l, 'active', 'activated')}
-                >
-                  <Play />
-                </Button>
-              )}
-              {l.status !== 'archived' && (
-                <Button
-                  variant="ghost"
-                  size="icon"
-                  className="hidden sm:inline-flex"
-                  aria-label={`Archive ${l.name}`}
-                  onClick={() => setStatus(l, 'archived', 'archived')}
-                >
-                  <Archive />
-                </Button>
-              )}
-              <Button
-                variant="ghost"
-                size="icon"
-                className="text-destructive hover:text-destructive"
-                aria-label={`Delete ${l.name}`}
-                onClick={() => setDeleting(l)}
-              >
-                <Trash2 />
-              </Button>
-            </div>
-          )
-        },
-      },
+      ...statsColumns<Row>((l) => statsMap?.get(l.id), { loading: stats.isPending, landers: true }),
     ],
-    [setStatus],
+    [statsMap, stats.isPending, list.setTag],
   )
+  const rowActions = (l: Row): RowAction[] => [
+    { label: 'Edit', icon: Pencil, onSelect: () => navigate(l.id) },
+    ...actions.statusActions(l),
+    { label: 'Delete', icon: Trash2, destructive: true, onSelect: () => setDeleting(l) },
+  ]
   const newButton = (
     <Button asChild>
       <Link to="new">
@@ -154,32 +107,51 @@ function LanderList() {
     </Button>
   )
   return (
-    <div className="flex flex-col gap-6">
+    <div className="flex min-w-0 flex-col gap-6">
       <PageHeader
         title="Landers"
         description="Pages you host that visitors see before the offer; their button leads to one of the stream's offers."
         actions={newButton}
       />
-      <ListCard
+      <EntityListCard
         query={landers}
         list={list}
-        searchPlaceholder="Search landers"
         icon={FileText}
-        noMatch={{ title: 'No matches', description: `No lander name contains “${list.q}”.` }}
+        toolbar={
+          <ListToolbar
+            list={list}
+            searchPlaceholder="Search landers"
+            statuses={PAUSABLE_STATUSES}
+            tags={tags}
+          >
+            <DateRangeControl state={report} onChange={setReport} className="sm:ml-auto" />
+          </ListToolbar>
+        }
+        bulkBar={<BulkBar list={list} actions={actions.bulkActions} pending={actions.pending} />}
+        noMatch={{ title: 'No matches', description: 'No lander matches these filters.' }}
+        archivedEmpty={{ title: 'No archived landers', description: 'Landers you archive are kept here.' }}
         empty={{
           title: 'No landers yet',
           description: "Add your pre-landing pages, then put them in a campaign's streams before the offers.",
           action: newButton,
         }}
       >
-        {(items) => (
-          <DataTable columns={columns} data={items} getRowId={(l) => l.id} data-testid="landers-table" />
+        {(rows) => (
+          <EntityTable
+            rows={rows}
+            columns={columns}
+            list={list}
+            actions={rowActions}
+            testId="landers-table"
+            rowTestId="lander-row"
+          />
         )}
-      </ListCard>
+      </EntityListCard>
+      {actions.promptDialog}
       <ConfirmDialog
         open={deleting !== null}
         title={`Delete “${deleting?.name}”?`}
-        description="It is removed from every stream that uses it; those visitors go straight to the offer. Past clicks keep their data."
+        description="It is removed from every stream that uses it; those visitors go straight to the offer. Past clicks keep their data. Archive it instead to keep it."
         confirmLabel="Delete lander"
         pending={remove.isPending}
         onClose={() => setDeleting(null)}

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import type { Campaign, CampaignBody } from '@/hooks/api/campaigns'
+import { formToOrganize, organizeFormFields, organizeToForm } from './organize-fields.lib'
 
 export const campaignFormSchema = z
   .object({
@@ -23,11 +24,7 @@ export const campaignFormSchema = z
     }),
     /** List fields: group (≤ 60), tags as comma-separated text (≤ 20 of ≤ 40 chars), notes (≤ 2000). */
     group_name: z.string().trim().max(60, 'At most 60 characters'),
-    tags: z
-      .string()
-      .refine((t) => splitTags(t).length <= 20, 'At most 20 tags')
-      .refine((t) => splitTags(t).every((x) => x.length <= 40), 'Each tag at most 40 characters'),
-    notes: z.string().max(2000, 'At most 2000 characters'),
+    ...organizeFormFields,
   })
   .superRefine((v, ctx) => {
     if (v.trafficback.type === 'url' && !/^https?:\/\/\S+$/i.test(v.trafficback.url))
@@ -58,18 +55,6 @@ export const CAMPAIGN_FIELDS = [
   'notes',
 ] as const
 
-/** Tags typed as "fb, de ,push" → ["fb", "de", "push"] (trimmed, empty and repeated ones dropped). */
-export function splitTags(text: string): string[] {
-  return [
-    ...new Set(
-      text
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean),
-    ),
-  ]
-}
-
 /** Form values of an existing campaign, or of a new one. */
 export function campaignToForm(c?: Campaign): CampaignFormValues {
   const tb = c?.trafficback ?? { type: 'none' as const }
@@ -89,8 +74,7 @@ export function campaignToForm(c?: Campaign): CampaignFormValues {
       window_seconds: String(c?.anti_repeat?.window_seconds ?? 86400),
     },
     group_name: c?.group_name ?? '',
-    tags: (c?.tags ?? []).join(', '),
-    notes: c?.notes ?? '',
+    ...organizeToForm(c),
   }
 }
 
@@ -114,8 +98,7 @@ export function formToCampaign(v: CampaignFormValues): CampaignBody {
       window_seconds: Number(v.anti_repeat.window_seconds) || 86400,
     },
     group_name: v.group_name.trim() || null,
-    tags: splitTags(v.tags),
-    notes: v.notes,
+    ...formToOrganize(v),
   }
 }
 
@@ -137,26 +120,55 @@ export interface SelectOption {
   label: string
 }
 
+/** A row a picker lists: its id, name and (lists with an archive) status. */
+export interface PickerItem {
+  id: string
+  name: string
+  status?: string | undefined
+}
+
+/** A picker's label of a row: its name, with " (archived)" for an archived one. */
+export function pickerLabel(it: { name: string; status?: string | undefined }): string {
+  return it.status === 'archived' ? `${it.name} (archived)` : it.name
+}
+
+/**
+ * The rows a picker offers to add: not archived and not already in `taken`. Pickers load
+ * their list with `status=all` (lists hide archived rows by default) so a saved reference
+ * to an archived row still has its name; only new choices leave archived rows out.
+ */
+export function pickable<T extends PickerItem>(
+  items: readonly T[] | undefined,
+  taken: ReadonlySet<string> = new Set(),
+): T[] {
+  return (items ?? []).filter((it) => it.status !== 'archived' && !taken.has(it.id))
+}
+
 /**
  * Options of a select of entities (the campaign's traffic source, the trafficback
- * campaign) that always contain the current value: a native `<select>` whose value has no
- * option shows its first option — which made an edited campaign read "Traffic source:
- * None" while the sources were still loading. The current ID missing from `items` gets a
- * stand-in option ("Loading…" while `loading`, else `missingLabel`) so the select keeps it.
+ * campaign, the offer's network) that always contain the current value: a native `<select>`
+ * whose value has no option shows its first option — which made an edited campaign read
+ * "Traffic source: None" while the sources were still loading. Archived rows (the list is
+ * loaded with `status=all`) are offered only when they are the current value, labelled
+ * "<name> (archived)". The current ID missing from `items` gets a stand-in option
+ * ("Loading…" while `loading`, else `missingLabel`) so the select keeps it.
  *
- * @param items entities `{id, name}` as listed by the API, or undefined while loading.
+ * @param items entities `{id, name, status?}` as listed by the API, or undefined while loading.
  * @param current the form's value (an ID, or "" for none).
  * @param none label of the "" option (e.g. "None"), first.
  */
 export function optionsWithCurrent(
-  items: readonly { id: string; name: string }[] | undefined,
+  items: readonly PickerItem[] | undefined,
   current: string,
   none: string,
   loading: boolean,
   missingLabel = 'Not found',
 ): SelectOption[] {
   const opts: SelectOption[] = [{ value: '', label: none }]
-  for (const it of items ?? []) opts.push({ value: it.id, label: it.name })
+  for (const it of items ?? []) {
+    if (it.status === 'archived' && it.id !== current) continue
+    opts.push({ value: it.id, label: pickerLabel(it) })
+  }
   if (current && !opts.some((o) => o.value === current))
     opts.push({ value: current, label: loading ? 'Loading…' : missingLabel })
   return opts

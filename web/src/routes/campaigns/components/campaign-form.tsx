@@ -22,6 +22,7 @@ import {
   optionsWithCurrent,
 } from './campaign-form.lib'
 import { CheckboxField, FormSection, TimezoneList } from './shared'
+import { OrganizeFields } from './organize-fields'
 
 export function CampaignForm({
   campaign,
@@ -34,8 +35,9 @@ export function CampaignForm({
   onSubmit: (body: CampaignBody) => Promise<unknown>
   onCancel: () => void
 }) {
-  const sources = useSources({ limit: 500 })
-  const campaigns = useCampaigns({ limit: 500 })
+  // `status: 'all'`: a saved reference to an archived row keeps its name (only it is offered).
+  const sources = useSources({ limit: 500, status: 'all' })
+  const campaigns = useCampaigns({ limit: 500, status: 'all' })
   const form = useForm<CampaignFormValues>({
     resolver: zodResolver(campaignFormSchema),
     defaultValues: campaignToForm(campaign),
@@ -144,39 +146,16 @@ export function CampaignForm({
               </div>
             </div>
           </FormSection>
-          <FormSection title="Organize" description="How the campaign is found in the list.">
-            <div className="grid gap-4 md:grid-cols-2">
-              <FormField id="c-group" label="Group" optional error={errors.group_name?.message}>
-                <Input
-                  autoComplete="off"
-                  placeholder="e.g. Push · Tier 1"
-                  {...fieldAria('c-group', errors.group_name?.message)}
-                  {...form.register('group_name')}
-                />
-              </FormField>
-              <FormField
-                id="c-tags"
-                label="Tags"
-                optional
-                hint="Comma-separated"
-                error={errors.tags?.message}
-              >
-                <Input
-                  autoComplete="off"
-                  placeholder="fb, de, test"
-                  {...fieldAria('c-tags', errors.tags?.message)}
-                  {...form.register('tags')}
-                />
-              </FormField>
-            </div>
-            <FormField id="c-notes" label="Notes" optional error={errors.notes?.message}>
-              <textarea
-                className="min-h-20 w-full rounded-md border border-input bg-card px-3 py-2 text-base shadow-xs outline-none placeholder:text-muted-foreground focus-visible:border-ring focus-visible:ring-[3px] focus-visible:ring-ring/40 aria-invalid:border-destructive md:text-sm"
-                {...fieldAria('c-notes', errors.notes?.message)}
-                {...form.register('notes')}
+          <OrganizeFields form={form} idPrefix="c" description="How the campaign is found in the list.">
+            <FormField id="c-group" label="Group" optional error={errors.group_name?.message}>
+              <Input
+                autoComplete="off"
+                placeholder="e.g. Push · Tier 1"
+                {...fieldAria('c-group', errors.group_name?.message)}
+                {...form.register('group_name')}
               />
             </FormField>
-          </FormSection>
+          </OrganizeFields>
           <FormSection
             title="Trafficback"
             description="Where clicks go when no stream or destination takes them."

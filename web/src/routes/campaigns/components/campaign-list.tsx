@@ -17,6 +17,7 @@ import {
   Pause,
   Pencil,
   Play,
+  FileUp,
   Plus,
   Tag,
   Waypoints,
@@ -56,6 +57,8 @@ import {
 import { useSources } from '@/hooks/api/sources'
 import { useReportUrlState } from '@/hooks/use-report-url-state'
 import { errorMessage } from '@/lib/api'
+import { optionsWithCurrent, pickable, pickerLabel } from './campaign-form.lib'
+import { CostImportDialog } from './cost-updates'
 import { StatusBadge } from './shared'
 
 type Row = Campaign & { tags?: string[]; notes?: string; group_name?: string | null }
@@ -77,7 +80,8 @@ export function CampaignList() {
   const [report, setReport] = useReportUrlState({ preset: 'today' })
   const campaigns = useEntityList<Row>('campaigns', list.params)
   const stats = useListStats('campaigns', { ...report.range, tz: report.tz })
-  const sources = useSources({ limit: 500 })
+  // Archived sources too: a campaign whose source is archived still shows its name.
+  const sources = useSources({ limit: 500, status: 'all' })
   const bulk = useBulkAction('campaigns')
   const clone = useCloneCampaign()
   const [prompt, setPrompt] = useState<PromptSpec | null>(null)
@@ -96,7 +100,7 @@ export function CampaignList() {
   if (tags.length !== seenTags.length) setSeenTags(tags)
 
   const sourceName = useMemo(
-    () => new Map((sources.data?.items ?? []).map((s) => [s.id, s.name])),
+    () => new Map((sources.data?.items ?? []).map((s) => [s.id, pickerLabel(s)])),
     [sources.data],
   )
 
@@ -241,7 +245,7 @@ export function CampaignList() {
           title: `Change the source of ${ids.length} campaign${ids.length === 1 ? '' : 's'}`,
           label: 'Traffic source',
           options: [
-            ...(sources.data?.items ?? []).map((s) => ({ value: s.id, label: s.name })),
+            ...pickable(sources.data?.items).map((s) => ({ value: s.id, label: s.name })),
             { value: '', label: 'No source' },
           ],
           allowEmpty: true,
@@ -309,14 +313,26 @@ export function CampaignList() {
               onChange={(e) => list.setExtra('source_id', e.target.value || undefined)}
               className="w-[calc(50%-0.25rem)] sm:w-40"
             >
-              <option value="">All sources</option>
-              {(sources.data?.items ?? []).map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
+              {optionsWithCurrent(
+                sources.data?.items,
+                list.extra.source_id ?? '',
+                'All sources',
+                sources.isPending,
+                'Source not found',
+              ).map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
                 </option>
               ))}
             </Select>
             <DateRangeControl state={report} onChange={setReport} className="sm:ml-auto" />
+            <CostImportDialog
+              trigger={
+                <Button variant="outline" className="w-full sm:w-auto" data-testid="cost-import-open">
+                  <FileUp /> Import costs
+                </Button>
+              }
+            />
           </ListToolbar>
         }
         bulkBar={<BulkBar list={list} actions={bulkActions} pending={bulk.isPending} />}

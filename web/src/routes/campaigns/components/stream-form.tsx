@@ -18,6 +18,7 @@ import { Spinner } from '@/components/ui/spinner'
 import { useDestinations } from '@/hooks/api/destinations'
 import type { Stream, StreamBody } from '@/hooks/api/streams'
 import { applyApiErrors } from '@/lib/forms'
+import { pickable, pickerLabel } from './campaign-form.lib'
 import { CheckboxField, FormSection } from './shared'
 import { draftToLanders, LandersEditor, landersToDraft } from './stream-landers'
 import {
@@ -268,9 +269,10 @@ export function DestinationsEditor({
   value: DestinationDraft[]
   onChange: (d: DestinationDraft[]) => void
 }) {
-  const all = useDestinations({ limit: 500 })
-  const names = new Map((all.data?.items ?? []).map((d) => [d.id, d.name]))
-  const unused = (all.data?.items ?? []).filter((d) => !value.some((v) => v.destination_id === d.id))
+  // Archived offers too, so one already in the list keeps its name; only live ones are offered.
+  const all = useDestinations({ limit: 500, status: 'all' })
+  const names = new Map((all.data?.items ?? []).map((d) => [d.id, pickerLabel(d)]))
+  const unused = pickable(all.data?.items, new Set(value.map((v) => v.destination_id)))
   const [pick, setPick] = useState('')
   const set = (i: number, patch: Partial<DestinationDraft>) =>
     onChange(value.map((x, j) => (j === i ? { ...x, ...patch } : x)))

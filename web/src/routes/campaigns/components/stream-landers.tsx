@@ -9,6 +9,7 @@ import { Input } from '@/components/ui/input'
 import { Select } from '@/components/ui/select'
 import { useLanders } from '@/hooks/api/landers'
 import type { StreamLander } from '@/hooks/api/streams'
+import { pickable, pickerLabel } from './campaign-form.lib'
 import { CheckboxField } from './shared'
 import { draftKey } from './stream-form.lib'
 
@@ -31,11 +32,10 @@ export function LandersEditor({
   value: LanderDraft[]
   onChange: (l: LanderDraft[]) => void
 }) {
-  const all = useLanders({ limit: 500 })
-  const names = new Map((all.data?.items ?? []).map((l) => [l.id, l.name]))
-  const unused = (all.data?.items ?? []).filter(
-    (l) => l.status !== 'archived' && !value.some((v) => v.lander_id === l.id),
-  )
+  // Archived landers too, so one already in the list keeps its name; only live ones are offered.
+  const all = useLanders({ limit: 500, status: 'all' })
+  const names = new Map((all.data?.items ?? []).map((l) => [l.id, pickerLabel(l)]))
+  const unused = pickable(all.data?.items, new Set(value.map((v) => v.lander_id)))
   const [pick, setPick] = useState('')
   const set = (i: number, patch: Partial<LanderDraft>) =>
     onChange(value.map((x, j) => (j === i ? { ...x, ...patch } : x)))

@@ -6,6 +6,11 @@
  */
 import { z } from 'zod'
 import type { Destination, DestinationBody } from '@/hooks/api/destinations'
+import {
+  formToOrganize,
+  organizeFormFields,
+  organizeToForm,
+} from '../../campaigns/components/organize-fields.lib'
 import { MACRO_NAMES } from '../../../../../src/modules/routing/core/macros.ts'
 
 const intText = (min: number, max: number, label = 'a whole number') =>
@@ -50,6 +55,7 @@ export const destinationFormSchema = z.object({
     timeout_ms: intText(100, 30000),
     failure_threshold: intText(1, 20),
   }),
+  ...organizeFormFields,
 })
 export type DestinationFormValues = z.infer<typeof destinationFormSchema>
 
@@ -73,6 +79,8 @@ export const DESTINATION_FIELDS = [
   'health_check.interval_seconds',
   'health_check.timeout_ms',
   'health_check.failure_threshold',
+  'tags',
+  'notes',
 ] as const
 
 const str = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n))
@@ -105,6 +113,7 @@ export function destinationToForm(d?: Destination): DestinationFormValues {
       timeout_ms: str(hc?.timeout_ms ?? 5000),
       failure_threshold: str(hc?.failure_threshold ?? 3),
     },
+    ...organizeToForm(d),
   }
 }
 
@@ -139,6 +148,7 @@ export function formToDestination(v: DestinationFormValues): DestinationBody {
       timeout_ms: Number(hc.timeout_ms || 5000),
       failure_threshold: Number(hc.failure_threshold || 3),
     },
+    ...formToOrganize(v),
   }
 }
 

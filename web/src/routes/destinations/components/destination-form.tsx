@@ -15,6 +15,8 @@ import { Spinner } from '@/components/ui/spinner'
 import type { Destination, DestinationBody } from '@/hooks/api/destinations'
 import { useNetworks } from '@/hooks/api/networks'
 import { applyApiErrors } from '@/lib/forms'
+import { optionsWithCurrent } from '../../campaigns/components/campaign-form.lib'
+import { OrganizeFields } from '../../campaigns/components/organize-fields'
 import { CheckboxField, FormSection, TimezoneList } from '../../campaigns/components/shared'
 import {
   DESTINATION_FIELDS,
@@ -38,7 +40,8 @@ export function DestinationForm({
   onSubmit: (body: DestinationBody) => Promise<unknown>
   onCancel: () => void
 }) {
-  const networks = useNetworks({ limit: 500 })
+  // `status: 'all'`: an archived network the offer belongs to keeps its name (only it is offered).
+  const networks = useNetworks({ limit: 500, status: 'all' })
   const form = useForm<DestinationFormValues>({
     resolver: zodResolver(destinationFormSchema),
     defaultValues: destinationToForm(destination),
@@ -46,6 +49,16 @@ export function DestinationForm({
   const { errors, isSubmitting } = form.formState
   const scheduleOn = form.watch('schedule_enabled')
   const healthOn = form.watch('health_check.enabled')
+  // A controlled select over options that always hold the current network: an uncontrolled
+  // one mounted before the networks arrive shows "None" and would save it.
+  const networkId = form.watch('network_id')
+  const networkOptions = optionsWithCurrent(
+    networks.data?.items,
+    networkId,
+    'None',
+    networks.isPending,
+    'Network not found',
+  )
   const submit = form.handleSubmit(async (values) => {
     try {
       await onSubmit(formToDestination(values))
@@ -104,11 +117,14 @@ export function DestinationForm({
             </FormField>
             <div className="grid gap-4 sm:grid-cols-3">
               <FormField id="d-network" label="Affiliate network" optional error={err(errors.network_id)}>
-                <Select {...fieldAria('d-network', err(errors.network_id))} {...form.register('network_id')}>
-                  <option value="">None</option>
-                  {networks.data?.items.map((n) => (
-                    <option key={n.id} value={n.id}>
-                      {n.name}
+                <Select
+                  {...fieldAria('d-network', err(errors.network_id))}
+                  {...form.register('network_id')}
+                  value={networkId}
+                >
+                  {networkOptions.map((o) => (
+                    <option key={o.value} value={o.value}>
+                      {o.label}
                     </option>
                   ))}
                 </Select>
@@ -301,6 +317,8 @@ export function DestinationForm({
               </div>
             )}
           </FormSection>
+
+          <OrganizeFields form={form} idPrefix="d" tagsPlaceholder="de, sweeps, v2" />
 
           <div className="flex flex-col-reverse gap-2 border-t pt-5 sm:flex-row sm:justify-end">
             <Button variant="outline" onClick={onCancel}>

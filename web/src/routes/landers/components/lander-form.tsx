@@ -12,7 +12,7 @@ import { Input } from '@/components/ui/input'
 import { Select } from '@/components/ui/select'
 import type { Lander, LanderBody } from '@/hooks/api/landers'
 import { applyApiErrors } from '@/lib/forms'
-import { cn } from '@/lib/utils'
+import { OrganizeFields } from '../../campaigns/components/organize-fields'
 import { FormActions, FormSection } from '../../campaigns/components/shared'
 import {
   LANDER_FIELDS,
@@ -119,27 +119,7 @@ export function LanderForm({
             </FormField>
             <LanderHelp />
           </FormSection>
-          <FormSection title="Organise" description="Tags and notes for your own lists.">
-            <FormField id="l-tags" label="Tags" optional error={err(errors.tags)} hint="Comma-separated.">
-              <Input
-                autoComplete="off"
-                placeholder="quiz, de, v2"
-                {...fieldAria('l-tags', err(errors.tags))}
-                {...form.register('tags')}
-              />
-            </FormField>
-            <FormField id="l-notes" label="Notes" optional error={err(errors.notes)}>
-              <textarea
-                rows={3}
-                className={cn(
-                  'w-full min-w-0 rounded-md border border-input bg-card px-3 py-2 text-base shadow-xs outline-none md:text-sm',
-                  'focus-visible:border-ring focus-visible:ring-[3px] focus-visible:ring-ring/40',
-                )}
-                {...fieldAria('l-notes', err(errors.notes))}
-                {...form.register('notes')}
-              />
-            </FormField>
-          </FormSection>
+          <OrganizeFields form={form} idPrefix="l" tagsPlaceholder="quiz, de, v2" />
           <FormActions onCancel={onCancel} isSubmitting={isSubmitting} submitLabel={submitLabel} />
         </CardContent>
       </Card>

@@ -1,6 +1,6 @@
 /**
  * Create/edit form of an affiliate network: name, postback secret (write-only: empty keeps
- * the stored one when editing), IP allowlist (one IP or CIDR per line).
+ * the stored one when editing), IP allowlist (one IP or CIDR per line), tags and notes.
  */
 import { zodResolver } from '@hookform/resolvers/zod'
 import { CircleAlert } from 'lucide-react'
@@ -16,15 +16,22 @@ import { Spinner } from '@/components/ui/spinner'
 import { type Network, type NetworkInput, useCreateNetwork, useUpdateNetwork } from '@/hooks/api/networks'
 import { applyApiErrors } from '@/lib/forms'
 import { cn } from '@/lib/utils'
+import { OrganizeFields } from '../../campaigns/components/organize-fields'
+import {
+  formToOrganize,
+  organizeFormFields,
+  organizeToForm,
+} from '../../campaigns/components/organize-fields.lib'
 
 const schema = z.object({
   name: z.string().trim().min(1, 'Name the network').max(200),
   postback_secret: z.string().trim().max(200),
   remove_secret: z.boolean(),
   ip_allowlist: z.string().max(20_000),
+  ...organizeFormFields,
 })
 type Values = z.infer<typeof schema>
-const FIELDS = ['name', 'postback_secret', 'ip_allowlist'] as const
+const FIELDS = ['name', 'postback_secret', 'ip_allowlist', 'tags', 'notes'] as const
 
 /** A textarea with the input's look. */
 export function Textarea({ className, ...props }: React.ComponentProps<'textarea'>) {
@@ -64,6 +71,7 @@ export function NetworkForm({
     postback_secret: '',
     remove_secret: false,
     ip_allowlist: (network?.ip_allowlist ?? []).join('\n'),
+    ...organizeToForm(network ?? undefined),
   })
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: defaults() })
   const { errors, isSubmitting } = form.formState
@@ -71,7 +79,7 @@ export function NetworkForm({
   useEffect(() => form.reset(defaults()), [network?.id, network?.updated_at])
 
   const onSubmit = form.handleSubmit(async (v) => {
-    const body: NetworkInput = { name: v.name, ip_allowlist: lines(v.ip_allowlist) }
+    const body: NetworkInput = { name: v.name, ip_allowlist: lines(v.ip_allowlist), ...formToOrganize(v) }
     if (v.postback_secret) body.postback_secret = v.postback_secret
     else if (v.remove_secret) body.postback_secret = null
     try {
@@ -144,6 +152,7 @@ export function NetworkForm({
           {...form.register('ip_allowlist')}
         />
       </FormField>
+      <OrganizeFields form={form} idPrefix="network" tagsPlaceholder="cpa, eu" />
       <div className="flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
         {onCancel && (
           <Button variant="outline" type="button" onClick={onCancel}>

@@ -7,12 +7,16 @@ import { type BreakdownRow, type Overview, type ReportParams, useBreakdown } fro
 import { useNames } from '@/hooks/use-names'
 import { dimensionLabel, EMPTY_KEY_LABEL, type MetricKey, type ReportDimension } from '@/lib/report-meta'
 import { cn } from '@/lib/utils'
-import { metricColumns } from './metric-columns'
+import { hasLanderMetrics, landerTotals } from './lander-metrics.lib'
+import { landerColumns, metricColumns } from './metric-columns'
 
 /** Rows the API returns at most by default. */
 const API_LIMIT = 1000
 
-/** The breakdown table: one or two key columns, then the metrics; click a key to filter by it. */
+/**
+ * The breakdown table: one or two key columns, then the metrics (and, grouped by lander, the
+ * lander visits, LP clicks and LP CTR); click a key to filter by it.
+ */
 export function BreakdownView({
   params,
   by,
@@ -31,6 +35,8 @@ export function BreakdownView({
 }) {
   const q = useBreakdown(params, by)
   const { nameOf } = useNames(by)
+  const rows = q.data?.rows
+  const withLanders = by.includes('lander') || hasLanderMetrics(rows)
   const columns = useMemo(() => {
     const keyCol = (
       dim: ReportDimension,
@@ -61,7 +67,13 @@ export function BreakdownView({
     })
     const cols: ColumnDef<BreakdownRow, unknown>[] = [keyCol(by[0]!, (r) => r.key, true)]
     if (by[1]) cols.push(keyCol(by[1], (r) => r.key2 ?? '', false))
-    cols.push(...metricColumns<BreakdownRow>(currency, totals))
+    const metrics = metricColumns<BreakdownRow>(currency, totals)
+    if (withLanders) {
+      // Lander visits, LP clicks and LP CTR right after clicks and unique clicks, in view.
+      const at = metrics.findIndex((c) => c.id === 'unique_clicks') + 1
+      metrics.splice(at, 0, ...landerColumns<BreakdownRow>(totals && rows ? landerTotals(rows) : undefined))
+    }
+    cols.push(...metrics)
     if (by.length === 1 && by[0] === 'campaign') {
       cols.push({
         id: 'trafficback',
@@ -73,7 +85,7 @@ export function BreakdownView({
       })
     }
     return cols
-  }, [by, nameOf, currency, totals, onDrill])
+  }, [by, nameOf, currency, totals, onDrill, withLanders, rows])
   const visibility = useMemo(() => Object.fromEntries(hidden.map((k) => [k, false])), [hidden])
 
   if (q.isPending) return <TableSkeleton columns={8} />

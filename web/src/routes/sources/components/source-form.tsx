@@ -35,6 +35,12 @@ import {
 import { type Source, type SourceInput, useCreateSource, useUpdateSource } from '@/hooks/api/sources'
 import { errorMessage } from '@/lib/api'
 import { applyApiErrors } from '@/lib/forms'
+import { OrganizeFields } from '../../campaigns/components/organize-fields'
+import {
+  formToOrganize,
+  organizeFormFields,
+  organizeToForm,
+} from '../../campaigns/components/organize-fields.lib'
 import {
   duplicateTargets,
   nextFreeTarget,
@@ -94,9 +100,18 @@ const schema = z.object({
       target: z.enum(SOURCE_PARAM_TARGETS),
     }),
   ),
+  ...organizeFormFields,
 })
 type Values = z.input<typeof schema>
-const FIELDS = ['name', 'cost_model', 'currency', 'external_id_param', 'postback_url'] as const
+const FIELDS = [
+  'name',
+  'cost_model',
+  'currency',
+  'external_id_param',
+  'postback_url',
+  'tags',
+  'notes',
+] as const
 
 /** `0.05` → 50000 micros, digit by digit (no float rounding). */
 export function toMicros(s: string): number {
@@ -113,6 +128,7 @@ const defaults = (s: Source | null): Values => ({
   postback_url: s?.postback_url ?? '',
   template: s?.template ?? 'custom',
   params: paramsToRows(s?.params),
+  ...organizeToForm(s ?? undefined),
 })
 
 /** The picked template's note and docs link. */
@@ -246,6 +262,7 @@ export function SourceFormDialog({
       postback_url: v.postback_url || null,
       template: v.template || 'custom',
       params: rowsToParams(v.params),
+      ...formToOrganize(v),
     }
     try {
       if (source) await update.mutateAsync({ id: source.id, ...body })
@@ -485,6 +502,7 @@ export function SourceFormDialog({
               <Plus /> Add parameter
             </Button>
           </fieldset>
+          <OrganizeFields form={form} idPrefix="source" tagsPlaceholder="push, tier1" />
           <DialogFooter>
             {source && <SaveAsTemplate source={source} />}
             <Button variant="outline" type="button" onClick={() => onOpenChange(false)}>
