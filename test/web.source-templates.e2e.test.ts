@@ -109,10 +109,13 @@ describe('traffic source templates', () => {
   })
 
   it('saves the source as a template and offers it in the picker', async () => {
+    // Row actions sit in the list toolkit's ⋮ menu.
     await page
-      .getByRole('row', { name: /TS Europe/ })
-      .getByRole('button', { name: 'Edit' })
+      .getByTestId('source-row')
+      .filter({ hasText: 'TS Europe' })
+      .getByRole('button', { name: 'Actions for TS Europe' })
       .click()
+    await page.getByRole('menuitem', { name: 'Edit' }).click()
     const form = page.getByTestId('source-form')
     await form.waitFor()
     await expect(form.getByTestId('source-template').inputValue()).resolves.toBe('trafficstars')
