@@ -214,6 +214,48 @@ describe('click pipeline', () => {
     await p2.close()
   })
 
+  it('a crash inside ClickHouse that left the intent token recorded without its rows loses nothing', async () => {
+    const spoolDir = tempDir('spool')
+    let frozen = false
+    const p1 = createPipeline({
+      ...base,
+      handle: h,
+      spoolDir,
+      batchSize: 120,
+      testHooks: {
+        afterInsert: () => {
+          frozen = true
+          return new Promise<void>(() => {})
+        },
+      },
+    })
+    for (const e of events('ws-ghost', 300)) p1.push(e)
+    await expect.poll(() => frozen).toBe(true)
+    const cp = JSON.parse(readFileSync(path.join(spoolDir, 'checkpoint.json'), 'utf8'))
+    const token = `${cp.spoolId}:${cp.intent.seg}:${cp.intent.start}-${cp.intent.end}`
+    // The batch's clicks landed; its trafficback rows did not, yet the table's deduplication
+    // log holds the token (as a kill between ClickHouse's log write and part commit leaves it).
+    await h.client.command({
+      query: `ALTER TABLE tf_pipe.trafficback DELETE WHERE workspace_id = 'ws-ghost' SETTINGS mutations_sync = 1`,
+    })
+    await h.insertJsonEachRow(
+      'tf_pipe.trafficback',
+      Buffer.from(
+        `${JSON.stringify({ click_id: 'ghost', workspace_id: 'ws-ghost-other', ts: Date.now() })}\n`,
+      ),
+      { insert_deduplicate: 1, insert_deduplication_token: token, input_format_skip_unknown_fields: 1 },
+    )
+    expect((await countIn(h, 'trafficback', 'ws-ghost')).n).toBe(0)
+    expect((await countIn(h, 'clicks', 'ws-ghost')).n).toBe(108)
+
+    const p2 = createPipeline({ ...base, handle: h, spoolDir })
+    expect(await p2.recover()).toBe(300)
+    await p2.flush()
+    expect(await countIn(h, 'clicks', 'ws-ghost')).toEqual({ n: 270, u: 270 })
+    expect(await countIn(h, 'trafficback', 'ws-ghost')).toEqual({ n: 30, u: 30 })
+    await p2.close()
+  })
+
   it('spills to disk when the queue is full, rotates segments and deletes committed ones', async () => {
     const spoolDir = tempDir('spool')
     const clock = manualClock('2024-06-01T00:00:00Z')

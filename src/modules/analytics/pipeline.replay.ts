@@ -40,3 +40,61 @@ export function parseSpoolLines(lines: readonly SpoolLine[], onCorrupt: (line: S
   }
   return events
 }
+
+/** Per table: the column(s) naming one stored row, as a ClickHouse expression and from a spool line. */
+export const REPLAY_KEYS: Record<
+  Line['table'],
+  { column: string; expr: string; of(row: Record<string, unknown>): string }
+> = {
+  clicks: { column: 'click_id', expr: 'click_id', of: (r) => String(r.click_id) },
+  trafficback: { column: 'click_id', expr: 'click_id', of: (r) => String(r.click_id) },
+  visits: { column: 'visit_id', expr: 'visit_id', of: (r) => String(r.visit_id) },
+  // A visit may click its lander's CTA more than once (one row per CTA click): its time
+  // tells the rows apart.
+  lander_clicks: {
+    column: 'click_id',
+    expr: "concat(click_id, '|', toString(toUnixTimestamp64Milli(ts)))",
+    of: (r) => `${String(r.click_id)}|${Number(r.ts)}`,
+  },
+}
+
+/**
+ * Of a replayed range's lines for one table, those not yet stored: `stored` counts the rows
+ * ClickHouse already holds per key (see {@link REPLAY_KEYS}); each stored row accounts for
+ * one line with its key, so a key present twice in the range and stored once keeps one line.
+ * Pure; lines whose JSON cannot be read are kept (the insert reports them).
+ */
+export function unstoredLines(
+  table: Line['table'],
+  lines: readonly Buffer[],
+  stored: ReadonlyMap<string, number>,
+): Buffer[] {
+  const left = new Map(stored)
+  const out: Buffer[] = []
+  for (const bytes of lines) {
+    let key: string | undefined
+    try {
+      key = REPLAY_KEYS[table].of(JSON.parse(bytes.toString('utf8')) as Record<string, unknown>)
+    } catch {
+      key = undefined
+    }
+    const n = key === undefined ? 0 : (left.get(key) ?? 0)
+    if (n > 0) left.set(key!, n - 1)
+    else out.push(bytes)
+  }
+  return out
+}
+
+/** The distinct values of `REPLAY_KEYS[table].column` among `lines` (for the stored-rows query). */
+export function replayKeyValues(table: Line['table'], lines: readonly Buffer[]): string[] {
+  const col = REPLAY_KEYS[table].column
+  const out = new Set<string>()
+  for (const bytes of lines) {
+    try {
+      out.add(String((JSON.parse(bytes.toString('utf8')) as Record<string, unknown>)[col]))
+    } catch {
+      // Kept as unstored by unstoredLines.
+    }
+  }
+  return [...out]
+}

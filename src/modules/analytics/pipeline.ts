@@ -11,9 +11,10 @@
  *     1. checkpoint ← intent (segment, start, end)            [tmp + fsync + rename]
  *     2. INSERT per table with insert_deduplication_token = "<spool>:<seg>:<start>-<end>"
  *     3. checkpoint ← committed watermark = (segment, end), intent cleared
- *   On restart the intent range is re-inserted first with the same token (ClickHouse
- *   drops it if step 2 had landed), then everything after it. Ranges after the intent
- *   were never inserted, so any batching of them is safe.
+ *   On restart the intent range is re-inserted first: per table, only the rows ClickHouse
+ *   does not hold yet (looked up by key), under a fresh token — a kill inside ClickHouse's
+ *   own insert can leave the range's token recorded without its rows. Then everything
+ *   after it. Ranges after the intent were never inserted, so any batching of them is safe.
  * - Failed inserts are retried with exponential backoff; the events stay in the spool.
  *   Failures are counted in `stats()` and written to `<db>.ingestion_errors` when
  *   ClickHouse accepts them.
@@ -25,6 +26,7 @@
  * age, log rate), `pipeline.replay.ts` (spool lines read back), `pipeline.recent.ts` (the
  * recent-clicks ring), `pipeline.errors.ts` (ingestion error rows).
  */
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { nowMs, systemClock, systemRandom } from '../../platform/clock.ts'
 import type { PipelineEvent } from './events.ts'
@@ -33,7 +35,7 @@ import { ErrorRows } from './pipeline.errors.ts'
 import { flushDecision, retryDelayMs, segmentExpired, shouldLogError } from './pipeline.policy.ts'
 import { PipelineQueue } from './pipeline.queue.ts'
 import { clickSearch, landerClickSearch, RecentClicks } from './pipeline.recent.ts'
-import { parseSpoolLines } from './pipeline.replay.ts'
+import { parseSpoolLines, REPLAY_KEYS, replayKeyValues, unstoredLines } from './pipeline.replay.ts'
 import type {
   Batch,
   EventTable,
@@ -373,6 +375,28 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     })
   }
 
+  /**
+   * Re-inserts an intent range after a crash: only the rows ClickHouse does not hold yet,
+   * under a fresh token. Re-sending with the range's own token is not enough: a kill inside
+   * ClickHouse's insert, after the table's deduplication log recorded the token but before
+   * the part was committed, leaves the token without its rows, and the retry would be
+   * dropped as a duplicate (seen once in the kill -9 test: a batch's trafficback rows were
+   * lost while its clicks survived). One query per table, once per restart; exact because
+   * this process holds the spool's lock, so nothing else inserts this range meanwhile.
+   */
+  async function insertUnstored(table: EventTable, lines: Buffer[], token: string): Promise<void> {
+    const rs = await client.query({
+      query: `SELECT ${REPLAY_KEYS[table].expr} AS k, count() AS n FROM ${db}.${table}
+              WHERE ${REPLAY_KEYS[table].column} IN {ids:Array(String)} GROUP BY k`,
+      query_params: { ids: replayKeyValues(table, lines) },
+      format: 'JSONEachRow',
+    })
+    const stored = new Map<string, number>()
+    for (const r of await rs.json<{ k: string; n: string | number }>()) stored.set(r.k, Number(r.n))
+    const missing = unstoredLines(table, lines, stored)
+    if (missing.length > 0) await insertLines(table, missing, `${token}:r${randomBytes(6).toString('hex')}`)
+  }
+
   async function commit(b: Batch): Promise<void> {
     const range: SegmentRange = { seg: b.seg, start: b.start, end: b.end }
     const rows = rowsOf(b.events)
@@ -391,8 +415,12 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         byTable[e.table].lines.push(e.bytes)
         byTable[e.table].rows += e.rows
       }
-      for (const table of ['clicks', 'trafficback', 'visits', 'lander_clicks'] as const)
-        if (byTable[table].lines.length > 0) await insertLines(table, byTable[table].lines, token)
+      for (const table of ['clicks', 'trafficback', 'visits', 'lander_clicks'] as const) {
+        const lines = byTable[table].lines
+        if (lines.length === 0) continue
+        if (b.replay) await insertUnstored(table, lines, token)
+        else await insertLines(table, lines, token)
+      }
       await hooks.afterInsert?.(range)
       if (stopped) throw new Stopped()
       s.clicks += byTable.clicks.rows
