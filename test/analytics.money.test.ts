@@ -906,7 +906,13 @@ describe('rollups', () => {
 
 describe('routes', () => {
   let app: FastifyInstance
-  const auth: AuthContext = { userId: 'u1', workspaceId: 'ws-m', role: 'user', via: 'session' }
+  const auth: AuthContext = {
+    userId: 'u1',
+    workspaceId: 'ws-m',
+    role: 'user',
+    via: 'session',
+    email: 'u1@example.com',
+  }
 
   beforeAll(async () => {
     app = Fastify()

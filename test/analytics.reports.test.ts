@@ -326,7 +326,13 @@ describe('ingestion errors', () => {
 
 describe('routes', () => {
   let app: FastifyInstance
-  let auth: AuthContext = { userId: 'u1', workspaceId: 'ws-a', role: 'user', via: 'session' }
+  let auth: AuthContext = {
+    userId: 'u1',
+    workspaceId: 'ws-a',
+    role: 'user',
+    via: 'session',
+    email: 'u1@example.com',
+  }
 
   beforeAll(async () => {
     app = Fastify()

@@ -222,6 +222,7 @@ describe.each(['pglite', 'postgres'] as const)('destination health checks on %s'
       workspaceId,
       role: 'user',
       via: 'api_key',
+      email: 'u1@example.com',
     })
 
     it('manual check probes now, and both routes are scoped to the caller workspace', async () => {

@@ -8,6 +8,7 @@ import * as autopilot from '../../src/modules/autopilot/autopilot.tables.ts'
 import * as conversions from '../../src/modules/conversions/conversions.tables.ts'
 import * as outbound from '../../src/modules/postbacks-out/outbound.tables.ts'
 import * as routing from '../../src/modules/routing/routing.tables.ts'
+import { changeLog } from '../../src/platform/changelog/changelog.tables.ts'
 import { configVersion } from '../../src/platform/db/config-version.ts'
 
-export const schema = { ...accounts, ...routing, ...conversions, ...outbound, ...autopilot, configVersion }
+export const schema = { ...accounts, ...routing, ...conversions, ...outbound, ...autopilot, configVersion, changeLog }

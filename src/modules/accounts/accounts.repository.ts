@@ -139,7 +139,12 @@ export async function insertMember(
 /** The user's first (oldest) workspace membership, or undefined when it has none. */
 export async function firstWorkspaceOf(db: Db, userId: string): Promise<WorkspaceRow | undefined> {
   const [row] = await db
-    .select({ id: workspaces.id, name: workspaces.name, createdAt: workspaces.createdAt })
+    .select({
+      id: workspaces.id,
+      name: workspaces.name,
+      createdAt: workspaces.createdAt,
+      require2fa: workspaces.require2fa,
+    })
     .from(workspaceMembers)
     .innerJoin(workspaces, eq(workspaces.id, workspaceMembers.workspaceId))
     .where(eq(workspaceMembers.userId, userId))
@@ -220,10 +225,11 @@ export async function insertApiKey(
 export async function findApiKeyPrincipal(
   db: Db,
   keyHash: string,
-): Promise<(Principal & { keyId: string; lastUsedAt: Date | null }) | undefined> {
+): Promise<(Principal & { keyId: string; prefix: string; lastUsedAt: Date | null }) | undefined> {
   const [row] = await db
     .select({
       keyId: apiKeys.id,
+      prefix: apiKeys.prefix,
       lastUsedAt: apiKeys.lastUsedAt,
       userId: users.id,
       email: users.email,

@@ -246,7 +246,7 @@ function assertActive(status: Principal['status']): void {
 
 function toAuth(p: Principal, via: AuthContext['via']): AuthContext {
   assertActive(p.status)
-  return { userId: p.userId, workspaceId: p.workspaceId, role: p.role, via }
+  return { userId: p.userId, workspaceId: p.workspaceId, role: p.role, via, email: p.email }
 }
 
 /**
@@ -273,7 +273,7 @@ export async function authenticateApiKey(db: Db, key: string, now: Date): Promis
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw unauthorized()
   const p = await findApiKeyPrincipal(db, sha256Hex(key))
   if (!p) throw unauthorized()
-  const auth = toAuth(p, 'api_key')
+  const auth: AuthContext = { ...toAuth(p, 'api_key'), apiKeyId: p.keyId, apiKeyPrefix: p.prefix }
   // Check in JS first so the common case (used within the last minute) costs no write at all.
   if (!p.lastUsedAt || now.getTime() - p.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS) {
     await touchApiKey(db, p.keyId, now, API_KEY_TOUCH_INTERVAL_MS)

@@ -49,7 +49,7 @@ import {
   toSettings,
 } from './autopilot.schema.ts'
 import type { AutopilotService, RemainingProvider } from './autopilot.service.ts'
-import type { SecretBox } from './secret-box.ts'
+import type { SecretBox } from '../../platform/secret-box.ts'
 
 export interface AutopilotRoutesDeps {
   db: Db

@@ -40,7 +40,7 @@ import {
   saveTick,
   updateAutopilotCampaign,
 } from './autopilot.repository.ts'
-import type { SecretBox } from './secret-box.ts'
+import type { SecretBox } from '../../platform/secret-box.ts'
 import {
   type TrafficStarsCampaign,
   TrafficStarsClient,

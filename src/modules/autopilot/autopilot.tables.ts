@@ -27,7 +27,7 @@ export const autopilotAccounts = pgTable(
     workspaceId: workspaceRef(),
     name: text('name').notNull(),
     baseUrl: text('base_url').notNull(),
-    /** `v1.<iv>.<tag>.<ciphertext>` base64url, see autopilot/secret-box.ts. */
+    /** `v1.<iv>.<tag>.<ciphertext>` base64url, see src/platform/secret-box.ts. */
     apiKeyCiphertext: text('api_key_ciphertext').notNull(),
     /** Last 4 characters, to tell keys apart in the UI. */
     apiKeyHint: text('api_key_hint').notNull(),

@@ -20,7 +20,7 @@ export const DEFAULT_STALE_HOURS = 24
 
 /**
  * The 32-byte HMAC key of verification tokens, derived with HKDF-SHA256 from the server's
- * secret key (`loadSecretKey` of the autopilot module: `SECRETS_KEY` or `DATA_DIR/secret.key`),
+ * secret key (`loadSecretKey`, src/platform/secret-box.ts: `SECRETS_KEY` or `DATA_DIR/secret.key`),
  * so the same secret never serves two purposes (it also encrypts stored API keys).
  */
 export function deriveVerifyKey(secretKey: Buffer): Buffer {

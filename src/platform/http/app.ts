@@ -36,6 +36,7 @@ import Fastify, {
 } from 'fastify'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { AppConfig } from '../../config.ts'
+import { withChangeActor } from '../changelog/index.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { droppedKeys, type FieldError, unsafeInput } from './input.ts'
@@ -45,6 +46,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** No authentication and no CSRF check for this `/api/v1` route (login, sign-up, password reset). */
     public?: boolean
+    /**
+     * The API-key scope this route needs (issue 18): `read` (GET only), `write` (everything
+     * but membership, keys and billing), `admin`. Every non-public `/api/v1` route declares one.
+     */
+    scope?: 'read' | 'write' | 'admin'
   }
 }
 
@@ -242,6 +248,22 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     async (api) => {
       api.addHook('onRequest', async (req) => {
         if (req.routeOptions.config.public !== true) await deps.auth.guard(req)
+      })
+      // The change log's author for everything the handler does (src/platform/changelog):
+      // set in the last hook before the handler, which then runs inside it.
+      api.addHook('preHandler', (req, _reply, done) => {
+        if (req.routeOptions.config.public === true || !req.auth) return done()
+        const a = req.auth
+        withChangeActor(
+          {
+            type: a.via === 'api_key' ? 'api_key' : 'user',
+            userId: a.userId,
+            apiKeyId: a.apiKeyId ?? null,
+            label: a.via === 'api_key' ? `key ${a.apiKeyPrefix ?? '?'} (${a.email})` : a.email,
+            ip: req.ip,
+          },
+          done,
+        )
       })
       // Every string of every route (query, path parameters, body) is checked here, before
       // any schema or handler, so a NUL or an unpaired surrogate never reaches PostgreSQL

@@ -5,6 +5,11 @@ export interface AuthContext {
   workspaceId: string
   role: 'user' | 'admin'
   via: 'session' | 'api_key'
+  /** The user's email (the change log's actor label). */
+  email: string
+  /** The API key's id and prefix when `via` is `api_key`. */
+  apiKeyId?: string
+  apiKeyPrefix?: string
 }
 
 declare module 'fastify' {

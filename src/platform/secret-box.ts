@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for API keys of external accounts (TrafficStars): AES-256-GCM from
+ * Encryption at rest for secrets we must read back (TrafficStars API keys, TOTP secrets): AES-256-GCM from
  * `node:crypto`, a random 96-bit IV per value, the 128-bit tag checked on decryption.
  *
  * Stored form: `v1.<iv>.<tag>.<ciphertext>`, each part base64url. The 32-byte key comes from
