@@ -18,6 +18,7 @@ import { type Clock, systemClock } from './platform/clock.ts'
 import type { Db } from './platform/db/client.ts'
 import { type ApiPlugin, createApiApp } from './platform/http/app.ts'
 import type { Logger } from './platform/logger.ts'
+import type { SecretBox } from './platform/secret-box.ts'
 
 /** Dependencies of {@link createAdminApi}. */
 export interface AdminApiDeps {
@@ -34,6 +35,11 @@ export interface AdminApiDeps {
    * in this app's memory (tests, tools).
    */
   loginLimiter?: LoginLimiter
+  /**
+   * Seals TOTP secrets (2FA). The server passes the box it gives the autopilot (SECRETS_KEY or
+   * DATA_DIR/secret.key); default: a random key of this process (tests, tools).
+   */
+  secretBox?: SecretBox
   /** Time source of the auth guard and the accounts routes; default `systemClock`. */
   clock?: Clock
   /** Called after each successful sign-up (billing's referral hook); see `AccountsRoutesDeps.onSignup`. */
@@ -61,6 +67,7 @@ export function createAdminApi(deps: AdminApiDeps): Promise<FastifyInstance> {
           config,
           limiter,
           clock,
+          ...(deps.secretBox ? { secretBox: deps.secretBox } : {}),
           ...(deps.onSignup ? { onSignup: deps.onSignup } : {}),
         }),
       },

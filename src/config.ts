@@ -241,6 +241,8 @@ export const envSchema = z
     LANDER_SESSIONS_MAX: int(100_000, 1),
     /** Session cookie lifetime in hours. */
     SESSION_TTL_HOURS: int(24 * 14, 1),
+    /** Days "remember this device" skips the two-factor code on a browser (1–90). */
+    TRUSTED_DEVICE_DAYS: int(30, 1).pipe(z.number().max(90)),
     /**
      * Set the Secure flag on the session cookie. Unset or empty: on when PUBLIC_URL is https
      * (the browser then never sends the session over plain HTTP), off otherwise.

@@ -378,6 +378,8 @@ export async function startServer(
     clock: systemClock,
     // Counts in the database, so every process behind the same database shares them.
     loginLimiter: await createLoginLimiter({ sql: db.raw }),
+    // TOTP secrets are sealed with the same key as the autopilot's network API keys.
+    secretBox,
     // Affiliates: records the referrer (tf_ref cookie) and sign-up IP of each new user.
     onSignup: referralSignupHook({
       db: db.db,

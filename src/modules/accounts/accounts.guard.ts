@@ -17,6 +17,7 @@ import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
 import type { AuthContext } from '../../platform/http/types.ts'
+import { enforceWorkspace2fa } from './accounts.totp.ts'
 import {
   authenticateApiKey,
   authenticateSession,
@@ -46,6 +47,8 @@ export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise
         )
       }
     }
+    // A workspace that requires 2FA: a session user without it may only enrol (403 otherwise).
+    await enforceWorkspace2fa(db, req, req.auth)
   }
 }
 

@@ -4,6 +4,7 @@
  * the hook lets through unauthenticated. Admin user management and workspace membership
  * live in `accounts.admin.routes.ts` and `accounts.workspace.routes.ts`, mounted from here.
  */
+import { randomBytes } from 'node:crypto'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -11,6 +12,7 @@ import type { AppConfig } from '../../config.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, unauthorized } from '../../platform/errors.ts'
+import { createSecretBox, type SecretBox } from '../../platform/secret-box.ts'
 import { adminRoutes } from './accounts.admin.routes.ts'
 import type { LoginLimiter } from './accounts.limiter.ts'
 import { invitationRoutes } from './accounts.invitations.routes.ts'
@@ -30,23 +32,34 @@ import {
 import {
   type ApiKeyInfo,
   changePassword,
+  checkPassword,
   createApiKey,
   listApiKeys,
   login,
   logout,
   normaliseEmail,
+  openSession,
   revokeApiKey,
   SESSION_COOKIE,
   signup,
   updateProfile,
 } from './accounts.service.ts'
+import { totpLogin, totpRoutes } from './accounts.totp.routes.ts'
 import { errorBody, memberRoleOut, userJson, userOut } from './accounts.wire.ts'
 import { workspaceRoutes } from './accounts.workspace.routes.ts'
 
 /** Dependencies of {@link accountsRoutes}. */
 export interface AccountsRoutesDeps {
   db: Db
-  config: Pick<AppConfig, 'SESSION_TTL_HOURS' | 'COOKIE_SECURE' | 'SMTP_URL' | 'MAIL_FROM' | 'publicUrl'>
+  config: Pick<
+    AppConfig,
+    'SESSION_TTL_HOURS' | 'COOKIE_SECURE' | 'SMTP_URL' | 'MAIL_FROM' | 'publicUrl' | 'TRUSTED_DEVICE_DAYS'
+  >
+  /**
+   * Seals TOTP secrets (2FA). The server passes the box of SECRETS_KEY / DATA_DIR/secret.key;
+   * default (tests, tools): a random key of this process, so sealed secrets do not outlive it.
+   */
+  secretBox?: SecretBox
   /**
    * Attempts per key (`ip|email` for login; see README for the others). The server's keeps
    * its counts in the database, shared by every process (`createLoginLimiter`).
@@ -149,6 +162,15 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         path: '/',
         expires,
       })
+    const totpDeps = {
+      db,
+      box: deps.secretBox ?? createSecretBox(randomBytes(32)),
+      clock,
+      limiter,
+      config,
+      setSessionCookie,
+    }
+    const twoFactor = totpLogin(totpDeps)
 
     app.post(
       '/auth/login',
@@ -159,11 +181,16 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
           summary: 'Log in; sets the tf_session cookie',
           description:
             '401 invalid_credentials for an unknown email or a wrong password; after a correct password, ' +
-            '403 pending_approval (sign-up not approved yet) or 403 suspended.',
+            '403 pending_approval (sign-up not approved yet) or 403 suspended. A user with two-factor ' +
+            'authentication gets `{two_factor_required: true}` and a tf_2fa cookie instead of a session ' +
+            '(unless this browser is remembered): send the code to POST /auth/login/2fa.',
           security: [],
           body: loginBody,
           response: {
-            200: z.object({ user: loginUserOut, workspace: workspaceOut, expires_at: z.string() }),
+            200: z.union([
+              z.object({ user: loginUserOut, workspace: workspaceOut, expires_at: z.string() }),
+              z.object({ two_factor_required: z.literal(true) }),
+            ]),
             401: errorBody,
             403: errorBody,
             429: errorBody,
@@ -179,9 +206,17 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
           throw new AppError(429, 'rate_limited', 'too many attempts, try again later')
         }
         const limitKey = await gate(reply, `${req.ip}|${normaliseEmail(req.body.email)}`)
-        const res = await login(db, req.body, { ttlHours: config.SESSION_TTL_HOURS, now: clock.now() })
+        const verified = await checkPassword(db, req.body).catch(async (err) => {
+          await twoFactor.signInFailed(req, req.body.email, err)
+          throw err
+        })
         await limiter.refundIp(req.ip)
         await limiter.reset(limitKey)
+        // With 2FA on (and no remembered device) the session opens at POST /auth/login/2fa.
+        const pending = await twoFactor.afterPassword(req, reply, verified)
+        if (pending) return pending
+        const res = await openSession(db, verified, { ttlHours: config.SESSION_TTL_HOURS, now: clock.now() })
+        await twoFactor.signedIn(req, res, 'none')
         setSessionCookie(reply, res.token, res.expiresAt)
         return { user: res.user, workspace: res.workspace, expires_at: res.expiresAt.toISOString() }
       },
@@ -461,6 +496,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
 
     await app.register(adminRoutes({ db, clock }))
     await app.register(workspaceRoutes({ db }))
+    await app.register(totpRoutes(totpDeps))
     await app.register(
       invitationRoutes({ db, clock, mailer, log: app.log, publicUrl: config.publicUrl, background }),
     )

@@ -206,13 +206,57 @@ export async function login(
   creds: { email: string; password: string },
   opts: { ttlHours: number; now: Date },
 ): Promise<LoginResult> {
-  const { now } = opts
+  return openSession(db, await checkPassword(db, creds), opts)
+}
+
+/** A user whose password was verified (see {@link checkPassword}). */
+export interface VerifiedLogin {
+  user: UserRow
+  workspace: { id: string; name: string }
+}
+
+/**
+ * The password step of {@link login} alone (the 2FA flow opens the session after the code).
+ * @throws as {@link login}.
+ */
+export async function checkPassword(
+  db: Db,
+  creds: { email: string; password: string },
+): Promise<VerifiedLogin> {
   const user = await findUserByEmail(db, normaliseEmail(creds.email))
   const ok = await verifyPassword(user?.passwordHash ?? (await getDummyHash()), creds.password)
   if (!user || !ok) throw new AppError(401, 'invalid_credentials', 'invalid email or password')
   assertActive(user.status)
   const workspace = await firstWorkspaceOf(db, user.id)
   if (!workspace) throw forbidden('user has no workspace')
+  return { user, workspace: { id: workspace.id, name: workspace.name } }
+}
+
+/**
+ * A user who passed the password step earlier (a 2FA challenge) as a {@link VerifiedLogin}
+ * again, re-checking that they are still active and still have a workspace.
+ * @throws AppError 401 when the user is gone, 403 as {@link login}.
+ */
+export async function verifiedLoginOf(db: Db, userId: string): Promise<VerifiedLogin> {
+  const user = await findUserById(db, userId)
+  if (!user) throw unauthorized()
+  assertActive(user.status)
+  const workspace = await firstWorkspaceOf(db, user.id)
+  if (!workspace) throw forbidden('user has no workspace')
+  return { user, workspace: { id: workspace.id, name: workspace.name } }
+}
+
+/**
+ * Opens a session for a verified login (deleting the user's expired ones).
+ * @param opts.ttlHours session lifetime in hours; @param opts.now the current time.
+ */
+export async function openSession(
+  db: Db,
+  v: VerifiedLogin,
+  opts: { ttlHours: number; now: Date },
+): Promise<LoginResult> {
+  const { user, workspace } = v
+  const { now } = opts
   const token = randomBytes(32).toString('base64url')
   const expiresAt = new Date(now.getTime() + opts.ttlHours * 3_600_000)
   await deleteExpiredSessions(db, user.id, now)

@@ -7,8 +7,9 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../../platform/db/client.ts'
-import { getWorkspaceView, removeMember, setMemberRole } from './accounts.members.ts'
+import { getWorkspaceAccess, getWorkspaceView, removeMember, setMemberRole } from './accounts.members.ts'
 import { memberRoleBody } from './accounts.schema.ts'
+import { requestMeta, setWorkspaceRequire2fa } from './accounts.totp.ts'
 import { errorBody, memberJson, memberOut, memberRoleOut } from './accounts.wire.ts'
 
 /**
@@ -29,7 +30,12 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
           summary: 'The workspace this request acts in, your role and its members (owners first)',
           response: {
             200: z.object({
-              workspace: z.object({ id: z.uuid(), name: z.string(), created_at: z.string() }),
+              workspace: z.object({
+                id: z.uuid(),
+                name: z.string(),
+                created_at: z.string(),
+                require_2fa: z.boolean().describe('members must use two-factor authentication'),
+              }),
               role: memberRoleOut.describe('your role here; `owner` in admin view'),
               member: z
                 .boolean()
@@ -46,11 +52,43 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
             id: v.workspace.id,
             name: v.workspace.name,
             created_at: v.workspace.createdAt.toISOString(),
+            require_2fa: v.workspace.require2fa,
           },
           role: v.role,
           member: v.member,
           members: v.members.map(memberJson),
         }
+      },
+    )
+
+    app.patch(
+      '/workspace/settings',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          tags: ['workspace'],
+          summary: 'Workspace security settings (owners only): require two-factor authentication of members',
+          description:
+            'Members without 2FA then get 403 two_factor_enrollment_required on their sessions until they ' +
+            'enrol. 409 two_factor_not_enabled when the owner has no 2FA yet.',
+          body: z.strictObject({ require_2fa: z.boolean() }),
+          response: {
+            200: z.object({ require_2fa: z.boolean() }),
+            403: errorBody,
+            409: errorBody,
+          },
+        },
+      },
+      async (req) => {
+        const access = await getWorkspaceAccess(db, req.auth.workspaceId, req.auth.userId)
+        const value = await setWorkspaceRequire2fa(db, {
+          workspaceId: req.auth.workspaceId,
+          userId: req.auth.userId,
+          role: access?.role ?? 'member',
+          require: req.body.require_2fa,
+          meta: requestMeta(req),
+        })
+        return { require_2fa: value }
       },
     )
 
