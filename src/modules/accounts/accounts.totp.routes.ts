@@ -274,7 +274,6 @@ export function totpRoutes(deps: TotpRoutesDeps): FastifyPluginAsync {
           tags: ['auth'],
           summary: 'Start enabling 2FA: a new secret as otpauth URI, QR code (SVG data URL) and base32',
           description: 'Confirm with POST /auth/2fa/enable. 409 two_factor_already_enabled.',
-          body: z.strictObject({}).optional(),
           response: {
             200: z.object({ otpauth_uri: z.string(), qr_data_url: z.string(), secret: z.string() }),
             400: errorBody,
