@@ -33,6 +33,9 @@ type Json = Record<string, any>
 /** The only `/api/v1` routes reachable without credentials. Adding one here is a security decision. */
 const PUBLIC_ROUTES = new Set([
   'POST /api/v1/auth/login',
+  // The second sign-in step (2FA): no session yet; it needs the short-lived tf_2fa challenge
+  // cookie of a correct password, and a wrong code is refused (5 tries, rate-limited).
+  'POST /api/v1/auth/login/2fa',
   'POST /api/v1/auth/signup',
   'POST /api/v1/auth/password-reset/request',
   'POST /api/v1/auth/password-reset/confirm',

@@ -31,7 +31,7 @@ function cookiesOf(res: { headers: Record<string, unknown> }): Cookies {
   const out: Cookies = {}
   for (const c of list) {
     const m = /^([^=]+)=([^;]*)/.exec(String(c))
-    if (m && m[2]) out[m[1]!] = m[2]
+    if (m?.[2]) out[m[1]!] = m[2]
   }
   return out
 }
@@ -187,9 +187,9 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const me = await call({ cookie: ok.cookies.tf_session!, ip }, 'GET', '/auth/me')
     expect(me.status).toBe(200)
     // The challenge is spent.
-    expect((await call({ ip, cookies: challenge }, 'POST', '/auth/login/2fa', { code })).body.error.code).toBe(
-      'challenge_expired',
-    )
+    expect(
+      (await call({ ip, cookies: challenge }, 'POST', '/auth/login/2fa', { code })).body.error.code,
+    ).toBe('challenge_expired')
     // The same code in a new sign-in (same 30 s step, or the next one): refused as a replay.
     const again = await passwordStep(u.email, u.password, ip)
     const replay = await call({ ip, cookies: { tf_2fa: again.cookies.tf_2fa! } }, 'POST', '/auth/login/2fa', {
@@ -198,9 +198,14 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     expect(replay.status).toBe(401)
     expect(replay.body.error.code).toBe('invalid_code')
     clock.advance(20_000)
-    const replay2 = await call({ ip, cookies: { tf_2fa: again.cookies.tf_2fa! } }, 'POST', '/auth/login/2fa', {
-      code,
-    })
+    const replay2 = await call(
+      { ip, cookies: { tf_2fa: again.cookies.tf_2fa! } },
+      'POST',
+      '/auth/login/2fa',
+      {
+        code,
+      },
+    )
     expect(replay2.body.error.code).toBe('invalid_code')
     nextStep()
     const ev = await events(u.userId)
@@ -209,7 +214,9 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const [signIn] = await h.db
       .select()
       .from(schema.securityEvents)
-      .where(and(eq(schema.securityEvents.userId, u.userId), eq(schema.securityEvents.kind, 'two_factor_failed')))
+      .where(
+        and(eq(schema.securityEvents.userId, u.userId), eq(schema.securityEvents.kind, 'two_factor_failed')),
+      )
     expect(signIn).toMatchObject({ ip, userAgent: 'vitest-browser/1.0' })
   })
 
@@ -219,10 +226,14 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const rc = u.recovery[3]!
     const c1 = (await passwordStep(u.email, u.password, ip)).cookies.tf_2fa!
     const typed = ` ${rc.replace('-', '').toUpperCase()} `
-    const ok = await call({ ip, cookies: { tf_2fa: c1 } }, 'POST', '/auth/login/2fa', { recovery_code: typed })
+    const ok = await call({ ip, cookies: { tf_2fa: c1 } }, 'POST', '/auth/login/2fa', {
+      recovery_code: typed,
+    })
     expect(ok.status).toBe(200)
     const c2 = (await passwordStep(u.email, u.password, ip)).cookies.tf_2fa!
-    const again = await call({ ip, cookies: { tf_2fa: c2 } }, 'POST', '/auth/login/2fa', { recovery_code: rc })
+    const again = await call({ ip, cookies: { tf_2fa: c2 } }, 'POST', '/auth/login/2fa', {
+      recovery_code: rc,
+    })
     expect(again.status).toBe(401)
     expect(again.body.error.code).toBe('invalid_code')
     expect((await call({ cookie: u.cookie, ip }, 'GET', '/auth/2fa')).body.recovery_codes_left).toBe(9)
@@ -249,7 +260,9 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
       expect(r.body.error.code).toBe('invalid_code')
     }
     // The sixth try of this challenge, even with the right code: sign in again.
-    const sixth = await call({ ip, cookies: { tf_2fa: c1 } }, 'POST', '/auth/login/2fa', { code: codeNow(u.secret) })
+    const sixth = await call({ ip, cookies: { tf_2fa: c1 } }, 'POST', '/auth/login/2fa', {
+      code: codeNow(u.secret),
+    })
     expect(sixth.body.error.code).toBe('challenge_expired')
     const c2 = (await passwordStep(u.email, u.password, ip)).cookies.tf_2fa!
     for (let i = 0; i < 5; i++) {
@@ -267,8 +280,11 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const ip2 = newIp()
     const c4 = (await passwordStep(u.email, u.password, ip2)).cookies.tf_2fa!
     expect(
-      (await call({ ip: ip2, cookies: { tf_2fa: c4 } }, 'POST', '/auth/login/2fa', { code: codeNow(u.secret) }))
-        .status,
+      (
+        await call({ ip: ip2, cookies: { tf_2fa: c4 } }, 'POST', '/auth/login/2fa', {
+          code: codeNow(u.secret),
+        })
+      ).status,
     ).toBe(429)
   })
 
@@ -319,10 +335,14 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     expect((await call({ cookie: sCookie, ip }, 'DELETE', `/auth/2fa/devices/${list[0].id}`)).status).toBe(
       404,
     )
-    expect((await call({ cookie: session, ip }, 'DELETE', `/auth/2fa/devices/${list[0].id}`)).status).toBe(204)
-    expect((await passwordStep(u.email, u.password, ip, { tf_device: ok2.cookies.tf_device! })).body).toEqual({
-      two_factor_required: true,
-    })
+    expect((await call({ cookie: session, ip }, 'DELETE', `/auth/2fa/devices/${list[0].id}`)).status).toBe(
+      204,
+    )
+    expect((await passwordStep(u.email, u.password, ip, { tf_device: ok2.cookies.tf_device! })).body).toEqual(
+      {
+        two_factor_required: true,
+      },
+    )
   })
 
   it('workspace-enforced 2FA: a member without it gets 403 except to enrol; after enrolling, all works', async () => {
@@ -331,10 +351,14 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const member = await createWorkspaceWithKey(h.db)
     await insertMember(h.db, owner.workspaceId, member.userId, 'admin')
     const mCookie = (await passwordStep(member.email, member.password, ip)).cookies.tf_session!
-    const sw = await call({ cookie: mCookie, ip }, 'POST', '/auth/workspace', { workspace_id: owner.workspaceId })
+    const sw = await call({ cookie: mCookie, ip }, 'POST', '/auth/workspace', {
+      workspace_id: owner.workspaceId,
+    })
     expect(sw.status).toBe(200)
     // Only the owner sets it.
-    const notOwner = await call({ cookie: mCookie, ip }, 'PATCH', '/workspace/settings', { require_2fa: true })
+    const notOwner = await call({ cookie: mCookie, ip }, 'PATCH', '/workspace/settings', {
+      require_2fa: true,
+    })
     expect(notOwner.status).toBe(403)
     expect(notOwner.body.error.code).toBe('owner_required')
     // An owner without 2FA cannot require it.
@@ -344,10 +368,14 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
       (await call({ cookie: bareCookie, ip }, 'PATCH', '/workspace/settings', { require_2fa: true })).status,
     ).toBe(409)
 
-    const set = await call({ cookie: owner.cookie, ip }, 'PATCH', '/workspace/settings', { require_2fa: true })
+    const set = await call({ cookie: owner.cookie, ip }, 'PATCH', '/workspace/settings', {
+      require_2fa: true,
+    })
     expect(set.status).toBe(200)
     expect(set.body).toEqual({ require_2fa: true })
-    expect((await call({ cookie: owner.cookie, ip }, 'GET', '/workspace')).body.workspace.require_2fa).toBe(true)
+    expect((await call({ cookie: owner.cookie, ip }, 'GET', '/workspace')).body.workspace.require_2fa).toBe(
+      true,
+    )
     expect(await events(owner.userId)).toContain('workspace_2fa_required')
 
     const blocked = await call({ cookie: mCookie, ip }, 'GET', '/workspace')
@@ -363,12 +391,16 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     expect((await call({ key: member.apiKey, ip }, 'GET', '/auth/me')).status).toBe(200)
     const setup = await call({ cookie: mCookie, ip }, 'POST', '/auth/2fa/setup')
     expect(setup.status).toBe(200)
-    const en = await call({ cookie: mCookie, ip }, 'POST', '/auth/2fa/enable', { code: codeNow(setup.body.secret) })
+    const en = await call({ cookie: mCookie, ip }, 'POST', '/auth/2fa/enable', {
+      code: codeNow(setup.body.secret),
+    })
     expect(en.status).toBe(200)
     nextStep()
     expect((await call({ cookie: mCookie, ip }, 'GET', '/workspace')).status).toBe(200)
     // In their own workspace (not requiring it) nothing was blocked in the first place.
-    const off = await call({ cookie: owner.cookie, ip }, 'PATCH', '/workspace/settings', { require_2fa: false })
+    const off = await call({ cookie: owner.cookie, ip }, 'PATCH', '/workspace/settings', {
+      require_2fa: false,
+    })
     expect(off.body).toEqual({ require_2fa: false })
     expect(await events(owner.userId)).toContain('workspace_2fa_optional')
   })
@@ -383,8 +415,11 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     // An old recovery code no longer works.
     const c1 = (await passwordStep(u.email, u.password, ip)).cookies.tf_2fa!
     expect(
-      (await call({ ip, cookies: { tf_2fa: c1 } }, 'POST', '/auth/login/2fa', { recovery_code: u.recovery[0] }))
-        .status,
+      (
+        await call({ ip, cookies: { tf_2fa: c1 } }, 'POST', '/auth/login/2fa', {
+          recovery_code: u.recovery[0],
+        })
+      ).status,
     ).toBe(401)
 
     const wrongPw = await call({ cookie, ip }, 'POST', '/auth/2fa/disable', {

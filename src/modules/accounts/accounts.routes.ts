@@ -35,7 +35,6 @@ import {
   checkPassword,
   createApiKey,
   listApiKeys,
-  login,
   logout,
   normaliseEmail,
   openSession,

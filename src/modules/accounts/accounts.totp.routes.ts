@@ -180,7 +180,11 @@ export function totpRoutes(deps: TotpRoutesDeps): FastifyPluginAsync {
     /** Changing 2FA is for a person at a browser, never an API key. */
     const sessionOnly = (req: FastifyRequest) => {
       if (req.auth.via !== 'session')
-        throw new AppError(400, 'session_required', 'two-factor settings change only from a signed-in browser')
+        throw new AppError(
+          400,
+          'session_required',
+          'two-factor settings change only from a signed-in browser',
+        )
     }
 
     app.post(

@@ -18,13 +18,7 @@ import { AppError, notFound } from '../../platform/errors.ts'
 import type { SecretBox } from '../../platform/secret-box.ts'
 import { type SecurityEventKind, recordSecurityEvent } from './accounts.security-events.ts'
 import { sha256Hex, type VerifiedLogin, verifyPassword } from './accounts.service.ts'
-import {
-  loginChallenges,
-  recoveryCodes,
-  trustedDevices,
-  users,
-  workspaces,
-} from './accounts.tables.ts'
+import { loginChallenges, recoveryCodes, trustedDevices, users, workspaces } from './accounts.tables.ts'
 import {
   checkTotpCode,
   formatRecoveryCode,
@@ -493,9 +487,7 @@ export async function completeSecondFactor(
 ): Promise<{ how: 'totp' | 'recovery_code'; device?: { token: string; expiresAt: Date } }> {
   const { user, workspace } = input.user
   const who = { userId: user.id, email: user.email, workspaceId: workspace.id }
-  const how = await deps.db.transaction((tx) =>
-    spendSecondFactor(deps, tx, user.id, input.factor, input.now),
-  )
+  const how = await deps.db.transaction((tx) => spendSecondFactor(deps, tx, user.id, input.factor, input.now))
   if (!how) {
     await event(deps.db, 'two_factor_failed', who, input.meta)
     throw invalidCode()
