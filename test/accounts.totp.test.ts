@@ -138,7 +138,7 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     expect((await call({ key: u.apiKey, ip }, 'POST', '/auth/2fa/setup')).status).toBe(400)
 
     const wrong = await call({ cookie, ip }, 'POST', '/auth/2fa/enable', { code: '000000' })
-    expect(wrong.status).toBe(401)
+    expect(wrong.status).toBe(400)
     expect(wrong.body.error.code).toBe('invalid_code')
     const ok = await call({ cookie, ip }, 'POST', '/auth/2fa/enable', { code: codeNow(setup.body.secret) })
     expect(ok.status).toBe(200)
@@ -166,7 +166,7 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const ip = newIp()
     const step1 = await passwordStep(u.email, u.password, ip)
     expect(step1.status).toBe(200)
-    expect(step1.body).toEqual({ two_factor_required: true })
+    expect(step1.body).toEqual({ two_factor_required: true, trusted_device_days: 30 })
     expect(step1.cookies.tf_session).toBeUndefined()
     const setCookie = String(step1.headers['set-cookie'])
     expect(setCookie).toMatch(/tf_2fa=[^;]+;.*HttpOnly/i)
@@ -309,6 +309,7 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const other = await enrolled()
     expect((await passwordStep(other.email, other.password, ip, { tf_device: device })).body).toEqual({
       two_factor_required: true,
+      trusted_device_days: 30,
     })
     const st = (await call({ cookie: u.cookie, ip }, 'GET', '/auth/2fa')).body
     expect(st.devices).toHaveLength(1)
@@ -318,6 +319,7 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     clock.advance(31 * 86_400_000)
     expect((await passwordStep(u.email, u.password, ip, { tf_device: device })).body).toEqual({
       two_factor_required: true,
+      trusted_device_days: 30,
     })
     // A new remembered device, then removed from the list: asked again.
     const c2 = (await passwordStep(u.email, u.password, ip)).cookies.tf_2fa!
@@ -339,9 +341,7 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
       204,
     )
     expect((await passwordStep(u.email, u.password, ip, { tf_device: ok2.cookies.tf_device! })).body).toEqual(
-      {
-        two_factor_required: true,
-      },
+      { two_factor_required: true, trusted_device_days: 30 },
     )
   })
 
@@ -434,7 +434,7 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
       password: u.password,
       code: '000000',
     })
-    expect(wrongCode.status).toBe(401)
+    expect(wrongCode.status).toBe(400)
     expect((await call({ cookie, ip }, 'GET', '/auth/2fa')).body.enabled).toBe(true)
     const ok = await call({ cookie, ip }, 'POST', '/auth/2fa/disable', {
       password: u.password,

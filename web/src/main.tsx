@@ -8,7 +8,7 @@ import { createRoot } from 'react-dom/client'
 import { RouterProvider } from 'react-router'
 import { meQuery } from '@/hooks/api/auth'
 import { setAuthHandlers } from '@/lib/api'
-import { redirectForAuthFailure } from '@/lib/auth-paths'
+import { redirectForAuthFailure, SECURITY_PATH } from '@/lib/auth-paths'
 import { captureInvitationToken } from '@/lib/invitation-token'
 import { queryClient } from '@/lib/query-client'
 import { router } from './router'
@@ -24,7 +24,14 @@ const go = (kind: 'unauthorized' | 'pending') => {
 }
 // Before the router can redirect to sign-in and drop the link's fragment.
 captureInvitationToken()
-setAuthHandlers({ onUnauthorized: () => go('unauthorized'), onPendingApproval: () => go('pending') })
+setAuthHandlers({
+  onUnauthorized: () => go('unauthorized'),
+  onPendingApproval: () => go('pending'),
+  // The workspace requires 2FA and this user has none: only the Security page works (it says why).
+  onTwoFactorRequired: () => {
+    if (router.state.location.pathname !== SECURITY_PATH) void router.navigate(SECURITY_PATH)
+  },
+})
 // Who is signed in, asked at once: in parallel with the route's lazy chunks, not after them.
 void queryClient.prefetchQuery(meQuery)
 

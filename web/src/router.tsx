@@ -57,6 +57,7 @@ const appRoutes: RouteObject[] = [
   { path: 'settings/workspace', lazy: () => import('./routes/settings/workspace') },
   { path: 'settings/api-keys', lazy: () => import('./routes/settings/api-keys') },
   { path: 'settings/profile', lazy: () => import('./routes/settings/profile') },
+  { path: 'settings/security', lazy: () => import('./routes/settings/security') },
   { path: 'users/*', lazy: () => import('./routes/users') },
   { path: 'invitations/accept', lazy: () => import('./routes/invitations') },
   { path: '*', lazy: () => import('./routes/not-found') },

@@ -188,7 +188,10 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
           response: {
             200: z.union([
               z.object({ user: loginUserOut, workspace: workspaceOut, expires_at: z.string() }),
-              z.object({ two_factor_required: z.literal(true) }),
+              z.object({
+                two_factor_required: z.literal(true),
+                trusted_device_days: z.number().int().describe('how long "remember this device" lasts'),
+              }),
             ]),
             401: errorBody,
             403: errorBody,

@@ -85,7 +85,7 @@ export function totpLogin(deps: TotpRoutesDeps) {
       req: FastifyRequest,
       reply: FastifyReply,
       v: VerifiedLogin,
-    ): Promise<{ two_factor_required: true } | null> {
+    ): Promise<{ two_factor_required: true; trusted_device_days: number } | null> {
       const now = clock.now()
       if (!(await needsSecondFactor(db, v.user, req.cookies[TRUSTED_DEVICE_COOKIE], now))) return null
       const c = await createLoginChallenge(db, v.user.id, now)
@@ -96,7 +96,7 @@ export function totpLogin(deps: TotpRoutesDeps) {
         path: LOGIN_COOKIE_PATH,
         expires: c.expiresAt,
       })
-      return { two_factor_required: true }
+      return { two_factor_required: true, trusted_device_days: config.TRUSTED_DEVICE_DAYS }
     },
     async signedIn(req: FastifyRequest, res: LoginResult, how: string): Promise<void> {
       const m = requestMeta(req)
@@ -300,7 +300,7 @@ export function totpRoutes(deps: TotpRoutesDeps): FastifyPluginAsync {
           tags: ['auth'],
           summary: 'Confirm a code from the app: 2FA is on; answers 10 recovery codes (shown once)',
           body: z.strictObject({ code: codeField }),
-          response: { 200: codesOut, 400: errorBody, 401: errorBody, 409: errorBody },
+          response: { 200: codesOut, 400: errorBody, 409: errorBody },
         },
       },
       async (req) => {
@@ -331,11 +331,11 @@ export function totpRoutes(deps: TotpRoutesDeps): FastifyPluginAsync {
           summary: 'Turn 2FA off: your password and a current code (or a recovery code)',
           description:
             'Deletes the secret, recovery codes and remembered devices. 400 invalid_credentials (password), ' +
-            '401 invalid_code, 409 two_factor_not_enabled.',
+            '400 invalid_code, 409 two_factor_not_enabled.',
           body: z
             .strictObject({ password: z.string().min(1).max(1024), ...factorBody })
             .refine(oneFactor, { message: 'send either code or recovery_code', path: ['code'] }),
-          response: { 204: z.undefined(), 400: errorBody, 401: errorBody, 409: errorBody, 429: errorBody },
+          response: { 204: z.undefined(), 400: errorBody, 409: errorBody, 429: errorBody },
         },
       },
       async (req, reply) => {
@@ -365,7 +365,7 @@ export function totpRoutes(deps: TotpRoutesDeps): FastifyPluginAsync {
           body: z
             .strictObject(factorBody)
             .refine(oneFactor, { message: 'send either code or recovery_code', path: ['code'] }),
-          response: { 200: codesOut, 400: errorBody, 401: errorBody, 409: errorBody, 429: errorBody },
+          response: { 200: codesOut, 400: errorBody, 409: errorBody, 429: errorBody },
         },
       },
       async (req, reply) => {

@@ -133,7 +133,7 @@ export async function startTotpSetup(deps: TotpDeps, userId: string): Promise<To
  * `totp_enabled_at` is set and {@link RECOVERY_CODE_COUNT} recovery codes are made.
  * @returns the recovery codes in clear — the only time they exist outside the user's hands.
  * @throws AppError 409 `two_factor_already_enabled`, 409 `setup_required` (no pending
- *   secret), 401 `invalid_code`.
+ *   secret), 400 `invalid_code`.
  */
 export async function enableTotp(
   deps: TotpDeps,
@@ -153,7 +153,7 @@ export async function enableTotp(
       lastStep: u.totpLastStep,
       codeAt: (s) => totpCodeAt(secret, s),
     })
-    if (!r.ok) throw invalidCode()
+    if (!r.ok) throw invalidCode(400)
     await tx
       .update(users)
       .set({
@@ -174,7 +174,14 @@ export async function enableTotp(
   })
 }
 
-const invalidCode = () => new AppError(401, 'invalid_code', 'the code is wrong, expired or already used')
+/**
+ * A refused code: 401 at sign-in (no session yet); 400 for a signed-in change, as a wrong
+ * current password is, so a client does not take it for an ended session.
+ */
+const invalidCode = (status: 400 | 401) =>
+  new AppError(status, 'invalid_code', 'the code is wrong, expired or already used', [
+    { path: 'code', message: 'wrong, expired or already used' },
+  ])
 
 async function replaceRecoveryCodes(tx: Db, userId: string): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => formatRecoveryCode(randomBytes(10)))
@@ -255,7 +262,7 @@ async function spendSecondFactor(
  * Runs `change` in a transaction after spending a second factor of a signed-in user
  * (disable, regenerate); records `recovery_code_used` when one was spent, and
  * `two_factor_failed` (after the rolled-back transaction: PGlite has one connection) when wrong.
- * @throws AppError 401 `invalid_code`.
+ * @throws AppError 400 `invalid_code`.
  */
 async function withSecondFactor<T>(
   deps: TotpDeps,
@@ -273,7 +280,7 @@ async function withSecondFactor<T>(
   })
   if (!r.ok) {
     await event(deps.db, 'two_factor_failed', who, meta)
-    throw invalidCode()
+    throw invalidCode(400)
   }
   return r.value
 }
@@ -282,7 +289,7 @@ async function withSecondFactor<T>(
  * Turns 2FA off: needs the password and a current code (or a recovery code). Clears the
  * secret, the recovery codes and the remembered devices.
  * @throws AppError 409 `two_factor_not_enabled`, 400 `invalid_credentials` (password,
- *   `details: [{path:'password'}]`), 401 `invalid_code`.
+ *   `details: [{path:'password'}]`), 400 `invalid_code`.
  */
 export async function disableTotp(
   deps: TotpDeps,
@@ -320,7 +327,7 @@ const notEnabled = () =>
 /**
  * New recovery codes (the old ones stop working), after a current code.
  * @returns the codes in clear (shown once).
- * @throws AppError 409 `two_factor_not_enabled`, 401 `invalid_code`.
+ * @throws AppError 409 `two_factor_not_enabled`, 400 `invalid_code`.
  */
 export async function regenerateRecoveryCodes(
   deps: TotpDeps,
@@ -490,7 +497,7 @@ export async function completeSecondFactor(
   const how = await deps.db.transaction((tx) => spendSecondFactor(deps, tx, user.id, input.factor, input.now))
   if (!how) {
     await event(deps.db, 'two_factor_failed', who, input.meta)
-    throw invalidCode()
+    throw invalidCode(401)
   }
   await deps.db.delete(loginChallenges).where(eq(loginChallenges.tokenHash, sha256Hex(input.challengeToken)))
   if (how === 'recovery_code') await event(deps.db, 'recovery_code_used', who, input.meta)

@@ -10,6 +10,7 @@
  *   `[{path, message}]` and becomes {@link ApiError.fieldErrors};
  * - `401` calls the registered `onUnauthorized` handler (the app sends the user to
  *   `/login`), `403 pending_approval` calls `onPendingApproval` (the approval-pending page),
+ *   `403 two_factor_enrollment_required` calls `onTwoFactorRequired` (the Security page),
  *   unless the request opted out with `skipAuthRedirect` (login, sign-up, the `me` probe).
  *
  * Data hooks (`src/hooks/api/*.ts`) call `api.get/post/patch/delete`; components never
@@ -104,10 +105,19 @@ export function isPendingApproval(e: unknown): e is ApiError {
   return e.code === 'pending_approval' || (e.code === 'forbidden' && /pending approval/i.test(e.message))
 }
 
+/**
+ * True when the session's workspace requires two-factor authentication and the user has not
+ * enrolled yet: 403 `two_factor_enrollment_required` (only the Security page works).
+ */
+export const isTwoFactorEnrollmentRequired = (e: unknown): e is ApiError =>
+  e instanceof ApiError && e.status === 403 && e.code === 'two_factor_enrollment_required'
+
 /** Global reactions to auth failures, set once by the app (see `main.tsx`). */
 export interface AuthHandlers {
   onUnauthorized?(error: ApiError): void
   onPendingApproval?(error: ApiError): void
+  /** 403 `two_factor_enrollment_required`: the app opens the Security page. */
+  onTwoFactorRequired?(error: ApiError): void
 }
 
 let handlers: AuthHandlers = {}
@@ -187,6 +197,7 @@ export async function apiFetch<T>(path: string, opts: RequestOptions = {}): Prom
     if (!opts.skipAuthRedirect) {
       if (error.status === 401) handlers.onUnauthorized?.(error)
       else if (isPendingApproval(error)) handlers.onPendingApproval?.(error)
+      else if (isTwoFactorEnrollmentRequired(error)) handlers.onTwoFactorRequired?.(error)
     }
     throw error
   }

@@ -21,6 +21,9 @@ export function isPublicPath(pathname: string): boolean {
   return PUBLIC_PATHS.some((p) => pathname === p || pathname.startsWith(`${p}/`))
 }
 
+/** The Security page (two-factor authentication), where a workspace requiring 2FA sends members without it. */
+export const SECURITY_PATH = '/settings/security'
+
 /**
  * A `next` parameter that is safe to navigate to after login: a local path (`/reports?x=1`),
  * never another origin (`//evil.example`, `https://…`, `/\evil`) and never a public page.

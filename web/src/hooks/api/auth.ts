@@ -44,15 +44,21 @@ export function useMe() {
   return useQuery(meQuery)
 }
 
-/** `POST /auth/login`; on success the `me` query is refetched. */
+/**
+ * `POST /auth/login`; on success the `me` query is refetched. With two-factor
+ * authentication the answer is `{two_factor_required: true}` and no session yet: the login
+ * page then asks for the code (`useLoginSecondFactor`).
+ */
 export function useLogin() {
   const qc = useQueryClient()
   return useMutation({
     mutationFn: (body: { email: string; password: string }) =>
-      api.post<{ user: { id: string; email: string }; expires_at: string }>('/auth/login', body, {
-        skipAuthRedirect: true,
-      }),
-    onSuccess: async () => {
+      api.post<
+        | { user: { id: string; email: string }; expires_at: string }
+        | { two_factor_required: true; trusted_device_days: number }
+      >('/auth/login', body, { skipAuthRedirect: true }),
+    onSuccess: async (res) => {
+      if ('two_factor_required' in res) return
       qc.removeQueries({ queryKey: authKeys.me })
       await qc.prefetchQuery({
         queryKey: authKeys.me,

@@ -25,7 +25,13 @@ export interface WorkspaceMember {
 
 /** `GET /workspace`: the workspace, the caller's role, members (owners first). */
 export interface WorkspaceDetail {
-  workspace: { id: string; name: string; created_at: string }
+  workspace: {
+    id: string
+    name: string
+    created_at: string
+    /** Members must use two-factor authentication (owners change it). */
+    require_2fa?: boolean
+  }
   /** The caller's role; `owner` in admin view. */
   role: WorkspaceRole
   /** False in admin view (a platform admin who is not a member). */

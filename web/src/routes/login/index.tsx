@@ -1,6 +1,10 @@
-/** `/login`: email + password; a pending account goes to `/pending`, then back to `next`. */
+/**
+ * `/login`: email + password; a pending account goes to `/pending`, then back to `next`.
+ * With two-factor authentication a second step asks for the code (`second-factor.tsx`).
+ */
 import { zodResolver } from '@hookform/resolvers/zod'
 import { CircleAlert } from 'lucide-react'
+import { useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link, useNavigate, useSearchParams } from 'react-router'
 import { FormField, fieldAria } from '@/components/common/form-field'
@@ -13,6 +17,7 @@ import { ApiError, isPendingApproval } from '@/lib/api'
 import { safeNext } from '@/lib/auth-paths'
 import { applyApiErrors } from '@/lib/forms'
 import { type LoginValues, loginSchema } from '@/lib/schemas/auth'
+import { SecondFactorStep } from './second-factor'
 
 export function Component() {
   const [sp] = useSearchParams()
@@ -23,11 +28,18 @@ export function Component() {
     defaultValues: { email: '', password: '' },
   })
   const { errors, isSubmitting } = form.formState
+  /** Set when the password was right and a code is needed: the days a device may be remembered. */
+  const [secondStep, setSecondStep] = useState<number | null>(null)
+  const done = () => navigate(safeNext(sp.get('next')), { replace: true })
 
   const onSubmit = form.handleSubmit(async (values) => {
     try {
-      await login.mutateAsync(values)
-      navigate(safeNext(sp.get('next')), { replace: true })
+      const res = await login.mutateAsync(values)
+      if ('two_factor_required' in res) {
+        setSecondStep(res.trusted_device_days)
+        return
+      }
+      done()
     } catch (e) {
       if (isPendingApproval(e)) {
         navigate('/pending', { state: { email: values.email } })
@@ -44,6 +56,18 @@ export function Component() {
       applyApiErrors(e, form.setError, ['email', 'password'])
     }
   })
+
+  if (secondStep !== null)
+    return (
+      <SecondFactorStep
+        rememberDays={secondStep}
+        onDone={done}
+        onRestart={() => {
+          setSecondStep(null)
+          form.setValue('password', '')
+        }}
+      />
+    )
 
   return (
     <div className="flex flex-col gap-6">

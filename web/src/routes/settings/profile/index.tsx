@@ -6,6 +6,7 @@ import { zodResolver } from '@hookform/resolvers/zod'
 import { CircleAlert } from 'lucide-react'
 import { useEffect } from 'react'
 import { useForm } from 'react-hook-form'
+import { Link } from 'react-router'
 import { z } from 'zod'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { PageHeader } from '@/components/common/page-header'
@@ -187,6 +188,19 @@ export function Component() {
         <CardContent>
           <PasswordForm />
         </CardContent>
+      </Card>
+      <Card>
+        <CardHeader>
+          <div>
+            <CardTitle>Two-factor authentication</CardTitle>
+            <CardDescription className="mt-1">
+              A code from your phone after the password.{' '}
+              <Link to="/settings/security" className="font-medium text-primary hover:underline">
+                Security settings
+              </Link>
+            </CardDescription>
+          </div>
+        </CardHeader>
       </Card>
     </div>
   )

@@ -43,6 +43,7 @@ import {
 import { errorMessage } from '@/lib/api'
 import { formatDateTime } from '@/lib/format'
 import { applyApiErrors } from '@/lib/forms'
+import { Require2faCard } from './require-2fa'
 
 const addSchema = z.object({
   email: z.string().trim().min(1, 'Enter their email').max(320).pipe(z.email('Enter a valid email address')),
@@ -244,6 +245,7 @@ export function Component() {
         </Card>
       )}
       {manager && <InvitationsCard />}
+      {ws.data && myRole === 'owner' && <Require2faCard required={ws.data.workspace.require_2fa ?? false} />}
       <Card className="gap-0 py-2">
         <QueryStates
           query={ws}
