@@ -17,6 +17,8 @@ import { throwawayDb } from './helpers/pg.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 type Json = Record<string, any>
+// biome-ignore lint/suspicious/noExplicitAny: rows of a log read loosely (index access without checks)
+type Rows = any
 const IP = '203.0.113.7'
 const CSRF = { 'x-requested-with': 'traffoflex' }
 
@@ -28,9 +30,10 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
   let cookieA: string
 
   const call = async (auth: string, method: string, url: string, payload?: unknown) => {
-    const headers: Record<string, string> = auth.startsWith('tf_session=') || auth.includes('=')
-      ? { cookie: auth, ...CSRF }
-      : { authorization: `Bearer ${auth}` }
+    const headers: Record<string, string> =
+      auth.startsWith('tf_session=') || auth.includes('=')
+        ? { cookie: auth, ...CSRF }
+        : { authorization: `Bearer ${auth}` }
     const res = await app.inject({
       method: method as 'GET',
       url: `/api/v1${url}`,
@@ -39,7 +42,12 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
       ...(payload !== undefined ? { payload: payload as object } : {}),
     })
     const isJson = (res.headers['content-type'] ?? '').toString().includes('json')
-    return { status: res.statusCode, body: (isJson && res.body ? res.json() : {}) as Json, text: res.body, res }
+    return {
+      status: res.statusCode,
+      body: (isJson && res.body ? res.json() : {}) as Json,
+      text: res.body,
+      res,
+    }
   }
   const ok = async (auth: string, method: string, url: string, payload?: unknown) => {
     const r = await call(auth, method, url, payload)
@@ -47,7 +55,7 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
     return r.body
   }
   /** The change log of object `id` (oldest first) as workspace A's key sees it. */
-  const logOf = async (id: string, auth = A.apiKey) => {
+  const logOf = async (id: string, auth = A.apiKey): Promise<Rows> => {
     const r = await ok(auth, 'GET', `/change-log?object_id=${id}&limit=500`)
     return (r.items as Json[]).reverse()
   }
@@ -73,7 +81,10 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
 
   it('records create, update and delete of every routing object type, with actor, IP and only changed fields', async () => {
     const src = await ok(A.apiKey, 'POST', '/sources', { name: 'src one' })
-    const net = await ok(A.apiKey, 'POST', '/networks', { name: 'net one', postback_secret: 'sekrit-value-123' })
+    const net = await ok(A.apiKey, 'POST', '/networks', {
+      name: 'net one',
+      postback_secret: 'sekrit-value-123',
+    })
     const off = await ok(A.apiKey, 'POST', '/destinations', {
       name: 'offer one',
       url: 'https://o.test/',
@@ -81,7 +92,11 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
     })
     const off2 = await ok(A.apiKey, 'POST', '/destinations', { name: 'offer two', url: 'https://o2.test/' })
     const lan = await ok(A.apiKey, 'POST', '/landers', { name: 'lander one', url: 'https://l.test/' })
-    const camp = await ok(cookieA, 'POST', '/campaigns', { name: 'camp one', alias: `cl-${kind}`, source_id: src.id })
+    const camp = await ok(cookieA, 'POST', '/campaigns', {
+      name: 'camp one',
+      alias: `cl-${kind}`,
+      source_id: src.id,
+    })
     const str = await ok(A.apiKey, 'POST', '/streams', {
       campaign_id: camp.id,
       name: 'stream one',
@@ -142,11 +157,14 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
   })
 
   it('redacts the network postback secret: set, changed and cleared, never its value', async () => {
-    const net = await ok(A.apiKey, 'POST', '/networks', { name: 'secret net', postback_secret: 'first-SECRET-aaa' })
+    const net = await ok(A.apiKey, 'POST', '/networks', {
+      name: 'secret net',
+      postback_secret: 'first-SECRET-aaa',
+    })
     await ok(A.apiKey, 'PATCH', `/networks/${net.id}`, { postback_secret: 'second-SECRET-bbb' })
     await ok(A.apiKey, 'PATCH', `/networks/${net.id}`, { postback_secret: null })
     const log = await logOf(net.id)
-    expect(log.map((l) => l.changes.postbackSecret)).toEqual([
+    expect(log.map((l: Json) => l.changes.postbackSecret)).toEqual([
       { after: '[redacted]' },
       { before: '[redacted]', after: '[redacted]' },
       { before: '[redacted]', after: null },
@@ -169,7 +187,10 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
     await ok(A.apiKey, 'POST', '/campaigns/bulk', { ids: [c1.id, c2.id], action: 'pause' })
     for (const c of [c1, c2]) {
       const l = await logOf(c.id)
-      expect(l.at(-1)).toMatchObject({ action: 'update', changes: { status: { before: 'active', after: 'paused' } } })
+      expect(l.at(-1)).toMatchObject({
+        action: 'update',
+        changes: { status: { before: 'active', after: 'paused' } },
+      })
     }
     await ok(A.apiKey, 'PATCH', `/campaigns/${c2.id}`, { tags: ['vip'] })
     expect((await logOf(c2.id)).at(-1).changes).toEqual({ tags: { before: [], after: ['vip'] } })
@@ -185,7 +206,7 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
     const tid = tpl.id ?? tpl.key
     await ok(A.apiKey, 'DELETE', `/source-templates/${tid}`)
     const tl = await logOf(tid)
-    expect(tl.map((l) => [l.object_type, l.action])).toEqual([
+    expect(tl.map((l: Json) => [l.object_type, l.action])).toEqual([
       ['source_template', 'create'],
       ['source_template', 'delete'],
     ])
@@ -199,7 +220,10 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
       source_id: '00000000-0000-4000-8000-000000000000',
     })
     expect(bad.status).toBe(400)
-    const taken = await call(A.apiKey, 'PATCH', `/campaigns/${camp.id}`, { name: 'nope', alias: `cl-${kind}` })
+    const taken = await call(A.apiKey, 'PATCH', `/campaigns/${camp.id}`, {
+      name: 'nope',
+      alias: `cl-${kind}`,
+    })
     expect(taken.status).toBe(409)
     expect((await rawRows()).length).toBe(before)
     expect((await ok(A.apiKey, 'GET', `/campaigns/${camp.id}`)).name).toBe('atomic')
@@ -244,7 +268,7 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
     expect(il[0]).toMatchObject({ object_type: 'invitation', action: 'create', object_name: C.email })
     expect(JSON.stringify(il)).not.toMatch(/token/i)
     const ml = await logOf(C.userId)
-    expect(ml.map((l) => [l.object_type, l.action, l.object_name])).toEqual([
+    expect(ml.map((l: Json) => [l.object_type, l.action, l.object_name])).toEqual([
       ['member', 'create', C.email],
       ['member', 'update', C.email],
       ['member', 'delete', C.email],
@@ -289,7 +313,9 @@ describe.each(['pglite', 'postgres'] as const)('change log on %s', (kind) => {
     const byUser = await ok(A.apiKey, 'GET', `/change-log?actor=${encodeURIComponent(A.email)}&limit=500`)
     expect(byUser.items.every((i: Json) => i.actor.label.includes(A.email))).toBe(true)
     const sessions = await ok(A.apiKey, 'GET', `/change-log?actor=${A.userId}&limit=500`)
-    expect(sessions.total).toBe(all.total - 0 - (all.items as Json[]).filter((i) => i.actor.user_id !== A.userId).length)
+    expect(sessions.total).toBe(
+      all.total - 0 - (all.items as Json[]).filter((i) => i.actor.user_id !== A.userId).length,
+    )
     const deletes = await ok(A.apiKey, 'GET', '/change-log?action=delete&limit=500')
     expect(deletes.items.every((i: Json) => i.action === 'delete')).toBe(true)
     const nets = await ok(A.apiKey, 'GET', '/change-log?object_type=network&limit=500')

@@ -26,9 +26,12 @@ import { schema } from './helpers/schema.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 type Json = Record<string, any>
+// biome-ignore lint/suspicious/noExplicitAny: rows of a log read loosely (index access without checks)
+type Rows = any
 type Handle = Awaited<ReturnType<typeof throwawayDb>>
 
-const rawLog = async (h: Handle) => rowsOf<Json>(await h.db.execute(sql`select * from change_log order by id`))
+const rawLog = async (h: Handle) =>
+  rowsOf<Json>(await h.db.execute(sql`select * from change_log order by id`))
 
 describe('change log of the other modules (pglite)', () => {
   let h: Handle
@@ -40,13 +43,17 @@ describe('change log of the other modules (pglite)', () => {
   })
 
   it('autopilot account: the TrafficStars API key never reaches the log', async () => {
-    const sim: TrafficStarsSimulator = await startTrafficStarsSimulator({ refreshTokens: [KEY], campaigns: [] })
+    const sim: TrafficStarsSimulator = await startTrafficStarsSimulator({
+      refreshTokens: [KEY],
+      campaigns: [],
+    })
     const A = await createWorkspaceWithKey(h.db)
     const service = createAutopilotService({
       db: h.db,
       box,
       remaining: () => [],
       allowPrivate: true,
+      clock: sim.clock,
       logger: createLogger('silent'),
     })
     const app = await testApiApp(h.db, {
@@ -60,6 +67,7 @@ describe('change log of the other modules (pglite)', () => {
             campaignName: () => 'name',
             tickMs: 60_000,
             allowPrivate: true,
+            clock: sim.clock,
           }),
         },
       ],
@@ -72,7 +80,11 @@ describe('change log of the other modules (pglite)', () => {
           headers: { authorization: `Bearer ${A.apiKey}` },
           ...(payload ? { payload } : {}),
         })
-      const created = await call('POST', '/autopilot/accounts', { name: 'main', base_url: sim.url, api_key: KEY })
+      const created = await call('POST', '/autopilot/accounts', {
+        name: 'main',
+        base_url: sim.url,
+        api_key: KEY,
+      })
       expect(created.statusCode).toBe(201)
       const id = created.json().id
       const upd = await call('PATCH', `/autopilot/accounts/${id}`, { api_key: `${KEY}-rotated` })
@@ -109,7 +121,9 @@ describe('change log of the other modules (pglite)', () => {
       })
       expect(mb.statusCode).toBe(201)
       const id = mb.json().id
-      expect((await w.api('PATCH', `/outreach/mailboxes/${id}`, { smtp_password: 'SMTP-PASS-2' })).statusCode).toBe(200)
+      expect(
+        (await w.api('PATCH', `/outreach/mailboxes/${id}`, { smtp_password: 'SMTP-PASS-2' })).statusCode,
+      ).toBe(200)
       expect((await w.api('PATCH', `/outreach/mailboxes/${id}`, { daily_cap: 10 })).statusCode).toBe(200)
       expect((await w.api('DELETE', `/outreach/mailboxes/${id}`)).statusCode).toBe(204)
       const log = (await w.api('GET', `/change-log?object_id=${id}`)).json().items.reverse()
