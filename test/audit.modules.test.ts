@@ -26,8 +26,6 @@ import { schema } from './helpers/schema.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: loose JSON bodies in tests
 type Json = Record<string, any>
-// biome-ignore lint/suspicious/noExplicitAny: rows of a log read loosely (index access without checks)
-type Rows = any
 type Handle = Awaited<ReturnType<typeof throwawayDb>>
 
 const rawLog = async (h: Handle) =>
