@@ -33,10 +33,13 @@ export function ChangeTime({ iso }: { iso: string }) {
 }
 
 /** Who made a change: the label, with a badge for API keys and the system. */
-export function ActorBadge({ actor }: { actor: ChangeActor }) {
+export function ActorBadge({ actor, prefix }: { actor: ChangeActor; prefix?: string }) {
   return (
     <span className="inline-flex min-w-0 flex-wrap items-center gap-1.5" data-testid="change-actor">
-      <span className="min-w-0 font-medium break-all">{actor.label}</span>
+      <span className="min-w-0 [overflow-wrap:anywhere]">
+        {prefix && <span className="text-muted-foreground">{prefix} </span>}
+        <span className="font-medium">{actor.label}</span>
+      </span>
       {actor.type === 'api_key' && (
         <Badge variant="outline">
           <KeyRound /> API key
@@ -254,7 +257,7 @@ export function WithHistoryTab({
       <TabsList aria-label="Sections">
         <TabsTrigger value="details">{detailsLabel}</TabsTrigger>
         <TabsTrigger value="history" data-testid="history-tab">
-          <History /> History
+          <History className="size-4" /> History
         </TabsTrigger>
       </TabsList>
       <TabsContent value="details" className="flex min-w-0 flex-col gap-6">

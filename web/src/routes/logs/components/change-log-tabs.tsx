@@ -50,7 +50,7 @@ const LIMIT = 50
 /** A labelled control of the filter bar (full width on phones). */
 function Filter({ id, label, children }: { id: string; label: string; children: React.ReactNode }) {
   return (
-    <div className="grid w-full gap-1 sm:w-44">
+    <div className="grid min-w-0 gap-1 sm:w-44">
       <Label htmlFor={id} className="text-xs text-muted-foreground">
         {label}
       </Label>
@@ -116,13 +116,16 @@ function ChangeRow({
         {href ? (
           <Link
             to={href}
-            className="min-w-0 font-medium break-all underline-offset-4 hover:underline"
+            className="min-w-0 font-medium [overflow-wrap:anywhere] underline-offset-4 hover:underline"
             title={`Open ${name}`}
           >
             {truncate(name, 60)}
           </Link>
         ) : (
-          <span className="min-w-0 font-medium break-all" title={deleted ? 'Deleted' : undefined}>
+          <span
+            className="min-w-0 font-medium [overflow-wrap:anywhere]"
+            title={deleted ? 'Deleted' : undefined}
+          >
             {truncate(name, 60)}
           </span>
         )}
@@ -131,8 +134,7 @@ function ChangeRow({
         </span>
       </div>
       <div className="flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1 text-sm">
-        <span className="text-muted-foreground">by</span>
-        <ActorBadge actor={entry.actor} />
+        <ActorBadge actor={entry.actor} prefix="by" />
         {entry.ip && <span className="font-mono text-xs text-muted-foreground">{entry.ip}</span>}
       </div>
       <ChangeFields entry={entry} />
@@ -177,7 +179,7 @@ export function ChangesTab() {
     }
   return (
     <Card className="min-w-0 gap-0 py-2" data-testid="changes-tab">
-      <div className="flex flex-wrap items-end gap-2 px-4 pt-2 pb-3">
+      <div className="grid grid-cols-2 items-end gap-2 px-4 pt-2 pb-3 sm:flex sm:flex-wrap">
         <Filter id="changes-type" label="Object">
           <Select id="changes-type" value={objectType} onChange={(e) => set(setObjectType)(e.target.value)}>
             <option value="">All objects</option>
@@ -221,7 +223,7 @@ export function ChangesTab() {
           />
         </Filter>
         <DateFilters from={from} to={to} onFrom={set(setFrom)} onTo={set(setTo)} prefix="changes" />
-        <Button variant="outline" asChild className="w-full sm:ml-auto sm:w-auto">
+        <Button variant="outline" asChild className="col-span-2 sm:ml-auto">
           <a href={changeLogCsvUrl(filter)} download data-testid="changes-csv">
             <Download /> Download CSV
           </a>
@@ -276,7 +278,7 @@ export function SecurityTab() {
   const filtered = Object.values(filter).some(Boolean)
   return (
     <Card className="min-w-0 gap-0 py-2" data-testid="security-tab">
-      <div className="flex flex-wrap items-end gap-2 px-4 pt-2 pb-3">
+      <div className="grid grid-cols-2 items-end gap-2 px-4 pt-2 pb-3 sm:flex sm:flex-wrap">
         <Filter id="security-kind" label="Event">
           <Select
             id="security-kind"
@@ -307,7 +309,7 @@ export function SecurityTab() {
           }}
           prefix="security"
         />
-        <Button variant="outline" asChild className="w-full sm:ml-auto sm:w-auto">
+        <Button variant="outline" asChild className="col-span-2 sm:ml-auto">
           <a href={securityEventsCsvUrl(filter)} download data-testid="security-csv">
             <Download /> Download CSV
           </a>
@@ -337,7 +339,7 @@ export function SecurityTab() {
                       <Badge variant={failed ? 'destructive' : 'secondary'}>
                         {securityKindLabel(e.kind)}
                       </Badge>
-                      <span className="min-w-0 font-medium break-all">{e.email ?? '—'}</span>
+                      <span className="min-w-0 font-medium [overflow-wrap:anywhere]">{e.email ?? '—'}</span>
                       <span className="ml-auto">
                         <ChangeTime iso={e.at} />
                       </span>
