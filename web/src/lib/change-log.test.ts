@@ -11,8 +11,10 @@ import {
   OBJECT_TYPES,
   objectHref,
   objectTypeLabel,
+  refDimension,
   securityKindLabel,
   truncate,
+  visibleChanges,
 } from './change-log'
 
 describe('humaniseField', () => {
@@ -107,9 +109,48 @@ describe('describeChanges', () => {
     ])
   })
 
+  it('names referenced objects through nameOf, leaving secrets and empties alone', () => {
+    const nameOf = (field: string, id: string) => (refDimension(field) ? `name of ${id}` : id)
+    const [offer, secret, name] = describeChanges(
+      {
+        destinationId: { before: 'd1', after: '' },
+        postbackSecret: { before: '[redacted]', after: '[redacted]' },
+        name: { before: 'A', after: 'B' },
+      },
+      80,
+      nameOf,
+    )
+    expect([offer?.before, offer?.after]).toEqual(['name of d1', EMPTY_VALUE])
+    expect(secret?.secret).toBe(true)
+    expect([name?.before, name?.after]).toEqual(['A', 'B'])
+    expect(refDimension('source_id')).toBe('source')
+    expect(refDimension('landerId')).toBe('lander')
+    expect(refDimension('name')).toBeUndefined()
+  })
+
   it('is empty for no changes', () => {
     expect(describeChanges({})).toEqual([])
     expect(describeChanges(null)).toEqual([])
+  })
+})
+
+describe('visibleChanges', () => {
+  const lines = describeChanges({
+    id: { after: 'c1' },
+    name: { after: 'Spring' },
+    notes: { after: null },
+    tags: { after: [] },
+    secret: { after: '[redacted]' },
+  })
+  it('drops the id and empty values of a create, keeps secrets', () => {
+    expect(visibleChanges('create', lines).map((l) => l.field)).toEqual(['name', 'secret'])
+  })
+  it('keeps every line of an update', () => {
+    expect(visibleChanges('update', lines)).toHaveLength(5)
+  })
+  it('keeps the non-empty old values of a delete', () => {
+    const gone = describeChanges({ name: { before: 'Spring' }, notes: { before: '' } })
+    expect(visibleChanges('delete', gone).map((l) => l.field)).toEqual(['name'])
   })
 })
 

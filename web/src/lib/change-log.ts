@@ -90,6 +90,21 @@ export function truncate(text: string, max = 80): string {
   return `${text.slice(0, Math.max(0, max - 1))}…`
 }
 
+/** Fields holding the id of another object, and that object's kind (as `useNames` knows it). */
+const REF_FIELDS: Record<string, 'campaign' | 'stream' | 'destination' | 'lander' | 'source' | 'network'> = {
+  campaignId: 'campaign',
+  streamId: 'stream',
+  destinationId: 'destination',
+  landerId: 'lander',
+  sourceId: 'source',
+  networkId: 'network',
+}
+
+/** The kind of object a field refers to by id (`sourceId` → `source`), else `undefined`. */
+export function refDimension(field: string) {
+  return REF_FIELDS[field.replace(/_id$/, 'Id').replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())]
+}
+
 /** One field's change, in the API's shape. */
 export interface FieldChange {
   before?: unknown
@@ -113,15 +128,20 @@ export interface ChangeLine {
 /**
  * The changed fields of an entry as lines, in the API's (alphabetical) order; values cut to
  * `max` characters. A side absent from the change (a create has no `before`) is `null`.
+ * `nameOf(field, id)`, when given, turns a non-empty string value into its text (ids of
+ * referenced objects into their names, see {@link refDimension}).
  */
 export function describeChanges(
   changes: Record<string, FieldChange> | null | undefined,
   max = 80,
+  nameOf?: (field: string, id: string) => string,
 ): ChangeLine[] {
   return Object.entries(changes ?? {}).map(([field, c]) => {
     const has = (k: 'before' | 'after') => c !== null && typeof c === 'object' && k in c
-    const fullBefore = has('before') ? formatChangeValue(c.before, field) : null
-    const fullAfter = has('after') ? formatChangeValue(c.after, field) : null
+    const text = (v: unknown) =>
+      nameOf && typeof v === 'string' && v && !isRedacted(v) ? nameOf(field, v) : formatChangeValue(v, field)
+    const fullBefore = has('before') ? text(c.before) : null
+    const fullAfter = has('after') ? text(c.after) : null
     return {
       field,
       label: humaniseField(field),
@@ -131,6 +151,23 @@ export function describeChanges(
       fullBefore,
       fullAfter,
     }
+  })
+}
+
+/** Values that say nothing on a create or delete entry ("Tags: []", "Notes: —"). */
+const BLANK_TEXTS = new Set([EMPTY_VALUE, '[]', '{}'])
+
+/**
+ * The lines worth showing of an entry: a create lists the fields it set (not the empty ones,
+ * nor the id), a delete the non-empty values it removed; an update every changed field.
+ */
+export function visibleChanges(action: string, lines: ChangeLine[]): ChangeLine[] {
+  if (action !== 'create' && action !== 'delete') return lines
+  return lines.filter((l) => {
+    if (l.field === 'id' || l.field === 'workspaceId' || l.field === 'workspace_id') return false
+    if (l.secret) return true
+    const text = action === 'create' ? l.fullAfter : l.fullBefore
+    return text !== null && !BLANK_TEXTS.has(text)
   })
 }
 

@@ -7,7 +7,7 @@
  * Also exports the parts Logs → Changes reuses (`ActorBadge`, `ChangeFields`, `OldValuesDialog`).
  */
 import { Bot, History, KeyRound, Lock } from 'lucide-react'
-import { useState } from 'react'
+import { useCallback, useState } from 'react'
 import { useSearchParams } from 'react-router'
 import { EmptyState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -17,8 +17,16 @@ import { Dialog, DialogContent, DialogDescription, DialogHeader, DialogTitle } f
 import { Spinner } from '@/components/ui/spinner'
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { type ChangeActor, type ChangeLogEntry, useObjectHistory } from '@/hooks/api/change-log'
+import { useNames } from '@/hooks/use-names'
 import { useNow } from '@/hooks/use-now'
-import { ACTION_LABEL, describeChanges, EMPTY_VALUE, objectTypeLabel } from '@/lib/change-log'
+import {
+  ACTION_LABEL,
+  describeChanges,
+  EMPTY_VALUE,
+  objectTypeLabel,
+  refDimension,
+  visibleChanges,
+} from '@/lib/change-log'
 import { formatDateTime, formatRelative } from '@/lib/format'
 import { cn } from '@/lib/utils'
 
@@ -61,9 +69,38 @@ export function ActionBadge({ action }: { action: ChangeLogEntry['action'] }) {
   return <Badge variant={ACTION_VARIANT[action] ?? 'secondary'}>{ACTION_LABEL[action] ?? action}</Badge>
 }
 
+/** Turns ids in changed fields into names. */
+type NameOf = (field: string, id: string) => string
+
+/**
+ * `nameOf(field, id)` for the entries on screen: ids in reference fields (`sourceId`,
+ * `destinationId` …) become the objects' names; the lists load only for fields present.
+ */
+export function useChangeNames(entries: readonly ChangeLogEntry[]): NameOf {
+  const dims = [
+    ...new Set(entries.flatMap((e) => Object.keys(e.changes ?? {}).map(refDimension)).filter(Boolean)),
+  ] as string[]
+  const { nameOf } = useNames(dims)
+  return useCallback(
+    (field: string, id: string) => {
+      const d = refDimension(field)
+      return d ? nameOf(d, id) : id
+    },
+    [nameOf],
+  )
+}
+
 /** The changed fields of an entry: "Name: old → new" lines (a create lists the new values only). */
-export function ChangeFields({ entry, className }: { entry: ChangeLogEntry; className?: string }) {
-  const lines = describeChanges(entry.changes)
+export function ChangeFields({
+  entry,
+  nameOf,
+  className,
+}: {
+  entry: ChangeLogEntry
+  nameOf?: NameOf
+  className?: string
+}) {
+  const lines = visibleChanges(entry.action, describeChanges(entry.changes, 80, nameOf))
   if (lines.length === 0) return null
   return (
     <ul className={cn('grid gap-1 text-sm', className)} data-testid="change-fields">
@@ -100,8 +137,16 @@ export const hasOldValues = (entry: ChangeLogEntry) =>
   entry.action !== 'create' && describeChanges(entry.changes).some((l) => l.fullBefore !== null)
 
 /** The full values of the changed fields before `entry` (`null`: closed). */
-export function OldValuesDialog({ entry, onClose }: { entry: ChangeLogEntry | null; onClose: () => void }) {
-  const lines = entry ? describeChanges(entry.changes) : []
+export function OldValuesDialog({
+  entry,
+  onClose,
+  nameOf,
+}: {
+  entry: ChangeLogEntry | null
+  onClose: () => void
+  nameOf?: NameOf
+}) {
+  const lines = entry ? describeChanges(entry.changes, 80, nameOf) : []
   return (
     <Dialog open={entry !== null} onOpenChange={(o) => !o && onClose()}>
       <DialogContent className="sm:max-w-2xl" data-testid="old-values-dialog">
@@ -134,7 +179,15 @@ export function OldValuesDialog({ entry, onClose }: { entry: ChangeLogEntry | nu
 }
 
 /** One entry of the timeline. */
-function HistoryEntry({ entry, onOldValues }: { entry: ChangeLogEntry; onOldValues: () => void }) {
+function HistoryEntry({
+  entry,
+  nameOf,
+  onOldValues,
+}: {
+  entry: ChangeLogEntry
+  nameOf: NameOf
+  onOldValues: () => void
+}) {
   return (
     <li className="relative grid min-w-0 gap-2 border-l pb-5 pl-5 last:pb-0" data-testid="history-entry">
       <span className="absolute top-1.5 -left-[5px] size-2.5 rounded-full border-2 border-card bg-primary" />
@@ -144,7 +197,7 @@ function HistoryEntry({ entry, onOldValues }: { entry: ChangeLogEntry; onOldValu
         <ChangeTime iso={entry.at} />
         {entry.ip && <span className="font-mono text-xs text-muted-foreground">{entry.ip}</span>}
       </div>
-      <ChangeFields entry={entry} />
+      <ChangeFields entry={entry} nameOf={nameOf} />
       {hasOldValues(entry) && (
         <Button variant="outline" size="sm" className="w-fit" onClick={onOldValues}>
           View old values
@@ -162,25 +215,32 @@ function HistoryEntry({ entry, onOldValues }: { entry: ChangeLogEntry; onOldValu
 export function HistoryPanel({
   objectType,
   objectId,
+  bare = false,
   className,
 }: {
   objectType: string
   objectId: string
+  /** No card frame (inside a dialog, which is one already). */
+  bare?: boolean
   className?: string
 }) {
   const history = useObjectHistory(objectType, objectId)
   const [open, setOpen] = useState<ChangeLogEntry | null>(null)
   const items = history.data?.pages.flatMap((p) => p.items) ?? []
   const total = history.data?.pages[0]?.total ?? 0
+  const nameOf = useChangeNames(items)
   return (
-    <Card className={cn('min-w-0', className)} data-testid="history-panel">
-      <CardHeader>
+    <Card
+      className={cn('min-w-0', bare && 'gap-4 border-0 py-0 shadow-none', className)}
+      data-testid="history-panel"
+    >
+      <CardHeader className={cn(bare && 'sr-only')}>
         <CardTitle>History</CardTitle>
         <CardDescription>
           Every change, newest first: who made it, from where, and what changed.
         </CardDescription>
       </CardHeader>
-      <CardContent className="min-w-0">
+      <CardContent className={cn('min-w-0', bare && 'px-0')}>
         <QueryStates
           query={history}
           skeleton={{ rows: 3, columns: 2 }}
@@ -195,7 +255,7 @@ export function HistoryPanel({
         >
           <ol className="ml-1.5 grid min-w-0">
             {items.map((e) => (
-              <HistoryEntry key={e.id} entry={e} onOldValues={() => setOpen(e)} />
+              <HistoryEntry key={e.id} entry={e} nameOf={nameOf} onOldValues={() => setOpen(e)} />
             ))}
           </ol>
           {history.hasNextPage && (
@@ -214,7 +274,7 @@ export function HistoryPanel({
           )}
         </QueryStates>
       </CardContent>
-      <OldValuesDialog entry={open} onClose={() => setOpen(null)} />
+      <OldValuesDialog entry={open} onClose={() => setOpen(null)} nameOf={nameOf} />
     </Card>
   )
 }
@@ -222,7 +282,8 @@ export function HistoryPanel({
 /**
  * An edit page's content under two tabs, "Details" (`children`) and "History" (the
  * object's {@link HistoryPanel}). The open tab is `?tab=history` in the URL (a link can open
- * it); in a dialog pass `inUrl={false}` to keep it in local state.
+ * it); in a dialog pass `inUrl={false}` to keep it in local state (and drop the panel's
+ * card frame: the dialog is one).
  */
 export function WithHistoryTab({
   objectType,
@@ -264,7 +325,7 @@ export function WithHistoryTab({
         {children}
       </TabsContent>
       <TabsContent value="history" className="min-w-0">
-        <HistoryPanel objectType={objectType} objectId={objectId} />
+        <HistoryPanel objectType={objectType} objectId={objectId} bare={!inUrl} />
       </TabsContent>
     </Tabs>
   )

@@ -14,6 +14,7 @@ import {
   ChangeTime,
   hasOldValues,
   OldValuesDialog,
+  useChangeNames,
 } from '@/components/common/history-panel'
 import { Pager } from '@/components/common/list'
 import { EmptyState, QueryStates } from '@/components/common/states'
@@ -78,6 +79,7 @@ function DateFilters({
         <Input
           id={`${prefix}-from`}
           type="date"
+          className="min-w-0"
           value={from}
           max={to || undefined}
           onChange={(e) => onFrom(e.target.value)}
@@ -87,6 +89,7 @@ function DateFilters({
         <Input
           id={`${prefix}-to`}
           type="date"
+          className="min-w-0"
           value={to}
           min={from || undefined}
           onChange={(e) => onTo(e.target.value)}
@@ -100,10 +103,12 @@ function DateFilters({
 function ChangeRow({
   entry,
   deleted,
+  nameOf,
   onOldValues,
 }: {
   entry: ChangeLogEntry
   deleted: boolean
+  nameOf: (field: string, id: string) => string
   onOldValues: () => void
 }) {
   const href = deleted ? null : objectHref(entry.object_type, entry.object_id)
@@ -137,7 +142,7 @@ function ChangeRow({
         <ActorBadge actor={entry.actor} prefix="by" />
         {entry.ip && <span className="font-mono text-xs text-muted-foreground">{entry.ip}</span>}
       </div>
-      <ChangeFields entry={entry} />
+      <ChangeFields entry={entry} nameOf={nameOf} />
       {hasOldValues(entry) && (
         <Button variant="outline" size="sm" className="w-fit" onClick={onOldValues}>
           View old values
@@ -170,6 +175,7 @@ export function ChangesTab() {
   const log = useChangeLog(filter, { limit: LIMIT, offset })
   const items = log.data?.items ?? []
   const deleted = deletedObjects(items)
+  const nameOf = useChangeNames(items)
   const filtered = Object.values(filter).some(Boolean)
   const set =
     <T,>(fn: (v: T) => void) =>
@@ -253,6 +259,7 @@ export function ChangesTab() {
                   key={e.id}
                   entry={e}
                   deleted={deleted.has(`${e.object_type}:${e.object_id}`)}
+                  nameOf={nameOf}
                   onOldValues={() => setOpen(e)}
                 />
               ))}
@@ -261,7 +268,7 @@ export function ChangesTab() {
           </>
         )}
       </QueryStates>
-      <OldValuesDialog entry={open} onClose={() => setOpen(null)} />
+      <OldValuesDialog entry={open} onClose={() => setOpen(null)} nameOf={nameOf} />
     </Card>
   )
 }
