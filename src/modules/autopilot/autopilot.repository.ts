@@ -62,7 +62,10 @@ async function recordCampaign(
   after: AutopilotCampaignRecord | undefined,
 ): Promise<void> {
   const row = (after ?? before)!
-  const [c] = await tx.select({ name: campaigns.name }).from(campaigns).where(eq(campaigns.id, row.campaignId))
+  const [c] = await tx
+    .select({ name: campaigns.name })
+    .from(campaigns)
+    .where(eq(campaigns.id, row.campaignId))
   await recordChange(tx, {
     workspaceId,
     objectType: 'autopilot_campaign',
@@ -83,7 +86,11 @@ async function lockAccount(tx: Db, workspaceId: string, id: string): Promise<Acc
   return row
 }
 
-async function lockCampaign(tx: Db, workspaceId: string, id: string): Promise<AutopilotCampaignRecord | undefined> {
+async function lockCampaign(
+  tx: Db,
+  workspaceId: string,
+  id: string,
+): Promise<AutopilotCampaignRecord | undefined> {
   const [row] = await tx
     .select()
     .from(autopilotCampaigns)

@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../platform/clock.ts'
+import { recordChange } from '../../platform/changelog/index.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest, conflict } from '../../platform/errors.ts'
 import { errorBody } from '../../platform/http/schemas.ts'
@@ -21,6 +22,8 @@ import {
   deleteMailbox,
   getCampaign,
   getMailbox,
+  lockCampaign,
+  lockMailbox,
   getReply,
   listCampaigns,
   listEmails,
@@ -32,6 +35,7 @@ import {
   runJson,
   todayProgress,
 } from './outreach.repository.ts'
+import { recordMailboxChange, recordOutreachCampaignChange } from './outreach.changelog.ts'
 import { overrideKind } from './outreach.replies.ts'
 import { localDay, nextDay } from './outreach.schedule.core.ts'
 import {
@@ -162,13 +166,25 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
             { path: 'plan', message: 'not one of the configured plans' },
           ])
         const timezone = req.body.timezone ?? cur.timezone
-        await db
-          .insert(outreachSettings)
-          .values({ workspaceId: ws, plan, timezone })
-          .onConflictDoUpdate({
-            target: outreachSettings.workspaceId,
-            set: { plan, timezone, updatedAt: clock.now() },
+        await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          await tx
+            .insert(outreachSettings)
+            .values({ workspaceId: ws, plan, timezone })
+            .onConflictDoUpdate({
+              target: outreachSettings.workspaceId,
+              set: { plan, timezone, updatedAt: clock.now() },
+            })
+          await recordChange(tx, {
+            workspaceId: ws,
+            objectType: 'outreach_settings',
+            objectId: ws,
+            objectName: 'outreach plan',
+            action: 'update',
+            before: { plan: cur.plan.name, timezone: cur.timezone },
+            after: { plan, timezone },
           })
+        })
         return {
           plan,
           timezone,
@@ -244,29 +260,34 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         const b = req.body
         await checkHosts(deps.allowPrivate, b.smtp_host, b.imap_host)
         const now = clock.now()
-        const [m] = await db
-          .insert(outreachMailboxes)
-          .values({
-            workspaceId: req.auth.workspaceId,
-            name: b.name,
-            fromEmail: b.from_email.toLowerCase(),
-            fromName: b.from_name ?? '',
-            smtpHost: b.smtp_host,
-            smtpPort: b.smtp_port,
-            smtpSecure: b.smtp_secure ?? false,
-            smtpUser: b.smtp_user ?? '',
-            smtpPasswordSealed: sealed(b.smtp_password) ?? null,
-            imapHost: b.imap_host ?? null,
-            imapPort: b.imap_port ?? null,
-            imapSecure: b.imap_secure ?? true,
-            imapUser: b.imap_user ?? null,
-            imapPasswordSealed: sealed(b.imap_password) ?? null,
-            dailyCap: b.daily_cap ?? 200,
-            minGapSeconds: b.min_gap_seconds ?? 60,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning()
+        const [m] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const [row] = await tx
+            .insert(outreachMailboxes)
+            .values({
+              workspaceId: req.auth.workspaceId,
+              name: b.name,
+              fromEmail: b.from_email.toLowerCase(),
+              fromName: b.from_name ?? '',
+              smtpHost: b.smtp_host,
+              smtpPort: b.smtp_port,
+              smtpSecure: b.smtp_secure ?? false,
+              smtpUser: b.smtp_user ?? '',
+              smtpPasswordSealed: sealed(b.smtp_password) ?? null,
+              imapHost: b.imap_host ?? null,
+              imapPort: b.imap_port ?? null,
+              imapSecure: b.imap_secure ?? true,
+              imapUser: b.imap_user ?? null,
+              imapPasswordSealed: sealed(b.imap_password) ?? null,
+              dailyCap: b.daily_cap ?? 200,
+              minGapSeconds: b.min_gap_seconds ?? 60,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning()
+          await recordMailboxChange(tx, 'create', undefined, row)
+          return [row]
+        })
         await deps.service.refreshMailboxes()
         reply.code(201)
         return mailboxJson(m!)
@@ -288,28 +309,34 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         await getMailbox(db, ws, req.params.id)
         const b = req.body
         await checkHosts(deps.allowPrivate, b.smtp_host, b.imap_host)
-        const [m] = await db
-          .update(outreachMailboxes)
-          .set({
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.from_email !== undefined && { fromEmail: b.from_email.toLowerCase() }),
-            ...(b.from_name !== undefined && { fromName: b.from_name }),
-            ...(b.smtp_host !== undefined && { smtpHost: b.smtp_host }),
-            ...(b.smtp_port !== undefined && { smtpPort: b.smtp_port }),
-            ...(b.smtp_secure !== undefined && { smtpSecure: b.smtp_secure }),
-            ...(b.smtp_user !== undefined && { smtpUser: b.smtp_user }),
-            ...(b.smtp_password !== undefined && { smtpPasswordSealed: sealed(b.smtp_password) }),
-            ...(b.imap_host !== undefined && { imapHost: b.imap_host }),
-            ...(b.imap_port !== undefined && { imapPort: b.imap_port }),
-            ...(b.imap_secure !== undefined && { imapSecure: b.imap_secure }),
-            ...(b.imap_user !== undefined && { imapUser: b.imap_user }),
-            ...(b.imap_password !== undefined && { imapPasswordSealed: sealed(b.imap_password) }),
-            ...(b.daily_cap !== undefined && { dailyCap: b.daily_cap }),
-            ...(b.min_gap_seconds !== undefined && { minGapSeconds: b.min_gap_seconds }),
-            updatedAt: clock.now(),
-          })
-          .where(eq(outreachMailboxes.id, req.params.id))
-          .returning()
+        const [m] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const before = await lockMailbox(tx, ws, req.params.id)
+          const [row] = await tx
+            .update(outreachMailboxes)
+            .set({
+              ...(b.name !== undefined && { name: b.name }),
+              ...(b.from_email !== undefined && { fromEmail: b.from_email.toLowerCase() }),
+              ...(b.from_name !== undefined && { fromName: b.from_name }),
+              ...(b.smtp_host !== undefined && { smtpHost: b.smtp_host }),
+              ...(b.smtp_port !== undefined && { smtpPort: b.smtp_port }),
+              ...(b.smtp_secure !== undefined && { smtpSecure: b.smtp_secure }),
+              ...(b.smtp_user !== undefined && { smtpUser: b.smtp_user }),
+              ...(b.smtp_password !== undefined && { smtpPasswordSealed: sealed(b.smtp_password) }),
+              ...(b.imap_host !== undefined && { imapHost: b.imap_host }),
+              ...(b.imap_port !== undefined && { imapPort: b.imap_port }),
+              ...(b.imap_secure !== undefined && { imapSecure: b.imap_secure }),
+              ...(b.imap_user !== undefined && { imapUser: b.imap_user }),
+              ...(b.imap_password !== undefined && { imapPasswordSealed: sealed(b.imap_password) }),
+              ...(b.daily_cap !== undefined && { dailyCap: b.daily_cap }),
+              ...(b.min_gap_seconds !== undefined && { minGapSeconds: b.min_gap_seconds }),
+              updatedAt: clock.now(),
+            })
+            .where(eq(outreachMailboxes.id, req.params.id))
+            .returning()
+          await recordMailboxChange(tx, 'update', before, row)
+          return [row]
+        })
         deps.service.deps.sender.forget(m!.id)
         await deps.service.refreshMailboxes()
         return mailboxJson(m!)
@@ -416,27 +443,32 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         await getMailbox(db, ws, b.mailbox_id)
         const now = clock.now()
         const recurring = b.recurring ?? true
-        const [c] = await db
-          .insert(outreachCampaigns)
-          .values({
-            workspaceId: ws,
-            name: b.name,
-            criteria: b.criteria as Record<string, unknown>,
-            recurring,
-            maxRuns: recurring ? (b.max_runs ?? 30) : 1,
-            mailboxId: b.mailbox_id,
-            timezone: b.timezone ?? 'UTC',
-            windowStartMin: hhmmToMinutes(b.window_start ?? '09:00'),
-            windowEndMin: hhmmToMinutes(b.window_end ?? '17:00'),
-            dailyQuota: b.daily_quota ?? 50,
-            subject: b.subject,
-            body: b.body,
-            footerAddress: b.footer_address,
-            stopOnAutoReply: b.stop_on_auto_reply ?? false,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning()
+        const [c] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const [row] = await tx
+            .insert(outreachCampaigns)
+            .values({
+              workspaceId: ws,
+              name: b.name,
+              criteria: b.criteria as Record<string, unknown>,
+              recurring,
+              maxRuns: recurring ? (b.max_runs ?? 30) : 1,
+              mailboxId: b.mailbox_id,
+              timezone: b.timezone ?? 'UTC',
+              windowStartMin: hhmmToMinutes(b.window_start ?? '09:00'),
+              windowEndMin: hhmmToMinutes(b.window_end ?? '17:00'),
+              dailyQuota: b.daily_quota ?? 50,
+              subject: b.subject,
+              body: b.body,
+              footerAddress: b.footer_address,
+              stopOnAutoReply: b.stop_on_auto_reply ?? false,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning()
+          await recordOutreachCampaignChange(tx, 'create', undefined, row)
+          return [row]
+        })
         // Day 1 runs at once (discovery and enrichment in the background).
         void deps.service
           .startNow(c!.id)
@@ -494,28 +526,34 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
             `the campaign has run ${cur.runCount} of ${maxRuns} runs; raise max_runs to resume it`,
             [{ path: 'max_runs', message: `must be more than ${cur.runCount} to resume` }],
           )
-        const [c] = await db
-          .update(outreachCampaigns)
-          .set({
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.criteria !== undefined && { criteria: b.criteria as Record<string, unknown> }),
-            recurring,
-            maxRuns,
-            ...(b.is_active === true && { completedAt: null }),
-            ...(b.is_active !== undefined && { isActive: b.is_active }),
-            ...(b.mailbox_id !== undefined && { mailboxId: b.mailbox_id }),
-            ...(b.timezone !== undefined && { timezone: b.timezone }),
-            windowStartMin: start,
-            windowEndMin: end,
-            ...(b.daily_quota !== undefined && { dailyQuota: b.daily_quota }),
-            ...(b.subject !== undefined && { subject: b.subject }),
-            ...(b.body !== undefined && { body: b.body }),
-            ...(b.footer_address !== undefined && { footerAddress: b.footer_address }),
-            ...(b.stop_on_auto_reply !== undefined && { stopOnAutoReply: b.stop_on_auto_reply }),
-            updatedAt: clock.now(),
-          })
-          .where(eq(outreachCampaigns.id, cur.id))
-          .returning()
+        const [c] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const before = await lockCampaign(tx, ws, cur.id)
+          const [row] = await tx
+            .update(outreachCampaigns)
+            .set({
+              ...(b.name !== undefined && { name: b.name }),
+              ...(b.criteria !== undefined && { criteria: b.criteria as Record<string, unknown> }),
+              recurring,
+              maxRuns,
+              ...(b.is_active === true && { completedAt: null }),
+              ...(b.is_active !== undefined && { isActive: b.is_active }),
+              ...(b.mailbox_id !== undefined && { mailboxId: b.mailbox_id }),
+              ...(b.timezone !== undefined && { timezone: b.timezone }),
+              windowStartMin: start,
+              windowEndMin: end,
+              ...(b.daily_quota !== undefined && { dailyQuota: b.daily_quota }),
+              ...(b.subject !== undefined && { subject: b.subject }),
+              ...(b.body !== undefined && { body: b.body }),
+              ...(b.footer_address !== undefined && { footerAddress: b.footer_address }),
+              ...(b.stop_on_auto_reply !== undefined && { stopOnAutoReply: b.stop_on_auto_reply }),
+              updatedAt: clock.now(),
+            })
+            .where(eq(outreachCampaigns.id, cur.id))
+            .returning()
+          await recordOutreachCampaignChange(tx, 'update', before, row)
+          return [row]
+        })
         return campaignView(c!)
       },
     )
@@ -531,7 +569,11 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
       },
       async (req, reply) => {
         const c = await getCampaign(db, req.auth.workspaceId, req.params.id)
-        await db.delete(outreachCampaigns).where(eq(outreachCampaigns.id, c.id))
+        await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const [gone] = await tx.delete(outreachCampaigns).where(eq(outreachCampaigns.id, c.id)).returning()
+          if (gone) await recordOutreachCampaignChange(tx, 'delete', gone, undefined)
+        })
         reply.code(204)
       },
     )

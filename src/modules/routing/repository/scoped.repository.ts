@@ -157,7 +157,14 @@ export async function insertIn<R>(
 /** Records the creation of `row` (its `id` and `name`; `workspaceId` left out). */
 export async function recordCreate(tx: Tx, workspaceId: string, objectType: string, row: Row): Promise<void> {
   const { workspaceId: _ws, ...after } = row
-  await recordChange(tx, { workspaceId, objectType, objectId: String(row.id), action: 'create', before: null, after })
+  await recordChange(tx, {
+    workspaceId,
+    objectType,
+    objectId: String(row.id),
+    action: 'create',
+    before: null,
+    after,
+  })
 }
 
 /** Records an update from `before` to `after` (nothing when no field changed). */
@@ -168,18 +175,41 @@ export async function recordUpdate(
   before: Row,
   after: Row,
 ): Promise<void> {
-  await recordChange(tx, { workspaceId, objectType, objectId: String(after.id), action: 'update', before, after })
+  await recordChange(tx, {
+    workspaceId,
+    objectType,
+    objectId: String(after.id),
+    action: 'update',
+    before,
+    after,
+  })
 }
 
 /** Records the deletion of `row`. */
 export async function recordDelete(tx: Tx, workspaceId: string, objectType: string, row: Row): Promise<void> {
   const { workspaceId: _ws, ...before } = row
-  await recordChange(tx, { workspaceId, objectType, objectId: String(row.id), action: 'delete', before, after: null })
+  await recordChange(tx, {
+    workspaceId,
+    objectType,
+    objectId: String(row.id),
+    action: 'delete',
+    before,
+    after: null,
+  })
 }
 
 /** The row, locked until the transaction ends (the change log's "before"); undefined when absent. */
-export async function lockIn<R>(tx: Tx, table: ScopedTable, workspaceId: string, id: string): Promise<R | undefined> {
-  const [row] = await tx.select().from(table).where(byIdIn(table, workspaceId, id)).for('update')
+export async function lockIn<R>(
+  tx: Tx,
+  table: ScopedTable,
+  workspaceId: string,
+  id: string,
+): Promise<R | undefined> {
+  const [row] = await tx
+    .select()
+    .from(table)
+    .where(byIdIn(table, workspaceId, id))
+    .for('update')
   return row as R | undefined
 }
 
@@ -218,7 +248,10 @@ export async function deleteIn(
   what: string,
   opts?: WriteOptions,
 ) {
-  const rows = await tx.delete(table).where(byIdIn(table, workspaceId, id)).returning()
+  const rows = await tx
+    .delete(table)
+    .where(byIdIn(table, workspaceId, id))
+    .returning()
   if (rows.length === 0) throw notFound(what)
   const objectType = objectTypeOf(table, opts)
   if (objectType) await recordDelete(tx, workspaceId, objectType, rows[0] as Row)
