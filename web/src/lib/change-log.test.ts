@@ -161,6 +161,8 @@ describe('objects', () => {
     expect(objectHref('campaign', 'c1')).toBe('/campaigns/c1')
     expect(objectHref('offer', 'o/1')).toBe('/offers/o%2F1')
     expect(objectHref('mailbox', 'm1')).toBe('/outreach/mailboxes/m1')
+    expect(objectHref('autopilot_campaign', 'a1')).toBe('/autopilot')
+    expect(objectTypeLabel('autopilot_account')).toBe('TrafficStars account')
     expect(objectHref('stream', 's1')).toBeNull()
     expect(objectHref('billing_adjustment', 'b1')).toBeNull()
   })

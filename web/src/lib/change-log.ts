@@ -171,7 +171,7 @@ export function visibleChanges(action: string, lines: ChangeLine[]): ChangeLine[
   })
 }
 
-/** The object types the change log knows (the API's `object_type`). */
+/** The object types the change log knows (the API's `object_type`, src/modules/audit/README.md). */
 export const OBJECT_TYPES = [
   'campaign',
   'stream',
@@ -180,13 +180,15 @@ export const OBJECT_TYPES = [
   'source',
   'network',
   'source_template',
-  'autopilot',
+  'autopilot_campaign',
+  'autopilot_account',
   'member',
   'invitation',
   'api_key',
   'workspace',
   'billing_adjustment',
   'outreach_campaign',
+  'outreach_settings',
   'mailbox',
   'visitor_project',
 ] as const
@@ -196,6 +198,9 @@ const TYPE_LABELS: Record<string, string> = {
   offer: 'Offer',
   api_key: 'API key',
   outreach_campaign: 'Outreach campaign',
+  outreach_settings: 'Outreach settings',
+  autopilot_campaign: 'Autopilot campaign',
+  autopilot_account: 'TrafficStars account',
   visitor_project: 'Visitor project',
   billing_adjustment: 'Billing adjustment',
   source_template: 'Source template',
@@ -227,8 +232,11 @@ export function objectHref(type: string, id: string): string | null {
     case 'source':
     case 'source_template':
       return '/sources'
-    case 'autopilot':
+    case 'autopilot_campaign':
+    case 'autopilot_account':
       return '/autopilot'
+    case 'outreach_settings':
+      return '/outreach'
     case 'outreach_campaign':
       return `/outreach/campaigns/${e}`
     case 'mailbox':
