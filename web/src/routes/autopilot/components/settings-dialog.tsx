@@ -138,7 +138,12 @@ export function SettingsDialog({
             {campaign.campaign_name ?? 'Campaign'} — amounts in US dollars.
           </DialogDescription>
         </DialogHeader>
-        <WithHistoryTab objectType="autopilot_campaign" objectId={campaign.id} detailsLabel="Settings" inUrl={false}>
+        <WithHistoryTab
+          objectType="autopilot_campaign"
+          objectId={campaign.id}
+          detailsLabel="Settings"
+          inUrl={false}
+        >
           {formBody}
         </WithHistoryTab>
       </DialogContent>
