@@ -239,7 +239,7 @@ describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind)
     expect(inv.status).toBe(202)
     expect((await call(aMember.apiKey, 'POST', `/invitations/${inv.body.id}/accept`)).status).toBe(200)
     aMemberKeyInA = (
-      await createApiKey(h.db, { workspaceId: A.workspaceId, userId: aMember.userId, name: 'in A' })
+      await createApiKey(h.db, { workspaceId: A.workspaceId, userId: aMember.userId, name: 'in A', scopes: ['admin'] })
     ).key
   })
   afterAll(async () => {
@@ -326,7 +326,7 @@ describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind)
     const extra = await createWorkspaceWithKey(h.db)
     const inv = await call(A.apiKey, 'POST', '/workspace/invitations', { email: extra.email, role: 'member' })
     await call(extra.apiKey, 'POST', `/invitations/${inv.body.id}/accept`)
-    const k = (await createApiKey(h.db, { workspaceId: A.workspaceId, userId: extra.userId, name: 'x' })).key
+    const k = (await createApiKey(h.db, { workspaceId: A.workspaceId, userId: extra.userId, name: 'x', scopes: ['admin'] })).key
     expect((await call(k, 'GET', '/workspace')).status).toBe(200)
     expect((await call(A.apiKey, 'DELETE', `/workspace/members/${extra.userId}`)).status).toBe(204)
     expect((await call(k, 'GET', '/workspace')).status).toBe(401)

@@ -149,6 +149,7 @@ describe.each(['pglite', 'postgres'] as const)('live streams and revoked access 
       workspaceId: alice.workspaceId,
       userId: alice.userId,
       name: 'other',
+      scopes: ['admin'],
     })
     const revoked = await streamOnB({ key: alice.apiKey }, alice.workspaceId)
     const kept = await streamOnB({ key: other.key }, alice.workspaceId)
@@ -182,6 +183,7 @@ describe.each(['pglite', 'postgres'] as const)('live streams and revoked access 
       workspaceId: alice.workspaceId,
       userId: bob.userId,
       name: 'in alice',
+      scopes: ['admin'],
     })
     const bobSession = await sessionOf(bob)
     expect(

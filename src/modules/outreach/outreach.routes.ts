@@ -128,6 +128,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/settings',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Outreach plan and credit time zone',
@@ -146,6 +147,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.put(
       '/outreach/settings',
       {
+        config: { scope: 'admin' },
         schema: {
           tags,
           summary: 'Choose the plan (from the next credit day) and the credit time zone',
@@ -178,12 +180,16 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.get(
       '/outreach/credits',
-      { schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } } },
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } },
+      },
       async (req) => creditUsage(deps.credits, req.auth.workspaceId, clock.now()),
     )
     app.get(
       '/outreach/credits/history',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Credit usage of the last days (newest first)',
@@ -221,7 +227,10 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     // Mailboxes.
     app.get(
       '/outreach/mailboxes',
-      { schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } } },
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } },
+      },
       async (req) => {
         const rows = await db
           .select()
@@ -233,6 +242,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/mailboxes',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Connect a mailbox (SMTP out, optional IMAP in)',
@@ -275,6 +285,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.patch(
       '/outreach/mailboxes/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)',
@@ -318,6 +329,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/mailboxes/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a mailbox (409 while a campaign uses it)',
@@ -335,6 +347,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/mailboxes/:id/test',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: "Test the mailbox's SMTP (and IMAP) login now",
@@ -382,6 +395,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Outreach campaigns, newest first',
@@ -397,6 +411,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/campaigns',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Create a campaign; its first run starts at once',
@@ -448,6 +463,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "One campaign with today's progress",
@@ -460,6 +476,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.patch(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Edit a campaign (is_active pauses or resumes it)',
@@ -522,6 +539,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a campaign with its runs and emails',
@@ -538,6 +556,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/preview',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Render a template with a sample creator',
@@ -550,6 +569,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id/runs',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Runs of a campaign, newest first',
@@ -565,6 +585,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id/emails',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "Emails of a campaign scheduled on a local day (default today, the campaign's time zone)",
@@ -583,6 +604,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/replies',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Replies, auto-replies and bounces, newest first',
@@ -600,6 +622,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/replies/:id/classification',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Override the classification of an incoming message',
@@ -618,6 +641,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/suppressions',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Addresses never emailed again',
@@ -640,6 +664,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/suppressions',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Suppress one address',
@@ -656,6 +681,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/suppressions/import',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Import addresses from CSV (first column, or a column named email)',
@@ -672,6 +698,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/suppressions/:email',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Remove an address from the suppression list',
