@@ -46,7 +46,10 @@ describe('scopesAllow: read < write < admin', () => {
 
 describe('normaliseScopes', () => {
   it.each([
-    [['admin', 'read'], ['read', 'admin']],
+    [
+      ['admin', 'read'],
+      ['read', 'admin'],
+    ],
     [['write', 'write'], ['write']],
     [['x', 'read'], ['read']],
     [[], []],
