@@ -146,7 +146,9 @@ describe('API keys page', () => {
       await review(p, 'api-keys')
       await p.getByRole('button', { name: 'New API key' }).click()
       await p.getByTestId('api-key-create').getByLabel('Name').waitFor()
-      const dialogOverflow = await p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')
+      const dialogOverflow = await p.evaluate<number>(
+        'document.documentElement.scrollWidth - window.innerWidth',
+      )
       expect(dialogOverflow).toBeLessThanOrEqual(0)
       await review(p, 'api-key-create')
     } finally {

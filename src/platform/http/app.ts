@@ -208,7 +208,9 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
         version: '1',
         description:
           'Session cookie (POST /api/v1/auth/login) or `Authorization: Bearer tfk_…`. Cookie-authenticated ' +
-          'writes need `X-Requested-With: traffoflex`. Errors: `{error:{code,message,details}}`.',
+          'writes need `X-Requested-With: traffoflex`. API keys carry scopes read < write < admin: ' +
+          'GET routes need read, changes need write, members/keys/billing/account security need admin ' +
+          '(403 insufficient_scope); an expired key is 401 api_key_expired. Errors: `{error:{code,message,details}}`.',
       },
       components: {
         securitySchemes: {
