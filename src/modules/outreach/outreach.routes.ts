@@ -132,6 +132,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/settings',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Outreach plan and credit time zone',
@@ -150,6 +151,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.put(
       '/outreach/settings',
       {
+        config: { scope: 'admin' },
         schema: {
           tags,
           summary: 'Choose the plan (from the next credit day) and the credit time zone',
@@ -194,12 +196,16 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.get(
       '/outreach/credits',
-      { schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } } },
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } },
+      },
       async (req) => creditUsage(deps.credits, req.auth.workspaceId, clock.now()),
     )
     app.get(
       '/outreach/credits/history',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Credit usage of the last days (newest first)',
@@ -237,7 +243,10 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     // Mailboxes.
     app.get(
       '/outreach/mailboxes',
-      { schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } } },
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } },
+      },
       async (req) => {
         const rows = await db
           .select()
@@ -249,6 +258,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/mailboxes',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Connect a mailbox (SMTP out, optional IMAP in)',
@@ -296,6 +306,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.patch(
       '/outreach/mailboxes/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)',
@@ -345,6 +356,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/mailboxes/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a mailbox (409 while a campaign uses it)',
@@ -362,6 +374,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/mailboxes/:id/test',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: "Test the mailbox's SMTP (and IMAP) login now",
@@ -409,6 +422,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Outreach campaigns, newest first',
@@ -424,6 +438,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/campaigns',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Create a campaign; its first run starts at once',
@@ -480,6 +495,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "One campaign with today's progress",
@@ -492,6 +508,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.patch(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Edit a campaign (is_active pauses or resumes it)',
@@ -560,6 +577,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a campaign with its runs and emails',
@@ -580,6 +598,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/preview',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Render a template with a sample creator',
@@ -592,6 +611,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id/runs',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Runs of a campaign, newest first',
@@ -607,6 +627,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id/emails',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "Emails of a campaign scheduled on a local day (default today, the campaign's time zone)",
@@ -625,6 +646,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/replies',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Replies, auto-replies and bounces, newest first',
@@ -642,6 +664,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/replies/:id/classification',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Override the classification of an incoming message',
@@ -660,6 +683,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/suppressions',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Addresses never emailed again',
@@ -682,6 +706,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/suppressions',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Suppress one address',
@@ -698,6 +723,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/suppressions/import',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Import addresses from CSV (first column, or a column named email)',
@@ -714,6 +740,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/suppressions/:email',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Remove an address from the suppression list',
