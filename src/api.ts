@@ -13,6 +13,7 @@ import {
   type LoginLimiter,
   SESSION_COOKIE,
 } from './modules/accounts/index.ts'
+import { auditRoutes } from './modules/audit/index.ts'
 import { routingApiRoutes } from './modules/routing/index.ts'
 import { type Clock, systemClock } from './platform/clock.ts'
 import type { Db } from './platform/db/client.ts'
@@ -49,7 +50,7 @@ export interface AdminApiDeps {
 /**
  * Builds the admin API (not yet listening, not yet `ready()`): `/api/v1/auth/*`,
  * `/api/v1/api-keys`, workspace and admin routes (accounts), the routing configuration
- * routes, then `deps.plugins`.
+ * routes, the audit routes (change log, security events), then `deps.plugins`.
  */
 export function createAdminApi(deps: AdminApiDeps): Promise<FastifyInstance> {
   const { db, config } = deps
@@ -72,6 +73,7 @@ export function createAdminApi(deps: AdminApiDeps): Promise<FastifyInstance> {
         }),
       },
       { plugin: routingApiRoutes({ db, config }) },
+      { plugin: auditRoutes({ db, clock }) },
       ...(deps.plugins ?? []),
     ],
   })

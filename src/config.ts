@@ -193,6 +193,10 @@ export const envSchema = z
     JOBS_POLL_MS: int(1_000, 50).optional(),
     /** Days the inbound postback log is kept; older rows are deleted by an hourly job. */
     POSTBACK_LOG_RETENTION_DAYS: int(90, 1),
+    /** Days the change log is kept (0 = forever); older rows are deleted by a daily job. */
+    CHANGE_LOG_RETENTION_DAYS: int(365, 0),
+    /** Days security events (sign-ins, 2FA, API keys) are kept (0 = forever); daily job. */
+    SECURITY_EVENTS_RETENTION_DAYS: int(365, 0),
     /**
      * Unauthenticated postback refusals (unknown network, IP outside the allowlist, wrong
      * secret) allowed per client IP and per network per minute before 429 (0 = no limit), and

@@ -20,6 +20,7 @@ import {
   createSecretBox,
   loadSecretKey,
 } from './modules/autopilot/index.ts'
+import { auditRetentionHandlers } from './modules/audit/index.ts'
 import {
   analyticsRoutes,
   reportPresetRoutes,
@@ -310,6 +311,12 @@ export async function startServer(
   jobs.registerAll({
     ...outbound.jobHandlers(),
     ...postbackLogRetentionHandlers({ db: db.db, retentionDays: config.POSTBACK_LOG_RETENTION_DAYS, logger }),
+    ...auditRetentionHandlers({
+      db: db.db,
+      changeLogDays: config.CHANGE_LOG_RETENTION_DAYS,
+      securityEventsDays: config.SECURITY_EVENTS_RETENTION_DAYS,
+      logger,
+    }),
     ...commissionReleaseHandlers({ db: db.db, ledger: billing.ledger, logger }),
     'autopilot-tick': async () => {
       if (opts.autopilotSchedule !== false) await autopilot.tickAll()

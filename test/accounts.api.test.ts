@@ -527,7 +527,14 @@ describe.each(['pglite', 'postgres'] as const)('accounts API on %s', (kind) => {
       await call(bearer(o2.apiKey), 'POST', `/invitations/${inv.body.id}/accept`)
       await call(bearer(o1.apiKey), 'PATCH', `/workspace/members/${o2.userId}`, { role: 'owner' })
       // o2's key is bound to its own workspace; give it one acting in o1's workspace.
-      const k2 = (await createApiKey(h.db, { workspaceId: o1.workspaceId, userId: o2.userId, name: 't' })).key
+      const k2 = (
+        await createApiKey(h.db, {
+          workspaceId: o1.workspaceId,
+          userId: o2.userId,
+          name: 't',
+          scopes: ['admin'],
+        })
+      ).key
       const [r1, r2] = await Promise.all([
         call(bearer(o1.apiKey), 'PATCH', `/workspace/members/${o1.userId}`, { role: 'member' }),
         call(bearer(k2), 'PATCH', `/workspace/members/${o2.userId}`, { role: 'member' }),

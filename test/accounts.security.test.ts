@@ -9,14 +9,19 @@
  * pending or suspended user's API key or session, and 403 `csrf_failed` to a cookie write
  * without `X-Requested-With: traffoflex`.
  *
+ * Scopes (issue 18): every non-public route declares one (`read` only on GET/HEAD); a `read`
+ * key gets 403 `insufficient_scope` on every other method and changes nothing, a `write` key
+ * gets it on every `admin` route, an `admin` key never gets it. A small test proves the API
+ * app refuses to start with a route that declares no scope.
+ *
  * The isolation part (PGlite and PostgreSQL) checks that members, API keys and admin routes
  * never reach across workspaces or users.
  */
 import { randomUUID } from 'node:crypto'
 import diagnostics from 'node:diagnostics_channel'
 import { rmSync } from 'node:fs'
-import { eq } from 'drizzle-orm'
-import type { FastifyInstance, RouteOptions } from 'fastify'
+import { eq, sql } from 'drizzle-orm'
+import type { FastifyInstance, FastifyPluginAsync, RouteOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../src/config.ts'
 import { setUserStatus } from '../src/modules/accounts/accounts.repository.ts'
@@ -56,6 +61,7 @@ interface SeenRoute {
   method: string
   url: string
   public: boolean
+  scope?: string
 }
 
 describe('security sweep over every /api/v1 route of the real server', () => {
@@ -64,7 +70,12 @@ describe('security sweep over every /api/v1 route of the real server', () => {
     const { fastify } = msg as { fastify: FastifyInstance }
     fastify.addHook('onRoute', (r: RouteOptions) => {
       for (const method of [r.method].flat()) {
-        seen.push({ method: String(method), url: r.url, public: r.config?.public === true })
+        seen.push({
+          method: String(method),
+          url: r.url,
+          public: r.config?.public === true,
+          ...(r.config?.scope ? { scope: r.config.scope } : {}),
+        })
       }
     })
   }
@@ -72,6 +83,14 @@ describe('security sweep over every /api/v1 route of the real server', () => {
   let dataDir: string
   let routes: SeenRoute[]
   const creds: Record<'active' | 'pending' | 'suspended', { key: string; cookie: string }> = {} as never
+  /** Keys of the active user with exactly one scope each. */
+  const scoped: Record<'read' | 'write' | 'admin', string> = {} as never
+  /** Row counts and last updates of every table, to prove a refused request changed nothing. */
+  let snapshotSql: string
+  const snapshot = async (): Promise<string> => {
+    const rows = (await server.db.db.execute(sql.raw(snapshotSql))) as unknown as { rows: Json[] } | Json[]
+    return JSON.stringify(Array.isArray(rows) ? rows : rows.rows)
+  }
 
   beforeAll(async () => {
     dataDir = tempDataDir('tf-sweep-')
@@ -103,7 +122,30 @@ describe('security sweep over every /api/v1 route of the real server', () => {
       // the sweep proves that every request checks the status.
       if (status !== 'active') await setUserStatus(server.db.db, u.userId, status)
       creds[status] = { key: u.apiKey, cookie: cookie.replace(/^tf_session=/, '') }
+      if (status === 'active')
+        for (const scope of ['read', 'write', 'admin'] as const)
+          scoped[scope] = (
+            await createApiKey(server.db.db, {
+              workspaceId: u.workspaceId,
+              userId: u.userId,
+              name: scope,
+              scopes: [scope],
+            })
+          ).key
     }
+    const tables = (await server.db.db.execute(
+      sql`SELECT t.table_name AS name,
+            EXISTS (SELECT 1 FROM information_schema.columns c
+                    WHERE c.table_schema = 'public' AND c.table_name = t.table_name AND c.column_name = 'updated_at') AS upd
+          FROM information_schema.tables t
+          WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE' ORDER BY 1`,
+    )) as unknown as { rows: { name: string; upd: boolean }[] } | { name: string; upd: boolean }[]
+    snapshotSql = (Array.isArray(tables) ? tables : tables.rows)
+      .map(
+        (t) =>
+          `SELECT '${t.name}' AS t, count(*)::text AS n, ${t.upd ? 'max(updated_at)::text' : "''"} AS u FROM "${t.name}"`,
+      )
+      .join(' UNION ALL ')
   }, 180_000)
   afterAll(async () => {
     await server?.close()
@@ -113,21 +155,27 @@ describe('security sweep over every /api/v1 route of the real server', () => {
   const send = async (
     r: SeenRoute,
     who: { key?: string; cookie?: string; csrf?: boolean },
-  ): Promise<{ status: number; code?: string }> => {
+  ): Promise<{ status: number; code?: string; error?: Json }> => {
     const path = r.url.replace(/:[A-Za-z0-9_]+/g, randomUUID()).replace(/\*/g, 'x')
     const headers: Record<string, string> = {}
     if (who.key) headers.authorization = `Bearer ${who.key}`
     if (who.cookie) headers.cookie = `tf_session=${who.cookie}`
     if (who.csrf) headers['x-requested-with'] = 'traffoflex'
     const res = await fetch(`${server.url}${path}`, { method: r.method, headers, redirect: 'manual' })
-    const text = r.method === 'HEAD' ? '' : await res.text()
-    let code: string | undefined
-    try {
-      code = (JSON.parse(text) as Json).error?.code
-    } catch {
-      code = undefined
+    // A live stream that was let in never ends: its status is all we need.
+    if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await res.body?.cancel()
+      return { status: res.status }
     }
-    return { status: res.status, ...(code ? { code } : {}) }
+    const text = r.method === 'HEAD' ? '' : await res.text()
+    let error: Json | undefined
+    try {
+      error = (JSON.parse(text) as Json).error
+    } catch {
+      error = undefined
+    }
+    const code = error?.code as string | undefined
+    return { status: res.status, ...(code ? { code } : {}), ...(error ? { error } : {}) }
   }
 
   it('found the routes of every module, including the accounts routes', () => {
@@ -204,6 +252,110 @@ describe('security sweep over every /api/v1 route of the real server', () => {
     )
     expect(me.status).toBe(200)
   })
+  it('every non-public route declares a scope, and read routes are GET/HEAD', () => {
+    const bad = routes
+      .filter((r) => !r.public)
+      .filter(
+        (r) =>
+          !['read', 'write', 'admin'].includes(r.scope ?? '') ||
+          (r.scope === 'read' && r.method !== 'GET' && r.method !== 'HEAD'),
+      )
+      .map((r) => `${r.method} ${r.url} → ${r.scope ?? 'no scope'}`)
+    expect(bad).toEqual([])
+    // Sanity: all three scopes are in use, and the admin ones include keys and membership.
+    const byScope = (s: string) => routes.filter((r) => r.scope === s).map((r) => `${r.method} ${r.url}`)
+    expect(byScope('read')).toContain('GET /api/v1/sources')
+    expect(byScope('write')).toContain('POST /api/v1/sources')
+    for (const k of [
+      'GET /api/v1/api-keys',
+      'PATCH /api/v1/api-keys/:id',
+      'GET /api/v1/workspace',
+      'GET /api/v1/networks/:id/postback-secret',
+      'GET /api/v1/admin/users',
+      'POST /api/v1/billing/admin/adjustments',
+    ])
+      expect(byScope('admin'), k).toContain(k)
+  })
+
+  it('a read key gets 403 insufficient_scope on every non-GET route, naming the scope, and changes nothing', async () => {
+    const before = await snapshot()
+    const bad: string[] = []
+    let writes = 0
+    for (const r of routes) {
+      if (r.public || r.method === 'GET' || r.method === 'HEAD') continue
+      writes++
+      const res = await send(r, { key: scoped.read })
+      const e = res.error
+      const ok =
+        res.status === 403 &&
+        e?.code === 'insufficient_scope' &&
+        e.message === `this API key lacks the "${r.scope}" scope required by ${r.method} ${r.url}` &&
+        JSON.stringify(e.details) === JSON.stringify([{ path: 'scope', message: r.scope }])
+      if (!ok) bad.push(`${r.method} ${r.url} → ${res.status} ${JSON.stringify(e)}`)
+    }
+    expect(bad).toEqual([])
+    expect(writes).toBeGreaterThan(50)
+    expect(await snapshot()).toBe(before)
+  })
+
+  it('a write key gets 403 insufficient_scope on every admin route and changes nothing', async () => {
+    const before = await snapshot()
+    const bad: string[] = []
+    const admin = routes.filter((r) => !r.public && r.scope === 'admin')
+    for (const r of admin) {
+      const res = await send(r, { key: scoped.write })
+      const ok = res.status === 403 && (r.method === 'HEAD' || res.code === 'insufficient_scope')
+      if (!ok) bad.push(`${r.method} ${r.url} → ${res.status} ${res.code ?? ''}`)
+    }
+    expect(bad).toEqual([])
+    expect(admin.length).toBeGreaterThan(30)
+    expect(await snapshot()).toBe(before)
+  })
+
+  it('an admin key passes the scope check everywhere (and a read key on every GET)', async () => {
+    const bad: string[] = []
+    for (const r of routes) {
+      if (r.public) continue
+      for (const [name, key] of [
+        ['admin', scoped.admin],
+        ...(r.method === 'GET' && r.scope === 'read' ? [['read', scoped.read] as const] : []),
+      ] as const) {
+        const res = await send(r, { key })
+        if (res.code === 'insufficient_scope' || res.status === 401 || res.status >= 500)
+          bad.push(`${name}: ${r.method} ${r.url} → ${res.status} ${res.code ?? ''}`)
+      }
+    }
+    expect(bad).toEqual([])
+  })
+})
+
+describe('the API app refuses to start with a route that declares no scope', () => {
+  let h: Awaited<ReturnType<typeof throwawayDb>>
+  beforeAll(async () => {
+    h = await throwawayDb('pglite')
+  })
+  afterAll(async () => {
+    await h?.drop()
+  })
+  const withRoute = (register: FastifyPluginAsync) =>
+    testApiApp(h.db, { plugins: [{ plugin: register, prefix: '/t' }] })
+
+  it('names the route without a scope, and the read route that is not GET', async () => {
+    await expect(withRoute(async (p) => void p.get('/forgot', async () => ({})))).rejects.toThrow(
+      'API route GET /api/v1/t/forgot declares no scope',
+    )
+    await expect(
+      withRoute(async (p) => void p.post('/sneaky', { config: { scope: 'read' } }, async () => ({}))),
+    ).rejects.toThrow('API route POST /api/v1/t/sneaky declares scope "read" but is not GET/HEAD')
+  })
+
+  it('starts with declared scopes and with public routes', async () => {
+    const app = await withRoute(async (p) => {
+      p.get('/fine', { config: { scope: 'read' } }, async () => ({}))
+      p.post('/open', { config: { public: true } }, async () => ({}))
+    })
+    await app.close()
+  })
 })
 
 describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind) => {
@@ -242,7 +394,12 @@ describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind)
     expect(inv.status).toBe(202)
     expect((await call(aMember.apiKey, 'POST', `/invitations/${inv.body.id}/accept`)).status).toBe(200)
     aMemberKeyInA = (
-      await createApiKey(h.db, { workspaceId: A.workspaceId, userId: aMember.userId, name: 'in A' })
+      await createApiKey(h.db, {
+        workspaceId: A.workspaceId,
+        userId: aMember.userId,
+        name: 'in A',
+        scopes: ['admin'],
+      })
     ).key
   })
   afterAll(async () => {
@@ -329,7 +486,14 @@ describe.each(['pglite', 'postgres'] as const)('account isolation on %s', (kind)
     const extra = await createWorkspaceWithKey(h.db)
     const inv = await call(A.apiKey, 'POST', '/workspace/invitations', { email: extra.email, role: 'member' })
     await call(extra.apiKey, 'POST', `/invitations/${inv.body.id}/accept`)
-    const k = (await createApiKey(h.db, { workspaceId: A.workspaceId, userId: extra.userId, name: 'x' })).key
+    const k = (
+      await createApiKey(h.db, {
+        workspaceId: A.workspaceId,
+        userId: extra.userId,
+        name: 'x',
+        scopes: ['admin'],
+      })
+    ).key
     expect((await call(k, 'GET', '/workspace')).status).toBe(200)
     expect((await call(A.apiKey, 'DELETE', `/workspace/members/${extra.userId}`)).status).toBe(204)
     expect((await call(k, 'GET', '/workspace')).status).toBe(401)

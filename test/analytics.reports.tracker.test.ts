@@ -77,8 +77,14 @@ beforeAll(async () => {
   await db.db
     .insert(workspaceMembers)
     .values({ workspaceId: A.workspaceId, userId: other.userId, role: 'member' })
-  A2key = (await createApiKey(db.db, { workspaceId: A.workspaceId, userId: other.userId, name: 'second' }))
-    .key
+  A2key = (
+    await createApiKey(db.db, {
+      workspaceId: A.workspaceId,
+      userId: other.userId,
+      name: 'second',
+      scopes: ['admin'],
+    })
+  ).key
   camp = (await api(A.apiKey, 'POST', '/campaigns', { name: 'Summer, "DE"', alias: 'summer-de' })).body
   dest = (await api(A.apiKey, 'POST', '/destinations', { name: 'Offer One', url: 'https://offer.example/' }))
     .body

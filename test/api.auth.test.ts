@@ -30,8 +30,11 @@ describe.each(['pglite', 'postgres'] as const)('admin API auth on %s', (kind) =>
   let a: Awaited<ReturnType<typeof createWorkspaceWithKey>>
 
   const boom: FastifyPluginAsync = async (p) => {
-    p.get('/whoami', async (req) => ({ workspace: req.auth.workspaceId, via: req.auth.via }))
-    p.get('/boom', async () => {
+    p.get('/whoami', { config: { scope: 'read' } }, async (req) => ({
+      workspace: req.auth.workspaceId,
+      via: req.auth.via,
+    }))
+    p.get('/boom', { config: { scope: 'read' } }, async () => {
       throw new Error('connection string postgres://secret@db leaked?')
     })
   }

@@ -507,7 +507,7 @@ const cases: Case[] = [
     'POST',
     () => '/api-keys',
     () => ({ name: 'k', scopes: ['all'] }),
-    'scopes',
+    'scopes.0',
   ),
   c(
     'POST /api-keys',

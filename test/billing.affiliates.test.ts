@@ -615,7 +615,12 @@ for (const kind of ['pglite', 'postgres'] as const) {
         paid_minor: 0,
       })
       // Another key of A's sees the same (affiliate money is per user, not per key or workspace).
-      const ws2 = await createApiKey(h.db, { workspaceId: a.workspaceId, userId: a.userId, name: 'second' })
+      const ws2 = await createApiKey(h.db, {
+        workspaceId: a.workspaceId,
+        userId: a.userId,
+        name: 'second',
+        scopes: ['admin'],
+      })
       expect((await call(ws2.key, 'GET', '/billing/affiliate/payouts')).body.items).toHaveLength(2)
       const [u] = await h.db.select({ email: users.email }).from(users).where(eq(users.id, a.userId))
       expect(u?.email).toBe(a.email)

@@ -338,7 +338,9 @@ describe.each(['pglite', 'postgres'] as const)('conversions admin API on %s', (k
         workspaceId: f.A.workspaceId,
         memberRole,
       })
-      return (await createApiKey(f.h.db, { workspaceId: f.A.workspaceId, userId, name: 't' })).key
+      return (
+        await createApiKey(f.h.db, { workspaceId: f.A.workspaceId, userId, name: 't', scopes: ['admin'] })
+      ).key
     }
     const asAdmin = await f.api(await member('admin'), 'GET', `/networks/${netA2.id}/postback-secret`)
     expect(asAdmin.status).toBe(200)

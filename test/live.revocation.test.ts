@@ -149,6 +149,7 @@ describe.each(['pglite', 'postgres'] as const)('live streams and revoked access 
       workspaceId: alice.workspaceId,
       userId: alice.userId,
       name: 'other',
+      scopes: ['admin'],
     })
     const revoked = await streamOnB({ key: alice.apiKey }, alice.workspaceId)
     const kept = await streamOnB({ key: other.key }, alice.workspaceId)
@@ -157,6 +158,32 @@ describe.each(['pglite', 'postgres'] as const)('live streams and revoked access 
     expect((await callA({ key: other.key }, 'DELETE', `/api-keys/${id}`)).status).toBe(204)
     expect((await callA({ key: alice.apiKey }, 'GET', '/auth/me')).status).toBe(401)
     await expectEnded(revoked, alice.workspaceId)
+    await expectOpen(kept, alice.workspaceId)
+  })
+
+  it('ends the stream of an API key that expires, and keeps a key with a later expiry', async () => {
+    await fresh()
+    const now = systemClock.now()
+    const mk = async (name: string) =>
+      createApiKey(h.db, {
+        workspaceId: alice.workspaceId,
+        userId: alice.userId,
+        name,
+        scopes: ['read'],
+        expiresAt: new Date(now.getTime() + 3_600_000),
+        now,
+      })
+    const [soon, later] = [await mk('soon'), await mk('later')]
+    const ending = await streamOnB({ key: soon.key }, alice.workspaceId)
+    const kept = await streamOnB({ key: later.key }, alice.workspaceId)
+    // Expiry reached (set in the database, as time passing would).
+    await h.db
+      .update(schema.apiKeys)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(schema.apiKeys.id, soon.id))
+    const me = await callA({ key: soon.key }, 'GET', '/auth/me')
+    expect([me.status, me.body.error?.code]).toEqual([401, 'api_key_expired'])
+    await expectEnded(ending, alice.workspaceId)
     await expectOpen(kept, alice.workspaceId)
   })
 
@@ -182,6 +209,7 @@ describe.each(['pglite', 'postgres'] as const)('live streams and revoked access 
       workspaceId: alice.workspaceId,
       userId: bob.userId,
       name: 'in alice',
+      scopes: ['admin'],
     })
     const bobSession = await sessionOf(bob)
     expect(

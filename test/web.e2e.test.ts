@@ -460,9 +460,10 @@ describe('API keys', () => {
     await shot(phone, 'api-keys')
     await ctx.close()
 
-    await row.getByRole('button', { name: 'Revoke' }).click()
+    await row.getByTestId('row-actions').click()
+    await page.getByRole('menuitem', { name: 'Revoke' }).click()
     await page.getByTestId('api-key-revoke').getByRole('button', { name: 'Revoke key' }).click()
-    await row.getByText('Revoked').waitFor()
+    await expect.poll(() => row.textContent()).toContain('Revoked')
     const after = await fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${key}` } })
     expect(after.status).toBe(401)
   })

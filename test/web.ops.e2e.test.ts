@@ -271,8 +271,9 @@ describe('operations pages', () => {
     try {
       await p.goto(`${server.url}/logs`)
       const tabs = p.getByTestId('logs-tabs').getByRole('tab')
-      await expect.poll(() => tabs.count()).toBe(4) // the admin also has Ingestion
-      for (let i = 0; i < 4; i++) {
+      // Postbacks in/out, Conversions, Changes; Security (workspace owner); Ingestion (platform admin).
+      await expect.poll(() => tabs.count()).toBe(6)
+      for (let i = 0; i < 6; i++) {
         const box = await tabs.nth(i).boundingBox()
         expect(box, `tab ${i}`).not.toBeNull()
         expect(box!.x, `tab ${i} starts on screen`).toBeGreaterThanOrEqual(0)

@@ -28,7 +28,7 @@ export async function createWorkspaceWithKey(
     role: opts.role ?? 'user',
     workspaceName: opts.workspaceName ?? `WS ${email}`,
   })
-  const { key } = await createApiKey(db, { workspaceId, userId, name: 'test' })
+  const { key } = await createApiKey(db, { workspaceId, userId, name: 'test', scopes: ['admin'] })
   return { workspaceId, userId, apiKey: key, email, password }
 }
 

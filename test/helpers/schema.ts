@@ -11,4 +11,12 @@ import * as routing from '../../src/modules/routing/routing.tables.ts'
 import { changeLog } from '../../src/platform/changelog/changelog.tables.ts'
 import { configVersion } from '../../src/platform/db/config-version.ts'
 
-export const schema = { ...accounts, ...routing, ...conversions, ...outbound, ...autopilot, configVersion, changeLog }
+export const schema = {
+  ...accounts,
+  ...routing,
+  ...conversions,
+  ...outbound,
+  ...autopilot,
+  configVersion,
+  changeLog,
+}

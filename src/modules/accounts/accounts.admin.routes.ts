@@ -28,6 +28,7 @@ export function adminRoutes(deps: { db: Db; clock: Clock }): FastifyPluginAsync 
     app.get(
       '/admin/users',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['admin'],
           summary: 'Users, newest first (admin only)',
@@ -63,6 +64,7 @@ export function adminRoutes(deps: { db: Db; clock: Clock }): FastifyPluginAsync 
       app.post(
         `/admin/users/:id/${action}`,
         {
+          config: { scope: 'admin' },
           schema: {
             tags: ['admin'],
             summary,

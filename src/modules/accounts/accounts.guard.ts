@@ -11,6 +11,9 @@
  * request without a CORS preflight, which this API never grants, so a forged form or
  * `fetch` from another origin is refused with 403 `csrf_failed`. Bearer-key requests are
  * exempt (no ambient credential to forge).
+ *
+ * Scopes (issue 18): an API key must hold the route's `config.scope` (`accounts.scopes.ts`),
+ * else 403 `insufficient_scope`; an expired key is 401 `api_key_expired`. Sessions are not scoped.
  */
 import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../../platform/clock.ts'
@@ -25,18 +28,20 @@ import {
   CSRF_HEADER_VALUE,
   SESSION_COOKIE,
 } from './accounts.service.ts'
+import { assertScope, scopeStillAllows } from './accounts.scopes.ts'
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /**
  * Builds the guard: sets `req.auth` or throws. `clock` decides session expiry and the API
  * key's `last_used_at`.
- * @throws AppError 401 `unauthorized` (no or bad credentials), 403 (pending/suspended user,
- *   or `csrf_failed` for a cookie-authenticated unsafe request without the CSRF header).
+ * @throws AppError 401 `unauthorized` (no or bad credentials) or `api_key_expired`, 403
+ *   (pending/suspended user, `insufficient_scope` for a key without the route's scope, or `csrf_failed` for a cookie-authenticated unsafe request without the CSRF header).
  */
 export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
     req.auth = await authenticateRequest(db, req, clock.now())
+    assertScope(req)
     if (req.auth.via === 'session' && UNSAFE_METHODS.has(req.method)) {
       const h = req.headers[CSRF_HEADER]
       if (typeof h !== 'string' || h.toLowerCase() !== CSRF_HEADER_VALUE) {
@@ -59,7 +64,8 @@ export function apiGuard(db: Db, clock: Clock): (req: FastifyRequest) => Promise
  * role (`user`/`admin`), in the same workspace.
  * False when the API key was revoked, the session ended (logout, expiry, suspension), the
  * user is no longer active, the membership is gone (or, in admin view, the admin role), or
- * the session moved to another workspace, or the platform role changed. Reads the database, so a change made by any
+ * the session moved to another workspace, or the platform role changed, or the key expired or
+ * lost the route's scope. Reads the database, so a change made by any
  * process is seen.
  * @throws whatever the database throws (the caller decides; the live feed ends the stream).
  */
@@ -71,7 +77,8 @@ export function credentialStillValid(db: Db, clock: Clock): (req: FastifyRequest
       return (
         now.userId === req.auth.userId &&
         now.workspaceId === req.auth.workspaceId &&
-        now.role === req.auth.role
+        now.role === req.auth.role &&
+        scopeStillAllows(req, now)
       )
     } catch (err) {
       if (err instanceof AppError && (err.status === 401 || err.status === 403)) return false
@@ -90,7 +97,7 @@ async function authenticateRequest(db: Db, req: FastifyRequest, now: Date): Prom
   if (authz !== undefined) {
     const m = /^Bearer +(\S+) *$/i.exec(authz)
     if (!m) throw unauthorized()
-    return authenticateApiKey(db, m[1]!, now)
+    return authenticateApiKey(db, m[1]!, now, req.ip)
   }
   const token = req.cookies[SESSION_COOKIE]
   if (!token) throw unauthorized()

@@ -47,6 +47,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.post(
       '/workspace/invitations',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['workspace'],
           summary:
@@ -80,6 +81,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.get(
       '/workspace/invitations',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['workspace'],
           summary: "The workspace's pending invitations, expired ones included (owners and admins)",
@@ -96,6 +98,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.delete(
       '/workspace/invitations/:id',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['workspace'],
           summary: 'Revoke an invitation: its link stops working (owners and admins)',
@@ -116,6 +119,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.get(
       '/invitations',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['invitations'],
           summary: 'Unexpired invitations addressed to your email, newest first',
@@ -132,6 +136,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.post(
       '/invitations/accept',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['invitations'],
           summary: 'Accept an invitation with the token from its link; you join the workspace',
@@ -148,6 +153,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.post(
       '/invitations/decline',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['invitations'],
           summary: 'Decline an invitation with the token from its link',
@@ -164,6 +170,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.post(
       '/invitations/:id/accept',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['invitations'],
           summary: 'Accept one of your invitations (from GET /invitations); you join the workspace',
@@ -178,6 +185,7 @@ export function invitationRoutes(deps: InvitationRoutesDeps): FastifyPluginAsync
     app.post(
       '/invitations/:id/decline',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['invitations'],
           summary: 'Decline one of your invitations',

@@ -12,11 +12,12 @@
  * password resets.
  */
 import { randomBytes } from 'node:crypto'
+import { recordChange } from '../../platform/changelog/index.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, forbidden, notFound } from '../../platform/errors.ts'
 import { checkMemberChange } from './accounts.core.ts'
 import type { Mailer } from './accounts.mailer.ts'
-import { getWorkspaceAccess, withMembership } from './accounts.members.ts'
+import { getWorkspaceAccess, recordMemberChange, withMembership } from './accounts.members.ts'
 import {
   findMemberRole,
   findUserById,
@@ -86,6 +87,7 @@ export async function createInvitation(
       now,
     })
     const view = (await listInvitationsOfWorkspace(tx, opts.workspaceId)).find((i) => i.id === row.id)
+    await recordInvitation(tx, 'create', undefined, row)
     return { invitation: view!, token }
   })
 }
@@ -160,8 +162,37 @@ export async function revokeInvitation(
   opts: { workspaceId: string; actorId: string; invitationId: string },
 ): Promise<void> {
   await requireManager(db, opts.workspaceId, opts.actorId)
-  const gone = await takeInvitation(db, { id: opts.invitationId, workspaceId: opts.workspaceId })
-  if (!gone) throw notFound('invitation')
+  await db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const gone = await takeInvitation(tx, { id: opts.invitationId, workspaceId: opts.workspaceId })
+    if (!gone) throw notFound('invitation')
+    await recordInvitation(tx, 'delete', gone, undefined)
+  })
+}
+
+/**
+ * Logs an invitation (`invitation`, id = its id, name = the invited email). A re-invitation
+ * of the same address is logged as a create too (new token and expiry). The token hash is
+ * left out (a secret, and meaningless to a reader).
+ */
+async function recordInvitation(
+  tx: Db,
+  action: 'create' | 'delete',
+  before: InvitationRow | undefined,
+  after: InvitationRow | undefined,
+): Promise<void> {
+  const inv = (after ?? before)!
+  const view = (r: InvitationRow | undefined) =>
+    r ? { email: r.email, role: r.role, invitedBy: r.invitedBy, expiresAt: r.expiresAt } : null
+  await recordChange(tx, {
+    workspaceId: inv.workspaceId,
+    objectType: 'invitation',
+    objectId: inv.id,
+    objectName: inv.email,
+    action,
+    before: view(before),
+    after: view(after),
+  })
 }
 
 async function requireManager(db: Db, workspaceId: string, actorId: string): Promise<void> {
@@ -225,10 +256,21 @@ export async function answerInvitation(
         'wrong_account',
         'this invitation is for another email address; sign in with that address to accept it',
       )
-    if (answer === 'decline') return undefined
+    if (answer === 'decline') {
+      await recordInvitation(tx, 'delete', inv, undefined)
+      return undefined
+    }
     if (inv.expiresAt.getTime() <= now.getTime())
       throw new AppError(410, 'invitation_expired', 'the invitation has expired; ask for a new one')
+    const existing = await findMemberRole(tx, inv.workspaceId, user.id)
     await insertMember(tx, inv.workspaceId, user.id, inv.role)
+    // A member who accepts keeps their membership as it is: nothing to log then.
+    if (!existing)
+      await recordMemberChange(tx, inv.workspaceId, 'create', undefined, {
+        userId: user.id,
+        email: user.email,
+        role: inv.role,
+      })
     // One connection per transaction: one query after another.
     const workspace = await findWorkspace(tx, inv.workspaceId)
     const role = await findMemberRole(tx, inv.workspaceId, user.id)

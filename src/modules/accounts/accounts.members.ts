@@ -6,6 +6,7 @@
  * The role a user acts with comes from {@link workspaceAccess}: a platform admin who is not
  * a member acts as an owner ("admin view").
  */
+import { recordChange } from '../../platform/changelog/index.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { forbidden, notFound } from '../../platform/errors.ts'
 import { checkMemberChange, type WorkspaceAccess, workspaceAccess } from './accounts.core.ts'
@@ -111,8 +112,12 @@ export async function setMemberRole(
       to: opts.role,
       ownerCount: c.owners,
     })
-    if (c.targetRole !== opts.role) await updateMemberRole(tx, opts.workspaceId, opts.userId, opts.role)
-    return (await listMembers(tx, opts.workspaceId)).find((m) => m.userId === opts.userId)!
+    const before = (await listMembers(tx, opts.workspaceId)).find((m) => m.userId === opts.userId)!
+    if (c.targetRole === opts.role) return before
+    await updateMemberRole(tx, opts.workspaceId, opts.userId, opts.role)
+    const after = (await listMembers(tx, opts.workspaceId)).find((m) => m.userId === opts.userId)!
+    await recordMemberChange(tx, opts.workspaceId, 'update', before, after)
+    return after
   })
 }
 
@@ -136,7 +141,33 @@ export async function removeMember(
       to: null,
       ownerCount: c.owners,
     })
+    const before = (await listMembers(tx, opts.workspaceId)).find((m) => m.userId === opts.userId)
     await deleteMember(tx, opts.workspaceId, opts.userId)
+    if (before) await recordMemberChange(tx, opts.workspaceId, 'delete', before, undefined)
+  })
+}
+
+/**
+ * Logs a membership change (`member`, id = the user's id, name = their email): the role and
+ * email, not the user's profile.
+ */
+export async function recordMemberChange(
+  tx: Db,
+  workspaceId: string,
+  action: 'create' | 'update' | 'delete',
+  before: Pick<MemberRow, 'userId' | 'email' | 'role'> | undefined,
+  after: Pick<MemberRow, 'userId' | 'email' | 'role'> | undefined,
+): Promise<void> {
+  const m = (after ?? before)!
+  const view = (r: typeof before) => (r ? { email: r.email, role: r.role } : null)
+  await recordChange(tx, {
+    workspaceId,
+    objectType: 'member',
+    objectId: m.userId,
+    objectName: m.email,
+    action,
+    before: view(before),
+    after: view(after),
   })
 }
 

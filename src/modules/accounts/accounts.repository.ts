@@ -212,25 +212,45 @@ export async function deleteExpiredSessions(db: Db, userId: string, now: Date): 
 /** Stores an API key by its SHA-256 hex; returns the row. */
 export async function insertApiKey(
   db: Db,
-  values: { workspaceId: string; userId: string; name: string; prefix: string; keyHash: string },
+  values: {
+    workspaceId: string
+    userId: string
+    name: string
+    prefix: string
+    keyHash: string
+    scopes: string[]
+    expiresAt: Date | null
+  },
 ): Promise<ApiKeyRow> {
   const [row] = await db.insert(apiKeys).values(values).returning()
   return row!
 }
 
 /**
- * Resolves an unrevoked API key hash to its principal (and the key's id and last use) when
- * its user is still a member of the key's workspace; undefined otherwise.
+ * Resolves an unrevoked API key hash to its principal (and the key's id, scopes, expiry and
+ * last use) when its user is still a member of the key's workspace; undefined otherwise.
+ * Expiry is the caller's decision (it answers a distinct 401).
  */
 export async function findApiKeyPrincipal(
   db: Db,
   keyHash: string,
-): Promise<(Principal & { keyId: string; prefix: string; lastUsedAt: Date | null }) | undefined> {
+): Promise<
+  | (Principal & {
+      keyId: string
+      prefix: string
+      lastUsedAt: Date | null
+      scopes: string[]
+      expiresAt: Date | null
+    })
+  | undefined
+> {
   const [row] = await db
     .select({
       keyId: apiKeys.id,
       prefix: apiKeys.prefix,
       lastUsedAt: apiKeys.lastUsedAt,
+      scopes: apiKeys.scopes,
+      expiresAt: apiKeys.expiresAt,
       userId: users.id,
       email: users.email,
       role: users.role,
@@ -248,15 +268,48 @@ export async function findApiKeyPrincipal(
 }
 
 /**
- * Sets `last_used_at = now` unless it was already set within the last `minIntervalMs`
- * (the condition is in SQL so concurrent requests write at most once per interval).
+ * Sets `last_used_at = now` and `last_used_ip = ip` unless the key was already used within
+ * the last `minIntervalMs` (the condition is in SQL so concurrent requests write at most once
+ * per interval).
  */
-export async function touchApiKey(db: Db, keyId: string, now: Date, minIntervalMs: number): Promise<void> {
+export async function touchApiKey(
+  db: Db,
+  keyId: string,
+  now: Date,
+  minIntervalMs: number,
+  ip: string | null,
+): Promise<void> {
   const threshold = new Date(now.getTime() - minIntervalMs)
   await db
     .update(apiKeys)
-    .set({ lastUsedAt: now })
+    .set({ lastUsedAt: now, lastUsedIp: ip })
     .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, threshold))))
+}
+
+/** One API key of `userId` in `workspaceId` (revoked included), or undefined. `forUpdate` locks the row. */
+export async function findApiKeyOf(
+  db: Db,
+  workspaceId: string,
+  userId: string,
+  keyId: string,
+  forUpdate = false,
+): Promise<ApiKeyRow | undefined> {
+  const q = db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.workspaceId, workspaceId), eq(apiKeys.userId, userId)))
+  const [row] = forUpdate ? await q.for('update') : await q
+  return row
+}
+
+/** Sets the given columns of one API key (by id; the caller checked ownership); returns the row. */
+export async function updateApiKeyRow(
+  db: Db,
+  keyId: string,
+  patch: Partial<Pick<ApiKeyRow, 'name' | 'scopes' | 'expiresAt' | 'revokedAt'>>,
+): Promise<ApiKeyRow> {
+  const [row] = await db.update(apiKeys).set(patch).where(eq(apiKeys.id, keyId)).returning()
+  return row!
 }
 
 /** The API keys `userId` created in `workspaceId`, newest first (revoked ones included). */
@@ -266,25 +319,6 @@ export async function listApiKeysOf(db: Db, workspaceId: string, userId: string)
     .from(apiKeys)
     .where(and(eq(apiKeys.workspaceId, workspaceId), eq(apiKeys.userId, userId)))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-}
-
-/**
- * Revokes a key of `userId` in `workspaceId` (idempotent: keeps the first revocation time).
- * @returns false when no such key exists in that scope.
- */
-export async function revokeApiKeyOf(
-  db: Db,
-  workspaceId: string,
-  userId: string,
-  keyId: string,
-  now: Date,
-): Promise<boolean> {
-  const rows = await db
-    .update(apiKeys)
-    .set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, ${now.toISOString()}::timestamptz)` })
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.workspaceId, workspaceId), eq(apiKeys.userId, userId)))
-    .returning({ id: apiKeys.id })
-  return rows.length > 0
 }
 
 // ---------------------------------------------------------------------------------------

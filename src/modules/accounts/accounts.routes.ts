@@ -33,6 +33,7 @@ import {
   type ApiKeyInfo,
   changePassword,
   checkPassword,
+  type KeyChangeMeta,
   createApiKey,
   listApiKeys,
   logout,
@@ -41,8 +42,10 @@ import {
   revokeApiKey,
   SESSION_COOKIE,
   signup,
+  updateApiKey,
   updateProfile,
 } from './accounts.service.ts'
+import { API_SCOPES, DEFAULT_KEY_SCOPES, keyExpired } from './accounts.scopes.core.ts'
 import { totpLogin, totpRoutes } from './accounts.totp.routes.ts'
 import { errorBody, memberRoleOut, userJson, userOut } from './accounts.wire.ts'
 import { workspaceRoutes } from './accounts.workspace.routes.ts'
@@ -99,22 +102,53 @@ const switchableWorkspaceOut = actingWorkspaceOut.extend({
   current: z.boolean().describe('the workspace this request acts in'),
 })
 
+const scopeEnum = z.enum(API_SCOPES)
 const apiKeyOut = z.object({
   id: z.uuid(),
   name: z.string(),
   prefix: z.string().describe('first 12 characters of the key, e.g. "tfk_AbCdEfGh"'),
+  scopes: z
+    .array(scopeEnum)
+    .describe('read < write < admin, lowest first; a higher scope includes the lower'),
+  expires_at: z
+    .string()
+    .nullable()
+    .describe('after this instant the key is refused (401 api_key_expired); null = never'),
+  expired: z.boolean().describe('expires_at has passed'),
   last_used_at: z.string().nullable().describe('last authenticated use (updated at most once a minute)'),
+  last_used_ip: z.string().nullable().describe('client IP of that use'),
   revoked_at: z.string().nullable(),
   created_at: z.string(),
 })
 
-const keyJson = (k: ApiKeyInfo) => ({
+const keyJson = (k: ApiKeyInfo, now: Date) => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
+  scopes: k.scopes,
+  expires_at: k.expiresAt?.toISOString() ?? null,
+  expired: keyExpired(k.expiresAt, now),
   last_used_at: k.lastUsedAt?.toISOString() ?? null,
+  last_used_ip: k.lastUsedIp,
   revoked_at: k.revokedAt?.toISOString() ?? null,
   created_at: k.createdAt.toISOString(),
+})
+
+const keyName = z.string().trim().min(1).max(200)
+const keyScopes = z
+  .array(scopeEnum)
+  .min(1)
+  .max(3)
+  .refine((a) => new Set(a).size === a.length, 'each scope at most once')
+const keyExpiry = z.iso
+  .datetime({ offset: true })
+  .describe('ISO 8601 date-time in the future, at most one year from now')
+
+/** Who is changing a key (for the security event). */
+const keyMeta = (req: FastifyRequest): KeyChangeMeta => ({
+  email: req.auth.email,
+  ip: req.ip,
+  userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
 })
 
 /**
@@ -260,6 +294,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.post(
       '/auth/logout',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['auth'],
           summary: 'End the cookie session (no-op for API keys)',
@@ -292,6 +327,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/auth/me',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['auth'],
           summary: 'The authenticated user (with profile) and workspace',
@@ -304,6 +340,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.patch(
       '/auth/me',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['auth'],
           summary:
@@ -321,6 +358,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.post(
       '/auth/password',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['auth'],
           summary: 'Change your password; ends your other sessions (API keys keep working)',
@@ -391,6 +429,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/auth/workspaces',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['auth'],
           summary: 'The workspaces you can switch to; `current` marks the one this request acts in',
@@ -411,6 +450,7 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.post(
       '/auth/workspace',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['auth'],
           summary:
@@ -442,27 +482,41 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/api-keys',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['api keys'],
           summary: "The caller's API keys in this workspace (secrets are never returned)",
           response: { 200: z.object({ items: z.array(apiKeyOut) }) },
         },
       },
-      async (req) => ({ items: (await listApiKeys(db, req.auth.workspaceId, req.auth.userId)).map(keyJson) }),
+      async (req) => {
+        const now = clock.now()
+        const keys = await listApiKeys(db, req.auth.workspaceId, req.auth.userId)
+        return { items: keys.map((k) => keyJson(k, now)) }
+      },
     )
 
     app.post(
       '/api-keys',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['api keys'],
           summary: 'Create an API key; the key is in this response only',
           description:
+            '`scopes` (default `["read"]`): `read` = GET routes, `write` = also changes to tracking ' +
+            'configuration, `admin` = everything (members, invitations, API keys, billing, account ' +
+            'security). `expires_at` (optional): in the future, at most one year away; absent = never. ' +
             'Keys belong to members: in admin view (a platform admin who is not a member) this is ' +
             '403 `membership_required`, so admin view never outlives the session.',
-          body: z.strictObject({ name: z.string().trim().min(1).max(200) }),
+          body: z.strictObject({
+            name: keyName,
+            scopes: keyScopes.default([...DEFAULT_KEY_SCOPES]),
+            expires_at: keyExpiry.nullable().optional(),
+          }),
           response: {
             201: apiKeyOut.extend({ key: z.string().describe('tfk_… — shown once, store it now') }),
+            400: errorBody,
             403: errorBody,
           },
         },
@@ -471,18 +525,65 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         const access = await getWorkspaceAccess(db, req.auth.workspaceId, req.auth.userId)
         if (!access?.member)
           throw new AppError(403, 'membership_required', 'API keys can only be created by workspace members')
+        const now = clock.now()
         const k = await createApiKey(db, {
           workspaceId: req.auth.workspaceId,
           userId: req.auth.userId,
           name: req.body.name,
+          scopes: req.body.scopes,
+          expiresAt: req.body.expires_at ? new Date(req.body.expires_at) : null,
+          now,
+          meta: keyMeta(req),
         })
-        return reply.code(201).send({ ...keyJson(k), key: k.key })
+        return reply.code(201).send({ ...keyJson(k, now), key: k.key })
+      },
+    )
+
+    app.patch(
+      '/api-keys/:id',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          tags: ['api keys'],
+          summary: 'Edit one of your API keys: name, scopes, expiry (absent = unchanged)',
+          description:
+            '`expires_at: null` removes the expiry; a new expiry must be in the future and at most one ' +
+            'year away (so an expired key can be extended). 404 for a key that is not yours in this ' +
+            'workspace, 409 for a revoked key.',
+          params: z.object({ id: z.uuid() }),
+          body: z.strictObject({
+            name: keyName.optional(),
+            scopes: keyScopes.optional(),
+            expires_at: keyExpiry.nullable().optional(),
+          }),
+          response: { 200: apiKeyOut, 400: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (req) => {
+        const now = clock.now()
+        const b = req.body
+        const k = await updateApiKey(db, {
+          workspaceId: req.auth.workspaceId,
+          userId: req.auth.userId,
+          keyId: req.params.id,
+          patch: {
+            ...(b.name !== undefined ? { name: b.name } : {}),
+            ...(b.scopes !== undefined ? { scopes: b.scopes } : {}),
+            ...(b.expires_at !== undefined
+              ? { expiresAt: b.expires_at === null ? null : new Date(b.expires_at) }
+              : {}),
+          },
+          now,
+          meta: keyMeta(req),
+        })
+        return keyJson(k, now)
       },
     )
 
     app.delete(
       '/api-keys/:id',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['api keys'],
           summary: 'Revoke an API key (idempotent)',
@@ -491,7 +592,14 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        await revokeApiKey(db, req.auth.workspaceId, req.auth.userId, req.params.id, clock.now())
+        await revokeApiKey(
+          db,
+          req.auth.workspaceId,
+          req.auth.userId,
+          req.params.id,
+          clock.now(),
+          keyMeta(req),
+        )
         return reply.code(204).send()
       },
     )

@@ -13,6 +13,9 @@ import { hash, verify } from '@node-rs/argon2'
 import type { Db } from '../../platform/db/client.ts'
 import { AppError, forbidden, notFound, unauthorized } from '../../platform/errors.ts'
 import type { AuthContext } from '../../platform/http/types.ts'
+import { recordChange } from '../../platform/changelog/index.ts'
+import { type ApiScope, expiryProblem, keyExpired, normaliseScopes } from './accounts.scopes.core.ts'
+import { recordSecurityEvent } from './accounts.security-events.ts'
 import {
   countUsers,
   deleteExpiredSessions,
@@ -30,9 +33,11 @@ import {
   insertUser,
   insertWorkspace,
   listApiKeysOf,
+  type ApiKeyRow,
   type Principal,
   type ProfileFields,
-  revokeApiKeyOf,
+  findApiKeyOf,
+  updateApiKeyRow,
   setPasswordHash,
   touchApiKey,
   type UserRow,
@@ -307,20 +312,34 @@ export async function authenticateSession(db: Db, token: string, now: Date): Pro
 }
 
 /**
- * Resolves a raw API key (`tfk_…`) to the request's auth context and records its use
- * (at most once per {@link API_KEY_TOUCH_INTERVAL_MS}).
- * @param now the current time (from the caller's clock), written as `last_used_at`.
- * @throws AppError 401 when malformed, unknown or revoked; 403 `pending_approval` /
- *   `suspended` when the user is not active.
+ * Resolves a raw API key (`tfk_…`) to the request's auth context (with the key's scopes) and
+ * records its use — `last_used_at` and `last_used_ip` together, at most once per
+ * {@link API_KEY_TOUCH_INTERVAL_MS}.
+ * @param now the current time (from the caller's clock): decides expiry, written as `last_used_at`.
+ * @param ip the client address (`req.ip`, which honours TRUSTED_PROXIES), written as `last_used_ip`.
+ * @throws AppError 401 when malformed, unknown or revoked; 401 `api_key_expired` when
+ *   `expires_at <= now`; 403 `pending_approval` / `suspended` when the user is not active.
  */
-export async function authenticateApiKey(db: Db, key: string, now: Date): Promise<AuthContext> {
+export async function authenticateApiKey(
+  db: Db,
+  key: string,
+  now: Date,
+  ip: string | null = null,
+): Promise<AuthContext> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) throw unauthorized()
   const p = await findApiKeyPrincipal(db, sha256Hex(key))
   if (!p) throw unauthorized()
-  const auth: AuthContext = { ...toAuth(p, 'api_key'), apiKeyId: p.keyId, apiKeyPrefix: p.prefix }
+  if (keyExpired(p.expiresAt, now))
+    throw new AppError(401, 'api_key_expired', `this API key expired at ${p.expiresAt!.toISOString()}`)
+  const auth: AuthContext = {
+    ...toAuth(p, 'api_key'),
+    apiKeyId: p.keyId,
+    apiKeyPrefix: p.prefix,
+    scopes: normaliseScopes(p.scopes),
+  }
   // Check in JS first so the common case (used within the last minute) costs no write at all.
   if (!p.lastUsedAt || now.getTime() - p.lastUsedAt.getTime() >= API_KEY_TOUCH_INTERVAL_MS) {
-    await touchApiKey(db, p.keyId, now, API_KEY_TOUCH_INTERVAL_MS)
+    await touchApiKey(db, p.keyId, now, API_KEY_TOUCH_INTERVAL_MS, ip)
   }
   return auth
 }
@@ -402,40 +421,146 @@ export interface ApiKeyInfo {
   name: string
   /** First 12 characters of the key (`tfk_` + 8), to recognise it. */
   prefix: string
+  /** Lowest first; keys made before scopes existed are `['admin']`. */
+  scopes: ApiScope[]
+  /** Null = never expires. */
+  expiresAt: Date | null
   lastUsedAt: Date | null
+  /** Client IP of the last use (written with `lastUsedAt`). */
+  lastUsedIp: string | null
   revokedAt: Date | null
   createdAt: Date
 }
 
-/**
- * Creates an API key for `userId` acting in `workspaceId`.
- * @returns the info plus `key`, the full secret: `tfk_` + 43 base64url characters
- *   (32 random bytes). It is shown once; only its SHA-256 is stored.
- */
-export async function createApiKey(
-  db: Db,
-  opts: { workspaceId: string; userId: string; name: string },
-): Promise<ApiKeyInfo & { key: string }> {
-  const key = API_KEY_PREFIX + randomBytes(32).toString('base64url')
-  const row = await insertApiKey(db, {
-    workspaceId: opts.workspaceId,
-    userId: opts.userId,
-    name: opts.name,
-    prefix: key.slice(0, 12),
-    keyHash: sha256Hex(key),
-  })
-  return { ...keyInfo(row), key }
+/** Who is creating, editing or revoking a key: for the security event (all optional). */
+export interface KeyChangeMeta {
+  email?: string | null
+  ip?: string | null
+  userAgent?: string | null
 }
 
-function keyInfo(row: ApiKeyInfo): ApiKeyInfo {
+function keyInfo(row: ApiKeyRow): ApiKeyInfo {
   return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
+    scopes: normaliseScopes(row.scopes),
+    expiresAt: row.expiresAt,
     lastUsedAt: row.lastUsedAt,
+    lastUsedIp: row.lastUsedIp,
     revokedAt: row.revokedAt,
     createdAt: row.createdAt,
   }
+}
+
+/** What the change log stores of a key: never the key or its hash. */
+function keyView(row: ApiKeyRow): Record<string, unknown> {
+  return {
+    name: row.name,
+    prefix: row.prefix,
+    scopes: normaliseScopes(row.scopes),
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+  }
+}
+
+/** Records the security event and the change-log row of a key change, in `tx`. */
+async function recordKeyChange(
+  tx: Db,
+  kind: 'api_key_created' | 'api_key_updated' | 'api_key_revoked',
+  before: ApiKeyRow | null,
+  after: ApiKeyRow,
+  meta: KeyChangeMeta | undefined,
+): Promise<void> {
+  await recordSecurityEvent(tx, {
+    kind,
+    userId: after.userId,
+    workspaceId: after.workspaceId,
+    email: meta?.email ?? null,
+    ip: meta?.ip ?? null,
+    userAgent: meta?.userAgent ?? null,
+    detail: {
+      key_id: after.id,
+      prefix: after.prefix,
+      scopes: normaliseScopes(after.scopes),
+      expires_at: after.expiresAt?.toISOString() ?? null,
+    },
+  })
+  await recordChange(tx, {
+    workspaceId: after.workspaceId,
+    objectType: 'api_key',
+    objectId: after.id,
+    objectName: after.name,
+    // A revocation is an update of `revokedAt` (the row stays, listed as revoked).
+    action: kind === 'api_key_created' ? 'create' : 'update',
+    before: before && keyView(before),
+    after: keyView(after),
+  })
+}
+
+/** Normalised scopes, or 400 when none is left. */
+function checkedScopes(scopes: readonly string[]): ApiScope[] {
+  const out = normaliseScopes(scopes)
+  if (out.length === 0)
+    throw new AppError(400, 'validation_failed', 'invalid body: scopes: at least one scope', [
+      { path: 'scopes', message: 'at least one of read, write, admin' },
+    ])
+  return out
+}
+
+/** 400 naming `expires_at` when it cannot be given to a key at `now`. */
+function checkExpiry(expiresAt: Date | null, now: Date): void {
+  const problem = expiryProblem(expiresAt, now)
+  if (problem)
+    throw new AppError(400, 'validation_failed', `invalid body: expires_at: ${problem}`, [
+      { path: 'expires_at', message: problem },
+    ])
+}
+
+/**
+ * Creates an API key for `userId` acting in `workspaceId`, and records the security event
+ * `api_key_created` and the change-log row in the same transaction.
+ * @param opts.scopes at least one of `read` | `write` | `admin` (repeats dropped). The HTTP
+ *   route defaults to `['read']`; in-process callers say what they need.
+ * @param opts.expiresAt null/absent = never expires; otherwise in the future and at most a
+ *   year after `opts.now` (required with an `expiresAt`).
+ * @returns the info plus `key`, the full secret: `tfk_` + 43 base64url characters
+ *   (32 random bytes). It is shown once; only its SHA-256 is stored.
+ * @throws AppError 400 `validation_failed` (details path `scopes` or `expires_at`).
+ */
+export async function createApiKey(
+  db: Db,
+  opts: {
+    workspaceId: string
+    userId: string
+    name: string
+    scopes: readonly ApiScope[]
+    expiresAt?: Date | null
+    now?: Date
+    meta?: KeyChangeMeta
+  },
+): Promise<ApiKeyInfo & { key: string }> {
+  const scopes = checkedScopes(opts.scopes)
+  const expiresAt = opts.expiresAt ?? null
+  if (expiresAt !== null) {
+    if (!opts.now) throw new Error('createApiKey: `now` is required with `expiresAt`')
+    checkExpiry(expiresAt, opts.now)
+  }
+  const key = API_KEY_PREFIX + randomBytes(32).toString('base64url')
+  const row = await db.transaction(async (tx) => {
+    const r = await insertApiKey(tx, {
+      workspaceId: opts.workspaceId,
+      userId: opts.userId,
+      name: opts.name,
+      prefix: key.slice(0, 12),
+      keyHash: sha256Hex(key),
+      scopes,
+      expiresAt,
+    })
+    await recordKeyChange(tx, 'api_key_created', null, r, opts.meta)
+    return r
+  })
+  return { ...keyInfo(row), key }
 }
 
 /** The caller's own keys in the workspace, newest first, revoked ones included. */
@@ -444,7 +569,50 @@ export async function listApiKeys(db: Db, workspaceId: string, userId: string): 
 }
 
 /**
- * Revokes one of the caller's keys (idempotent).
+ * Edits one of the caller's keys: name, scopes, expiry (absent = unchanged; `expiresAt: null`
+ * = never expires). A new expiry must be in the future and at most a year after `now`, so an
+ * expired key can be given a new one. Records `api_key_updated` and the change-log row in the
+ * same transaction when something changed.
+ * @throws AppError 404 when the key is not the caller's in this workspace; 409 `conflict` when
+ *   it is revoked; 400 `validation_failed` (details path `scopes` or `expires_at`).
+ */
+export async function updateApiKey(
+  db: Db,
+  opts: {
+    workspaceId: string
+    userId: string
+    keyId: string
+    patch: { name?: string; scopes?: readonly ApiScope[]; expiresAt?: Date | null }
+    now: Date
+    meta?: KeyChangeMeta
+  },
+): Promise<ApiKeyInfo> {
+  const { patch } = opts
+  const set: Parameters<typeof updateApiKeyRow>[2] = {}
+  if (patch.name !== undefined) set.name = patch.name
+  if (patch.scopes !== undefined) set.scopes = checkedScopes(patch.scopes)
+  if (patch.expiresAt !== undefined) {
+    checkExpiry(patch.expiresAt, opts.now)
+    set.expiresAt = patch.expiresAt
+  }
+  return db.transaction(async (tx) => {
+    const before = await findApiKeyOf(tx, opts.workspaceId, opts.userId, opts.keyId, true)
+    if (!before) throw notFound('api key')
+    if (before.revokedAt) throw new AppError(409, 'conflict', 'a revoked API key cannot be edited')
+    if (Object.keys(set).length === 0) return keyInfo(before)
+    const after = await updateApiKeyRow(tx, before.id, set)
+    const changed =
+      after.name !== before.name ||
+      normaliseScopes(after.scopes).join() !== normaliseScopes(before.scopes).join() ||
+      after.expiresAt?.getTime() !== before.expiresAt?.getTime()
+    if (changed) await recordKeyChange(tx, 'api_key_updated', before, after, opts.meta)
+    return keyInfo(after)
+  })
+}
+
+/**
+ * Revokes one of the caller's keys (idempotent: the first revocation time stays, and only it
+ * records `api_key_revoked` and the change-log row, in the same transaction).
  * @param now the current time (from the caller's clock), written as `revoked_at`.
  * @throws AppError 404 when the key is not the caller's in this workspace.
  */
@@ -454,6 +622,13 @@ export async function revokeApiKey(
   userId: string,
   keyId: string,
   now: Date,
+  meta?: KeyChangeMeta,
 ): Promise<void> {
-  if (!(await revokeApiKeyOf(db, workspaceId, userId, keyId, now))) throw notFound('api key')
+  await db.transaction(async (tx) => {
+    const before = await findApiKeyOf(tx, workspaceId, userId, keyId, true)
+    if (!before) throw notFound('api key')
+    if (before.revokedAt) return
+    const after = await updateApiKeyRow(tx, before.id, { revokedAt: now })
+    await recordKeyChange(tx, 'api_key_revoked', before, after, meta)
+  })
 }

@@ -25,6 +25,7 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
     app.get(
       '/workspace',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['workspace'],
           summary: 'The workspace this request acts in, your role and its members (owners first)',
@@ -95,6 +96,7 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
     app.patch(
       '/workspace/members/:userId',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['workspace'],
           summary: "Change a member's role (owner role: owners only; the last owner stays owner)",
@@ -117,6 +119,7 @@ export function workspaceRoutes(deps: { db: Db }): FastifyPluginAsync {
     app.delete(
       '/workspace/members/:userId',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['workspace'],
           summary: 'Remove a member (owners and admins; anyone may remove themselves); never the last owner',

@@ -12,3 +12,5 @@ export { userEmailsByIds } from './accounts.repository.ts'
 export { bootstrapAdmin, SESSION_COOKIE } from './accounts.service.ts'
 // users / workspace_members: billing matches a payer's email to their orders (read-only).
 export { users, workspaceMembers, workspaceRef, workspaces } from './accounts.tables.ts'
+// security_events: the audit module lists and prunes them (read and retention only).
+export { securityEvents } from './accounts.tables.ts'

@@ -242,6 +242,7 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/reports/overview',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['reports'],
           summary:
@@ -276,6 +277,7 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/reports/series',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['reports'],
           summary: 'Figures per local day or hour (zero-filled) of the workspace in a date range',
@@ -308,6 +310,7 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/reports/breakdown',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['reports'],
           summary:
@@ -370,6 +373,7 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/reports/trafficback',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['reports'],
           summary: 'Trafficback requests by reason and target (top 1000)',
@@ -396,6 +400,7 @@ export function analyticsRoutes(deps: AnalyticsRoutesDeps): FastifyPluginAsync {
     app.get(
       '/ingestion/status',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['ingestion'],
           summary:

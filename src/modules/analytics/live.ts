@@ -427,6 +427,7 @@ export function liveRoutes(
       app.get(
         '/live/recent',
         {
+          config: { scope: 'read' },
           schema: {
             tags: ['reports'],
             summary:
@@ -449,6 +450,7 @@ export function liveRoutes(
     app.get(
       '/live',
       {
+        config: { scope: 'read' },
         // A stream has no HEAD form: Fastify's automatic HEAD route would hijack and never answer.
         exposeHeadRoute: false,
         schema: {
@@ -470,6 +472,7 @@ export function liveRoutes(
     app.get(
       '/admin/live-stream',
       {
+        config: { scope: 'admin' },
         exposeHeadRoute: false,
         schema: {
           tags: ['reports'],

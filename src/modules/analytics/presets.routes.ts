@@ -90,6 +90,7 @@ export function reportPresetRoutes(deps: { db: Db; clock?: Clock }): FastifyPlug
     app.get(
       '/report-presets',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['reports'],
           summary: "The signed-in user's report column presets in this workspace",
@@ -109,6 +110,7 @@ export function reportPresetRoutes(deps: { db: Db; clock?: Clock }): FastifyPlug
     app.post(
       '/report-presets',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['reports'],
           summary: 'Save a report column preset (409 when the name is taken)',
@@ -140,6 +142,7 @@ export function reportPresetRoutes(deps: { db: Db; clock?: Clock }): FastifyPlug
     app.put(
       '/report-presets/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['reports'],
           summary: 'Rename or redefine a preset',
@@ -171,6 +174,7 @@ export function reportPresetRoutes(deps: { db: Db; clock?: Clock }): FastifyPlug
     app.delete(
       '/report-presets/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['reports'],
           summary: 'Delete a preset',

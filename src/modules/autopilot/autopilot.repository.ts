@@ -4,6 +4,7 @@
  * the scheduler's queries (by account id) run for the system, not for a caller.
  */
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { recordChange } from '../../platform/changelog/index.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { campaigns } from '../routing/index.ts'
 import { autopilotAccounts, autopilotActions, autopilotCampaigns } from './autopilot.tables.ts'
@@ -14,6 +15,89 @@ export type AccountRecord = typeof autopilotAccounts.$inferSelect
 export type AutopilotCampaignRecord = typeof autopilotCampaigns.$inferSelect
 export type AuditRecord = typeof autopilotActions.$inferSelect
 export type AuditInsert = Omit<typeof autopilotActions.$inferInsert, 'id'>
+
+// -- change log ---------------------------------------------------------------------------
+// Accounts log as `autopilot_account` (the sealed API key and its hint match the secret
+// pattern: redacted); campaigns as `autopilot_campaign`, named after the router campaign,
+// without the machine state (`state`, `last_observation`, `last_tick_at`), which every tick
+// rewrites and which is not configuration.
+
+type Row = Record<string, unknown>
+
+function accountConfig(r: AccountRecord | undefined): Row | null {
+  if (!r) return null
+  const { workspaceId: _w, ...rest } = r
+  return rest
+}
+
+function campaignConfig(r: AutopilotCampaignRecord | undefined): Row | null {
+  if (!r) return null
+  const { workspaceId: _w, state: _s, lastObservation: _o, lastTickAt: _t, ...rest } = r
+  return rest
+}
+
+async function recordAccount(
+  tx: Db,
+  workspaceId: string,
+  action: 'create' | 'update' | 'delete',
+  before: AccountRecord | undefined,
+  after: AccountRecord | undefined,
+): Promise<void> {
+  await recordChange(tx, {
+    workspaceId,
+    objectType: 'autopilot_account',
+    objectId: (after ?? before)!.id,
+    action,
+    before: accountConfig(before),
+    after: accountConfig(after),
+    secretFields: ['apiKeyCiphertext', 'apiKeyHint'],
+  })
+}
+
+async function recordCampaign(
+  tx: Db,
+  workspaceId: string,
+  action: 'create' | 'update' | 'delete',
+  before: AutopilotCampaignRecord | undefined,
+  after: AutopilotCampaignRecord | undefined,
+): Promise<void> {
+  const row = (after ?? before)!
+  const [c] = await tx
+    .select({ name: campaigns.name })
+    .from(campaigns)
+    .where(eq(campaigns.id, row.campaignId))
+  await recordChange(tx, {
+    workspaceId,
+    objectType: 'autopilot_campaign',
+    objectId: row.id,
+    objectName: c?.name ?? `TrafficStars ${row.tsCampaignId}`,
+    action,
+    before: campaignConfig(before),
+    after: campaignConfig(after),
+  })
+}
+
+async function lockAccount(tx: Db, workspaceId: string, id: string): Promise<AccountRecord | undefined> {
+  const [row] = await tx
+    .select()
+    .from(autopilotAccounts)
+    .where(and(eq(autopilotAccounts.id, id), eq(autopilotAccounts.workspaceId, workspaceId)))
+    .for('update')
+  return row
+}
+
+async function lockCampaign(
+  tx: Db,
+  workspaceId: string,
+  id: string,
+): Promise<AutopilotCampaignRecord | undefined> {
+  const [row] = await tx
+    .select()
+    .from(autopilotCampaigns)
+    .where(and(eq(autopilotCampaigns.id, id), eq(autopilotCampaigns.workspaceId, workspaceId)))
+    .for('update')
+  return row
+}
 
 // -- accounts -----------------------------------------------------------------------------
 
@@ -55,8 +139,11 @@ export async function insertAccount(
   db: Db,
   v: { workspaceId: string; name: string; baseUrl: string; apiKeyCiphertext: string; apiKeyHint: string },
 ): Promise<AccountRecord> {
-  const [row] = await db.insert(autopilotAccounts).values(v).returning()
-  return row!
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(autopilotAccounts).values(v).returning()
+    await recordAccount(tx as unknown as Db, v.workspaceId, 'create', undefined, row)
+    return row!
+  })
 }
 
 export async function updateAccount(
@@ -65,21 +152,31 @@ export async function updateAccount(
   id: string,
   v: Partial<Pick<AccountRecord, 'name' | 'baseUrl' | 'apiKeyCiphertext' | 'apiKeyHint'>>,
 ): Promise<AccountRecord> {
-  const [row] = await db
-    .update(autopilotAccounts)
-    .set({ ...v, updatedAt: sql`now()` })
-    .where(and(eq(autopilotAccounts.id, id), eq(autopilotAccounts.workspaceId, workspaceId)))
-    .returning()
-  if (!row) throw notFound('autopilot account')
-  return row
+  return db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const before = await lockAccount(tx, workspaceId, id)
+    if (!before) throw notFound('autopilot account')
+    const [row] = await tx
+      .update(autopilotAccounts)
+      .set({ ...v, updatedAt: sql`now()` })
+      .where(and(eq(autopilotAccounts.id, id), eq(autopilotAccounts.workspaceId, workspaceId)))
+      .returning()
+    if (!row) throw notFound('autopilot account')
+    await recordAccount(tx, workspaceId, 'update', before, row)
+    return row
+  })
 }
 
 export async function deleteAccount(db: Db, workspaceId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(autopilotAccounts)
-    .where(and(eq(autopilotAccounts.id, id), eq(autopilotAccounts.workspaceId, workspaceId)))
-    .returning({ id: autopilotAccounts.id })
-  if (rows.length === 0) throw notFound('autopilot account')
+  await db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const rows = await tx
+      .delete(autopilotAccounts)
+      .where(and(eq(autopilotAccounts.id, id), eq(autopilotAccounts.workspaceId, workspaceId)))
+      .returning()
+    if (rows.length === 0) throw notFound('autopilot account')
+    await recordAccount(tx, workspaceId, 'delete', rows[0], undefined)
+  })
 }
 
 // -- campaigns ----------------------------------------------------------------------------
@@ -130,16 +227,20 @@ export async function insertAutopilotCampaign(
     state: AutopilotState
   },
 ): Promise<AutopilotCampaignRecord> {
-  const [c] = await db
-    .select({ id: campaigns.id })
-    .from(campaigns)
-    .where(and(eq(campaigns.id, v.campaignId), eq(campaigns.workspaceId, v.workspaceId)))
-  if (!c) throw notFound('campaign')
-  await getAccount(db, v.workspaceId, v.accountId)
-  const rows = await db.insert(autopilotCampaigns).values(v).onConflictDoNothing().returning()
-  if (rows.length === 0)
-    throw conflict('this campaign already has an autopilot', [{ path: 'campaign_id', message: 'taken' }])
-  return rows[0]!
+  return db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const [c] = await tx
+      .select({ id: campaigns.id })
+      .from(campaigns)
+      .where(and(eq(campaigns.id, v.campaignId), eq(campaigns.workspaceId, v.workspaceId)))
+    if (!c) throw notFound('campaign')
+    await getAccount(tx, v.workspaceId, v.accountId)
+    const rows = await tx.insert(autopilotCampaigns).values(v).onConflictDoNothing().returning()
+    if (rows.length === 0)
+      throw conflict('this campaign already has an autopilot', [{ path: 'campaign_id', message: 'taken' }])
+    await recordCampaign(tx, v.workspaceId, 'create', undefined, rows[0])
+    return rows[0]!
+  })
 }
 
 export async function updateAutopilotCampaign(
@@ -148,22 +249,32 @@ export async function updateAutopilotCampaign(
   id: string,
   v: Partial<Pick<AutopilotCampaignRecord, 'accountId' | 'tsCampaignId' | 'enabled' | 'settings' | 'state'>>,
 ): Promise<AutopilotCampaignRecord> {
-  if (v.accountId) await getAccount(db, workspaceId, v.accountId)
-  const [row] = await db
-    .update(autopilotCampaigns)
-    .set({ ...v, updatedAt: sql`now()` })
-    .where(and(eq(autopilotCampaigns.id, id), eq(autopilotCampaigns.workspaceId, workspaceId)))
-    .returning()
-  if (!row) throw notFound('autopilot campaign')
-  return row
+  return db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    if (v.accountId) await getAccount(tx, workspaceId, v.accountId)
+    const before = await lockCampaign(tx, workspaceId, id)
+    if (!before) throw notFound('autopilot campaign')
+    const [row] = await tx
+      .update(autopilotCampaigns)
+      .set({ ...v, updatedAt: sql`now()` })
+      .where(and(eq(autopilotCampaigns.id, id), eq(autopilotCampaigns.workspaceId, workspaceId)))
+      .returning()
+    if (!row) throw notFound('autopilot campaign')
+    await recordCampaign(tx, workspaceId, 'update', before, row)
+    return row
+  })
 }
 
 export async function deleteAutopilotCampaign(db: Db, workspaceId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(autopilotCampaigns)
-    .where(and(eq(autopilotCampaigns.id, id), eq(autopilotCampaigns.workspaceId, workspaceId)))
-    .returning({ id: autopilotCampaigns.id })
-  if (rows.length === 0) throw notFound('autopilot campaign')
+  await db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const rows = await tx
+      .delete(autopilotCampaigns)
+      .where(and(eq(autopilotCampaigns.id, id), eq(autopilotCampaigns.workspaceId, workspaceId)))
+      .returning()
+    if (rows.length === 0) throw notFound('autopilot campaign')
+    await recordCampaign(tx, workspaceId, 'delete', rows[0], undefined)
+  })
 }
 
 /**

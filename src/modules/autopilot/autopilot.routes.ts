@@ -167,6 +167,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.get(
       '/autopilot/accounts',
       {
+        config: { scope: 'read' },
         schema: {
           tags: tag,
           summary: 'TrafficStars accounts',
@@ -178,6 +179,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.post(
       '/autopilot/accounts',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Add a TrafficStars account (the API key is stored encrypted, never returned)',
@@ -200,6 +202,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.patch(
       '/autopilot/accounts/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Rename, move or re-key an account',
@@ -223,6 +226,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.delete(
       '/autopilot/accounts/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Delete an account and its autopilot campaigns',
@@ -240,6 +244,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.get(
       '/autopilot/campaigns',
       {
+        config: { scope: 'read' },
         schema: {
           tags: tag,
           summary: 'Autopilot campaigns with state (the panel)',
@@ -251,6 +256,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.post(
       '/autopilot/campaigns',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Put a router campaign under autopilot',
@@ -277,6 +283,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.get(
       '/autopilot/campaigns/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags: tag,
           summary: 'One autopilot campaign',
@@ -289,6 +296,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.patch(
       '/autopilot/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Change settings, account or TrafficStars campaign',
@@ -317,6 +325,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.delete(
       '/autopilot/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Remove the autopilot from a campaign',
@@ -333,6 +342,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
       app.post(
         `/autopilot/campaigns/:id/${on ? 'enable' : 'disable'}`,
         {
+          config: { scope: 'write' },
           schema: {
             tags: tag,
             summary: on
@@ -353,6 +363,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.get(
       '/autopilot/campaigns/:id/plan',
       {
+        config: { scope: 'read' },
         schema: {
           tags: tag,
           summary: 'Dry run: what the autopilot would do now and why (nothing is sent or saved)',
@@ -379,6 +390,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.get(
       '/autopilot/campaigns/:id/actions',
       {
+        config: { scope: 'read' },
         schema: {
           tags: tag,
           summary: 'The audit log, newest first',
@@ -413,6 +425,7 @@ export function autopilotRoutes(deps: AutopilotRoutesDeps): FastifyPluginAsyncZo
     app.post(
       '/autopilot/replay',
       {
+        config: { scope: 'write' },
         schema: {
           tags: tag,
           summary: 'Replay a recorded or simulated day through the decisions',

@@ -203,6 +203,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/affiliate',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates'],
           summary: 'Your affiliate code, link, terms, referral counts and earnings (created on first call)',
@@ -238,6 +239,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/affiliate/referrals',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates'],
           summary: 'Users who signed up through your link, newest first (emails masked)',
@@ -270,6 +272,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/affiliate/commissions',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates'],
           summary: 'Your commissions, newest first',
@@ -303,6 +306,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/affiliate/payouts',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates'],
           summary: 'Your payout requests, newest first',
@@ -320,6 +324,7 @@ export function affiliateRoutes(deps: AffiliateRoutesDeps): FastifyPluginAsync {
     app.post(
       '/billing/affiliate/payouts',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates'],
           summary: 'Request a payout of available earnings (default: all of them)',
@@ -367,6 +372,7 @@ function adminAffiliateRoutes(deps: { db: Db; ledger: LedgerRepository; clock: C
     app.get(
       '/billing/admin/payouts',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates', 'admin'],
           summary:
@@ -424,6 +430,7 @@ function adminAffiliateRoutes(deps: { db: Db; ledger: LedgerRepository; clock: C
     app.post(
       '/billing/admin/payouts/:id/paid',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates', 'admin'],
           summary: 'Mark a requested payout paid, with the transfer reference (admin only; audited)',
@@ -449,6 +456,7 @@ function adminAffiliateRoutes(deps: { db: Db; ledger: LedgerRepository; clock: C
     app.post(
       '/billing/admin/payouts/:id/reject',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates', 'admin'],
           summary: 'Reject a requested payout; its money is available again (admin only; audited)',
@@ -474,6 +482,7 @@ function adminAffiliateRoutes(deps: { db: Db; ledger: LedgerRepository; clock: C
     app.get(
       '/billing/admin/referrals',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['affiliates', 'admin'],
           summary: 'Referrals, newest first; `flagged=true`: those flagged for review (admin only)',

@@ -62,6 +62,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/quote',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['billing'],
           summary: 'Price quote: visits an amount buys on the configured curve',
@@ -73,13 +74,17 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/billing/balance',
-      { schema: { tags: ['billing'], summary: "The workspace's visits and the caller's affiliate money" } },
+      {
+        config: { scope: 'admin' },
+        schema: { tags: ['billing'], summary: "The workspace's visits and the caller's affiliate money" },
+      },
       async (req) => service.balance(req.auth.workspaceId, req.auth.userId),
     )
 
     app.post(
       '/billing/orders',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['billing'],
           summary: 'Place an order: locks the quote and answers the payment reference and links',
@@ -99,6 +104,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/orders',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['billing'],
           summary: "The workspace's orders, newest first",
@@ -110,13 +116,17 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/billing/orders/:id',
-      { schema: { tags: ['billing'], summary: 'One order', params: z.object({ id: z.uuid() }) } },
+      {
+        config: { scope: 'admin' },
+        schema: { tags: ['billing'], summary: 'One order', params: z.object({ id: z.uuid() }) },
+      },
       async (req) => service.getOrder(req.auth.workspaceId, req.params.id),
     )
 
     app.post(
       '/billing/orders/:id/cancel',
       {
+        config: { scope: 'admin' },
         schema: { tags: ['billing'], summary: 'Cancel a pending order', params: z.object({ id: z.uuid() }) },
       },
       async (req) => service.cancelOrder(req.auth.workspaceId, req.params.id, req.auth.userId),
@@ -125,6 +135,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
     app.get(
       '/billing/transactions',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['billing'],
           summary:
@@ -195,6 +206,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
       admin.get(
         '/billing/admin/payments',
         {
+          config: { scope: 'admin' },
           schema: {
             tags: ['billing', 'admin'],
             summary: 'Payment webhook events (status=unmatched: the queue to assign) — admin only',
@@ -213,6 +225,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
       admin.post(
         '/billing/admin/payments/:id/assign',
         {
+          config: { scope: 'admin' },
           schema: {
             tags: ['billing', 'admin'],
             summary:
@@ -239,6 +252,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
       admin.post(
         '/billing/admin/adjustments',
         {
+          config: { scope: 'admin' },
           schema: {
             tags: ['billing', 'admin'],
             summary: "Add or remove a workspace's visit credits, with a reason — admin only",
@@ -267,6 +281,7 @@ export function billingRoutes(deps: BillingRoutesDeps): FastifyPluginAsync {
       admin.get(
         '/billing/admin/audit',
         {
+          config: { scope: 'admin' },
           schema: {
             tags: ['billing', 'admin'],
             summary: 'Billing audit log, newest first — admin only',

@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm'
 import type { Clock } from '../../platform/clock.ts'
+import { recordChange } from '../../platform/changelog/index.ts'
 import { type Db, rowsOf } from '../../platform/db/client.ts'
 import { badRequest, conflict, notFound } from '../../platform/errors.ts'
 import type { Logger } from '../../platform/logger.ts'
@@ -1014,6 +1015,16 @@ export function createBillingService(deps: BillingServiceDeps) {
           },
           now,
         )
+        // The adjusted workspace's change log shows the grant (the platform admin's act).
+        await recordChange(t as unknown as Db, {
+          workspaceId: a.workspaceId,
+          objectType: 'billing_adjustment',
+          objectId: String(r.postingId),
+          objectName: `${a.visits > 0 ? '+' : ''}${a.visits} visits`,
+          action: 'create',
+          before: null,
+          after: { visits: a.visits, reason: a.reason },
+        })
         return {
           id: r.postingId,
           type: 'adjustment' as const,

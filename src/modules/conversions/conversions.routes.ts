@@ -158,6 +158,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
     app.get(
       '/postback-logs',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['conversions'],
           summary: 'Inbound postback log, newest first',
@@ -181,6 +182,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
     app.get(
       '/conversions',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['conversions'],
           summary: 'Conversions, newest first',
@@ -201,6 +203,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
     app.get(
       '/conversions/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['conversions'],
           summary: 'One conversion with its events',
@@ -217,6 +220,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
     app.get(
       '/networks/:id/postback-settings',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['conversions'],
           summary: "A network's postback settings and its postback URL",
@@ -231,6 +235,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
     app.get(
       '/networks/:id/postback-secret',
       {
+        config: { scope: 'admin' },
         schema: {
           tags: ['conversions'],
           summary: "A network's postback secret and the postback URL carrying it (owners and admins)",
@@ -258,6 +263,7 @@ export function conversionsApiRoutes(deps: ConversionsApiDeps): FastifyPluginAsy
     app.put(
       '/networks/:id/postback-settings',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['conversions'],
           summary: 'Update postback settings (absent = unchanged; params and status_map replace as a whole)',

@@ -10,6 +10,7 @@ import { users, workspaceMembers } from '../accounts/index.ts'
 import type { MailboxRow } from './outreach.deps.ts'
 import type { ReplyRow } from './outreach.replies.ts'
 import type { CampaignRow, RunRow } from './outreach.runs.ts'
+import { recordMailboxChange } from './outreach.changelog.ts'
 import { localDay, windowOf } from './outreach.schedule.core.ts'
 import {
   type CampaignOut,
@@ -313,7 +314,33 @@ export async function deleteMailbox(db: Db, workspaceId: string, id: string): Pr
     .where(eq(outreachCampaigns.mailboxId, id))
     .limit(1)
   if (used) throw conflict(`mailbox is used by campaign "${used.name}"`, [{ path: 'id', message: 'in use' }])
-  await db.delete(outreachMailboxes).where(eq(outreachMailboxes.id, id))
+  await db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const [gone] = await tx.delete(outreachMailboxes).where(eq(outreachMailboxes.id, id)).returning()
+    if (gone) await recordMailboxChange(tx, 'delete', gone, undefined)
+  })
+}
+
+/** A mailbox of the workspace locked for update (the change log's "before"). @throws AppError 404. */
+export async function lockMailbox(tx: Db, workspaceId: string, id: string): Promise<MailboxRow> {
+  const [m] = await tx
+    .select()
+    .from(outreachMailboxes)
+    .where(and(eq(outreachMailboxes.workspaceId, workspaceId), eq(outreachMailboxes.id, id)))
+    .for('update')
+  if (!m) throw notFound('mailbox')
+  return m
+}
+
+/** An outreach campaign of the workspace locked for update. @throws AppError 404. */
+export async function lockCampaign(tx: Db, workspaceId: string, id: string) {
+  const [c] = await tx
+    .select()
+    .from(outreachCampaigns)
+    .where(and(eq(outreachCampaigns.workspaceId, workspaceId), eq(outreachCampaigns.id, id)))
+    .for('update')
+  if (!c) throw notFound('campaign')
+  return c
 }
 
 /** The suppression list, newest first, optionally filtered by a substring of the address. */

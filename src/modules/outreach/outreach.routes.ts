@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { eq } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Clock } from '../../platform/clock.ts'
+import { recordChange } from '../../platform/changelog/index.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { badRequest, conflict } from '../../platform/errors.ts'
 import { errorBody } from '../../platform/http/schemas.ts'
@@ -21,6 +22,8 @@ import {
   deleteMailbox,
   getCampaign,
   getMailbox,
+  lockCampaign,
+  lockMailbox,
   getReply,
   listCampaigns,
   listEmails,
@@ -32,6 +35,7 @@ import {
   runJson,
   todayProgress,
 } from './outreach.repository.ts'
+import { recordMailboxChange, recordOutreachCampaignChange } from './outreach.changelog.ts'
 import { overrideKind } from './outreach.replies.ts'
 import { localDay, nextDay } from './outreach.schedule.core.ts'
 import {
@@ -128,6 +132,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/settings',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Outreach plan and credit time zone',
@@ -146,6 +151,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.put(
       '/outreach/settings',
       {
+        config: { scope: 'admin' },
         schema: {
           tags,
           summary: 'Choose the plan (from the next credit day) and the credit time zone',
@@ -162,13 +168,25 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
             { path: 'plan', message: 'not one of the configured plans' },
           ])
         const timezone = req.body.timezone ?? cur.timezone
-        await db
-          .insert(outreachSettings)
-          .values({ workspaceId: ws, plan, timezone })
-          .onConflictDoUpdate({
-            target: outreachSettings.workspaceId,
-            set: { plan, timezone, updatedAt: clock.now() },
+        await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          await tx
+            .insert(outreachSettings)
+            .values({ workspaceId: ws, plan, timezone })
+            .onConflictDoUpdate({
+              target: outreachSettings.workspaceId,
+              set: { plan, timezone, updatedAt: clock.now() },
+            })
+          await recordChange(tx, {
+            workspaceId: ws,
+            objectType: 'outreach_settings',
+            objectId: ws,
+            objectName: 'outreach plan',
+            action: 'update',
+            before: { plan: cur.plan.name, timezone: cur.timezone },
+            after: { plan, timezone },
           })
+        })
         return {
           plan,
           timezone,
@@ -178,12 +196,16 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     )
     app.get(
       '/outreach/credits',
-      { schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } } },
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: "Today's outreach credits", response: { 200: creditsOut, ...err } },
+      },
       async (req) => creditUsage(deps.credits, req.auth.workspaceId, clock.now()),
     )
     app.get(
       '/outreach/credits/history',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Credit usage of the last days (newest first)',
@@ -221,7 +243,10 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     // Mailboxes.
     app.get(
       '/outreach/mailboxes',
-      { schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } } },
+      {
+        config: { scope: 'read' },
+        schema: { tags, summary: 'Sending mailboxes', response: { 200: mailboxListOut, ...err } },
+      },
       async (req) => {
         const rows = await db
           .select()
@@ -233,6 +258,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/mailboxes',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Connect a mailbox (SMTP out, optional IMAP in)',
@@ -244,29 +270,34 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         const b = req.body
         await checkHosts(deps.allowPrivate, b.smtp_host, b.imap_host)
         const now = clock.now()
-        const [m] = await db
-          .insert(outreachMailboxes)
-          .values({
-            workspaceId: req.auth.workspaceId,
-            name: b.name,
-            fromEmail: b.from_email.toLowerCase(),
-            fromName: b.from_name ?? '',
-            smtpHost: b.smtp_host,
-            smtpPort: b.smtp_port,
-            smtpSecure: b.smtp_secure ?? false,
-            smtpUser: b.smtp_user ?? '',
-            smtpPasswordSealed: sealed(b.smtp_password) ?? null,
-            imapHost: b.imap_host ?? null,
-            imapPort: b.imap_port ?? null,
-            imapSecure: b.imap_secure ?? true,
-            imapUser: b.imap_user ?? null,
-            imapPasswordSealed: sealed(b.imap_password) ?? null,
-            dailyCap: b.daily_cap ?? 200,
-            minGapSeconds: b.min_gap_seconds ?? 60,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning()
+        const [m] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const [row] = await tx
+            .insert(outreachMailboxes)
+            .values({
+              workspaceId: req.auth.workspaceId,
+              name: b.name,
+              fromEmail: b.from_email.toLowerCase(),
+              fromName: b.from_name ?? '',
+              smtpHost: b.smtp_host,
+              smtpPort: b.smtp_port,
+              smtpSecure: b.smtp_secure ?? false,
+              smtpUser: b.smtp_user ?? '',
+              smtpPasswordSealed: sealed(b.smtp_password) ?? null,
+              imapHost: b.imap_host ?? null,
+              imapPort: b.imap_port ?? null,
+              imapSecure: b.imap_secure ?? true,
+              imapUser: b.imap_user ?? null,
+              imapPasswordSealed: sealed(b.imap_password) ?? null,
+              dailyCap: b.daily_cap ?? 200,
+              minGapSeconds: b.min_gap_seconds ?? 60,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning()
+          await recordMailboxChange(tx, 'create', undefined, row)
+          return [row]
+        })
         await deps.service.refreshMailboxes()
         reply.code(201)
         return mailboxJson(m!)
@@ -275,6 +306,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.patch(
       '/outreach/mailboxes/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Edit a mailbox (an omitted password is unchanged; "" clears it)',
@@ -288,28 +320,34 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         await getMailbox(db, ws, req.params.id)
         const b = req.body
         await checkHosts(deps.allowPrivate, b.smtp_host, b.imap_host)
-        const [m] = await db
-          .update(outreachMailboxes)
-          .set({
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.from_email !== undefined && { fromEmail: b.from_email.toLowerCase() }),
-            ...(b.from_name !== undefined && { fromName: b.from_name }),
-            ...(b.smtp_host !== undefined && { smtpHost: b.smtp_host }),
-            ...(b.smtp_port !== undefined && { smtpPort: b.smtp_port }),
-            ...(b.smtp_secure !== undefined && { smtpSecure: b.smtp_secure }),
-            ...(b.smtp_user !== undefined && { smtpUser: b.smtp_user }),
-            ...(b.smtp_password !== undefined && { smtpPasswordSealed: sealed(b.smtp_password) }),
-            ...(b.imap_host !== undefined && { imapHost: b.imap_host }),
-            ...(b.imap_port !== undefined && { imapPort: b.imap_port }),
-            ...(b.imap_secure !== undefined && { imapSecure: b.imap_secure }),
-            ...(b.imap_user !== undefined && { imapUser: b.imap_user }),
-            ...(b.imap_password !== undefined && { imapPasswordSealed: sealed(b.imap_password) }),
-            ...(b.daily_cap !== undefined && { dailyCap: b.daily_cap }),
-            ...(b.min_gap_seconds !== undefined && { minGapSeconds: b.min_gap_seconds }),
-            updatedAt: clock.now(),
-          })
-          .where(eq(outreachMailboxes.id, req.params.id))
-          .returning()
+        const [m] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const before = await lockMailbox(tx, ws, req.params.id)
+          const [row] = await tx
+            .update(outreachMailboxes)
+            .set({
+              ...(b.name !== undefined && { name: b.name }),
+              ...(b.from_email !== undefined && { fromEmail: b.from_email.toLowerCase() }),
+              ...(b.from_name !== undefined && { fromName: b.from_name }),
+              ...(b.smtp_host !== undefined && { smtpHost: b.smtp_host }),
+              ...(b.smtp_port !== undefined && { smtpPort: b.smtp_port }),
+              ...(b.smtp_secure !== undefined && { smtpSecure: b.smtp_secure }),
+              ...(b.smtp_user !== undefined && { smtpUser: b.smtp_user }),
+              ...(b.smtp_password !== undefined && { smtpPasswordSealed: sealed(b.smtp_password) }),
+              ...(b.imap_host !== undefined && { imapHost: b.imap_host }),
+              ...(b.imap_port !== undefined && { imapPort: b.imap_port }),
+              ...(b.imap_secure !== undefined && { imapSecure: b.imap_secure }),
+              ...(b.imap_user !== undefined && { imapUser: b.imap_user }),
+              ...(b.imap_password !== undefined && { imapPasswordSealed: sealed(b.imap_password) }),
+              ...(b.daily_cap !== undefined && { dailyCap: b.daily_cap }),
+              ...(b.min_gap_seconds !== undefined && { minGapSeconds: b.min_gap_seconds }),
+              updatedAt: clock.now(),
+            })
+            .where(eq(outreachMailboxes.id, req.params.id))
+            .returning()
+          await recordMailboxChange(tx, 'update', before, row)
+          return [row]
+        })
         deps.service.deps.sender.forget(m!.id)
         await deps.service.refreshMailboxes()
         return mailboxJson(m!)
@@ -318,6 +356,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/mailboxes/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a mailbox (409 while a campaign uses it)',
@@ -335,6 +374,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/mailboxes/:id/test',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: "Test the mailbox's SMTP (and IMAP) login now",
@@ -382,6 +422,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Outreach campaigns, newest first',
@@ -397,6 +438,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/campaigns',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Create a campaign; its first run starts at once',
@@ -416,27 +458,32 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
         await getMailbox(db, ws, b.mailbox_id)
         const now = clock.now()
         const recurring = b.recurring ?? true
-        const [c] = await db
-          .insert(outreachCampaigns)
-          .values({
-            workspaceId: ws,
-            name: b.name,
-            criteria: b.criteria as Record<string, unknown>,
-            recurring,
-            maxRuns: recurring ? (b.max_runs ?? 30) : 1,
-            mailboxId: b.mailbox_id,
-            timezone: b.timezone ?? 'UTC',
-            windowStartMin: hhmmToMinutes(b.window_start ?? '09:00'),
-            windowEndMin: hhmmToMinutes(b.window_end ?? '17:00'),
-            dailyQuota: b.daily_quota ?? 50,
-            subject: b.subject,
-            body: b.body,
-            footerAddress: b.footer_address,
-            stopOnAutoReply: b.stop_on_auto_reply ?? false,
-            createdAt: now,
-            updatedAt: now,
-          })
-          .returning()
+        const [c] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const [row] = await tx
+            .insert(outreachCampaigns)
+            .values({
+              workspaceId: ws,
+              name: b.name,
+              criteria: b.criteria as Record<string, unknown>,
+              recurring,
+              maxRuns: recurring ? (b.max_runs ?? 30) : 1,
+              mailboxId: b.mailbox_id,
+              timezone: b.timezone ?? 'UTC',
+              windowStartMin: hhmmToMinutes(b.window_start ?? '09:00'),
+              windowEndMin: hhmmToMinutes(b.window_end ?? '17:00'),
+              dailyQuota: b.daily_quota ?? 50,
+              subject: b.subject,
+              body: b.body,
+              footerAddress: b.footer_address,
+              stopOnAutoReply: b.stop_on_auto_reply ?? false,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning()
+          await recordOutreachCampaignChange(tx, 'create', undefined, row)
+          return [row]
+        })
         // Day 1 runs at once (discovery and enrichment in the background).
         void deps.service
           .startNow(c!.id)
@@ -448,6 +495,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "One campaign with today's progress",
@@ -460,6 +508,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.patch(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Edit a campaign (is_active pauses or resumes it)',
@@ -494,34 +543,41 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
             `the campaign has run ${cur.runCount} of ${maxRuns} runs; raise max_runs to resume it`,
             [{ path: 'max_runs', message: `must be more than ${cur.runCount} to resume` }],
           )
-        const [c] = await db
-          .update(outreachCampaigns)
-          .set({
-            ...(b.name !== undefined && { name: b.name }),
-            ...(b.criteria !== undefined && { criteria: b.criteria as Record<string, unknown> }),
-            recurring,
-            maxRuns,
-            ...(b.is_active === true && { completedAt: null }),
-            ...(b.is_active !== undefined && { isActive: b.is_active }),
-            ...(b.mailbox_id !== undefined && { mailboxId: b.mailbox_id }),
-            ...(b.timezone !== undefined && { timezone: b.timezone }),
-            windowStartMin: start,
-            windowEndMin: end,
-            ...(b.daily_quota !== undefined && { dailyQuota: b.daily_quota }),
-            ...(b.subject !== undefined && { subject: b.subject }),
-            ...(b.body !== undefined && { body: b.body }),
-            ...(b.footer_address !== undefined && { footerAddress: b.footer_address }),
-            ...(b.stop_on_auto_reply !== undefined && { stopOnAutoReply: b.stop_on_auto_reply }),
-            updatedAt: clock.now(),
-          })
-          .where(eq(outreachCampaigns.id, cur.id))
-          .returning()
+        const [c] = await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const before = await lockCampaign(tx, ws, cur.id)
+          const [row] = await tx
+            .update(outreachCampaigns)
+            .set({
+              ...(b.name !== undefined && { name: b.name }),
+              ...(b.criteria !== undefined && { criteria: b.criteria as Record<string, unknown> }),
+              recurring,
+              maxRuns,
+              ...(b.is_active === true && { completedAt: null }),
+              ...(b.is_active !== undefined && { isActive: b.is_active }),
+              ...(b.mailbox_id !== undefined && { mailboxId: b.mailbox_id }),
+              ...(b.timezone !== undefined && { timezone: b.timezone }),
+              windowStartMin: start,
+              windowEndMin: end,
+              ...(b.daily_quota !== undefined && { dailyQuota: b.daily_quota }),
+              ...(b.subject !== undefined && { subject: b.subject }),
+              ...(b.body !== undefined && { body: b.body }),
+              ...(b.footer_address !== undefined && { footerAddress: b.footer_address }),
+              ...(b.stop_on_auto_reply !== undefined && { stopOnAutoReply: b.stop_on_auto_reply }),
+              updatedAt: clock.now(),
+            })
+            .where(eq(outreachCampaigns.id, cur.id))
+            .returning()
+          await recordOutreachCampaignChange(tx, 'update', before, row)
+          return [row]
+        })
         return campaignView(c!)
       },
     )
     app.delete(
       '/outreach/campaigns/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a campaign with its runs and emails',
@@ -531,13 +587,18 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
       },
       async (req, reply) => {
         const c = await getCampaign(db, req.auth.workspaceId, req.params.id)
-        await db.delete(outreachCampaigns).where(eq(outreachCampaigns.id, c.id))
+        await db.transaction(async (t) => {
+          const tx = t as unknown as Db
+          const [gone] = await tx.delete(outreachCampaigns).where(eq(outreachCampaigns.id, c.id)).returning()
+          if (gone) await recordOutreachCampaignChange(tx, 'delete', gone, undefined)
+        })
         reply.code(204)
       },
     )
     app.post(
       '/outreach/preview',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Render a template with a sample creator',
@@ -550,6 +611,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id/runs',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Runs of a campaign, newest first',
@@ -565,6 +627,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/campaigns/:id/emails',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "Emails of a campaign scheduled on a local day (default today, the campaign's time zone)",
@@ -583,6 +646,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/replies',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Replies, auto-replies and bounces, newest first',
@@ -600,6 +664,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/replies/:id/classification',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Override the classification of an incoming message',
@@ -618,6 +683,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.get(
       '/outreach/suppressions',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Addresses never emailed again',
@@ -640,6 +706,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/suppressions',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Suppress one address',
@@ -656,6 +723,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.post(
       '/outreach/suppressions/import',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Import addresses from CSV (first column, or a column named email)',
@@ -672,6 +740,7 @@ export function outreachRoutes(deps: OutreachRoutesDeps): FastifyPluginAsyncZod 
     app.delete(
       '/outreach/suppressions/:email',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Remove an address from the suppression list',

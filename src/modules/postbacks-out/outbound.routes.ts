@@ -84,6 +84,7 @@ export function outboundPostbackRoutes(deps: OutboundRoutesDeps): FastifyPluginA
     app.get(
       '/outbound-postbacks',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['conversions'],
           summary: 'Outbound postbacks to traffic sources, newest first',
@@ -104,6 +105,7 @@ export function outboundPostbackRoutes(deps: OutboundRoutesDeps): FastifyPluginA
     app.get(
       '/outbound-postbacks/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['conversions'],
           summary: 'One outbound postback with its delivery attempts',
@@ -121,6 +123,7 @@ export function outboundPostbackRoutes(deps: OutboundRoutesDeps): FastifyPluginA
     app.post(
       '/outbound-postbacks/:id/retry',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['conversions'],
           summary: 'Manually retry a failed or dead outbound postback (idempotent while pending)',

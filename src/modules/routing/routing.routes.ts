@@ -388,6 +388,7 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
   app.get(
     s.path,
     {
+      config: { scope: 'read' },
       schema: {
         tags: [s.tag],
         summary: `List ${s.tag}`,
@@ -407,7 +408,10 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
   )
   app.post(
     s.path,
-    { schema: { tags: [s.tag], summary: `Create`, body: s.create, response: { 201: s.out, ...err } } },
+    {
+      config: { scope: 'write' },
+      schema: { tags: [s.tag], summary: `Create`, body: s.create, response: { 201: s.out, ...err } },
+    },
     async (req, reply) => {
       await s.check?.(req.auth.workspaceId, req.body as z.output<C>)
       const row = await s.insert(req.auth.workspaceId, req.body as z.output<C>)
@@ -416,12 +420,16 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
   )
   app.get(
     `${s.path}/:id`,
-    { schema: { tags: [s.tag], summary: 'Get one', params: idParams, response: { 200: s.out, ...err } } },
+    {
+      config: { scope: 'read' },
+      schema: { tags: [s.tag], summary: 'Get one', params: idParams, response: { 200: s.out, ...err } },
+    },
     async (req: IdReq) => s.json(await s.get(req.auth.workspaceId, req.params.id)),
   )
   app.patch(
     `${s.path}/:id`,
     {
+      config: { scope: 'write' },
       schema: {
         tags: [s.tag],
         summary: 'Update some fields (absent = unchanged, null = clear)',
@@ -438,6 +446,7 @@ function crud<R, Q extends z.ZodObject, C extends z.ZodType, P extends z.ZodType
   app.delete(
     `${s.path}/:id`,
     {
+      config: { scope: 'write' },
       schema: {
         tags: [s.tag],
         summary: 'Delete',

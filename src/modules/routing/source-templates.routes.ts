@@ -118,6 +118,7 @@ export function registerSourceTemplateRoutes(
   app.get(
     '/source-templates',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['sources'],
         summary: 'Source templates: the catalogue, then the workspace’s saved ones',
@@ -133,6 +134,7 @@ export function registerSourceTemplateRoutes(
   app.post(
     '/sources/:id/save-as-template',
     {
+      config: { scope: 'write' },
       schema: {
         tags: ['sources'],
         summary: 'Save a source as a template of this workspace',
@@ -160,6 +162,7 @@ export function registerSourceTemplateRoutes(
   app.delete(
     '/source-templates/:id',
     {
+      config: { scope: 'write' },
       schema: {
         tags: ['sources'],
         summary: 'Delete a saved template (catalogue entries cannot be deleted)',
@@ -176,6 +179,7 @@ export function registerSourceTemplateRoutes(
   app.get(
     '/campaigns/:id/link',
     {
+      config: { scope: 'read' },
       schema: {
         tags: ['campaigns'],
         summary: "The campaign link with its source's tokens",

@@ -3,6 +3,7 @@
  * row of another workspace is "not found" (the API answers 404).
  */
 import { and, count, desc, eq, inArray } from 'drizzle-orm'
+import { recordChange } from '../../platform/changelog/index.ts'
 import type { Db } from '../../platform/db/client.ts'
 import { notFound } from '../../platform/errors.ts'
 import { visitorHosts, visitorProjects } from './visitors.tables.ts'
@@ -23,6 +24,40 @@ export interface ProjectFields {
   settings: Record<string, unknown>
 }
 
+/** What the change log keeps of a project: its fields and status, not its counters. */
+function projectConfig(r: ProjectRow | undefined): Record<string, unknown> | null {
+  if (!r) return null
+  return {
+    name: r.name,
+    planType: r.planType,
+    dailyLimit: r.dailyLimit,
+    totalTarget: r.totalTarget,
+    expiresAt: r.expiresAt,
+    timezone: r.timezone,
+    settings: r.settings,
+    status: r.status,
+    pauseReason: r.pauseReason,
+  }
+}
+
+/** Logs a project change (`visitor_project`) in the write's transaction. */
+async function recordProject(
+  tx: Db,
+  action: 'create' | 'update' | 'delete',
+  before: ProjectRow | undefined,
+  after: ProjectRow | undefined,
+): Promise<void> {
+  const p = (after ?? before)!
+  await recordChange(tx, {
+    workspaceId: p.workspaceId,
+    objectType: 'visitor_project',
+    objectId: p.id,
+    action,
+    before: projectConfig(before),
+    after: projectConfig(after),
+  })
+}
+
 /** Inserts a project (status `stopped`). */
 export async function insertProject(
   db: Db,
@@ -30,11 +65,15 @@ export async function insertProject(
   f: ProjectFields,
   now: Date,
 ): Promise<ProjectRow> {
-  const [row] = await db
-    .insert(visitorProjects)
-    .values({ workspaceId, ...f, status: 'stopped', createdAt: now, updatedAt: now })
-    .returning()
-  return row!
+  return db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const [row] = await tx
+      .insert(visitorProjects)
+      .values({ workspaceId, ...f, status: 'stopped', createdAt: now, updatedAt: now })
+      .returning()
+    await recordProject(tx, 'create', undefined, row)
+    return row!
+  })
 }
 
 /**
@@ -79,22 +118,33 @@ export async function updateProject(
   patch: Partial<ProjectFields> & { status?: ProjectRow['status']; pauseReason?: string | null },
   now: Date,
 ): Promise<ProjectRow> {
-  const [row] = await db
-    .update(visitorProjects)
-    .set({ ...patch, updatedAt: now })
-    .where(and(eq(visitorProjects.workspaceId, workspaceId), eq(visitorProjects.id, id)))
-    .returning()
-  if (!row) throw notFound('project')
-  return row
+  const where = and(eq(visitorProjects.workspaceId, workspaceId), eq(visitorProjects.id, id))
+  return db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const [before] = await tx.select().from(visitorProjects).where(where).for('update')
+    if (!before) throw notFound('project')
+    const [row] = await tx
+      .update(visitorProjects)
+      .set({ ...patch, updatedAt: now })
+      .where(where)
+      .returning()
+    if (!row) throw notFound('project')
+    await recordProject(tx, 'update', before, row)
+    return row
+  })
 }
 
 /** Deletes a project (its runs and daily counters cascade). @throws AppError 404. */
 export async function deleteProject(db: Db, workspaceId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(visitorProjects)
-    .where(and(eq(visitorProjects.workspaceId, workspaceId), eq(visitorProjects.id, id)))
-    .returning({ id: visitorProjects.id })
-  if (rows.length === 0) throw notFound('project')
+  await db.transaction(async (t) => {
+    const tx = t as unknown as Db
+    const rows = await tx
+      .delete(visitorProjects)
+      .where(and(eq(visitorProjects.workspaceId, workspaceId), eq(visitorProjects.id, id)))
+      .returning()
+    if (rows.length === 0) throw notFound('project')
+    await recordProject(tx, 'delete', rows[0], undefined)
+  })
 }
 
 /** The workspace's rows for `hosts` (hosts never checked have none). */

@@ -237,6 +237,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.get(
       '/visitors/egress',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Countries visits can leave from (an egress proxy each); geoTargets may name only these',
@@ -251,6 +252,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.get(
       '/visitors/config',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary:
@@ -276,6 +278,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.get(
       '/projects',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'Visitor projects of the workspace, newest first',
@@ -293,6 +296,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.post(
       '/projects',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Create a visitor project (stopped; start it once its hosts are verified)',
@@ -324,6 +328,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.get(
       '/projects/:id',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: 'One visitor project',
@@ -337,6 +342,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.patch(
       '/projects/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Change a visitor project (settings replace the whole object)',
@@ -383,6 +389,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.delete(
       '/projects/:id',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Delete a visitor project (refused while active or holding credits)',
@@ -403,6 +410,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.post(
       '/projects/:id/start',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Start a project: its hosts are re-checked now; 409 host_not_verified otherwise',
@@ -447,6 +455,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.post(
       '/projects/:id/stop',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Stop a project (the engine stops its visits)',
@@ -467,6 +476,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.get(
       '/projects/:id/verification',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary: "Ownership verification of the project's hosts: status, token and instructions",
@@ -483,6 +493,7 @@ export function visitorProjectRoutes(deps: VisitorProjectRoutesDeps): FastifyPlu
     app.post(
       '/projects/:id/verification/check',
       {
+        config: { scope: 'write' },
         schema: {
           tags,
           summary: 'Check every host of the project now (token file, then DNS TXT)',

@@ -121,6 +121,7 @@ export function visitorRunRoutes(deps: VisitorRunRoutesDeps): FastifyPluginAsync
     app.get(
       '/projects/:id/stats',
       {
+        config: { scope: 'read' },
         schema: {
           tags,
           summary:
@@ -152,6 +153,7 @@ export function visitorRunRoutes(deps: VisitorRunRoutesDeps): FastifyPluginAsync
       app.get(
         '/projects/:id/report',
         {
+          config: { scope: 'read' },
           schema: {
             tags,
             summary:

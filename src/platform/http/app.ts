@@ -18,6 +18,10 @@
  * yet). `test/accounts.security.test.ts` sweeps every `/api/v1` route and fails on any public
  * route it was not told about.
  *
+ * Scopes: every non-public `/api/v1` route declares `config: { scope: 'read'|'write'|'admin' }`
+ * (the API-key scope it needs; `read` only on GET/HEAD); an `onRoute` hook makes
+ * {@link createApiApp} throw, naming the route, when one does not. The guard enforces it.
+ *
  * The platform mounts no module's routes itself: the composition root (src/api.ts) passes
  * every module plugin in `ApiAppDeps.plugins`.
  */
@@ -40,6 +44,7 @@ import { withChangeActor } from '../changelog/index.ts'
 import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { droppedKeys, type FieldError, unsafeInput } from './input.ts'
+import { routeScopeProblem } from './route-scope.ts'
 import './types.ts'
 
 declare module 'fastify' {
@@ -47,8 +52,9 @@ declare module 'fastify' {
     /** No authentication and no CSRF check for this `/api/v1` route (login, sign-up, password reset). */
     public?: boolean
     /**
-     * The API-key scope this route needs (issue 18): `read` (GET only), `write` (everything
-     * but membership, keys and billing), `admin`. Every non-public `/api/v1` route declares one.
+     * The API-key scope this route needs (issue 18): `read` (GET/HEAD only), `write`
+     * (everything but membership, keys, billing and account security), `admin`. Every
+     * non-public `/api/v1` route declares one: the app refuses to start otherwise.
      */
     scope?: 'read' | 'write' | 'admin'
   }
@@ -161,6 +167,21 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
   }) as unknown as FastifyInstance
 
+  // Every non-public /api/v1 route must say which API-key scope it needs (read routes must be
+  // GET/HEAD): a route that does not stops the app here, at start, naming the route — so a new
+  // route cannot silently be open to every key. Added first, on the root, so it sees every route.
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      const problem = routeScopeProblem({
+        method: String(method),
+        url: r.url,
+        scope: r.config?.scope,
+        public: r.config?.public === true,
+      })
+      if (problem) throw new Error(`API route ${String(method)} ${r.url} ${problem}`)
+    }
+  })
+
   app.setValidatorCompiler(strictValidatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.decorateRequest('auth', null as never)
@@ -187,7 +208,9 @@ export async function createApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
         version: '1',
         description:
           'Session cookie (POST /api/v1/auth/login) or `Authorization: Bearer tfk_…`. Cookie-authenticated ' +
-          'writes need `X-Requested-With: traffoflex`. Errors: `{error:{code,message,details}}`.',
+          'writes need `X-Requested-With: traffoflex`. API keys carry scopes read < write < admin: ' +
+          'GET routes need read, changes need write, members/keys/billing/account security need admin ' +
+          '(403 insufficient_scope); an expired key is 401 api_key_expired. Errors: `{error:{code,message,details}}`.',
       },
       components: {
         securitySchemes: {

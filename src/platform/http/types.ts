@@ -10,6 +10,11 @@ export interface AuthContext {
   /** The API key's id and prefix when `via` is `api_key`. */
   apiKeyId?: string
   apiKeyPrefix?: string
+  /**
+   * The API key's scopes (`read` < `write` < `admin`, lowest first) when `via` is `api_key`;
+   * absent for sessions, which are not scoped (their role rules apply).
+   */
+  scopes?: ('read' | 'write' | 'admin')[]
 }
 
 declare module 'fastify' {

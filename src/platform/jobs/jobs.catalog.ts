@@ -107,6 +107,15 @@ export const JOB_CATALOG = {
     expireInSeconds: 900,
     schedule: { everyMs: 3_600_000 },
   }),
+  'audit-retention': defineJob({
+    description:
+      'deletes change-log rows and security events older than CHANGE_LOG_RETENTION_DAYS / SECURITY_EVENTS_RETENTION_DAYS, in bounded batches',
+    payload: scheduledPayload,
+    // A failed run is not retried: the next daily slot deletes what is left.
+    retry: { limit: 0, delaySeconds: 0, backoff: false },
+    expireInSeconds: 900,
+    schedule: { everyMs: 86_400_000 },
+  }),
   'autopilot-tick': defineJob({
     description: 'one autopilot tick: every TrafficStars account with enabled campaigns',
     payload: scheduledPayload,

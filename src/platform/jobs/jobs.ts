@@ -32,6 +32,7 @@
 import { createHash } from 'node:crypto'
 import { type Db as BossDb, type JobWithMetadata, PgBoss, type SendOptions } from 'pg-boss'
 import type { z } from 'zod'
+import { systemActor, withChangeActor } from '../changelog/index.ts'
 import { type Db, executorOf, type SqlExecutor } from '../db/client.ts'
 import type { Logger } from '../logger.ts'
 import type { JOB_CATALOG, JobCatalog } from './jobs.catalog.ts'
@@ -350,7 +351,10 @@ export function createJobs<C extends JobCatalog>(opts: JobsOptions<C>): Jobs<C> 
       })
       try {
         await Promise.race([
-          handler(parsed.data, { id: job.id, name, retryCount: job.retryCount, signal: controller.signal }),
+          // Whatever configuration a job changes is logged as `system: <job name>`.
+          withChangeActor(systemActor(name), () =>
+            handler(parsed.data, { id: job.id, name, retryCount: job.retryCount, signal: controller.signal }),
+          ),
           timeout,
         ])
       } catch (err) {

@@ -260,6 +260,7 @@ export function clickLogRoutes(deps: ClickLogRoutesDeps): FastifyPluginAsync {
     app.get(
       '/clicks',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['clicks'],
           summary: 'Search clicks (click ID, IP, campaign, country, sub IDs, time range), newest first',
@@ -283,6 +284,7 @@ export function clickLogRoutes(deps: ClickLogRoutesDeps): FastifyPluginAsync {
     app.get(
       '/clicks.csv',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['clicks'],
           summary: `The click search as CSV (names and ids, newest first, at most ${CLICK_CSV_MAX_ROWS} rows)`,
@@ -316,6 +318,7 @@ export function clickLogRoutes(deps: ClickLogRoutesDeps): FastifyPluginAsync {
     app.get(
       '/clicks/:clickId',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['clicks'],
           summary: 'One click: every stored column, its lander clicks, and the route decision replayed',

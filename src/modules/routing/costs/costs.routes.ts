@@ -324,6 +324,7 @@ export function costUpdateRoutes(deps: CostUpdateRoutesDeps): FastifyPluginAsync
     app.post(
       '/cost-updates/preview',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['cost-updates'],
           summary:
@@ -339,6 +340,7 @@ export function costUpdateRoutes(deps: CostUpdateRoutesDeps): FastifyPluginAsync
     app.post(
       '/cost-updates',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['cost-updates'],
           summary:
@@ -361,6 +363,7 @@ export function costUpdateRoutes(deps: CostUpdateRoutesDeps): FastifyPluginAsync
     app.get(
       '/cost-updates',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['cost-updates'],
           summary: 'Cost updates of the workspace (or one campaign), newest first',
@@ -392,6 +395,7 @@ export function costUpdateRoutes(deps: CostUpdateRoutesDeps): FastifyPluginAsync
     app.post(
       '/cost-updates/:id/revert',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['cost-updates'],
           summary:
@@ -501,6 +505,7 @@ export function costUpdateRoutes(deps: CostUpdateRoutesDeps): FastifyPluginAsync
     app.post(
       '/cost-updates/import/preview',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['cost-updates'],
           summary: 'Check a cost CSV: per-line errors and, for valid lines, the preview figures',
@@ -519,6 +524,7 @@ export function costUpdateRoutes(deps: CostUpdateRoutesDeps): FastifyPluginAsync
     app.post(
       '/cost-updates/import',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['cost-updates'],
           summary: 'Apply a cost CSV: every row, or none when a row is invalid (400 listing the lines)',

@@ -6,6 +6,7 @@
  * checker's own reads span all workspaces by design (it is a system job).
  */
 import { and, desc, eq, gte, lt, ne, sql } from 'drizzle-orm'
+import { recordChange } from '../../../platform/changelog/index.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { bumpConfigVersion } from '../../../platform/db/config-version.ts'
 import { destinations, healthEvents } from '../routing.tables.ts'
@@ -120,8 +121,18 @@ export async function recordHealthChange(db: Db, change: HealthChange): Promise<
           eq(destinations.health, change.from),
         ),
       )
-      .returning({ id: destinations.id })
+      .returning({ id: destinations.id, name: destinations.name })
     if (updated.length === 0) return undefined
+    // The offer's health steers traffic: the change log shows it like any other change.
+    await recordChange(tx, {
+      workspaceId: change.workspaceId,
+      objectType: 'offer',
+      objectId: change.destinationId,
+      objectName: updated[0]!.name,
+      action: 'update',
+      before: { health: change.from },
+      after: { health: change.to },
+    })
     const [event] = await tx
       .insert(healthEvents)
       .values({

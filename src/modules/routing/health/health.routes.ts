@@ -74,6 +74,7 @@ export function healthRoutes(deps: { db: Db; checker: HealthChecker }): FastifyP
     app.get(
       '/destinations/:id/health-events',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['destinations'],
           summary: "A destination's health history, newest first",
@@ -108,6 +109,7 @@ export function healthRoutes(deps: { db: Db; checker: HealthChecker }): FastifyP
     app.get(
       '/health-events',
       {
+        config: { scope: 'read' },
         schema: {
           tags: ['reports'],
           summary: 'Health-event report: state changes of all destinations of the workspace, newest first',
@@ -144,6 +146,7 @@ export function healthRoutes(deps: { db: Db; checker: HealthChecker }): FastifyP
     app.post(
       '/destinations/:id/health-check',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['destinations'],
           summary: 'Probe a destination now and apply the outcome to its health',

@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import type { Clock } from '../../../platform/clock.ts'
+import { systemActor, withChangeActor } from '../../../platform/changelog/index.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import type { Logger } from '../../../platform/logger.ts'
 import { FetchTimeoutError, guardedFetch, SsrfBlockedError } from '../../../platform/net/ssrf.ts'
@@ -236,7 +237,8 @@ export function createHealthChecker(deps: HealthCheckerDeps): HealthChecker {
 
   function tick(): Promise<void> {
     if (current) return current
-    current = runTick()
+    // Scheduled checks change offers' health as the job, not as whoever happened to call.
+    current = withChangeActor(systemActor('health-check'), runTick)
       .catch((err: unknown) => logger.error({ err }, 'health check tick failed'))
       .finally(() => {
         current = null

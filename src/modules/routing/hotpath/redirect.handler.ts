@@ -30,7 +30,6 @@ import type { Decision, RequestContext } from '../routing.types.ts'
 import {
   createLanderSessions,
   LANDER_SESSION_MAX_AGE_MS,
-  type LanderSession,
   type LanderSessions,
   landerCookie,
   parseLanderCookie,

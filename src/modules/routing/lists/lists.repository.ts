@@ -18,6 +18,7 @@ import {
 } from '../routing.tables.ts'
 import type { BulkInput, CloneInput, ListKind } from '../routing.schema.ts'
 import type { CampaignRecord } from '../repository/campaigns.repository.ts'
+import { getStream } from '../repository/streams.repository.ts'
 import {
   aliasTaken,
   badRef,
@@ -26,6 +27,7 @@ import {
   listPage,
   type Page,
   type ScopedTable,
+  recordCreate,
   updateIn,
   write,
 } from '../repository/scoped.repository.ts'
@@ -177,6 +179,7 @@ export function cloneCampaign(
       .insert(campaigns)
       .values({ ...copy, name: input.name ?? cloneName(src.name), alias, status: 'paused' })
       .returning()
+    await recordCreate(tx, workspaceId, 'campaign', clone!)
     const srcStreams = await tx
       .select()
       .from(streams)
@@ -196,6 +199,7 @@ export function cloneCampaign(
       const landers = await tx.select().from(streamLanders).where(eq(streamLanders.streamId, sid))
       if (landers.length > 0)
         await tx.insert(streamLanders).values(landers.map((l) => ({ ...l, streamId: ns!.id })))
+      await recordCreate(tx, workspaceId, 'stream', await getStream(tx, workspaceId, ns!.id))
     }
     return clone!
   })

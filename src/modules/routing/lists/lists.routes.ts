@@ -42,6 +42,7 @@ export function listRoutes<O extends z.ZodType>(app: FastifyInstance, deps: List
     app.post(
       `${path}/bulk`,
       {
+        config: { scope: 'write' },
         schema: {
           tags: [path.slice(1)],
           summary: 'One action over many rows (all-or-nothing)',
@@ -55,6 +56,7 @@ export function listRoutes<O extends z.ZodType>(app: FastifyInstance, deps: List
   app.post(
     '/campaigns/:id/clone',
     {
+      config: { scope: 'write' },
       schema: {
         tags: ['campaigns'],
         summary: 'Clone a campaign with its streams (paused, new alias)',

@@ -84,6 +84,7 @@ export function listStatsRoutes(deps: ListStatsDeps): FastifyPluginAsync {
       app.get(
         `${path}/stats`,
         {
+          config: { scope: 'read' },
           schema: {
             tags: [path.slice(1)],
             summary: 'Figures of every row in a date range (default today)',

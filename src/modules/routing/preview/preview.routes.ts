@@ -60,6 +60,7 @@ export function previewRoutes(deps: { db: Db; runtime: RoutingRuntime }): Fastif
     app.post(
       '/campaigns/:id/preview',
       {
+        config: { scope: 'write' },
         schema: {
           tags: ['campaigns'],
           summary: 'Route preview: the decision trace for a described request, nothing recorded',

@@ -3,7 +3,7 @@ import { and, eq, ne, sql } from 'drizzle-orm'
 import type { z } from 'zod'
 import type { Db } from '../../../platform/db/client.ts'
 import { campaigns, trafficSources } from '../routing.tables.ts'
-import { badRequest, conflict } from '../../../platform/errors.ts'
+import { badRequest, conflict, notFound } from '../../../platform/errors.ts'
 import type { campaignInput } from '../routing.schema.ts'
 import {
   aliasTaken,
@@ -11,6 +11,8 @@ import {
   byIdIn,
   defined,
   existsIn,
+  lockIn,
+  recordDelete,
   scopedCrud,
   type Tx,
   updateIn,
@@ -102,7 +104,8 @@ export function updateCampaign(
  */
 export function deleteCampaign(db: Db, workspaceId: string, id: string): Promise<void> {
   return write(db, async (tx) => {
-    await getCampaign(tx, workspaceId, id)
+    const before = await lockIn<CampaignRecord>(tx, campaigns, workspaceId, id)
+    if (!before) throw notFound('campaign')
     const referrers = await tx
       .select({ id: campaigns.id, name: campaigns.name })
       .from(campaigns)
@@ -121,5 +124,7 @@ export function deleteCampaign(db: Db, workspaceId: string, id: string): Promise
       )
     }
     await tx.delete(campaigns).where(byIdIn(campaigns, workspaceId, id))
+    // Its streams go with it (cascade); the campaign's row says so.
+    await recordDelete(tx, workspaceId, 'campaign', before)
   })
 }

@@ -10,14 +10,20 @@
  *   the write; a bad one is a 400 naming the field and nothing is written.
  * - Every write runs in one transaction together with `bumpConfigVersion`, so the hot path
  *   rebuilds its snapshot exactly when configuration changed.
+ * - Every insert, update and delete through {@link insertIn} / {@link updateIn} /
+ *   {@link deleteIn} writes its change-log row (src/platform/changelog) in that same
+ *   transaction, with the row before (locked `FOR UPDATE`) and after; the table's object
+ *   type comes from {@link OBJECT_TYPES}. Writers that log a richer object themselves (a
+ *   stream with its offer and lander lists) pass `{ record: false }`.
  *
  * Inputs are the *parsed* outputs of the zod schemas in `../routing.schema.ts` (snake_case,
  * defaults applied); patches are `Partial` of those (absent = unchanged, `null` = clear).
  * Records are Drizzle rows (camelCase).
  */
 import { pgError } from '../../../platform/db/errors.ts'
-import { and, asc, count, eq, ilike, type SQL, sql } from 'drizzle-orm'
+import { and, asc, count, eq, getTableName, ilike, type SQL, sql } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
+import { recordChange } from '../../../platform/changelog/index.ts'
 import type { Db } from '../../../platform/db/client.ts'
 import { bumpConfigVersion } from '../../../platform/db/config-version.ts'
 import { AppError, badRequest, conflict, notFound } from '../../../platform/errors.ts'
@@ -46,6 +52,31 @@ export type ScopedTable = PgTable & {
   createdAt: PgColumn
   updatedAt: PgColumn
 }
+
+/**
+ * The change log's object type of each configuration table (`destinations` are offers in
+ * the product). A table missing here is written without a change-log row.
+ */
+export const OBJECT_TYPES: Readonly<Record<string, string>> = {
+  campaigns: 'campaign',
+  streams: 'stream',
+  destinations: 'offer',
+  landers: 'lander',
+  traffic_sources: 'source',
+  affiliate_networks: 'network',
+  source_templates: 'source_template',
+}
+
+/** Options of the write helpers: `record: false` when the caller logs the change itself. */
+export interface WriteOptions {
+  record?: boolean
+}
+
+function objectTypeOf(table: ScopedTable, opts?: WriteOptions): string | undefined {
+  return opts?.record === false ? undefined : OBJECT_TYPES[getTableName(table)]
+}
+
+type Row = Record<string, unknown>
 
 /** Escapes LIKE metacharacters so `q` matches literally. */
 function likePattern(q: string): string {
@@ -112,12 +143,74 @@ export async function insertIn<R>(
   table: ScopedTable,
   workspaceId: string,
   values: object,
+  opts?: WriteOptions,
 ): Promise<R> {
   const [row] = await tx
     .insert(table)
     .values({ ...values, workspaceId } as never)
     .returning()
+  const objectType = objectTypeOf(table, opts)
+  if (objectType) await recordCreate(tx, workspaceId, objectType, row as Row)
   return row as R
+}
+
+/** Records the creation of `row` (its `id` and `name`; `workspaceId` left out). */
+export async function recordCreate(tx: Tx, workspaceId: string, objectType: string, row: Row): Promise<void> {
+  const { workspaceId: _ws, ...after } = row
+  await recordChange(tx, {
+    workspaceId,
+    objectType,
+    objectId: String(row.id),
+    action: 'create',
+    before: null,
+    after,
+  })
+}
+
+/** Records an update from `before` to `after` (nothing when no field changed). */
+export async function recordUpdate(
+  tx: Tx,
+  workspaceId: string,
+  objectType: string,
+  before: Row,
+  after: Row,
+): Promise<void> {
+  await recordChange(tx, {
+    workspaceId,
+    objectType,
+    objectId: String(after.id),
+    action: 'update',
+    before,
+    after,
+  })
+}
+
+/** Records the deletion of `row`. */
+export async function recordDelete(tx: Tx, workspaceId: string, objectType: string, row: Row): Promise<void> {
+  const { workspaceId: _ws, ...before } = row
+  await recordChange(tx, {
+    workspaceId,
+    objectType,
+    objectId: String(row.id),
+    action: 'delete',
+    before,
+    after: null,
+  })
+}
+
+/** The row, locked until the transaction ends (the change log's "before"); undefined when absent. */
+export async function lockIn<R>(
+  tx: Tx,
+  table: ScopedTable,
+  workspaceId: string,
+  id: string,
+): Promise<R | undefined> {
+  const [row] = await tx
+    .select()
+    .from(table)
+    .where(byIdIn(table, workspaceId, id))
+    .for('update')
+  return row as R | undefined
 }
 
 /**
@@ -131,23 +224,37 @@ export async function updateIn<R>(
   id: string,
   values: object,
   what: string,
+  opts?: WriteOptions,
 ): Promise<R> {
+  const objectType = objectTypeOf(table, opts)
+  const before = objectType ? await lockIn<Row>(tx, table, workspaceId, id) : undefined
+  if (objectType && !before) throw notFound(what)
   const [row] = await tx
     .update(table)
     .set({ ...values, updatedAt: sql`now()` } as never)
     .where(byIdIn(table, workspaceId, id))
     .returning()
   if (!row) throw notFound(what)
+  if (objectType && before) await recordUpdate(tx, workspaceId, objectType, before, row as Row)
   return row as R
 }
 
 /** Deletes one row of the workspace (call inside {@link write}). @throws AppError 404 when absent. */
-export async function deleteIn(tx: Tx, table: ScopedTable, workspaceId: string, id: string, what: string) {
+export async function deleteIn(
+  tx: Tx,
+  table: ScopedTable,
+  workspaceId: string,
+  id: string,
+  what: string,
+  opts?: WriteOptions,
+) {
   const rows = await tx
     .delete(table)
     .where(byIdIn(table, workspaceId, id))
-    .returning({ id: table.id })
+    .returning()
   if (rows.length === 0) throw notFound(what)
+  const objectType = objectTypeOf(table, opts)
+  if (objectType) await recordDelete(tx, workspaceId, objectType, rows[0] as Row)
 }
 
 /** Checks an input's references inside the workspace. @throws AppError 400 naming the field. */

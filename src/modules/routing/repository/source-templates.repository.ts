@@ -8,6 +8,7 @@ import type { Db } from '../../../platform/db/client.ts'
 import { pgError } from '../../../platform/db/errors.ts'
 import { badRequest, conflict, notFound } from '../../../platform/errors.ts'
 import { type SourceParam as StoredParam, sourceTemplates } from '../routing.tables.ts'
+import { recordCreate, recordDelete } from './scoped.repository.ts'
 import {
   CUSTOM_TEMPLATE,
   catalogueTemplate,
@@ -77,11 +78,14 @@ export async function createSavedTemplate(
   definition: SavedDefinition,
 ): Promise<SavedTemplate> {
   try {
-    const [row] = await db
-      .insert(sourceTemplates)
-      .values({ workspaceId, name, definition: { ...definition } })
-      .returning()
-    return toSaved(row!)
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(sourceTemplates)
+        .values({ workspaceId, name, definition: { ...definition } })
+        .returning()
+      await recordCreate(tx as unknown as Db, workspaceId, 'source_template', row!)
+      return toSaved(row!)
+    })
   } catch (err) {
     const { code, constraint } = pgError(err)
     if (code === '23505' && constraint === 'source_templates_ws_name')
@@ -94,11 +98,14 @@ export async function createSavedTemplate(
 
 /** Deletes a saved template of the workspace. @throws AppError 404 when absent from it. */
 export async function deleteSavedTemplate(db: Db, workspaceId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(sourceTemplates)
-    .where(and(eq(sourceTemplates.id, id), eq(sourceTemplates.workspaceId, workspaceId)))
-    .returning({ id: sourceTemplates.id })
-  if (rows.length === 0) throw notFound('source template')
+  await db.transaction(async (tx) => {
+    const rows = await tx
+      .delete(sourceTemplates)
+      .where(and(eq(sourceTemplates.id, id), eq(sourceTemplates.workspaceId, workspaceId)))
+      .returning()
+    if (rows.length === 0) throw notFound('source template')
+    await recordDelete(tx as unknown as Db, workspaceId, 'source_template', rows[0]!)
+  })
 }
 
 /**

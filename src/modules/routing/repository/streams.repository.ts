@@ -19,10 +19,14 @@ import {
   deleteIn,
   existsIn,
   insertIn,
+  lockIn,
   type ListQuery,
   listPage,
   type Page,
   type Tx,
+  recordCreate,
+  recordDelete,
+  recordUpdate,
   updateIn,
   write,
 } from './scoped.repository.ts'
@@ -221,10 +225,14 @@ export function createStream(db: Db, workspaceId: string, input: StreamInput): P
       streams,
       workspaceId,
       defined<StreamInput, StreamRow>(input, streamMap),
+      { record: false },
     )
     await replaceStreamDestinations(tx, row.id, input.destinations)
     await replaceStreamLanders(tx, row.id, input.landers ?? [])
-    return getStream(tx, workspaceId, row.id)
+    const created = await getStream(tx, workspaceId, row.id)
+    // Logged with its offer and lander lists: they are part of the stream's configuration.
+    await recordCreate(tx, workspaceId, 'stream', created)
+    return created
   })
 }
 
@@ -241,17 +249,25 @@ export function updateStream(
 ): Promise<StreamRecord> {
   const values = defined<StreamInput, StreamRow>(patch, streamMap)
   return write(db, async (tx) => {
-    await getStream(tx, workspaceId, id)
+    if (!(await lockIn(tx, streams, workspaceId, id))) throw notFound(WHAT)
+    const before = await getStream(tx, workspaceId, id)
     await checkStreamRefs(tx, workspaceId, patch)
     await checkStreamLanders(tx, workspaceId, patch.landers)
-    await updateIn(tx, streams, workspaceId, id, values, WHAT)
+    await updateIn(tx, streams, workspaceId, id, values, WHAT, { record: false })
     if (patch.destinations) await replaceStreamDestinations(tx, id, patch.destinations)
     if (patch.landers) await replaceStreamLanders(tx, id, patch.landers)
-    return getStream(tx, workspaceId, id)
+    const after = await getStream(tx, workspaceId, id)
+    await recordUpdate(tx, workspaceId, 'stream', before, after)
+    return after
   })
 }
 
 /** Deletes a stream and its destination list. @throws AppError 404. */
 export function deleteStream(db: Db, workspaceId: string, id: string): Promise<void> {
-  return write(db, (tx) => deleteIn(tx, streams, workspaceId, id, WHAT))
+  return write(db, async (tx) => {
+    if (!(await lockIn(tx, streams, workspaceId, id))) throw notFound(WHAT)
+    const before = await getStream(tx, workspaceId, id)
+    await deleteIn(tx, streams, workspaceId, id, WHAT, { record: false })
+    await recordDelete(tx, workspaceId, 'stream', before)
+  })
 }

@@ -2,6 +2,7 @@ import { ArrowLeft, Pencil, Plus, Split, Trash2 } from 'lucide-react'
 import { useState } from 'react'
 import { Link, Route, Routes, useNavigate, useParams } from 'react-router'
 import { CopyButton } from '@/components/common/copy-button'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { PageHeader } from '@/components/common/page-header'
 import { EmptyState, ErrorState, QueryStates } from '@/components/common/states'
 import { Badge } from '@/components/ui/badge'
@@ -294,24 +295,26 @@ function CampaignDetail() {
           }
         />
       </div>
-      <Card>
-        <CardContent className="flex flex-col gap-2 sm:flex-row">
-          <Input
-            readOnly
-            value={link}
-            aria-label="Campaign link"
-            data-testid="campaign-link"
-            className="font-mono text-sm"
-            onFocus={(e) => e.currentTarget.select()}
-          />
-          <CopyButton value={link} label="Copy link" />
-        </CardContent>
-      </Card>
-      <CampaignLinkCard campaign={c} />
-      <LanderClickLink campaign={c} />
-      <StreamsCard campaignId={c.id} />
-      <RoutePreview campaignId={c.id} />
-      <CostUpdates campaign={c} />
+      <WithHistoryTab objectType="campaign" objectId={c.id}>
+        <Card>
+          <CardContent className="flex flex-col gap-2 sm:flex-row">
+            <Input
+              readOnly
+              value={link}
+              aria-label="Campaign link"
+              data-testid="campaign-link"
+              className="font-mono text-sm"
+              onFocus={(e) => e.currentTarget.select()}
+            />
+            <CopyButton value={link} label="Copy link" />
+          </CardContent>
+        </Card>
+        <CampaignLinkCard campaign={c} />
+        <LanderClickLink campaign={c} />
+        <StreamsCard campaignId={c.id} />
+        <RoutePreview campaignId={c.id} />
+        <CostUpdates campaign={c} />
+      </WithHistoryTab>
       <ConfirmDialog
         open={deleting}
         title={`Delete “${c.name}”?`}

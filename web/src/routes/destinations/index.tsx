@@ -22,6 +22,7 @@ import {
   useEntityListState,
   useListActions,
 } from '@/components/common/entity-list'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { PageHeader } from '@/components/common/page-header'
 import { DateRangeControl } from '@/components/common/report-controls'
 import { QueryStates } from '@/components/common/states'
@@ -226,29 +227,31 @@ function EditDestination() {
     <div className="flex flex-col gap-4">
       <BackLink />
       <PageHeader title={destination.data?.name ?? 'Offer'} description="Edit the offer." />
-      <QueryStates
-        query={destination}
-        pending={
-          <Card className="p-6">
-            <Skeleton className="h-64 w-full" />
-          </Card>
-        }
-        card
-      >
-        {(d) => (
-          <DestinationForm
-            key={d.updated_at}
-            destination={d}
-            submitLabel="Save changes"
-            onCancel={() => navigate('/destinations')}
-            onSubmit={async (body) => {
-              await update.mutateAsync(body)
-              toast.success('Offer saved')
-              navigate('/destinations')
-            }}
-          />
-        )}
-      </QueryStates>
+      <WithHistoryTab objectType="offer" objectId={id}>
+        <QueryStates
+          query={destination}
+          pending={
+            <Card className="p-6">
+              <Skeleton className="h-64 w-full" />
+            </Card>
+          }
+          card
+        >
+          {(d) => (
+            <DestinationForm
+              key={d.updated_at}
+              destination={d}
+              submitLabel="Save changes"
+              onCancel={() => navigate('/destinations')}
+              onSubmit={async (body) => {
+                await update.mutateAsync(body)
+                toast.success('Offer saved')
+                navigate('/destinations')
+              }}
+            />
+          )}
+        </QueryStates>
+      </WithHistoryTab>
     </div>
   )
 }

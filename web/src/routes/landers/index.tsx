@@ -23,6 +23,7 @@ import {
   useEntityListState,
   useListActions,
 } from '@/components/common/entity-list'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { PageHeader } from '@/components/common/page-header'
 import { DateRangeControl } from '@/components/common/report-controls'
 import { QueryStates } from '@/components/common/states'
@@ -209,29 +210,31 @@ function EditLander() {
     <div className="flex flex-col gap-4">
       <BackLink />
       <PageHeader title={lander.data?.name ?? 'Lander'} description="Edit the lander." />
-      <QueryStates
-        query={lander}
-        pending={
-          <Card className="p-6">
-            <Skeleton className="h-64 w-full" />
-          </Card>
-        }
-        card
-      >
-        {(l) => (
-          <LanderForm
-            key={l.updated_at}
-            lander={l}
-            submitLabel="Save changes"
-            onCancel={() => navigate('/landers')}
-            onSubmit={async (body) => {
-              await update.mutateAsync(body)
-              toast.success('Lander saved')
-              navigate('/landers')
-            }}
-          />
-        )}
-      </QueryStates>
+      <WithHistoryTab objectType="lander" objectId={id}>
+        <QueryStates
+          query={lander}
+          pending={
+            <Card className="p-6">
+              <Skeleton className="h-64 w-full" />
+            </Card>
+          }
+          card
+        >
+          {(l) => (
+            <LanderForm
+              key={l.updated_at}
+              lander={l}
+              submitLabel="Save changes"
+              onCancel={() => navigate('/landers')}
+              onSubmit={async (body) => {
+                await update.mutateAsync(body)
+                toast.success('Lander saved')
+                navigate('/landers')
+              }}
+            />
+          )}
+        </QueryStates>
+      </WithHistoryTab>
     </div>
   )
 }

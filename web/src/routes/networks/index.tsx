@@ -23,6 +23,7 @@ import {
   useEntityListState,
   useListActions,
 } from '@/components/common/entity-list'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { PageHeader } from '@/components/common/page-header'
 import { DateRangeControl } from '@/components/common/report-controls'
 import { ErrorState, TableSkeleton } from '@/components/common/states'
@@ -288,17 +289,19 @@ function NetworkDetail({ id }: { id: string }) {
           }
         />
       </div>
-      <div className="grid items-start gap-6 xl:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
-        <PostbackSettingsCard networkId={n.id} />
-        <Card>
-          <CardHeader>
-            <CardTitle>Network</CardTitle>
-          </CardHeader>
-          <CardContent>
-            <NetworkForm network={n} onDone={() => undefined} />
-          </CardContent>
-        </Card>
-      </div>
+      <WithHistoryTab objectType="network" objectId={n.id}>
+        <div className="grid items-start gap-6 xl:grid-cols-[minmax(0,2fr)_minmax(0,1fr)]">
+          <PostbackSettingsCard networkId={n.id} />
+          <Card>
+            <CardHeader>
+              <CardTitle>Network</CardTitle>
+            </CardHeader>
+            <CardContent>
+              <NetworkForm network={n} onDone={() => undefined} />
+            </CardContent>
+          </Card>
+        </div>
+      </WithHistoryTab>
       <DeleteDialog
         network={deleting}
         onClose={() => setDeleting(null)}

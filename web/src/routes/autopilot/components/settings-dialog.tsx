@@ -3,6 +3,7 @@ import { zodResolver } from '@hookform/resolvers/zod'
 import { CircleAlert } from 'lucide-react'
 import { useEffect } from 'react'
 import { useForm } from 'react-hook-form'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
@@ -86,55 +87,65 @@ export function SettingsDialog({
       applyApiErrors(renameSettingsErrors(e), form.setError, SETTINGS_FIELDS)
     }
   })
+  const formBody = (
+    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+      {errors.root?.server && (
+        <Alert variant="destructive">
+          <CircleAlert />
+          <AlertDescription>{errors.root.server.message}</AlertDescription>
+        </Alert>
+      )}
+      <div className="grid gap-4 sm:grid-cols-2">
+        {FIELDS.map((f) => {
+          const id = `ap-${f.name}`
+          const error = errors[f.name]?.message
+          return (
+            <FormField
+              key={f.name}
+              id={id}
+              label={f.dollars ? `${f.label} ($)` : f.label}
+              error={error}
+              hint={f.hint}
+            >
+              <Input
+                type="number"
+                inputMode="decimal"
+                step={f.step ?? (f.dollars ? '0.01' : '1')}
+                className="tabular-nums"
+                {...fieldAria(id, error)}
+                {...form.register(f.name)}
+              />
+            </FormField>
+          )
+        })}
+      </div>
+      <DialogFooter>
+        <Button variant="outline" onClick={() => onOpenChange(false)}>
+          Cancel
+        </Button>
+        <Button type="submit" disabled={isSubmitting}>
+          {isSubmitting && <Spinner />} Save settings
+        </Button>
+      </DialogFooter>
+    </form>
+  )
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
       <DialogContent className="max-h-[90vh] overflow-y-auto sm:max-w-2xl" data-testid="autopilot-settings">
-        <form onSubmit={onSubmit} noValidate className="grid gap-4">
-          <DialogHeader>
-            <DialogTitle>Autopilot settings</DialogTitle>
-            <DialogDescription>
-              {campaign.campaign_name ?? 'Campaign'} — amounts in US dollars.
-            </DialogDescription>
-          </DialogHeader>
-          {errors.root?.server && (
-            <Alert variant="destructive">
-              <CircleAlert />
-              <AlertDescription>{errors.root.server.message}</AlertDescription>
-            </Alert>
-          )}
-          <div className="grid gap-4 sm:grid-cols-2">
-            {FIELDS.map((f) => {
-              const id = `ap-${f.name}`
-              const error = errors[f.name]?.message
-              return (
-                <FormField
-                  key={f.name}
-                  id={id}
-                  label={f.dollars ? `${f.label} ($)` : f.label}
-                  error={error}
-                  hint={f.hint}
-                >
-                  <Input
-                    type="number"
-                    inputMode="decimal"
-                    step={f.step ?? (f.dollars ? '0.01' : '1')}
-                    className="tabular-nums"
-                    {...fieldAria(id, error)}
-                    {...form.register(f.name)}
-                  />
-                </FormField>
-              )
-            })}
-          </div>
-          <DialogFooter>
-            <Button variant="outline" onClick={() => onOpenChange(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={isSubmitting}>
-              {isSubmitting && <Spinner />} Save settings
-            </Button>
-          </DialogFooter>
-        </form>
+        <DialogHeader>
+          <DialogTitle>Autopilot settings</DialogTitle>
+          <DialogDescription>
+            {campaign.campaign_name ?? 'Campaign'} — amounts in US dollars.
+          </DialogDescription>
+        </DialogHeader>
+        <WithHistoryTab
+          objectType="autopilot_campaign"
+          objectId={campaign.id}
+          detailsLabel="Settings"
+          inUrl={false}
+        >
+          {formBody}
+        </WithHistoryTab>
       </DialogContent>
     </Dialog>
   )

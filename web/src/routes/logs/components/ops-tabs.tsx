@@ -1,6 +1,7 @@
 /**
  * The tabs of the Logs and Postbacks pages: inbound postback log, conversions, outbound
- * deliveries (with Retry), click-ingestion status. The active tab is `?tab=` in the URL.
+ * deliveries (with Retry), the change log and security events (`change-log-tabs.tsx`),
+ * click-ingestion status. The active tab is `?tab=` in the URL.
  * A conversion or delivery row opens its page (`/logs/conversions/:id`, `/logs/outbound/:id`).
  */
 import { Activity, ArrowDownToLine, ArrowUpFromLine, BadgeDollarSign, RefreshCw } from 'lucide-react'
@@ -32,6 +33,7 @@ import { useNames } from '@/hooks/use-names'
 import { errorMessage } from '@/lib/api'
 import { formatInt, formatRelative } from '@/lib/format'
 import { Pager } from '@/components/common/list'
+import { ChangesTab, SecurityTab } from './change-log-tabs'
 import { micros, OUTCOME_VARIANT, STATE_VARIANT, STATUS_VARIANT, useFromHere, When } from './ops-shared'
 
 const LIMIT = 50
@@ -555,11 +557,13 @@ function IngestionTab() {
   )
 }
 
-export type OpsTab = 'postbacks' | 'conversions' | 'outbound' | 'ingestion'
+export type OpsTab = 'postbacks' | 'conversions' | 'outbound' | 'changes' | 'security' | 'ingestion'
 const LABEL: Record<OpsTab, string> = {
   postbacks: 'Postbacks in',
   conversions: 'Conversions',
   outbound: 'Postbacks out',
+  changes: 'Changes',
+  security: 'Security',
   ingestion: 'Ingestion',
 }
 
@@ -598,6 +602,12 @@ export function OpsTabs({ tabs }: { tabs: readonly OpsTab[] }) {
       </TabsContent>
       <TabsContent value="outbound">
         <OutboundTab />
+      </TabsContent>
+      <TabsContent value="changes">
+        <ChangesTab />
+      </TabsContent>
+      <TabsContent value="security">
+        <SecurityTab />
       </TabsContent>
       <TabsContent value="ingestion">
         <IngestionTab />

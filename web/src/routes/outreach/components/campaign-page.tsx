@@ -6,6 +6,7 @@
 import { CalendarDays, CircleAlert, History, Inbox, Pause, Pencil, Play, Trash2 } from 'lucide-react'
 import { useState } from 'react'
 import { Link, useNavigate, useParams } from 'react-router'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { PageHeader } from '@/components/common/page-header'
 import { EmptyState, QueryStates } from '@/components/common/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
@@ -128,26 +129,28 @@ function CampaignView({ campaign: c }: { campaign: Campaign }) {
           </>
         }
       />
-      <div className="grid grid-cols-3 gap-2 sm:gap-3 lg:grid-cols-6" data-testid="campaign-figures">
-        <Figure
-          label="Runs"
-          value={runsText(c)}
-          hint={c.last_run_at ? `last ${formatRelative(c.last_run_at)}` : 'none yet'}
-        />
-        <Figure label="Found today" value={formatInt(c.today?.found ?? 0)} testId="today-found" />
-        <Figure label="Emails found" value={formatInt(c.today?.emails_found ?? 0)} />
-        <Figure label="Scheduled" value={formatInt(c.today?.scheduled ?? 0)} />
-        <Figure label="Sent" value={formatInt(c.today?.sent ?? 0)} testId="today-sent" />
-        <Figure label="Replies" value={formatInt(c.today?.replies ?? 0)} />
-      </div>
-      <p className="text-sm text-muted-foreground">
-        Sends {c.window_start}–{c.window_end} {c.timezone}, up to {formatInt(c.daily_quota)} creators a run,
-        from {mailbox ? `${mailbox.name} (${mailbox.from_email})` : 'its mailbox'}.
-        {c.stop_on_auto_reply && ' Auto-replies stop the contact.'}
-      </p>
-      <RunsCard campaignId={c.id} />
-      <EmailsCard campaign={c} />
-      <RepliesCard campaignId={c.id} />
+      <WithHistoryTab objectType="outreach_campaign" objectId={c.id} detailsLabel="Overview">
+        <div className="grid grid-cols-3 gap-2 sm:gap-3 lg:grid-cols-6" data-testid="campaign-figures">
+          <Figure
+            label="Runs"
+            value={runsText(c)}
+            hint={c.last_run_at ? `last ${formatRelative(c.last_run_at)}` : 'none yet'}
+          />
+          <Figure label="Found today" value={formatInt(c.today?.found ?? 0)} testId="today-found" />
+          <Figure label="Emails found" value={formatInt(c.today?.emails_found ?? 0)} />
+          <Figure label="Scheduled" value={formatInt(c.today?.scheduled ?? 0)} />
+          <Figure label="Sent" value={formatInt(c.today?.sent ?? 0)} testId="today-sent" />
+          <Figure label="Replies" value={formatInt(c.today?.replies ?? 0)} />
+        </div>
+        <p className="text-sm text-muted-foreground">
+          Sends {c.window_start}–{c.window_end} {c.timezone}, up to {formatInt(c.daily_quota)} creators a run,
+          from {mailbox ? `${mailbox.name} (${mailbox.from_email})` : 'its mailbox'}.
+          {c.stop_on_auto_reply && ' Auto-replies stop the contact.'}
+        </p>
+        <RunsCard campaignId={c.id} />
+        <EmailsCard campaign={c} />
+        <RepliesCard campaignId={c.id} />
+      </WithHistoryTab>
       <ConfirmDialog
         open={deleting}
         title={`Delete “${c.name}”?`}

@@ -10,6 +10,7 @@ import type * as React from 'react'
 import { useEffect, useState } from 'react'
 import { useForm } from 'react-hook-form'
 import { Link, useLocation, useNavigate, useParams } from 'react-router'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { EmptyState, QueryStates } from '@/components/common/states'
 import { Alert, AlertDescription } from '@/components/ui/alert'
@@ -220,19 +221,21 @@ export function MailboxPage() {
         <QueryStates query={mailboxes} card pending={<Skeleton className="h-96 w-full" />}>
           {() =>
             mailbox ? (
-              <div className="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
-                <MailboxForm
-                  key={mailbox.id}
-                  mailbox={mailbox}
-                  submitLabel="Save changes"
-                  onCancel={() => navigate('/outreach/mailboxes')}
-                  onSubmit={async (body) => {
-                    await update.mutateAsync(body)
-                    toast.success('Saved')
-                  }}
-                />
-                <TestPanel mailbox={mailbox} auto={autoTest} />
-              </div>
+              <WithHistoryTab objectType="mailbox" objectId={mailbox.id}>
+                <div className="grid gap-4 xl:grid-cols-[minmax(0,3fr)_minmax(0,1fr)]">
+                  <MailboxForm
+                    key={mailbox.id}
+                    mailbox={mailbox}
+                    submitLabel="Save changes"
+                    onCancel={() => navigate('/outreach/mailboxes')}
+                    onSubmit={async (body) => {
+                      await update.mutateAsync(body)
+                      toast.success('Saved')
+                    }}
+                  />
+                  <TestPanel mailbox={mailbox} auto={autoTest} />
+                </div>
+              </WithHistoryTab>
             ) : (
               <Card>
                 <EmptyState icon={Mail} title="Mailbox not found" description="It may have been deleted." />

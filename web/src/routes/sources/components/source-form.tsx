@@ -12,6 +12,7 @@ import { BookmarkPlus, CircleAlert, ExternalLink, Plus, Trash2 } from 'lucide-re
 import { useEffect, useRef, useState } from 'react'
 import { useFieldArray, useForm } from 'react-hook-form'
 import { z } from 'zod'
+import { WithHistoryTab } from '@/components/common/history-panel'
 import { FormField, fieldAria } from '@/components/common/form-field'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
@@ -289,230 +290,238 @@ export function SourceFormDialog({
     form.setValue('postback_url', `${cur}{${m}}`, { shouldDirty: true })
   }
 
+  const formBody = (
+    <form onSubmit={onSubmit} noValidate className="grid gap-4">
+      {errors.root?.server && (
+        <Alert variant="destructive">
+          <CircleAlert />
+          <AlertDescription>{errors.root.server.message}</AlertDescription>
+        </Alert>
+      )}
+      <FormField
+        id="source-template"
+        label="Template"
+        hint={picked ? undefined : 'Fills in the source’s tokens, click ID and postback.'}
+      >
+        <Select
+          id="source-template"
+          value={templateKey}
+          onChange={(e) => pickTemplate(e.target.value)}
+          data-testid="source-template"
+        >
+          {!picked && (
+            <option value={templateKey}>{items.length === 0 ? templateKey : 'A deleted template'}</option>
+          )}
+          <optgroup label="Traffic sources">
+            {items
+              .filter((t) => t.kind === 'catalogue')
+              .map((t) => (
+                <option key={t.key} value={t.key}>
+                  {t.name}
+                </option>
+              ))}
+          </optgroup>
+          {items.some((t) => t.kind === 'saved') && (
+            <optgroup label="Saved templates">
+              {items
+                .filter((t) => t.kind === 'saved')
+                .map((t) => (
+                  <option key={t.key} value={t.key}>
+                    {t.name}
+                  </option>
+                ))}
+            </optgroup>
+          )}
+        </Select>
+      </FormField>
+      <TemplateNote template={picked} />
+      <FormField id="source-name" label="Name" error={errors.name?.message}>
+        <Input
+          placeholder="e.g. PropellerAds"
+          autoComplete="off"
+          {...fieldAria('source-name', errors.name?.message)}
+          {...form.register('name')}
+        />
+      </FormField>
+      <div className="grid gap-4 sm:grid-cols-3">
+        <FormField id="source-cost-model" label="Cost model" error={errors.cost_model?.message}>
+          <Select
+            {...fieldAria('source-cost-model', errors.cost_model?.message)}
+            {...form.register('cost_model')}
+          >
+            <option value="none">None</option>
+            <option value="cpc">CPC (per click)</option>
+            <option value="cpm">CPM (per 1000)</option>
+          </Select>
+        </FormField>
+        <FormField id="source-cost" label="Default cost" error={errors.default_cost?.message}>
+          <Input
+            inputMode="decimal"
+            className="tabular-nums"
+            {...fieldAria('source-cost', errors.default_cost?.message)}
+            {...form.register('default_cost')}
+          />
+        </FormField>
+        <FormField id="source-currency" label="Currency" error={errors.currency?.message}>
+          <Input
+            maxLength={3}
+            className="uppercase"
+            {...fieldAria('source-currency', errors.currency?.message)}
+            {...form.register('currency')}
+          />
+        </FormField>
+      </div>
+      <FormField
+        id="source-external-id"
+        label="Click ID parameter"
+        error={errors.external_id_param?.message}
+        hint="The source's own click ID arrives in this parameter and is sent back as {external_id}."
+      >
+        <Input
+          className="font-mono"
+          {...fieldAria('source-external-id', errors.external_id_param?.message)}
+          {...form.register('external_id_param')}
+        />
+      </FormField>
+      <FormField
+        id="source-postback"
+        label="Postback URL template"
+        optional
+        error={errors.postback_url?.message}
+        hint="Called on every accepted conversion change. Leave empty to send nothing."
+      >
+        <Input
+          className="font-mono text-xs sm:text-sm"
+          placeholder="https://source.example/pb?clickid={external_id}&payout={payout}"
+          {...fieldAria('source-postback', errors.postback_url?.message)}
+          {...form.register('postback_url')}
+        />
+      </FormField>
+      <fieldset className="-mt-2 flex flex-wrap gap-1" aria-label="Insert a macro">
+        {POSTBACK_MACROS.map((m) => (
+          <button
+            key={m}
+            type="button"
+            onClick={() => insertMacro(m)}
+            className="rounded-md border bg-muted px-1.5 py-0.5 font-mono text-xs text-muted-foreground hover:text-foreground"
+          >
+            {`{${m}}`}
+          </button>
+        ))}
+      </fieldset>
+      <fieldset className="grid gap-2" data-testid="source-params">
+        <legend className="mb-1 text-sm font-medium">Parameters on the campaign link</legend>
+        <p className="text-xs text-muted-foreground">
+          Each token the source replaces on a click, and the field it lands in. The source’s click ID goes to
+          external_id, so conversions are reported back to it.
+        </p>
+        {rows.fields.length > 0 && (
+          <div className="hidden grid-cols-[1fr_1fr_1fr_2.25rem] gap-2 text-xs text-muted-foreground sm:grid">
+            <span>Label</span>
+            <span>Source token</span>
+            <span>Lands in</span>
+          </div>
+        )}
+        {rows.fields.map((f, i) => {
+          const rowErr = errors.params?.[i]
+          const target = watchedRows[i]?.target
+          const dup = target !== undefined && dups.has(target)
+          return (
+            <div
+              key={f.id}
+              className="grid grid-cols-[1fr_1fr_2.25rem] gap-2 rounded-md border p-2 sm:grid-cols-[1fr_1fr_1fr_2.25rem] sm:border-0 sm:p-0"
+              data-testid="param-row"
+            >
+              <Input
+                aria-label={`Label of parameter ${i + 1}`}
+                placeholder="Label"
+                className="order-1 col-span-2 sm:col-span-1"
+                {...form.register(`params.${i}.label`)}
+              />
+              <div className="order-3 grid gap-1 sm:order-2">
+                <Input
+                  aria-label={`Token of parameter ${i + 1}`}
+                  aria-invalid={rowErr?.token ? true : undefined}
+                  placeholder="{token}"
+                  className="font-mono text-xs sm:text-sm"
+                  {...form.register(`params.${i}.token`)}
+                />
+                {rowErr?.token?.message && (
+                  <p className="text-xs text-destructive" role="alert">
+                    {rowErr.token.message}
+                  </p>
+                )}
+              </div>
+              <div className="order-4 col-span-2 grid gap-1 sm:order-3 sm:col-span-1">
+                <Select
+                  aria-label={`Field of parameter ${i + 1}`}
+                  aria-invalid={dup || rowErr?.target ? true : undefined}
+                  {...form.register(`params.${i}.target`)}
+                >
+                  {SOURCE_PARAM_TARGETS.map((t) => (
+                    <option key={t} value={t}>
+                      {targetLabel(t)}
+                    </option>
+                  ))}
+                </Select>
+                {(dup || rowErr?.target?.message) && (
+                  <p className="text-xs text-destructive" role="alert">
+                    {rowErr?.target?.message ?? 'Another parameter lands here too'}
+                  </p>
+                )}
+              </div>
+              <Button
+                type="button"
+                variant="ghost"
+                size="icon"
+                className="order-2 text-muted-foreground sm:order-4"
+                aria-label={`Remove parameter ${i + 1}`}
+                onClick={() => rows.remove(i)}
+              >
+                <Trash2 />
+              </Button>
+            </div>
+          )
+        })}
+        <Button
+          type="button"
+          variant="outline"
+          size="sm"
+          className="w-fit"
+          onClick={() => rows.append({ name: '', label: '', token: '', target: nextFreeTarget(watchedRows) })}
+        >
+          <Plus /> Add parameter
+        </Button>
+      </fieldset>
+      <OrganizeFields form={form} idPrefix="source" tagsPlaceholder="push, tier1" />
+      <DialogFooter>
+        {source && <SaveAsTemplate source={source} />}
+        <Button variant="outline" type="button" onClick={() => onOpenChange(false)}>
+          Cancel
+        </Button>
+        <Button type="submit" disabled={isSubmitting}>
+          {isSubmitting && <Spinner />} {source ? 'Save' : 'Create source'}
+        </Button>
+      </DialogFooter>
+    </form>
+  )
+
   return (
     <Dialog open={open} onOpenChange={onOpenChange}>
       <DialogContent className="max-h-[92vh] overflow-y-auto sm:max-w-2xl" data-testid="source-form">
-        <form onSubmit={onSubmit} noValidate className="grid gap-4">
-          <DialogHeader>
-            <DialogTitle>{source ? `Edit “${source.name}”` : 'New traffic source'}</DialogTitle>
-            <DialogDescription>
-              Where clicks come from, what they cost, and where conversions are reported.
-            </DialogDescription>
-          </DialogHeader>
-          {errors.root?.server && (
-            <Alert variant="destructive">
-              <CircleAlert />
-              <AlertDescription>{errors.root.server.message}</AlertDescription>
-            </Alert>
-          )}
-          <FormField
-            id="source-template"
-            label="Template"
-            hint={picked ? undefined : 'Fills in the source’s tokens, click ID and postback.'}
-          >
-            <Select
-              id="source-template"
-              value={templateKey}
-              onChange={(e) => pickTemplate(e.target.value)}
-              data-testid="source-template"
-            >
-              {!picked && (
-                <option value={templateKey}>{items.length === 0 ? templateKey : 'A deleted template'}</option>
-              )}
-              <optgroup label="Traffic sources">
-                {items
-                  .filter((t) => t.kind === 'catalogue')
-                  .map((t) => (
-                    <option key={t.key} value={t.key}>
-                      {t.name}
-                    </option>
-                  ))}
-              </optgroup>
-              {items.some((t) => t.kind === 'saved') && (
-                <optgroup label="Saved templates">
-                  {items
-                    .filter((t) => t.kind === 'saved')
-                    .map((t) => (
-                      <option key={t.key} value={t.key}>
-                        {t.name}
-                      </option>
-                    ))}
-                </optgroup>
-              )}
-            </Select>
-          </FormField>
-          <TemplateNote template={picked} />
-          <FormField id="source-name" label="Name" error={errors.name?.message}>
-            <Input
-              placeholder="e.g. PropellerAds"
-              autoComplete="off"
-              {...fieldAria('source-name', errors.name?.message)}
-              {...form.register('name')}
-            />
-          </FormField>
-          <div className="grid gap-4 sm:grid-cols-3">
-            <FormField id="source-cost-model" label="Cost model" error={errors.cost_model?.message}>
-              <Select
-                {...fieldAria('source-cost-model', errors.cost_model?.message)}
-                {...form.register('cost_model')}
-              >
-                <option value="none">None</option>
-                <option value="cpc">CPC (per click)</option>
-                <option value="cpm">CPM (per 1000)</option>
-              </Select>
-            </FormField>
-            <FormField id="source-cost" label="Default cost" error={errors.default_cost?.message}>
-              <Input
-                inputMode="decimal"
-                className="tabular-nums"
-                {...fieldAria('source-cost', errors.default_cost?.message)}
-                {...form.register('default_cost')}
-              />
-            </FormField>
-            <FormField id="source-currency" label="Currency" error={errors.currency?.message}>
-              <Input
-                maxLength={3}
-                className="uppercase"
-                {...fieldAria('source-currency', errors.currency?.message)}
-                {...form.register('currency')}
-              />
-            </FormField>
-          </div>
-          <FormField
-            id="source-external-id"
-            label="Click ID parameter"
-            error={errors.external_id_param?.message}
-            hint="The source's own click ID arrives in this parameter and is sent back as {external_id}."
-          >
-            <Input
-              className="font-mono"
-              {...fieldAria('source-external-id', errors.external_id_param?.message)}
-              {...form.register('external_id_param')}
-            />
-          </FormField>
-          <FormField
-            id="source-postback"
-            label="Postback URL template"
-            optional
-            error={errors.postback_url?.message}
-            hint="Called on every accepted conversion change. Leave empty to send nothing."
-          >
-            <Input
-              className="font-mono text-xs sm:text-sm"
-              placeholder="https://source.example/pb?clickid={external_id}&payout={payout}"
-              {...fieldAria('source-postback', errors.postback_url?.message)}
-              {...form.register('postback_url')}
-            />
-          </FormField>
-          <fieldset className="-mt-2 flex flex-wrap gap-1" aria-label="Insert a macro">
-            {POSTBACK_MACROS.map((m) => (
-              <button
-                key={m}
-                type="button"
-                onClick={() => insertMacro(m)}
-                className="rounded-md border bg-muted px-1.5 py-0.5 font-mono text-xs text-muted-foreground hover:text-foreground"
-              >
-                {`{${m}}`}
-              </button>
-            ))}
-          </fieldset>
-          <fieldset className="grid gap-2" data-testid="source-params">
-            <legend className="mb-1 text-sm font-medium">Parameters on the campaign link</legend>
-            <p className="text-xs text-muted-foreground">
-              Each token the source replaces on a click, and the field it lands in. The source’s click ID goes
-              to external_id, so conversions are reported back to it.
-            </p>
-            {rows.fields.length > 0 && (
-              <div className="hidden grid-cols-[1fr_1fr_1fr_2.25rem] gap-2 text-xs text-muted-foreground sm:grid">
-                <span>Label</span>
-                <span>Source token</span>
-                <span>Lands in</span>
-              </div>
-            )}
-            {rows.fields.map((f, i) => {
-              const rowErr = errors.params?.[i]
-              const target = watchedRows[i]?.target
-              const dup = target !== undefined && dups.has(target)
-              return (
-                <div
-                  key={f.id}
-                  className="grid grid-cols-[1fr_1fr_2.25rem] gap-2 rounded-md border p-2 sm:grid-cols-[1fr_1fr_1fr_2.25rem] sm:border-0 sm:p-0"
-                  data-testid="param-row"
-                >
-                  <Input
-                    aria-label={`Label of parameter ${i + 1}`}
-                    placeholder="Label"
-                    className="order-1 col-span-2 sm:col-span-1"
-                    {...form.register(`params.${i}.label`)}
-                  />
-                  <div className="order-3 grid gap-1 sm:order-2">
-                    <Input
-                      aria-label={`Token of parameter ${i + 1}`}
-                      aria-invalid={rowErr?.token ? true : undefined}
-                      placeholder="{token}"
-                      className="font-mono text-xs sm:text-sm"
-                      {...form.register(`params.${i}.token`)}
-                    />
-                    {rowErr?.token?.message && (
-                      <p className="text-xs text-destructive" role="alert">
-                        {rowErr.token.message}
-                      </p>
-                    )}
-                  </div>
-                  <div className="order-4 col-span-2 grid gap-1 sm:order-3 sm:col-span-1">
-                    <Select
-                      aria-label={`Field of parameter ${i + 1}`}
-                      aria-invalid={dup || rowErr?.target ? true : undefined}
-                      {...form.register(`params.${i}.target`)}
-                    >
-                      {SOURCE_PARAM_TARGETS.map((t) => (
-                        <option key={t} value={t}>
-                          {targetLabel(t)}
-                        </option>
-                      ))}
-                    </Select>
-                    {(dup || rowErr?.target?.message) && (
-                      <p className="text-xs text-destructive" role="alert">
-                        {rowErr?.target?.message ?? 'Another parameter lands here too'}
-                      </p>
-                    )}
-                  </div>
-                  <Button
-                    type="button"
-                    variant="ghost"
-                    size="icon"
-                    className="order-2 text-muted-foreground sm:order-4"
-                    aria-label={`Remove parameter ${i + 1}`}
-                    onClick={() => rows.remove(i)}
-                  >
-                    <Trash2 />
-                  </Button>
-                </div>
-              )
-            })}
-            <Button
-              type="button"
-              variant="outline"
-              size="sm"
-              className="w-fit"
-              onClick={() =>
-                rows.append({ name: '', label: '', token: '', target: nextFreeTarget(watchedRows) })
-              }
-            >
-              <Plus /> Add parameter
-            </Button>
-          </fieldset>
-          <OrganizeFields form={form} idPrefix="source" tagsPlaceholder="push, tier1" />
-          <DialogFooter>
-            {source && <SaveAsTemplate source={source} />}
-            <Button variant="outline" type="button" onClick={() => onOpenChange(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={isSubmitting}>
-              {isSubmitting && <Spinner />} {source ? 'Save' : 'Create source'}
-            </Button>
-          </DialogFooter>
-        </form>
+        <DialogHeader>
+          <DialogTitle>{source ? `Edit “${source.name}”` : 'New traffic source'}</DialogTitle>
+          <DialogDescription>
+            Where clicks come from, what they cost, and where conversions are reported.
+          </DialogDescription>
+        </DialogHeader>
+        {source ? (
+          <WithHistoryTab objectType="source" objectId={source.id} inUrl={false}>
+            {formBody}
+          </WithHistoryTab>
+        ) : (
+          formBody
+        )}
       </DialogContent>
     </Dialog>
   )
