@@ -377,6 +377,13 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
       true,
     )
     expect(await events(owner.userId)).toContain('workspace_2fa_required')
+    // …and the workspace's change log has the setting's before and after, by the owner.
+    const history = await call({ cookie: owner.cookie, ip }, 'GET', '/change-log?object_type=workspace')
+    expect(history.body.items[0]).toMatchObject({
+      object_id: owner.workspaceId,
+      action: 'update',
+      changes: { require2fa: { before: false, after: true } },
+    })
 
     const blocked = await call({ cookie: mCookie, ip }, 'GET', '/workspace')
     expect(blocked.status).toBe(403)

@@ -8,6 +8,7 @@
  * {@link SecretBox} (AES-256-GCM) in `users.totp_secret` (`totp_pending_secret` during
  * set-up); recovery codes, challenge and device tokens are stored as SHA-256 only.
  */
+import { recordChange } from '../../platform/changelog/index.ts'
 import { randomBytes } from 'node:crypto'
 import { and, asc, eq, gt, isNull, isNotNull, lt, or, sql } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
@@ -555,7 +556,8 @@ export async function enforceWorkspace2fa(
 /**
  * Owner only: requires 2FA of every member of the workspace (or stops requiring it). The
  * owner must have 2FA on before requiring it, so they cannot lock themselves out of the
- * setting. Records `workspace_2fa_required` / `workspace_2fa_optional` when it changes.
+ * setting. Records `workspace_2fa_required` / `workspace_2fa_optional` and a change-log row
+ * (object `workspace`) when it changes.
  * @returns the new value.
  * @throws AppError 403 `owner_required`, 409 `two_factor_not_enabled` (turn it on first).
  */
@@ -581,6 +583,15 @@ export async function setWorkspaceRequire2fa(
     if (!before) throw notFound('workspace')
     if (before.r === input.require) return input.require
     await tx.update(workspaces).set({ require2fa: input.require }).where(eq(workspaces.id, input.workspaceId))
+    // A workspace setting is configuration too: its History is in the change log.
+    await recordChange(tx, {
+      workspaceId: input.workspaceId,
+      objectType: 'workspace',
+      objectId: input.workspaceId,
+      action: 'update',
+      before: { require2fa: before.r },
+      after: { require2fa: input.require },
+    })
     await event(
       tx,
       input.require ? 'workspace_2fa_required' : 'workspace_2fa_optional',
