@@ -15,6 +15,8 @@ const SERIAL = [
   'test/autopilot.replay.api.test.ts',
   'test/analytics.crash.test.ts',
   'test/e2e.crash.test.ts',
+  // Chromium visits against a page cap and a memory cap, with 30 s budgets.
+  'test/visitors.browser.test.ts',
 ]
 
 export default defineConfig({
