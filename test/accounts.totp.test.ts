@@ -331,6 +331,12 @@ describe('two-factor authentication (TOTP) through the API on PGlite', () => {
     const session = ok2.cookies.tf_session!
     const list = (await call({ cookie: session, ip }, 'GET', '/auth/2fa')).body.devices
     expect(list).toHaveLength(1)
+    // The expired device's row went with that sign-in's housekeeping (so did the challenges).
+    const stored = await h.db
+      .select()
+      .from(schema.trustedDevices)
+      .where(eq(schema.trustedDevices.userId, u.userId))
+    expect(stored.map((d) => d.id)).toEqual([list[0].id])
     // Someone else cannot remove it.
     const stranger = await createWorkspaceWithKey(h.db)
     const sCookie = (await passwordStep(stranger.email, stranger.password, ip)).cookies.tf_session!

@@ -24,8 +24,10 @@ import {
 import type { Db } from '../../platform/db/client.ts'
 import {
   apiKeys,
+  loginChallenges,
   passwordResetTokens,
   sessions,
+  trustedDevices,
   users,
   workspaceInvitations,
   workspaceMembers,
@@ -204,9 +206,17 @@ export async function deleteSession(db: Db, tokenHash: string): Promise<void> {
   await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash))
 }
 
-/** Deletes a user's sessions that expired before `now` (housekeeping on login). */
+/** Deletes a user's sessions, sign-in challenges and remembered devices that expired before `now` (housekeeping on login). */
 export async function deleteExpiredSessions(db: Db, userId: string, now: Date): Promise<void> {
   await db.delete(sessions).where(and(eq(sessions.userId, userId), lt(sessions.expiresAt, now)))
+  // The 2FA leftovers of the same user: sign-in challenges (5 min) and remembered devices
+  // past their expiry are refused already; this only keeps the tables from growing.
+  await db
+    .delete(loginChallenges)
+    .where(and(eq(loginChallenges.userId, userId), lt(loginChallenges.expiresAt, now)))
+  await db
+    .delete(trustedDevices)
+    .where(and(eq(trustedDevices.userId, userId), lt(trustedDevices.expiresAt, now)))
 }
 
 /** Stores an API key by its SHA-256 hex; returns the row. */
