@@ -38,8 +38,9 @@ type Json = Record<string, any>
 const RUNS = 6
 /** Tables whose job is to record refused requests. */
 // payment_events: every webhook delivery is stored with its verification outcome, refused ones
-// included (status 'rejected', never applied).
-const RECORDS_REFUSALS = new Set(['postback_log', LOGIN_LIMIT_TABLE, 'payment_events'])
+// included (status 'rejected', never applied). security_events: a failed sign-in is recorded
+// (issue 18), and so is a refused second factor.
+const RECORDS_REFUSALS = new Set(['postback_log', LOGIN_LIMIT_TABLE, 'payment_events', 'security_events'])
 
 interface SeenRoute {
   method: string
