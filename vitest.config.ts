@@ -25,6 +25,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // `expect.poll` waits for something another process or the browser does; Vitest's 1 s
+    // default is shorter than a page load beside another test file on a 2-core machine.
+    expect: { poll: { timeout: 10_000 } },
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'web/src/**/*.test.{ts,tsx}'] } },
       { extends: true, test: { name: 'medium', include: ['test/**/*.test.ts'], exclude: SERIAL } },
