@@ -205,6 +205,13 @@ export const envSchema = z
     POSTBACK_REFUSED_PER_IP_PER_MIN: int(60, 0),
     POSTBACK_REFUSED_PER_NETWORK_PER_MIN: int(600, 0),
     POSTBACK_REFUSED_LOG_PER_MIN: int(10, 0),
+    /**
+     * Group commit of postbacks: max postbacks per transaction, max waiting before 503 +
+     * Retry-After, and transactions in flight at once (0 = 1 on PGlite, 2 on PostgreSQL).
+     */
+    POSTBACK_BATCH_MAX: int(500, 1),
+    POSTBACK_QUEUE_MAX: int(10_000, 1),
+    POSTBACK_BATCH_CONCURRENCY: int(0, 0),
     /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
     ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
     ADMIN_PASSWORD: z.string().default(''),

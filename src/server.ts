@@ -51,6 +51,8 @@ import {
   pendingEventCount,
   postbackLogRetentionHandlers,
   postbackRoutes,
+  createPostbackHttpHandler,
+  isPostbackUrl,
   recentClicksOf,
 } from './modules/conversions/index.ts'
 import {
@@ -220,7 +222,14 @@ export async function startServer(
       perNetworkPerMinute: config.POSTBACK_REFUSED_PER_NETWORK_PER_MIN,
       logPerMinute: config.POSTBACK_REFUSED_LOG_PER_MIN,
     },
+    batchMax: config.POSTBACK_BATCH_MAX,
+    queueMax: config.POSTBACK_QUEUE_MAX,
+    batchConcurrency: config.POSTBACK_BATCH_CONCURRENCY || (db.kind === 'postgres' ? 2 : 1),
   })
+  const postbackHandler = createPostbackHttpHandler(
+    { service: conversions },
+    { trustedProxies: config.TRUSTED_PROXIES },
+  )
   // The autopilot ticks every minute through one scheduled job (exactly one per slot across processes).
   const secretKey = loadSecretKey({ secretsKey: config.SECRETS_KEY, dataDir: config.dataDir })
   const secretBox = createSecretBox(secretKey)
@@ -399,6 +408,8 @@ export async function startServer(
         // The redirect never enters Fastify: a plain handler on the hot path.
         if (req.url?.startsWith('/c/')) routing.redirect(req, res)
         else if (req.url?.startsWith('/lp/')) routing.landerClick(req, res)
+        // Postbacks too: thousands per second pay no router or hooks (group commit behind it).
+        else if (isPostbackUrl(req.url)) postbackHandler(req, res)
         else handler(req, res)
       }),
     plugins: [

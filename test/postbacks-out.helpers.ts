@@ -179,7 +179,7 @@ export async function stack(
     recentClicks,
     networkCacheMs: 0,
     outbox: {
-      write: (tx, change) => rt.outbound.outbox.write(tx, change),
+      write: (tx, changes) => rt.outbound.outbox.write(tx, changes),
       committed: () => rt.outbound.outbox.committed?.(),
     },
   })

@@ -288,22 +288,24 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks on %s', (kind
     await s.h.db.transaction(async (tx) => {
       const [row] = await tx.select().from(conversions).where(eq(conversions.id, conv))
       const [ev] = await tx.select().from(conversionEvents).where(eq(conversionEvents.conversionId, conv))
-      await s.outbound.outbox.write(tx, {
-        workspaceId: s.A.workspaceId,
-        conversionId: conv,
-        eventId: ev!.id,
-        event: {
-          seq: ev!.seq,
-          ts: ev!.ts.getTime(),
-          status: 'sale',
-          previousStatus: '',
-          conversionsDelta: 1,
-          revenueDeltaMicros: ev!.revenueDeltaMicros,
-          payoutMicros: ev!.payoutMicros,
-          currency: ev!.currency,
+      await s.outbound.outbox.write(tx, [
+        {
+          workspaceId: s.A.workspaceId,
+          conversionId: conv,
+          eventId: ev!.id,
+          event: {
+            seq: ev!.seq,
+            ts: ev!.ts.getTime(),
+            status: 'sale',
+            previousStatus: '',
+            conversionsDelta: 1,
+            revenueDeltaMicros: ev!.revenueDeltaMicros,
+            payoutMicros: ev!.payoutMicros,
+            currency: ev!.currency,
+          },
+          conversion: row!,
         },
-        conversion: row!,
-      })
+      ])
     })
     expect(await s.outboundOf(conv)).toHaveLength(1)
 
@@ -341,8 +343,8 @@ describe.each(['pglite', 'postgres'] as const)('outbound postbacks on %s', (kind
       recentClicks: s.recentClicks,
       networkCacheMs: 0,
       outbox: {
-        async write(tx, change) {
-          await s.outbound.outbox.write(tx, change) // the row and its job are written…
+        async write(tx, changes) {
+          await s.outbound.outbox.write(tx, changes) // the row and its job are written…
           throw new Error('outbox down') // …and rolled back with the conversion
         },
       },

@@ -32,9 +32,6 @@ import {
 import {
   admitPostback,
   clickRefusal,
-  type ConversionEvent,
-  type Decision,
-  decide,
   destinationDefaults,
   isFutureClickTime,
   isNetworkRef,
@@ -42,30 +39,18 @@ import {
   type LiveConversion,
   NETWORK_PARAM,
   needsDestinationDefaults,
-  type NormalizedPostback,
   OUTCOME_HTTP_STATUS,
   type PostbackOutcome,
   type RefusalLogWindow,
   refusalLogKey,
-  SUB_KEYS,
   sampleRefusalLog,
-  type SubKey,
 } from './conversions.core.ts'
 import {
-  type ConversionKey,
-  type ConversionRow,
-  insertConversion,
-  insertConversionEvent,
-  insertPostbackLog,
   loadDestinationPayout,
   loadNetwork,
   loadNetworkIds,
-  lockConversion,
   type NetworkForPostback,
   type PostbackLogInsert,
-  stateOf,
-  type Tx,
-  updateConversion,
 } from './conversions.repository.ts'
 import { createConversionSync, type SyncResult, type SyncStats } from './conversions.sync.ts'
 import {
@@ -77,6 +62,14 @@ import {
   secretMatches,
 } from './network.auth.ts'
 import { parsePostback, postbackFields } from './postback.parse.ts'
+import {
+  type AcceptedConversionChange,
+  type CommitterStats,
+  type ConversionOutbox,
+  createPostbackCommitter,
+} from './postback.committer.ts'
+
+export type { AcceptedConversionChange, ConversionOutbox } from './postback.committer.ts'
 
 /** One inbound HTTP request at `/postback`, as the route hands it over. */
 export interface InboundPostback {
@@ -105,28 +98,6 @@ export interface PostbackResult {
   logId: string
   /** For `rate_limited`: whole seconds until the spent budget refills (the `Retry-After` header). */
   retryAfterSeconds?: number
-}
-
-/** An accepted conversion change, as handed to a {@link ConversionOutbox}. */
-export interface AcceptedConversionChange {
-  workspaceId: string
-  conversionId: string
-  /** `conversion_events.id` of this change: unique per change, the idempotency key downstream. */
-  eventId: number
-  event: ConversionEvent
-  /** The conversion row after the change (money in micros). */
-  conversion: ConversionRow
-}
-
-/**
- * Work that must commit or roll back with an accepted conversion change (a transactional
- * outbox, e.g. outbound postbacks). `write` runs inside the conversion's transaction, after
- * the change and its event are written; if it throws, the whole postback rolls back and is
- * answered `error` (503, the network retries). `committed` runs after the commit.
- */
-export interface ConversionOutbox {
-  write(tx: Db, change: AcceptedConversionChange): Promise<void>
-  committed?(): void
 }
 
 /** Where accepted changes are announced after their commit: the live hub's `publish`. */
@@ -182,6 +153,12 @@ export interface ConversionsServiceDeps {
   syncLeaseMs?: number
   /** Budgets and log sampling of unauthenticated refusals (README "Refused postbacks"). */
   refusals?: Partial<RefusalLimits>
+  /** Group commit (README "Group commit"): max postbacks per transaction (default 500). */
+  batchMax?: number
+  /** Max postbacks waiting for a transaction; past it 503 with Retry-After (default 10,000). */
+  queueMax?: number
+  /** Batches in flight at once (default 1; 2–4 on PostgreSQL keeps its connections busy). */
+  batchConcurrency?: number
 }
 
 /**
@@ -208,6 +185,8 @@ export const DEFAULT_REFUSAL_LIMITS: Readonly<RefusalLimits> = {
 export interface ConversionsStats {
   outcomes: Record<PostbackOutcome, number>
   sync: SyncStats
+  /** Group commit: batches, their sizes, retries, fallbacks, refusals for a full queue. */
+  batches: CommitterStats
 }
 
 /** The conversions service. */
@@ -242,6 +221,14 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     clock,
     ...(deps.syncBatchSize !== undefined ? { batchSize: deps.syncBatchSize } : {}),
     ...(deps.syncLeaseMs !== undefined ? { leaseMs: deps.syncLeaseMs } : {}),
+  })
+  const committer = createPostbackCommitter({
+    db,
+    outbox: deps.outbox,
+    logger: deps.logger,
+    ...(deps.batchMax !== undefined ? { maxBatch: deps.batchMax } : {}),
+    ...(deps.queueMax !== undefined ? { maxQueue: deps.queueMax } : {}),
+    ...(deps.batchConcurrency !== undefined ? { concurrency: deps.batchConcurrency } : {}),
   })
   const outcomes = Object.fromEntries(
     Object.keys(OUTCOME_HTTP_STATUS).map((k) => [k, 0]),
@@ -391,6 +378,8 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       log.outcome = outcome
       log.httpStatus = OUTCOME_HTTP_STATUS[outcome]
       log.reason = reason.slice(0, 500)
+      // A refusal changed nothing (a failed batch may have named a conversion it rolled back).
+      log.conversionId = null
       outcomes[outcome]++
       if (unauthenticated || isUnauthenticatedOutcome(outcome)) {
         // Anyone can send these at any rate: only a sample reaches the database.
@@ -408,7 +397,11 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           )
       }
       try {
-        await insertPostbackLog(db, log)
+        const written = committer.log(log)
+        // Queue full: the refusal is answered and counted, its log row is not written.
+        if (!written)
+          return { outcome, httpStatus: log.httpStatus, reason: log.reason, logId: '', ...retry() }
+        await written
       } catch (err) {
         deps.logger?.error({ err, outcome }, 'postback log write failed')
         return {
@@ -494,11 +487,23 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
           : undefined,
       )
 
-      const applied = await applyInTransaction(net, pb, click, defaults, receivedAt.getTime(), log)
+      const queued = committer.apply({ net, postback: pb, click, defaults, now: receivedAt.getTime(), log })
+      if (!queued) {
+        // Overloaded: refused before any write, not logged (logging it is the write there is
+        // no room for); the network retries after Retry-After.
+        outcomes.error++
+        return {
+          outcome: 'error',
+          httpStatus: OUTCOME_HTTP_STATUS.error,
+          reason: 'too many postbacks queued; retry later',
+          logId: '',
+          retryAfterSeconds: 1,
+        }
+      }
+      const applied = await queued
       outcomes[applied.outcome]++
       if (applied.outcome === 'accepted') {
         kick()
-        deps.outbox?.committed?.()
         if (applied.change) deps.live?.publish(applied.change.workspaceId, liveConversion(applied.change))
       }
       return {
@@ -512,72 +517,6 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       deps.logger?.error({ err }, 'postback failed')
       return finish('error', 'internal error; retry later')
     }
-  }
-
-  async function applyInTransaction(
-    net: NetworkForPostback,
-    pb: NormalizedPostback,
-    click: ClickInfo,
-    defaults: { payoutMicros?: number | undefined; currency?: string | undefined },
-    now: number,
-    log: PostbackLogInsert,
-  ): Promise<{
-    outcome: Decision['outcome']
-    reason: string
-    conversionId?: string
-    /** The accepted change, announced once the transaction has committed. */
-    change?: AcceptedConversionChange
-  }> {
-    const key: ConversionKey = { networkId: net.id, clickId: pb.clickId, transactionId: pb.transactionId }
-    return db.transaction(async (txRaw) => {
-      const tx = txRaw as unknown as Tx
-      let row = await lockConversion(tx, key)
-      let d = decide(row ? stateOf(row) : undefined, pb, now, defaults)
-      let conversionId = row?.id
-      /** The conversion after an accepted change (for the outbox). */
-      let after: ConversionRow | undefined
-      if (!row && d.outcome === 'accepted' && d.next) {
-        const id = randomUUID()
-        const fresh = newConversionRow(id, net, pb, click, d, now)
-        const inserted = await insertConversion(tx, fresh)
-        if (inserted) {
-          conversionId = id
-          after = fresh
-        } else {
-          // Lost an insert race: the winner has committed; decide again against its row.
-          row = await lockConversion(tx, key)
-          if (!row) throw new Error('conversion insert conflicted but no row is visible')
-          conversionId = row.id
-          d = decide(stateOf(row), pb, now, defaults)
-          if (d.outcome === 'accepted' && d.next) {
-            await updateConversion(tx, row.id, d.next)
-            after = applied(row, d.next)
-          }
-        }
-      } else if (row && d.outcome === 'accepted' && d.next) {
-        await updateConversion(tx, row.id, d.next)
-        after = applied(row, d.next)
-      }
-      let change: AcceptedConversionChange | undefined
-      if (d.outcome === 'accepted' && d.event && conversionId) {
-        const eventId = await insertConversionEvent(tx, conversionId, net.workspaceId, d.event)
-        if (after) {
-          change = { workspaceId: net.workspaceId, conversionId, eventId, event: d.event, conversion: after }
-          await deps.outbox?.write(tx, change)
-        }
-      }
-      log.outcome = d.outcome
-      log.httpStatus = OUTCOME_HTTP_STATUS[d.outcome]
-      log.reason = d.reason.slice(0, 500)
-      log.conversionId = d.outcome === 'accepted' || d.outcome === 'duplicate' ? (conversionId ?? null) : null
-      await insertPostbackLog(tx, log)
-      return {
-        outcome: d.outcome,
-        reason: d.reason,
-        ...(log.conversionId ? { conversionId: log.conversionId } : {}),
-        ...(change ? { change } : {}),
-      }
-    })
   }
 
   return {
@@ -597,65 +536,10 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       if (kickTimer) clearTimeout(kickTimer)
       syncTimer = undefined
       kickTimer = undefined
+      // Postbacks already queued are committed and answered before the last sync.
+      await committer.drain()
       await sync.syncPending()
     },
-    stats: () => ({ outcomes: { ...outcomes }, sync: sync.stats() }),
-  }
-}
-
-/** A stored conversion with an accepted state change applied (what `updateConversion` wrote). */
-function applied(row: ConversionRow, next: NonNullable<Decision['next']>): ConversionRow {
-  return {
-    ...row,
-    status: next.status,
-    seenStatuses: [...next.seenStatuses],
-    payoutMicros: next.payoutMicros,
-    revenueMicros: next.revenueMicros,
-    version: next.version,
-    updatedAt: new Date(next.updatedAt),
-  }
-}
-
-function newConversionRow(
-  id: string,
-  net: NetworkForPostback,
-  pb: NormalizedPostback,
-  click: ClickInfo,
-  d: Decision,
-  now: number,
-): ConversionRow {
-  const next = d.next!
-  // The click's sub value wins; a postback value fills a sub the click did not carry.
-  const subs = Object.fromEntries(
-    SUB_KEYS.map((k) => [k, click[k] !== '' ? click[k] : (pb.subs[k] ?? '')]),
-  ) as Record<SubKey, string>
-  return {
-    id,
-    workspaceId: net.workspaceId,
-    networkId: net.id,
-    clickId: pb.clickId,
-    transactionId: pb.transactionId,
-    status: next.status,
-    seenStatuses: [...next.seenStatuses],
-    payoutMicros: next.payoutMicros,
-    revenueMicros: next.revenueMicros,
-    currency: next.currency,
-    version: next.version,
-    campaignId: click.campaign_id,
-    streamId: click.stream_id,
-    destinationId: click.destination_id,
-    sourceId: click.source_id,
-    country: click.country,
-    device: click.device,
-    os: click.os,
-    browser: click.browser,
-    landerId: click.lander_id,
-    osVersion: click.os_version,
-    externalId: click.external_id,
-    costMicros: click.cost_micros,
-    clickTs: new Date(click.ts),
-    ...subs,
-    createdAt: new Date(now),
-    updatedAt: new Date(now),
+    stats: () => ({ outcomes: { ...outcomes }, sync: sync.stats(), batches: committer.stats() }),
   }
 }

@@ -14,4 +14,4 @@ export {
 } from './conversions.service.ts'
 export { conversionEvents, conversions } from './conversions.tables.ts'
 export { postbackLogRetentionHandlers, registerPostbackLogRetention } from './postback-log.retention.ts'
-export { postbackRoutes } from './postback.routes.ts'
+export { createPostbackHttpHandler, isPostbackUrl, postbackRoutes } from './postback.routes.ts'

@@ -34,6 +34,30 @@ export async function loadSourceTemplate(
 }
 
 /**
+ * The postback URL templates of the traffic sources named by `refs` (workspace, source ID),
+ * in one query; only sources that exist in their own workspace and have a URL are returned.
+ * @returns URL by `<workspace id>|<source id>` (source IDs as stored, lower-case).
+ */
+export async function loadSourcePostbackUrls(
+  db: Db,
+  refs: readonly { workspaceId: string; sourceId: string }[],
+): Promise<Map<string, string>> {
+  const ids = [...new Set(refs.map((r) => r.sourceId).filter((id) => UUID.test(id)))]
+  const out = new Map<string, string>()
+  if (ids.length === 0) return out
+  const rows = await db
+    .select({
+      id: trafficSources.id,
+      workspaceId: trafficSources.workspaceId,
+      url: trafficSources.postbackUrl,
+    })
+    .from(trafficSources)
+    .where(and(inArray(trafficSources.id, ids), isNotNull(trafficSources.postbackUrl)))
+  for (const r of rows) if (r.url) out.set(`${r.workspaceId}|${r.id}`, r.url)
+  return out
+}
+
+/**
  * Inserts an outbound postback unless one exists for its conversion event (unique
  * `conversion_event_id`). @returns true when this call inserted it.
  */

@@ -52,6 +52,7 @@ import {
 import {
   claimAttempt,
   insertOutbound,
+  loadSourcePostbackUrls,
   loadSourceTemplate,
   lockOutbound,
   markDead,
@@ -206,38 +207,48 @@ export function createOutboundPostbacks(deps: OutboundPostbacksDeps): OutboundPo
   let registered = false
 
   const outbox: ConversionOutbox = {
-    async write(tx, change) {
-      const sourceId = change.conversion.sourceId
-      if (!sourceId) return
-      const src = await loadSourceTemplate(tx, change.workspaceId, sourceId)
-      if (!src?.postbackUrl) return
-      const macros = outboundMacroValues(changeOf(change))
-      const url = renderOutboundUrl(src.postbackUrl, macros)
-      const now = clock.now()
-      const id = randomUUID()
-      const inserted = await insertOutbound(tx, {
-        id,
-        workspaceId: change.workspaceId,
-        conversionId: change.conversionId,
-        conversionEventId: change.eventId,
-        sourceId: src.id,
-        status: change.event.status,
-        url,
-        macros,
-        // An unusable template is recorded (visible in the dead-letter list), never sent.
-        state: url ? 'pending' : 'failed',
-        nextAttemptAt: url ? now : null,
-        lastError: url ? '' : INVALID_TEMPLATE,
-        createdAt: now,
-        updatedAt: now,
-      })
-      if (!inserted || !url) return
-      await jobs.enqueue(
-        DELIVER_JOB,
-        { outbound_id: id, generation: 0, attempt: 1 },
-        { key: deliverKey(change.eventId, 0, 1), tx },
+    async write(tx, changes) {
+      // One lookup of the sources' templates for the whole batch of accepted changes.
+      const urls = await loadSourcePostbackUrls(
+        tx,
+        changes
+          .filter((c) => c.conversion.sourceId !== '')
+          .map((c) => ({ workspaceId: c.workspaceId, sourceId: c.conversion.sourceId })),
       )
-      stats.enqueued++
+      let enqueued = false
+      for (const change of changes) {
+        const template = urls.get(`${change.workspaceId}|${change.conversion.sourceId.toLowerCase()}`)
+        if (!template) continue
+        const macros = outboundMacroValues(changeOf(change))
+        const url = renderOutboundUrl(template, macros)
+        const now = clock.now()
+        const id = randomUUID()
+        const inserted = await insertOutbound(tx, {
+          id,
+          workspaceId: change.workspaceId,
+          conversionId: change.conversionId,
+          conversionEventId: change.eventId,
+          sourceId: change.conversion.sourceId.toLowerCase(),
+          status: change.event.status,
+          url,
+          macros,
+          // An unusable template is recorded (visible in the dead-letter list), never sent.
+          state: url ? 'pending' : 'failed',
+          nextAttemptAt: url ? now : null,
+          lastError: url ? '' : INVALID_TEMPLATE,
+          createdAt: now,
+          updatedAt: now,
+        })
+        if (!inserted || !url) continue
+        await jobs.enqueue(
+          DELIVER_JOB,
+          { outbound_id: id, generation: 0, attempt: 1 },
+          { key: deliverKey(change.eventId, 0, 1), tx },
+        )
+        stats.enqueued++
+        enqueued = true
+      }
+      return enqueued
     },
     committed() {
       jobs.kick(DELIVER_JOB)

@@ -1,0 +1,319 @@
+/**
+ * Postbacks by group commit (`postback.committer.ts`), on PGlite and PostgreSQL:
+ * - random interleavings of duplicate, out-of-order and concurrent postbacks sent through two
+ *   committers (on PostgreSQL two services with their own connection pools, i.e. concurrent
+ *   transactions in separate backends) store exactly the conversions and revenue of applying
+ *   them one by one (fast-check);
+ * - lead → sale → replay inside one batch; a poisoned row fails only itself (the batch is
+ *   re-run row by row); a full queue answers 503 with Retry-After and writes nothing; the
+ *   outbox's `committed` runs only after a batch that enqueued work;
+ * - the plain node:http handler: GET, POST, HEAD/PUT 405, 413, X-Forwarded-For from a
+ *   trusted proxy only.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { migrateClickHouse } from '../src/modules/analytics/index.ts'
+import {
+  type ConversionOutbox,
+  createConversionsService,
+  createPostbackHttpHandler,
+} from '../src/modules/conversions/index.ts'
+import type { ConversionsService } from '../src/modules/conversions/conversions.service.ts'
+import {
+  type ConversionState,
+  type ConversionStatus,
+  decide,
+} from '../src/modules/conversions/conversions.core.ts'
+import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
+import { type DbHandle, openDb } from '../src/platform/db/client.ts'
+import { removeTempDirs, tempDir } from './analytics.helpers.ts'
+import { type Fixture, fixture, type Json } from './conversions.helpers.ts'
+
+let ch: ClickHouseHandle
+const M = 1_000_000
+
+beforeAll(async () => {
+  ch = await openClickHouse({ chDir: path.join(tempDir('conv-batch-ch'), 'ch'), database: 'tf_batch' })
+  await migrateClickHouse(ch)
+})
+afterAll(async () => {
+  await ch?.close()
+  removeTempDirs()
+})
+
+describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
+  let f: Fixture
+  let net: Json
+  let second: DbHandle | undefined
+  const secret = 'b4tch-s3cret'
+  const q = (params: Record<string, string>) =>
+    new URLSearchParams({ network: net.id, secret, ...params }).toString()
+  const services: ConversionsService[] = []
+  /** A service on `db` with a warm network cache (so concurrent calls reach the queue in one turn). */
+  const service = (opts: Partial<Parameters<typeof createConversionsService>[0]> = {}) => {
+    const s = createConversionsService({
+      db: f.h.db,
+      clickhouse: ch,
+      recentClicks: f.recentClicks,
+      networkCacheMs: 60_000,
+      ...opts,
+    })
+    services.push(s)
+    return s
+  }
+  /** Fills the service's network cache (a malformed postback), so the next calls queue in one turn. */
+  const warm = async (s: ConversionsService) => {
+    expect((await send(s, { subid: 'warm-up' })).outcome).toBe('malformed')
+    return s
+  }
+  const send = (s: ConversionsService, params: Record<string, string>) =>
+    s.handlePostback({ method: 'GET', rawQuery: q(params), headers: {}, ip: '10.0.0.1' })
+  const scalar = async (text: string, values: unknown[] = []) =>
+    Number(Object.values((await f.h.raw.executeSql(text, values)).rows[0] ?? {})[0] ?? 0)
+
+  beforeAll(async () => {
+    f = await fixture(kind, ch, { TRUSTED_PROXIES: '127.0.0.1' })
+    net = await f.network(f.A.apiKey, { postback_secret: secret })
+    if (kind === 'postgres') second = await openDb({ databaseUrl: f.h.url!, pgDir: '' })
+  })
+  afterAll(async () => {
+    for (const s of services) await s.stop()
+    await second?.close()
+    await f?.close()
+  })
+
+  it('random interleavings across two committers store the conversions and revenue of one-by-one application (property)', async () => {
+    const a = await warm(service({ batchMax: 8 }))
+    const b = await warm(service({ batchMax: 8, ...(second ? { db: second.db } : {}) }))
+    // Per key the payout is fixed and statuses are lead/sale/rejected, so the one-by-one
+    // result does not depend on the order (lead+sale → sale, anything+rejected → rejected):
+    // any interleaving the two committers produce must store exactly it.
+    const statuses: ConversionStatus[] = ['lead', 'sale', 'rejected']
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            click: fc.integer({ min: 0, max: 2 }),
+            tid: fc.constantFrom('', 'A', 'B'),
+            status: fc.constantFrom(...statuses),
+            committer: fc.boolean(),
+            copies: fc.integer({ min: 1, max: 3 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        async (spec) => {
+          run++
+          const clicks = [0, 1, 2].map(() => f.click(f.A.workspaceId))
+          const sends = spec.flatMap((x) =>
+            Array.from({ length: x.copies }, () => ({
+              ...x,
+              clickId: clicks[x.click]!.click_id,
+              tid: x.tid === '' ? '' : `R${run}-${x.click}-${x.tid}`,
+            })),
+          )
+          const payout = (clickId: string, tid: string) => 1 + ((clickId.charCodeAt(25) + tid.length) % 7)
+          const answers = await Promise.all(
+            sends.map((x) =>
+              send(x.committer ? a : b, {
+                subid: x.clickId,
+                tid: x.tid,
+                status: x.status,
+                payout: String(payout(x.clickId, x.tid)),
+              }),
+            ),
+          )
+          expect(answers.filter((r) => r.httpStatus >= 500)).toEqual([])
+
+          // One by one, in generation order, through the pure rules.
+          const store = new Map<string, ConversionState>()
+          let now = 0
+          for (const x of sends) {
+            const key = `${x.tid || x.clickId}`
+            const d = decide(
+              store.get(key),
+              {
+                clickId: x.clickId,
+                transactionId: x.tid,
+                status: x.status,
+                rawStatus: x.status,
+                payoutMicros: payout(x.clickId, x.tid) * M,
+                currency: undefined,
+                subs: {},
+              },
+              ++now,
+            )
+            if (d.outcome === 'accepted' && d.next) store.set(key, d.next)
+          }
+          const expected = {
+            conversions: store.size,
+            revenue: [...store.values()].reduce((s, c) => s + c.revenueMicros, 0),
+          }
+          const ids = [...new Set(sends.map((x) => x.clickId))]
+          const stored = (
+            await f.h.raw.executeSql(
+              `SELECT count(*) AS n, coalesce(sum(revenue_micros), 0) AS revenue, coalesce(sum(version), 0) AS versions
+                 FROM conversions WHERE click_id = ANY($1)`,
+              [ids],
+            )
+          ).rows[0]!
+          expect({ conversions: Number(stored.n), revenue: Number(stored.revenue) }).toEqual(expected)
+          // Every accepted answer is one event; events are numbered 1..version per conversion.
+          const events = await scalar(
+            `SELECT count(*) FROM conversion_events e JOIN conversions c ON c.id = e.conversion_id WHERE c.click_id = ANY($1)`,
+            [ids],
+          )
+          expect(events).toBe(answers.filter((r) => r.outcome === 'accepted').length)
+          expect(events).toBe(Number(stored.versions))
+          // Every request has its log row.
+          expect(await scalar(`SELECT count(*) FROM postback_log WHERE click_id = ANY($1)`, [ids])).toBe(
+            sends.length,
+          )
+        },
+      ),
+      { numRuns: kind === 'postgres' ? 12 : 8 },
+    )
+    expect(a.stats().batches.maxBatch + b.stats().batches.maxBatch).toBeGreaterThan(2)
+  }, 120_000)
+
+  it('decides lead → sale → replay inside one batch in arrival order', async () => {
+    const s = await warm(service())
+    const c = f.click(f.A.workspaceId)
+    const before = s.stats().batches.batches
+    const answers = await Promise.all([
+      send(s, { subid: c.click_id, tid: 'IN-1', status: 'lead', payout: '1' }),
+      send(s, { subid: c.click_id, tid: 'IN-1', status: 'sale', payout: '9' }),
+      send(s, { subid: c.click_id, tid: 'IN-1', status: 'sale', payout: '9' }),
+      send(s, { subid: c.click_id, tid: 'IN-1', status: 'lead', payout: '1' }),
+    ])
+    expect(answers.map((r) => r.outcome)).toEqual(['accepted', 'accepted', 'duplicate', 'duplicate'])
+    expect(s.stats().batches.batches - before).toBe(1)
+    const [row] = (await f.h.raw.executeSql(`SELECT * FROM conversions WHERE transaction_id = 'IN-1'`)).rows
+    expect(row).toMatchObject({ status: 'sale', version: 2 })
+    expect(Number(row!.revenue_micros)).toBe(9 * M)
+    const seqs = (
+      await f.h.raw.executeSql(`SELECT seq FROM conversion_events WHERE conversion_id = $1 ORDER BY seq`, [
+        row!.id,
+      ])
+    ).rows.map((r) => Number(r.seq))
+    expect(seqs).toEqual([1, 2])
+  })
+
+  it('a poisoned row fails only itself: the batch is re-run row by row', async () => {
+    const clicks = Array.from({ length: 12 }, () => f.click(f.A.workspaceId))
+    const poison = clicks[5]!.click_id
+    let committed = 0
+    const outbox: ConversionOutbox = {
+      async write(_tx, changes) {
+        if (changes.some((c) => c.conversion.clickId === poison)) throw new Error('poisoned row')
+        return changes.length > 0
+      },
+      committed: () => {
+        committed++
+      },
+    }
+    const s = await warm(service({ outbox }))
+    const answers = await Promise.all(
+      clicks.map((c, i) => send(s, { subid: c.click_id, tid: `P-${i}`, status: 'sale', payout: '2' })),
+    )
+    expect(answers.map((r) => r.httpStatus)).toEqual(clicks.map((_, i) => (i === 5 ? 503 : 200)))
+    expect(s.stats().batches.fallbacks).toBe(1)
+    expect(await scalar(`SELECT count(*) FROM conversions WHERE transaction_id LIKE 'P-%'`)).toBe(11)
+    // The poisoned postback is logged as an error, without a conversion.
+    const log = (await f.h.raw.executeSql(`SELECT * FROM postback_log WHERE click_id = $1`, [poison])).rows
+    expect(log).toMatchObject([{ outcome: 'error', conversion_id: null }])
+    // `committed` ran after the batches that enqueued (the 11 single-row re-runs), never for nothing.
+    expect(committed).toBe(11)
+  })
+
+  it('an outbox that enqueued nothing is not told to wake its queue', async () => {
+    let committed = 0
+    const s = service({
+      outbox: { write: async () => false, committed: () => void committed++ },
+    })
+    const c = f.click(f.A.workspaceId)
+    const r = await send(s, { subid: c.click_id, tid: 'NOKICK', status: 'sale', payout: '1' })
+    expect(r.outcome).toBe('accepted')
+    expect(committed).toBe(0)
+  })
+
+  it('a full queue answers 503 with Retry-After and writes nothing for the refused', async () => {
+    const s = await warm(service({ queueMax: 3 }))
+    const clicks = Array.from({ length: 10 }, () => f.click(f.A.workspaceId))
+    const answers = await Promise.all(
+      clicks.map((c, i) => send(s, { subid: c.click_id, tid: `Q-${i}`, status: 'sale', payout: '1' })),
+    )
+    const busy = answers.filter((r) => r.httpStatus === 503)
+    expect(answers.filter((r) => r.outcome === 'accepted')).toHaveLength(3)
+    expect(busy).toHaveLength(7)
+    for (const r of busy) expect(r).toMatchObject({ outcome: 'error', retryAfterSeconds: 1, logId: '' })
+    expect(s.stats().batches.overloaded).toBe(7)
+    expect(await scalar(`SELECT count(*) FROM conversions WHERE transaction_id LIKE 'Q-%'`)).toBe(3)
+    expect(await scalar(`SELECT count(*) FROM postback_log WHERE transaction_id LIKE 'Q-%'`)).toBe(3)
+  })
+
+  it('the plain node:http handler answers like the Fastify route', async () => {
+    const s = service()
+    const server = http.createServer(
+      createPostbackHttpHandler({ service: s }, { trustedProxies: '127.0.0.1' }),
+    )
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as AddressInfo).port
+    const call = (
+      method: string,
+      pathAndQuery: string,
+      body?: string,
+      headers: Record<string, string> = {},
+    ) =>
+      fetch(`http://127.0.0.1:${port}${pathAndQuery}`, { method, headers, ...(body ? { body } : {}) }).then(
+        async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }),
+      )
+    try {
+      const c1 = f.click(f.A.workspaceId)
+      const g = await call(
+        'GET',
+        `/postback?${q({ subid: c1.click_id, tid: 'H-1', payout: '3' })}`,
+        undefined,
+        {
+          'x-forwarded-for': '203.0.113.7',
+        },
+      )
+      expect(g.status).toBe(200)
+      expect(JSON.parse(g.text)).toMatchObject({ outcome: 'accepted' })
+      expect(g.headers.get('cache-control')).toBe('no-store')
+      const [log] = (await f.h.raw.executeSql(`SELECT ip FROM postback_log WHERE transaction_id = 'H-1'`))
+        .rows
+      expect(log!.ip).toBe('203.0.113.7')
+
+      const c2 = f.click(f.A.workspaceId)
+      const p = await call(
+        'POST',
+        `/postback?network=${net.id}`,
+        JSON.stringify({ secret, subid: c2.click_id, tid: 'H-2', status: 'lead' }),
+        { 'content-type': 'application/json' },
+      )
+      expect(p.status).toBe(200)
+      expect(JSON.parse(p.text)).toMatchObject({ outcome: 'accepted' })
+
+      const bad = await call(
+        'GET',
+        `/postback?${q({ subid: c2.click_id, tid: 'H-3' })}`.replace(secret, 'nope'),
+      )
+      expect(bad.status).toBe(403)
+      expect(JSON.parse(bad.text)).toMatchObject({ error: { code: 'bad_secret' } })
+
+      const head = await call('HEAD', `/postback?${q({ subid: c2.click_id, tid: 'H-4' })}`)
+      expect(head.status).toBe(405)
+      expect(head.headers.get('allow')).toBe('GET, POST')
+      expect((await call('PUT', '/postback', '{}')).status).toBe(405)
+      const big = await call('POST', `/postback?network=${net.id}`, 'x'.repeat(70 * 1024))
+      expect(big.status).toBe(413)
+      expect(await scalar(`SELECT count(*) FROM postback_log WHERE transaction_id IN ('H-3', 'H-4')`)).toBe(1)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
+})
