@@ -206,10 +206,12 @@ export const envSchema = z
     POSTBACK_REFUSED_PER_NETWORK_PER_MIN: int(600, 0),
     POSTBACK_REFUSED_LOG_PER_MIN: int(10, 0),
     /**
-     * Group commit of postbacks: max postbacks per transaction, max waiting before 503 +
-     * Retry-After, and transactions in flight at once (0 = 1 on PGlite, 2 on PostgreSQL).
+     * Group commit of postbacks: max postbacks per transaction (0 = 100 on PGlite, whose
+     * statements run on the event loop the redirects share, 500 on PostgreSQL), max waiting
+     * before 503 + Retry-After, and transactions in flight at once (0 = 1 on PGlite, 2 on
+     * PostgreSQL).
      */
-    POSTBACK_BATCH_MAX: int(500, 1),
+    POSTBACK_BATCH_MAX: int(0, 0),
     POSTBACK_QUEUE_MAX: int(10_000, 1),
     POSTBACK_BATCH_CONCURRENCY: int(0, 0),
     /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */

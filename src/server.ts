@@ -222,7 +222,7 @@ export async function startServer(
       perNetworkPerMinute: config.POSTBACK_REFUSED_PER_NETWORK_PER_MIN,
       logPerMinute: config.POSTBACK_REFUSED_LOG_PER_MIN,
     },
-    batchMax: config.POSTBACK_BATCH_MAX,
+    batchMax: config.POSTBACK_BATCH_MAX || (db.kind === 'postgres' ? 500 : 100),
     queueMax: config.POSTBACK_QUEUE_MAX,
     batchConcurrency: config.POSTBACK_BATCH_CONCURRENCY || (db.kind === 'postgres' ? 2 : 1),
   })
