@@ -255,6 +255,81 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
     expect(await scalar(`SELECT count(*) FROM postback_log WHERE transaction_id LIKE 'Q-%'`)).toBe(3)
   })
 
+  it('the outbox sync writes every ClickHouse column from the stored conversion and event', async () => {
+    const s = await warm(service())
+    const c = f.click(f.A.workspaceId, {
+      lander_id: 'lander-9',
+      os_version: '17.4',
+      external_id: 'ext "quoted" \\ ü',
+      sub3: 'kw ünïcode',
+      sub10: 's10',
+    })
+    const answers = [
+      await send(s, { subid: c.click_id, tid: 'CH-1', status: 'lead', payout: '1.25' }),
+      await send(s, { subid: c.click_id, tid: 'CH-1', status: 'sale', payout: '7.5' }),
+    ]
+    expect(answers.map((r) => r.outcome)).toEqual(['accepted', 'accepted'])
+    await s.syncPendingConversionEvents()
+    const [conv] = (await f.h.raw.executeSql(`SELECT * FROM conversions WHERE transaction_id = 'CH-1'`)).rows
+    const events = (
+      await f.h.raw.executeSql(`SELECT * FROM conversion_events WHERE conversion_id = $1 ORDER BY seq`, [
+        conv!.id,
+      ])
+    ).rows
+    const rs = await ch.client.query({
+      query: `SELECT *, toUnixTimestamp64Milli(ts) AS ts_ms, toUnixTimestamp64Milli(click_ts) AS click_ms
+                FROM tf_batch.conversions WHERE conversion_id = {id:String} ORDER BY seq`,
+      query_params: { id: conv!.id },
+      format: 'JSONEachRow',
+    })
+    const chRows = await rs.json<Json>()
+    expect(chRows).toHaveLength(2)
+    const text = [
+      'click_id',
+      'workspace_id',
+      'campaign_id',
+      'stream_id',
+      'destination_id',
+      'source_id',
+      'country',
+    ]
+      .concat([
+        'device',
+        'os',
+        'browser',
+        'lander_id',
+        'os_version',
+        'external_id',
+        'transaction_id',
+        'currency',
+      ])
+      .concat(Array.from({ length: 10 }, (_, i) => `sub${i + 1}`))
+    chRows.forEach((row, i) => {
+      const e = events[i]!
+      for (const k of text)
+        expect([k, String(row[k])]).toEqual([k, String(k === 'currency' ? e.currency : conv![k])])
+      expect(row).toMatchObject({
+        conversion_id: conv!.id,
+        network_id: net.id,
+        seq: Number(e.seq),
+        status: e.status,
+        previous_status: e.previous_status,
+      })
+      expect(Number(row.conversions_delta)).toBe(Number(e.conversions_delta))
+      expect(Number(row.revenue_delta_micros)).toBe(Number(e.revenue_delta_micros))
+      expect(Number(row.payout_micros)).toBe(Number(e.payout_micros))
+      expect(Number(row.ts_ms)).toBe(new Date(e.ts as string).getTime())
+      expect(Number(row.click_ms)).toBe(c.ts)
+    })
+    expect(chRows.map((r) => Number(r.revenue_delta_micros))).toEqual([1.25 * M, 6.25 * M])
+    expect(conv).toMatchObject({
+      lander_id: 'lander-9',
+      os_version: '17.4',
+      sub3: 'kw ünïcode',
+      sub10: 's10',
+    })
+  })
+
   it('the plain node:http handler answers like the Fastify route', async () => {
     const s = service()
     const server = http.createServer(

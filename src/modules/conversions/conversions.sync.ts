@@ -22,7 +22,7 @@ import type { ClickHouseHandle } from '../../platform/clickhouse.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import {
-  batchRows,
+  batchLines,
   claimBatch,
   type ConversionEventRow,
   type ConversionRow,
@@ -61,48 +61,6 @@ export interface ConversionSync {
   stats(): SyncStats
 }
 
-/** ClickHouse row of one event (column names of `004_conversions.sql` and `007_landers.sql`). */
-export function chRow(e: ConversionEventRow, c: ConversionRow): Record<string, string | number> {
-  return {
-    ts: chTime(e.ts.getTime()),
-    conversion_id: c.id,
-    seq: e.seq,
-    click_id: c.clickId,
-    workspace_id: c.workspaceId,
-    network_id: c.networkId ?? '',
-    campaign_id: c.campaignId,
-    stream_id: c.streamId,
-    destination_id: c.destinationId,
-    source_id: c.sourceId,
-    country: c.country,
-    device: c.device,
-    os: c.os,
-    browser: c.browser,
-    lander_id: c.landerId,
-    os_version: c.osVersion,
-    sub1: c.sub1,
-    sub2: c.sub2,
-    sub3: c.sub3,
-    sub4: c.sub4,
-    sub5: c.sub5,
-    sub6: c.sub6,
-    sub7: c.sub7,
-    sub8: c.sub8,
-    sub9: c.sub9,
-    sub10: c.sub10,
-    external_id: c.externalId,
-    status: e.status,
-    previous_status: e.previousStatus,
-    conversions_delta: e.conversionsDelta,
-    revenue_delta_micros: e.revenueDeltaMicros,
-    payout_micros: e.payoutMicros,
-    currency: e.currency,
-    transaction_id: c.transactionId,
-    click_ts: chTime(c.clickTs.getTime()),
-  }
-}
-
-const chTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
@@ -135,11 +93,9 @@ export function createConversionSync(deps: {
   async function send(batchId: string): Promise<number> {
     // The token ends up in SQL text (server path): only ever a UUID we generated.
     if (!UUID.test(batchId)) throw new Error(`invalid batch id ${batchId}`)
-    const rows = await batchRows(db, batchId)
-    if (rows.length > 0) {
-      const body = Buffer.from(
-        `${rows.map((r) => JSON.stringify(chRow(r.event, r.conversion))).join('\n')}\n`,
-      )
+    const lines = await batchLines(db, batchId)
+    if (lines.length > 0) {
+      const body = Buffer.from(`${lines.join('\n')}\n`)
       // The token is a per-statement setting, never in clickhouse_settings: on chDB those
       // become a session-wide SET that would swallow every later insert of the process.
       await clickhouse.insertJsonEachRow(table, body, {
@@ -148,7 +104,7 @@ export function createConversionSync(deps: {
       })
     }
     await markBatchSynced(db, batchId, clock.now())
-    return rows.length
+    return lines.length
   }
 
   async function run(): Promise<SyncResult> {
