@@ -10,6 +10,8 @@
  * - the plain node:http handler: GET, POST, HEAD/PUT 405, 413, X-Forwarded-For from a
  *   trusted proxy only.
  */
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
@@ -27,10 +29,12 @@ import {
   type ConversionStatus,
   decide,
 } from '../src/modules/conversions/conversions.core.ts'
+import { resetSync as resetConversionSync } from '../src/modules/conversions/conversions.repository.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
 import { type DbHandle, openDb } from '../src/platform/db/client.ts'
 import { removeTempDirs, tempDir } from './analytics.helpers.ts'
 import { type Fixture, fixture, type Json } from './conversions.helpers.ts'
+import { ROOT } from './helpers/server.ts'
 
 let ch: ClickHouseHandle
 const M = 1_000_000
@@ -93,6 +97,7 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
     // any interleaving the two committers produce must store exactly it.
     const statuses: ConversionStatus[] = ['lead', 'sale', 'rejected']
     let run = 0
+    const allClicks: string[] = []
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -116,6 +121,9 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
             })),
           )
           const payout = (clickId: string, tid: string) => 1 + ((clickId.charCodeAt(25) + tid.length) % 7)
+          allClicks.push(...clicks.map((c) => c.click_id))
+          // The outbox sync runs alongside: a claimed range must never gain a late event.
+          const syncing = Promise.all([a.syncPendingConversionEvents(), b.syncPendingConversionEvents()])
           const answers = await Promise.all(
             sends.map((x) =>
               send(x.committer ? a : b, {
@@ -127,6 +135,7 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
             ),
           )
           expect(answers.filter((r) => r.httpStatus >= 500)).toEqual([])
+          await syncing
 
           // One by one, in generation order, through the pure rules.
           const store = new Map<string, ConversionState>()
@@ -177,6 +186,20 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
       { numRuns: kind === 'postgres' ? 12 : 8 },
     )
     expect(a.stats().batches.maxBatch + b.stats().batches.maxBatch).toBeGreaterThan(2)
+    // Every event reached ClickHouse exactly once.
+    await a.syncPendingConversionEvents()
+    await b.syncPendingConversionEvents()
+    const pgEvents = await scalar(
+      `SELECT count(*) FROM conversion_events e JOIN conversions c ON c.id = e.conversion_id WHERE c.click_id = ANY($1)`,
+      [allClicks],
+    )
+    const rs = await ch.client.query({
+      query: `SELECT count() AS n, uniqExact(conversion_id, seq) AS u FROM tf_batch.conversions WHERE has({ids:Array(String)}, click_id)`,
+      query_params: { ids: allClicks },
+      format: 'JSONEachRow',
+    })
+    const [chCount] = await rs.json<Json>()
+    expect([Number(chCount!.n), Number(chCount!.u)]).toEqual([pgEvents, pgEvents])
   }, 120_000)
 
   it('decides lead → sale → replay inside one batch in arrival order', async () => {
@@ -328,6 +351,68 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
       sub3: 'kw ünïcode',
       sub10: 's10',
     })
+  })
+
+  it('migration 0013 hands events of the earlier per-event protocol over: unsynced ones sent once, synced ones never', async () => {
+    const s = await warm(service({ syncLeaseMs: 0 }))
+    await s.syncPendingConversionEvents() // everything before this test is in ClickHouse
+    const clicks = Array.from({ length: 4 }, () => f.click(f.A.workspaceId))
+    const send4 = async (i: number) =>
+      (await send(s, { subid: clicks[i]!.click_id, tid: `MIG-${i}`, status: 'sale', payout: '1' }))
+        .conversionId!
+    const ids = [await send4(0), await send4(1), await send4(2)]
+    // The state the earlier protocol left: MIG-0 synced, MIG-1 claimed but not synced, MIG-2 never claimed.
+    await f.h.raw.executeSql(`DELETE FROM conversion_sync_batches WHERE synced_at IS NULL OR events = 0`)
+    const set = (id: string, batch: string | null, synced: boolean) =>
+      f.h.raw.executeSql(
+        `UPDATE conversion_events SET batch_id = $2, batched_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE now() - interval '1 hour' END,
+           synced_at = CASE WHEN $3 THEN now() ELSE NULL END WHERE conversion_id = $1`,
+        [id, batch, synced],
+      )
+    await set(ids[0]!, randomUUID(), true) // tokens are per batch ID: unique per run
+    await set(ids[1]!, randomUUID(), false)
+    await set(ids[2]!, null, false)
+    // The data step of the migration (its last two statements), as it ran on upgrade.
+    const migration = readFileSync(path.join(ROOT, 'drizzle/0013_outbox_batches.sql'), 'utf8')
+    const steps = migration.split('--> statement-breakpoint').slice(-2)
+    await f.h.raw.executeSql(`DELETE FROM conversion_sync_batches WHERE events = 0`)
+    for (const step of steps) await f.h.raw.executeSql(step)
+    ids.push(await send4(3)) // the new protocol: a range batch
+
+    const inCh = async () => {
+      const rs = await ch.client.query({
+        query: `SELECT transaction_id, count() AS n FROM tf_batch.conversions
+                WHERE transaction_id LIKE 'MIG-%' AND workspace_id = {ws:String}
+                GROUP BY transaction_id ORDER BY transaction_id`,
+        query_params: { ws: f.A.workspaceId },
+        format: 'JSONEachRow',
+      })
+      return (await rs.json<Json>()).map((r) => [r.transaction_id, Number(r.n)])
+    }
+    await s.syncPendingConversionEvents()
+    const expected = [
+      ['MIG-1', 1],
+      ['MIG-2', 1],
+      ['MIG-3', 1],
+    ]
+    expect(await inCh()).toEqual(expected)
+    expect(
+      await scalar(
+        `SELECT count(*) FROM conversion_events WHERE conversion_id = ANY($1) AND batch_id IS NOT NULL AND synced_at IS NULL`,
+        [ids],
+      ),
+    ).toBe(0)
+    // Re-sending everything (resetSync, e.g. for a re-created ClickHouse table) keeps each
+    // batch's token: the ones ClickHouse has stay once; MIG-0, which this test never let
+    // reach ClickHouse, is restored — once.
+    expect(await resetConversionSync(f.h.db)).toBeGreaterThanOrEqual(4)
+    await s.syncPendingConversionEvents()
+    expect(await inCh()).toEqual([['MIG-0', 1], ...expected])
+    // The admin API shows each event's sync time, whichever protocol sent it.
+    for (const id of ids.slice(1)) {
+      const d = await f.api(f.A.apiKey, 'GET', `/conversions/${id}`)
+      expect(d.body.events.map((e: Json) => e.synced_at !== null)).toEqual([true])
+    }
   })
 
   it('the plain node:http handler answers like the Fastify route', async () => {

@@ -10,7 +10,7 @@
 import { and, asc, count, desc, eq, gte, isNull, lt, or, type SQL, sql } from 'drizzle-orm'
 import { type Db, rowsOf } from '../../platform/db/client.ts'
 import { affiliateNetworks, destinations } from '../routing/index.ts'
-import { conversionEvents, conversions, postbackLog } from './conversions.tables.ts'
+import { conversionEvents, conversionSyncBatches, conversions, postbackLog } from './conversions.tables.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { ConversionEvent, ConversionState } from './conversions.core.ts'
 import type { ConversionListQuery, PostbackLogQuery, PostbackSettingsInput } from './conversions.schema.ts'
@@ -78,33 +78,12 @@ export async function loadDestinationPayout(
   return r
 }
 
-/** Writes one postback log row. */
-export async function insertPostbackLog(db: Db, row: PostbackLogInsert): Promise<void> {
-  await db.insert(postbackLog).values(row)
-}
-
 /** The identity of the conversion a postback addresses (see conversions.core.ts). */
 export interface ConversionKey {
   networkId: string
   clickId: string
   /** '' = keyed by (network, click ID). */
   transactionId: string
-}
-
-function keyWhere(k: ConversionKey): SQL {
-  return k.transactionId !== ''
-    ? and(eq(conversions.networkId, k.networkId), eq(conversions.transactionId, k.transactionId))!
-    : and(
-        eq(conversions.networkId, k.networkId),
-        eq(conversions.clickId, k.clickId),
-        eq(conversions.transactionId, ''),
-      )!
-}
-
-/** Reads and row-locks (`FOR UPDATE`) the conversion of `key`, inside a transaction. */
-export async function lockConversion(tx: Tx, key: ConversionKey): Promise<ConversionRow | undefined> {
-  const [r] = await tx.select().from(conversions).where(keyWhere(key)).for('update')
-  return r
 }
 
 /** The pure state of a stored conversion. */
@@ -123,87 +102,97 @@ export function stateOf(r: ConversionRow): ConversionState {
   }
 }
 
-/**
- * Inserts a new conversion unless its key is taken (`ON CONFLICT DO NOTHING` on the
- * partial unique indexes). A concurrent inserter of the same key makes this statement wait
- * for that transaction, then do nothing.
- * @returns true when this call inserted the row.
- */
-export async function insertConversion(tx: Tx, row: typeof conversions.$inferInsert): Promise<boolean> {
-  const r = await tx.insert(conversions).values(row).onConflictDoNothing().returning({ id: conversions.id })
-  return r.length === 1
-}
-
-/** Writes an accepted state change of an existing conversion. */
-export async function updateConversion(tx: Tx, id: string, next: ConversionState): Promise<void> {
-  await tx
-    .update(conversions)
-    .set({
-      status: next.status,
-      seenStatuses: [...next.seenStatuses],
-      payoutMicros: next.payoutMicros,
-      revenueMicros: next.revenueMicros,
-      version: next.version,
-      updatedAt: new Date(next.updatedAt),
-    })
-    .where(eq(conversions.id, id))
-}
-
-/**
- * Appends an accepted change to the outbox (same transaction as the conversion write).
- * @returns the event's ID (`conversion_events.id`).
- */
-export async function insertConversionEvent(
-  tx: Tx,
-  conversionId: string,
-  workspaceId: string,
-  e: ConversionEvent,
-): Promise<number> {
-  const [r] = await tx
-    .insert(conversionEvents)
-    .values({
-      conversionId,
-      workspaceId,
-      seq: e.seq,
-      ts: new Date(e.ts),
-      status: e.status,
-      previousStatus: e.previousStatus,
-      conversionsDelta: e.conversionsDelta,
-      revenueDeltaMicros: e.revenueDeltaMicros,
-      payoutMicros: e.payoutMicros,
-      currency: e.currency,
-    })
-    .returning({ id: conversionEvents.id })
-  return r!.id
-}
-
 // ---------------------------------------------------------------------------------------
 // outbox → ClickHouse
 
 /**
- * Claims up to `limit` unbatched events (oldest first) into batch `batchId`. Concurrent
- * claimers (other processes) skip each other's locked rows.
- * @returns the number of events claimed (0 = nothing pending).
+ * Advisory lock key of the outbox's event-ID ranges. Every transaction that appends events
+ * holds it shared ({@link lockOutboxShared}, before its INSERT takes IDs from the
+ * sequence); a claim holds it exclusively while it reads the highest ID, so no ID at or
+ * below that one can still be uncommitted — a range, once claimed, never gains a late row.
  */
-export async function claimBatch(db: Db, batchId: string, limit: number, now: Date): Promise<number> {
-  const r = await db.execute(sql`
-    UPDATE ${conversionEvents} SET batch_id = ${batchId}, batched_at = ${now.toISOString()}
-    WHERE id IN (
-      SELECT id FROM ${conversionEvents} WHERE batch_id IS NULL ORDER BY id LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id`)
-  return rowsOf(r).length
+const OUTBOX_LOCK = 7_366_756_725_413_104_131n
+
+/** Takes the outbox range lock shared, for the rest of the transaction (see OUTBOX_LOCK). */
+export async function lockOutboxShared(tx: Db): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${sql.raw(String(OUTBOX_LOCK))})`)
 }
 
-/** IDs of batches claimed before `claimedBefore` and not yet synced (abandoned or failed). */
-export async function unsyncedBatches(db: Db, claimedBefore: Date, limit = 100): Promise<string[]> {
-  const rows = await db
+/** A batch to send: a range batch (this protocol) or a batch of the earlier per-event protocol. */
+export type SyncBatchRef =
+  | { kind: 'range'; id: string; firstEventId: number; lastEventId: number }
+  | { kind: 'legacy'; id: string }
+
+/**
+ * Claims the next up-to-`limit` events after the last claimed range as batch `id`: one
+ * bookkeeping row, whatever the number of events (the earlier protocol updated every event
+ * twice). Serialised with other claimers and with in-flight appends by OUTBOX_LOCK.
+ * @returns the batch, or undefined when nothing is pending.
+ */
+export async function claimSyncBatch(
+  db: Db,
+  id: string,
+  limit: number,
+  now: Date,
+): Promise<{ ref: SyncBatchRef; events: number } | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(${sql.raw(String(OUTBOX_LOCK))})`)
+    const r = await tx.execute(sql`
+      WITH last AS (SELECT coalesce(max(last_event_id), 0) AS id FROM ${conversionSyncBatches}),
+      next AS (
+        SELECT e.id FROM ${conversionEvents} e, last WHERE e.id > last.id ORDER BY e.id LIMIT ${limit}
+      )
+      INSERT INTO ${conversionSyncBatches} (id, first_event_id, last_event_id, events, claimed_at)
+      SELECT ${id}::uuid, (SELECT id FROM last) + 1, max(id), count(*), ${now.toISOString()}::timestamptz FROM next
+      HAVING count(*) > 0
+      RETURNING first_event_id, last_event_id, events`)
+    const [row] = rowsOf<{ first_event_id: unknown; last_event_id: unknown; events: unknown }>(r)
+    if (!row) return undefined
+    return {
+      ref: {
+        kind: 'range' as const,
+        id,
+        firstEventId: Number(row.first_event_id),
+        lastEventId: Number(row.last_event_id),
+      },
+      events: Number(row.events),
+    }
+  })
+}
+
+/** Batches claimed before `claimedBefore` and not yet synced (abandoned or failed), both protocols. */
+export async function unsyncedBatches(db: Db, claimedBefore: Date, limit = 100): Promise<SyncBatchRef[]> {
+  const ranges = await db
+    .select({
+      id: conversionSyncBatches.id,
+      firstEventId: conversionSyncBatches.firstEventId,
+      lastEventId: conversionSyncBatches.lastEventId,
+    })
+    .from(conversionSyncBatches)
+    .where(
+      and(
+        isNull(conversionSyncBatches.syncedAt),
+        lt(conversionSyncBatches.claimedAt, claimedBefore),
+        sql`${conversionSyncBatches.events} > 0`,
+      ),
+    )
+    .orderBy(asc(conversionSyncBatches.lastEventId))
+    .limit(limit)
+  const legacy = await db
     .selectDistinct({ batchId: conversionEvents.batchId })
     .from(conversionEvents)
-    .where(and(isNull(conversionEvents.syncedAt), lt(conversionEvents.batchedAt, claimedBefore)))
+    .where(
+      and(
+        sql`${conversionEvents.batchId} IS NOT NULL`,
+        isNull(conversionEvents.syncedAt),
+        lt(conversionEvents.batchedAt, claimedBefore),
+      ),
+    )
     .limit(limit)
-  return rows.map((r) => r.batchId).filter((b): b is string => b !== null)
+  return [
+    ...ranges.map((r) => ({ kind: 'range' as const, ...r })),
+    ...legacy.flatMap((r) => (r.batchId ? [{ kind: 'legacy' as const, id: r.batchId }] : [])),
+  ]
 }
 
 /** `timestamptz` → ClickHouse DateTime64(3) text in UTC (`2025-01-01 12:00:00.000`). */
@@ -216,7 +205,7 @@ const chTs = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH
  * Drizzle's row mapping cost ~95 µs per event on PGlite, most of the outbox's price.
  * Tested field by field against the stored rows (`test/conversions.batch.test.ts`).
  */
-export async function batchLines(db: Db, batchId: string): Promise<string[]> {
+export async function batchLines(db: Db, batch: SyncBatchRef): Promise<string[]> {
   const text = (c: string) => `'${c}', c.${c}`
   const r = await db.execute(sql`
     SELECT json_build_object(
@@ -245,44 +234,67 @@ export async function batchLines(db: Db, batchId: string): Promise<string[]> {
       'click_ts', ${sql.raw(chTs('c.click_ts'))}
     )::text AS line
     FROM ${conversionEvents} e JOIN ${conversions} c ON c.id = e.conversion_id
-    WHERE e.batch_id = ${batchId}
+    WHERE ${
+      batch.kind === 'range'
+        ? sql`e.id BETWEEN ${batch.firstEventId} AND ${batch.lastEventId}`
+        : sql`e.batch_id = ${batch.id}`
+    }
     ORDER BY e.id`)
   return rowsOf<{ line: string }>(r).map((x) => x.line)
 }
 
-/** Marks every event of a batch synced. */
-export async function markBatchSynced(db: Db, batchId: string, now: Date): Promise<void> {
-  await db.update(conversionEvents).set({ syncedAt: now }).where(eq(conversionEvents.batchId, batchId))
+/** Marks a batch synced: its bookkeeping row (a legacy batch: its events). */
+export async function markBatchSynced(db: Db, batch: SyncBatchRef, now: Date): Promise<void> {
+  if (batch.kind === 'range')
+    await db
+      .update(conversionSyncBatches)
+      .set({ syncedAt: now })
+      .where(eq(conversionSyncBatches.id, batch.id))
+  else await db.update(conversionEvents).set({ syncedAt: now }).where(eq(conversionEvents.batchId, batch.id))
 }
 
-/** Events not yet in ClickHouse (claimed or not). */
+/** Events not yet in ClickHouse: after the last claimed range, in unsynced ranges, and legacy ones. */
 export async function pendingEventCount(db: Db): Promise<number> {
-  const [r] = await db.select({ n: count() }).from(conversionEvents).where(isNull(conversionEvents.syncedAt))
-  return Number(r?.n ?? 0)
+  const r = await db.execute(sql`
+    SELECT
+      (SELECT count(*) FROM ${conversionEvents}
+        WHERE id > (SELECT coalesce(max(last_event_id), 0) FROM ${conversionSyncBatches}))
+      + (SELECT coalesce(sum(events), 0) FROM ${conversionSyncBatches} WHERE synced_at IS NULL)
+      + (SELECT count(*) FROM ${conversionEvents} WHERE batch_id IS NOT NULL AND synced_at IS NULL) AS n`)
+  return Number(rowsOf<{ n: unknown }>(r)[0]?.n ?? 0)
 }
 
 /**
- * Marks events unsynced while keeping their batches, so the next sync run re-sends every
- * such batch with its original deduplication token (batches mix workspaces, so this is
- * global). For a ClickHouse that still has them (inside the deduplication window of 10,000
- * inserts) it is a no-op; for a re-created `conversions` table it restores the events.
- * Never clear `batch_id` instead: a new batch means a new token, and the events would be
- * counted twice.
- * @param opts.since only events at or after this time (default all).
+ * Marks batches unsynced while keeping them, so the next sync run re-sends every such batch
+ * with its original deduplication token (batches mix workspaces, so this is global). For a
+ * ClickHouse that still has them (inside the deduplication window of 10,000 inserts) it is
+ * a no-op; for a re-created `conversions` table it restores the events. Never re-claim the
+ * events instead: a new batch means a new token, and the events would be counted twice.
+ * @param opts.since only batches holding events at or after this time (default all).
  * @returns the number of events marked.
  */
 export async function resetSync(db: Db, opts: { since?: Date } = {}): Promise<number> {
-  const r = await db
+  const since = opts.since?.toISOString()
+  const ranges = await db.execute(sql`
+    UPDATE ${conversionSyncBatches} SET synced_at = NULL
+    WHERE events > 0 AND synced_at IS NOT NULL ${
+      since
+        ? sql`AND last_event_id >= (SELECT coalesce(min(id), 9223372036854775807) FROM ${conversionEvents} WHERE ts >= ${since})`
+        : sql``
+    }
+    RETURNING events`)
+  const legacy = await db
     .update(conversionEvents)
     .set({ syncedAt: null })
     .where(
       and(
         sql`${conversionEvents.batchId} IS NOT NULL`,
+        sql`${conversionEvents.syncedAt} IS NOT NULL`,
         opts.since ? gte(conversionEvents.ts, opts.since) : undefined,
       ),
     )
     .returning({ id: conversionEvents.id })
-  return r.length
+  return rowsOf<{ events: unknown }>(ranges).reduce((n, r) => n + Number(r.events), 0) + legacy.length
 }
 
 /**
@@ -384,11 +396,22 @@ export async function getConversion(
     .from(conversions)
     .where(and(eq(conversions.id, id), eq(conversions.workspaceId, workspaceId)))
   if (!conversion) throw notFound('conversion')
-  const events = await db
-    .select()
+  const rows = await db
+    .select({
+      event: conversionEvents,
+      // An event's batch is its range's bookkeeping row (its own columns in the earlier protocol).
+      // Epoch ms as text: the same value over both drivers (no timestamp parsing by driver).
+      rangeSyncedMs: sql<string | null>`(SELECT (extract(epoch FROM b.synced_at) * 1000)::bigint::text
+        FROM ${conversionSyncBatches} b
+        WHERE b.events > 0 AND "conversion_events"."id" BETWEEN b.first_event_id AND b.last_event_id)`,
+    })
     .from(conversionEvents)
     .where(and(eq(conversionEvents.conversionId, id), eq(conversionEvents.workspaceId, workspaceId)))
     .orderBy(asc(conversionEvents.seq))
+  const events = rows.map(({ event, rangeSyncedMs }) => ({
+    ...event,
+    syncedAt: event.syncedAt ?? (rangeSyncedMs === null ? null : new Date(Number(rangeSyncedMs))),
+  }))
   return { conversion, events }
 }
 

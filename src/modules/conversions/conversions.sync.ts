@@ -3,13 +3,17 @@
  * (`conversion_events`) into ClickHouse (`<db>.conversions`), without the click pipeline.
  *
  * Protocol (same idea as the click pipeline's intent checkpoint):
- * 1. **claim** — one UPDATE assigns up to `batchSize` unbatched events to a new batch ID
- *    (`FOR UPDATE SKIP LOCKED`, so several processes claim disjoint sets). From then on the
- *    batch's rows are fixed.
- * 2. **insert** — JSONEachRow into `<db>.conversions` with the statement settings
- *    `insert_deduplicate = 1, insert_deduplication_token = 'conversions:<batch id>'`
+ * 1. **claim** — one bookkeeping row (`conversion_sync_batches`) fixes the next range of up
+ *    to `batchSize` event IDs as a new batch (`claimSyncBatch`; an advisory lock makes sure
+ *    no lower ID is still uncommitted, and serialises claimers in several processes). From
+ *    then on the batch's rows are fixed.
+ * 2. **insert** — the batch's rows as JSONEachRow lines built by PostgreSQL (`batchLines`)
+ *    into `<db>.conversions` with the statement settings `insert_deduplicate = 1,
+ *    insert_deduplication_token = 'conversions:<batch id>'`
  *    (`ClickHouseHandle.insertJsonEachRow`, as the click pipeline does).
- * 3. **mark** — `synced_at = now()` for the batch.
+ * 3. **mark** — `synced_at = now()` on the bookkeeping row.
+ * The outbox costs one row per batch, not two UPDATEs per event (the earlier protocol,
+ * whose unsynced batches — per-event `batch_id` — are still re-sent the same way).
  *
  * A crash or error between 2 and 3 leaves the batch unsynced; the next run re-sends the
  * same rows with the same token and ClickHouse drops the copy (the table keeps a
@@ -23,10 +27,9 @@ import type { Clock } from '../../platform/clock.ts'
 import type { Db } from '../../platform/db/client.ts'
 import {
   batchLines,
-  claimBatch,
-  type ConversionEventRow,
-  type ConversionRow,
+  claimSyncBatch,
   markBatchSynced,
+  type SyncBatchRef,
   unsyncedBatches,
 } from './conversions.repository.ts'
 
@@ -88,12 +91,13 @@ export function createConversionSync(deps: {
   const table = `${clickhouse.database}.conversions`
   const stats: SyncStats = { batches: 0, events: 0, failures: 0 }
   // Batches of this process that failed: retried on the next run without waiting the lease.
-  const ownFailed = new Set<string>()
+  const ownFailed = new Map<string, SyncBatchRef>()
 
-  async function send(batchId: string): Promise<number> {
+  async function send(batch: SyncBatchRef): Promise<number> {
+    const batchId = batch.id
     // The token ends up in SQL text (server path): only ever a UUID we generated.
     if (!UUID.test(batchId)) throw new Error(`invalid batch id ${batchId}`)
-    const lines = await batchLines(db, batchId)
+    const lines = await batchLines(db, batch)
     if (lines.length > 0) {
       const body = Buffer.from(`${lines.join('\n')}\n`)
       // The token is a per-statement setting, never in clickhouse_settings: on chDB those
@@ -103,23 +107,23 @@ export function createConversionSync(deps: {
         insert_deduplication_token: batchToken(batchId),
       })
     }
-    await markBatchSynced(db, batchId, clock.now())
+    await markBatchSynced(db, batch, clock.now())
     return lines.length
   }
 
   async function run(): Promise<SyncResult> {
     const result: SyncResult = { batches: 0, events: 0, failed: 0 }
-    const attempt = async (batchId: string): Promise<boolean> => {
+    const attempt = async (batch: SyncBatchRef): Promise<boolean> => {
       try {
-        const n = await send(batchId)
-        ownFailed.delete(batchId)
+        const n = await send(batch)
+        ownFailed.delete(batch.id)
         result.batches++
         result.events += n
         stats.batches++
         stats.events += n
         return true
       } catch (err) {
-        ownFailed.add(batchId)
+        ownFailed.set(batch.id, batch)
         result.failed++
         stats.failures++
         stats.lastError = { at: clock.now().toISOString(), message: (err as Error).message }
@@ -128,12 +132,13 @@ export function createConversionSync(deps: {
     }
     try {
       const stale = await unsyncedBatches(db, new Date(clock.now().getTime() - leaseMs))
-      for (const b of new Set([...ownFailed, ...stale])) if (!(await attempt(b))) return result
+      const retry = new Map(ownFailed)
+      for (const b of stale) retry.set(b.id, b)
+      for (const b of retry.values()) if (!(await attempt(b))) return result
       for (;;) {
-        const batchId = randomUUID()
-        const n = await claimBatch(db, batchId, batchSize, clock.now())
-        if (n === 0) break
-        if (!(await attempt(batchId))) break
+        const claimed = await claimSyncBatch(db, randomUUID(), batchSize, clock.now())
+        if (!claimed) break
+        if (!(await attempt(claimed.ref))) break
       }
       stats.lastSyncAt = clock.now().toISOString()
     } catch (err) {

@@ -85,9 +85,11 @@ export const conversions = pgTable(
 
 /**
  * Accepted conversion changes (the outbox towards ClickHouse): written in the same
- * transaction as the conversion, then inserted into ClickHouse in batches. `batch_id` fixes
- * a batch's rows before its first insert, so every retry re-sends the same rows with the
- * same deduplication token (`conversions:<batch_id>`); `synced_at` marks the batch done.
+ * transaction as the conversion, then inserted into ClickHouse in batches described by one
+ * bookkeeping row each ({@link conversionSyncBatches}: a fixed range of event IDs). The
+ * per-event `batch_id` / `batched_at` / `synced_at` columns belong to the earlier protocol
+ * (one UPDATE per event to claim it and one to mark it): events written before migration
+ * 0013 keep them until they are synced; newer events leave them null.
  */
 export const conversionEvents = pgTable(
   'conversion_events',
@@ -107,14 +109,40 @@ export const conversionEvents = pgTable(
     revenueDeltaMicros: bigint('revenue_delta_micros', { mode: 'number' }).notNull(),
     payoutMicros: bigint('payout_micros', { mode: 'number' }).notNull(),
     currency: text('currency').notNull(),
+    /** Earlier protocol only (see above). */
     batchId: uuid('batch_id'),
     batchedAt: ms('batched_at'),
     syncedAt: ms('synced_at'),
   },
   (t) => [
     uniqueIndex('conversion_events_conv_seq').on(t.conversionId, t.seq),
-    index('conversion_events_unbatched').on(t.id).where(sql`${t.batchId} IS NULL`),
-    index('conversion_events_unsynced').on(t.batchId).where(sql`${t.syncedAt} IS NULL`),
+    index('conversion_events_legacy_unsynced')
+      .on(t.batchId)
+      .where(sql`${t.batchId} IS NOT NULL AND ${t.syncedAt} IS NULL`),
+  ],
+)
+
+/**
+ * One row per batch of conversion events sent to ClickHouse: the events with IDs
+ * `first_event_id..last_event_id` (inclusive), claimed once and never changed, so every
+ * retry re-sends the same rows with the same deduplication token (`conversions:<id>`);
+ * `synced_at` marks the batch done. Ranges follow each other without gaps or overlaps
+ * (see `claimSyncBatch`). The row written by migration 0013 with `events = 0` covers the
+ * events of the earlier protocol and is never sent.
+ */
+export const conversionSyncBatches = pgTable(
+  'conversion_sync_batches',
+  {
+    id: uuid('id').primaryKey(),
+    firstEventId: bigint('first_event_id', { mode: 'number' }).notNull(),
+    lastEventId: bigint('last_event_id', { mode: 'number' }).notNull(),
+    events: integer('events').notNull(),
+    claimedAt: ms('claimed_at').notNull(),
+    syncedAt: ms('synced_at'),
+  },
+  (t) => [
+    uniqueIndex('conversion_sync_batches_last').on(t.lastEventId),
+    index('conversion_sync_batches_unsynced').on(t.claimedAt).where(sql`${t.syncedAt} IS NULL`),
   ],
 )
 

@@ -38,6 +38,7 @@ import {
 import {
   type ConversionKey,
   type ConversionRow,
+  lockOutboxShared,
   type NetworkForPostback,
   type PostbackLogInsert,
   stateOf,
@@ -339,6 +340,8 @@ export function createPostbackCommitter(opts: PostbackCommitterOptions): Postbac
           events.push({ conversionId: base.id, workspaceId: base.workspaceId, event: e.event })
       }
       await updateConversions(t, updates)
+      // Before the events take IDs: a sync claim must not pass an ID still uncommitted.
+      if (events.length > 0) await lockOutboxShared(t)
       const eventIds = await insertConversionEvents(t, events)
 
       const changes: AcceptedConversionChange[] = []
