@@ -242,7 +242,10 @@ async function main() {
   let oursCpu: CpuPerClick
   try {
     const cookie = await login(server.url, 'admin@traffoflex.local', password)
-    const stored = await configureBenchCampaign(server.url, cookie)
+    const storedOnce = await configureBenchCampaign(server.url, cookie)
+    // After a minute of open-loop load the pooled admin connection may be closed by the
+    // server's keep-alive timeout just as a request goes out: one retry.
+    const stored = () => storedOnce().catch(() => storedOnce())
     await new Promise((r) => setTimeout(r, 1500)) // the snapshot picks the campaign up
     wrk(`${server.url}/c/bench`, WARMUP_S)
     const before = await settle(stored)
