@@ -1,20 +1,30 @@
 /**
  * bench:redirect — the full redirect pipeline against a bare `node:http` 302 server, same
- * machine, same load tool and settings, in one run.
+ * machine, same load, in one run.
  *
  * Ours: a campaign with 12 streams with conditions (geo, device, OS, browser, IP, language,
  * query parameter, schedule, bot), caps on every destination, anti-repeat on, every click
- * spooled and inserted into ClickHouse (chDB). Load: wrk, 64 connections, random client IPs
- * through X-Forwarded-For and real browser user agents (bench/redirect.lua).
+ * spooled and inserted into ClickHouse (chDB). Requests: random client IPs through
+ * X-Forwarded-For and real browser user agents (bench/redirect.lua, bench/open-loop.mjs).
  *
- * Prints a table and writes bench/results/redirect.json with the throughput ratio (ours /
- * bare), both throughputs, p50/p99 latency at peak and at half of our peak rate (wrk with
- * bench/redirect-rate.lua pacing every connection, paced to the exact rate by two probe
- * runs; the median of BENCH_HALF_RUNS runs, default 3, each run's p99 listed too), peak RSS,
- * lost_events (answered − stored; must be 0), how far ingestion was behind when the peak run
- * stopped and how long it took to catch up, and the CPU time per request of both servers,
- * split by thread group (a figure the machine's noise moves far less than req/s). The server
- * runs with THREAD_PRIORITY=idle, the default; BENCH_THREAD_PRIORITY=engine|off compares.
+ * Headline (printed, and in bench/results/redirect.json):
+ * - CPU µs per click of the event loop (main thread) and of all threads, ours and bare, and
+ *   their ratios (ours / bare), during the peak run (wrk, 64 connections, as fast as
+ *   possible; ours until every click of the run is stored), and clicks per core-second
+ *   (10^6 / all-thread µs). CPU time, read from /proc per thread, is a figure the machine's
+ *   noise moves far less than req/s.
+ * - p50/p99/p99.9 at fixed OPEN-LOOP rates of 10,000 and 20,000 clicks/s (bench/open-loop.mjs:
+ *   each request is due on a schedule whatever happened to the ones before, its latency
+ *   counted from when it was due, so a stall is charged to every request behind it; wrk with
+ *   a paced script is closed-loop per connection and hides exactly those). The median of
+ *   BENCH_OPEN_RUNS runs (default 3) per rate, every run listed, bare measured the same way.
+ * - Ingestion lag (clicks not yet stored when the peak run stopped, seconds to catch up) and
+ *   lost events (answered − stored over all runs; must be 0).
+ * - The targets and whether they are met. The throughput ratio (ours / bare req/s) stays as
+ *   information. `before`: bench/results/redirect.before.json when present.
+ *
+ * The server runs with THREAD_PRIORITY=idle, the default; BENCH_THREAD_PRIORITY=engine|off
+ * compares. BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -27,15 +37,19 @@ import { configureBenchCampaign } from './redirect.setup.ts'
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10)
 const WARMUP_S = 3
 /**
- * Fixed-rate runs at half our peak, each DURATION_S: the p99 of one 10-s window on a 2-core
- * VM moved between 4 and 9 ms for the same code, so the headline is the median of these.
+ * Open-loop runs per rate, each DURATION_S: the p99 of one 10-s window on a 2-core VM moves
+ * by a factor of two for the same code, so the headline is the median of these.
  */
-const HALF_RUNS = Number(process.env.BENCH_HALF_RUNS ?? 3)
+const OPEN_RUNS = Number(process.env.BENCH_OPEN_RUNS ?? 3)
+/** The fixed open-loop rates (clicks/s). */
+const OPEN_RATES = [10_000, 20_000] as const
+/** Targets of the headline (issue: the redirect's CPU per click). */
+const TARGETS = { mainRatio: 1.7, totalRatio: 3, p99At10kMs: 2, lost: 0 }
 const CONNECTIONS = 64
 /** The server's THREAD_PRIORITY; `idle` is the default of `npm start`. */
 const THREAD_PRIORITY = process.env.BENCH_THREAD_PRIORITY ?? 'idle'
 const LUA = path.join(ROOT, 'bench/redirect.lua')
-const RATE_LUA = path.join(ROOT, 'bench/redirect-rate.lua')
+const OPEN_LOOP = path.join(ROOT, 'bench/open-loop.mjs')
 
 interface WrkResult {
   requests: number
@@ -45,15 +59,9 @@ interface WrkResult {
   errors: number
 }
 
-/**
- * Runs wrk and parses requests, req/s and latency percentiles (ms).
- * @param rate when set, a fixed total request rate (bench/redirect-rate.lua), else as fast as possible.
- */
-function wrk(url: string, seconds: number, rate?: number): WrkResult {
-  const script = rate
-    ? ['-s', RATE_LUA, url, '--', String(Math.round(rate)), String(CONNECTIONS)]
-    : ['-s', LUA, url]
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...script], {
+/** Runs wrk as fast as it goes and parses requests, req/s and latency percentiles (ms). */
+function wrk(url: string, seconds: number): WrkResult {
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', LUA, url], {
     cwd: ROOT,
     encoding: 'utf8',
   })
@@ -73,20 +81,28 @@ function wrk(url: string, seconds: number, rate?: number): WrkResult {
   }
 }
 
-/**
- * The rate to ask the paced wrk for so that it sends `target` req/s. Each connection pauses
- * between a response and its next request, so the response time and wrk's timer add to the
- * pause and a run falls short of the rate asked (by ~20 % at 15 k req/s). Two short probe
- * runs measure the shortfall and scale the request up.
- */
-function paceFor(url: string, target: number): number {
-  let ask = target
-  for (let i = 0; i < 2; i++) {
-    const probe = wrk(url, 3, ask)
-    if (probe.rps <= 0) break
-    ask = Math.min(ask * (target / probe.rps), target * 3)
-  }
-  return ask
+interface OpenLoopResult {
+  sent: number
+  answered: number
+  /** With the first second's requests, which the server stored too. */
+  answered_with_warmup: number
+  errors: number
+  late: number
+  rate: number
+  p50_ms: number
+  p90_ms: number
+  p99_ms: number
+  p999_ms: number
+  max_ms: number
+}
+
+/** One open-loop run of bench/open-loop.mjs (its own process) at `rate` clicks/s. */
+function openLoop(url: string, rate: number, seconds: number): OpenLoopResult {
+  const out = execFileSync(process.execPath, [OPEN_LOOP, url, String(rate), String(seconds)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+  return JSON.parse(out.trim().split('\n').pop()!) as OpenLoopResult
 }
 
 /**
@@ -141,20 +157,64 @@ async function settle(stored: () => Promise<number>): Promise<number> {
   return last
 }
 
+type Cpu = ReturnType<typeof cpuSeconds>
+type CpuPerClick = ReturnType<typeof cpuPerRequest>
+
+/** Open-loop runs at each rate against `url`, with the CPU per answered click of each run. */
+function openLoopRuns(url: string, pid: number) {
+  const byRate: Record<string, { runs: (OpenLoopResult & { cpu_us_per_click: CpuPerClick })[] }> = {}
+  for (const rate of OPEN_RATES) {
+    const runs = []
+    for (let i = 0; i < OPEN_RUNS; i++) {
+      const c0: Cpu = cpuSeconds(pid)
+      const r = openLoop(url, rate, DURATION_S)
+      runs.push({ ...r, cpu_us_per_click: cpuPerRequest(c0, cpuSeconds(pid), r.answered) })
+    }
+    byRate[rate] = { runs }
+  }
+  return byRate
+}
+
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b)
+  return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2
+}
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
+
+/** Medians over the runs of each rate, every run's p99 listed. */
+function summarise(byRate: ReturnType<typeof openLoopRuns>) {
+  return Object.fromEntries(
+    Object.entries(byRate).map(([rate, { runs }]) => [
+      rate,
+      {
+        rate: round(median(runs.map((r) => r.rate)), 0),
+        p50_ms: round(median(runs.map((r) => r.p50_ms))),
+        p99_ms: round(median(runs.map((r) => r.p99_ms))),
+        p999_ms: round(median(runs.map((r) => r.p999_ms))),
+        p99_runs_ms: runs.map((r) => r.p99_ms),
+        max_ms: Math.max(...runs.map((r) => r.max_ms)),
+        errors: runs.reduce((a, r) => a + r.errors + r.late, 0),
+        cpu_us_per_click_main: round(median(runs.map((r) => r.cpu_us_per_click.main)), 1),
+        cpu_us_per_click_total: round(median(runs.map((r) => r.cpu_us_per_click.total)), 1),
+      },
+    ]),
+  )
+}
+
 async function main() {
   try {
     execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' })
   } catch {
     throw new Error('wrk is not installed: apt-get install wrk')
   }
-  const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d
 
-  // Baseline at full speed.
-  let bare = await startBare()
+  // Baseline: peak (CPU per request), then the open-loop rates.
+  const bare = await startBare()
   wrk(`${bare.url}/c/bench`, WARMUP_S)
   const bareCpu0 = cpuSeconds(bare.pid)
   const bareRun = wrk(`${bare.url}/c/bench`, DURATION_S)
   const bareCpu = cpuPerRequest(bareCpu0, cpuSeconds(bare.pid), bareRun.requests)
+  const bareOpen = summarise(openLoopRuns(`${bare.url}/c/bench`, bare.pid))
   bare.stop()
 
   // traffoflex, embedded default.
@@ -168,22 +228,24 @@ async function main() {
       LOG_LEVEL: 'error',
       THREAD_PRIORITY,
     },
-    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server for the whole run.
     nodeArgs: process.env.BENCH_CPU_PROF
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [],
   })
   let ours: WrkResult
-  const half: WrkResult[] = []
+  let oursOpen: ReturnType<typeof summarise>
   let answered: number
   let storedDelta: number
   let backlog = 0
   let drainS = 0
   let rss: number
-  let oursCpu: ReturnType<typeof cpuPerRequest>
+  let oursCpu: CpuPerClick
   try {
     const cookie = await login(server.url, 'admin@traffoflex.local', password)
-    const stored = await configureBenchCampaign(server.url, cookie)
+    const storedOnce = await configureBenchCampaign(server.url, cookie)
+    // After a minute of open-loop load the pooled admin connection may be closed by the
+    // server's keep-alive timeout just as a request goes out: one retry.
+    const stored = () => storedOnce().catch(() => storedOnce())
     await new Promise((r) => setTimeout(r, 1500)) // the snapshot picks the campaign up
     wrk(`${server.url}/c/bench`, WARMUP_S)
     const before = await settle(stored)
@@ -199,43 +261,77 @@ async function main() {
       now = await stored()
     }
     drainS = (Date.now() - loadEnd) / 1000
-    const after = await settle(stored)
+    await settle(stored)
     // Until every click is stored: the insert work belongs to the clicks of the run.
     oursCpu = cpuPerRequest(cpu0, cpuSeconds(server.proc.pid!), ours.requests)
-    answered = ours.requests
-    storedDelta = after - before
-    const pace = paceFor(`${server.url}/c/bench`, ours.rps / 2)
-    for (let i = 0; i < HALF_RUNS; i++) half.push(wrk(`${server.url}/c/bench`, DURATION_S, pace))
+    const open = openLoopRuns(`${server.url}/c/bench`, server.proc.pid!)
+    oursOpen = summarise(open)
+    answered =
+      ours.requests +
+      Object.values(open).reduce((a, { runs }) => a + runs.reduce((b, r) => b + r.answered_with_warmup, 0), 0)
+    storedDelta = (await settle(stored)) - before
     rss = peakRssMb(server.proc.pid!)
   } finally {
     await server.stop()
   }
 
-  // Baseline at the same fixed rate.
-  bare = await startBare()
-  const bareHalf: WrkResult[] = []
-  const barePace = paceFor(`${bare.url}/c/bench`, ours.rps / 2)
-  for (let i = 0; i < HALF_RUNS; i++) bareHalf.push(wrk(`${bare.url}/c/bench`, DURATION_S, barePace))
-  bare.stop()
-  const median = (xs: number[]) => {
-    const v = [...xs].sort((a, b) => a - b)
-    return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2
+  let before: Record<string, unknown> | undefined
+  try {
+    before = JSON.parse(readFileSync(path.join(ROOT, 'bench/results/redirect.before.json'), 'utf8'))
+  } catch {
+    before = undefined
   }
-
+  const ratio = (a: number, b: number) => round(a / Math.max(b, 1e-9), 2)
+  const mainRatio = ratio(oursCpu.main, bareCpu.main)
+  const totalRatio = ratio(oursCpu.total, bareCpu.total)
+  const lost = Math.max(0, answered - storedDelta)
+  const p99At10k = oursOpen['10000']!.p99_ms
   const result = {
     name: 'redirect',
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? '',
+      node: process.version,
+      loadavg_at_end: os.loadavg().map((l) => round(l)),
+    },
     settings: {
-      tool: 'wrk',
+      peak_tool: 'wrk',
+      open_loop_tool: 'bench/open-loop.mjs',
       threads: 1,
       connections: CONNECTIONS,
       duration_s: DURATION_S,
       warmup_s: WARMUP_S,
       streams: 13,
-      half_rate_runs: HALF_RUNS,
+      open_loop_rates: OPEN_RATES,
+      open_loop_runs: OPEN_RUNS,
       thread_priority: THREAD_PRIORITY,
     },
+    headline: {
+      event_loop_cpu_us_per_click: { ours: oursCpu.main, bare: bareCpu.main, ratio: mainRatio },
+      all_threads_cpu_us_per_click: { ours: oursCpu.total, bare: bareCpu.total, ratio: totalRatio },
+      clicks_per_core_second: {
+        ours: round(1e6 / oursCpu.total, 0),
+        bare: round(1e6 / bareCpu.total, 0),
+      },
+      open_loop_p99_ms: Object.fromEntries(
+        OPEN_RATES.map((r) => [r, { ours: oursOpen[r]!.p99_ms, bare: bareOpen[r]!.p99_ms }]),
+      ),
+      ingest_backlog_at_end: backlog,
+      ingest_catch_up_s: round(drainS, 1),
+      lost_events: lost,
+      targets: {
+        event_loop_ratio_max: TARGETS.mainRatio,
+        event_loop_met: mainRatio <= TARGETS.mainRatio,
+        all_threads_ratio_max: TARGETS.totalRatio,
+        all_threads_met: totalRatio <= TARGETS.totalRatio,
+        p99_at_10k_max_ms: TARGETS.p99At10kMs,
+        p99_at_10k_met: p99At10k <= TARGETS.p99At10kMs,
+        lost_max: TARGETS.lost,
+        lost_met: lost <= TARGETS.lost,
+      },
+    },
+    // Information: throughput at peak (closed loop, wrk).
     ratio: round(ours.rps / bareRun.rps, 3),
     ours_rps: round(ours.rps, 0),
     bare_rps: round(bareRun.rps, 0),
@@ -243,51 +339,55 @@ async function main() {
     ours_p99_ms: round(ours.p99),
     bare_p50_ms: round(bareRun.p50),
     bare_p99_ms: round(bareRun.p99),
-    half_rate_target_rps: round(ours.rps / 2, 0),
-    // Medians over the fixed-rate runs (paced to the target rate, see paceFor), every run's p99.
-    ours_half_rate_rps: round(median(half.map((r) => r.rps)), 0),
-    ours_half_rate_p50_ms: round(median(half.map((r) => r.p50))),
-    ours_half_rate_p99_ms: round(median(half.map((r) => r.p99))),
-    ours_half_rate_p99_runs_ms: half.map((r) => round(r.p99)),
-    bare_half_rate_rps: round(median(bareHalf.map((r) => r.rps)), 0),
-    bare_half_rate_p99_ms: round(median(bareHalf.map((r) => r.p99))),
-    bare_half_rate_p99_runs_ms: bareHalf.map((r) => round(r.p99)),
-    // CPU µs per answered request (all threads; noise-robust, unlike req/s): where it goes.
+    ours_open_loop: oursOpen,
+    bare_open_loop: bareOpen,
+    // CPU µs per answered request at peak, by thread group: where it goes.
     ours_cpu_us_per_request: oursCpu,
     bare_cpu_us_per_request: bareCpu,
     peak_rss_mb: rss,
     answered,
     stored: storedDelta,
-    lost_events: Math.max(0, answered - storedDelta),
+    lost_events: lost,
     socket_errors: ours.errors,
     // Clicks answered but not yet in ClickHouse when the peak run stopped, the seconds until
     // all were, and the rate that counts that catch-up time: answered / (run + catch-up).
     ingest_backlog_at_end: backlog,
     ingest_catch_up_s: round(drainS, 1),
-    ours_rps_with_catch_up: round(answered / (DURATION_S + drainS), 0),
+    ours_rps_with_catch_up: round(ours.requests / (DURATION_S + drainS), 0),
+    before,
   }
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met')
+  const t = result.headline.targets
   console.table({
-    bare: {
-      'req/s': result.bare_rps,
-      'p50 ms': result.bare_p50_ms,
-      'p99 ms': result.bare_p99_ms,
-      'p99 ms @ half rate': result.bare_half_rate_p99_ms,
+    'event loop µs/click': { ours: oursCpu.main, bare: bareCpu.main, ratio: mainRatio },
+    'all threads µs/click': { ours: oursCpu.total, bare: bareCpu.total, ratio: totalRatio },
+    'clicks per core-second': {
+      ours: result.headline.clicks_per_core_second.ours,
+      bare: result.headline.clicks_per_core_second.bare,
+      ratio: ratio(result.headline.clicks_per_core_second.ours, result.headline.clicks_per_core_second.bare),
     },
-    traffoflex: {
-      'req/s': result.ours_rps,
-      'p50 ms': result.ours_p50_ms,
-      'p99 ms': result.ours_p99_ms,
-      'p99 ms @ half rate': result.ours_half_rate_p99_ms,
-    },
+    ...Object.fromEntries(
+      OPEN_RATES.map((r) => [
+        `p99 ms @ ${r}/s open loop`,
+        {
+          ours: oursOpen[r]!.p99_ms,
+          bare: bareOpen[r]!.p99_ms,
+          ratio: ratio(oursOpen[r]!.p99_ms, bareOpen[r]!.p99_ms),
+        },
+      ]),
+    ),
+    'req/s at peak (info)': { ours: result.ours_rps, bare: result.bare_rps, ratio: result.ratio },
   })
   console.log(
-    `ratio ${result.ratio} (target ≥ 0.7) · p99 at half rate (${result.ours_half_rate_rps} req/s) ${result.ours_half_rate_p99_ms} ms, ` +
-      `median of ${result.ours_half_rate_p99_runs_ms.join(' / ')} (target ≤ 5) · ` +
-      `peak RSS ${rss} MB · answered ${answered}, stored ${storedDelta}, lost ${result.lost_events}\n` +
-      `ingestion ${backlog} clicks behind at the end of the peak run, caught up ${result.ingest_catch_up_s} s later ` +
-      `(${result.ours_rps_with_catch_up} req/s counting that time)\n` +
-      `CPU per request: ours ${oursCpu.total} µs (event loop ${oursCpu.main}, chDB threads ${oursCpu.clickhouse}, ` +
-      `GC helpers + libuv ${oursCpu.other}) vs bare ${bareCpu.total} µs`,
+    `targets: event loop ≤ ${t.event_loop_ratio_max}× bare ${met(t.event_loop_met)} (${mainRatio}×) · ` +
+      `all threads ≤ ${t.all_threads_ratio_max}× ${met(t.all_threads_met)} (${totalRatio}×) · ` +
+      `p99 ≤ ${t.p99_at_10k_max_ms} ms at 10,000/s ${met(t.p99_at_10k_met)} (${p99At10k} ms, runs ${oursOpen['10000']!.p99_runs_ms.join(' / ')}) · ` +
+      `lost ${lost} ${met(t.lost_met)}\n` +
+      `answered ${answered}, stored ${storedDelta} · peak RSS ${rss} MB · ingestion ${backlog} clicks behind at the end ` +
+      `of the peak run, caught up ${result.ingest_catch_up_s} s later\n` +
+      `CPU per click at peak: ours ${oursCpu.total} µs (event loop ${oursCpu.main}, chDB threads ${oursCpu.clickhouse}, ` +
+      `GC helpers + libuv ${oursCpu.other}) vs bare ${bareCpu.total} µs (event loop ${bareCpu.main}) · ` +
+      `load average ${result.machine.loadavg_at_end.join(' ')}`,
   )
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
   writeFileSync(path.join(ROOT, 'bench/results/redirect.json'), `${JSON.stringify(result, null, 2)}\n`)
