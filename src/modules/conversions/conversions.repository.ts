@@ -12,7 +12,7 @@ import { type Db, rowsOf } from '../../platform/db/client.ts'
 import { affiliateNetworks, destinations } from '../routing/index.ts'
 import { conversionEvents, conversionSyncBatches, conversions, postbackLog } from './conversions.tables.ts'
 import { notFound } from '../../platform/errors.ts'
-import type { ConversionEvent, ConversionState } from './conversions.core.ts'
+import type { ConversionState } from './conversions.core.ts'
 import type { ConversionListQuery, PostbackLogQuery, PostbackSettingsInput } from './conversions.schema.ts'
 import type { PostbackSettings } from './postback.parse.ts'
 

@@ -48,7 +48,7 @@ const HEAD_ANSWER = JSON.stringify({
 
 /** Whether a request URL is the postback endpoint (`/postback`, with or without a query). */
 export function isPostbackUrl(url: string | undefined): boolean {
-  return url !== undefined && url.startsWith('/postback') && (url.length === 9 || url[9] === '?')
+  return url?.startsWith('/postback') === true && (url.length === 9 || url[9] === '?')
 }
 
 /**
