@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Line } from './pipeline.types.ts'
 import { clickSearch, RecentClicks } from './pipeline.recent.ts'
@@ -25,6 +26,47 @@ describe('RecentClicks', () => {
     expect(r.size).toBe(2)
     expect(r.findNewest(clickSearch('a1', 1000))).toBeUndefined()
     expect(r.findNewest(clickSearch('b2', 2000))).toMatchObject({ click_id: 'b2' })
+  })
+
+  it('findNewestClickAt answers like a scan of every run, across evictions and wide runs (property)', () => {
+    const arbRun = fc.record({
+      table: fc.constantFrom<Line['table']>('clicks', 'clicks', 'clicks', 'lander_clicks', 'trafficback'),
+      ids: fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { minLength: 1, maxLength: 3 }),
+      minTs: fc.integer({ min: 0, max: 2_000 }),
+      span: fc.oneof(fc.integer({ min: 0, max: 150 }), fc.integer({ min: 6_000, max: 9_000 })),
+    })
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(arbRun, { maxLength: 3 }), { maxLength: 25 }),
+        fc.integer({ min: 100, max: 2_000 }),
+        fc.array(
+          fc.record({
+            id: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+            ms: fc.integer({ min: 0, max: 11_000 }),
+          }),
+          {
+            minLength: 1,
+            maxLength: 10,
+          },
+        ),
+        (groups, budget, queries) => {
+          const r = new RecentClicks(budget)
+          for (const g of groups) {
+            r.keep(
+              g.map((x) => {
+                const l = run(x.table, x.ids, x.minTs)
+                return { ...l, maxTs: x.minTs + x.span }
+              }),
+            )
+            for (const q of queries) {
+              const search = clickSearch(q.id, q.ms)
+              expect(r.findNewestClickAt(q.ms, search)).toEqual(r.findNewest(search))
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    )
   })
 
   it('keeps nothing with a budget of 0', () => {

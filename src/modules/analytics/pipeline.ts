@@ -660,7 +660,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         const hit = search(l)
         if (hit) return hit
       }
-      return recent.findNewest(search)
+      return recent.findNewestClickAt(clickMs, search)
     },
     findRecentLanderClick(clickId, clickMs) {
       // The FIRST CTA click counts: search every place (newest first) and keep the earliest.

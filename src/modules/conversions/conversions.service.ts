@@ -339,8 +339,9 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       workspaceId: null,
       networkId: null,
       method: req.method.toUpperCase().slice(0, 10),
-      query: redactSecrets(req.rawQuery, LOG_QUERY_MAX),
-      body: redactSecrets(req.body ?? '', LOG_BODY_MAX),
+      // Redacted once the network (and so its secret) is known, or in `finish` without it.
+      query: '',
+      body: '',
       ip,
       outcome: 'error',
       httpStatus: 500,
@@ -355,6 +356,8 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     let retryAfterMs: number | undefined
     const retry = () =>
       retryAfterMs === undefined ? {} : { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) }
+    /** Whether `log.query`/`log.body` hold the redacted request yet (with the network's secret once known). */
+    let redacted = false
     const finish = async (
       refused: PostbackOutcome,
       why: string,
@@ -396,6 +399,10 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
             500,
           )
       }
+      if (!redacted) {
+        log.query = redactSecrets(req.rawQuery, LOG_QUERY_MAX)
+        log.body = redactSecrets(req.body ?? '', LOG_BODY_MAX)
+      }
       try {
         const written = committer.log(log)
         // Queue full: the refusal is answered and counted, its log row is not written.
@@ -435,6 +442,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
       // Now that the secret is known, also redact its literal occurrences.
       log.query = redactSecrets(req.rawQuery, LOG_QUERY_MAX, net.secret)
       log.body = redactSecrets(req.body ?? '', LOG_BODY_MAX, net.secret)
+      redacted = true
 
       // Parsed before the checks only so that refusals are logged with the click and
       // transaction IDs they claim (operators search the log by click ID).

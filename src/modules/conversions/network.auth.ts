@@ -19,8 +19,21 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest()
  * An undefined or empty `given` never matches.
  */
 export function secretMatches(expected: string, given: string | undefined): boolean {
-  const ok = timingSafeEqual(sha256(expected), sha256(given ?? ''))
+  const ok = timingSafeEqual(expectedDigest(expected), sha256(given ?? ''))
   return ok && given !== undefined && given !== ''
+}
+
+// The stored secrets' digests, so a postback hashes only what it presents (networks are few;
+// the cap only bounds memory if secrets keep changing).
+const digests = new Map<string, Buffer>()
+function expectedDigest(secret: string): Buffer {
+  let d = digests.get(secret)
+  if (!d) {
+    if (digests.size >= 10_000) digests.clear()
+    d = sha256(secret)
+    digests.set(secret, d)
+  }
+  return d
 }
 
 /**
