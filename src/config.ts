@@ -214,6 +214,8 @@ export const envSchema = z
     POSTBACK_BATCH_MAX: int(0, 0),
     POSTBACK_QUEUE_MAX: int(10_000, 1),
     POSTBACK_BATCH_CONCURRENCY: int(0, 0),
+    /** How long a batch that is not full waits for more postbacks, ms (0 = starts at once). */
+    POSTBACK_BATCH_LINGER_MS: int(5, 0),
     /** First admin; when ADMIN_PASSWORD is empty a password is generated and printed once. */
     ADMIN_EMAIL: z.email().default('admin@traffoflex.local'),
     ADMIN_PASSWORD: z.string().default(''),

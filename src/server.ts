@@ -225,6 +225,7 @@ export async function startServer(
     batchMax: config.POSTBACK_BATCH_MAX || (db.kind === 'postgres' ? 500 : 100),
     queueMax: config.POSTBACK_QUEUE_MAX,
     batchConcurrency: config.POSTBACK_BATCH_CONCURRENCY || (db.kind === 'postgres' ? 2 : 1),
+    batchLingerMs: config.POSTBACK_BATCH_LINGER_MS,
   })
   const postbackHandler = createPostbackHttpHandler(
     { service: conversions },

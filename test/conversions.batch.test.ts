@@ -225,6 +225,23 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
     expect(seqs).toEqual([1, 2])
   })
 
+  it('a batch that is not full lingers for more postbacks; a full one starts at once', async () => {
+    const s = await warm(service({ batchLingerMs: 300, batchMax: 3 }))
+    const c = Array.from({ length: 5 }, () => f.click(f.A.workspaceId))
+    const before = s.stats().batches.batches
+    const at = (i: number) => send(s, { subid: c[i]!.click_id, tid: `L-${i}`, status: 'sale', payout: '1' })
+    // Two postbacks 20 ms apart share one batch (the first waited for the second)…
+    const first = at(0)
+    await new Promise((r) => setTimeout(r, 20))
+    await Promise.all([first, at(1)])
+    expect(s.stats().batches.batches - before).toBe(1)
+    // …and three at once fill a batch, which does not wait the 300 ms.
+    const t0 = performance.now()
+    await Promise.all([at(2), at(3), at(4)])
+    expect(performance.now() - t0).toBeLessThan(250)
+    expect(s.stats().batches.batches - before).toBe(2)
+  })
+
   it('a poisoned row fails only itself: the batch is re-run row by row', async () => {
     const clicks = Array.from({ length: 12 }, () => f.click(f.A.workspaceId))
     const poison = clicks[5]!.click_id

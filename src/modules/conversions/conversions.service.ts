@@ -159,6 +159,8 @@ export interface ConversionsServiceDeps {
   queueMax?: number
   /** Batches in flight at once (default 1; 2–4 on PostgreSQL keeps its connections busy). */
   batchConcurrency?: number
+  /** How long a batch that is not full waits for more postbacks, ms (default 0; the server's is POSTBACK_BATCH_LINGER_MS). */
+  batchLingerMs?: number
 }
 
 /**
@@ -229,6 +231,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
     ...(deps.batchMax !== undefined ? { maxBatch: deps.batchMax } : {}),
     ...(deps.queueMax !== undefined ? { maxQueue: deps.queueMax } : {}),
     ...(deps.batchConcurrency !== undefined ? { concurrency: deps.batchConcurrency } : {}),
+    ...(deps.batchLingerMs !== undefined ? { lingerMs: deps.batchLingerMs } : {}),
   })
   const outcomes = Object.fromEntries(
     Object.keys(OUTCOME_HTTP_STATUS).map((k) => [k, 0]),
