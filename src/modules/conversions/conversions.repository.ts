@@ -16,9 +16,6 @@ import type { ConversionState } from './conversions.core.ts'
 import type { ConversionListQuery, PostbackLogQuery, PostbackSettingsInput } from './conversions.schema.ts'
 import type { PostbackSettings } from './postback.parse.ts'
 
-/** A Drizzle database or an open transaction on it (same query surface). */
-export type Tx = Db
-
 /** Stored conversion row. Money in micros. */
 export type ConversionRow = typeof conversions.$inferSelect
 /** Stored conversion event row. */
