@@ -27,6 +27,7 @@ import { pgError } from '../../platform/db/errors.ts'
 import type { Logger } from '../../platform/logger.ts'
 import type { ClickInfo } from './click.lookup.ts'
 import {
+  type ConversionEvent,
   type ConversionState,
   type DecideDefaults,
   type Decision,
@@ -58,7 +59,7 @@ export interface AcceptedConversionChange {
   conversionId: string
   /** `conversion_events.id` of this change: unique per change, the idempotency key downstream. */
   eventId: number
-  event: import('./conversions.core.ts').ConversionEvent
+  event: ConversionEvent
   /** The conversion row after the change (money in micros). */
   conversion: ConversionRow
 }
@@ -254,26 +255,33 @@ export function createPostbackCommitter(opts: PostbackCommitterOptions): Postbac
     stats.batches++
     stats.items += batch.length
     stats.maxBatch = Math.max(stats.maxBatch, batch.length)
+    try {
+      settle(batch, await commitRetrying(batch))
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err)
+        return
+      }
+      stats.fallbacks++
+      opts.logger?.warn({ err, size: batch.length }, 'postback batch failed; applying its rows one by one')
+      for (const e of batch) {
+        try {
+          settle([e], await commitRetrying([e]))
+        } catch (one) {
+          e.reject(one)
+        }
+      }
+    }
+  }
+
+  /** {@link commit}, retried after a deadlock or serialization failure (3 tries in all). */
+  async function commitRetrying(batch: Entry[]): Promise<Committed> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const out = await commit(batch)
-        settle(batch, out)
-        return
+        return await commit(batch)
       } catch (err) {
-        if (RETRYABLE.has(pgError(err).code ?? '') && attempt < 3) {
-          stats.retries++
-          continue
-        }
-        if (batch.length === 1) {
-          batch[0]!.reject(err)
-          return
-        }
-        stats.fallbacks++
-        opts.logger?.warn({ err, size: batch.length }, 'postback batch failed; applying its rows one by one')
-        for (const e of batch) await run([e]).catch(() => {})
-        stats.batches -= batch.length
-        stats.items -= batch.length
-        return
+        if (!RETRYABLE.has(pgError(err).code ?? '') || attempt >= 3) throw err
+        stats.retries++
       }
     }
   }
