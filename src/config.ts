@@ -246,6 +246,37 @@ export const envSchema = z
     THREAD_PRIORITY: z.enum(['idle', 'engine', 'off']).optional(),
     /** How often (ms) in-memory cap counters are persisted to the configuration store. */
     CAP_PERSIST_MS: int(2_000, 100),
+    /**
+     * Scale-out (docs/DEPLOY.md). `ROLE`: what this process runs — `all` (default: everything,
+     * works alone on the embedded default), `traffic` (redirects only), `api` (admin API, UI,
+     * postbacks) or `worker` (jobs, ingestion into ClickHouse); `serve --role=…` overrides it.
+     */
+    ROLE: z.enum(['all', 'traffic', 'api', 'worker']).default('all'),
+    /** Redis for counters shared by traffic nodes (cap leases, uniqueness); unset = this process only. */
+    REDIS_URL: z
+      .string()
+      .trim()
+      .transform((v) => (v === '' ? undefined : v))
+      .pipe(z.url({ protocol: /^rediss?$/ }).optional())
+      .optional(),
+    /** Clicks of the cap budget a traffic node leases from Redis at a time (the overshoot bound per node). */
+    CAP_LEASE_BLOCK: int(20, 1),
+    /**
+     * Event log between traffic nodes and the workers that insert into ClickHouse: `none`
+     * (default: each process inserts its own spool), `nats` (JetStream at NATS_URL) or `kafka`
+     * (KAFKA_BROKERS; untested against a broker here).
+     */
+    EVENT_LOG: z.enum(['none', 'nats', 'kafka']).default('none'),
+    NATS_URL: z.string().trim().default('nats://127.0.0.1:4222'),
+    /** JetStream stream name and its dedupe window (Nats-Msg-Id = click ID), seconds. */
+    NATS_STREAM: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('TFX_EVENTS'),
+    NATS_DEDUPE_WINDOW_S: int(600, 1),
+    /** Comma-separated Kafka brokers (host:port) when EVENT_LOG=kafka. */
+    KAFKA_BROKERS: z.string().trim().default(''),
+    KAFKA_TOPIC: z.string().trim().default('tfx-events'),
     /** Max trafficback hops (campaign → campaign) before answering 404. */
     TRAFFICBACK_MAX_HOPS: int(3, 1),
     /**
