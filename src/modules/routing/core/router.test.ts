@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Condition, Conditions } from '../routing.schema.ts'
 import type { ConfigRows, Decision, RequestContext, RouterState } from '../routing.types.ts'
-import { type RouteOptions, route } from './router.ts'
+import { type RouteOptions, route, routeOffer } from './router.ts'
 import { compileSnapshot, findCampaign } from './snapshot.ts'
 import {
   campaignRow,
@@ -431,32 +431,33 @@ describe('never throws', () => {
     ),
   })
 
-  const state = fc
-    .record({
-      n: num,
-      last: fc.option(fc.oneof(fc.integer({ min: 0, max: 2 ** 42 }), fc.constant(Number.NaN)), {
-        nil: undefined,
-        freq: 2,
-      }),
-      cursor: fc.oneof(fc.integer(), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -1)),
-      epc: fc.option(fc.record({ epcMicros: num, clicks: fc.integer({ min: 0, max: 1000 }) }), {
-        nil: undefined,
-      }),
-      seed: fc.integer(),
-      badRandom: fc.constantFrom(undefined, Number.NaN, 1, -0.5, 2),
-    })
-    .map((s): RouterState => {
-      const prng = mulberry32(s.seed)
-      return {
-        dailyClicks: () => s.n,
-        totalClicks: () => s.n,
-        lastSeenDestination: () => s.last,
-        lastSeenCampaign: () => s.last,
-        roundRobinCursor: () => s.cursor,
-        epc: () => s.epc,
-        random: () => s.badRandom ?? prng(),
-      }
-    })
+  const stateRecord = fc.record({
+    n: num,
+    last: fc.option(fc.oneof(fc.integer({ min: 0, max: 2 ** 42 }), fc.constant(Number.NaN)), {
+      nil: undefined,
+      freq: 2,
+    }),
+    cursor: fc.oneof(fc.integer(), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -1)),
+    epc: fc.option(fc.record({ epcMicros: num, clicks: fc.integer({ min: 0, max: 1000 }) }), {
+      nil: undefined,
+    }),
+    seed: fc.integer(),
+    badRandom: fc.constantFrom(undefined, Number.NaN, 1, -0.5, 2),
+  })
+  /** A fresh state (its own PRNG) from a generated record: two calls replay the same draws. */
+  const stateOf = (s: typeof stateRecord extends fc.Arbitrary<infer T> ? T : never): RouterState => {
+    const prng = mulberry32(s.seed)
+    return {
+      dailyClicks: () => s.n,
+      totalClicks: () => s.n,
+      lastSeenDestination: () => s.last,
+      lastSeenCampaign: () => s.last,
+      roundRobinCursor: () => s.cursor,
+      epc: () => s.epc,
+      random: () => s.badRandom ?? prng(),
+    }
+  }
+  const state = stateRecord.map(stateOf)
 
   const now = fc.oneof(
     fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z') }),
@@ -485,5 +486,31 @@ describe('never throws', () => {
     )
     // The generators must reach the redirect path often enough to mean something.
     expect(redirects).toBeGreaterThan(100)
+  })
+
+  it('lean routing (the hot path) decides exactly as traced routing, without the trace', () => {
+    fc.assert(
+      fc.property(config, request, stateRecord, now, fc.boolean(), (cfg, req, st, at, skipLanders) => {
+        const snapshot = compileSnapshot(cfg)
+        const campaign = findCampaign(snapshot, 'camp')!
+        const { trace: _traced, ...full } = route(snapshot, campaign, req, stateOf(st), at, CLICK, {
+          skipLanders,
+        })
+        const { trace, ...lean } = route(snapshot, campaign, req, stateOf(st), at, CLICK, {
+          skipLanders,
+          lean: true,
+        })
+        expect(lean).toEqual(full)
+        expect(trace.streams).toEqual([])
+        expect(Object.isFrozen(trace)).toBe(true)
+        // A lander's call to action (first generated stream).
+        const offerFull = routeOffer(snapshot, campaign, uid(100), req, stateOf(st), at, CLICK)
+        const offerLean = routeOffer(snapshot, campaign, uid(100), req, stateOf(st), at, CLICK, {
+          lean: true,
+        })
+        expect({ ...offerLean, trace: undefined }).toEqual({ ...offerFull, trace: undefined })
+      }),
+      { numRuns: 1000 },
+    )
   })
 })

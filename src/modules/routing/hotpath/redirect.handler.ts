@@ -351,7 +351,7 @@ export function createHotPathHandlers(deps: RedirectDeps): {
         trafficbackEvent(clickId, ts, ctx, undefined, 'unknown campaign', 'none', alias, hops),
       )
     }
-    const decision = route(snap, campaign, ctx, deps.state, at, clickId)
+    const decision = route(snap, campaign, ctx, deps.state, at, clickId, { lean: true })
     return follow(req, res, snap, ctx, at, clickId, campaign, decision, hops)
   }
 
@@ -415,7 +415,7 @@ export function createHotPathHandlers(deps: RedirectDeps): {
       events.push(event)
       hops = step.hops
       campaign = snap.campaignsById.get(step.target)!
-      decision = route(snap, campaign, ctx, deps.state, at, clickId)
+      decision = route(snap, campaign, ctx, deps.state, at, clickId, { lean: true })
     }
   }
 
@@ -476,7 +476,7 @@ export function createHotPathHandlers(deps: RedirectDeps): {
       // The lander opened directly (not through /c/): a new click, routed without landers.
       const ctx = deps.context.fromFacts(facts)
       const clickId = newClickId(ts, random())
-      const decision = route(snap, campaign, ctx, deps.state, at, clickId, { skipLanders: true })
+      const decision = route(snap, campaign, ctx, deps.state, at, clickId, { skipLanders: true, lean: true })
       return follow(req, res, snap, ctx, at, clickId, campaign, decision, 0)
     }
     let session = sessions.get(cid, ts)
@@ -514,7 +514,10 @@ export function createHotPathHandlers(deps: RedirectDeps): {
       if (ts - clickTs > LANDER_SESSION_MAX_AGE_MS && fromCookie === undefined) {
         const ctx = deps.context.fromFacts(facts)
         const clickId = newClickId(ts, random())
-        const decision = route(snap, campaign, ctx, deps.state, at, clickId, { skipLanders: true })
+        const decision = route(snap, campaign, ctx, deps.state, at, clickId, {
+          skipLanders: true,
+          lean: true,
+        })
         return follow(req, res, snap, ctx, at, clickId, campaign, decision, 0)
       }
       session = {
@@ -532,7 +535,7 @@ export function createHotPathHandlers(deps: RedirectDeps): {
     const ctx = deps.context.fromFacts(
       params === null ? facts : { ...facts, query: Object.assign(Object.create(null), query, params) },
     )
-    const decision = routeOffer(snap, campaign, session.streamId, ctx, deps.state, at, cid)
+    const decision = routeOffer(snap, campaign, session.streamId, ctx, deps.state, at, cid, { lean: true })
     if (decision.kind !== 'redirect') return follow(req, res, snap, ctx, at, cid, campaign, decision, 0)
     deps.state.apply(decision.effects, ts)
     session.destinationId = decision.destinationId
