@@ -1,5 +1,5 @@
 /**
- * CLI: `serve` (default) runs the platform; `migrate` applies the PostgreSQL/PGlite and
+ * CLI: `serve [--role=all|traffic|api|worker]` (default) runs the platform (roles: src/roles.ts); `migrate` applies the PostgreSQL/PGlite and
  * ClickHouse migrations and exits; `backfill-rollups` fills the report rollups from clicks
  * stored before they existed (run once after upgrading a store that already has clicks).
  */
@@ -13,6 +13,7 @@ import { openDb } from './platform/db/client.ts'
 import { setHeapGrowingPercent } from './platform/gc.ts'
 import { createLogger, type Logger } from './platform/logger.ts'
 import { startThreadPriority } from './platform/thread-priority.ts'
+import { roleFromArgs } from './roles.ts'
 import { startServer } from './server.ts'
 
 /** Process-wide tuning of a process that answers redirects: GC spacing, helper threads' priority. */
@@ -27,11 +28,16 @@ function tuneServingProcess(config: ReturnType<typeof loadConfig>, logger: Logge
 
 async function serve() {
   const config = loadConfig()
-  const logger = createLogger(config.LOG_LEVEL)
+  // `serve --role=traffic|api|worker|all` overrides ROLE (src/roles.ts).
+  const role = roleFromArgs(process.argv.slice(3)) ?? config.ROLE
+  const logger = createLogger(config.LOG_LEVEL).child({ role })
   tuneServingProcess(config, logger)
-  const server = await startServer(config, { logger })
+  const server = await startServer(config, { logger, role })
   const base = config.PUBLIC_URL ? config.publicUrl : `http://localhost:${server.port}`
-  const lines = ['', `  traffoflex is running — admin: ${base}/   API docs: ${base}/api/docs`]
+  const lines =
+    role === 'all' || role === 'api'
+      ? ['', `  traffoflex is running — admin: ${base}/   API docs: ${base}/api/docs`]
+      : ['', `  traffoflex ${role} node is running on ${base} (/readyz, /metrics)`]
   if (server.firstRun.adminCreated) {
     lines.push(`  first admin: ${server.firstRun.adminEmail}`)
     if (server.firstRun.generatedPassword) {

@@ -5,6 +5,7 @@
  */
 import http from 'node:http'
 import { sql } from 'drizzle-orm'
+import Fastify, { type FastifyServerFactory } from 'fastify'
 import { createAdminApi } from './api.ts'
 import type { AppConfig } from './config.ts'
 import {
@@ -94,20 +95,23 @@ import {
   testImap,
   testSmtp,
 } from './modules/outreach/index.ts'
-import { type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
+import { absentClickHouse, type ClickHouseHandle, openClickHouseFromConfig } from './platform/clickhouse.ts'
 import { type Clock, systemClock } from './platform/clock.ts'
 import { openDb, type DbHandle } from './platform/db/client.ts'
 import { createJobs, type Jobs } from './platform/jobs/jobs.ts'
 import { JOB_CATALOG } from './platform/jobs/jobs.catalog.ts'
 import { homeRoutes } from './platform/http/home.routes.ts'
-import { opsRoutes } from './platform/http/ops.routes.ts'
+import { opsRoutes, type ReadinessCheck } from './platform/http/ops.routes.ts'
 import { createLogger, type Logger } from './platform/logger.ts'
 import { createMetrics } from './platform/metrics.ts'
+import { opensClickHouse, type Role, roleParts, roleProblems } from './roles.ts'
 
 export interface RunningServer {
   /** Base URL the server listens on, e.g. http://127.0.0.1:3000. */
   url: string
   port: number
+  /** What this process runs (src/roles.ts). */
+  role: Role
   /** First-run outcome (admin created, generated password, sample alias). */
   firstRun: { adminCreated: boolean; adminEmail: string; generatedPassword?: string; sampleAlias?: string }
   db: DbHandle
@@ -137,8 +141,14 @@ export async function startServer(
     autopilotClock?: Clock
     /** Tick the autopilot from the minute job (default true; the demo drives ticks itself). */
     autopilotSchedule?: boolean
+    /** What this process runs (src/roles.ts); default `config.ROLE`. */
+    role?: Role
   } = {},
 ): Promise<RunningServer> {
+  const role = opts.role ?? config.ROLE
+  const problems = roleProblems(role, config)
+  if (problems.length > 0) throw new Error(problems.join('\n'))
+  const parts = roleParts(role)
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL)
   const metrics = createMetrics()
 
@@ -148,8 +158,14 @@ export async function startServer(
     onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection failed; the pool replaces it'),
   })
   await db.migrate()
-  const clickhouse = await openClickHouseFromConfig(config)
-  await migrateClickHouse(clickhouse, { logger })
+  const hasClickHouse = opensClickHouse(role, config)
+  const clickhouse = hasClickHouse
+    ? await openClickHouseFromConfig(config)
+    : absentClickHouse(
+        config.CLICKHOUSE_DATABASE,
+        `this --role=${role} process has no ClickHouse: set CLICKHOUSE_URL to answer reports here`,
+      )
+  if (hasClickHouse) await migrateClickHouse(clickhouse, { logger })
 
   const pipeline = createPipeline({
     handle: clickhouse,
@@ -169,7 +185,11 @@ export async function startServer(
     if (n > 0) logger.info({ recovered: n }, 'replayed spooled click events')
   })
 
-  const admin = await bootstrapAdmin(db.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD })
+  // Only roles that serve the UI create the first admin: traffic nodes and workers starting
+  // at the same moment must not race it.
+  const admin = parts.bootstrap
+    ? await bootstrapAdmin(db.db, { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD })
+    : { created: false, email: config.ADMIN_EMAIL, workspaceId: undefined, generatedPassword: undefined }
   let sampleAlias: string | undefined
   if (admin.created && admin.workspaceId && config.SEED_SAMPLE) {
     sampleAlias = await seedSample(db.db, admin.workspaceId, config.publicUrl)
@@ -388,147 +408,165 @@ export async function startServer(
     },
   })
 
-  const app = await createAdminApi({
-    db: db.db,
-    config,
-    logger,
-    clock: systemClock,
-    // Counts in the database, so every process behind the same database shares them.
-    loginLimiter: await createLoginLimiter({ sql: db.raw }),
-    // TOTP secrets are sealed with the same key as the autopilot's network API keys.
-    secretBox,
-    // Affiliates: records the referrer (tf_ref cookie) and sign-up IP of each new user.
-    onSignup: referralSignupHook({
+  // The redirect and postbacks never enter Fastify: plain handlers on the hot paths
+  // (postbacks: thousands per second pay no router or hooks, group commit behind them).
+  const serverFactory: FastifyServerFactory = (handler) =>
+    http.createServer((req, res) => {
+      if (parts.redirects && req.url?.startsWith('/c/')) routing.redirect(req, res)
+      else if (parts.redirects && req.url?.startsWith('/lp/')) routing.landerClick(req, res)
+      else if (parts.api && isPostbackUrl(req.url)) postbackHandler(req, res)
+      else handler(req, res)
+    })
+  // Traffic nodes and workers answer only /healthz, /readyz, /metrics (and the redirects).
+  const app = parts.api ? await adminApp() : Fastify({ serverFactory, logger: false })
+  async function adminApp() {
+    return createAdminApi({
       db: db.db,
-      clock: systemClock,
-      cookieDays: config.AFFILIATE_COOKIE_DAYS,
+      config,
       logger,
-    }),
-    serverFactory: (handler) =>
-      http.createServer((req, res) => {
-        // The redirect never enters Fastify: a plain handler on the hot path.
-        if (req.url?.startsWith('/c/')) routing.redirect(req, res)
-        else if (req.url?.startsWith('/lp/')) routing.landerClick(req, res)
-        // Postbacks too: thousands per second pay no router or hooks (group commit behind it).
-        else if (isPostbackUrl(req.url)) postbackHandler(req, res)
-        else handler(req, res)
+      clock: systemClock,
+      // Counts in the database, so every process behind the same database shares them.
+      loginLimiter: await createLoginLimiter({ sql: db.raw }),
+      // TOTP secrets are sealed with the same key as the autopilot's network API keys.
+      secretBox,
+      // Affiliates: records the referrer (tf_ref cookie) and sign-up IP of each new user.
+      onSignup: referralSignupHook({
+        db: db.db,
+        clock: systemClock,
+        cookieDays: config.AFFILIATE_COOKIE_DAYS,
+        logger,
       }),
-    plugins: [
-      { plugin: healthRoutes({ db: db.db, checker: health }) },
-      { plugin: previewRoutes({ db: db.db, runtime: routing }) },
-      { plugin: clickLogRoutes({ db: db.db, handle: clickhouse, runtime: routing }) },
-      { plugin: costUpdateRoutes({ db: db.db, handle: clickhouse }) },
-      { plugin: reportPresetRoutes({ db: db.db }) },
-      // Per-row stats of the campaign, offer, source and network lists (ClickHouse breakdowns).
-      { plugin: listStatsRoutes({ db: db.db, handle: clickhouse }) },
-      {
-        plugin: analyticsRoutes({
-          handle: clickhouse,
-          pipeline,
-          entityNames: entityNames(db.db),
-          // Clicks carry no network; reports by network use the configured destination → network map.
-          destinationNetworks: async (workspaceId) => {
-            const destinations = [...routing.snapshots.current().destinationsById.values()].filter(
-              (d) => d.workspaceId === workspaceId && d.row.networkId,
-            )
-            return {
-              destinationIds: destinations.map((d) => d.id),
-              networkIds: destinations.map((d) => d.row.networkId!),
-            }
-          },
-        }),
-      },
-      {
-        plugin: liveRoutes(live, {
-          stillAllowed: credentialStillValid(db.db, systemClock),
-          recent: { handle: clickhouse },
-        }),
-      },
-      { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
-      { plugin: billingRoutes({ service: billing }) },
-      { plugin: webhookRoutes({ service: billing }) },
-      { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
-      {
-        plugin: affiliateRoutes({
-          db: db.db,
-          ledger: billing.ledger,
-          config,
-          currency: config.BILLING_CURRENCY,
-          holdDays: config.AFFILIATE_HOLD_DAYS,
-          commissionRate: config.AFFILIATE_COMMISSION_RATE,
-        }),
-      },
-      // Visitor projects and ownership verification of their hosts (tokens keyed by an HKDF
-      // derivative of the secret key).
-      {
-        plugin: visitorProjectRoutes({
-          db: db.db,
-          clock: systemClock,
-          verify: visitVerify,
-          speedRange: visitSpeed,
-          priceTiers: config.BILLING_PRICE_TIERS,
-          staleHours: config.VISITORS_VERIFY_STALE_HOURS,
-          egressCountries: Object.keys(config.VISITORS_EGRESS),
-        }),
-      },
-      // Run stats (the engine's counters, visit credits) and the per-project ClickHouse report.
-      {
-        plugin: visitorRunRoutes({
-          engine: visitors,
-          ledger: billing.ledger,
-          db: db.db,
-          clock: systemClock,
-          report: (workspaceId, projectId, range) => visitReport(clickhouse, workspaceId, projectId, range),
-        }),
-      },
-      {
-        plugin: outreachRoutes({
-          db: db.db,
-          clock: systemClock,
-          box: secretBox,
-          service: outreach,
-          credits: {
+      serverFactory,
+      plugins: [
+        { plugin: healthRoutes({ db: db.db, checker: health }) },
+        { plugin: previewRoutes({ db: db.db, runtime: routing }) },
+        { plugin: clickLogRoutes({ db: db.db, handle: clickhouse, runtime: routing }) },
+        { plugin: costUpdateRoutes({ db: db.db, handle: clickhouse }) },
+        { plugin: reportPresetRoutes({ db: db.db }) },
+        // Per-row stats of the campaign, offer, source and network lists (ClickHouse breakdowns).
+        { plugin: listStatsRoutes({ db: db.db, handle: clickhouse }) },
+        {
+          plugin: analyticsRoutes({
+            handle: clickhouse,
+            pipeline,
+            entityNames: entityNames(db.db),
+            // Clicks carry no network; reports by network use the configured destination → network map.
+            destinationNetworks: async (workspaceId) => {
+              const destinations = [...routing.snapshots.current().destinationsById.values()].filter(
+                (d) => d.workspaceId === workspaceId && d.row.networkId,
+              )
+              return {
+                destinationIds: destinations.map((d) => d.id),
+                networkIds: destinations.map((d) => d.row.networkId!),
+              }
+            },
+          }),
+        },
+        {
+          plugin: liveRoutes(live, {
+            stillAllowed: credentialStillValid(db.db, systemClock),
+            recent: { handle: clickhouse },
+          }),
+        },
+        { plugin: conversionsApiRoutes({ db: db.db, publicUrl: config.publicUrl }) },
+        { plugin: billingRoutes({ service: billing }) },
+        { plugin: webhookRoutes({ service: billing }) },
+        { plugin: outboundPostbackRoutes({ db: db.db, service: outbound }) },
+        {
+          plugin: affiliateRoutes({
             db: db.db,
             ledger: billing.ledger,
-            plans: config.OUTREACH_PLANS,
-            defaultPlan: config.OUTREACH_DEFAULT_PLAN,
-          },
-          allowPrivate: config.OUTREACH_ALLOW_PRIVATE,
-          testMailbox: async (m) => ({
-            smtp: await testSmtp(m.smtp),
-            imap: m.imap ? await testImap(m.imap) : null,
+            config,
+            currency: config.BILLING_CURRENCY,
+            holdDays: config.AFFILIATE_HOLD_DAYS,
+            commissionRate: config.AFFILIATE_COMMISSION_RATE,
           }),
-        }),
+        },
+        // Visitor projects and ownership verification of their hosts (tokens keyed by an HKDF
+        // derivative of the secret key).
+        {
+          plugin: visitorProjectRoutes({
+            db: db.db,
+            clock: systemClock,
+            verify: visitVerify,
+            speedRange: visitSpeed,
+            priceTiers: config.BILLING_PRICE_TIERS,
+            staleHours: config.VISITORS_VERIFY_STALE_HOURS,
+            egressCountries: Object.keys(config.VISITORS_EGRESS),
+          }),
+        },
+        // Run stats (the engine's counters, visit credits) and the per-project ClickHouse report.
+        {
+          plugin: visitorRunRoutes({
+            engine: visitors,
+            ledger: billing.ledger,
+            db: db.db,
+            clock: systemClock,
+            report: (workspaceId, projectId, range) => visitReport(clickhouse, workspaceId, projectId, range),
+          }),
+        },
+        {
+          plugin: outreachRoutes({
+            db: db.db,
+            clock: systemClock,
+            box: secretBox,
+            service: outreach,
+            credits: {
+              db: db.db,
+              ledger: billing.ledger,
+              plans: config.OUTREACH_PLANS,
+              defaultPlan: config.OUTREACH_DEFAULT_PLAN,
+            },
+            allowPrivate: config.OUTREACH_ALLOW_PRIVATE,
+            testMailbox: async (m) => ({
+              smtp: await testSmtp(m.smtp),
+              imap: m.imap ? await testImap(m.imap) : null,
+            }),
+          }),
+        },
+        { plugin: outreachPublicRoutes({ service: outreach, callbackKey: deriveCallbackKey(secretKey) }) },
+        {
+          plugin: autopilotRoutes({
+            db: db.db,
+            box: secretBox,
+            service: autopilot,
+            remaining: routing.remainingClicks,
+            campaignName: (ws, id) => {
+              const c = routing.snapshots.current().campaignsById.get(id)
+              return c && c.workspaceId === ws ? c.name : undefined
+            },
+            tickMs: 60_000,
+            allowPrivate: config.AUTOPILOT_ALLOW_PRIVATE,
+            clock: opts.autopilotClock ?? systemClock,
+          }),
+        },
+      ],
+    })
+  }
+  if (parts.api) {
+    await app.register(landingRoutes)
+    await app.register(referralRoutes({ db: db.db, config }))
+    await app.register(postbackRoutes({ service: conversions }))
+    await app.register(homeRoutes)
+  }
+  const readiness: ReadinessCheck[] = [
+    { name: 'postgres', required: true, check: () => db.db.execute(sql`SELECT 1`).then(() => undefined) },
+  ]
+  if (hasClickHouse) {
+    readiness.push({
+      name: 'clickhouse',
+      required: true,
+      check: async () => {
+        const r = await clickhouse.client.ping()
+        if (!r.success) throw r.error
       },
-      { plugin: outreachPublicRoutes({ service: outreach, callbackKey: deriveCallbackKey(secretKey) }) },
-      {
-        plugin: autopilotRoutes({
-          db: db.db,
-          box: secretBox,
-          service: autopilot,
-          remaining: routing.remainingClicks,
-          campaignName: (ws, id) => {
-            const c = routing.snapshots.current().campaignsById.get(id)
-            return c && c.workspaceId === ws ? c.name : undefined
-          },
-          tickMs: 60_000,
-          allowPrivate: config.AUTOPILOT_ALLOW_PRIVATE,
-          clock: opts.autopilotClock ?? systemClock,
-        }),
-      },
-    ],
-  })
-  await app.register(landingRoutes)
-  await app.register(referralRoutes({ db: db.db, config }))
-  await app.register(postbackRoutes({ service: conversions }))
-  await app.register(homeRoutes)
+    })
+  }
   await app.register(
     opsRoutes({
       metrics,
-      ready: async () => {
-        await db.db.execute(sql`SELECT 1`)
-        await clickhouse.client.ping()
-      },
+      role,
+      checks: () => readiness,
       beforeScrape: () => {
         const s = pipeline.stats()
         metrics.pipelineQueue.set(s.queued)
@@ -544,12 +582,15 @@ export async function startServer(
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.PORT
   routing.start()
-  health.start()
-  conversions.start()
-  await jobs.start()
-  await visitors.start()
-  visitPulse.start()
-  await outreach.start()
+  if (parts.background) {
+    health.start()
+    // The conversion outbox into ClickHouse (postbacks are committed by whichever role takes them).
+    conversions.start()
+    await jobs.start()
+    await visitors.start()
+    visitPulse.start()
+    await outreach.start()
+  }
 
   let closing: Promise<void> | undefined
   const close = () => {
@@ -576,6 +617,7 @@ export async function startServer(
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    role,
     firstRun: {
       adminCreated: admin.created,
       adminEmail: admin.email,

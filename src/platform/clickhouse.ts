@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import type { AppConfig } from '../config.ts'
+import { AppError } from './errors.ts'
 
 export type { ClickHouseClient }
 
@@ -119,4 +120,27 @@ export function openClickHouseFromConfig(config: AppConfig): Promise<ClickHouseH
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
   })
+}
+
+/**
+ * The analytics store of a process that has none (`--role=api` without CLICKHOUSE_URL, see
+ * src/roles.ts): every query, insert and command rejects with
+ * `AppError(503, 'clickhouse_unavailable', why)`, which the API answers as
+ * `{error:{code:'clickhouse_unavailable',…}}`; `ping()` reports failure; `close()` does nothing.
+ * Not a test double: it is how such a process runs, so ClickHouse-backed endpoints say why
+ * they cannot answer instead of the process refusing to start.
+ */
+export function absentClickHouse(database: string, why: string): ClickHouseHandle {
+  const fail = async (): Promise<never> => {
+    throw new AppError(503, 'clickhouse_unavailable', why)
+  }
+  const client = {
+    query: fail,
+    insert: fail,
+    command: fail,
+    exec: fail,
+    ping: async () => ({ success: false as const, error: new AppError(503, 'clickhouse_unavailable', why) }),
+    close: async () => {},
+  } as unknown as ClickHouseClient
+  return { client, kind: 'server', database, insertJsonEachRow: fail, close: async () => {} }
 }

@@ -46,6 +46,9 @@ export interface DbHandle {
   close(): Promise<void>
 }
 
+/** Advisory lock key held while migrating (any fixed bigint; "tfxmigr" in ASCII). */
+const MIGRATION_LOCK = 0x7466786d69677200n.toString()
+
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle')
 
 /**
@@ -69,7 +72,18 @@ export async function openDb(opts: {
       db,
       kind: 'postgres',
       raw: poolExecutor(pool),
-      migrate: () => migratePg(db as never, { migrationsFolder }),
+      // Several processes (roles, replicas) start against one database: one migrates at a
+      // time, the others then find nothing pending.
+      migrate: async () => {
+        const lock = await pool.connect()
+        try {
+          await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
+          await migratePg(db as never, { migrationsFolder })
+        } finally {
+          await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+          lock.release()
+        }
+      },
       close: () => pool.end(),
     }
   }

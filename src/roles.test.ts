@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { opensClickHouse, roleFromArgs, roleParts, roleProblems } from './roles.ts'
+
+describe('roleParts', () => {
+  it.each([
+    ['all', { redirects: true, api: true, background: true, bootstrap: true }],
+    ['traffic', { redirects: true, api: false, background: false, bootstrap: false }],
+    ['api', { redirects: false, api: true, background: false, bootstrap: true }],
+    ['worker', { redirects: false, api: false, background: true, bootstrap: false }],
+  ] as const)('%s', (role, parts) => {
+    expect(roleParts(role)).toEqual(parts)
+  })
+})
+
+describe('roleProblems', () => {
+  const pg = 'postgres://127.0.0.1/x'
+  it('all runs on the embedded default', () => {
+    expect(
+      roleProblems('all', { DATABASE_URL: undefined, CLICKHOUSE_URL: undefined, EVENT_LOG: 'none' }),
+    ).toEqual([])
+  })
+  it('other roles need PostgreSQL', () => {
+    for (const role of ['traffic', 'api', 'worker'] as const) {
+      const p = roleProblems(role, { DATABASE_URL: undefined, CLICKHOUSE_URL: undefined, EVENT_LOG: 'nats' })
+      expect(p.join('\n')).toMatch(/DATABASE_URL/)
+    }
+  })
+  it('traffic needs an event log or a ClickHouse server', () => {
+    expect(
+      roleProblems('traffic', { DATABASE_URL: pg, CLICKHOUSE_URL: undefined, EVENT_LOG: 'none' })[0],
+    ).toMatch(/EVENT_LOG=nats/)
+    expect(
+      roleProblems('traffic', { DATABASE_URL: pg, CLICKHOUSE_URL: undefined, EVENT_LOG: 'nats' }),
+    ).toEqual([])
+    expect(
+      roleProblems('traffic', { DATABASE_URL: pg, CLICKHOUSE_URL: 'http://ch:8123', EVENT_LOG: 'none' }),
+    ).toEqual([])
+  })
+})
+
+describe('opensClickHouse', () => {
+  it('traffic and api only with a server', () => {
+    expect(opensClickHouse('traffic', { CLICKHOUSE_URL: undefined })).toBe(false)
+    expect(opensClickHouse('api', { CLICKHOUSE_URL: undefined })).toBe(false)
+    expect(opensClickHouse('api', { CLICKHOUSE_URL: 'http://ch:8123' })).toBe(true)
+    expect(opensClickHouse('worker', { CLICKHOUSE_URL: undefined })).toBe(true)
+    expect(opensClickHouse('all', { CLICKHOUSE_URL: undefined })).toBe(true)
+  })
+})
+
+describe('roleFromArgs', () => {
+  it('reads --role=x and --role x; absent → undefined', () => {
+    expect(roleFromArgs(['serve'])).toBeUndefined()
+    expect(roleFromArgs(['serve', '--role=traffic'])).toBe('traffic')
+    expect(roleFromArgs(['serve', '--role', 'worker'])).toBe('worker')
+  })
+  it('names the flag on a bad value', () => {
+    expect(() => roleFromArgs(['--role=web'])).toThrow(
+      /--role: "web" is not a role; use one of all, traffic, api, worker/,
+    )
+    expect(() => roleFromArgs(['--role'])).toThrow(/--role: "" is not a role/)
+  })
+})
