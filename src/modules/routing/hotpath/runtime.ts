@@ -8,7 +8,7 @@ import type { AppConfig } from '../../../config.ts'
 import type { PipelineEvent } from '../../analytics/index.ts'
 import { type Clock, nowMs, systemClock } from '../../../platform/clock.ts'
 import type { Db } from '../../../platform/db/client.ts'
-import { readConfigVersion } from '../../../platform/db/config-version.ts'
+import { listenConfigVersion, readConfigVersion } from '../../../platform/db/config-version.ts'
 import type { Logger } from '../../../platform/logger.ts'
 import type { Metrics } from '../../../platform/metrics.ts'
 import { compileSnapshot, newClickId, route, type Snapshot } from '../core/index.ts'
@@ -100,6 +100,21 @@ export async function createRoutingRuntime(deps: {
     pollMs: config.SNAPSHOT_POLL_MS,
     logger,
     clock,
+    // On PostgreSQL another process may change the configuration: its NOTIFY triggers the
+    // rebuild at once (the poll stays as a catch-up). PGlite is this process's own.
+    ...(config.DATABASE_URL
+      ? {
+          subscribe: (onChange: () => void) => {
+            const listener = listenConfigVersion({
+              databaseUrl: config.DATABASE_URL!,
+              onChange,
+              onError: (err) =>
+                logger.warn({ err }, 'configuration LISTEN connection failed; polling meanwhile'),
+            })
+            return () => void listener.close()
+          },
+        }
+      : {}),
     onSwap: (snap, rows) => {
       state.setCapTimezones(new Map(rows.destinations.map((d) => [d.id, d.capTimezone])))
       if (snap.warnings.length > 0)

@@ -128,4 +128,44 @@ describe('snapshot manager', () => {
     await m.refresh()
     expect(logged.map((l) => l.ms)).toEqual([250])
   })
+
+  it('refreshes when its subscription says so, and once more for a change during a refresh', async () => {
+    let version = 1
+    let release: (() => void) | undefined
+    let onChange: (() => void) | undefined
+    let unsubscribed = false
+    let read = 1
+    const m = await createSnapshotManager({
+      readVersion: async () => {
+        const v = version
+        read = v
+        // The first notified refresh stalls after reading, so a change can land meanwhile.
+        if (release === undefined && v === 2) await new Promise<void>((r) => (release = r))
+        return v
+      },
+      // The rows of the version just read (as one consistent read would give).
+      loadRows: async () => rowsAt(read),
+      compile: (rows) => rows.version,
+      pollMs: 60_000,
+      logger: silent,
+      clock: manualClock(0),
+      subscribe: (cb) => {
+        onChange = cb
+        return () => {
+          unsubscribed = true
+        }
+      },
+    })
+    m.start()
+    version = 2
+    onChange!()
+    await new Promise((r) => setTimeout(r, 10))
+    version = 3
+    onChange!() // arrives while the refresh that read "2" is in flight
+    release!()
+    for (let i = 0; i < 50 && m.current() !== 3; i++) await new Promise((r) => setTimeout(r, 5))
+    expect(m.current()).toBe(3)
+    m.stop()
+    expect(unsubscribed).toBe(true)
+  })
 })

@@ -1,7 +1,8 @@
 /**
- * Keeps the in-memory routing snapshot fresh: polls the configuration version every
- * `pollMs` and, when it moved, reloads the rows and swaps in a newly compiled snapshot.
- * The hot path only ever calls `current()`, a plain field read.
+ * Keeps the in-memory routing snapshot fresh: refreshes when told the configuration changed
+ * (`subscribe`, e.g. PostgreSQL LISTEN/NOTIFY) and polls the configuration version every
+ * `pollMs` as a catch-up; when the version moved, reloads the rows and swaps in a newly
+ * compiled snapshot. The hot path only ever calls `current()`, a plain field read.
  */
 import { type Clock, nowMs } from '../../../platform/clock.ts'
 import type { Logger } from '../../../platform/logger.ts'
@@ -25,6 +26,8 @@ export interface SnapshotManager<S> {
  * @param deps.compile pure compile of rows into the router's snapshot.
  * @param deps.onSwap called after each swap with the rows (e.g. to update cap timezones).
  * @param deps.clock times a rebuild for the debug log.
+ * @param deps.subscribe called by `start()` with a callback to call whenever the configuration
+ *   may have changed; returns the unsubscribe function `stop()` calls.
  */
 export async function createSnapshotManager<S>(deps: {
   readVersion: () => Promise<number>
@@ -34,6 +37,7 @@ export async function createSnapshotManager<S>(deps: {
   logger: Logger
   clock: Clock
   onSwap?: (snapshot: S, rows: ConfigRows) => void
+  subscribe?: (onChange: () => void) => () => void
 }): Promise<SnapshotManager<S>> {
   const swap = (rows: ConfigRows) => {
     const next = deps.compile(rows)
@@ -48,11 +52,18 @@ export async function createSnapshotManager<S>(deps: {
   deps.onSwap?.(snapshot, first)
 
   let timer: NodeJS.Timeout | undefined
+  let unsubscribe: (() => void) | undefined
   let inFlight: Promise<void> | undefined
+  let again = false
 
   const refresh = (force = false): Promise<void> => {
-    // Coalesce: a poll that finds a refresh running waits for it instead of starting another.
-    if (inFlight) return inFlight
+    // Coalesce: a call that finds a refresh running waits for it instead of starting another,
+    // and one more runs after it — that refresh may have read the version just before the
+    // change that prompted this call.
+    if (inFlight) {
+      again = true
+      return inFlight
+    }
     inFlight = (async () => {
       try {
         const v = await deps.readVersion()
@@ -66,6 +77,10 @@ export async function createSnapshotManager<S>(deps: {
         deps.logger.error({ err }, 'routing snapshot refresh failed')
       } finally {
         inFlight = undefined
+        if (again) {
+          again = false
+          void refresh()
+        }
       }
     })()
     return inFlight
@@ -79,10 +94,13 @@ export async function createSnapshotManager<S>(deps: {
       if (timer) return
       timer = setInterval(() => void refresh(), deps.pollMs)
       timer.unref()
+      unsubscribe = deps.subscribe?.(() => void refresh())
     },
     stop() {
       if (timer) clearInterval(timer)
       timer = undefined
+      unsubscribe?.()
+      unsubscribe = undefined
     },
   }
 }
