@@ -252,6 +252,11 @@ export const envSchema = z
      * postbacks) or `worker` (jobs, ingestion into ClickHouse); `serve --role=…` overrides it.
      */
     ROLE: z.enum(['all', 'traffic', 'api', 'worker']).default('all'),
+    /**
+     * Whether a worker without CLICKHOUSE_URL opens the embedded chDB (DATA_DIR/ch), which
+     * binds to one process: set false on every worker but one (they then run jobs only).
+     */
+    CLICKHOUSE_EMBEDDED: bool.default(true),
     /** Redis for counters shared by traffic nodes (cap leases, uniqueness); unset = this process only. */
     REDIS_URL: z
       .string()

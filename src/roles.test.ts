@@ -39,12 +39,19 @@ describe('roleProblems', () => {
 })
 
 describe('opensClickHouse', () => {
+  const embedded = { CLICKHOUSE_URL: undefined, CLICKHOUSE_EMBEDDED: true }
   it('traffic and api only with a server', () => {
-    expect(opensClickHouse('traffic', { CLICKHOUSE_URL: undefined })).toBe(false)
-    expect(opensClickHouse('api', { CLICKHOUSE_URL: undefined })).toBe(false)
-    expect(opensClickHouse('api', { CLICKHOUSE_URL: 'http://ch:8123' })).toBe(true)
-    expect(opensClickHouse('worker', { CLICKHOUSE_URL: undefined })).toBe(true)
-    expect(opensClickHouse('all', { CLICKHOUSE_URL: undefined })).toBe(true)
+    expect(opensClickHouse('traffic', embedded)).toBe(false)
+    expect(opensClickHouse('api', embedded)).toBe(false)
+    expect(opensClickHouse('api', { ...embedded, CLICKHOUSE_URL: 'http://ch:8123' })).toBe(true)
+  })
+  it('a worker opens chDB unless told not to; all always', () => {
+    expect(opensClickHouse('worker', embedded)).toBe(true)
+    expect(opensClickHouse('worker', { ...embedded, CLICKHOUSE_EMBEDDED: false })).toBe(false)
+    expect(opensClickHouse('worker', { CLICKHOUSE_URL: 'http://ch:8123', CLICKHOUSE_EMBEDDED: false })).toBe(
+      true,
+    )
+    expect(opensClickHouse('all', { ...embedded, CLICKHOUSE_EMBEDDED: false })).toBe(true)
   })
 })
 

@@ -73,12 +73,18 @@ export function roleProblems(role: Role, env: RoleSettings): string[] {
 
 /**
  * Whether this process opens ClickHouse (a server at CLICKHOUSE_URL, or the embedded chDB,
- * which binds its data directory to one process): `all` and `worker` always; `traffic` and
- * `api` only with CLICKHOUSE_URL. An `api` without it answers ClickHouse-backed endpoints
- * (reports, click log) with 503 `clickhouse_unavailable`.
+ * which binds its data directory to one process): `all` always; `worker` with CLICKHOUSE_URL
+ * or CLICKHOUSE_EMBEDDED (default true: set false on all workers but one); `traffic` and
+ * `api` only with CLICKHOUSE_URL. A worker that opens ClickHouse also ingests into it (the
+ * event log, the conversion outbox); one that does not runs jobs only. An `api` without it
+ * answers ClickHouse-backed endpoints (reports, click log) with 503 `clickhouse_unavailable`.
  */
-export function opensClickHouse(role: Role, env: Pick<AppConfig, 'CLICKHOUSE_URL'>): boolean {
-  return role === 'all' || role === 'worker' || env.CLICKHOUSE_URL !== undefined
+export function opensClickHouse(
+  role: Role,
+  env: Pick<AppConfig, 'CLICKHOUSE_URL' | 'CLICKHOUSE_EMBEDDED'>,
+): boolean {
+  if (role === 'all' || env.CLICKHOUSE_URL !== undefined) return true
+  return role === 'worker' && env.CLICKHOUSE_EMBEDDED
 }
 
 /**

@@ -584,8 +584,9 @@ export async function startServer(
   routing.start()
   if (parts.background) {
     health.start()
-    // The conversion outbox into ClickHouse (postbacks are committed by whichever role takes them).
-    conversions.start()
+    // The conversion outbox into ClickHouse (postbacks are committed by whichever role takes
+    // them), by the workers that hold ClickHouse.
+    if (hasClickHouse) conversions.start()
     await jobs.start()
     await visitors.start()
     visitPulse.start()
