@@ -14,26 +14,61 @@ describe('roleParts', () => {
 
 describe('roleProblems', () => {
   const pg = 'postgres://127.0.0.1/x'
+  const key = 'a'.repeat(64)
   it('all runs on the embedded default', () => {
     expect(
-      roleProblems('all', { DATABASE_URL: undefined, CLICKHOUSE_URL: undefined, EVENT_LOG: 'none' }),
+      roleProblems('all', {
+        DATABASE_URL: undefined,
+        CLICKHOUSE_URL: undefined,
+        EVENT_LOG: 'none',
+        SECRETS_KEY: undefined,
+      }),
     ).toEqual([])
   })
-  it('other roles need PostgreSQL', () => {
+  it('other roles need PostgreSQL and one SECRETS_KEY', () => {
     for (const role of ['traffic', 'api', 'worker'] as const) {
-      const p = roleProblems(role, { DATABASE_URL: undefined, CLICKHOUSE_URL: undefined, EVENT_LOG: 'nats' })
+      const p = roleProblems(role, {
+        DATABASE_URL: undefined,
+        CLICKHOUSE_URL: undefined,
+        EVENT_LOG: 'nats',
+        SECRETS_KEY: undefined,
+      })
       expect(p.join('\n')).toMatch(/DATABASE_URL/)
+      expect(p.join('\n')).toMatch(/SECRETS_KEY/)
+      expect(
+        roleProblems(role, {
+          DATABASE_URL: pg,
+          CLICKHOUSE_URL: undefined,
+          EVENT_LOG: 'nats',
+          SECRETS_KEY: key,
+        }),
+      ).toEqual([])
     }
   })
   it('traffic needs an event log or a ClickHouse server', () => {
     expect(
-      roleProblems('traffic', { DATABASE_URL: pg, CLICKHOUSE_URL: undefined, EVENT_LOG: 'none' })[0],
+      roleProblems('traffic', {
+        DATABASE_URL: pg,
+        CLICKHOUSE_URL: undefined,
+        EVENT_LOG: 'none',
+        SECRETS_KEY: key,
+      })[0],
     ).toMatch(/EVENT_LOG=nats/)
     expect(
-      roleProblems('traffic', { DATABASE_URL: pg, CLICKHOUSE_URL: undefined, EVENT_LOG: 'nats' }),
+      roleProblems('traffic', {
+        DATABASE_URL: pg,
+        CLICKHOUSE_URL: undefined,
+        EVENT_LOG: 'nats',
+        SECRETS_KEY: key,
+      }),
     ).toEqual([])
     expect(
-      roleProblems('traffic', { DATABASE_URL: pg, CLICKHOUSE_URL: 'http://ch:8123', EVENT_LOG: 'none' }),
+      roleProblems('traffic', {
+        DATABASE_URL: pg,
+        CLICKHOUSE_URL: 'http://ch:8123',
+        EVENT_LOG: 'none',
+        SECRETS_KEY: key,
+      }),
     ).toEqual([])
   })
 })

@@ -45,13 +45,14 @@ export function roleParts(role: Role): RoleParts {
 }
 
 /** The settings of {@link roleProblems}. */
-export type RoleSettings = Pick<AppConfig, 'DATABASE_URL' | 'CLICKHOUSE_URL' | 'EVENT_LOG'>
+export type RoleSettings = Pick<AppConfig, 'DATABASE_URL' | 'CLICKHOUSE_URL' | 'EVENT_LOG' | 'SECRETS_KEY'>
 
 /**
  * Why `role` cannot run with these settings (empty = it can), one message per problem, each
  * naming the variable to set:
  * - every role but `all` shares the configuration store with other processes → DATABASE_URL
- *   (PGlite is one process's database);
+ *   (PGlite is one process's database) and SECRETS_KEY (what one process seals, e.g. a
+ *   network's API key, another opens; a key file in each DATA_DIR would differ);
  * - `traffic` never opens the embedded ClickHouse: its clicks go to the event log
  *   (EVENT_LOG=nats|kafka) or straight to a ClickHouse server (CLICKHOUSE_URL).
  */
@@ -61,6 +62,11 @@ export function roleProblems(role: Role, env: RoleSettings): string[] {
   if (!env.DATABASE_URL) {
     problems.push(
       `--role=${role} shares the configuration with other processes: set DATABASE_URL (PostgreSQL); the embedded PGlite serves one process only`,
+    )
+  }
+  if (!env.SECRETS_KEY) {
+    problems.push(
+      `--role=${role} shares sealed secrets with other processes: set the same SECRETS_KEY (32 bytes, hex or base64) on every process`,
     )
   }
   if (role === 'traffic' && env.EVENT_LOG === 'none' && !env.CLICKHOUSE_URL) {

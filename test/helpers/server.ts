@@ -48,11 +48,13 @@ export async function startServerProcess(opts: {
   env?: Record<string, string>
   /** Extra node flags, e.g. --cpu-prof for profiling. */
   nodeArgs?: string[]
+  /** Arguments after `serve`, e.g. `--role=traffic`. */
+  args?: string[]
 }): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort())
   const proc = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts', 'serve'],
+    [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts', 'serve', ...(opts.args ?? [])],
     {
       cwd: ROOT,
       env: {
