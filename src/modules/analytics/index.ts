@@ -12,7 +12,29 @@ export type { LiveHit, LiveVisitRate } from './live.types.ts'
 export { createVisitPulse, type RunningVisitProject, type VisitPulse } from './live.visits.ts'
 export { migrateClickHouse } from './migrate.ts'
 export { createPipeline } from './pipeline.ts'
-export type { Pipeline } from './pipeline.types.ts'
+export type { EventSink, Pipeline, TableLines } from './pipeline.types.ts'
+export { createClickHouseSink } from './sink.clickhouse.ts'
+// Event log (scale-out, README "Event log"): traffic nodes publish, workers insert.
+export {
+  createNatsEventConsumer,
+  createNatsEventSink,
+  ensureNatsStream,
+  type NatsEventConsumerOptions,
+  type NatsEventSinkOptions,
+} from './eventlog/eventlog.nats.ts'
+export {
+  createKafkaEventConsumer,
+  createKafkaEventSink,
+  type KafkaEventConsumerOptions,
+  type KafkaEventSinkOptions,
+  kafkaBrokers,
+} from './eventlog/eventlog.kafka.ts'
+export type {
+  EventLogConsumer,
+  EventLogConsumerStats,
+  EventLogSink,
+  EventLogSinkStats,
+} from './eventlog/eventlog.types.ts'
 export { recentEpc } from './queries/recent-epc.ts'
 export { CLICK_LOOKUP_SLACK_MS, clickDetail } from './queries/click-detail.ts'
 export {

@@ -10,6 +10,8 @@
  *   spool order, one batch in flight at a time, and commits each with this protocol:
  *     1. checkpoint ← intent (segment, start, end)            [tmp + fsync + rename]
  *     2. INSERT per table with insert_deduplication_token = "<spool>:<seg>:<start>-<end>"
+ *        (through the `EventSink`: `sink.clickhouse.ts` by default; an event-log sink
+ *        publishes the range to NATS/Kafka instead, see eventlog/ and README "Event log")
  *     3. checkpoint ← committed watermark = (segment, end), intent cleared
  *   On restart the intent range is re-inserted first: per table, only the rows ClickHouse
  *   does not hold yet (looked up by key), under a fresh token — a kill inside ClickHouse's
@@ -26,7 +28,6 @@
  * age, log rate), `pipeline.replay.ts` (spool lines read back), `pipeline.recent.ts` (the
  * recent-clicks ring), `pipeline.errors.ts` (ingestion error rows).
  */
-import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { nowMs, systemClock, systemRandom } from '../../platform/clock.ts'
 import type { PipelineEvent } from './events.ts'
@@ -34,8 +35,9 @@ import { assertIdentifier, chDateTime } from './migrate.ts'
 import { ErrorRows } from './pipeline.errors.ts'
 import { flushDecision, retryDelayMs, segmentExpired, shouldLogError } from './pipeline.policy.ts'
 import { PipelineQueue } from './pipeline.queue.ts'
+import { createClickHouseSink } from './sink.clickhouse.ts'
 import { clickSearch, landerClickSearch, RecentClicks } from './pipeline.recent.ts'
-import { parseSpoolLines, REPLAY_KEYS, replayKeyValues, unstoredLines } from './pipeline.replay.ts'
+import { parseSpoolLines } from './pipeline.replay.ts'
 import type {
   Batch,
   EventTable,
@@ -57,27 +59,6 @@ import {
 
 class Stopped extends Error {}
 
-/**
- * One buffer reused for every insert payload. A fresh `Buffer.concat` of a second's clicks
- * (~7 MB at 10,000 clicks/s) touched every page of a new allocation: ~4 ms of page faults
- * on the event loop once per flush, which showed in the redirect's p99. Safe because the
- * flusher has one insert in flight at a time and the engine is done with the bytes when
- * the insert resolves.
- */
-function insertBuffer(): { fill(pieces: readonly Buffer[]): Buffer } {
-  let buf = Buffer.allocUnsafeSlow(0)
-  return {
-    fill(pieces) {
-      let size = 0
-      for (const p of pieces) size += p.length
-      if (size > buf.length) buf = Buffer.allocUnsafeSlow(Math.max(size, Math.ceil(buf.length * 1.5)))
-      let at = 0
-      for (const p of pieces) at += p.copy(buf, at)
-      return buf.subarray(0, size)
-    },
-  }
-}
-
 const rowsOf = (lines: readonly Line[]): number => {
   let n = 0
   for (const l of lines) n += l.rows
@@ -88,14 +69,18 @@ const rowsOf = (lines: readonly Line[]): number => {
  * Creates the pipeline: opens (and locks) the spool, starts a new write segment and the
  * flusher, which first replays whatever a previous run left in the spool.
  * Call `migrateClickHouse` before, so the tables exist (inserts are retried until they do).
- * @throws Error when the spool directory cannot be opened or is locked by another process.
+ * @throws Error when the spool directory cannot be opened or is locked by another process,
+ *   or when neither `handle` nor `sink` is given.
  */
 export function createPipeline(opts: PipelineOptions): Pipeline {
   const clock = opts.clock ?? systemClock
   const random = opts.random ?? systemRandom
   const log = opts.logger
-  const db = assertIdentifier(opts.handle.database)
-  const client = opts.handle.client
+  const handle = opts.handle
+  const db = handle ? assertIdentifier(handle.database) : ''
+  if (!handle && !opts.sink) throw new Error('createPipeline needs a ClickHouse handle or a sink')
+  // The default sink is today's direct insert; an event-log sink publishes instead (eventlog/).
+  const sink = opts.sink ?? createClickHouseSink(handle as NonNullable<typeof handle>)
   const batchSize = Math.max(1, opts.batchSize)
   const queueMax = Math.max(1, opts.queueMax)
   const segmentMaxBytes = opts.segmentMaxBytes ?? 64 * 1024 * 1024
@@ -365,43 +350,6 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     intent: pendingIntent,
   })
 
-  const payload = insertBuffer()
-
-  async function insertLines(table: EventTable, lines: Buffer[], token: string): Promise<void> {
-    // The spool lines are already JSONEachRow rows (the event's `type` is skipped as an
-    // unknown field), so they are sent as they are, as bytes: no second serialization and
-    // no SQL text to build. The token is a per-statement setting, never a session one (the
-    // chDB connection would turn `clickhouse_settings` into a session-wide SET and silently
-    // deduplicate every later insert of the process).
-    await opts.handle.insertJsonEachRow(`${db}.${table}`, payload.fill(lines), {
-      insert_deduplicate: 1,
-      insert_deduplication_token: token,
-      input_format_skip_unknown_fields: 1,
-    })
-  }
-
-  /**
-   * Re-inserts an intent range after a crash: only the rows ClickHouse does not hold yet,
-   * under a fresh token. Re-sending with the range's own token is not enough: a kill inside
-   * ClickHouse's insert, after the table's deduplication log recorded the token but before
-   * the part was committed, leaves the token without its rows, and the retry would be
-   * dropped as a duplicate (seen once in the kill -9 test: a batch's trafficback rows were
-   * lost while its clicks survived). One query per table, once per restart; exact because
-   * this process holds the spool's lock, so nothing else inserts this range meanwhile.
-   */
-  async function insertUnstored(table: EventTable, lines: Buffer[], token: string): Promise<void> {
-    const rs = await client.query({
-      query: `SELECT ${REPLAY_KEYS[table].expr} AS k, count() AS n FROM ${db}.${table}
-              WHERE ${REPLAY_KEYS[table].column} IN {ids:Array(String)} GROUP BY k`,
-      query_params: { ids: replayKeyValues(table, lines) },
-      format: 'JSONEachRow',
-    })
-    const stored = new Map<string, number>()
-    for (const r of await rs.json<{ k: string; n: string | number }>()) stored.set(r.k, Number(r.n))
-    const missing = unstoredLines(table, lines, stored)
-    if (missing.length > 0) await insertLines(table, missing, `${token}:r${randomBytes(6).toString('hex')}`)
-  }
-
   async function commit(b: Batch): Promise<void> {
     const range: SegmentRange = { seg: b.seg, start: b.start, end: b.end }
     const rows = rowsOf(b.events)
@@ -420,12 +368,16 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         byTable[e.table].lines.push(e.bytes)
         byTable[e.table].rows += e.rows
       }
-      for (const table of ['clicks', 'trafficback', 'visits', 'lander_clicks'] as const) {
-        const lines = byTable[table].lines
-        if (lines.length === 0) continue
-        if (b.replay) await insertUnstored(table, lines, token)
-        else await insertLines(table, lines, token)
-      }
+      await sink.commit(
+        token,
+        {
+          clicks: byTable.clicks.lines,
+          trafficback: byTable.trafficback.lines,
+          visits: byTable.visits.lines,
+          lander_clicks: byTable.lander_clicks.lines,
+        },
+        b.replay,
+      )
       await hooks.afterInsert?.(range)
       if (stopped) throw new Stopped()
       s.clicks += byTable.clicks.rows
@@ -464,15 +416,16 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       lastLogged.atMs = t
       log.warn({ stage, err: message, events }, 'click pipeline error')
     }
-    errorRows.add(chDateTime(t), node, stage, message, events, sample)
+    // Without a handle (a traffic node publishing to the event log) there is nowhere to write them.
+    if (handle) errorRows.add(chDateTime(t), node, stage, message, events, sample)
   }
 
   /** Best effort: ingestion errors go to ClickHouse when it takes them, else wait. */
   async function flushErrorRows(): Promise<void> {
-    if (errorRows.pending === 0) return
+    if (errorRows.pending === 0 || !handle) return
     const rows = errorRows.take(chDateTime(nowMs(clock)), node)
     try {
-      await client.insert({ table: `${db}.ingestion_errors`, values: rows, format: 'JSONEachRow' })
+      await handle.client.insert({ table: `${db}.ingestion_errors`, values: rows, format: 'JSONEachRow' })
     } catch {
       errorRows.putBack(rows)
     }

@@ -22,9 +22,18 @@ export interface PipelineTestHooks {
   afterInsert?(range: SegmentRange): void | Promise<void>
 }
 
-/** Options of {@link createPipeline}. */
-export interface PipelineOptions {
-  handle: ClickHouseHandle
+/**
+ * Options of {@link createPipeline}. At least one of `handle` and `sink` is required: without
+ * a `sink` the pipeline commits into ClickHouse through `handle` (the default); with a sink
+ * that is not ClickHouse (a traffic node publishing to the event log) `handle` may be left
+ * out, and then ingestion errors are only counted and logged, not written to
+ * `<db>.ingestion_errors` (the pipeline needs ClickHouse for nothing else).
+ */
+export type PipelineOptions = PipelineBaseOptions &
+  ({ handle: ClickHouseHandle; sink?: EventSink } | { handle?: ClickHouseHandle; sink: EventSink })
+
+/** The options of {@link PipelineOptions} besides `handle` and `sink`. */
+export interface PipelineBaseOptions {
   /** Spool directory, owned by this process (locked). */
   spoolDir: string
   /** Events held in memory before spilling to disk-only mode (backpressure). */
@@ -181,6 +190,37 @@ export type PipelineListener = (events: readonly PipelineEvent[]) => void
 
 /** The ClickHouse table a spooled event goes to. */
 export type EventTable = 'clicks' | 'trafficback' | 'visits' | 'lander_clicks'
+
+/** Every {@link EventTable}, in the order a commit writes them. */
+export const EVENT_TABLES: readonly EventTable[] = ['clicks', 'trafficback', 'visits', 'lander_clicks']
+
+/**
+ * Per table, newline-terminated JSONEachRow rows (the spool's own bytes). A buffer may hold
+ * several rows (a group commit's run), except in a replay, where each holds exactly one.
+ */
+export type TableLines = Partial<Record<EventTable, readonly Buffer[]>>
+
+/**
+ * Where the pipeline commits a spool range: ClickHouse (`createClickHouseSink`, the default)
+ * or an event log (`createNatsEventSink`, `createKafkaEventSink`) that workers insert from.
+ * The pipeline advances its watermark, releasing the range from the spool, only once
+ * `commit` resolved; a rejection is retried with backoff, with the same token and lines.
+ */
+export interface EventSink {
+  /** `clickhouse` | `nats` | `kafka` (for logs and stats). */
+  readonly kind: string
+  /**
+   * Stores `tables` durably and idempotently: committing the same token and lines again
+   * (a retry, a replay) must not store them twice.
+   * @param token the range's deduplication token `<spoolId>:<seg>:<start>-<end>`
+   * @param replay the range may be partly stored already (a crash between the insert and
+   *   the watermark): lines are one row each and only the missing ones should be stored
+   * @throws (rejects with) anything: the pipeline retries the range later
+   */
+  commit(token: string, tables: TableLines, replay: boolean): Promise<void>
+  /** Releases the sink's own connections (not a handle it was given). */
+  close(): Promise<void>
+}
 
 /**
  * Spooled events of one table as ClickHouse-ready JSON lines (see serialize.ts), kept in

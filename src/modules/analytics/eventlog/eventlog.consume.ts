@@ -1,0 +1,38 @@
+/**
+ * The insert step both consumers share: a prepared batch into ClickHouse through the
+ * pipeline's own ClickHouse sink (`sink.clickhouse.ts`), one insert per table under the
+ * batch's token, or — for a table whose rows may already be stored — only the unstored rows
+ * (the same lookup by key the pipeline's crash replay uses).
+ */
+import type { EventSink, EventTable } from '../pipeline.types.ts'
+import type { PreparedBatch } from './eventlog.lines.ts'
+
+/**
+ * Inserts `batch` table by table with `insert_deduplication_token = <tokenBase>:<table>`
+ * (replayed tables: their unstored rows under a fresh token). Adds the rows handed over to
+ * `rows`. Resolves true when some table was replayed.
+ * @throws the ClickHouse error of the first failed insert (tables before it are stored;
+ *   retrying the same batch with the same token stores nothing twice).
+ */
+export async function insertBatch(
+  clickhouse: EventSink,
+  tokenBase: string,
+  batch: PreparedBatch,
+  rows: Record<EventTable, number>,
+): Promise<boolean> {
+  let replayed = false
+  for (const t of batch.tables) {
+    await clickhouse.commit(`${tokenBase}:${t.table}`, { [t.table]: t.lines }, t.replay)
+    rows[t.table] += t.lines.length
+    replayed ||= t.replay
+  }
+  return replayed
+}
+
+/** Fresh zeroed per-table row counters. */
+export const zeroRows = (): Record<EventTable, number> => ({
+  clicks: 0,
+  trafficback: 0,
+  visits: 0,
+  lander_clicks: 0,
+})
