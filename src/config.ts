@@ -408,6 +408,10 @@ export const envSchema = z
     path: ['VISITORS_MAX_PER_MINUTE'],
     message: 'must be at least VISITORS_MIN_PER_MINUTE',
   })
+  .refine((env) => env.EVENT_LOG !== 'kafka' || env.KAFKA_BROKERS !== '', {
+    path: ['KAFKA_BROKERS'],
+    message: 'EVENT_LOG=kafka needs at least one broker (host:port, comma-separated)',
+  })
   .refine((env) => env.OUTREACH_PLANS.some((p) => p.name === env.OUTREACH_DEFAULT_PLAN), {
     path: ['OUTREACH_DEFAULT_PLAN'],
     message: 'must name one of OUTREACH_PLANS',

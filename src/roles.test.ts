@@ -15,61 +15,33 @@ describe('roleParts', () => {
 describe('roleProblems', () => {
   const pg = 'postgres://127.0.0.1/x'
   const key = 'a'.repeat(64)
+  const shared = {
+    DATABASE_URL: pg,
+    CLICKHOUSE_URL: undefined,
+    CLICKHOUSE_EMBEDDED: true,
+    EVENT_LOG: 'nats' as const,
+    SECRETS_KEY: key,
+  }
   it('all runs on the embedded default', () => {
     expect(
-      roleProblems('all', {
-        DATABASE_URL: undefined,
-        CLICKHOUSE_URL: undefined,
-        EVENT_LOG: 'none',
-        SECRETS_KEY: undefined,
-      }),
+      roleProblems('all', { ...shared, DATABASE_URL: undefined, SECRETS_KEY: undefined, EVENT_LOG: 'none' }),
     ).toEqual([])
   })
   it('other roles need PostgreSQL and one SECRETS_KEY', () => {
     for (const role of ['traffic', 'api', 'worker'] as const) {
-      const p = roleProblems(role, {
-        DATABASE_URL: undefined,
-        CLICKHOUSE_URL: undefined,
-        EVENT_LOG: 'nats',
-        SECRETS_KEY: undefined,
-      })
-      expect(p.join('\n')).toMatch(/DATABASE_URL/)
-      expect(p.join('\n')).toMatch(/SECRETS_KEY/)
-      expect(
-        roleProblems(role, {
-          DATABASE_URL: pg,
-          CLICKHOUSE_URL: undefined,
-          EVENT_LOG: 'nats',
-          SECRETS_KEY: key,
-        }),
-      ).toEqual([])
+      const p = roleProblems(role, { ...shared, DATABASE_URL: undefined, SECRETS_KEY: undefined }).join('\n')
+      expect(p).toMatch(/DATABASE_URL/)
+      expect(p).toMatch(/SECRETS_KEY/)
+      expect(roleProblems(role, shared)).toEqual([])
     }
   })
-  it('traffic needs an event log or a ClickHouse server', () => {
-    expect(
-      roleProblems('traffic', {
-        DATABASE_URL: pg,
-        CLICKHOUSE_URL: undefined,
-        EVENT_LOG: 'none',
-        SECRETS_KEY: key,
-      })[0],
-    ).toMatch(/EVENT_LOG=nats/)
-    expect(
-      roleProblems('traffic', {
-        DATABASE_URL: pg,
-        CLICKHOUSE_URL: undefined,
-        EVENT_LOG: 'nats',
-        SECRETS_KEY: key,
-      }),
-    ).toEqual([])
-    expect(
-      roleProblems('traffic', {
-        DATABASE_URL: pg,
-        CLICKHOUSE_URL: 'http://ch:8123',
-        EVENT_LOG: 'none',
-        SECRETS_KEY: key,
-      }),
-    ).toEqual([])
+  it('a process without ClickHouse needs an event log (or a ClickHouse server)', () => {
+    const none = { ...shared, EVENT_LOG: 'none' as const }
+    expect(roleProblems('traffic', none)[0]).toMatch(/--role=traffic .*EVENT_LOG=nats/)
+    expect(roleProblems('api', none)[0]).toMatch(/EVENT_LOG=nats/)
+    expect(roleProblems('worker', { ...none, CLICKHOUSE_EMBEDDED: false })[0]).toMatch(/EVENT_LOG=nats/)
+    expect(roleProblems('worker', none)).toEqual([])
+    expect(roleProblems('traffic', { ...none, CLICKHOUSE_URL: 'http://ch:8123' })).toEqual([])
   })
 })
 

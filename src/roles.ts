@@ -45,7 +45,10 @@ export function roleParts(role: Role): RoleParts {
 }
 
 /** The settings of {@link roleProblems}. */
-export type RoleSettings = Pick<AppConfig, 'DATABASE_URL' | 'CLICKHOUSE_URL' | 'EVENT_LOG' | 'SECRETS_KEY'>
+export type RoleSettings = Pick<
+  AppConfig,
+  'DATABASE_URL' | 'CLICKHOUSE_URL' | 'CLICKHOUSE_EMBEDDED' | 'EVENT_LOG' | 'SECRETS_KEY'
+>
 
 /**
  * Why `role` cannot run with these settings (empty = it can), one message per problem, each
@@ -53,8 +56,9 @@ export type RoleSettings = Pick<AppConfig, 'DATABASE_URL' | 'CLICKHOUSE_URL' | '
  * - every role but `all` shares the configuration store with other processes → DATABASE_URL
  *   (PGlite is one process's database) and SECRETS_KEY (what one process seals, e.g. a
  *   network's API key, another opens; a key file in each DATA_DIR would differ);
- * - `traffic` never opens the embedded ClickHouse: its clicks go to the event log
- *   (EVENT_LOG=nats|kafka) or straight to a ClickHouse server (CLICKHOUSE_URL).
+ * - a process that does not open ClickHouse ({@link opensClickHouse}: traffic, api, a worker
+ *   with CLICKHOUSE_EMBEDDED=false) sends its events (clicks, visits) to the event log
+ *   (EVENT_LOG=nats|kafka) or needs a ClickHouse server (CLICKHOUSE_URL).
  */
 export function roleProblems(role: Role, env: RoleSettings): string[] {
   if (role === 'all') return []
@@ -69,9 +73,9 @@ export function roleProblems(role: Role, env: RoleSettings): string[] {
       `--role=${role} shares sealed secrets with other processes: set the same SECRETS_KEY (32 bytes, hex or base64) on every process`,
     )
   }
-  if (role === 'traffic' && env.EVENT_LOG === 'none' && !env.CLICKHOUSE_URL) {
+  if (env.EVENT_LOG === 'none' && !opensClickHouse(role, env)) {
     problems.push(
-      '--role=traffic does not open the embedded ClickHouse: set EVENT_LOG=nats (or kafka) so workers ingest its clicks, or CLICKHOUSE_URL',
+      `--role=${role} does not open the embedded ClickHouse: set EVENT_LOG=nats (or kafka) so workers ingest its events, or CLICKHOUSE_URL`,
     )
   }
   return problems

@@ -25,8 +25,15 @@ import { auditRetentionHandlers } from './modules/audit/index.ts'
 import {
   analyticsRoutes,
   reportPresetRoutes,
+  createKafkaEventConsumer,
+  createKafkaEventSink,
   createLiveHub,
+  createNatsEventConsumer,
+  createNatsEventSink,
   createPipeline,
+  type EventLogConsumer,
+  type EventLogSink,
+  kafkaBrokers,
   createVisitPulse,
   createVisitsWriter,
   liveRoutes,
@@ -167,8 +174,14 @@ export async function startServer(
       )
   if (hasClickHouse) await migrateClickHouse(clickhouse, { logger })
 
+  // EVENT_LOG≠none: this process's events go to the event log (released from the spool once
+  // acknowledged) and the workers holding ClickHouse insert them; else straight to ClickHouse.
+  const eventLog = eventLogSink(config, logger)
   const pipeline = createPipeline({
-    handle: clickhouse,
+    // roleProblems guarantees one of the two: a process without ClickHouse has an event log.
+    ...(eventLog
+      ? { sink: eventLog, ...(hasClickHouse ? { handle: clickhouse } : {}) }
+      : { handle: clickhouse }),
     spoolDir: config.spoolDir,
     queueMax: config.PIPELINE_QUEUE_MAX,
     batchSize: config.PIPELINE_BATCH_SIZE,
@@ -582,6 +595,11 @@ export async function startServer(
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.PORT
   routing.start()
+  // The workers holding ClickHouse insert the event log into it.
+  const consumer =
+    parts.background && hasClickHouse ? eventLogConsumer(config, clickhouse, logger) : undefined
+  let stopping = false
+  if (consumer) startConsumerWithRetry(consumer, logger, () => stopping)
   if (parts.background) {
     health.start()
     // The conversion outbox into ClickHouse (postbacks are committed by whichever role takes
@@ -596,6 +614,7 @@ export async function startServer(
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
+      stopping = true
       await app.close()
       // In-flight visits settle and their holds are released before the database closes;
       // their hits are spooled before the pipeline closes.
@@ -609,6 +628,8 @@ export async function startServer(
       await health.stop()
       await routing.stop()
       await pipeline.close()
+      await eventLog?.close()
+      await consumer?.stop()
       await clickhouse.close()
       await db.close()
     })()
@@ -637,4 +658,74 @@ export async function startServer(
     logger,
     close,
   }
+}
+
+/**
+ * The event-log publisher of EVENT_LOG (src/modules/analytics/README.md, "Event log"), or
+ * undefined for `none`. Connects lazily: NATS or Kafka being down costs disk (the spool), not
+ * start-up.
+ */
+function eventLogSink(config: AppConfig, logger: Logger): EventLogSink | undefined {
+  if (config.EVENT_LOG === 'nats') {
+    return createNatsEventSink({
+      servers: config.NATS_URL,
+      stream: config.NATS_STREAM,
+      dedupeWindowS: config.NATS_DEDUPE_WINDOW_S,
+      logger,
+    })
+  }
+  if (config.EVENT_LOG === 'kafka') {
+    return createKafkaEventSink({
+      brokers: kafkaBrokers(config.KAFKA_BROKERS),
+      topic: config.KAFKA_TOPIC,
+      logger,
+    })
+  }
+  return undefined
+}
+
+/** The event-log consumer into ClickHouse of a process that holds ClickHouse, or undefined for `none`. */
+function eventLogConsumer(
+  config: AppConfig,
+  handle: ClickHouseHandle,
+  logger: Logger,
+): EventLogConsumer | undefined {
+  if (config.EVENT_LOG === 'nats') {
+    return createNatsEventConsumer({
+      servers: config.NATS_URL,
+      stream: config.NATS_STREAM,
+      dedupeWindowS: config.NATS_DEDUPE_WINDOW_S,
+      handle,
+      logger,
+    })
+  }
+  if (config.EVENT_LOG === 'kafka') {
+    return createKafkaEventConsumer({
+      brokers: kafkaBrokers(config.KAFKA_BROKERS),
+      topic: config.KAFKA_TOPIC,
+      handle,
+      logger,
+    })
+  }
+  return undefined
+}
+
+/**
+ * Starts `consumer`, retrying every `retryMs` while the log is unreachable (a worker that
+ * starts before NATS must not stay idle). Resolves at once; `stopped()` ends the retries.
+ */
+function startConsumerWithRetry(
+  consumer: EventLogConsumer,
+  logger: Logger,
+  stopped: () => boolean,
+  retryMs = 1_000,
+): void {
+  const attempt = () => {
+    if (stopped()) return
+    consumer.start().catch((err: unknown) => {
+      logger.warn({ err }, 'event log consumer could not start; retrying')
+      setTimeout(attempt, retryMs).unref()
+    })
+  }
+  attempt()
 }
