@@ -24,20 +24,24 @@ import {
   createPostbackHttpHandler,
 } from '../src/modules/conversions/index.ts'
 import type { ConversionsService } from '../src/modules/conversions/conversions.service.ts'
-import {
-  type ConversionState,
-  type ConversionStatus,
-  decide,
-} from '../src/modules/conversions/conversions.core.ts'
 import { resetSync as resetConversionSync } from '../src/modules/conversions/conversions.repository.ts'
 import { type ClickHouseHandle, openClickHouse } from '../src/platform/clickhouse.ts'
 import { type DbHandle, openDb } from '../src/platform/db/client.ts'
 import { removeTempDirs, tempDir } from './analytics.helpers.ts'
 import { type Fixture, fixture, type Json } from './conversions.helpers.ts'
+import {
+  expandSteps,
+  expectedConversions,
+  interleavingScenario,
+  M,
+  postbackParams,
+  readStored,
+  serialOrderProblems,
+  storedConversions,
+} from './conversions.interleavings.ts'
 import { ROOT } from './helpers/server.ts'
 
 let ch: ClickHouseHandle
-const M = 1_000_000
 
 beforeAll(async () => {
   ch = await openClickHouse({ chDir: path.join(tempDir('conv-batch-ch'), 'ch'), database: 'tf_batch' })
@@ -92,97 +96,36 @@ describe.each(['pglite', 'postgres'] as const)('group commit on %s', (kind) => {
   it('random interleavings across two committers store the conversions and revenue of one-by-one application (property)', async () => {
     const a = await warm(service({ batchMax: 8 }))
     const b = await warm(service({ batchMax: 8, ...(second ? { db: second.db } : {}) }))
-    // Per key the payout is fixed and statuses are lead/sale/rejected, so the one-by-one
-    // result does not depend on the order (lead+sale → sale, anything+rejected → rejected):
-    // any interleaving the two committers produce must store exactly it.
-    const statuses: ConversionStatus[] = ['lead', 'sale', 'rejected']
+    // Scenario, reference and checks shared with the two-process test (conversions.interleavings.ts).
     let run = 0
     const allClicks: string[] = []
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(
-          fc.record({
-            click: fc.integer({ min: 0, max: 2 }),
-            tid: fc.constantFrom('', 'A', 'B'),
-            status: fc.constantFrom(...statuses),
-            committer: fc.boolean(),
-            copies: fc.integer({ min: 1, max: 3 }),
-          }),
-          { minLength: 1, maxLength: 40 },
-        ),
-        async (spec) => {
-          run++
-          const clicks = [0, 1, 2].map(() => f.click(f.A.workspaceId))
-          const sends = spec.flatMap((x) =>
-            Array.from({ length: x.copies }, () => ({
-              ...x,
-              clickId: clicks[x.click]!.click_id,
-              tid: x.tid === '' ? '' : `R${run}-${x.click}-${x.tid}`,
-            })),
-          )
-          const payout = (clickId: string, tid: string) => 1 + ((clickId.charCodeAt(25) + tid.length) % 7)
-          allClicks.push(...clicks.map((c) => c.click_id))
-          // The outbox sync runs alongside: a claimed range must never gain a late event.
-          const syncing = Promise.all([a.syncPendingConversionEvents(), b.syncPendingConversionEvents()])
-          const answers = await Promise.all(
-            sends.map((x) =>
-              send(x.committer ? a : b, {
-                subid: x.clickId,
-                tid: x.tid,
-                status: x.status,
-                payout: String(payout(x.clickId, x.tid)),
-              }),
-            ),
-          )
-          expect(answers.filter((r) => r.httpStatus >= 500)).toEqual([])
-          await syncing
+      fc.asyncProperty(interleavingScenario(), async (steps) => {
+        run++
+        const clicks = [0, 1, 2].map(() => f.click(f.A.workspaceId).click_id)
+        allClicks.push(...clicks)
+        const sends = expandSteps(steps, clicks, net.id, `R${run}`)
+        // The outbox sync runs alongside: a claimed range must never gain a late event.
+        const syncing = Promise.all([a.syncPendingConversionEvents(), b.syncPendingConversionEvents()])
+        const answers = await Promise.all(sends.map((x) => send(x.first ? a : b, postbackParams(x))))
+        expect(answers.filter((r) => r.httpStatus >= 500)).toEqual([])
+        await syncing
 
-          // One by one, in generation order, through the pure rules.
-          const store = new Map<string, ConversionState>()
-          let now = 0
-          for (const x of sends) {
-            const key = `${x.tid || x.clickId}`
-            const d = decide(
-              store.get(key),
-              {
-                clickId: x.clickId,
-                transactionId: x.tid,
-                status: x.status,
-                rawStatus: x.status,
-                payoutMicros: payout(x.clickId, x.tid) * M,
-                currency: undefined,
-                subs: {},
-              },
-              ++now,
-            )
-            if (d.outcome === 'accepted' && d.next) store.set(key, d.next)
-          }
-          const expected = {
-            conversions: store.size,
-            revenue: [...store.values()].reduce((s, c) => s + c.revenueMicros, 0),
-          }
-          const ids = [...new Set(sends.map((x) => x.clickId))]
-          const stored = (
-            await f.h.raw.executeSql(
-              `SELECT count(*) AS n, coalesce(sum(revenue_micros), 0) AS revenue, coalesce(sum(version), 0) AS versions
-                 FROM conversions WHERE click_id = ANY($1)`,
-              [ids],
-            )
-          ).rows[0]!
-          expect({ conversions: Number(stored.n), revenue: Number(stored.revenue) }).toEqual(expected)
-          // Every accepted answer is one event; events are numbered 1..version per conversion.
-          const events = await scalar(
-            `SELECT count(*) FROM conversion_events e JOIN conversions c ON c.id = e.conversion_id WHERE c.click_id = ANY($1)`,
-            [ids],
-          )
-          expect(events).toBe(answers.filter((r) => r.outcome === 'accepted').length)
-          expect(events).toBe(Number(stored.versions))
-          // Every request has its log row.
-          expect(await scalar(`SELECT count(*) FROM postback_log WHERE click_id = ANY($1)`, [ids])).toBe(
-            sends.length,
-          )
-        },
-      ),
+        const stored = await readStored(f.h.raw, clicks)
+        // The conversions of one-by-one application (in generation order, through the pure
+        // rules); their events and every answer those of one serial order; every log row.
+        const expected = expectedConversions(sends)
+        expect(storedConversions(stored)).toEqual(expected)
+        expect(
+          serialOrderProblems(
+            sends,
+            answers.map((r) => r.outcome),
+            stored,
+          ),
+        ).toEqual([])
+        expect(stored.events.length).toBe(answers.filter((r) => r.outcome === 'accepted').length)
+        expect(stored.logRows).toBe(sends.length)
+      }),
       { numRuns: kind === 'postgres' ? 12 : 8 },
     )
     expect(a.stats().batches.maxBatch + b.stats().batches.maxBatch).toBeGreaterThan(2)
