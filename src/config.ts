@@ -264,6 +264,12 @@ export const envSchema = z
       .transform((v) => (v === '' ? undefined : v))
       .pipe(z.url({ protocol: /^rediss?$/ }).optional())
       .optional(),
+    /**
+     * Seconds a click served by a traffic node stays readable by api nodes through Redis
+     * (postbacks before the click is ingested into ClickHouse, or an api without ClickHouse);
+     * 0 = off. Needs REDIS_URL. ~0.5 KB of Redis memory per click.
+     */
+    CLICK_CACHE_TTL_S: int(0, 0),
     /** Clicks of the cap budget a traffic node leases from Redis at a time (the overshoot bound per node). */
     CAP_LEASE_BLOCK: int(20, 1),
     /**
@@ -279,6 +285,11 @@ export const envSchema = z
       .regex(/^[A-Za-z0-9_-]+$/)
       .default('TFX_EVENTS'),
     NATS_DEDUPE_WINDOW_S: int(600, 1),
+    /**
+     * Seconds a worker has to insert and acknowledge a batch before JetStream redelivers it to
+     * another worker (also how long a killed worker's batch waits); keep above the slowest insert.
+     */
+    NATS_ACK_WAIT_S: int(120, 5),
     /** Comma-separated Kafka brokers (host:port) when EVENT_LOG=kafka. */
     KAFKA_BROKERS: z.string().trim().default(''),
     KAFKA_TOPIC: z.string().trim().default('tfx-events'),
@@ -407,6 +418,10 @@ export const envSchema = z
   .refine((env) => env.VISITORS_MAX_PER_MINUTE >= env.VISITORS_MIN_PER_MINUTE, {
     path: ['VISITORS_MAX_PER_MINUTE'],
     message: 'must be at least VISITORS_MIN_PER_MINUTE',
+  })
+  .refine((env) => env.CLICK_CACHE_TTL_S === 0 || env.REDIS_URL !== undefined, {
+    path: ['CLICK_CACHE_TTL_S'],
+    message: 'the shared click cache lives in Redis: set REDIS_URL too',
   })
   .refine((env) => env.EVENT_LOG !== 'kafka' || env.KAFKA_BROKERS !== '', {
     path: ['KAFKA_BROKERS'],

@@ -4,6 +4,7 @@
  * `node:http` server, and shuts everything down in order.
  */
 import http from 'node:http'
+import { Redis } from 'ioredis'
 import { sql } from 'drizzle-orm'
 import Fastify, { type FastifyServerFactory } from 'fastify'
 import { createAdminApi } from './api.ts'
@@ -56,6 +57,7 @@ import {
 import {
   conversionsApiRoutes,
   createConversionsService,
+  createSharedClickCache,
   pendingEventCount,
   postbackLogRetentionHandlers,
   postbackRoutes,
@@ -174,6 +176,9 @@ export async function startServer(
       )
   if (hasClickHouse) await migrateClickHouse(clickhouse, { logger })
 
+  // The workers holding ClickHouse insert the event log into it (started with the background work).
+  const consumer =
+    parts.background && hasClickHouse ? eventLogConsumer(config, clickhouse, logger) : undefined
   // EVENT_LOG≠none: this process's events go to the event log (released from the spool once
   // acknowledged) and the workers holding ClickHouse insert them; else straight to ClickHouse.
   const eventLog = eventLogSink(config, logger)
@@ -197,6 +202,26 @@ export async function startServer(
   void pipeline.recover().then((n) => {
     if (n > 0) logger.info({ recovered: n }, 'replayed spooled click events')
   })
+
+  // Redis (REDIS_URL): counters shared by traffic nodes and the shared click cache. Commands
+  // fail at once while it is down (no offline queue): nothing on the hot path waits for it.
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+      })
+    : undefined
+  redis?.on('error', (err) => logger.debug({ err }, 'redis connection error'))
+  // Traffic nodes write the clicks they serve; api nodes read them (click.shared-cache.ts).
+  const clickCache =
+    redis && config.CLICK_CACHE_TTL_S > 0
+      ? createSharedClickCache({ redis, ttlMs: config.CLICK_CACHE_TTL_S * 1000 })
+      : undefined
+  if (clickCache && role === 'traffic') {
+    pipeline.setListener((events) => clickCache.remember(events))
+    clickCache.start()
+  }
 
   // Only roles that serve the UI create the first admin: traffic nodes and workers starting
   // at the same moment must not race it.
@@ -246,7 +271,14 @@ export async function startServer(
     clickhouse,
     // A postback right after its click finds it in the pipeline's queue, before ClickHouse
     // has the row.
-    recentClicks: recentClicksOf(pipeline),
+    recentClicks:
+      clickCache && role === 'api'
+        ? {
+            ...recentClicksOf(pipeline),
+            lookup: clickCache.lookup,
+            lookupLanderClick: clickCache.lookupLanderClick,
+          }
+        : recentClicksOf(pipeline),
     logger,
     outbox: outbound.outbox,
     live,
@@ -565,6 +597,47 @@ export async function startServer(
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', required: true, check: () => db.db.execute(sql`SELECT 1`).then(() => undefined) },
   ]
+  if (redis) {
+    // Not required: traffic nodes keep redirecting on their leases and local state.
+    readiness.push({
+      name: 'redis',
+      required: false,
+      check: async () => {
+        await redis.ping()
+      },
+    })
+  }
+  if (eventLog) {
+    // Not required: while the log is down, events wait in the spool on disk.
+    readiness.push({
+      name: 'event_log',
+      required: false,
+      check: async () => {
+        const s = pipeline.stats()
+        const sink = eventLog.stats()
+        const detail = {
+          kind: sink.kind,
+          published: sink.published,
+          spool_pending: s.pending,
+          errors: sink.errors,
+        }
+        if (s.lastError && sink.lastError && Date.parse(sink.lastError.at) > Date.now() - 10_000)
+          throw new Error(`${sink.kind}: ${sink.lastError.message}`)
+        return detail
+      },
+    })
+  }
+  if (consumer) {
+    readiness.push({
+      name: 'event_log_consumer',
+      required: false,
+      check: async () => {
+        const c = consumer.stats()
+        if (!c.running) throw new Error(c.lastError?.message ?? 'not consuming')
+        return { lag: c.lag, ack_pending: c.ackPending, last_batch_at: c.lastBatchAt }
+      },
+    })
+  }
   if (hasClickHouse) {
     readiness.push({
       name: 'clickhouse',
@@ -595,9 +668,6 @@ export async function startServer(
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.PORT
   routing.start()
-  // The workers holding ClickHouse insert the event log into it.
-  const consumer =
-    parts.background && hasClickHouse ? eventLogConsumer(config, clickhouse, logger) : undefined
   let stopping = false
   if (consumer) startConsumerWithRetry(consumer, logger, () => stopping)
   if (parts.background) {
@@ -627,10 +697,12 @@ export async function startServer(
       await jobs.stop()
       await health.stop()
       await routing.stop()
+      await clickCache?.stop()
       await pipeline.close()
       await eventLog?.close()
       await consumer?.stop()
       await clickhouse.close()
+      redis?.disconnect()
       await db.close()
     })()
     return closing
@@ -695,6 +767,7 @@ function eventLogConsumer(
       servers: config.NATS_URL,
       stream: config.NATS_STREAM,
       dedupeWindowS: config.NATS_DEDUPE_WINDOW_S,
+      ackWaitMs: config.NATS_ACK_WAIT_S * 1000,
       handle,
       logger,
     })

@@ -56,6 +56,13 @@ export interface RecentClicks {
   find(clickId: string): ClickInfo | undefined
   /** The first lander CTA click of `clickId` held here (a click that went through a lander). */
   findLanderClick?(clickId: string): LanderOffer | undefined
+  /**
+   * Clicks other processes served, shared through a cache (click.shared-cache.ts), asked after
+   * `find` and before ClickHouse; undefined = not held. Never rejects.
+   */
+  lookup?(clickId: string): Promise<ClickInfo | undefined>
+  /** The shared cache's first lander CTA click of `clickId`. Never rejects. */
+  lookupLanderClick?(clickId: string): Promise<LanderOffer | undefined>
 }
 
 /** Where a lander's call to action sent a click: its first `lander_clicks` row. */
@@ -71,7 +78,8 @@ export interface RecentClickSource {
   findRecentLanderClick?(clickId: string, clickMs: number): LanderClickEvent | undefined
 }
 
-function infoOf(e: ClickEvent): ClickInfo {
+/** The conversion's view of a spooled click event. */
+export function infoOf(e: ClickEvent): ClickInfo {
   return {
     click_id: e.click_id,
     ts: e.ts,
@@ -215,7 +223,8 @@ export async function findLanderClickInClickHouse(
 /**
  * A click that went through a lander (`lander_id` set, `destination_id` "") credited to the
  * offer its lander's call to action led to: the first lander click held in memory
- * (`recent.findLanderClick`), else the first in ClickHouse. Any other click, or one whose
+ * (`recent.findLanderClick`), else in the shared cache (`recent.lookupLanderClick`), else the
+ * first in ClickHouse. Any other click, or one whose
  * visitor never clicked through, is returned as it is.
  * @throws the ClickHouse error when the store is unreachable.
  */
@@ -227,6 +236,7 @@ export async function withLanderOffer(
   if (click.lander_id === '' || click.destination_id !== '') return click
   const offer =
     recent.findLanderClick?.(click.click_id) ??
+    (await recent.lookupLanderClick?.(click.click_id)) ??
     (await findLanderClickInClickHouse(handle, click.workspace_id, click.click_id, click.ts))
   if (!offer || offer.destination_id === '') return click
   return { ...click, destination_id: offer.destination_id, stream_id: offer.stream_id || click.stream_id }

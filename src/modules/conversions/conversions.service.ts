@@ -311,7 +311,7 @@ export function createConversionsService(deps: ConversionsServiceDeps): Conversi
   const refusalLogWindows = new LRUCache<string, RefusalLogWindow>({ max: 10_000 })
 
   async function findClick(workspaceId: string, clickId: string): Promise<ClickInfo | undefined> {
-    const cached = recentClicks.find(clickId)
+    const cached = recentClicks.find(clickId) ?? (await recentClicks.lookup?.(clickId))
     const click = cached
       ? cached.workspace_id === workspaceId
         ? cached

@@ -5,6 +5,11 @@
  * Other modules import only from here. See README.md in this folder.
  */
 export { recentClicksOf } from './click.lookup.ts'
+export {
+  createSharedClickCache,
+  type SharedClickCache,
+  type SharedClickCacheStats,
+} from './click.shared-cache.ts'
 export { pendingEventCount } from './conversions.repository.ts'
 export { conversionsApiRoutes } from './conversions.routes.ts'
 export {
