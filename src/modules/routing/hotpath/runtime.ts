@@ -177,7 +177,7 @@ export async function createRoutingRuntime(deps: {
           if (!link.active || !d || out.has(d.id) || d.row.status !== 'active') continue
           const cap = d.row.totalClickCap
           if (cap === null || cap === undefined) continue
-          const delivered = state.totalClicks(d.id)
+          const delivered = state.delivered(d.id)
           out.set(d.id, {
             destinationId: d.id,
             name: d.name,
