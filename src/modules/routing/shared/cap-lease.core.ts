@@ -155,6 +155,35 @@ export function planSync(s: LeaseState, p: LeasePolicy, nowMs: number): SyncPlan
   return undefined
 }
 
+/**
+ * A report-only sync (want 0) when there are spends or give-backs to report, else
+ * undefined; same in-flight and retry rules as {@link planSync}. Sent before a
+ * reconciliation, so this node's own spends are not counted twice (once in the
+ * authoritative count, once in its outstanding budget).
+ */
+export function planReport(s: LeaseState, p: LeasePolicy, nowMs: number): SyncPlan | undefined {
+  if (s.inFlight || !needsReport(s)) return undefined
+  if (s.lastAttemptMs > s.lastSentAckedMs && nowMs - s.lastAttemptMs < p.retryMs) return undefined
+  const base = { seq: s.seq, ackSeq: s.ackSeq, spent: s.unreported, want: 0 }
+  if (s.retired) return { ...base, give: s.unreturned + s.remaining, final: true }
+  return { ...base, give: s.unreturned, final: false }
+}
+
+/**
+ * Redis does not know everything this node did with the lease yet: spends or give-backs
+ * not acknowledged, a retired lease not settled, a sync in flight or one that failed (its
+ * effect unknown). A reconciliation waits until no lease needs a report.
+ */
+export function needsReport(s: LeaseState): boolean {
+  return (
+    s.inFlight ||
+    s.unreported > 0 ||
+    s.unreturned > 0 ||
+    s.lastAttemptMs > s.lastSentAckedMs ||
+    (s.retired && !isSettled(s))
+  )
+}
+
 /** The plan went on the wire at `nowMs`. */
 export function markSent(s: LeaseState, plan: SyncPlan, nowMs: number): LeaseState {
   // A final plan gives back what is left now: from here the budget is no longer spendable.

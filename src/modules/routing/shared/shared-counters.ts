@@ -26,7 +26,9 @@ import {
   type LeasePolicy,
   type LeaseState,
   markSent,
+  needsReport,
   newLease,
+  planReport,
   planSync,
   retire,
   type SyncPlan,
@@ -55,8 +57,14 @@ export interface SharedCountersOptions {
   /** `CAP_LEASE_BLOCK`: clicks asked for per refill. */
   block: number
   logger: Logger
-  /** Default the system clock: day keys, lease timings, visitor memory times. */
+  /** Default the system clock: day keys of daily caps and visitor memory times. */
   clock?: Clock
+  /**
+   * Monotonic milliseconds for the lease timers (heartbeat, retry, local expiry); default
+   * `performance.now`. Not the Clock: Redis measures lease expiry in real time (its TIME),
+   * so the node must too, whatever time a test or replay pretends it is.
+   */
+  monotonicMs?: () => number
   /** Reconciliation source; absent = no reconciliation (README: what that costs). */
   authoritativeCounts?: AuthoritativeCounts
   /** Key prefix (default `tfx:`); every key this module writes starts with it. */
@@ -96,8 +104,8 @@ export interface LeaseStatus {
   /** The last refill got less than asked: the cap is (nearly) used up across all nodes. */
   exhausted: boolean
   retired: boolean
-  /** Node-clock ms of the last acknowledged sync; null = never. */
-  lastSyncMs: number | null
+  /** Milliseconds since the last acknowledged sync was sent; null = never acknowledged. */
+  sinceSyncMs: number | null
   /** Redis `used` at the last sync (budget granted to all nodes, not given back). */
   used: number | null
 }
@@ -199,6 +207,7 @@ const BLOCKED = Number.MAX_SAFE_INTEGER
  */
 export function createSharedCounters(opts: SharedCountersOptions): SharedCounters {
   const clock = opts.clock ?? systemClock
+  const mono = opts.monotonicMs ?? (() => performance.now())
   const log = opts.logger
   const policy = defaultLeasePolicy(opts.block, opts.policy)
   const prefix = opts.prefix ?? 'tfx:'
@@ -280,12 +289,13 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
 
   const live = (e: Entry | undefined): e is Entry => e !== undefined && !e.state.retired
 
-  /** Aligns leases with `wanted` at `now`: retire what is not wanted, open what is missing. */
+  /** Aligns leases with `wanted` at wall time `now` (day keys): retire what is not wanted or expired, open what is missing. */
   const reconcileLeases = (now: number) => {
+    const m = mono()
     // A lease this node can no longer spend safely (Redis unreachable for almost its expiry):
     // retire it; the next sync tells whether Redis reclaimed it meanwhile.
     for (const e of leases.values()) {
-      if (isExpiredLocally(e.state, policy, now)) e.state = retire(e.state)
+      if (isExpiredLocally(e.state, policy, m)) e.state = retire(e.state)
     }
     const held = new Map<string, number>()
     const settling = new Set<string>()
@@ -371,7 +381,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
           kick()
         },
         (err) => {
-          e.state = applyFailure(e.state, nowMs(clock))
+          e.state = applyFailure(e.state, mono())
           st.grantFailures++
           noteError(err)
         },
@@ -385,7 +395,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
     if (!counts || reconciling) return
     reconciling = true
     const wasDue = reconcileDue
-    lastReconcileTry = nowMs(clock)
+    lastReconcileTry = mono()
     try {
       // One call per (day, timezone) group of live leases (day null = the total caps).
       const groups = new Map<string, { day: string | null; tz: string; entries: Entry[] }>()
@@ -425,21 +435,38 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
   }
 
   const tick = () => {
-    const now = nowMs(clock)
-    reconcileLeases(now)
-    if (redis.status !== 'ready') return
+    reconcileLeases(nowMs(clock))
+    const now = mono()
+    const up = redis.status === 'ready'
     if (opts.authoritativeCounts) {
       if (reconcileDue) {
-        // Before the first grants and after a reconnect, grants wait for the attempt.
-        if (!reconciling) void runReconcile().then(kick)
+        // Before the first grants and after a reconnect, grants wait for the attempt; this
+        // node's spends are reported first so the count does not include them twice.
+        if (!up || reconciling) return
+        let reporting = false
+        for (const e of leases.values()) {
+          if (!needsReport(e.state)) continue
+          reporting = true
+          const plan = planReport(e.state, policy, now)
+          if (plan) send(e, plan, now)
+        }
+        if (!reporting) void runReconcile().then(kick)
         return
       }
-      if (reconcileMs > 0 && !reconciling && now - lastReconcileTry >= reconcileMs) void runReconcile()
+      if (up && reconcileMs > 0 && !reconciling && now - lastReconcileTry >= reconcileMs)
+        void runReconcile()
     }
     for (const e of leases.values()) {
       const plan = planSync(e.state, policy, now)
-      if (plan) send(e, plan, now)
-      else if (isSettled(e.state)) leases.delete(e.key)
+      if (!plan) {
+        if (isSettled(e.state)) leases.delete(e.key)
+      } else if (up) send(e, plan, now)
+      else if (plan.want > 0) {
+        // Redis is down: a refill that cannot be asked for is a failed grant (counted once
+        // per retryMs, like a failed call).
+        e.state = applyFailure(e.state, now)
+        st.grantFailures++
+      }
     }
   }
 
@@ -680,7 +707,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
       const until = nowMs(systemClock) + timeoutMs
       for (const e of leases.values()) e.state = retire(e.state)
       while (leases.size > 0 && nowMs(systemClock) < until && redis.status === 'ready') {
-        const now = nowMs(clock)
+        const now = mono()
         for (const e of leases.values()) {
           const plan = planSync(e.state, policy, now)
           if (plan) send(e, plan, now)
@@ -698,7 +725,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
     },
 
     status() {
-      const now = nowMs(clock)
+      const now = mono()
       return {
         nodeId,
         connected: redis.status === 'ready',
@@ -714,7 +741,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
           spendable: canSpend(e.state) && !isExpiredLocally(e.state, policy, now),
           exhausted: e.state.exhausted,
           retired: e.state.retired,
-          lastSyncMs: Number.isFinite(e.state.lastSentAckedMs) ? e.state.lastSentAckedMs : null,
+          sinceSyncMs: Number.isFinite(e.state.lastSentAckedMs) ? Math.round(now - e.state.lastSentAckedMs) : null,
           used: e.used,
         })),
         refills: st.refills,
