@@ -6,19 +6,31 @@
  * their model. Every test uses its own key prefix and deletes its keys.
  */
 import { randomUUID } from 'node:crypto'
+import http from 'node:http'
 import net from 'node:net'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Clock, manualClock, systemClock } from '../src/platform/clock.ts'
+import { createWorkspaceWithKey, testApiApp, testConfig } from './helpers/auth.ts'
+import { throwawayDb } from './helpers/pg.ts'
 import { createLogger } from '../src/platform/logger.ts'
 import { compileSnapshot, route, type Snapshot } from '../src/modules/routing/core/index.ts'
-import { campaignRow, ctx, destinationRow, rows, streamRow, uid } from '../src/modules/routing/core/test-fixtures.ts'
-import { createRuntimeState, type RuntimeState } from '../src/modules/routing/hotpath/router-state.ts'
+import {
+  campaignRow,
+  ctx,
+  destinationRow,
+  rows,
+  streamRow,
+  uid,
+} from '../src/modules/routing/core/test-fixtures.ts'
+import { loadCapCounters } from '../src/modules/routing/hotpath/cap.repository.ts'
+import { createRuntimeState } from '../src/modules/routing/hotpath/router-state.ts'
 import {
   type AuthoritativeCounts,
+  createRoutingRuntime,
   createSharedCounters,
-  type SharedCounters,
+  type RoutingRuntime,
 } from '../src/modules/routing/index.ts'
 import { leaseKey } from '../src/modules/routing/shared/cap-lease.core.ts'
 import {
@@ -134,7 +146,10 @@ function node(
   return { shared, state, click, delivered: () => delivered }
 }
 
-function snapshotWith(dest: Parameters<typeof destinationRow>[1], campaign: Parameters<typeof campaignRow>[0] = {}) {
+function snapshotWith(
+  dest: Parameters<typeof destinationRow>[1],
+  campaign: Parameters<typeof campaignRow>[0] = {},
+) {
   return compileSnapshot(
     rows({
       campaigns: [campaignRow(campaign), campaignRow({ id: uid(2), alias: 'camp2', ...campaign })],
@@ -311,7 +326,10 @@ describe('cap leases across nodes (real Redis)', () => {
       await alive.ready()
       expect(alive.status().leases[0]!.remaining).toBe(10)
       // Once the dead node's lease expires, the alive node's next refill reclaims its 20.
-      await until(() => alive.status().leases[0]!.remaining === 30 || alive.status().reclaimedClicks === 20, 3_000)
+      await until(
+        () => alive.status().leases[0]!.remaining === 30 || alive.status().reclaimedClicks === 20,
+        3_000,
+      )
       expect(alive.status().reclaimedClicks).toBe(20)
       // And the cut-off node stopped counting on its budget before that (local expiry).
       expect(dead.status().leases.every((l) => !l.spendable)).toBe(true)
@@ -437,6 +455,99 @@ describe('the Lua sync script matches its model', () => {
     } finally {
       await dropPrefix(prefix)
       await r.quit()
+    }
+  })
+})
+
+describe('two routing runtimes sharing counters (real Redis, one PGlite store)', () => {
+  it('serve a total cap together over HTTP; the lead wiring: createRoutingRuntime({ shared })', async () => {
+    const prefix = `tfx-test:${randomUUID()}:`
+    const h = await throwawayDb('pglite')
+    const config = testConfig({ REDIS_URL, CAP_LEASE_BLOCK: '5', CAP_PERSIST_MS: '100' })
+    const app = await testApiApp(h.db, { config })
+    const servers: http.Server[] = []
+    const runtimes: RoutingRuntime[] = []
+    try {
+      const ws = await createWorkspaceWithKey(h.db)
+      const post = async (url: string, payload: Record<string, unknown>) => {
+        const res = await app.inject({
+          method: 'POST',
+          url,
+          headers: { authorization: `Bearer ${ws.apiKey}` },
+          payload,
+        })
+        expect(res.statusCode, res.body).toBe(201)
+        return res.json() as { id: string }
+      }
+      const dest = await post('/api/v1/destinations', {
+        name: 'Capped',
+        url: 'https://offer.example/?c={click_id}',
+        total_click_cap: 25,
+      })
+      const camp = await post('/api/v1/campaigns', {
+        name: 'Shared',
+        alias: 'shared-cap',
+        trafficback: { type: 'url', url: 'https://tb.example/' },
+      })
+      await post('/api/v1/streams', {
+        campaign_id: camp.id,
+        name: 'S',
+        destinations: [{ destination_id: dest.id }],
+      })
+      for (let i = 0; i < 2; i++) {
+        const shared = createSharedCounters({
+          redisUrl: config.REDIS_URL!,
+          block: config.CAP_LEASE_BLOCK,
+          logger,
+          prefix,
+          tickMs: 10,
+          policy: { retryMs: 30, exhaustedRetryMs: 50 },
+        })
+        const rt = await createRoutingRuntime({
+          db: h.db,
+          config,
+          logger,
+          pipeline: { pushMany: () => true },
+          shared,
+        })
+        rt.start()
+        runtimes.push(rt)
+        const server = http.createServer((req, res) => rt.redirect(req, res))
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+        servers.push(server)
+        // Right after createRoutingRuntime the first lease is held: no cold start.
+        expect(shared.status().leases).toMatchObject([
+          { destinationId: dest.id, kind: 'total', remaining: 5 },
+        ])
+      }
+      let offer = 0
+      let trafficback = 0
+      for (let i = 0; i < 60; i++) {
+        const port = (servers[i % 2]!.address() as net.AddressInfo).port
+        const res = await fetch(`http://127.0.0.1:${port}/c/shared-cap`, {
+          redirect: 'manual',
+          headers: { 'user-agent': `ua-${i}` },
+        })
+        const loc = res.headers.get('location') ?? ''
+        if (loc.startsWith('https://offer.example/')) offer++
+        else if (loc === 'https://tb.example/') trafficback++
+        await sleep(3)
+      }
+      expect(offer + trafficback).toBe(60)
+      expect(offer).toBeLessThanOrEqual(25)
+      expect(offer).toBeGreaterThanOrEqual(25 - 2 * 5)
+      for (const rt of runtimes) await rt.stop()
+      runtimes.length = 0
+      expect(Number(await admin.hget(leaseKey(prefix, dest.id, 'total', null), 'used'))).toBe(offer)
+      // cap_counters still gets every node's clicks (the single-node persistence, summed).
+      const stored = (await loadCapCounters(h.db)).filter((r) => r.destinationId === dest.id)
+      expect(stored.reduce((a, r) => a + r.clicks, 0)).toBe(offer)
+    } finally {
+      for (const rt of runtimes) await rt.stop()
+      for (const s of servers) await new Promise((r) => s.close(r))
+      await app.close()
+      await h.drop()
+      await dropPrefix(prefix)
     }
   })
 })

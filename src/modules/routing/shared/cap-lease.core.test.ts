@@ -25,18 +25,68 @@ const held = (over: Partial<LeaseState>): LeaseState => ({ ...newLease(100), ...
 describe('planSync', () => {
   const T = 1_000_000
   it.each<[string, LeaseState, number, Partial<SyncPlan> | undefined]>([
-    ['a new lease asks for a block', newLease(100), T, { want: 10, spent: 0, give: 0, final: false, seq: 1, ackSeq: 0 }],
+    [
+      'a new lease asks for a block',
+      newLease(100),
+      T,
+      { want: 10, spent: 0, give: 0, final: false, seq: 1, ackSeq: 0 },
+    ],
     ['enough left, synced just now: nothing', held({ remaining: 5, lastSentAckedMs: T - 10 }), T, undefined],
-    ['below the low-water mark: refill', held({ remaining: 4, unreported: 6, lastSentAckedMs: T - 10 }), T, { want: 10, spent: 6 }],
-    ['heartbeat due: report and renew', held({ remaining: 8, unreported: 2, lastSentAckedMs: T - 1_000 }), T, { want: 0, spent: 2 }],
-    ['nothing held, nothing to report: no heartbeat', held({ remaining: 0, exhausted: true, lastSentAckedMs: T - 500 }), T, undefined],
+    [
+      'below the low-water mark: refill',
+      held({ remaining: 4, unreported: 6, lastSentAckedMs: T - 10 }),
+      T,
+      { want: 10, spent: 6 },
+    ],
+    [
+      'heartbeat due: report and renew',
+      held({ remaining: 8, unreported: 2, lastSentAckedMs: T - 1_000 }),
+      T,
+      { want: 0, spent: 2 },
+    ],
+    [
+      'nothing held, nothing to report: no heartbeat',
+      held({ remaining: 0, exhausted: true, lastSentAckedMs: T - 500 }),
+      T,
+      undefined,
+    ],
     ['in flight: nothing', held({ remaining: 0, inFlight: true }), T, undefined],
-    ['failed 100 ms ago: wait', held({ remaining: 0, lastAttemptMs: T - 100, lastSentAckedMs: T - 5_000 }), T, undefined],
-    ['failed 600 ms ago: retry', held({ remaining: 0, lastAttemptMs: T - 600, lastSentAckedMs: T - 5_000 }), T, { want: 10 }],
-    ['exhausted 200 ms ago: wait', held({ remaining: 0, exhausted: true, lastSentAckedMs: T - 200 }), T, undefined],
-    ['exhausted 1 s ago: ask again', held({ remaining: 0, exhausted: true, lastSentAckedMs: T - 1_000 }), T, { want: 10 }],
-    ['retired with budget: give all back, final', retire(held({ remaining: 7, unreported: 3, lastSentAckedMs: T })), T, { want: 0, give: 7, spent: 3, final: true }],
-    ['retired and settled: nothing', retire(held({ lastSentAckedMs: T - 5, lastAttemptMs: T - 5, ackSeq: 3 })), T, undefined],
+    [
+      'failed 100 ms ago: wait',
+      held({ remaining: 0, lastAttemptMs: T - 100, lastSentAckedMs: T - 5_000 }),
+      T,
+      undefined,
+    ],
+    [
+      'failed 600 ms ago: retry',
+      held({ remaining: 0, lastAttemptMs: T - 600, lastSentAckedMs: T - 5_000 }),
+      T,
+      { want: 10 },
+    ],
+    [
+      'exhausted 200 ms ago: wait',
+      held({ remaining: 0, exhausted: true, lastSentAckedMs: T - 200 }),
+      T,
+      undefined,
+    ],
+    [
+      'exhausted 1 s ago: ask again',
+      held({ remaining: 0, exhausted: true, lastSentAckedMs: T - 1_000 }),
+      T,
+      { want: 10 },
+    ],
+    [
+      'retired with budget: give all back, final',
+      retire(held({ remaining: 7, unreported: 3, lastSentAckedMs: T })),
+      T,
+      { want: 0, give: 7, spent: 3, final: true },
+    ],
+    [
+      'retired and settled: nothing',
+      retire(held({ lastSentAckedMs: T - 5, lastAttemptMs: T - 5, ackSeq: 3 })),
+      T,
+      undefined,
+    ],
   ])('%s', (_name, s, now, expected) => {
     const plan = planSync(s, P, now)
     if (expected === undefined) expect(plan).toBeUndefined()
@@ -57,13 +107,26 @@ describe('transitions', () => {
     const sent = markSent(s0, plan, 10_000)
     const s1 = spend(sent)! // a click while the sync is on the wire
     const s2 = applyAck(s1, plan, { granted: 10, lost: 3, reclaimedSelf: false }, 10_000)
-    expect(s2).toMatchObject({ remaining: 1 + 13, unreported: 1, inFlight: false, ackSeq: plan.seq, seq: plan.seq + 1 })
+    expect(s2).toMatchObject({
+      remaining: 1 + 13,
+      unreported: 1,
+      inFlight: false,
+      ackSeq: plan.seq,
+      seq: plan.seq + 1,
+    })
   })
 
   it('drops what it held when Redis had reclaimed the lease, keeping the new grant', () => {
-    const s = markSent(held({ remaining: 6, unreported: 4, ackSeq: 2, seq: 3 }), planSync(held({ remaining: 6, unreported: 4, ackSeq: 2, seq: 3 }), P, 0)!, 0)
+    const s = markSent(
+      held({ remaining: 6, unreported: 4, ackSeq: 2, seq: 3 }),
+      planSync(held({ remaining: 6, unreported: 4, ackSeq: 2, seq: 3 }), P, 0)!,
+      0,
+    )
     const plan: SyncPlan = { seq: 3, ackSeq: 2, spent: 4, give: 0, want: 0, final: false }
-    expect(applyAck(s, plan, { granted: 0, lost: 0, reclaimedSelf: true }, 0)).toMatchObject({ remaining: 0, unreported: 0 })
+    expect(applyAck(s, plan, { granted: 0, lost: 0, reclaimedSelf: true }, 0)).toMatchObject({
+      remaining: 0,
+      unreported: 0,
+    })
   })
 
   it('gives grants that arrive after retirement back', () => {
@@ -94,7 +157,8 @@ describe('transitions', () => {
 describe('diffLeases', () => {
   const dayOf = (_tz: string, ms: number) => new Date(ms).toISOString().slice(0, 10)
   const now = Date.parse('2026-03-01T12:00:00Z')
-  const k = (id: string, kind: 'daily' | 'total', day: string | null = '2026-03-01') => leaseKey('p:', id, kind, day)
+  const k = (id: string, kind: 'daily' | 'total', day: string | null = '2026-03-01') =>
+    leaseKey('p:', id, kind, day)
   it.each([
     {
       name: 'opens daily and total leases of a new capped destination',
@@ -137,7 +201,14 @@ describe('diffLeases', () => {
       open: [],
     },
   ] as const)('$name', (c) => {
-    const d = diffLeases('p:', new Map(c.held as readonly (readonly [string, number])[]), new Set(c.settling), c.wanted, now, dayOf)
+    const d = diffLeases(
+      'p:',
+      new Map(c.held as readonly (readonly [string, number])[]),
+      new Set(c.settling),
+      c.wanted,
+      now,
+      dayOf,
+    )
     expect(d.retire).toEqual(c.retire)
     expect(d.open.map((o) => o.key)).toEqual(c.open)
   })
@@ -166,16 +237,26 @@ const action = (nodes: number, crashes: boolean): fc.Arbitrary<Action> =>
     { weight: 6, arbitrary: fc.record({ t: fc.constant('click' as const), n: fc.nat(nodes - 1) }) },
     {
       weight: 6,
-      arbitrary: fc.record({ t: fc.constant('net' as const), n: fc.nat(nodes - 1), mode: fc.constantFrom(0, 0, 1, 2) as fc.Arbitrary<0 | 1 | 2> }),
+      arbitrary: fc.record({
+        t: fc.constant('net' as const),
+        n: fc.nat(nodes - 1),
+        mode: fc.constantFrom(0, 0, 1, 2) as fc.Arbitrary<0 | 1 | 2>,
+      }),
     },
     {
       weight: 2,
       arbitrary: fc.record({
         t: fc.constant('advance' as const),
-        ms: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 2_000 }) }, fc.integer({ min: 1, max: 70_000 })),
+        ms: fc.oneof(
+          { weight: 9, arbitrary: fc.integer({ min: 1, max: 2_000 }) },
+          fc.integer({ min: 1, max: 70_000 }),
+        ),
       }),
     },
-    { weight: crashes ? 1 : 0, arbitrary: fc.record({ t: fc.constant('crash' as const), n: fc.nat(nodes - 1) }) },
+    {
+      weight: crashes ? 1 : 0,
+      arbitrary: fc.record({ t: fc.constant('crash' as const), n: fc.nat(nodes - 1) }),
+    },
     { weight: 1, arbitrary: fc.record({ t: fc.constant('retire' as const), n: fc.nat(nodes - 1) }) },
   )
 
@@ -201,7 +282,11 @@ function simulate(cap: number, block: number, nodeCount: number, actions: Action
       allowance += victim.s.unreported
       reclaimed.add(id)
     }
-    const r = syncModel(key, { node: node.id, ...plan, cap, leaseTtlMs: p.leaseTtlMs, tombstoneMs: 86_400_000 }, now)
+    const r = syncModel(
+      key,
+      { node: node.id, ...plan, cap, leaseTtlMs: p.leaseTtlMs, tombstoneMs: 86_400_000 },
+      now,
+    )
     key = r.key
     return r.reply
   }
@@ -251,7 +336,8 @@ function simulate(cap: number, block: number, nodeCount: number, actions: Action
         const plan = planSync(node.s, p, now)
         if (plan) {
           node.s = markSent(node.s, plan, now)
-          if (a.mode === 2) node.s = applyFailure(node.s, now) // never reached Redis
+          if (a.mode === 2)
+            node.s = applyFailure(node.s, now) // never reached Redis
           else node.inflight = { plan, sentAt: now, reply: redisCall(node, plan) }
         }
       }
@@ -291,7 +377,7 @@ describe('leases against the script model (properties)', () => {
         fc.integer({ min: 0, max: 60 }),
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 1, max: 4 }),
-        fc.array(action(4, false), { minLength: 20, maxLength: 300, size: "max" }),
+        fc.array(action(4, false), { minLength: 20, maxLength: 300, size: 'max' }),
         (cap, block, n, actions) => {
           const r = simulate(cap, block, n, actions)
           if (!r.reclaimedAny) expect(r.spent).toBeLessThanOrEqual(cap)
@@ -310,7 +396,7 @@ describe('leases against the script model (properties)', () => {
         fc.integer({ min: 0, max: 60 }),
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 2, max: 4 }),
-        fc.array(action(4, true), { minLength: 20, maxLength: 300, size: "max" }),
+        fc.array(action(4, true), { minLength: 20, maxLength: 300, size: 'max' }),
         (cap, block, n, actions) => {
           const r = simulate(cap, block, n, actions)
           // After every expiry, reconciliation with the true count never lowers used below it.

@@ -66,7 +66,8 @@ export interface LeasePolicy {
  * @throws RangeError when `block` is not an integer ≥ 1.
  */
 export function defaultLeasePolicy(block: number, overrides: Partial<LeasePolicy> = {}): LeasePolicy {
-  if (!Number.isInteger(block) || block < 1) throw new RangeError(`lease block must be an integer ≥ 1, got ${block}`)
+  if (!Number.isInteger(block) || block < 1)
+    throw new RangeError(`lease block must be an integer ≥ 1, got ${block}`)
   return {
     block,
     lowWater: Math.max(1, Math.ceil(block / 2)),
@@ -283,7 +284,13 @@ export interface LeaseDiff {
   /** Held and no longer wanted (gone, day rolled, cap changed): retire. */
   readonly retire: readonly string[]
   /** Wanted and not held: open, with this cap. */
-  readonly open: readonly { key: string; destinationId: string; kind: CapKind; day: string | null; cap: number }[]
+  readonly open: readonly {
+    key: string
+    destinationId: string
+    kind: CapKind
+    day: string | null
+    cap: number
+  }[]
 }
 
 /**

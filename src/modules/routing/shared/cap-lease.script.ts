@@ -254,7 +254,16 @@ export function syncModel(k0: ModelKey, a: SyncArgs, nowMs: number): { key: Mode
     o += granted
   }
   const nodes = new Map(k.nodes)
-  nodes.set(a.node, { o, e: nowMs + a.leaseTtlMs, q: a.seq, lg: granted + lost, ls: a.spent, lr: a.give, lx: reclaimedSelf, r: false })
+  nodes.set(a.node, {
+    o,
+    e: nowMs + a.leaseTtlMs,
+    q: a.seq,
+    lg: granted + lost,
+    ls: a.spent,
+    lr: a.give,
+    lx: reclaimedSelf,
+    r: false,
+  })
   let outstanding = 0
   for (const v of nodes.values()) outstanding += v.o
   return { key: { used, nodes }, reply: { granted, lost, reclaimedSelf, used, reclaimed, outstanding } }

@@ -8,6 +8,7 @@
  * `cap-lease.script.ts`. This file is the shell: the Redis client, timers, the injected
  * Clock, and the {@link RuntimeState} wrapper the router reads.
  */
+import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { Redis, type RedisOptions } from 'ioredis'
 import { type Clock, nowMs, systemClock } from '../../../platform/clock.ts'
@@ -211,7 +212,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
   const log = opts.logger
   const policy = defaultLeasePolicy(opts.block, opts.policy)
   const prefix = opts.prefix ?? 'tfx:'
-  const nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
+  const nodeId = opts.nodeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const tickMs = opts.tickMs ?? 100
   const visitorFlushMs = opts.visitorFlushMs ?? 25
   const reconcileMs = opts.reconcileMs ?? 60_000
@@ -375,7 +376,10 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
           st.reclaimedClicks += r.reclaimed
           if (r.reclaimedSelf) {
             st.leasesLost++
-            log.warn({ key: e.key, nodeId }, 'shared counters: Redis had forgotten this lease; its budget is dropped')
+            log.warn(
+              { key: e.key, nodeId },
+              'shared counters: Redis had forgotten this lease; its budget is dropped',
+            )
           }
           if (isSettled(e.state) && leases.get(e.key) === e) leases.delete(e.key)
           kick()
@@ -453,8 +457,7 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
         if (!reporting) void runReconcile().then(kick)
         return
       }
-      if (up && reconcileMs > 0 && !reconciling && now - lastReconcileTry >= reconcileMs)
-        void runReconcile()
+      if (up && reconcileMs > 0 && !reconciling && now - lastReconcileTry >= reconcileMs) void runReconcile()
     }
     for (const e of leases.values()) {
       const plan = planSync(e.state, policy, now)
@@ -645,7 +648,12 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
           if (!knownHere) queueRead(key, userKey)
           queueWrite(key, `c:${campaignId}`, ms)
           const dest = effects.rememberDestination
-          if (dest) queueWrite(dest.userKey === userKey ? key : visitorKey(dest.userKey), `d:${dest.destinationId}`, ms)
+          if (dest)
+            queueWrite(
+              dest.userKey === userKey ? key : visitorKey(dest.userKey),
+              `d:${dest.destinationId}`,
+              ms,
+            )
         },
       }
     },
@@ -658,7 +666,13 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
         const dailyCap = d.row.dailyClickCap ?? null
         const totalCap = d.row.totalClickCap ?? null
         if (dailyCap === null && totalCap === null) continue
-        next.set(d.id, { timezone: d.row.capTimezone || 'UTC', dailyCap, totalCap, daily: undefined, total: undefined })
+        next.set(d.id, {
+          timezone: d.row.capTimezone || 'UTC',
+          dailyCap,
+          totalCap,
+          daily: undefined,
+          total: undefined,
+        })
       }
       // Lease only what can be routed: active destinations linked actively from active
       // campaigns' streams. Every other capped destination stays unavailable (no lease).
@@ -668,11 +682,17 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
         if (c.status !== 'active') continue
         for (const s of c.streams)
           for (const l of s.links)
-            if (l.active && l.destination && l.destination.row.status === 'active') routable.add(l.destinationId)
+            if (l.active && l.destination && l.destination.row.status === 'active')
+              routable.add(l.destinationId)
       }
       for (const [id, info] of next)
         if (routable.has(id))
-          want.push({ destinationId: id, timezone: info.timezone, dailyCap: info.dailyCap, totalCap: info.totalCap })
+          want.push({
+            destinationId: id,
+            timezone: info.timezone,
+            dailyCap: info.dailyCap,
+            totalCap: info.totalCap,
+          })
       caps = next
       wanted = want
       if (maxWin > 0) maxWindowMs = maxWin
@@ -716,7 +736,10 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
         await new Promise((r) => setTimeout(r, 5))
       }
       if (leases.size > 0)
-        log.warn({ leases: leases.size }, 'shared counters: leases not given back; Redis reclaims them after expiry')
+        log.warn(
+          { leases: leases.size },
+          'shared counters: leases not given back; Redis reclaims them after expiry',
+        )
       try {
         await redis.quit()
       } catch {
@@ -741,7 +764,9 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
           spendable: canSpend(e.state) && !isExpiredLocally(e.state, policy, now),
           exhausted: e.state.exhausted,
           retired: e.state.retired,
-          sinceSyncMs: Number.isFinite(e.state.lastSentAckedMs) ? Math.round(now - e.state.lastSentAckedMs) : null,
+          sinceSyncMs: Number.isFinite(e.state.lastSentAckedMs)
+            ? Math.round(now - e.state.lastSentAckedMs)
+            : null,
           used: e.used,
         })),
         refills: st.refills,
