@@ -28,6 +28,7 @@ import { loadCapCounters } from '../src/modules/routing/hotpath/cap.repository.t
 import { createRuntimeState } from '../src/modules/routing/hotpath/router-state.ts'
 import {
   type AuthoritativeCounts,
+  capCountsFromStore,
   createRoutingRuntime,
   createSharedCounters,
   type RoutingRuntime,
@@ -542,6 +543,11 @@ describe('two routing runtimes sharing counters (real Redis, one PGlite store)',
       // cap_counters still gets every node's clicks (the single-node persistence, summed).
       const stored = (await loadCapCounters(h.db)).filter((r) => r.destinationId === dest.id)
       expect(stored.reduce((a, r) => a + r.clicks, 0)).toBe(offer)
+      // …and serves as a reconciliation source.
+      const fromStore = capCountsFromStore(h.db)
+      expect(await fromStore([dest.id, uid(999)], null, 'UTC')).toEqual(new Map([[dest.id, offer]]))
+      expect(await fromStore([dest.id], stored[0]!.day, 'UTC')).toEqual(new Map([[dest.id, offer]]))
+      expect(await fromStore([dest.id], '1999-01-01', 'UTC')).toEqual(new Map())
     } finally {
       for (const rt of runtimes) await rt.stop()
       for (const s of servers) await new Promise((r) => s.close(r))

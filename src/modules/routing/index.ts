@@ -19,6 +19,7 @@ export {
   type SharedCountersOptions,
   type SharedCountersStatus,
 } from './shared/shared-counters.ts'
+export { capCountsFromStore } from './shared/store-counts.ts'
 export { routingApiRoutes } from './routing.routes.ts'
 export {
   buildCampaignLink,
