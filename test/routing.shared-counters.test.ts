@@ -199,13 +199,14 @@ describe('cap leases across nodes (real Redis)', () => {
       }
       // Every node ended up spending: the budget moved between them.
       for (const n of nodes) expect(n.delivered()).toBeGreaterThan(0)
+      await Promise.all(nodes.map((n) => n.shared.stop()))
+      // After a clean stop Redis's `used` is exactly the clicks delivered: nothing left leased.
+      const used = Number(await admin.hget(leaseKey(prefix, D1, 'total', null), 'used'))
+      expect(used).toBe(nodes.reduce((a, n) => a + n.delivered(), 0))
     } finally {
       await Promise.all(nodes.map((n) => n.shared.stop()))
+      await dropPrefix(prefix)
     }
-    // After a clean stop Redis's `used` is exactly the clicks delivered: nothing left leased.
-    const used = Number(await admin.hget(leaseKey(prefix, D1, 'total', null), 'used'))
-    expect(used).toBe(nodes.reduce((a, n) => a + n.delivered(), 0))
-    await dropPrefix(prefix)
   })
 
   it('the daily key rolls over at midnight in the cap timezone; the old lease is given back', async () => {
@@ -237,8 +238,8 @@ describe('cap leases across nodes (real Redis)', () => {
       expect(more).toBe(10)
     } finally {
       await a.shared.stop()
+      await dropPrefix(prefix)
     }
-    await dropPrefix(prefix)
   })
 
   it('Redis cut off: held leases keep serving, the outage shows in status, refill and reconciliation after restore', async () => {
@@ -294,8 +295,8 @@ describe('cap leases across nodes (real Redis)', () => {
     } finally {
       await a.shared.stop()
       await proxy.close()
+      await dropPrefix(prefix)
     }
-    await dropPrefix(prefix)
   })
 
   it('a node that crashed: its lease is reclaimed by the others after the lease expiry', async () => {
@@ -338,8 +339,8 @@ describe('cap leases across nodes (real Redis)', () => {
       await alive.stop()
       await dead.stop(100)
       await proxy.close()
+      await dropPrefix(prefix)
     }
-    await dropPrefix(prefix)
   })
 })
 
@@ -368,8 +369,8 @@ describe('visitor memories across nodes (real Redis)', () => {
       expect(ttl).toBeLessThanOrEqual(600_000)
     } finally {
       await Promise.all([a.shared.stop(), b.shared.stop()])
+      await dropPrefix(prefix)
     }
-    await dropPrefix(prefix)
   })
 })
 

@@ -169,7 +169,7 @@ export interface SharedCounters {
   /**
    * Stops the timers, flushes visitor writes, gives back every lease (waits up to
    * `timeoutMs`, default 2,000) and closes the Redis connection. Leases that could not be
-   * given back are reclaimed by Redis after their expiry.
+   * given back are reclaimed by Redis after their expiry. Idempotent; no restart after it.
    */
   stop(timeoutMs?: number): Promise<void>
   status(): SharedCountersStatus
@@ -583,8 +583,9 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
   }
 
   let timer: NodeJS.Timeout | undefined
+  let stopped = false
   const start = () => {
-    if (timer) return
+    if (timer || stopped) return
     timer = setInterval(tick, tickMs)
     timer.unref()
     kick()
@@ -718,6 +719,8 @@ export function createSharedCounters(opts: SharedCountersOptions): SharedCounter
     start,
 
     async stop(timeoutMs = 2_000) {
+      if (stopped) return
+      stopped = true
       if (timer) clearInterval(timer)
       timer = undefined
       if (visitorTimer) clearTimeout(visitorTimer)
