@@ -52,3 +52,34 @@ describe('conversion and outbound metrics', () => {
     expect(text).not.toMatch(/^traffoflex_outbound_postbacks\{/m)
   })
 })
+
+describe('shared counter metrics', () => {
+  it('are absent (connected NaN) until a source is set, then read at scrape time', async () => {
+    const m = createMetrics()
+    const before = await m.registry.metrics()
+    expect(before).toMatch(/^traffoflex_redis_connected nan$/im)
+    expect(before).not.toMatch(/traffoflex_cap_lease_remaining\{/)
+    const status = {
+      connected: false,
+      leases: [{ destinationId: 'd1', kind: 'total', remaining: 7 }],
+      refills: 4,
+      grantedClicks: 80,
+      returns: 1,
+      returnedClicks: 3,
+      grantFailures: 2,
+      leasesLost: 0,
+      overspent: 0,
+      reconcileFailures: 1,
+      visitors: { writesDropped: 5, readsFailed: 6 },
+    }
+    m.setSharedCountersSource({ status: () => status })
+    const text = await m.registry.metrics()
+    expect(text).toContain('traffoflex_redis_connected 0')
+    expect(text).toContain('traffoflex_cap_lease_remaining{destination_id="d1",kind="total"} 7')
+    expect(text).toContain('traffoflex_cap_lease_events_total{event="grant_failure"} 2')
+    expect(text).toContain('traffoflex_cap_lease_clicks_total{direction="granted"} 80')
+    expect(text).toContain('traffoflex_shared_visitor_drops_total{op="read"} 6')
+    status.connected = true
+    expect(await m.registry.metrics()).toContain('traffoflex_redis_connected 1')
+  })
+})

@@ -24,6 +24,29 @@ export interface Metrics {
    * scrape time.
    */
   setConversionSource(source: ConversionMetricsSource): void
+  /**
+   * Where the shared-counter metrics come from (a traffic process with REDIS_URL: the
+   * routing module's `SharedCounters`, whose `status()` fits). Until set, those series are
+   * absent and `traffoflex_redis_connected` is NaN. Read at scrape time.
+   */
+  setSharedCountersSource(source: SharedCountersMetricsSource): void
+}
+
+/** Readings behind the shared-counter metrics: a subset of routing's `SharedCountersStatus` (all counts monotonic but `remaining`). */
+export interface SharedCountersMetricsSource {
+  status(): {
+    connected: boolean
+    leases: readonly { destinationId: string; kind: string; remaining: number }[]
+    refills: number
+    grantedClicks: number
+    returns: number
+    returnedClicks: number
+    grantFailures: number
+    leasesLost: number
+    overspent: number
+    reconcileFailures: number
+    visitors: { writesDropped: number; readsFailed: number }
+  }
 }
 
 /** Readings behind the conversion and outbound postback metrics. */
@@ -119,11 +142,78 @@ export function createMetrics(): Metrics {
       if (byState) for (const [state, n] of Object.entries(byState)) this.set({ state }, n)
     },
   })
+  let shared: SharedCountersMetricsSource | undefined
+  new Gauge({
+    name: 'traffoflex_redis_connected',
+    help: 'Shared counters: 1 while the Redis connection is up, 0 while down (NaN without REDIS_URL)',
+    registers: [registry],
+    collect() {
+      this.set(shared ? (shared.status().connected ? 1 : 0) : Number.NaN)
+    },
+  })
+  new Gauge({
+    name: 'traffoflex_cap_lease_remaining',
+    help: 'Cap budget this traffic node holds and may still spend, by destination and cap kind (daily, total)',
+    labelNames: ['destination_id', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (!shared) return
+      for (const l of shared.status().leases)
+        this.inc({ destination_id: l.destinationId, kind: l.kind }, l.remaining)
+    },
+  })
+  new Counter({
+    name: 'traffoflex_cap_lease_events_total',
+    help: 'Cap lease syncs of this node: refills answered, returns, failed syncs (grant failures), leases Redis had forgotten, clicks counted without budget (must stay 0), failed reconciliations',
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (!shared) return
+      const s = shared.status()
+      this.inc({ event: 'refill' }, s.refills)
+      this.inc({ event: 'return' }, s.returns)
+      this.inc({ event: 'grant_failure' }, s.grantFailures)
+      this.inc({ event: 'lease_lost' }, s.leasesLost)
+      this.inc({ event: 'overspent' }, s.overspent)
+      this.inc({ event: 'reconcile_failure' }, s.reconcileFailures)
+    },
+  })
+  new Counter({
+    name: 'traffoflex_cap_lease_clicks_total',
+    help: 'Cap budget (clicks) granted to and given back by this node',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (!shared) return
+      const s = shared.status()
+      this.inc({ direction: 'granted' }, s.grantedClicks)
+      this.inc({ direction: 'returned' }, s.returnedClicks)
+    },
+  })
+  new Counter({
+    name: 'traffoflex_shared_visitor_drops_total',
+    help: 'Visitor memory writes to Redis dropped and lookups failed (Redis down or queue full); local memory is unaffected',
+    labelNames: ['op'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      if (!shared) return
+      const v = shared.status().visitors
+      this.inc({ op: 'write' }, v.writesDropped)
+      this.inc({ op: 'read' }, v.readsFailed)
+    },
+  })
   return {
     registry,
     redirects,
     setConversionSource(s) {
       source = s
+    },
+    setSharedCountersSource(s) {
+      shared = s
     },
     snapshotVersion: m(
       'traffoflex_snapshot_version',

@@ -11,6 +11,15 @@ export { healthRoutes } from './health/health.routes.ts'
 export { createHealthChecker } from './health/health.service.ts'
 export { createRoutingRuntime, type RoutingRuntime } from './hotpath/runtime.ts'
 export { previewRoutes } from './preview/preview.routes.ts'
+export {
+  type AuthoritativeCounts,
+  createSharedCounters,
+  type LeaseStatus,
+  type SharedCounters,
+  type SharedCountersOptions,
+  type SharedCountersStatus,
+} from './shared/shared-counters.ts'
+export { capCountsFromStore } from './shared/store-counts.ts'
 export { routingApiRoutes } from './routing.routes.ts'
 export {
   buildCampaignLink,

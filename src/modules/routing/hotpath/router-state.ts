@@ -228,6 +228,18 @@ export interface RuntimeState extends RouterState {
   setEpc(epc: Map<string, { epcMicros: number; clicks: number }>): void
   /** Tells the state which cap timezone each destination uses. */
   setCapTimezones(tz: Map<string, string>): void
+  /**
+   * Clicks delivered to a destination in total as far as this state knows (the autopilot's
+   * "delivered"): this process's counters here; across traffic nodes, the shared counters'
+   * estimate (`shared/shared-counters.ts`).
+   */
+  delivered(destinationId: string): number
+  /**
+   * Warms the visitor memory with what another traffic node remembered: `userKey` got the
+   * campaign or destination `id` at `ms` (epoch ms). Kept only if newer than what is known
+   * here; nothing else changes (no cap counts, no round robin).
+   */
+  warm(userKey: string, kind: 'campaign' | 'destination', id: string, ms: number): void
 }
 
 /**
@@ -321,6 +333,16 @@ export function createRuntimeState(opts: { memory?: number; random?: () => numbe
     },
     setCapTimezones(tz) {
       capTz = tz
+    },
+    delivered: (id) => counters.get(id)?.total ?? 0,
+    warm(userKey, kind, id, ms) {
+      if (kind === 'campaign') {
+        const cur = visitors.lastCampaign(userKey, id)
+        if (cur === undefined || cur < ms) visitors.rememberCampaign(userKey, id, ms)
+      } else {
+        const cur = visitors.lastDestination(userKey, id)
+        if (cur === undefined || cur < ms) visitors.rememberDestination(userKey, id, ms)
+      }
     },
   }
 }

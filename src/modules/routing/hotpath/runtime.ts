@@ -26,6 +26,7 @@ import {
 } from './request-context.ts'
 import { createRuntimeState, type RuntimeState } from './router-state.ts'
 import { createSnapshotManager, type SnapshotManager } from './snapshot-manager.ts'
+import type { SharedCounters } from '../shared/shared-counters.ts'
 
 /** One capped destination of a campaign and its clicks left. */
 export interface RemainingClicks {
@@ -67,7 +68,7 @@ export interface RoutingRuntime {
   remainingClicks(workspaceId: string, campaignId: string): RemainingClicks[] | undefined
   /** Starts snapshot polling and cap persistence. */
   start(): void
-  /** Stops timers and persists the last cap deltas. */
+  /** Stops timers, persists the last cap deltas and stops the shared counters (leases given back). */
   stop(): Promise<void>
 }
 
@@ -89,10 +90,19 @@ export async function createRoutingRuntime(deps: {
   epcRefreshMs?: number
   /** Default the system clock. */
   clock?: Clock
+  /**
+   * Counters shared with other traffic nodes through Redis (`createSharedCounters`; README,
+   * "Shared counters"): caps are spent from leased budget, visitor memories are shared.
+   * Absent (no REDIS_URL): caps and memories are this process's own, as before. The runtime
+   * attaches it to its state, feeds it every snapshot, waits (≤ 2 s) for the first leases
+   * before returning, starts it in `start()` and stops it in `stop()`.
+   */
+  shared?: SharedCounters
 }): Promise<RoutingRuntime> {
   const { db, config, logger } = deps
   const clock = deps.clock ?? systemClock
-  const state = createRuntimeState()
+  const local = createRuntimeState()
+  const state = deps.shared ? deps.shared.attach(local) : local
   const snapshots = await createSnapshotManager({
     readVersion: () => readConfigVersion(db),
     loadRows: () => loadConfigRows(db),
@@ -117,11 +127,15 @@ export async function createRoutingRuntime(deps: {
       : {}),
     onSwap: (snap, rows) => {
       state.setCapTimezones(new Map(rows.destinations.map((d) => [d.id, d.capTimezone])))
+      deps.shared?.setSnapshot(snap)
       if (snap.warnings.length > 0)
         logger.warn({ warnings: snap.warnings.slice(0, 20) }, 'routing snapshot warnings')
     },
   })
   state.load(await loadCapCounters(db), nowMs(clock))
+  // Leases are asked for as soon as the snapshot is known, so a capped destination is
+  // unavailable only until its first grant arrives (README, "Shared counters").
+  await deps.shared?.ready()
 
   const context = createContextBuilder({
     trustedProxies: parseTrustedProxies(config.TRUSTED_PROXIES),
@@ -192,7 +206,7 @@ export async function createRoutingRuntime(deps: {
           if (!link.active || !d || out.has(d.id) || d.row.status !== 'active') continue
           const cap = d.row.totalClickCap
           if (cap === null || cap === undefined) continue
-          const delivered = state.totalClicks(d.id)
+          const delivered = state.delivered(d.id)
           out.set(d.id, {
             destinationId: d.id,
             name: d.name,
@@ -206,6 +220,7 @@ export async function createRoutingRuntime(deps: {
     },
     start() {
       snapshots.start()
+      deps.shared?.start()
       capTimer ??= setInterval(() => void persist(), config.CAP_PERSIST_MS)
       capTimer.unref()
       if (deps.epc && !epcTimer) {
@@ -221,6 +236,7 @@ export async function createRoutingRuntime(deps: {
       capTimer = undefined
       epcTimer = undefined
       await persist()
+      await deps.shared?.stop()
     },
   }
 }
