@@ -71,7 +71,9 @@ import {
   undeliveredByState,
 } from './modules/postbacks-out/index.ts'
 import {
+  capCountsFromStore,
   createRoutingRuntime,
+  createSharedCounters,
   createHealthChecker,
   costUpdateRoutes,
   entityNames,
@@ -233,12 +235,27 @@ export async function startServer(
     sampleAlias = await seedSample(db.db, admin.workspaceId, config.publicUrl)
   }
 
+  // Several traffic nodes share caps (leased budget), uniqueness and anti-repeat through
+  // Redis (routing README, "Shared counters"); reconciled from cap_counters, the sum every
+  // node persists of the clicks it delivered.
+  const shared =
+    config.REDIS_URL && parts.redirects
+      ? createSharedCounters({
+          redisUrl: config.REDIS_URL,
+          block: config.CAP_LEASE_BLOCK,
+          logger,
+          clock: systemClock,
+          authoritativeCounts: capCountsFromStore(db.db),
+        })
+      : undefined
+  if (shared) metrics.setSharedCountersSource(shared)
   const routing = await createRoutingRuntime({
     db: db.db,
     config,
     logger,
     pipeline,
     metrics,
+    ...(shared ? { shared } : {}),
     // Best ROI ranks destinations by their EPC over the last 7 days (ClickHouse rollups).
     epc: async () => {
       const untilMs = systemClock.now().getTime()
@@ -597,6 +614,19 @@ export async function startServer(
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', required: true, check: () => db.db.execute(sql`SELECT 1`).then(() => undefined) },
   ]
+  if (shared) {
+    // Not required: traffic nodes keep redirecting on their leases and local state.
+    readiness.push({
+      name: 'cap_leases',
+      required: false,
+      check: async () => {
+        const st = shared.status()
+        const detail = { leases: st.leases.length, granted_clicks: st.grantedClicks, overspent: st.overspent }
+        if (!st.connected) throw new Error(`redis unreachable: ${st.lastError ?? 'not connected'}`)
+        return detail
+      },
+    })
+  }
   if (redis) {
     // Not required: traffic nodes keep redirecting on their leases and local state.
     readiness.push({

@@ -171,7 +171,12 @@ describe('roles', () => {
     expect(Object.keys((await ready(workers[0]!)).checks)).toEqual(
       expect.arrayContaining(['postgres', 'clickhouse', 'redis', 'event_log', 'event_log_consumer']),
     )
-    expect(Object.keys((await ready(traffic[0]!)).checks).sort()).toEqual(['event_log', 'postgres', 'redis'])
+    expect(Object.keys((await ready(traffic[0]!)).checks).sort()).toEqual([
+      'cap_leases',
+      'event_log',
+      'postgres',
+      'redis',
+    ])
     // A traffic node has no admin API; the api node no redirects.
     expect((await fetch(`${traffic[0]!.proc.url}/api/v1/campaigns`)).status).toBe(404)
     expect((await redirect(api)).status).toBe(404)
@@ -248,6 +253,69 @@ describe('a postback for a click served by a traffic node', () => {
     const list = await call('GET', `/conversions?click_id=${clickId}`)
     expect(list).toMatchObject({ total: 1 })
   })
+})
+
+describe('caps across traffic nodes', () => {
+  it('a total cap of N on an offer lets between N − 3 blocks and N clicks through 3 nodes (leases from Redis)', async () => {
+    const N = 300
+    const BLOCK = 20 // CAP_LEASE_BLOCK's default
+    const capped = await call('POST', '/destinations', {
+      name: 'Capped offer',
+      url: 'https://capped.example/?o=capped&c={click_id}',
+      total_click_cap: N,
+    })
+    const fallback = await call('POST', '/destinations', {
+      name: 'Fallback',
+      url: 'https://fallback.example/?o=fallback&c={click_id}',
+    })
+    const campaign = await call('POST', '/campaigns', { name: 'Capped', alias: 'capped' })
+    await call('POST', '/streams', {
+      campaign_id: campaign.id,
+      name: 'capped',
+      kind: 'regular',
+      priority: 1,
+      strategy: 'weighted',
+      conditions: { join: 'and', groups: [] },
+      destinations: [{ destination_id: capped.id, weight: 100 }],
+    })
+    await call('POST', '/streams', {
+      campaign_id: campaign.id,
+      name: 'default',
+      kind: 'default',
+      strategy: 'weighted',
+      destinations: [{ destination_id: fallback.id, weight: 100 }],
+    })
+    const got = { capped: 0, fallback: 0 }
+    // Each node takes clicks until it has sent 40 in a row to the fallback (its lease is spent
+    // and Redis has no budget left), so every node runs dry.
+    await Promise.all(
+      traffic.map(async (node) => {
+        let streak = 0
+        for (let i = 0; streak < 40 && i < 3_000; i++) {
+          const res = await fetch(`${node.proc.url}/c/capped`, {
+            redirect: 'manual',
+            headers: { 'x-forwarded-for': `198.51.100.${(i % 250) + 1}` },
+          })
+          await res.arrayBuffer()
+          const location = new URL(res.headers.get('location') ?? 'http://x/')
+          if (res.status === 302) seen.add(location.searchParams.get('c') ?? '')
+          const o = location.searchParams.get('o')
+          if (o === 'capped') {
+            got.capped++
+            streak = 0
+          } else if (o === 'fallback') {
+            got.fallback++
+            streak++
+          }
+        }
+      }),
+    )
+    console.log(
+      `cap ${N}, block ${BLOCK}, 3 nodes: capped offer got ${got.capped} (overshoot ${Math.max(0, got.capped - N)}, undershoot ${Math.max(0, N - got.capped)}), fallback ${got.fallback}`,
+    )
+    expect(got.capped).toBeLessThanOrEqual(N)
+    expect(got.capped).toBeGreaterThanOrEqual(N - 3 * BLOCK)
+  }, 120_000)
 })
 
 describe('nothing lost, nothing twice', () => {
