@@ -249,6 +249,25 @@ export async function startServer(
         })
       : undefined
   if (shared) metrics.setSharedCountersSource(shared)
+  if (eventLog || consumer) {
+    metrics.setEventLogSource({
+      ...(eventLog
+        ? {
+            publisher: () => {
+              const p = pipeline.stats()
+              const e = eventLog.stats()
+              return {
+                published: e.published,
+                errors: e.errors,
+                pending: p.pending,
+                lastCommitAt: p.lastCommitAt,
+              }
+            },
+          }
+        : {}),
+      ...(consumer ? { consumer: () => consumer.stats() } : {}),
+    })
+  }
   const routing = await createRoutingRuntime({
     db: db.db,
     config,

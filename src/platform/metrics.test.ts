@@ -83,3 +83,31 @@ describe('shared counter metrics', () => {
     expect(await m.registry.metrics()).toContain('traffoflex_redis_connected 1')
   })
 })
+
+describe('event log metrics', () => {
+  it('are 0 until a source is set, then read at scrape time (lag only while events wait)', async () => {
+    const m = createMetrics()
+    expect(await m.registry.metrics()).toMatch(/^traffoflex_event_log_published_total 0$/m)
+    let pending = 5
+    m.setEventLogSource({
+      publisher: () => ({
+        published: 42,
+        errors: 1,
+        pending,
+        lastCommitAt: new Date(Date.now() - 3_000).toISOString(),
+      }),
+      consumer: () => ({ lag: 7, ackPending: 2, insertedBatches: 9, errors: 0 }),
+    })
+    const text = await m.registry.metrics()
+    expect(text).toMatch(/^traffoflex_event_log_published_total 42$/m)
+    expect(text).toMatch(/^traffoflex_event_log_publish_errors_total 1$/m)
+    expect(text).toMatch(/^traffoflex_event_log_consumer_lag 7$/m)
+    expect(text).toMatch(/^traffoflex_event_log_consumer_ack_pending 2$/m)
+    expect(text).toMatch(/^traffoflex_event_log_insert_batches_total 9$/m)
+    const lag = Number(/^traffoflex_event_log_publish_lag_seconds (\S+)$/m.exec(text)?.[1])
+    expect(lag).toBeGreaterThanOrEqual(3)
+    expect(lag).toBeLessThan(60)
+    pending = 0
+    expect(await m.registry.metrics()).toMatch(/^traffoflex_event_log_publish_lag_seconds 0$/m)
+  })
+})

@@ -30,6 +30,20 @@ export interface Metrics {
    * absent and `traffoflex_redis_connected` is NaN. Read at scrape time.
    */
   setSharedCountersSource(source: SharedCountersMetricsSource): void
+  /**
+   * Where the event-log metrics come from (EVENT_LOG=nats|kafka: the publishing sink of this
+   * process's pipeline, and the consumer of a worker holding ClickHouse). Until set, those
+   * series read 0. Read at scrape time.
+   */
+  setEventLogSource(source: EventLogMetricsSource): void
+}
+
+/** Readings behind the event-log metrics (analytics' sink and consumer stats fit). */
+export interface EventLogMetricsSource {
+  /** The publisher and its pipeline: messages acknowledged by the log (monotonic), failed commits (monotonic), spool lines not yet acknowledged, ISO time of the last commit. */
+  publisher?(): { published: number; errors: number; pending: number; lastCommitAt: string | null }
+  /** The consumer: messages not yet delivered (null until known), delivered but unacknowledged, batches inserted (monotonic), failed attempts (monotonic). */
+  consumer?(): { lag: number | null; ackPending: number | null; insertedBatches: number; errors: number }
 }
 
 /** Readings behind the shared-counter metrics: a subset of routing's `SharedCountersStatus` (all counts monotonic but `remaining`). */
@@ -206,11 +220,79 @@ export function createMetrics(): Metrics {
       this.inc({ op: 'read' }, v.readsFailed)
     },
   })
+  let eventLog: EventLogMetricsSource | undefined
+  /** A series read from the event-log source at scrape time; 0 while the source has no value. */
+  const eventLogSeries = (
+    kind: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    read: (src: EventLogMetricsSource) => number | undefined,
+  ) => {
+    const collect = function (this: Gauge | Counter) {
+      this.reset()
+      const v = eventLog ? read(eventLog) : undefined
+      if (v === undefined) return
+      if (this instanceof Gauge) this.set(v)
+      else this.inc(v)
+    }
+    if (kind === 'gauge') new Gauge({ name, help, registers: [registry], collect })
+    else new Counter({ name, help, registers: [registry], collect })
+  }
+  eventLogSeries(
+    'gauge',
+    'traffoflex_event_log_publish_lag_seconds',
+    'Seconds since the pipeline last committed to the event log while spooled events wait (0 when nothing waits)',
+    (e) => {
+      const p = e.publisher?.()
+      if (!p) return undefined
+      if (p.pending === 0 || p.lastCommitAt === null) return 0
+      return Math.max(0, (Date.now() - Date.parse(p.lastCommitAt)) / 1000)
+    },
+  )
+  eventLogSeries(
+    'counter',
+    'traffoflex_event_log_published_total',
+    'Messages the event log acknowledged (duplicates included)',
+    (e) => e.publisher?.().published,
+  )
+  eventLogSeries(
+    'counter',
+    'traffoflex_event_log_publish_errors_total',
+    'Failed commits to the event log (each retried; events stay in the spool)',
+    (e) => e.publisher?.().errors,
+  )
+  eventLogSeries(
+    'gauge',
+    'traffoflex_event_log_consumer_lag',
+    'Messages in the event log not yet delivered to the ClickHouse consumer group',
+    (e) => e.consumer?.().lag ?? undefined,
+  )
+  eventLogSeries(
+    'gauge',
+    'traffoflex_event_log_consumer_ack_pending',
+    'Messages delivered to consumers and not yet acknowledged (inserting, or held by a dead worker until ack_wait)',
+    (e) => e.consumer?.().ackPending ?? undefined,
+  )
+  eventLogSeries(
+    'counter',
+    'traffoflex_event_log_insert_batches_total',
+    'Batches the consumer inserted into ClickHouse',
+    (e) => e.consumer?.().insertedBatches,
+  )
+  eventLogSeries(
+    'counter',
+    'traffoflex_event_log_consumer_errors_total',
+    'Failed consumer attempts (fetch, insert, ack; each retried)',
+    (e) => e.consumer?.().errors,
+  )
   return {
     registry,
     redirects,
     setConversionSource(s) {
       source = s
+    },
+    setEventLogSource(s) {
+      eventLog = s
     },
     setSharedCountersSource(s) {
       shared = s
