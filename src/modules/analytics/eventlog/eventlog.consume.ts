@@ -5,6 +5,7 @@
  * (the same lookup by key the pipeline's crash replay uses).
  */
 import type { EventSink, EventTable } from '../pipeline.types.ts'
+import type { EventLogConsumerStats } from './eventlog.types.ts'
 import type { PreparedBatch } from './eventlog.lines.ts'
 
 /**
@@ -35,4 +36,21 @@ export const zeroRows = (): Record<EventTable, number> => ({
   trafficback: 0,
   visits: 0,
   lander_clicks: 0,
+})
+
+/** A consumer's stats before its first message. */
+export const emptyConsumerStats = (kind: EventLogConsumerStats['kind']): EventLogConsumerStats => ({
+  kind,
+  running: false,
+  consumed: 0,
+  insertedBatches: 0,
+  rows: zeroRows(),
+  replayedBatches: 0,
+  corrupt: 0,
+  duplicates: 0,
+  errors: 0,
+  lastError: null,
+  lag: null,
+  ackPending: null,
+  lastBatchAt: null,
 })

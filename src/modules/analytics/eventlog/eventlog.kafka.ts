@@ -24,7 +24,7 @@ import { type Clock, type Random, systemClock, systemRandom } from '../../../pla
 import { retryDelayMs } from '../pipeline.policy.ts'
 import type { TableLines } from '../pipeline.types.ts'
 import { createClickHouseSink } from '../sink.clickhouse.ts'
-import { insertBatch, zeroRows } from './eventlog.consume.ts'
+import { emptyConsumerStats, insertBatch, zeroRows } from './eventlog.consume.ts'
 import { type InRecord, messageId, outMessages, prepareBatch, REPLAY_HEADER } from './eventlog.lines.ts'
 import type {
   EventLogConsumer,
@@ -180,21 +180,7 @@ export function createKafkaEventConsumer(opts: KafkaEventConsumerOptions): Event
   const retryMaxMs = opts.retryMaxMs ?? 30_000
   const hooks = opts.testHooks ?? {}
   const clickhouse = createClickHouseSink(opts.handle)
-  const s: EventLogConsumerStats = {
-    kind: 'kafka',
-    running: false,
-    consumed: 0,
-    insertedBatches: 0,
-    rows: zeroRows(),
-    replayedBatches: 0,
-    corrupt: 0,
-    duplicates: 0,
-    errors: 0,
-    lastError: null,
-    lag: null,
-    ackPending: null,
-    lastBatchAt: null,
-  }
+  const s: EventLogConsumerStats = emptyConsumerStats('kafka')
   let consumer: Consumer | null = null
   let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | null = null
   let loop: Promise<void> | null = null

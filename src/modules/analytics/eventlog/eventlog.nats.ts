@@ -30,7 +30,7 @@ import { type Clock, type Random, systemClock, systemRandom } from '../../../pla
 import { retryDelayMs } from '../pipeline.policy.ts'
 import type { TableLines } from '../pipeline.types.ts'
 import { createClickHouseSink } from '../sink.clickhouse.ts'
-import { insertBatch, zeroRows } from './eventlog.consume.ts'
+import { emptyConsumerStats, insertBatch, zeroRows } from './eventlog.consume.ts'
 import {
   type InRecord,
   messageId,
@@ -299,21 +299,7 @@ export function createNatsEventConsumer(opts: NatsEventConsumerOptions): EventLo
   const hooks = opts.testHooks ?? {}
   const clickhouse = createClickHouseSink(opts.handle)
 
-  const s: EventLogConsumerStats = {
-    kind: 'nats',
-    running: false,
-    consumed: 0,
-    insertedBatches: 0,
-    rows: zeroRows(),
-    replayedBatches: 0,
-    corrupt: 0,
-    duplicates: 0,
-    errors: 0,
-    lastError: null,
-    lag: null,
-    ackPending: null,
-    lastBatchAt: null,
-  }
+  const s: EventLogConsumerStats = emptyConsumerStats('nats')
   let nc: NatsConnection | null = null
   let stopping = false
   let loop: Promise<void> | null = null
