@@ -275,6 +275,8 @@ export async function startServer(
     pipeline,
     metrics,
     ...(shared ? { shared } : {}),
+    // Processes that serve no clicks follow the traffic nodes' persisted cap counters.
+    capCounters: parts.redirects ? 'own' : 'follow',
     // Best ROI ranks destinations by their EPC over the last 7 days (ClickHouse rollups).
     epc: async () => {
       const untilMs = systemClock.now().getTime()

@@ -98,6 +98,13 @@ export async function createRoutingRuntime(deps: {
    * before returning, starts it in `start()` and stops it in `stop()`.
    */
   shared?: SharedCounters
+  /**
+   * `own` (default): this process serves clicks, counts them and persists its deltas to
+   * `cap_counters` every CAP_PERSIST_MS. `follow`: it serves none (`--role=api|worker`) and
+   * reloads `cap_counters` — the sum the traffic nodes persist — every CAP_PERSIST_MS instead,
+   * so remaining clicks (autopilot) and previews see the other nodes' clicks.
+   */
+  capCounters?: 'own' | 'follow'
 }): Promise<RoutingRuntime> {
   const { db, config, logger } = deps
   const clock = deps.clock ?? systemClock
@@ -133,6 +140,14 @@ export async function createRoutingRuntime(deps: {
     },
   })
   state.load(await loadCapCounters(db), nowMs(clock))
+  /** `follow` mode: the counters as the traffic nodes last persisted them. */
+  const reloadCounters = async () => {
+    try {
+      state.load(await loadCapCounters(db), nowMs(clock))
+    } catch (err) {
+      logger.warn({ err }, 'cap counters reload failed; the next tick retries')
+    }
+  }
   // Leases are asked for as soon as the snapshot is known, so a capped destination is
   // unavailable only until its first grant arrives (README, "Shared counters").
   await deps.shared?.ready()
@@ -221,7 +236,10 @@ export async function createRoutingRuntime(deps: {
     start() {
       snapshots.start()
       deps.shared?.start()
-      capTimer ??= setInterval(() => void persist(), config.CAP_PERSIST_MS)
+      capTimer ??= setInterval(
+        () => void (deps.capCounters === 'follow' ? reloadCounters() : persist()),
+        config.CAP_PERSIST_MS,
+      )
       capTimer.unref()
       if (deps.epc && !epcTimer) {
         void refreshEpc()
