@@ -54,3 +54,24 @@ export const emptyConsumerStats = (kind: EventLogConsumerStats['kind']): EventLo
   ackPending: null,
   lastBatchAt: null,
 })
+
+/**
+ * A sleep that `wake()` ends early (a consumer's backoff or flush wait, cut short when it is
+ * stopped or when enough messages arrived). One sleeper at a time; `wake()` with none is a no-op.
+ */
+export function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
+  let wake: (() => void) | null = null
+  return {
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(done, ms)
+        function done() {
+          clearTimeout(t)
+          wake = null
+          resolve()
+        }
+        wake = done
+      }),
+    wake: () => wake?.(),
+  }
+}

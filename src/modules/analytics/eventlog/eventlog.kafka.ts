@@ -24,7 +24,7 @@ import { type Clock, type Random, systemClock, systemRandom } from '../../../pla
 import { retryDelayMs } from '../pipeline.policy.ts'
 import type { TableLines } from '../pipeline.types.ts'
 import { createClickHouseSink } from '../sink.clickhouse.ts'
-import { emptyConsumerStats, insertBatch, zeroRows } from './eventlog.consume.ts'
+import { emptyConsumerStats, insertBatch, wakeableSleep, zeroRows } from './eventlog.consume.ts'
 import { type InRecord, messageId, outMessages, prepareBatch, REPLAY_HEADER } from './eventlog.lines.ts'
 import type {
   EventLogConsumer,
@@ -186,7 +186,6 @@ export function createKafkaEventConsumer(opts: KafkaEventConsumerOptions): Event
   let loop: Promise<void> | null = null
   let stopping = false
   let buffered: Message[] = []
-  let wake: (() => void) | null = null
   /** Partitions whose first batch since the last (re)assignment was inserted. */
   const settled = new Set<number>()
   let lagAt = 0
@@ -196,16 +195,7 @@ export function createKafkaEventConsumer(opts: KafkaEventConsumerOptions): Event
     s.lastError = errorOf(clock, err)
     log.warn({ err: s.lastError.message, topic: opts.topic }, 'event log consumer error')
   }
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms)
-      function done() {
-        clearTimeout(t)
-        wake = null
-        resolve()
-      }
-      wake = done
-    })
+  const { sleep, wake: wakeUp } = wakeableSleep()
 
   async function insertAndCommit(msgs: Message[]): Promise<boolean> {
     const ranges = new Map<number, { first: bigint; last: Message }>()
@@ -308,7 +298,7 @@ export function createKafkaEventConsumer(opts: KafkaEventConsumerOptions): Event
         buffered.push(m)
         if (buffered.length >= batchSize) {
           st.pause()
-          wake?.()
+          wakeUp()
         }
       })
       st.on('error', (err: unknown) => fail(err))
@@ -321,7 +311,7 @@ export function createKafkaEventConsumer(opts: KafkaEventConsumerOptions): Event
     },
     async stop() {
       stopping = true
-      wake?.()
+      wakeUp()
       await loop
       loop = null
       await stream?.close().catch(() => {})

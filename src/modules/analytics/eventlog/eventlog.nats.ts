@@ -30,7 +30,7 @@ import { type Clock, type Random, systemClock, systemRandom } from '../../../pla
 import { retryDelayMs } from '../pipeline.policy.ts'
 import type { TableLines } from '../pipeline.types.ts'
 import { createClickHouseSink } from '../sink.clickhouse.ts'
-import { emptyConsumerStats, insertBatch, zeroRows } from './eventlog.consume.ts'
+import { emptyConsumerStats, insertBatch, wakeableSleep, zeroRows } from './eventlog.consume.ts'
 import {
   type InRecord,
   messageId,
@@ -304,7 +304,6 @@ export function createNatsEventConsumer(opts: NatsEventConsumerOptions): EventLo
   let stopping = false
   let loop: Promise<void> | null = null
   let fetching: ConsumerMessages | null = null
-  let wakeSleep: (() => void) | null = null
   let infoAt = 0
 
   const fail = (err: unknown) => {
@@ -312,16 +311,7 @@ export function createNatsEventConsumer(opts: NatsEventConsumerOptions): EventLo
     s.lastError = errorOf(clock, err)
     log.warn({ err: s.lastError.message, stream: opts.stream }, 'event log consumer error')
   }
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms)
-      function done() {
-        clearTimeout(t)
-        wakeSleep = null
-        resolve()
-      }
-      wakeSleep = done
-    })
+  const { sleep, wake: wakeUp } = wakeableSleep()
 
   /** The stream (its incarnation tag) and our durable consumer, created if missing. */
   async function setup(c: NatsConnection): Promise<{ consumer: JsConsumer; tag: string }> {
@@ -471,7 +461,7 @@ export function createNatsEventConsumer(opts: NatsEventConsumerOptions): EventLo
     async stop() {
       stopping = true
       fetching?.stop()
-      wakeSleep?.()
+      wakeUp()
       await loop
       loop = null
       const c = nc
